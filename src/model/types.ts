@@ -1,0 +1,120 @@
+// The validated mesh model: what translation reads. Built from config objects by
+// src/model/build.ts; immutable once built. Nothing here knows which source ran.
+
+/** `namespace/name` of a namespaced object. */
+export type ObjectKey = `${string}/${string}`;
+
+export interface EndpointAddress {
+  /** IP address of the endpoint (pod IP or VM address). */
+  readonly address: string;
+  /** The target port on that address for the service port this list belongs to. */
+  readonly port: number;
+  readonly ready: boolean;
+  /** Pod (or workload) name the endpoint belongs to, when known. */
+  readonly workload?: string;
+  readonly zone?: string;
+}
+
+export interface ServicePort {
+  readonly name: string; // '' when the Service has a single unnamed port
+  readonly port: number;
+  readonly targetPort: number | string;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** `http` unless appProtocol or the port name says otherwise (grpc, http2, tcp, tls). */
+  readonly appProtocol: 'http' | 'http2' | 'grpc' | 'tcp';
+  /** Endpoints for this port, sorted by address then port. */
+  readonly endpoints: readonly EndpointAddress[];
+}
+
+export interface MeshService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusterIP?: string;
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly ports: readonly ServicePort[];
+  /** The TrafficSplit whose spec.service is this service, if any (resolved, valid). */
+  readonly split?: ResolvedSplit;
+  /** The RetryPolicy targeting this service, if any. */
+  readonly retry?: ResolvedRetry;
+}
+
+export interface StringMatch {
+  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  readonly value: string;
+}
+
+export interface HeaderMatch {
+  readonly name: string;
+  readonly type: 'Exact' | 'RegularExpression';
+  readonly value: string;
+}
+
+/** Gateway API HTTPRouteMatch subset: all given conditions must hold. */
+export interface RouteMatch {
+  readonly path?: StringMatch;
+  readonly headers: readonly HeaderMatch[];
+}
+
+export interface ResolvedSplit {
+  readonly policy: ObjectKey; // the TrafficSplit's namespace/name
+  readonly backends: readonly { readonly service: string; readonly weight: number }[]; // same namespace; weight > 0 only
+  /** Empty: every request is split. Otherwise only matching requests; the rest go to the root service. */
+  readonly matches: readonly RouteMatch[];
+}
+
+export interface ResolvedRetry {
+  readonly policy: ObjectKey;
+  readonly attempts: number; // retries after the first try
+  readonly perTryTimeoutMs?: number;
+  readonly timeoutMs?: number;
+  readonly retryOn: readonly string[]; // Envoy retry_on tokens, already mapped
+  readonly retriableStatusCodes: readonly number[];
+  readonly backoff?: { readonly baseIntervalMs: number; readonly maxIntervalMs: number };
+  readonly budget?: { readonly percent: number; readonly minRetryConcurrency: number };
+  readonly retryNonIdempotent: boolean;
+  readonly exemptPaths: readonly string[];
+  readonly outlierDetection?: {
+    readonly consecutive5xxErrors: number;
+    readonly intervalMs: number;
+    readonly baseEjectionTimeMs: number;
+    readonly maxEjectionPercent: number;
+  };
+}
+
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+export interface PeerAuthPolicy {
+  readonly policy: ObjectKey;
+  readonly namespace: string;
+  /** True when the policy lives in the control-plane namespace and has no selector. */
+  readonly meshWide: boolean;
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly mode?: MtlsMode; // unset: inherit from the less specific policy
+  readonly portModes: Readonly<Record<number, MtlsMode>>;
+}
+
+export type ConditionType = 'Accepted' | 'ResolvedRefs' | 'Programmed';
+
+export interface Condition {
+  readonly type: ConditionType;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Status the model computed for one Weft custom resource. */
+export interface PolicyStatus {
+  readonly kind: 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
+  readonly key: ObjectKey;
+  readonly generation?: number;
+  readonly conditions: readonly Condition[];
+}
+
+export interface MeshModel {
+  /** Services by `namespace/name`, sorted by key. */
+  readonly services: ReadonlyMap<ObjectKey, MeshService>;
+  readonly peerAuths: readonly PeerAuthPolicy[];
+  readonly statuses: readonly PolicyStatus[];
+  /** Content hash of everything above: equal hashes mean equal models. */
+  readonly version: string;
+}
