@@ -1,0 +1,90 @@
+// Every limit and vocabulary the Weft schemas enforce, in one place, so the CRD
+// OpenAPI + CEL schemas (crds/) can mirror them exactly. Durations are written as Go
+// duration strings so they paste straight into CEL (`duration(self) <= duration('1h')`).
+
+/** DNS-1035 label: Service names (and so every Service reference). */
+export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** DNS-1123 label: namespaces, port names. */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** DNS-1123 subdomain: names of EndpointSlices and of Weft custom resources. */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const DNS_LABEL_MAX = 63;
+export const DNS_SUBDOMAIN_MAX = 253;
+/** HTTP header field name (RFC 7230 token). */
+export const HTTP_HEADER_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+export const HTTP_HEADER_NAME_MAX = 256;
+
+/** Go duration syntax restricted to ASCII units: `250ms`, `5s`, `1m30s`, `1.5s`. */
+export const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/;
+export const DURATION_MAX_LENGTH = 32;
+
+export const PORT_MIN = 1;
+export const PORT_MAX = 65535;
+
+export const TrafficSplitBounds = {
+  backendsMin: 1,
+  backendsMax: 64,
+  weightMin: 0,
+  weightMax: 10_000,
+  matchesMax: 8,
+  headersPerMatchMax: 16,
+  valueMaxLength: 1024,
+} as const;
+export const PATH_MATCH_TYPES = ['Exact', 'PathPrefix', 'RegularExpression'] as const;
+export const HEADER_MATCH_TYPES = ['Exact', 'RegularExpression'] as const;
+
+/** The retryOn vocabulary; each maps to the Envoy retry_on token of the same name. */
+export const RETRY_ON = [
+  '5xx',
+  'gateway-error',
+  'reset',
+  'connect-failure',
+  'retriable-4xx',
+  'refused-stream',
+  'retriable-status-codes',
+  'envoy-ratelimited',
+  'cancelled',
+  'deadline-exceeded',
+  'internal',
+  'resource-exhausted',
+  'unavailable',
+] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
+
+export const RetryPolicyBounds = {
+  attemptsMin: 0,
+  attemptsMax: 10,
+  attemptsDefault: 2, // Istio's default
+  retryOnDefault: ['5xx', 'connect-failure', 'reset'] as readonly RetryOn[],
+  timeoutMin: '1ms', // perTryTimeout and timeout
+  timeoutMax: '1h',
+  backoffMin: '1ms', // baseInterval and maxInterval
+  backoffMax: '1m',
+  statusCodeMin: 100,
+  statusCodeMax: 599,
+  statusCodesMax: 16,
+  budgetPercentMin: 0,
+  budgetPercentMax: 100,
+  budgetPercentDefault: 20, // Envoy's default
+  minRetryConcurrencyMin: 1,
+  minRetryConcurrencyMax: 10_000,
+  minRetryConcurrencyDefault: 3, // Envoy's default
+  exemptPathsMax: 32,
+  pathMaxLength: 1024,
+  consecutive5xxMin: 1,
+  consecutive5xxMax: 1000,
+  consecutive5xxDefault: 5,
+  outlierIntervalMin: '100ms', // interval and baseEjectionTime
+  outlierIntervalMax: '1h',
+  outlierIntervalDefault: '10s',
+  baseEjectionTimeDefault: '30s',
+  maxEjectionPercentMin: 0,
+  maxEjectionPercentMax: 100,
+  maxEjectionPercentDefault: 10, // Envoy's default
+} as const;
+
+export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLE', 'UNSET'] as const;
+export const PeerAuthBounds = {
+  matchLabelsMax: 64,
+  portLevelMtlsMax: 64,
+} as const;

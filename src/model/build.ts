@@ -1,0 +1,70 @@
+// Config objects → MeshModel. Pure: no clock, no I/O; the same objects in any order
+// give the same model and the same version.
+import type {
+  ConfigObject,
+  EndpointSliceObject,
+  PeerAuthObject,
+  RetryPolicyObject,
+  ServiceObject,
+  TrafficSplitObject,
+} from '../config/objects.ts';
+import { objectId } from '../config/objects.ts';
+import { contentHash } from './canonical.ts';
+import { compareStrings } from './order.ts';
+import { resolvePeerAuths } from './peer-auths.ts';
+import { resolveRetries } from './retries.ts';
+import { buildServices } from './services.ts';
+import { resolveSplits } from './splits.ts';
+import type { MeshModel, MeshService, ObjectKey, PolicyStatus } from './types.ts';
+
+export { effectiveMtls, DEFAULT_MTLS_MODE } from './mtls.ts';
+
+export const DEFAULT_CONTROL_PLANE_NAMESPACE = 'weft-system';
+
+export interface BuildOptions {
+  /** Where a selector-less PeerAuth is mesh-wide. Default `weft-system`. */
+  readonly controlPlaneNamespace?: string;
+}
+
+interface ByKind {
+  Service: ServiceObject[];
+  EndpointSlice: EndpointSliceObject[];
+  TrafficSplit: TrafficSplitObject[];
+  RetryPolicy: RetryPolicyObject[];
+  PeerAuth: PeerAuthObject[];
+}
+
+/** Sorted by identity; a repeated kind/namespace/name keeps its first occurrence. */
+function partition(objects: readonly ConfigObject[]): ByKind {
+  const seen = new Set<string>();
+  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [] };
+  const unique = objects.filter((o) => {
+    const id = objectId(o);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  unique.sort((a, b) => compareStrings(objectId(a), objectId(b)));
+  for (const o of unique) (out[o.kind] as ConfigObject[]).push(o);
+  return out;
+}
+
+export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions = {}): MeshModel {
+  const byKind = partition(objects);
+  const base = buildServices(byKind.Service, byKind.EndpointSlice);
+  const splits = resolveSplits(byKind.TrafficSplit, base);
+  const retries = resolveRetries(byKind.RetryPolicy, base);
+  const peer = resolvePeerAuths(byKind.PeerAuth, opts.controlPlaneNamespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE);
+
+  const services = new Map<ObjectKey, MeshService>();
+  for (const [key, svc] of base) {
+    const split = splits.applied.get(key);
+    const retry = retries.applied.get(key);
+    services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}) });
+  }
+  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses].sort(
+    (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key),
+  );
+  const content = { services, peerAuths: peer.policies, statuses };
+  return { ...content, version: contentHash(content) };
+}

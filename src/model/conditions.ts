@@ -1,0 +1,36 @@
+// Status conditions the model computes for Weft custom resources. Reasons are
+// CamelCase (Gateway API style); messages are sentences for humans.
+import type { Condition, PolicyStatus } from './types.ts';
+import type { WeftPolicyObject } from '../config/objects.ts';
+
+export function condition(type: Condition['type'], ok: boolean, reason: string, message: string): Condition {
+  return { type, status: ok ? 'True' : 'False', reason, message };
+}
+
+export const accepted = (message: string): Condition => condition('Accepted', true, 'Accepted', message);
+export const conflicted = (message: string): Condition => condition('Accepted', false, 'Conflicted', message);
+export const refsResolved = (message: string): Condition => condition('ResolvedRefs', true, 'ResolvedRefs', message);
+
+export function statusOf(o: WeftPolicyObject, conditions: readonly Condition[]): PolicyStatus {
+  return {
+    kind: o.kind,
+    key: `${o.metadata.namespace}/${o.metadata.name}`,
+    ...(o.metadata.generation === undefined ? {} : { generation: o.metadata.generation }),
+    conditions,
+  };
+}
+
+/** Groups objects by a key and orders each group by precedence, winner first. */
+export function groupByPrecedence<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  compare: (a: T, b: T) => number,
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  }
+  for (const list of groups.values()) list.sort(compare);
+  return groups;
+}
