@@ -1,0 +1,83 @@
+// Runs the real control plane (`weft serve`) as a child process on a config directory,
+// on free ports, and stops it after the test file even if the test failed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { freePorts } from './free-port.ts';
+
+export const weftBin = fileURLToPath(new URL('../../src/cli/weft.ts', import.meta.url));
+
+export interface WeftServe {
+  /** 127.0.0.1:PORT, for renderBootstrap's xdsAddress. */
+  readonly xdsAddress: string;
+  readonly monitoringUrl: string;
+  /** Last 64 KiB of its stdout+stderr (pino JSON lines). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+afterAll(async () => {
+  await Promise.all([...running].map((c) => stopChild(c)));
+});
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  running.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  if (!(await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]))) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export async function startWeftServe(opts: { configDir: string; extraArgs?: string[]; timeoutMs?: number }): Promise<WeftServe> {
+  const [xdsPort = 0, monPort = 0] = await freePorts(2);
+  const args = [weftBin, 'serve', '--config-dir', opts.configDir, '--xds-address', `127.0.0.1:${xdsPort}`];
+  args.push('--monitoring-address', `127.0.0.1:${monPort}`, ...(opts.extraArgs ?? []));
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'info', VITEST: '' },
+  });
+  running.add(child);
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-65536));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  while (!(await accepts(xdsPort))) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      running.delete(child);
+      throw new Error(`weft serve exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
+    }
+    if (Date.now() > deadline) {
+      await stopChild(child);
+      throw new Error(`weft serve did not listen on 127.0.0.1:${xdsPort} in time:\n${out}`);
+    }
+    await sleep(100);
+  }
+  return {
+    xdsAddress: `127.0.0.1:${xdsPort}`,
+    monitoringUrl: `http://127.0.0.1:${monPort}`,
+    output: () => out,
+    stop: () => stopChild(child),
+  };
+}
