@@ -1,0 +1,86 @@
+// The one module that owns Envoy resource names. Translation, the snapshot cache, the
+// debug API and the tests all derive names from here, so a rename happens in one place.
+// Names are part of the wire contract: Envoy keys warming, draining and stats on them,
+// and proxyless gRPC clients request listeners by the exact host:port they dial.
+
+/** Kubernetes cluster DNS domain. */
+export const CLUSTER_DOMAIN = 'cluster.local';
+
+/** ORIGINAL_DST cluster: forwards to wherever the connection was going (unknown destinations). */
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+
+/** Captured outbound traffic lands here and is handed off by original destination. */
+export const VIRTUAL_OUTBOUND_LISTENER = 'virtualOutbound';
+/** Captured inbound traffic lands here; one filter chain per target port. */
+export const VIRTUAL_INBOUND_LISTENER = 'virtualInbound';
+/** Explicit (non-captured) mode: the HTTP proxy listener on loopback, and its route config. */
+export const EXPLICIT_OUTBOUND_LISTENER = 'explicitOutbound';
+export const EXPLICIT_OUTBOUND_ROUTE = 'explicitOutbound';
+
+/** Minimal shape of a service reference, so callers need not hold a whole MeshService. */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** `name.ns.svc.cluster.local`. */
+export function serviceFqdn(svc: ServiceRef): string {
+  return `${svc.name}.${svc.namespace}.svc.${CLUSTER_DOMAIN}`;
+}
+
+/** EDS cluster for one service port, Istio style: `outbound|8080||checkout.shop.svc.cluster.local`. */
+export function outboundClusterName(svc: ServiceRef, port: number): string {
+  return `outbound|${port}||${serviceFqdn(svc)}`;
+}
+
+/** STATIC cluster to the local application on one target port: `inbound|8080||`. */
+export function inboundClusterName(targetPort: number): string {
+  return `inbound|${targetPort}||`;
+}
+
+/** Per-port outbound listener (bind_to_port false) in capture mode: `0.0.0.0_8080`. */
+export function outboundPortListenerName(port: number): string {
+  return `0.0.0.0_${port}`;
+}
+
+/** Route config referenced by the per-port outbound listener: the port number. */
+export function outboundPortRouteName(port: number): string {
+  return String(port);
+}
+
+/** Virtual host name for one service port inside a route config. */
+export function virtualHostName(svc: ServiceRef, port: number): string {
+  return `${serviceFqdn(svc)}:${port}`;
+}
+
+/** Route config shared by every API listener of one service port (proxyless gRPC). */
+export function proxylessRouteName(svc: ServiceRef, port: number): string {
+  return `${serviceFqdn(svc)}:${port}`;
+}
+
+/**
+ * The host names a Service answers to, most specific last: `name` (only for callers in
+ * the same namespace), `name.ns`, `name.ns.svc`, `name.ns.svc.cluster.local`.
+ */
+export function serviceHosts(svc: ServiceRef, callerNamespace: string): string[] {
+  const hosts = [`${svc.name}.${svc.namespace}`, `${svc.name}.${svc.namespace}.svc`, serviceFqdn(svc)];
+  return svc.namespace === callerNamespace ? [svc.name, ...hosts] : hosts;
+}
+
+/** Every host variant with `:port` (what an HTTP/1.1 Host or an h2 :authority carries off port 80). */
+export function serviceHostPorts(svc: ServiceRef, port: number, callerNamespace: string): string[] {
+  return serviceHosts(svc, callerNamespace).map((h) => `${h}:${port}`);
+}
+
+/** Every host variant, with and without `:port`, sorted. */
+export function serviceDomains(svc: ServiceRef, port: number, callerNamespace: string): string[] {
+  return [...serviceHosts(svc, callerNamespace), ...serviceHostPorts(svc, port, callerNamespace)].sort();
+}
+
+/**
+ * API listener names for a proxyless gRPC client: grpc-js-xds requests the listener named
+ * exactly by the target's authority, e.g. `xds:///checkout.shop:50051` → `checkout.shop:50051`.
+ */
+export function proxylessListenerNames(svc: ServiceRef, port: number, callerNamespace: string): string[] {
+  return serviceHostPorts(svc, port, callerNamespace).sort();
+}

@@ -1,0 +1,194 @@
+// LDS: the listeners of each proxy kind.
+//
+//   capture   `virtualOutbound` (0.0.0.0:15001, original destination, hands connections off
+//             to the per-port listeners; default chain → PassthroughCluster), per outbound
+//             port `0.0.0.0_<port>` (bind_to_port false; HCM over RDS `<port>`; TCP
+//             services matched by ClusterIP → tcp_proxy), and `virtualInbound` (0.0.0.0:15006,
+//             one chain per target port of the proxy's own service).
+//   explicit  `explicitOutbound` on 127.0.0.1:15001: a plain HTTP proxy routing on Host.
+//   proxyless API listeners named `<host>:<port>` for every gRPC service port.
+//
+// Model inputs: services (name, namespace, clusterIP, ports incl. appProtocol and, for
+// inbound, targetPort/endpoint ports). Ignores policies, endpoints and (for now) peerAuths;
+// mTLS will add transport sockets and PeerAuth-driven chains in inboundChain/outbound.
+import { create } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
+import { ListenerSchema, type Listener } from '../gen/envoy/config/listener/v3/listener_pb.js';
+import { FilterChainSchema, ListenerFilterSchema, type FilterChain, type ListenerFilter } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
+import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { OriginalDstSchema } from '../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
+import { RouteConfigurationSchema, type RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
+import type { MeshModel, MeshService } from '../../src/model/types.ts';
+import { MeshPorts } from '../../src/mesh-ports.ts';
+import {
+  EXPLICIT_OUTBOUND_LISTENER,
+  EXPLICIT_OUTBOUND_ROUTE,
+  inboundClusterName,
+  outboundClusterName,
+  outboundPortListenerName,
+  outboundPortRouteName,
+  PASSTHROUGH_CLUSTER,
+  proxylessListenerNames,
+  proxylessRouteName,
+  VIRTUAL_INBOUND_LISTENER,
+  VIRTUAL_OUTBOUND_LISTENER,
+} from '../resources/names.ts';
+import { compareStrings, duration, FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
+import { memoByModel, memoByModelAndKey } from './memo.ts';
+import { inboundPorts, isHttp2Port, lookupService, proxiedPorts, sortedServices, usableClusterIP, type InboundPort } from './model-view.ts';
+
+const ANY_IPV4 = '0.0.0.0';
+const LOOPBACK = '127.0.0.1';
+
+function originalDstFilter(): ListenerFilter {
+  return create(ListenerFilterSchema, {
+    name: FilterName.originalDst,
+    configType: { case: 'typedConfig', value: anyPack(OriginalDstSchema, create(OriginalDstSchema)) },
+  });
+}
+
+function passthroughChain(name: string, statPrefix: string): FilterChain {
+  return create(FilterChainSchema, { name, filters: [tcpProxyFilter(statPrefix, PASSTHROUGH_CLUSTER)] });
+}
+
+/** Captured outbound traffic: hand off by original destination, else pass through. */
+export const virtualOutboundListener: Listener = create(ListenerSchema, {
+  name: VIRTUAL_OUTBOUND_LISTENER,
+  address: socketAddress(ANY_IPV4, MeshPorts.outbound),
+  useOriginalDst: true,
+  trafficDirection: TrafficDirection.OUTBOUND,
+  listenerFilters: [originalDstFilter()],
+  defaultFilterChain: passthroughChain('PassthroughFilterChain', PASSTHROUGH_CLUSTER),
+});
+
+/**
+ * One listener per outbound port that has HTTP services or TCP services with a ClusterIP.
+ * TCP services get a chain matching their ClusterIP (no HTTP parsing of their bytes); the
+ * unmatched chain is HTTP (RDS `<port>`) when any HTTP service uses the port, otherwise
+ * passthrough. Shared by all capture-mode proxies of a model.
+ */
+export const outboundPortListeners = memoByModel((model: MeshModel): readonly Listener[] => {
+  const byPort = new Map<number, { http: boolean; tcpIPs: Map<string, MeshService> }>();
+  for (const svc of sortedServices(model)) {
+    for (const p of proxiedPorts(svc)) {
+      const entry = byPort.get(p.port) ?? { http: false, tcpIPs: new Map<string, MeshService>() };
+      const ip = usableClusterIP(svc);
+      if (p.appProtocol !== 'tcp') entry.http = true;
+      else if (ip && !entry.tcpIPs.has(ip)) entry.tcpIPs.set(ip, svc);
+      byPort.set(p.port, entry);
+    }
+  }
+  const listeners: Listener[] = [];
+  for (const [port, { http, tcpIPs }] of byPort) {
+    if (!http && tcpIPs.size === 0) continue;
+    const name = outboundPortListenerName(port);
+    const tcpChains = [...tcpIPs.keys()].sort(compareStrings).map((ip) => {
+      const cluster = outboundClusterName(tcpIPs.get(ip) as MeshService, port);
+      return create(FilterChainSchema, {
+        name: cluster,
+        filterChainMatch: { prefixRanges: [{ addressPrefix: ip, prefixLen: ip.includes(':') ? 128 : 32 }] },
+        filters: [tcpProxyFilter(cluster, cluster)],
+      });
+    });
+    const fallback = http
+      ? create(FilterChainSchema, {
+          name: `${name}_http`,
+          filters: [hcmFilter({ statPrefix: `outbound_${name}`, routes: { rds: outboundPortRouteName(port) } })],
+        })
+      : passthroughChain(`${name}_passthrough`, PASSTHROUGH_CLUSTER);
+    listeners.push(
+      create(ListenerSchema, {
+        name,
+        address: socketAddress(ANY_IPV4, port),
+        bindToPort: false,
+        trafficDirection: TrafficDirection.OUTBOUND,
+        filterChains: [...tcpChains, fallback],
+      }),
+    );
+  }
+  return sortByName(listeners);
+});
+
+/** Inline routes of an inbound HCM: everything to the local app, no Envoy timeout. */
+function inboundRouteConfig(cluster: string): RouteConfiguration {
+  return create(RouteConfigurationSchema, {
+    name: cluster,
+    virtualHosts: [
+      {
+        name: cluster,
+        domains: ['*'],
+        routes: [
+          {
+            name: 'default',
+            match: { pathSpecifier: { case: 'prefix', value: '/' } },
+            action: { case: 'route', value: { clusterSpecifier: { case: 'cluster', value: cluster }, timeout: duration(0) } },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** One inbound chain: HTTP ports through an HCM to the local app, TCP ports as bytes. */
+function inboundChain(p: InboundPort): FilterChain {
+  const cluster = inboundClusterName(p.targetPort);
+  // mTLS (another issue): transport_socket and PeerAuth-driven transport_protocol matches go here.
+  const filter =
+    p.appProtocol === 'tcp'
+      ? tcpProxyFilter(`inbound_${p.targetPort}`, cluster)
+      : hcmFilter({
+          statPrefix: `inbound_${p.targetPort}`,
+          routes: { inline: inboundRouteConfig(cluster) },
+        });
+  return create(FilterChainSchema, { name: cluster, filterChainMatch: { destinationPort: p.targetPort }, filters: [filter] });
+}
+
+/**
+ * Captured inbound traffic for a proxy fronting `namespace/name` ('' or an unknown
+ * service: passthrough only). Memoized per (model, service key).
+ */
+export const virtualInboundListener = memoByModelAndKey((model: MeshModel, key: string): Listener => {
+  const [namespace = '', name = ''] = key.split('/');
+  const svc = key ? lookupService(model, namespace, name) : undefined;
+  return create(ListenerSchema, {
+    name: VIRTUAL_INBOUND_LISTENER,
+    address: socketAddress(ANY_IPV4, MeshPorts.inbound),
+    trafficDirection: TrafficDirection.INBOUND,
+    listenerFilters: [originalDstFilter()],
+    filterChains: svc ? inboundPorts(svc).map(inboundChain) : [],
+    defaultFilterChain: passthroughChain('InboundPassthroughFilterChain', 'InboundPassthrough'),
+  });
+});
+
+/** Explicit mode (no capture): an HTTP proxy on loopback, `curl -x http://127.0.0.1:15001 http://checkout.shop:8080/`. */
+export const explicitOutboundListener: Listener = create(ListenerSchema, {
+  name: EXPLICIT_OUTBOUND_LISTENER,
+  address: socketAddress(LOOPBACK, MeshPorts.outbound),
+  trafficDirection: TrafficDirection.OUTBOUND,
+  filterChains: [
+    {
+      name: EXPLICIT_OUTBOUND_LISTENER,
+      filters: [hcmFilter({ statPrefix: 'outbound_http_proxy', routes: { rds: EXPLICIT_OUTBOUND_ROUTE }, absoluteUrls: true })],
+    },
+  ],
+});
+
+/**
+ * Proxyless gRPC: API listeners named by every `<host>:<port>` a client may dial, each an
+ * HCM over RDS to the service port's route config. Memoized per (model, caller namespace).
+ */
+export const proxylessListeners = memoByModelAndKey((model: MeshModel, ns: string): readonly Listener[] => {
+  const listeners = sortedServices(model).flatMap((svc) =>
+    svc.ports.filter(isHttp2Port).flatMap((port) => {
+      const hcm = anyPack(
+        HttpConnectionManagerSchema,
+        httpConnectionManager({ statPrefix: proxylessRouteName(svc, port.port), routes: { rds: proxylessRouteName(svc, port.port) } }),
+      );
+      return proxylessListenerNames(svc, port.port, ns).map((name) =>
+        create(ListenerSchema, { name, apiListener: { apiListener: hcm } }),
+      );
+    }),
+  );
+  return sortByName(listeners);
+});

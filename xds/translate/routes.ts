@@ -1,0 +1,152 @@
+// RDS: route configurations, computed once per (model, caller namespace) and shared by
+// every proxy in that namespace. The namespace matters only for the short host name
+// (`checkout` resolves only for callers in the service's own namespace).
+//
+//   capture   one config per outbound port, named by the port (`8080`): a virtual host per
+//             service with that port, plus `allow_any` → PassthroughCluster.
+//   explicit  one config `explicitOutbound`: a virtual host per service port; host names
+//             carry the port (without it only for port 80, as HTTP clients omit it).
+//   proxyless one config per gRPC service port, shared by its API listeners.
+//
+// Model inputs: services (name, namespace, clusterIP, ports, split, retry). Ignores
+// endpoints and peerAuths.
+import { create } from '@bufbuild/protobuf';
+import { RouteConfigurationSchema, type RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
+import { RouteSchema, VirtualHostSchema, type VirtualHost } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import type { MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
+import {
+  EXPLICIT_OUTBOUND_ROUTE,
+  outboundPortRouteName,
+  PASSTHROUGH_CLUSTER,
+  proxylessRouteName,
+  serviceDomains,
+  serviceHostPorts,
+  serviceHosts,
+  virtualHostName,
+} from '../resources/names.ts';
+import { compareStrings, duration, sortByName } from './common.ts';
+import { memoByModelAndKey } from './memo.ts';
+import { isHttp2Port, isHttpPort, sortedServices, usableClusterIP } from './model-view.ts';
+import { serviceRoutes, type RouteFlavor } from './route-rules.ts';
+
+const sidecar: RouteFlavor = { proxyless: false };
+const proxyless: RouteFlavor = { proxyless: true };
+
+/** Name of the catch-all virtual host of capture-mode route configs. */
+export const ALLOW_ANY_VHOST = 'allow_any';
+
+interface VhostSpec {
+  readonly svc: MeshService;
+  readonly port: ServicePort;
+  readonly domains: readonly string[];
+}
+
+/**
+ * Envoy rejects a route config in which two virtual hosts share a domain. Specs arrive
+ * sorted by service key, so the first claimant keeps a contested domain; a virtual host
+ * left with no domain is dropped.
+ */
+function virtualHosts(model: MeshModel, specs: readonly VhostSpec[], flavor: RouteFlavor): VirtualHost[] {
+  const taken = new Set<string>();
+  const out: VirtualHost[] = [];
+  for (const s of specs) {
+    const domains = [...new Set(s.domains)].filter((d) => !taken.has(d)).sort(compareStrings);
+    if (domains.length === 0) continue;
+    for (const d of domains) taken.add(d);
+    out.push(
+      create(VirtualHostSchema, {
+        name: virtualHostName(s.svc, s.port.port),
+        domains,
+        routes: serviceRoutes(model, s.svc, s.port, flavor),
+      }),
+    );
+  }
+  return sortByName(out);
+}
+
+/** Unknown Host on a mesh port under capture: forward to the original destination. */
+const allowAny: VirtualHost = create(VirtualHostSchema, {
+  name: ALLOW_ANY_VHOST,
+  domains: ['*'],
+  routes: [
+    create(RouteSchema, {
+      name: 'allow_any',
+      match: { pathSpecifier: { case: 'prefix', value: '/' } },
+      action: { case: 'route', value: { clusterSpecifier: { case: 'cluster', value: PASSTHROUGH_CLUSTER }, timeout: duration(0) } },
+    }),
+  ],
+});
+
+function clusterIPDomains(svc: MeshService, port: number, withBare: boolean): string[] {
+  const ip = usableClusterIP(svc);
+  if (!ip) return [];
+  const host = ip.includes(':') ? `[${ip}]` : ip; // IPv6 literals are bracketed in Host
+  return withBare ? [host, `${host}:${port}`] : [`${host}:${port}`];
+}
+
+/** HTTP ports of the model grouped by port number, services in key order. */
+function httpPortsByNumber(model: MeshModel): Map<number, { svc: MeshService; port: ServicePort }[]> {
+  const byPort = new Map<number, { svc: MeshService; port: ServicePort }[]>();
+  for (const svc of sortedServices(model)) {
+    for (const port of svc.ports.filter(isHttpPort)) {
+      const list = byPort.get(port.port) ?? [];
+      if (!list.some((e) => e.svc === svc)) list.push({ svc, port });
+      byPort.set(port.port, list);
+    }
+  }
+  return byPort;
+}
+
+/** Capture mode: one config per outbound HTTP port (the port listener's RDS name). */
+export const captureRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
+  const configs = [...httpPortsByNumber(model)].map(([portNumber, entries]) =>
+    create(RouteConfigurationSchema, {
+      name: outboundPortRouteName(portNumber),
+      virtualHosts: [
+        ...virtualHosts(
+          model,
+          entries.map(({ svc, port }) => ({
+            svc,
+            port,
+            domains: [...serviceDomains(svc, portNumber, ns), ...clusterIPDomains(svc, portNumber, true)],
+          })),
+          sidecar,
+        ),
+        allowAny,
+      ],
+    }),
+  );
+  return sortByName(configs);
+});
+
+/** Explicit mode: the HTTP proxy's single config; Host carries `name:port` (bare name on port 80). */
+export const explicitRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
+  const specs = sortedServices(model).flatMap((svc) =>
+    svc.ports
+      .filter(isHttpPort)
+      .sort((a, b) => a.port - b.port)
+      .map((port) => ({
+        svc,
+        port,
+        domains: [
+          ...serviceHostPorts(svc, port.port, ns),
+          ...(port.port === 80 ? serviceHosts(svc, ns) : []),
+          ...clusterIPDomains(svc, port.port, port.port === 80),
+        ],
+      })),
+  );
+  return [create(RouteConfigurationSchema, { name: EXPLICIT_OUTBOUND_ROUTE, virtualHosts: virtualHosts(model, specs, sidecar) })];
+});
+
+/** Proxyless gRPC: one config per gRPC/HTTP2 service port, referenced by all its API listeners. */
+export const proxylessRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
+  const configs = sortedServices(model).flatMap((svc) =>
+    svc.ports.filter(isHttp2Port).map((port) =>
+      create(RouteConfigurationSchema, {
+        name: proxylessRouteName(svc, port.port),
+        virtualHosts: virtualHosts(model, [{ svc, port, domains: serviceDomains(svc, port.port, ns) }], proxyless),
+      }),
+    ),
+  );
+  return sortByName(configs);
+});
