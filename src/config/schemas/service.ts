@@ -4,12 +4,10 @@ import { dns1035Label, dns1123Label, metadata, portNumber, protocol, stringMap }
 
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/;
 
+const TARGET_PORT_ERROR = 'must be a port number 1..65535 or a container port name (IANA service name, at most 15 characters)';
 const targetPort = z.union(
-  [
-    portNumber,
-    z.string().max(15).regex(IANA_SVC_NAME),
-  ],
-  { error: 'must be a port number 1..65535 or a container port name (IANA service name, at most 15 characters)' },
+  [portNumber, z.string().max(15, { error: TARGET_PORT_ERROR }).regex(IANA_SVC_NAME, { error: TARGET_PORT_ERROR })],
+  { error: TARGET_PORT_ERROR },
 );
 
 const servicePort = z.object({
