@@ -53,7 +53,7 @@ export function resolveSplits(
             'ResolvedRefs',
             false,
             'BackendNotFound',
-            `Service ${missing.map((n) => `${ns}/${n}`).join(', ')} not found; the split is not applied and ${root} serves all traffic`,
+            `Service ${missing.map((n) => `${ns}/${n}`).join(', ')} not found (backends must be in the TrafficSplit's namespace); the split is not applied and ${root} serves all traffic`,
           )
         : refsResolved(`All ${ts.spec.backends.length} backends of ${root} exist`);
       const invalid = matchProblems(ts);
