@@ -93,11 +93,54 @@ function pathAsHeader(p: PathCond): HeaderMatcher {
   }
 }
 
-/** Conjunction of two conditions: the first path stays the route's path specifier. */
-export function andCond(a: Cond, b: Cond): Cond {
-  const path = a.path ?? b.path;
-  const extra = a.path && b.path ? [pathAsHeader(b.path)] : [];
-  return { ...(path ? { path } : {}), headers: [...a.headers, ...extra, ...b.headers] };
+const isAll = (p: PathCond) => (p.kind === 'prefix' || p.kind === 'separatedPrefix') && p.value === '/';
+
+/** Whether the literal path satisfies a non-regex condition. */
+function covers(path: string, p: PathCond): boolean {
+  if (p.kind === 'exact') return path === p.value;
+  if (p.kind === 'prefix') return path.startsWith(p.value);
+  return isAll(p) || path === p.value || path.startsWith(`${p.value}/`);
+}
+
+/**
+ * Paths satisfying both conditions as ONE condition, when literals allow deciding it:
+ * a PathCond, null when no path can satisfy both, undefined when a regex is involved.
+ */
+export function intersectPaths(a: PathCond, b: PathCond): PathCond | null | undefined {
+  if (isAll(a)) return b;
+  if (isAll(b)) return a;
+  if (a.kind === 'regex' || b.kind === 'regex') return undefined;
+  if (a.kind === 'exact') return covers(a.value, b) ? a : null;
+  if (b.kind === 'exact') return covers(b.value, a) ? b : null;
+  // Both prefix-like. A separated prefix S is {S} plus the plain prefix `S/`.
+  const [x, y] = a.kind === 'prefix' ? [a, b] : [b, a];
+  if (x.kind === 'prefix' && y.kind === 'prefix') {
+    return x.value.startsWith(y.value) ? x : y.value.startsWith(x.value) ? y : null;
+  }
+  if (x.kind === 'prefix') {
+    // prefix P ∩ separated S: P inside S's subtree → P; S inside P → S; else disjoint.
+    if (x.value.startsWith(`${y.value}/`)) return x;
+    return y.value.startsWith(x.value) ? y : null;
+  }
+  if (x.value === y.value || x.value.startsWith(`${y.value}/`)) return x;
+  return y.value.startsWith(`${x.value}/`) ? y : null;
+}
+
+/**
+ * Conjunction of two conditions, or undefined when no request can satisfy both (the
+ * route is then left out). Literal paths are intersected into one path specifier; with a
+ * regex the first path stays the specifier and the second becomes a `:path` matcher.
+ */
+export function andCond(a: Cond, b: Cond): Cond | undefined {
+  const headers = [...a.headers, ...b.headers];
+  if (!a.path || !b.path) {
+    const path = a.path ?? b.path;
+    return { ...(path ? { path } : {}), headers };
+  }
+  const both = intersectPaths(a.path, b.path);
+  if (both === null) return undefined;
+  if (both) return { path: both, headers };
+  return { path: a.path, headers: [...a.headers, pathAsHeader(b.path), ...b.headers] };
 }
 
 function pathSpecifier(p: PathCond | undefined, flavor: MatchFlavor): RouteMatch['pathSpecifier'] {

@@ -102,10 +102,9 @@ function exemptions(retry: ResolvedRetry, port: ServicePort, flavor: RouteFlavor
 
 export function retryPolicy(retry: ResolvedRetry): RetryPolicy {
   const codes = [...new Set(retry.retriableStatusCodes)].sort((a, b) => a - b);
-  const retryOn = new Set(retry.retryOn);
-  if (codes.length > 0) retryOn.add('retriable-status-codes');
   return create(RetryPolicySchema, {
-    retryOn: [...retryOn].sort(compareStrings).join(','),
+    // The model already speaks Envoy's tokens (and requires retriable-status-codes with codes).
+    retryOn: [...new Set(retry.retryOn)].join(','),
     numRetries: retry.attempts,
     ...(retry.perTryTimeoutMs !== undefined ? { perTryTimeout: duration(retry.perTryTimeoutMs) } : {}),
     ...(retry.backoff
@@ -151,7 +150,8 @@ export function serviceRoutes(model: MeshModel, svc: MeshService, port: ServiceP
   const routes: Route[] = [];
   for (const e of exempt) {
     for (const d of classes) {
-      routes.push(route(`${e.label}|${d.label}`, andCond(e.cond, d.cond), d.dest, svc, undefined, flavor));
+      const cond = andCond(e.cond, d.cond);
+      if (cond) routes.push(route(`${e.label}|${d.label}`, cond, d.dest, svc, undefined, flavor));
     }
   }
   for (const d of classes) routes.push(route(d.label, d.cond, d.dest, svc, policy, flavor));

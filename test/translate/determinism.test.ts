@@ -1,0 +1,104 @@
+// Translation is a pure function of the model: equal inputs give byte-identical output
+// whatever the document order, and proxies that agree on what translation reads share
+// the very same message objects (the snapshot cache encodes each object once).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
+import { describe, expect, it } from 'vitest';
+import { buildModel } from '../../src/model/build.ts';
+import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterLoadAssignmentSchema } from '../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { ListenerSchema } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import { translate } from '../../xds/translate/index.ts';
+import type { ResourceSet } from '../../xds/translate/types.ts';
+import { explicitProxy, model, proxylessClient, service, sidecar, slice } from './fixtures.ts';
+import { parseDocuments, parseProxy } from './support.ts';
+
+const root = fileURLToPath(new URL('./golden', import.meta.url));
+const scenarios = readdirSync(root).filter((d) => statSync(join(root, d)).isDirectory());
+
+function bytes<D extends DescMessage>(schema: D, list: readonly MessageShape<D>[]): string[] {
+  return list.map((m) => Buffer.from(toBinary(schema, m)).toString('base64'));
+}
+
+function wire(set: ResourceSet): string[][] {
+  return [
+    bytes(ClusterSchema, set.clusters),
+    bytes(ClusterLoadAssignmentSchema, set.endpoints),
+    bytes(ListenerSchema, set.listeners),
+    bytes(RouteConfigurationSchema, set.routes),
+  ];
+}
+
+/** Deterministic shuffle (a fixed LCG): reproducible, yet far from the file order. */
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+describe('determinism', () => {
+  for (const name of scenarios) {
+    it(`${name}: same bytes from a rebuilt model and from shuffled documents`, () => {
+      const docs = parseDocuments(readFileSync(join(root, name, 'input.yaml'), 'utf8'));
+      const proxy = parseProxy(readFileSync(join(root, name, 'proxy.yaml'), 'utf8'));
+      const first = wire(translate(buildModel(docs), proxy));
+      expect(wire(translate(buildModel(docs), proxy))).toEqual(first);
+      for (const seed of [1, 7, 42]) expect(wire(translate(buildModel(shuffled(docs, seed)), proxy))).toEqual(first);
+    });
+  }
+});
+
+describe('sharing across proxies', () => {
+  const m = model(
+    service('web', [{ name: 'http', port: 80 }]),
+    service('api', [{ name: 'http', port: 8080 }], { ns: 'billing' }),
+    slice('web-1', 'web', [{ name: 'http', port: 80 }], [{ ip: '10.244.0.1' }]),
+  );
+
+  it('returns the same set for proxies differing only in id, labels or identity', () => {
+    const a = translate(m, sidecar('shop', undefined, 'a'));
+    const b = translate(m, { ...sidecar('shop', undefined, 'b'), labels: { app: 'x' }, identity: 'spiffe://cluster.local/ns/shop/sa/x' });
+    expect(b).toBe(a);
+  });
+
+  it('shares model-wide clusters and CLAs, and namespace-wide routes, as the same objects', () => {
+    const shop = translate(m, sidecar('shop'));
+    const fronting = translate(m, sidecar('shop', 'web'));
+    const billing = translate(m, sidecar('billing'));
+    const grpc = translate(m, proxylessClient('shop'));
+    const explicit = translate(m, explicitProxy('shop'));
+    const outbound = (set: ResourceSet) => set.clusters.filter((c) => c.name.startsWith('outbound|'));
+    for (const other of [fronting, billing]) {
+      outbound(other).forEach((c, i) => expect(c).toBe(outbound(shop)[i]));
+      other.endpoints.forEach((e, i) => expect(e).toBe(shop.endpoints[i]));
+    }
+    outbound(grpc).forEach((c, i) => expect(c).toBe(outbound(shop)[i]));
+    expect(explicit.endpoints).toBe(shop.endpoints);
+    // Same namespace: same route messages, whatever service the proxy fronts.
+    fronting.routes.forEach((r, i) => expect(r).toBe(shop.routes[i]));
+    // Another namespace sees other short names: its own route messages.
+    expect(billing.routes[0]).not.toBe(shop.routes[0]);
+  });
+
+  it('recomputes for a new model, with equal bytes when nothing changed', () => {
+    const again = model(
+      service('web', [{ name: 'http', port: 80 }]),
+      service('api', [{ name: 'http', port: 8080 }], { ns: 'billing' }),
+      slice('web-1', 'web', [{ name: 'http', port: 80 }], [{ ip: '10.244.0.1' }]),
+    );
+    const before = translate(m, sidecar('shop'));
+    const after = translate(again, sidecar('shop'));
+    const web = (set: ResourceSet) => set.clusters.find((c) => c.name.includes('web.shop'));
+    expect(web(after)).toBeDefined();
+    expect(web(after)).not.toBe(web(before));
+    expect(wire(after)).toEqual(wire(before));
+  });
+});
