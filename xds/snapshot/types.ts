@@ -17,3 +17,17 @@ export interface Snapshot {
   readonly version: string;
   readonly resources: ReadonlyMap<TypeUrl, ReadonlyMap<string, EncodedResource>>;
 }
+
+/**
+ * What the snapshot cache publishes: a Snapshot plus what the server needs to diff cheaply.
+ * Type maps with equal content are the same object (interned), so per-stream state can hold
+ * references instead of copies, and memoized views/encodings are shared across proxy groups.
+ */
+export interface CachedSnapshot extends Snapshot {
+  /** Content hash per type (over names and resource versions); absent types hash the empty set. */
+  readonly typeVersions: ReadonlyMap<TypeUrl, string>;
+  /** EDS cluster name → the ClusterLoadAssignment name it waits for (service_name or its own name). */
+  readonly edsNames: ReadonlyMap<string, string>;
+  /** The model version this snapshot was generated from. */
+  readonly modelVersion: string;
+}

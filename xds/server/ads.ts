@@ -1,0 +1,168 @@
+// The ADS server: accepts SotW and Delta streams (ADS, and SDS for secrets), keeps the set
+// of connected streams, and pushes model changes to them debounced, a batch of streams per
+// event-loop turn so ACKs keep flowing while 10,000 proxies are brought up to date.
+import type {
+  handleBidiStreamingCall,
+  handleUnaryCall,
+  Server,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { log as rootLog, type Logger } from '../../src/log.ts';
+import type {
+  DeltaDiscoveryRequest,
+  DiscoveryRequest,
+  DiscoveryResponse,
+} from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { proxyFromNode } from '../node-info.ts';
+import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
+import type { Authenticate } from './auth.ts';
+import { Debouncer, type DebounceOptions } from './debounce.ts';
+import { DeltaStream } from './delta.ts';
+import { adsMetrics } from './metrics.ts';
+import { sotwBody } from './responses.ts';
+import { aggregatedDiscoveryService, secretDiscoveryService, type EncodedMessage } from './service-definitions.ts';
+import { SotwStream } from './sotw.ts';
+import type { AdsStream, SnapshotSource, StreamContext, StreamDebug } from './stream.ts';
+import { subscription, viewOf } from './views.ts';
+
+export interface AdsServerOptions {
+  readonly cache: SnapshotSource;
+  /** Identity hook (see auth.ts); without it every well-formed node is accepted. */
+  readonly authenticate?: Authenticate;
+  readonly log?: Logger;
+  /** Push debouncing; defaults 100 ms holdoff, 1 s max. */
+  readonly debounce?: Partial<DebounceOptions>;
+  /** Streams pushed per event-loop turn during a flush (default 500). */
+  readonly flushBatch?: number;
+}
+
+export class AdsServer {
+  readonly #cache: SnapshotSource;
+  readonly #authenticate: Authenticate | undefined;
+  readonly #log: Logger;
+  readonly #streams = new Set<AdsStream>();
+  readonly #dirty = new Set<AdsStream>();
+  readonly #debouncer: Debouncer;
+  readonly #flushBatch: number;
+  #flushing: Promise<void> | undefined;
+
+  constructor(opts: AdsServerOptions) {
+    this.#cache = opts.cache;
+    this.#authenticate = opts.authenticate;
+    this.#log = (opts.log ?? rootLog).child({ component: 'ads' });
+    this.#flushBatch = opts.flushBatch ?? 500;
+    this.#debouncer = new Debouncer(
+      { holdoffMs: opts.debounce?.holdoffMs ?? 100, maxDelayMs: opts.debounce?.maxDelayMs ?? 1000 },
+      () => void this.flush(),
+    );
+  }
+
+  /** Registers ADS and SDS on a grpc-js server. */
+  addTo(server: Server): void {
+    const all = new Set(pushOrder);
+    const secrets = new Set([TypeUrl.Secret]);
+    const sotw = (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DiscoveryRequest, EncodedMessage> =>
+      (call) => new SotwStream(call, this.#context(types, defaultTypeUrl)).start();
+    const delta = (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DeltaDiscoveryRequest, EncodedMessage> =>
+      (call) => new DeltaStream(call, this.#context(types, defaultTypeUrl)).start();
+    const ads: UntypedServiceImplementation = {
+      StreamAggregatedResources: sotw(all),
+      DeltaAggregatedResources: delta(all),
+    };
+    const sds: UntypedServiceImplementation = {
+      StreamSecrets: sotw(secrets, TypeUrl.Secret),
+      DeltaSecrets: delta(secrets, TypeUrl.Secret),
+      FetchSecrets: this.#fetchSecrets,
+    };
+    server.addService(aggregatedDiscoveryService, ads);
+    server.addService(secretDiscoveryService, sds);
+  }
+
+  /** Connected, identified streams (for the debug view). */
+  debug(): StreamDebug[] {
+    return [...this.#streams].flatMap((s) => s.debug() ?? []);
+  }
+
+  get connected(): number {
+    return this.#streams.size;
+  }
+
+  /** Pushes the current snapshots to every stream whose group may have changed. */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#flushAll().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  /** Ends every stream; pending pushes are dropped. */
+  close(): void {
+    this.#debouncer.cancel();
+    for (const s of [...this.#streams]) s.end();
+    this.#dirty.clear();
+  }
+
+  async #flushAll(): Promise<void> {
+    const started = performance.now();
+    let pushed = 0;
+    while (this.#dirty.size > 0) {
+      const batch = [...this.#dirty].slice(0, this.#flushBatch);
+      for (const s of batch) {
+        this.#dirty.delete(s);
+        try {
+          s.push();
+        } catch (err) {
+          this.#log.error({ err, stream: s.id }, 'push failed');
+        }
+      }
+      pushed += batch.length;
+      if (this.#dirty.size > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    adsMetrics.flushSeconds.observe(seconds);
+    this.#log.debug({ streams: pushed, seconds }, 'flush done');
+  }
+
+  #context(types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): StreamContext {
+    return {
+      cache: this.#cache,
+      ...(this.#authenticate !== undefined ? { authenticate: this.#authenticate } : {}),
+      log: this.#log,
+      types,
+      ...(defaultTypeUrl !== undefined ? { defaultTypeUrl } : {}),
+      onReady: (s) => this.#streams.add(s),
+      onDirty: (s) => {
+        this.#dirty.add(s);
+        this.#debouncer.trigger();
+      },
+      onClosed: (s) => {
+        this.#streams.delete(s);
+        this.#dirty.delete(s);
+      },
+    };
+  }
+
+  /** Unary SDS: the named secrets from the caller's current snapshot. */
+  readonly #fetchSecrets: handleUnaryCall<DiscoveryRequest, DiscoveryResponse | EncodedMessage> = (call, callback) => {
+    void (async () => {
+      const parsed = proxyFromNode(call.request.node);
+      if (!parsed.ok) return callback({ code: status.INVALID_ARGUMENT, details: parsed.reason });
+      let proxy = parsed.proxy;
+      if (this.#authenticate !== undefined && call.request.node !== undefined) {
+        const auth = await this.#authenticate(call, call.request.node);
+        if (!auth.ok) return callback({ code: status.UNAUTHENTICATED, details: auth.reason });
+        if (auth.identity !== undefined) proxy = { ...proxy, identity: auth.identity };
+      }
+      const watch = this.#cache.watch(proxy, () => {});
+      const snap = watch.snapshot();
+      watch.cancel();
+      if (snap === undefined) return callback({ code: status.UNAVAILABLE, details: 'no configuration yet' });
+      const view = viewOf(snap.resources.get(TypeUrl.Secret) ?? new Map(), subscription(false, call.request.resourceNames));
+      callback(null, { encoded: sotwBody(TypeUrl.Secret, view.version, view.resources.values()) });
+    })().catch((err: unknown) => {
+      this.#log.error({ err }, 'FetchSecrets failed');
+      callback({ code: status.INTERNAL, details: 'internal error' });
+    });
+  };
+}

@@ -1,0 +1,57 @@
+// The /debug/proxies view: who is connected, what each proxy was sent and has ACKed, and
+// the last NACK per type. Plain JSON-ready data; the HTTP side mounts it elsewhere.
+import type { ProxyKind } from '../proxy.ts';
+import type { AdsServer } from './ads.ts';
+import type { NackRecord } from './stream.ts';
+
+export interface ProxyTypeDebug {
+  readonly versionSent: string;
+  readonly versionAcked: string;
+  readonly subscribed: '*' | readonly string[];
+  readonly lastNack?: NackRecord;
+}
+
+export interface ProxyDebug {
+  readonly id: string;
+  readonly stream: string;
+  readonly protocol: 'sotw' | 'delta';
+  readonly kind: ProxyKind;
+  readonly namespace: string;
+  readonly service?: string;
+  readonly identity?: string;
+  readonly group: string;
+  readonly connectedSince: string;
+  readonly snapshotVersion?: string;
+  /** Keyed by type URL, in push order. */
+  readonly types: Readonly<Record<string, ProxyTypeDebug>>;
+}
+
+/** Connected proxies sorted by id, then stream. */
+export function debugProxies(ads: AdsServer): ProxyDebug[] {
+  return ads
+    .debug()
+    .map((s) => ({
+      id: s.proxy.id,
+      stream: s.stream,
+      protocol: s.protocol,
+      kind: s.proxy.kind,
+      namespace: s.proxy.namespace,
+      ...(s.proxy.service !== undefined ? { service: s.proxy.service } : {}),
+      ...(s.proxy.identity !== undefined ? { identity: s.proxy.identity } : {}),
+      group: s.group,
+      connectedSince: s.connectedSince,
+      ...(s.snapshotVersion !== undefined ? { snapshotVersion: s.snapshotVersion } : {}),
+      types: Object.fromEntries(
+        s.types.map((t) => [
+          t.typeUrl,
+          {
+            versionSent: t.versionSent,
+            versionAcked: t.versionAcked,
+            subscribed: t.subscribed,
+            ...(t.lastNack !== undefined ? { lastNack: t.lastNack } : {}),
+          },
+        ]),
+      ),
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.stream < b.stream ? -1 : 1));
+}

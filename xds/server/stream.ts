@@ -1,0 +1,310 @@
+// What SotW and Delta streams share: identifying the proxy from its first request, the
+// request queue, nonces, ACK/NACK bookkeeping, writing responses in make-before-break
+// order, lifecycle metrics, and the debug view. Per-stream state is deliberately small:
+// references to interned subscriptions and shared views, a few strings per type.
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from '../../src/log.ts';
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
+import type { Status } from '../gen/google/rpc/status_pb.js';
+import { proxyFromNode } from '../node-info.ts';
+import type { ProxyInfo } from '../proxy.ts';
+import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
+import type { SnapshotWatch } from '../snapshot/cache.ts';
+import type { CachedSnapshot } from '../snapshot/types.ts';
+import type { Authenticate } from './auth.ts';
+import { adsMetrics, typeLabel } from './metrics.ts';
+import { withNonce } from './responses.ts';
+import type { EncodedMessage } from './service-definitions.ts';
+import { noSubscription, type Subscription } from './views.ts';
+
+export type Protocol = 'sotw' | 'delta';
+
+/** The part of SnapshotCache the server uses. */
+export interface SnapshotSource {
+  watch(proxy: ProxyInfo, listener: () => void): SnapshotWatch;
+}
+
+export interface StreamContext {
+  readonly cache: SnapshotSource;
+  readonly authenticate?: Authenticate;
+  readonly log: Logger;
+  /** Types served on this stream (SDS streams serve secrets only). */
+  readonly types: ReadonlySet<TypeUrl>;
+  /** Type assumed when type_url is empty (single-type services only). */
+  readonly defaultTypeUrl?: TypeUrl;
+  readonly onReady: (s: AdsStream) => void;
+  readonly onDirty: (s: AdsStream) => void;
+  readonly onClosed: (s: AdsStream) => void;
+}
+
+export interface NackRecord {
+  readonly nonce: string;
+  readonly version: string;
+  readonly message: string;
+  readonly at: string;
+}
+
+export interface TypeDebug {
+  readonly typeUrl: TypeUrl;
+  readonly subscribed: '*' | readonly string[];
+  readonly versionSent: string;
+  readonly versionAcked: string;
+  readonly lastNack?: NackRecord;
+}
+
+export interface StreamDebug {
+  readonly stream: string;
+  readonly protocol: Protocol;
+  readonly proxy: ProxyInfo;
+  readonly group: string;
+  readonly connectedSince: string;
+  readonly snapshotVersion?: string;
+  readonly types: readonly TypeDebug[];
+}
+
+/** The server's view of a stream, whatever its protocol. */
+export interface AdsStream {
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly proxy: ProxyInfo | undefined;
+  /** Brings the proxy up to date with its group's current snapshot. */
+  push(): void;
+  /** Ends the stream from the server side (shutdown). */
+  end(): void;
+  debug(): StreamDebug | undefined;
+}
+
+export interface TypeState {
+  sub: Subscription;
+  /** The client named resources at least once: an empty list no longer means wildcard. */
+  explicit: boolean;
+  nonce: string;
+  versionSent: string;
+  versionAcked: string;
+  sentAt: number;
+  /** A response with `nonce` is waiting for its ACK/NACK. */
+  awaiting: boolean;
+  lastNack?: NackRecord;
+}
+
+export function newTypeState(): TypeState {
+  return { sub: noSubscription, explicit: false, nonce: '', versionSent: '', versionAcked: '', sentAt: 0, awaiting: false };
+}
+
+export interface Outgoing {
+  readonly typeUrl: TypeUrl;
+  readonly st: TypeState;
+  readonly body: Uint8Array;
+  readonly version: string;
+  readonly resources: number;
+  readonly removed: number;
+}
+
+interface BaseRequest {
+  node?: Node;
+  typeUrl: string;
+  responseNonce: string;
+  errorDetail?: Status;
+}
+
+let streamSeq = 0;
+let nonceSeq = 0;
+
+export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> implements AdsStream {
+  abstract readonly protocol: Protocol;
+  readonly id = `s${(++streamSeq).toString(36)}`;
+  proxy: ProxyInfo | undefined;
+  protected log: Logger;
+  protected readonly ctx: StreamContext;
+  protected readonly types = new Map<TypeUrl, St>();
+  readonly #call: ServerDuplexStream<Req, EncodedMessage>;
+  readonly #connectedAt = new Date();
+  #watch: SnapshotWatch | undefined;
+  #pinned: CachedSnapshot | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(call: ServerDuplexStream<Req, EncodedMessage>, ctx: StreamContext) {
+    this.#call = call;
+    this.ctx = ctx;
+    this.log = ctx.log.child({ stream: this.id });
+  }
+
+  /** Wires the call's events; the subclass's fields are initialized by now. */
+  start(): void {
+    adsMetrics.streamsOpened.inc({ protocol: this.protocol });
+    this.log.debug({ peer: this.#call.getPeer(), protocol: this.protocol }, 'stream opened');
+    this.#call.on('data', (req: Req) => {
+      this.#queue = this.#queue
+        .then(() => this.#process(req))
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'request handling failed');
+          this.#fail(status.INTERNAL, 'internal error handling the request', 'error');
+        });
+    });
+    this.#call.on('end', () => {
+      this.#call.end();
+      this.#close('client_end');
+    });
+    this.#call.on('cancelled', () => this.#close('cancelled'));
+    this.#call.on('error', (err: unknown) => {
+      this.log.debug({ err }, 'stream error');
+      this.#close('error');
+    });
+    this.#call.on('close', () => this.#close('closed'));
+  }
+
+  protected abstract handleRequest(req: Req): void;
+  /** Plans responses for one type against `snap`; updates what the stream believes the client holds. */
+  protected abstract plan(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, now: Outgoing[], later: Outgoing[], forcedEds: Set<string>): void;
+
+  push(): void {
+    if (this.#closed || this.#watch === undefined) return;
+    const next = this.#watch.snapshot();
+    if (next === undefined || next === this.#pinned) return;
+    const unchanged = next.version === this.#pinned?.version;
+    this.#pinned = next;
+    if (unchanged) return;
+    const now: Outgoing[] = [];
+    const later: Outgoing[] = [];
+    const forcedEds = new Set<string>();
+    for (const typeUrl of pushOrder) {
+      const st = this.types.get(typeUrl);
+      if (st !== undefined) this.plan(typeUrl, st, next, now, later, forcedEds);
+    }
+    this.writeAll(now, later);
+  }
+
+  end(): void {
+    if (this.#closed) return;
+    this.#call.end();
+    this.#close('server_close');
+  }
+
+  /** The snapshot this stream serves from; moves only on push(), so one flush stays consistent. */
+  protected snapshot(): CachedSnapshot | undefined {
+    this.#pinned ??= this.#watch?.snapshot();
+    return this.#pinned;
+  }
+
+  protected resolveType(typeUrl: string): TypeUrl | undefined {
+    const t = typeUrl === '' ? this.ctx.defaultTypeUrl : typeUrl;
+    if (t !== undefined && (this.ctx.types as ReadonlySet<string>).has(t)) return t as TypeUrl;
+    this.log.debug({ typeUrl }, 'request for an unserved type ignored');
+    return undefined;
+  }
+
+  /** Call only for a request answering the latest nonce of this type. */
+  protected ackOrNack(typeUrl: TypeUrl, st: St, errorDetail: Status | undefined, ackedVersion: string): void {
+    if (!st.awaiting) return; // a later request re-using the nonce (subscription change), not a new answer
+    st.awaiting = false;
+    const type = typeLabel(typeUrl);
+    adsMetrics.pushAckSeconds.observe({ type }, (performance.now() - st.sentAt) / 1000);
+    if (errorDetail !== undefined) {
+      st.lastNack = { nonce: st.nonce, version: st.versionSent, message: errorDetail.message, at: new Date().toISOString() };
+      adsMetrics.nacks.inc({ type });
+      this.log.warn(
+        { typeUrl, nonce: st.nonce, version: st.versionSent, error: errorDetail.message },
+        'proxy rejected config (NACK); it keeps its last good config',
+      );
+    } else {
+      st.versionAcked = ackedVersion;
+      adsMetrics.acks.inc({ type });
+      this.log.debug({ typeUrl, nonce: st.nonce, version: ackedVersion }, 'ACK');
+    }
+  }
+
+  /** Additions in push order, then removals in reverse (drop references before their targets). */
+  protected writeAll(now: readonly Outgoing[], later: readonly Outgoing[]): void {
+    for (const out of now) this.#write(out);
+    for (let i = later.length - 1; i >= 0; i--) this.#write(later[i]!);
+  }
+
+  #write(out: Outgoing): void {
+    if (this.#closed) return;
+    const nonce = (++nonceSeq).toString(36);
+    this.#call.write(withNonce(out.body, nonce));
+    Object.assign(out.st, { nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true });
+    adsMetrics.pushes.inc({ type: typeLabel(out.typeUrl) });
+    this.log.debug(
+      { typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed },
+      'response sent',
+    );
+  }
+
+  async #process(req: Req): Promise<void> {
+    if (this.#closed) return;
+    if (this.proxy === undefined && !(await this.#identify(req))) return;
+    if (!this.#closed) this.handleRequest(req);
+  }
+
+  async #identify(req: Req): Promise<boolean> {
+    const parsed = proxyFromNode(req.node);
+    if (!parsed.ok) {
+      this.log.warn({ reason: parsed.reason }, 'stream rejected: invalid node');
+      this.#fail(status.INVALID_ARGUMENT, parsed.reason, 'rejected');
+      return false;
+    }
+    let proxy = parsed.proxy;
+    if (this.ctx.authenticate !== undefined && req.node !== undefined) {
+      const auth = await this.ctx.authenticate(this.#call, req.node);
+      if (!auth.ok) {
+        this.log.warn({ proxy: proxy.id, reason: auth.reason }, 'stream rejected: authentication failed');
+        this.#fail(status.UNAUTHENTICATED, auth.reason, 'rejected');
+        return false;
+      }
+      if (auth.identity !== undefined) proxy = { ...proxy, identity: auth.identity };
+    }
+    if (this.#closed) return false;
+    this.proxy = proxy;
+    this.log = this.log.child({ proxy: proxy.id, kind: proxy.kind });
+    this.#watch = this.ctx.cache.watch(proxy, () => this.ctx.onDirty(this));
+    adsMetrics.connectedProxies.inc({ kind: proxy.kind });
+    this.ctx.onReady(this);
+    this.log.info({ namespace: proxy.namespace, group: this.#watch.groupKey, protocol: this.protocol }, 'proxy connected');
+    return true;
+  }
+
+  #fail(code: status, details: string, reason: string): void {
+    if (this.#closed) return;
+    this.#close(reason);
+    this.#call.emit('error', { code, details });
+  }
+
+  #close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watch?.cancel();
+    adsMetrics.streamsClosed.inc({ protocol: this.protocol, reason });
+    if (this.proxy !== undefined) {
+      adsMetrics.connectedProxies.dec({ kind: this.proxy.kind });
+      this.log.info({ reason }, 'proxy disconnected');
+    }
+    this.ctx.onClosed(this);
+  }
+
+  debug(): StreamDebug | undefined {
+    if (this.proxy === undefined || this.#watch === undefined) return undefined;
+    const types: TypeDebug[] = [];
+    for (const typeUrl of pushOrder) {
+      const st = this.types.get(typeUrl);
+      if (st === undefined) continue;
+      types.push({
+        typeUrl,
+        subscribed: st.sub.wildcard ? '*' : [...st.sub.names],
+        versionSent: st.versionSent,
+        versionAcked: st.versionAcked,
+        ...(st.lastNack !== undefined ? { lastNack: st.lastNack } : {}),
+      });
+    }
+    return {
+      stream: this.id,
+      protocol: this.protocol,
+      proxy: this.proxy,
+      group: this.#watch.groupKey,
+      connectedSince: this.#connectedAt.toISOString(),
+      ...(this.#pinned !== undefined ? { snapshotVersion: this.#pinned.version } : {}),
+      types,
+    };
+  }
+}
