@@ -1,0 +1,42 @@
+// Golden files: test/webhook/golden/<shape>/pod.yaml → patch.golden.json (the RFC 6902 patch
+// /inject returns). Refresh with UPDATE_GOLDEN=1 and review the diff like code.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fjp from 'fast-json-patch';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { handleInject, type AdmissionRequest } from '../../webhook/admission.ts';
+import type { JsonPatchOp } from '../../webhook/json-patch.ts';
+import { goldenDir, testContext } from './fixtures.ts';
+
+const shapes = readdirSync(goldenDir).filter((d) => statSync(join(goldenDir, d)).isDirectory()).sort();
+
+export function podRequest(pod: Record<string, unknown>, namespace?: string, uid = 'golden'): AdmissionRequest {
+  const ns = namespace ?? ((pod.metadata as { namespace?: string } | undefined)?.namespace ?? 'shop');
+  return { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: ns, object: pod };
+}
+
+function decodePatch(b64: string | undefined): JsonPatchOp[] {
+  return JSON.parse(Buffer.from(b64 ?? '', 'base64').toString('utf8')) as JsonPatchOp[];
+}
+
+describe('injection golden patches', () => {
+  it('has at least 8 shapes', () => expect(shapes.length).toBeGreaterThanOrEqual(8));
+
+  it.each(shapes)('%s', (shape) => {
+    const pod = parseYaml(readFileSync(join(goldenDir, shape, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
+    const out = handleInject(podRequest(pod), testContext());
+    expect(out.result).toBe('injected');
+    const patch = decodePatch(out.response.patch);
+    const goldenPath = join(goldenDir, shape, 'patch.golden.json');
+    const text = `${JSON.stringify(patch, null, 2)}\n`;
+    if (process.env.UPDATE_GOLDEN || !existsSync(goldenPath)) writeFileSync(goldenPath, text);
+    expect(text).toBe(readFileSync(goldenPath, 'utf8'));
+
+    // The patch applies to the pod as sent, and the result is stable under re-injection.
+    const patched = fjp.applyPatch(structuredClone(pod), patch, true, false).newDocument;
+    const again = handleInject(podRequest(patched), testContext());
+    expect(again).toMatchObject({ result: 'skipped', reason: 'already-injected' });
+    expect(again.response.patch).toBeUndefined();
+  });
+});

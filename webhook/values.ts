@@ -1,0 +1,103 @@
+// Injection settings (chart values) and the names injection writes. Values are validated once
+// when the control plane builds them; injectPod trusts them.
+import { z } from 'zod';
+import { MeshPorts } from '../src/mesh-ports.ts';
+
+export const WEFT_VERSION = '0.1.0';
+
+export const Names = {
+  initContainer: 'weft-init',
+  proxyContainer: 'weft-proxy',
+  tokenVolume: 'weft-token',
+  tokenDir: '/var/run/secrets/weft',
+  tokenFile: 'token',
+  tokenAudience: 'weft',
+  promPortName: 'http-envoy-prom',
+  appProbesEnv: 'WEFT_APP_PROBES',
+} as const;
+
+export const TOKEN_PATH = `${Names.tokenDir}/${Names.tokenFile}`;
+
+export const Annotations = {
+  inject: 'weft.dev/inject',
+  status: 'weft.dev/status',
+  excludeInboundPorts: 'weft.dev/exclude-inbound-ports',
+  excludeOutboundPorts: 'weft.dev/exclude-outbound-ports',
+  excludeOutboundCidrs: 'weft.dev/exclude-outbound-cidrs',
+  proxyCpu: 'weft.dev/proxy-cpu',
+  proxyMemory: 'weft.dev/proxy-memory',
+  proxyLogLevel: 'weft.dev/proxy-log-level',
+  promScrape: 'prometheus.io/scrape',
+  promPort: 'prometheus.io/port',
+  promPath: 'prometheus.io/path',
+} as const;
+
+/** Namespace label that turns injection on. */
+export const INJECT_LABEL = 'weft.dev/inject';
+export const INJECT_LABEL_VALUE = 'enabled';
+
+export const PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
+
+export const ENVOY_LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'] as const;
+
+// Kubernetes resource.Quantity syntax (apimachinery's regexp, without the sign).
+export const QUANTITY_RE = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][-+]?[0-9]+))?$/;
+
+const quantity = z.string().regex(QUANTITY_RE, 'must be a Kubernetes quantity such as 100m or 128Mi');
+const resourceList = z.object({ cpu: quantity.optional(), memory: quantity.optional() }).strict();
+const port = z.number().int().min(1).max(65535);
+const cidr = z.string().refine((s) => parseCidr(s) !== undefined, 'must be an IPv4 or IPv6 CIDR such as 10.0.0.0/8');
+
+export const InjectValuesSchema = z
+  .object({
+    proxyImage: z.string().min(1).default('envoyproxy/envoy:v1.40.0'),
+    /** An image with /bin/sh, iptables and ip6tables (the capture script runs there). */
+    initImage: z.string().min(1).default('ghcr.io/weft-mesh/weft-init:0.1.0'),
+    imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    proxyResources: z
+      .object({ requests: resourceList.default({ cpu: '100m', memory: '128Mi' }), limits: resourceList.default({ memory: '512Mi' }) })
+      .strict()
+      .default({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } }),
+    proxyLogLevel: z.enum(ENVOY_LOG_LEVELS).default('warning'),
+    excludeInboundPorts: z.array(port).default([]),
+    excludeOutboundPorts: z.array(port).default([]),
+    excludeOutboundCidrs: z.array(cidr).default([]),
+    /** Also write ip6tables rules (dual-stack or IPv6 clusters). */
+    ipv6: z.boolean().default(false),
+    controlPlaneNamespace: z.string().min(1).default('weft-system'),
+    /** `host:port` of the xDS server's TLS port, as named in its serving certificate. */
+    xdsAddress: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'must be HOST:PORT').optional(),
+    /** PEM trust bundle (the CA's roots); proxies verify the xDS server with it. */
+    trustBundlePem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must contain a PEM certificate' }),
+    tokenExpirationSeconds: z.number().int().min(600).default(3600),
+  })
+  .strict();
+
+export type InjectValuesInput = z.input<typeof InjectValuesSchema>;
+export type InjectValues = z.output<typeof InjectValuesSchema> & { xdsAddress: string };
+
+export type ValuesResult = { ok: true; values: InjectValues } | { ok: false; errors: string[] };
+
+/** Validates chart values; every problem names its field. */
+export function parseInjectValues(input: unknown): ValuesResult {
+  const r = InjectValuesSchema.safeParse(input);
+  if (!r.success) return { ok: false, errors: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
+  const v = r.data;
+  return { ok: true, values: { ...v, xdsAddress: v.xdsAddress ?? `weft.${v.controlPlaneNamespace}.svc:${MeshPorts.xdsTls}` } };
+}
+
+/** `{ family, text }` for a valid CIDR, else undefined. */
+export function parseCidr(s: string): { family: 4 | 6; text: string } | undefined {
+  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(s.trim());
+  if (!m) return undefined;
+  const [, addr = '', bits = ''] = m;
+  const prefix = Number(bits);
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(addr)) {
+    const ok = addr.split('.').every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
+    return ok && prefix <= 32 ? { family: 4, text: `${addr}/${prefix}` } : undefined;
+  }
+  if (addr.includes(':') && prefix <= 128 && /^[0-9a-fA-F:]+$/.test(addr) && (addr.match(/::/g) ?? []).length <= 1) {
+    return { family: 6, text: `${addr.toLowerCase()}/${prefix}` };
+  }
+  return undefined;
+}
