@@ -2,6 +2,7 @@
 // are stable) and a namespace cache where `shop` and `web` are enabled.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { AdmissionRequest } from '../../webhook/admission.ts';
 import type { InjectContext } from '../../webhook/inject.ts';
 import { parseInjectValues, type InjectValuesInput } from '../../webhook/values.ts';
 
@@ -20,4 +21,10 @@ export function testContext(overrides: Partial<InjectValuesInput> = {}): InjectC
   const r = parseInjectValues({ trustBundlePem, excludeOutboundCidrs: ['169.254.169.254/32'], ...overrides });
   if (!r.ok) throw new Error(r.errors.join('; '));
   return { values: r.values, namespaceLabels: (ns) => namespaces[ns] };
+}
+
+/** A Pod CREATE admission request for `pod`, in its metadata.namespace (default shop). */
+export function podRequest(pod: Record<string, unknown>, namespace?: string, uid = 'golden'): AdmissionRequest {
+  const ns = namespace ?? ((pod.metadata as { namespace?: string } | undefined)?.namespace ?? 'shop');
+  return { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: ns, object: pod };
 }

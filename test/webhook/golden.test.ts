@@ -5,16 +5,11 @@ import { join } from 'node:path';
 import fjp from 'fast-json-patch';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { handleInject, type AdmissionRequest } from '../../webhook/admission.ts';
+import { handleInject } from '../../webhook/admission.ts';
 import type { JsonPatchOp } from '../../webhook/json-patch.ts';
-import { goldenDir, testContext } from './fixtures.ts';
+import { goldenDir, podRequest, testContext } from './fixtures.ts';
 
 const shapes = readdirSync(goldenDir).filter((d) => statSync(join(goldenDir, d)).isDirectory()).sort();
-
-export function podRequest(pod: Record<string, unknown>, namespace?: string, uid = 'golden'): AdmissionRequest {
-  const ns = namespace ?? ((pod.metadata as { namespace?: string } | undefined)?.namespace ?? 'shop');
-  return { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: ns, object: pod };
-}
 
 function decodePatch(b64: string | undefined): JsonPatchOp[] {
   return JSON.parse(Buffer.from(b64 ?? '', 'base64').toString('utf8')) as JsonPatchOp[];
