@@ -2,7 +2,8 @@
 //
 // Model inputs: services[].ports[].endpoints (address, port, ready, zone). Not-ready
 // endpoints are omitted rather than sent as UNHEALTHY: Envoy would still count them for
-// panic thresholds, and gRPC clients ignore health status they do not understand.
+// panic thresholds. One locality group per zone, so proxyless gRPC (which balances
+// across localities by weight first) spreads load like Envoy's round robin.
 // Ignores policies, clusterIP and peerAuths.
 import { create } from '@bufbuild/protobuf';
 import { HealthStatus } from '../gen/envoy/config/core/v3/health_check_pb.js';
@@ -29,7 +30,10 @@ function localities(endpoints: readonly EndpointAddress[]): LocalityLbEndpoints[
       (a, b) => compareStrings(a.address, b.address) || a.port - b.port,
     );
     return create(LocalityLbEndpointsSchema, {
-      ...(zone ? { locality: { zone } } : {}),
+      // gRPC rejects a locality group without `locality` and ignores one without a weight
+      // (Envoy ignores the weight unless locality-weighted LB is on): weight = its size.
+      locality: zone ? { zone } : {},
+      loadBalancingWeight: eps.length,
       lbEndpoints: eps.map((ep) => ({
         hostIdentifier: { case: 'endpoint' as const, value: { address: socketAddress(ep.address, ep.port) } },
         healthStatus: HealthStatus.HEALTHY,
