@@ -36,7 +36,7 @@ import {
 } from '../resources/names.ts';
 import { compareStrings, duration, FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
-import { inboundPorts, isHttp2Port, lookupService, proxiedPorts, sortedServices, usableClusterIP, type InboundPort } from './model-view.ts';
+import { inboundPorts, isHttp2Port, isReservedPort, lookupService, proxiedPorts, sortedServices, usableClusterIP, type InboundPort } from './model-view.ts';
 
 const ANY_IPV4 = '0.0.0.0';
 const LOOPBACK = '127.0.0.1';
@@ -81,7 +81,7 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
   }
   const listeners: Listener[] = [];
   for (const [port, { http, tcpIPs }] of byPort) {
-    if (!http && tcpIPs.size === 0) continue;
+    if ((!http && tcpIPs.size === 0) || isReservedPort(port)) continue;
     const name = outboundPortListenerName(port);
     const tcpChains = [...tcpIPs.keys()].sort(compareStrings).map((ip) => {
       const cluster = outboundClusterName(tcpIPs.get(ip) as MeshService, port);

@@ -1,7 +1,19 @@
 // Read-only views over the MeshModel that several builders share: which ports Envoy
 // proxies, how they speak, and the services in a stable order.
 import type { MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
+import { MeshPorts } from '../../src/mesh-ports.ts';
 import { memoByModel } from './memo.ts';
+
+/** Ports a sidecar's Envoy binds itself (not the control plane's: those are ordinary ports in a pod). */
+const reservedPorts: ReadonlySet<number> = new Set([MeshPorts.outbound, MeshPorts.inbound, MeshPorts.admin, MeshPorts.stats, MeshPorts.readiness]);
+
+/**
+ * Ports the proxy itself uses (15001, 15006, …). A per-port outbound listener there would
+ * share virtualOutbound's address, which Envoy rejects; such traffic passes through.
+ */
+export function isReservedPort(port: number): boolean {
+  return reservedPorts.has(port);
+}
 
 /** Services sorted by namespace then name, whatever order the map was built in. */
 export const sortedServices = memoByModel((model: MeshModel): readonly MeshService[] =>

@@ -26,7 +26,7 @@ import {
 } from '../resources/names.ts';
 import { compareStrings, duration, sortByName } from './common.ts';
 import { memoByModelAndKey } from './memo.ts';
-import { isHttp2Port, isHttpPort, sortedServices, usableClusterIP } from './model-view.ts';
+import { isHttp2Port, isHttpPort, isReservedPort, sortedServices, usableClusterIP } from './model-view.ts';
 import { serviceRoutes, type RouteFlavor } from './route-rules.ts';
 
 const sidecar: RouteFlavor = { proxyless: false };
@@ -88,7 +88,7 @@ function clusterIPDomains(svc: MeshService, port: number, withBare: boolean): st
 function httpPortsByNumber(model: MeshModel): Map<number, { svc: MeshService; port: ServicePort }[]> {
   const byPort = new Map<number, { svc: MeshService; port: ServicePort }[]>();
   for (const svc of sortedServices(model)) {
-    for (const port of svc.ports.filter(isHttpPort)) {
+    for (const port of svc.ports.filter((p) => isHttpPort(p) && !isReservedPort(p.port))) {
       const list = byPort.get(port.port) ?? [];
       if (!list.some((e) => e.svc === svc)) list.push({ svc, port });
       byPort.set(port.port, list);
@@ -97,7 +97,7 @@ function httpPortsByNumber(model: MeshModel): Map<number, { svc: MeshService; po
   return byPort;
 }
 
-/** Capture mode: one config per outbound HTTP port (the port listener's RDS name). */
+/** Capture mode: one config per outbound HTTP port (the port listener's RDS name; none for reserved ports). */
 export const captureRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
   const configs = [...httpPortsByNumber(model)].map(([portNumber, entries]) =>
     create(RouteConfigurationSchema, {
