@@ -86,6 +86,8 @@ export function httpConnectionManager(opts: HcmOptions): HttpConnectionManager {
     httpFilters: [routerFilter()],
     normalizePath: true,
     generateRequestId: true,
+    // Envoy refuses HTTP/1.1 Upgrade unless listed; apps behind a mesh expect websockets to work.
+    upgradeConfigs: [{ upgradeType: 'websocket' }],
     ...(opts.absoluteUrls ? { httpProtocolOptions: { allowAbsoluteUrl: true } } : {}),
   });
 }
