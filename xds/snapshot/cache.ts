@@ -24,6 +24,11 @@ export interface SnapshotCacheOptions {
   readonly checkConsistency?: ConsistencyCheck;
   readonly model?: MeshModel;
   readonly log?: Logger;
+  /**
+   * A group nobody has watched for this long is dropped at the next model change (default
+   * 5 min). Until then it keeps its last good snapshot for proxies that reconnect.
+   */
+  readonly idleGroupTtlMs?: number;
 }
 
 /** A proxy's interest in its group's snapshot; the listener runs on every model change. */
@@ -47,6 +52,8 @@ interface GroupEntry {
   readonly key: string;
   readonly proxy: ProxyInfo;
   readonly watchers: Set<() => void>;
+  /** When the last watcher left (or the entry was created unwatched). */
+  idleSince: number;
   snapshot?: CachedSnapshot;
   attemptedModel?: string;
   problems: readonly string[];
@@ -59,6 +66,7 @@ export class SnapshotCache {
   readonly #check: ConsistencyCheck;
   readonly #log: Logger;
   readonly #groups = new Map<string, GroupEntry>();
+  readonly #idleTtlMs: number;
   #model: MeshModel | undefined;
 
   constructor(opts: SnapshotCacheOptions) {
@@ -66,6 +74,7 @@ export class SnapshotCache {
     this.#check = opts.checkConsistency ?? (() => []);
     this.#log = (opts.log ?? rootLog).child({ component: 'snapshot-cache' });
     this.#model = opts.model;
+    this.#idleTtlMs = opts.idleGroupTtlMs ?? 5 * 60_000;
   }
 
   get model(): MeshModel | undefined {
@@ -76,8 +85,9 @@ export class SnapshotCache {
   setModel(model: MeshModel): void {
     if (this.#model?.version === model.version) return;
     this.#model = model;
+    const idleBefore = Date.now() - this.#idleTtlMs;
     for (const [key, entry] of this.#groups) {
-      if (entry.watchers.size === 0) this.#groups.delete(key);
+      if (entry.watchers.size === 0 && entry.idleSince <= idleBefore) this.#groups.delete(key);
     }
     snapshotMetrics.groups.set(this.#groups.size);
     this.#log.debug({ modelVersion: model.version, groups: this.#groups.size }, 'model set');
@@ -103,8 +113,8 @@ export class SnapshotCache {
       groupKey: entry.key,
       snapshot: () => this.#current(entry),
       cancel: () => {
-        // The entry stays memoized until the next model change, so a reconnecting proxy reuses it.
-        entry.watchers.delete(listener);
+        // The entry stays memoized for a while, so a reconnecting proxy reuses it.
+        if (entry.watchers.delete(listener) && entry.watchers.size === 0) entry.idleSince = Date.now();
       },
     };
   }
@@ -123,7 +133,7 @@ export class SnapshotCache {
     const key = proxyGroupKey(proxy);
     let entry = this.#groups.get(key);
     if (entry === undefined) {
-      entry = { key, proxy, watchers: new Set(), problems: [] };
+      entry = { key, proxy, watchers: new Set(), idleSince: Date.now(), problems: [] };
       this.#groups.set(key, entry);
       snapshotMetrics.groups.set(this.#groups.size);
     }
