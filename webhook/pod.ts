@@ -3,6 +3,8 @@
 import { z } from 'zod';
 
 const stringMap = z.record(z.string(), z.string());
+// Kubernetes validates these as int32; bounding them here keeps derived Envoy durations valid.
+const int32 = z.number().int().min(0).max(2_147_483_647);
 
 export const HttpGetSchema = z.looseObject({
   path: z.string().optional(),
@@ -14,7 +16,7 @@ export const HttpGetSchema = z.looseObject({
 
 export const ProbeSchema = z.looseObject({
   httpGet: HttpGetSchema.optional(),
-  timeoutSeconds: z.number().int().optional(),
+  timeoutSeconds: int32.optional(),
 });
 
 export const ContainerSchema = z.looseObject({

@@ -2,7 +2,7 @@
 // caller's validator, /healthz answers liveness. Malformed input gets HTTP 400 naming the
 // field; nothing a client sends produces a 5xx or stops the process. The TLS certificate can
 // be swapped at runtime (rotation) without dropping the listener.
-import { fastify, type FastifyReply, type FastifyRequest } from 'fastify';
+import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { log } from '../src/log.ts';
@@ -35,9 +35,10 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
+/** The routes on a fastify instance, not yet listening (HTTPS when `tls` is given; tests may inject() into a plain one). */
+export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host' | 'tls'> & { tls?: TlsMaterial }): FastifyInstance<RawServerDefault> {
   const app = fastify({
-    https: { cert: opts.tls.cert, key: opts.tls.key },
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
     bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
     logger: false,
     // The API server keeps connections open between admissions.
@@ -112,6 +113,11 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     }
   });
 
+  return app as unknown as FastifyInstance<RawServerDefault>;
+}
+
+export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
+  const app = buildWebhookApp(opts);
   await app.listen({ port: opts.port, host: opts.host ?? '0.0.0.0' });
   const server = app.server as unknown as TlsServer;
   const port = (server.address() as AddressInfo).port;
