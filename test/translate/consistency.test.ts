@@ -7,7 +7,7 @@ import { FilterChainSchema } from '../../xds/gen/envoy/config/listener/v3/listen
 import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
 import type { ResourceSet } from '../../xds/translate/types.ts';
-import { model, proxylessClient, service, sidecar, slice, split } from './fixtures.ts';
+import { explicitProxy, model, proxylessClient, service, sidecar, slice, split } from './fixtures.ts';
 
 const m = model(
   service('web', [{ name: 'http', port: 80 }]),
@@ -23,6 +23,14 @@ describe('checkConsistency', () => {
   it('accepts what translate produces, for every proxy kind', () => {
     expect(checkConsistency(good)).toEqual([]);
     expect(checkConsistency(translate(m, proxylessClient()))).toEqual([]);
+  });
+
+  it('is consistent for an empty model and for a proxy fronting an unknown service', () => {
+    const empty = model();
+    for (const proxy of [sidecar(), sidecar('shop', 'ghost'), proxylessClient(), explicitProxy()]) {
+      expect(checkConsistency(translate(empty, proxy))).toEqual([]);
+    }
+    expect(checkConsistency(translate(m, sidecar('shop', 'ghost')))).toEqual([]);
   });
 
   it('reports an EDS cluster without its ClusterLoadAssignment', () => {
