@@ -1,0 +1,137 @@
+// The injected bootstrap run by a real Envoy: it dials the xDS address over TLS, verifying the
+// server against the inlined trust bundle, and presents the projected token from its file as
+// `authorization: Bearer <token>` — re-read on every new stream, so a token the kubelet rotated
+// is what the next reconnect carries. The stand-in ADS server (node:http2 over TLS with a
+// certificate from our CA) records each stream's headers and ends it UNAVAILABLE, so Envoy
+// keeps reconnecting. The readiness listener's app-probe route is checked against a real app.
+import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import { createSecureServer, type IncomingHttpHeaders as H2Headers } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRootCa, loadCa } from '../../src/ca/authority.ts';
+import { renderSidecarBootstrap } from '../../xds/sidecar-bootstrap.ts';
+import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
+import { freePorts } from '../support/free-port.ts';
+
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('sidecar bootstrap in a real Envoy', () => {
+  it('authenticates to xDS with the token file over verified TLS and serves rewritten app probes', async () => {
+    const ca = loadCa(await createRootCa(), { trustDomain: 'cluster.local' });
+    if (!ca.ok) throw new Error('ca');
+    const serving = await ca.ca.issueServing({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    if (!serving.ok || !serving.cert.keyPem) throw new Error('serving');
+
+    const streams: H2Headers[] = [];
+    const xds = createSecureServer({ cert: serving.cert.chainPem, key: serving.cert.keyPem });
+    xds.on('stream', (stream, headers) => {
+      streams.push(headers);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '14', 'grpc-message': 'test server hangs up' }));
+      stream.end();
+    });
+    xds.listen(0, '127.0.0.1');
+    await once(xds, 'listening');
+    cleanups.push(() => new Promise((r) => xds.close(r)));
+
+    const probes: IncomingHttpHeaders[] = [];
+    const app = createHttpServer((req, res) => {
+      probes.push({ ...req.headers, path: req.url });
+      res.end('app-ok');
+    });
+    app.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    cleanups.push(() => new Promise((r) => app.close(r)));
+
+    const dir = await mkdtemp(join(tmpdir(), 'weft-token-'));
+    const tokenPath = join(dir, 'token');
+    await writeFile(tokenPath, 'token-one');
+    const [readiness = 0, stats = 0] = await freePorts(2);
+    const bootstrap = renderSidecarBootstrap({
+      namespace: 'shop',
+      labels: { app: 'web' },
+      xdsAddress: `127.0.0.1:${(xds.address() as AddressInfo).port}`,
+      trustBundlePem: ca.ca.trustBundlePem,
+      tokenPath,
+      appProbes: [{ path: '/app-health/web/readyz', port: (app.address() as AddressInfo).port, originalPath: '/ready?deep=1', headers: [{ name: 'x-probe', value: 'kubelet' }], timeoutSeconds: 2 }],
+      ports: { readiness, stats },
+    });
+    const envoy: EnvoyHandle = await startEnvoy({ bootstrapYaml: bootstrap, waitFor: 'admin' });
+    cleanups.push(() => envoy.stop());
+
+    const first = await until('the first ADS stream', () => streams[0], 30_000);
+    expect(first[':path']).toBe('/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources');
+    expect(first.authorization).toBe('Bearer token-one');
+
+    // The kubelet rewrites the projected token in place; the next stream must carry the new one.
+    await writeFile(tokenPath, 'token-two');
+    const rotated = await until('a stream with the rotated token', () => streams.find((h) => h.authorization === 'Bearer token-two'), 30_000);
+    expect(rotated[':authority']).toContain('127.0.0.1');
+
+    // Static listeners start once the initial CDS fetch times out (this server never answers).
+    const body = await until(
+      'the app probe through the readiness port',
+      async () => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${readiness}/app-health/web/readyz`);
+          return res.status === 200 ? await res.text() : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      45_000,
+    );
+    expect(body).toBe('app-ok');
+    expect(probes.at(-1)).toMatchObject({ path: '/ready?deep=1', 'x-probe': 'kubelet' });
+  }, 120_000);
+
+  it('refuses an xDS server whose certificate does not chain to the trust bundle', async () => {
+    const trusted = loadCa(await createRootCa(), { trustDomain: 'cluster.local' });
+    const other = loadCa(await createRootCa(), { trustDomain: 'cluster.local' });
+    if (!trusted.ok || !other.ok) throw new Error('ca');
+    const serving = await other.ca.issueServing({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    if (!serving.ok || !serving.cert.keyPem) throw new Error('serving');
+    let streams = 0;
+    let handshakes = 0;
+    const xds = createSecureServer({ cert: serving.cert.chainPem, key: serving.cert.keyPem });
+    xds.on('stream', (stream) => {
+      streams++;
+      stream.close();
+    });
+    xds.on('connection', () => handshakes++);
+    xds.listen(0, '127.0.0.1');
+    await once(xds, 'listening');
+    cleanups.push(() => new Promise((r) => xds.close(r)));
+    const dir = await mkdtemp(join(tmpdir(), 'weft-token-'));
+    await writeFile(join(dir, 'token'), 'secret-token');
+    const [readiness = 0, stats = 0] = await freePorts(2);
+    const envoy = await startEnvoy({
+      bootstrapYaml: renderSidecarBootstrap({ namespace: 'shop', labels: {}, xdsAddress: `127.0.0.1:${(xds.address() as AddressInfo).port}`, trustBundlePem: trusted.ca.trustBundlePem, tokenPath: join(dir, 'token'), ports: { readiness, stats } }),
+      waitFor: 'admin',
+    });
+    cleanups.push(() => envoy.stop());
+    // Envoy dials (a TCP connection arrives) but the handshake fails, so no stream, and the
+    // token is never sent to an unverified server.
+    await until('a connection attempt', () => (handshakes > 0 ? true : undefined), 30_000);
+    await sleep(3_000);
+    expect(streams).toBe(0);
+  }, 60_000);
+});
