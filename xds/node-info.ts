@@ -21,6 +21,12 @@ const WeftMetadata = z.looseObject({
   WEFT_SERVICE: dnsLabel.optional(),
   WEFT_CAPTURE: booleanString.optional(),
   WEFT_LABELS: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
+  WEFT_OUTBOUND_PORT: z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a port number')
+    .min(1, 'must be 1-65535')
+    .max(65535, 'must be 1-65535')
+    .optional(),
   WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
 });
 
@@ -58,6 +64,7 @@ export function proxyFromNode(node: Node | undefined): NodeResult {
       ...(md.WEFT_SERVICE !== undefined ? { service: md.WEFT_SERVICE } : {}),
       labels: md.WEFT_LABELS ?? {},
       capture,
+      ...(md.WEFT_OUTBOUND_PORT !== undefined && !capture ? { outboundPort: md.WEFT_OUTBOUND_PORT } : {}),
     },
   };
 }

@@ -17,6 +17,8 @@ export interface ProxyInfo {
    * routes on the Host header (usable as http_proxy).
    */
   readonly capture: boolean;
+  /** Explicit mode only: the port of the outbound HTTP proxy listener (default MeshPorts.outbound). */
+  readonly outboundPort?: number;
   /** SPIFFE identity once authenticated. */
   readonly identity?: string;
 }
@@ -27,5 +29,5 @@ export function proxyGroupKey(p: ProxyInfo): string {
     .sort()
     .map((k) => `${k}=${p.labels[k] ?? ''}`)
     .join(',');
-  return [p.kind, p.namespace, p.service ?? '', p.capture ? 'capture' : 'explicit', p.identity ?? '', labels].join('|');
+  return [p.kind, p.namespace, p.service ?? '', p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}`, p.identity ?? '', labels].join('|');
 }

@@ -5,6 +5,7 @@
 import type { MeshModel } from '../../src/model/types.ts';
 import type { ProxyInfo } from '../proxy.ts';
 import type { ResourceSet } from './types.ts';
+import { MeshPorts } from '../../src/mesh-ports.ts';
 import { sortByName } from './common.ts';
 import { inboundClusters, outboundClusters, passthroughCluster } from './clusters.ts';
 import { loadAssignments } from './endpoints.ts';
@@ -24,11 +25,11 @@ export { checkConsistency } from './consistency.ts';
 /** What of a ProxyInfo translation reads; everything else (id, labels, identity) is ignored. */
 function translationKey(proxy: ProxyInfo): string {
   const mode = proxy.kind === 'proxyless' ? 'proxyless' : proxy.capture ? 'capture' : 'explicit';
-  return `${mode}|${proxy.namespace}|${proxy.service ?? ''}`;
+  return `${mode}|${proxy.namespace}|${proxy.service ?? ''}|${mode === 'explicit' ? (proxy.outboundPort ?? '') : ''}`;
 }
 
 const byKey = memoByModelAndKey((model: MeshModel, key: string): ResourceSet => {
-  const [mode = '', ns = '', service = ''] = key.split('|');
+  const [mode = '', ns = '', service = '', outboundPort = ''] = key.split('|');
   const serviceKey = service ? `${ns}/${service}` : '';
   const endpoints = loadAssignments(model);
   switch (mode) {
@@ -44,7 +45,7 @@ const byKey = memoByModelAndKey((model: MeshModel, key: string): ResourceSet => 
       return freeze({
         clusters: outboundClusters(model),
         endpoints,
-        listeners: [explicitOutboundListener],
+        listeners: [explicitOutboundListener(outboundPort ? Number(outboundPort) : MeshPorts.outbound)],
         routes: explicitRoutes(model, ns),
       });
     default:

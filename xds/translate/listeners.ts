@@ -162,17 +162,26 @@ export const virtualInboundListener = memoByModelAndKey((model: MeshModel, key: 
 });
 
 /** Explicit mode (no capture): an HTTP proxy on loopback, `curl -x http://127.0.0.1:15001 http://checkout.shop:8080/`. */
-export const explicitOutboundListener: Listener = create(ListenerSchema, {
-  name: EXPLICIT_OUTBOUND_LISTENER,
-  address: socketAddress(LOOPBACK, MeshPorts.outbound),
-  trafficDirection: TrafficDirection.OUTBOUND,
-  filterChains: [
-    {
-      name: EXPLICIT_OUTBOUND_LISTENER,
-      filters: [hcmFilter({ statPrefix: 'outbound_http_proxy', routes: { rds: EXPLICIT_OUTBOUND_ROUTE }, absoluteUrls: true })],
-    },
-  ],
-});
+const explicitListeners = new Map<number, Listener>();
+
+/** The explicit HTTP proxy listener on 127.0.0.1:port; one shared message per port. */
+export function explicitOutboundListener(port: number): Listener {
+  const cached = explicitListeners.get(port);
+  if (cached) return cached;
+  const listener = create(ListenerSchema, {
+    name: EXPLICIT_OUTBOUND_LISTENER,
+    address: socketAddress(LOOPBACK, port),
+    trafficDirection: TrafficDirection.OUTBOUND,
+    filterChains: [
+      {
+        name: EXPLICIT_OUTBOUND_LISTENER,
+        filters: [hcmFilter({ statPrefix: 'outbound_http_proxy', routes: { rds: EXPLICIT_OUTBOUND_ROUTE }, absoluteUrls: true })],
+      },
+    ],
+  });
+  explicitListeners.set(port, listener);
+  return listener;
+}
 
 /**
  * Proxyless gRPC: API listeners named by every `<host>:<port>` a client may dial, each an
