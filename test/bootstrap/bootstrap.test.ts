@@ -1,10 +1,14 @@
 // The real Envoy accepts what renderBootstrap writes: `--mode validate` passes, a running
-// Envoy has the xDS cluster, and it dials the xDS address with the ADS call and the node
-// metadata the server expects (observed by an HTTP/2 listener standing at that address).
+// Envoy has the xDS cluster, it dials the xDS address with the ADS call and the node
+// metadata the server expects (observed by an HTTP/2 listener standing at that address),
+// and against the real `weft serve` it becomes ready.
 import { describe, expect, it } from 'vitest';
 import { XDS_CLUSTER_NAME } from '../../src/mesh-ports.ts';
 import { renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
 import { startEnvoy, validateBootstrap } from '../support/envoy.ts';
+import { freePort } from '../support/free-port.ts';
+import { copyExampleMesh } from '../support/mesh-fixture.ts';
+import { startWeftServe } from '../support/weft-serve.ts';
 import { startXdsListener } from '../support/xds-listener.ts';
 
 const base: BootstrapOptions = { nodeId: 'web-1', namespace: 'shop', service: 'web', xdsAddress: '127.0.0.1:15010', adminPort: 0 };
@@ -54,5 +58,28 @@ describe('real Envoy and the rendered bootstrap', () => {
     expect(stats.get(`cluster.${XDS_CLUSTER_NAME}.upstream_cx_total`)).toBeGreaterThanOrEqual(1);
     await envoy.stop();
     await xds.close();
+  });
+
+  it.each([
+    ['SotW', false],
+    ['delta', true],
+  ])('comes up ready (admin /ready) against weft serve over %s', { timeout: 120_000 }, async (_api, delta) => {
+    const mesh = await copyExampleMesh();
+    const weft = await startWeftServe({ configDir: mesh.dir });
+    try {
+      // A private outbound port: parallel Envoys on the default one would share it (SO_REUSEPORT).
+      const outboundPort = await freePort();
+      const envoy = await startEnvoy({ bootstrapYaml: renderBootstrap({ ...base, delta, outboundPort, xdsAddress: weft.xdsAddress }).yaml });
+      expect(await envoy.admin('/ready')).toContain('LIVE');
+      expect(await envoy.admin('/clusters')).toContain(`${XDS_CLUSTER_NAME}::${weft.xdsAddress}::`);
+      const stats = await envoy.stats('^(cluster_manager\\.cds|listener_manager\\.lds)\\.update_(success|rejected)$');
+      expect(stats.get('cluster_manager.cds.update_success')).toBeGreaterThanOrEqual(1);
+      expect(stats.get('listener_manager.lds.update_success')).toBeGreaterThanOrEqual(1);
+      expect(stats.get('cluster_manager.cds.update_rejected')).toBe(0);
+      expect(stats.get('listener_manager.lds.update_rejected')).toBe(0);
+      await envoy.stop();
+    } finally {
+      await weft.stop();
+    }
   });
 });

@@ -6,7 +6,7 @@ import type { EnvoyHandle } from './envoy.ts';
 export interface RouteView {
   routeConfig: string;
   vhost: string;
-  /** Weighted clusters of the first route (one entry with the full weight for a plain `cluster`). */
+  /** Weighted clusters of the matching route (one entry with the full weight for a plain `cluster`). */
   clusters: Array<{ name: string; weight: number }>;
   /** Route-level retry policy, else the virtual host's; undefined when none. */
   retryPolicy: Record<string, unknown> | undefined;
@@ -16,15 +16,49 @@ type Json = Record<string, unknown>;
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 
-/** The route Envoy would pick for `host` (e.g. "checkout.shop:8080"), or undefined if it has none yet. */
-export function routeForHost(configDump: unknown, host: string): RouteView | undefined {
+// Just enough of Envoy's route matching to find the route a plain request takes: path
+// prefix/exact/regex and header matchers on :method (what translation emits for
+// exemptions); a matcher on any other header counts as not matching, as the request lacks it.
+function stringMatches(m: Json | undefined, value: string): boolean {
+  if (!m) return false;
+  if (typeof m.exact === 'string') return m.exact === value;
+  if (typeof m.prefix === 'string') return value.startsWith(m.prefix);
+  const regex = obj(m.safe_regex)?.regex;
+  if (typeof regex === 'string') return new RegExp(`^(?:${regex})$`).test(value);
+  return false;
+}
+
+function routeMatches(match: Json | undefined, method: string, path: string): boolean {
+  if (!match) return false;
+  const pathOk =
+    typeof match.prefix === 'string'
+      ? path.startsWith(match.prefix)
+      : typeof match.path === 'string'
+        ? path === match.path
+        : typeof obj(match.safe_regex)?.regex === 'string'
+          ? new RegExp(`^(?:${String(obj(match.safe_regex)?.regex)})$`).test(path)
+          : typeof match.path_separated_prefix === 'string'
+            ? path === match.path_separated_prefix || path.startsWith(`${match.path_separated_prefix}/`)
+            : false;
+  if (!pathOk) return false;
+  return arr(match.headers).every((h) => {
+    const hit = h.name === ':method' ? stringMatches(obj(h.string_match), method) : false;
+    return h.invert_match === true ? !hit : hit;
+  });
+}
+
+/**
+ * The route Envoy would pick for a request to `host` (e.g. "checkout.shop:8080"), by default
+ * `GET /`, or undefined if it has none yet.
+ */
+export function routeForHost(configDump: unknown, host: string, req: { method?: string; path?: string } = {}): RouteView | undefined {
   for (const section of arr(obj(configDump)?.configs)) {
     for (const dyn of arr(section.dynamic_route_configs)) {
       const rc = obj(dyn.route_config);
       for (const vh of arr(rc?.virtual_hosts)) {
         const domains = arr(vh.domains) as unknown as string[];
         if (!domains.includes(host)) continue;
-        const route = obj(arr(vh.routes)[0]?.route);
+        const route = obj(arr(vh.routes).find((r) => routeMatches(obj(r.match), req.method ?? 'GET', req.path ?? '/'))?.route);
         if (!route) continue;
         const weighted = arr(obj(route.weighted_clusters)?.clusters).map((c) => ({ name: String(c.name), weight: Number(c.weight ?? 0) }));
         const clusters = weighted.length > 0 ? weighted : typeof route.cluster === 'string' ? [{ name: route.cluster, weight: 100 }] : [];

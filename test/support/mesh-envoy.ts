@@ -1,13 +1,11 @@
 // The whole standalone data path for an end-to-end test: two demo backends, a private copy
 // of examples/mesh pointing at them, `weft serve` on it, and a real Envoy bootstrapped by
 // renderBootstrap that acts as an explicit HTTP proxy for `http://checkout.shop:8080/`.
-import { MeshPorts } from '../../src/mesh-ports.ts';
 import { renderBootstrap } from '../../xds/bootstrap.ts';
 import { startBackend, type Backend } from './backends.ts';
 import { startEnvoy, type EnvoyHandle } from './envoy.ts';
 import { waitForRoute } from './envoy-routes.ts';
 import { freePort } from './free-port.ts';
-import { acquireHostLock } from './host-lock.ts';
 import { copyExampleMesh, DEMO_PORTS, type MeshFixture } from './mesh-fixture.ts';
 import { startWeftServe, type WeftServe } from './weft-serve.ts';
 
@@ -57,20 +55,16 @@ export async function startMeshWithEnvoy(opts: { delta?: boolean; failing?: bool
     const weft = await startWeftServe({ configDir: mesh.dir });
     undo.push(() => weft.stop());
 
-    // Until translation honours WEFT_OUTBOUND_PORT, every Envoy binds 127.0.0.1:15001, and
-    // with SO_REUSEPORT two Envoys would silently share it (the kernel spreads connections
-    // between them). Hold a machine-wide lock while that may be the case; release it once
-    // this Envoy is known to be on its own port.
-    const release = await acquireHostLock(`outbound-${MeshPorts.outbound}`);
-    undo.push(release);
-    const wanted = await freePort();
+    // A private outbound port (WEFT_OUTBOUND_PORT): on the default one, parallel Envoys would
+    // share it through SO_REUSEPORT and the kernel would spread connections between them.
+    const outboundPort = await freePort();
     const envoy = await startEnvoy({
       bootstrapYaml: renderBootstrap({
         nodeId: `e2e-client-${process.pid}`,
         namespace: 'shop',
         service: 'e2e-client',
         xdsAddress: weft.xdsAddress,
-        outboundPort: wanted,
+        outboundPort,
         adminPort: 0,
         delta: opts.delta ?? false,
       }).yaml,
@@ -80,15 +74,7 @@ export async function startMeshWithEnvoy(opts: { delta?: boolean; failing?: bool
     await waitForRoute(envoy, CHECKOUT_HOST, (v) => v.clusters.length > 0);
 
     const ports = await listenerPorts(envoy);
-    let outboundPort = wanted;
-    if (ports.includes(wanted)) {
-      await release();
-    } else if (ports.includes(MeshPorts.outbound)) {
-      console.warn(`[e2e] translation ignored WEFT_OUTBOUND_PORT=${wanted}; using ${MeshPorts.outbound} under a lock`);
-      outboundPort = MeshPorts.outbound;
-    } else {
-      throw new Error(`no outbound listener on ${wanted} or ${MeshPorts.outbound}; listeners on ${ports.join(', ')}`);
-    }
+    if (!ports.includes(outboundPort)) throw new Error(`no listener on WEFT_OUTBOUND_PORT ${outboundPort}; listeners on ${ports.join(', ')}`);
     return { v1, v2, mesh, weft, envoy, outboundPort, stop };
   } catch (err) {
     await stop();
