@@ -1,0 +1,376 @@
+// A supervised informer: our own list+watch loop over KubeClient rather than
+// @kubernetes/client-node's makeInformer/ListWatch. ListWatch stops for good on any error
+// other than 410 Gone or a client timeout (it only calls the `error` handlers; issues #364,
+// #958, #1933), does not ask for bookmarks, and hides the HTTP status of failures. Here:
+//  - any failure (network, 403, 404 for a missing CRD, 5xx, a bad line) restarts the loop
+//    with exponential backoff and jitter; 410 Gone relists at once;
+//  - watches ask for bookmarks; a watchdog aborts a watch that sent nothing (no event, no
+//    bookmark) for `stallTimeoutMs` and re-watches from the last resourceVersion;
+//  - `synced` turns true after the first complete list and stays true;
+//  - every object goes through `transform` (zod at the boundary) before it is stored.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HttpMethod } from '@kubernetes/client-node';
+import { Counter, Gauge } from 'prom-client';
+import { log as rootLog, type Logger } from '../log.ts';
+import { metricsRegistry } from '../metrics.ts';
+import { KubeApiError, type KubeClient } from './client.ts';
+import { apiVersionOf, collectionPath, type ResourceRef } from './resources.ts';
+
+export type RestartReason = 'gone' | 'stalled' | 'closed' | 'forbidden' | 'unauthorized' | 'not_found' | 'server_error' | 'network' | 'decode' | 'other';
+
+export interface InformerOptions<T> {
+  readonly client: KubeClient;
+  readonly resource: ResourceRef;
+  /** Raw object (apiVersion/kind filled in) → what the store keeps. Must not throw. */
+  readonly transform: (raw: Record<string, unknown>) => T;
+  /** Updates equal to the stored value do not count as changes. */
+  readonly equals?: (a: T, b: T) => boolean;
+  /** Called after every effective change (a list that changed something, or an event). */
+  readonly onChange?: () => void;
+  /** No event or bookmark for this long: the watch is restarted. Default 5 min. */
+  readonly stallTimeoutMs?: number;
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Server-side watch timeout; default random in [5, 10) minutes, like client-go. */
+  readonly watchTimeoutSeconds?: number;
+  readonly pageSize?: number;
+  readonly log?: Logger;
+}
+
+export interface InformerStatus {
+  readonly resource: string;
+  readonly synced: boolean;
+  readonly watching: boolean;
+  readonly objects: number;
+  readonly restarts: number;
+  readonly lastEventAgeSeconds?: number;
+  readonly lastError?: { readonly statusCode: number; readonly reason: string; readonly message: string; readonly at: string };
+}
+
+const restarts = new Counter({
+  name: 'weft_informer_restarts_total',
+  help: 'Informer list/watch restarts, by resource and reason (gone, stalled, forbidden, not_found, network, ...).',
+  labelNames: ['resource', 'reason'] as const,
+  registers: [metricsRegistry],
+});
+const objectsGauge = new Gauge({
+  name: 'weft_informer_objects',
+  help: 'Objects held by each informer.',
+  labelNames: ['resource'] as const,
+  registers: [metricsRegistry],
+});
+const syncedGauge = new Gauge({
+  name: 'weft_informer_synced',
+  help: '1 once the informer has completed its first list.',
+  labelNames: ['resource'] as const,
+  registers: [metricsRegistry],
+});
+const live = new Set<SupervisedInformer<unknown>>();
+new Gauge({
+  name: 'weft_informer_last_event_age_seconds',
+  help: 'Seconds since the informer last heard from the API server (list, event or bookmark).',
+  labelNames: ['resource'] as const,
+  registers: [metricsRegistry],
+  collect() {
+    this.reset();
+    for (const inf of live) {
+      const age = inf.status().lastEventAgeSeconds;
+      if (age !== undefined) this.set({ resource: inf.name }, age);
+    }
+  },
+});
+
+class StallError extends Error {
+  constructor(ms: number) {
+    super(`watch sent nothing (no event, no bookmark) for ${ms} ms`);
+    this.name = 'StallError';
+  }
+}
+
+function classify(err: unknown): RestartReason {
+  if (err instanceof StallError) return 'stalled';
+  if (err instanceof SyntaxError) return 'decode';
+  if (!(err instanceof KubeApiError)) return 'other';
+  const c = err.statusCode;
+  if (c === 410) return 'gone';
+  if (c === 401) return 'unauthorized';
+  if (c === 403) return 'forbidden';
+  if (c === 404) return 'not_found';
+  if (c === 0) return err.reason === 'Closed' ? 'closed' : 'network';
+  if (c >= 500 || c === 429) return 'server_error';
+  return 'other';
+}
+
+interface WatchEvent {
+  type?: unknown;
+  object?: { metadata?: { name?: unknown; namespace?: unknown; resourceVersion?: unknown }; code?: unknown; reason?: unknown; message?: unknown };
+}
+
+export class SupervisedInformer<T> {
+  readonly name: string;
+  readonly #o: InformerOptions<T>;
+  readonly #log: Logger;
+  readonly #stallMs: number;
+  readonly #store = new Map<string, T>();
+  #rv = '';
+  #synced = false;
+  #watching = false;
+  #restarts = 0;
+  #lastHeard: number | undefined;
+  #lastError: InformerStatus['lastError'];
+  #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  readonly #syncWaiters = new Set<() => void>();
+
+  constructor(opts: InformerOptions<T>) {
+    this.#o = opts;
+    this.name = opts.resource.plural;
+    this.#stallMs = opts.stallTimeoutMs ?? 300_000;
+    this.#log = (opts.log ?? rootLog).child({ component: 'informer', resource: this.name });
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    live.add(this as SupervisedInformer<unknown>);
+    this.#loop = this.#run();
+  }
+
+  /** Resolves after the first complete list (immediately if already synced). */
+  waitForSync(): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    return new Promise((resolve) => this.#syncWaiters.add(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort(new Error('informer stopped'));
+    await this.#loop;
+    live.delete(this as SupervisedInformer<unknown>);
+    for (const w of this.#syncWaiters) w();
+  }
+
+  list(): T[] {
+    return [...this.#store.values()];
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.#store.get(`${namespace ?? ''}/${name}`);
+  }
+
+  status(): InformerStatus {
+    return {
+      resource: this.name,
+      synced: this.#synced,
+      watching: this.#watching,
+      objects: this.#store.size,
+      restarts: this.#restarts,
+      ...(this.#lastHeard !== undefined ? { lastEventAgeSeconds: (performance.now() - this.#lastHeard) / 1000 } : {}),
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    };
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (this.#rv === '') await this.#list(signal);
+        const healthy = await this.#watch(signal);
+        failures = healthy ? 0 : failures;
+        if (!healthy) throw new KubeApiError(0, 'Closed', 'watch closed by the server right after it started');
+      } catch (err) {
+        if (signal.aborted) break;
+        const reason = classify(err);
+        const statusCode = err instanceof KubeApiError ? err.statusCode : 0;
+        const message = err instanceof Error ? err.message : String(err);
+        this.#lastError = { statusCode, reason, message, at: new Date().toISOString() };
+        this.#restarts++;
+        restarts.inc({ resource: this.name, reason });
+        if (reason === 'gone') this.#rv = '';
+        const delay = reason === 'gone' ? 0 : this.#backoff(failures++);
+        const fields = { statusCode, reason, retryInMs: delay, synced: this.#synced, err: message };
+        if (reason === 'not_found') {
+          this.#log.warn(fields, 'resource not served by the API server (CRD not installed?); retrying');
+        } else if (reason === 'forbidden' || reason === 'unauthorized') {
+          this.#log.error(fields, 'informer denied by the API server (RBAC?); retrying');
+        } else if (reason === 'gone' || reason === 'stalled') {
+          this.#log.info(fields, 'informer restarting');
+        } else {
+          this.#log.warn(fields, 'informer failed; restarting');
+        }
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          break;
+        }
+      }
+    }
+    this.#watching = false;
+  }
+
+  #backoff(failures: number): number {
+    const initial = this.#o.backoff?.initialMs ?? 500;
+    const max = this.#o.backoff?.maxMs ?? 30_000;
+    const base = Math.min(max, initial * 2 ** Math.min(failures, 20));
+    return Math.round(base * (0.8 + Math.random() * 0.4)); // ±20 % jitter: replicas don't retry in lockstep
+  }
+
+  #toObject(raw: Record<string, unknown>): [string, T] | undefined {
+    const meta = (raw.metadata ?? {}) as { name?: unknown; namespace?: unknown };
+    if (typeof meta.name !== 'string') return undefined;
+    const key = `${typeof meta.namespace === 'string' ? meta.namespace : ''}/${meta.name}`;
+    const full = { ...raw, apiVersion: apiVersionOf(this.#o.resource), kind: this.#o.resource.kind };
+    try {
+      return [key, this.#o.transform(full)];
+    } catch (err) {
+      this.#log.error({ err, key }, 'informer transform threw; object skipped');
+      return undefined;
+    }
+  }
+
+  async #list(signal: AbortSignal): Promise<void> {
+    const fresh = new Map<string, T>();
+    let cont: string | undefined;
+    let rv = '';
+    do {
+      const page = await this.#o.client.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, unknown>[] }>(
+        HttpMethod.GET,
+        collectionPath(this.#o.resource),
+        { query: { limit: this.#o.pageSize ?? 500, continue: cont }, signal, timeoutMs: 60_000 },
+      );
+      for (const item of page.items ?? []) {
+        const entry = this.#toObject(item);
+        if (entry) fresh.set(entry[0], entry[1]);
+      }
+      rv = page.metadata?.resourceVersion ?? '';
+      cont = page.metadata?.continue || undefined;
+    } while (cont !== undefined);
+    if (signal.aborted) return;
+    let changed = fresh.size !== this.#store.size;
+    for (const [k, v] of fresh) {
+      const old = this.#store.get(k);
+      if (old === undefined || !this.#same(old, v)) changed = true;
+    }
+    this.#store.clear();
+    for (const [k, v] of fresh) this.#store.set(k, v);
+    this.#rv = rv;
+    this.#lastHeard = performance.now();
+    objectsGauge.set({ resource: this.name }, this.#store.size);
+    const first = !this.#synced;
+    if (first) {
+      this.#synced = true;
+      syncedGauge.set({ resource: this.name }, 1);
+      this.#log.info({ objects: this.#store.size, resourceVersion: rv }, 'informer synced');
+      for (const w of this.#syncWaiters) w();
+      this.#syncWaiters.clear();
+    } else {
+      this.#log.info({ objects: this.#store.size, resourceVersion: rv, changed }, 'informer relisted');
+    }
+    if (changed || first) this.#notify();
+  }
+
+  #same(a: T, b: T): boolean {
+    return this.#o.equals ? this.#o.equals(a, b) : false;
+  }
+
+  #notify(): void {
+    try {
+      this.#o.onChange?.();
+    } catch (err) {
+      this.#log.error({ err }, 'informer change handler threw');
+    }
+  }
+
+  /** One watch from #rv. Resolves true when the server ended a healthy watch (timeout). */
+  async #watch(outer: AbortSignal): Promise<boolean> {
+    const ctl = new AbortController();
+    const abortOuter = (): void => ctl.abort(outer.reason);
+    outer.addEventListener('abort', abortOuter, { once: true });
+    const timeoutSeconds = this.#o.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    const started = performance.now();
+    let lastActivity = started;
+    const dog = setInterval(
+      () => {
+        if (performance.now() - lastActivity > this.#stallMs) ctl.abort(new StallError(this.#stallMs));
+      },
+      Math.max(50, Math.min(10_000, this.#stallMs / 4)),
+    );
+    let events = 0;
+    let stream;
+    try {
+      stream = await this.#o.client.stream(collectionPath(this.#o.resource), {
+        query: { watch: 1, resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds },
+        signal: ctl.signal,
+      });
+      this.#watching = true;
+      this.#log.debug({ resourceVersion: this.#rv, timeoutSeconds }, 'watch started');
+      const decoder = new TextDecoder();
+      let buf = '';
+      for await (const chunk of stream.body) {
+        lastActivity = performance.now();
+        buf += decoder.decode(chunk, { stream: true });
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line === '') continue;
+          this.#apply(JSON.parse(line) as WatchEvent);
+          events++;
+        }
+      }
+      // The server closed the watch (timeoutSeconds elapsed): healthy unless it was instant.
+      return performance.now() - started > 1000 || events > 0;
+    } catch (err) {
+      if (ctl.signal.aborted && ctl.signal.reason instanceof StallError) throw ctl.signal.reason;
+      if (err instanceof KubeApiError || err instanceof SyntaxError) throw err;
+      if (outer.aborted) return true;
+      throw new KubeApiError(0, 'NetworkError', `watch broken: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.#watching = false;
+      clearInterval(dog);
+      outer.removeEventListener('abort', abortOuter);
+      ctl.abort();
+      stream?.close();
+    }
+  }
+
+  #apply(ev: WatchEvent): void {
+    this.#lastHeard = performance.now();
+    const obj = ev.object;
+    const rv = typeof obj?.metadata?.resourceVersion === 'string' ? obj.metadata.resourceVersion : undefined;
+    switch (ev.type) {
+      case 'BOOKMARK':
+        if (rv) this.#rv = rv;
+        return;
+      case 'ERROR': {
+        const code = typeof obj?.code === 'number' ? obj.code : 500;
+        const reason = typeof obj?.reason === 'string' ? obj.reason : '';
+        throw new KubeApiError(code, reason, `watch error event: ${typeof obj?.message === 'string' ? obj.message : reason}`);
+      }
+      case 'ADDED':
+      case 'MODIFIED': {
+        const entry = obj && this.#toObject(obj as Record<string, unknown>);
+        if (rv) this.#rv = rv;
+        if (!entry) return;
+        const old = this.#store.get(entry[0]);
+        this.#store.set(entry[0], entry[1]);
+        objectsGauge.set({ resource: this.name }, this.#store.size);
+        if (old === undefined || !this.#same(old, entry[1])) this.#notify();
+        return;
+      }
+      case 'DELETED': {
+        const entry = obj && this.#toObject(obj as Record<string, unknown>);
+        if (rv) this.#rv = rv;
+        if (entry && this.#store.delete(entry[0])) {
+          objectsGauge.set({ resource: this.name }, this.#store.size);
+          this.#notify();
+        }
+        return;
+      }
+      default:
+        this.#log.warn({ type: String(ev.type) }, 'unknown watch event type ignored');
+    }
+  }
+}
