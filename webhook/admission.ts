@@ -86,6 +86,7 @@ export function handleInject(req: AdmissionRequest, ctx: InjectContext): InjectO
   // Diff against the parsed (loose) pod: it equals the request object for every field we keep.
   const ops = jsonPatch(pod.data, r.pod);
   const response: AdmissionResponse = { uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };
-  if (r.warnings.length) response.warnings = [...r.warnings];
+  // The API server may truncate warnings over 256 characters; user values can be long.
+  if (r.warnings.length) response.warnings = r.warnings.slice(0, 10).map((w) => (w.length > 200 ? `${w.slice(0, 197)}...` : w));
   return { result: 'injected', response, patchOps: ops.length };
 }
