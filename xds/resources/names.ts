@@ -17,6 +17,11 @@ export const VIRTUAL_INBOUND_LISTENER = 'virtualInbound';
 export const EXPLICIT_OUTBOUND_LISTENER = 'explicitOutbound';
 export const EXPLICIT_OUTBOUND_ROUTE = 'explicitOutbound';
 
+/** SDS secret with the proxy's own workload certificate and key (its SPIFFE identity). */
+export const WORKLOAD_CERT_SECRET = 'default';
+/** SDS secret with the mesh trust bundle (root CA certificates) used to validate peers. */
+export const TRUST_BUNDLE_SECRET = 'ROOTCA';
+
 /** Minimal shape of a service reference, so callers need not hold a whole MeshService. */
 export interface ServiceRef {
   readonly namespace: string;
