@@ -1,0 +1,110 @@
+// The benchmark's control plane, in its own process so its RSS is the server's alone:
+// the real pipeline (startControlPlane) over an in-memory source that emits the bench
+// mesh and its mutations on request. Driven over IPC (see protocol.ts); run with
+// --expose-gc so memory figures are taken after a full collection.
+import type { ConfigSource, ConfigState } from '../../src/config/source.ts';
+import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
+import { metricsRegistry } from '../../src/metrics.ts';
+import { BenchMesh } from './mesh.ts';
+import { cpuMs, nowMs, type MemoryFigures, type ServerCounters, type ServerReply, type ServerRequest } from './protocol.ts';
+
+/** A source whose states come from the benchmark, not from files or an API server. */
+class MemorySource implements ConfigSource {
+  #onChange: ((s: ConfigState) => void) | undefined;
+  readonly #initial: ConfigState;
+
+  constructor(initial: ConfigState) {
+    this.#initial = initial;
+  }
+
+  start(onChange: (s: ConfigState) => void): Promise<void> {
+    this.#onChange = onChange;
+    onChange(this.#initial);
+    return Promise.resolve();
+  }
+
+  emit(state: ConfigState): void {
+    this.#onChange?.(state);
+  }
+
+  stop(): Promise<void> {
+    this.#onChange = undefined;
+    return Promise.resolve();
+  }
+}
+
+async function metricSum(name: string, field: 'value' | 'sum' | 'count' = 'value'): Promise<number> {
+  const metric = metricsRegistry.getSingleMetric(name);
+  if (metric === undefined) return 0;
+  const { values } = await metric.get();
+  return values
+    .filter((v) => {
+      const metricName = (v as { metricName?: string }).metricName;
+      if (field === 'value') return metricName === undefined;
+      return metricName === `${name}_${field}`;
+    })
+    .reduce((a, v) => a + v.value, 0);
+}
+
+async function counters(cp: ControlPlane | undefined): Promise<ServerCounters> {
+  return {
+    acks: await metricSum('weft_xds_acks_total'),
+    nacks: await metricSum('weft_xds_nacks_total'),
+    pushes: await metricSum('weft_xds_pushes_total'),
+    encodes: await metricSum('weft_xds_resources_encoded_total'),
+    generations: await metricSum('weft_xds_snapshot_generations_total'),
+    flushSeconds: await metricSum('weft_xds_flush_seconds', 'sum'),
+    flushes: await metricSum('weft_xds_flush_seconds', 'count'),
+    connected: cp?.xds.ads.connected ?? 0,
+  };
+}
+
+function memory(collect: boolean): MemoryFigures {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc && collect) for (let i = 0; i < 3; i++) gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external + m.arrayBuffers };
+}
+
+let mesh: BenchMesh | undefined;
+let source: MemorySource | undefined;
+let cp: ControlPlane | undefined;
+
+const send = (reply: ServerReply): void => {
+  process.send?.(reply);
+};
+
+process.on('message', (msg: ServerRequest) => {
+  void (async () => {
+    switch (msg.cmd) {
+      case 'start': {
+        mesh = new BenchMesh(msg.shape);
+        source = new MemorySource(mesh.state());
+        cp = await startControlPlane({ source, xdsAddress: '127.0.0.1:0' });
+        send({ cmd: 'started', port: cp.xdsPort, services: cp.model()?.services.size ?? 0 });
+        break;
+      }
+      case 'stats': {
+        const cpu = cpuMs();
+        send({ cmd: 'stats', memory: memory(msg.gc), counters: await counters(cp), cpuMs: cpu });
+        break;
+      }
+      case 'mutate': {
+        if (!mesh || !source) throw new Error('mutate before start');
+        const next = mesh.mutate(msg.mutation);
+        const at = nowMs();
+        source.emit(next); // model rebuild + snapshot invalidation happen here; pushes follow the debounce
+        send({ cmd: 'mutated', at });
+        break;
+      }
+      case 'stop':
+        await cp?.close();
+        send({ cmd: 'stopped' });
+        process.exit(0);
+    }
+  })().catch((err: unknown) => {
+    console.error('bench server:', err);
+    process.exit(1);
+  });
+});
+process.on('disconnect', () => process.exit(0));
