@@ -26,6 +26,8 @@ interface Options {
   readonly shape: MeshShape;
   readonly streamsPerConnection: number;
   readonly rounds: number;
+  /** Directory for a V8 CPU profile of the server process (--cpu-prof), if wanted. */
+  readonly profileServer?: string;
 }
 
 function options(args: string[]): Options {
@@ -38,6 +40,7 @@ function options(args: string[]): Options {
       endpoints: { type: 'string', default: String(DEFAULT_SHAPE.endpointsPerService) },
       'streams-per-connection': { type: 'string', default: '500' },
       rounds: { type: 'string', default: '3' },
+      'profile-server': { type: 'string' },
     },
   });
   const int = (name: string, v: string, min: number, max: number): number => {
@@ -54,6 +57,7 @@ function options(args: string[]): Options {
     },
     streamsPerConnection: int('streams-per-connection', values['streams-per-connection'], 1, MAX_PROXIES),
     rounds: int('rounds', values.rounds, 1, 20),
+    ...(values['profile-server'] ? { profileServer: values['profile-server'] } : {}),
   };
 }
 
@@ -81,7 +85,7 @@ export async function runXdsBench(args: string[]): Promise<void> {
 
   // 2. Server and clients in their own processes.
   const server = new Child<ServerRequest, ServerReply>('bench server', new URL('./support/server.ts', import.meta.url), {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...(opts.profileServer ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileServer}`] : [])],
     env: { WEFT_LOG_LEVEL: process.env.WEFT_LOG_LEVEL ?? 'warn' },
   });
   const clients = new Child<ClientRequest, ClientReply>('bench clients', new URL('./support/clients.ts', import.meta.url), {
@@ -126,6 +130,7 @@ export async function runXdsBench(args: string[]): Promise<void> {
     // 3. Config changes: time from the change to each proxy's ACK of the new version.
     console.log(`\nconfig change → ACK of the new version by each of ${n} proxies (server push debounce: 100 ms holdoff, 1 s max):`);
     const mutations: Mutation[] = ['split', 'endpoints'];
+    const totals: Record<Mutation, number[]> = { split: [], endpoints: [] };
     for (let round = 1; round <= opts.rounds; round++) {
       for (const m of mutations) {
         const armed = await clients.request({ cmd: 'arm', typeUrl: mutationTypeUrl[m] }, 'armed');
@@ -134,6 +139,7 @@ export async function runXdsBench(args: string[]): Promise<void> {
         const got = await clients.request({ cmd: 'collect', timeoutMs: 120_000 }, 'collected');
         const after = await server.request({ cmd: 'stats', gc: false }, 'stats');
         const lat = got.ackedAt.map((t) => t - at).sort((a, b) => a - b);
+        totals[m].push(percentile(lat, 100));
         const c = after.counters;
         const flushMs = delta(before.counters, c, 'flushSeconds') * 1000;
         const label = m === 'split' ? 'split flip (RDS)    ' : 'endpoint add (EDS)  ';
@@ -146,11 +152,15 @@ export async function runXdsBench(args: string[]): Promise<void> {
         );
       }
     }
+    for (const m of mutations) {
+      const t = [...totals[m]].sort((a, b) => a - b);
+      console.log(`  total push time (change → last proxy's ACK), ${m === 'split' ? 'split flip  ' : 'endpoint add'}: median ${ms(percentile(t, 50))}, worst ${ms(percentile(t, 100))} over ${t.length} round(s)`);
+    }
     console.log('  (latency: from the change to the proxy sending its ACK, debounce included; server flush: after the debounce, generating');
     console.log('   the snapshots of every affected config, then writing every stream\'s response)');
   } finally {
     await Promise.allSettled([clients.request({ cmd: 'stop' }, 'stopped'), server.request({ cmd: 'stop' }, 'stopped')]);
-    clients.kill();
-    server.kill();
+    await Promise.all([clients.stop(5000), server.stop(30_000)]);
   }
+  if (opts.profileServer) console.log(`\nserver CPU profile written to ${opts.profileServer} (open in Chrome DevTools → Performance)`);
 }

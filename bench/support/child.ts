@@ -8,6 +8,7 @@ export class Child<Req extends { cmd: string }, Rep extends { cmd: string }> {
   readonly #name: string;
   #waiting: { cmd: string; resolve: (r: Rep) => void; reject: (e: Error) => void } | undefined;
   #exited: string | undefined;
+  readonly #exit: Promise<void>;
 
   constructor(name: string, script: URL, opts: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}) {
     this.#name = name;
@@ -22,6 +23,7 @@ export class Child<Req extends { cmd: string }, Rep extends { cmd: string }> {
       this.#waiting = undefined;
       w.resolve(m);
     });
+    this.#exit = new Promise((resolve) => this.#proc.once('exit', () => resolve()));
     this.#proc.on('exit', (code, signal) => {
       this.#exited = `${this.#name} exited (${code ?? signal})`;
       this.#waiting?.reject(new Error(this.#exited));
@@ -43,7 +45,11 @@ export class Child<Req extends { cmd: string }, Rep extends { cmd: string }> {
     });
   }
 
-  kill(): void {
-    this.#proc.kill('SIGKILL');
+  /** Waits up to `ms` for the child to exit by itself (e.g. to write a CPU profile), then kills it. */
+  async stop(ms: number): Promise<void> {
+    if (this.#exited) return;
+    const timer = setTimeout(() => this.#proc.kill('SIGKILL'), ms);
+    await this.#exit;
+    clearTimeout(timer);
   }
 }
