@@ -1,0 +1,274 @@
+// Helpers for end-to-end tests against a real Kubernetes API server: find (or start)
+// the local control plane of e2e/cluster/up.sh, run kubectl and helm with its
+// kubeconfig, apply YAML, make throwaway namespaces, wait for conditions, and check
+// RBAC by impersonation.
+//
+// Which cluster: WEFT_E2E_KUBECONFIG (any cluster, e.g. kind; kubectl and helm then come
+// from WEFT_KUBECTL / WEFT_HELM or PATH) or else the local harness. The harness is
+// shared by every test file and every engineer, so: use tempNamespace() for unique
+// namespaces, delete what you create, and never stop the cluster from a test.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Cluster {
+  readonly kubeconfig: string;
+  readonly kubectl: string;
+  readonly helm: string;
+  /** https://127.0.0.1:PORT for the harness; the kubeconfig's server otherwise. */
+  readonly apiserverUrl: string;
+  /** Every variable of the harness env file (WEFT_CA_CERT, WEFT_SA_ISSUER, ...); empty for WEFT_E2E_KUBECONFIG. */
+  readonly env: Readonly<Record<string, string>>;
+  /** True for the local harness (no kubelet: Pods never run, the harness plays the node). */
+  readonly local: boolean;
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to stdin. */
+  input?: string;
+  /** Resolve with a non-zero code instead of throwing. */
+  allowFailure?: boolean;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+function clusterDir(): string {
+  const cache = process.env.WEFT_CACHE ?? join(homedir(), '.cache', 'weft');
+  return process.env.WEFT_CLUSTER_DIR ?? join(cache, 'cluster');
+}
+
+/** The env file is bash (`export K=V` with %q quoting): let bash read it. */
+async function readEnvFile(file: string): Promise<Record<string, string>> {
+  const r = await run('bash', ['-c', 'set -a; . "$1"; env -0', '_', file], { env: {} });
+  const vars: Record<string, string> = {};
+  for (const entry of r.stdout.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0 && (entry.startsWith('WEFT_') || entry.startsWith('KUBECONFIG'))) vars[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return vars;
+}
+
+/** GET /readyz with the harness CA; anonymous access to it is allowed by default RBAC. */
+function apiserverReady(url: string, caFile: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!existsSync(caFile)) return resolve(false);
+    const req = request(`${url}/readyz`, { ca: readFileSync(caFile), timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && body.trim() === 'ok'));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+async function localCluster(): Promise<Cluster> {
+  const envFile = join(clusterDir(), 'env');
+  const load = async (): Promise<Cluster | undefined> => {
+    if (!existsSync(envFile)) return undefined;
+    const env = await readEnvFile(envFile);
+    const { WEFT_KUBECONFIG: kubeconfig, WEFT_KUBECTL: kubectl, WEFT_HELM: helm, WEFT_APISERVER_URL: url, WEFT_CA_CERT: ca } = env;
+    if (!kubeconfig || !kubectl || !helm || !url || !ca || !(await apiserverReady(url, ca))) return undefined;
+    return { kubeconfig, kubectl, helm, apiserverUrl: url, env, local: true };
+  };
+  const ready = await load();
+  if (ready) return ready;
+  // Not running (or not healthy): up.sh is idempotent and holds a lock, so concurrent
+  // test files starting it at once is safe; a cold first run builds binaries (minutes).
+  const up = await run('bash', [join(repoRoot, 'e2e/cluster/up.sh')], { allowFailure: true, timeoutMs: 1_800_000 });
+  const after = await load();
+  if (!after) throw new Error(`e2e/cluster/up.sh did not bring up a healthy cluster (exit ${up.code}):\n${up.stderr.slice(-4000)}`);
+  return after;
+}
+
+async function externalCluster(kubeconfig: string): Promise<Cluster> {
+  const kubectl = process.env.WEFT_KUBECTL ?? 'kubectl';
+  const helm = process.env.WEFT_HELM ?? 'helm';
+  const server = await run(kubectl, ['--kubeconfig', kubeconfig, 'config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}']);
+  return { kubeconfig, kubectl, helm, apiserverUrl: server.stdout.trim(), env: {}, local: false };
+}
+
+let current: Promise<Cluster> | undefined;
+
+/** The cluster under test, started with e2e/cluster/up.sh if needed. Memoized per process. */
+export function cluster(): Promise<Cluster> {
+  current ??= (process.env.WEFT_E2E_KUBECONFIG ? externalCluster(process.env.WEFT_E2E_KUBECONFIG) : localCluster()).catch((e: unknown) => {
+    current = undefined; // let a later call retry
+    throw e;
+  });
+  return current;
+}
+
+/** Runs a command; throws (with its output) on a non-zero exit unless allowFailure. */
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', ...opts.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const result = { code: code ?? 128, stdout, stderr };
+      if (result.code === 0 || opts.allowFailure) return resolve(result);
+      const why = signal ? `killed by ${signal}` : `exit ${result.code}`;
+      reject(new Error(`${cmd} ${args.join(' ')}: ${why}\n${stderr.trim()}\n${stdout.slice(-2000).trim()}`));
+    });
+    child.stdin.on('error', () => {}); // the command may exit before reading stdin
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** kubectl against the cluster under test. */
+export async function kubectl(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
+  const c = await cluster();
+  return run(c.kubectl, ['--kubeconfig', c.kubeconfig, '--request-timeout=30s', ...args], opts);
+}
+
+/** helm against the cluster under test. */
+export async function helm(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
+  const c = await cluster();
+  return run(c.helm, ['--kubeconfig', c.kubeconfig, ...args], { timeoutMs: 300_000, ...opts });
+}
+
+/** `kubectl ... -o json`, parsed. */
+export async function kubectlJson<T = unknown>(args: readonly string[]): Promise<T> {
+  return JSON.parse((await kubectl([...args, '-o', 'json'])).stdout) as T;
+}
+
+/** YAML text, or objects rendered as a multi-document YAML stream. */
+export function toYaml(docs: string | object | readonly object[]): string {
+  if (typeof docs === 'string') return docs;
+  const list = Array.isArray(docs) ? docs : [docs];
+  return list.map((d) => stringify(d)).join('---\n');
+}
+
+export interface ApplyOptions extends RunOptions {
+  namespace?: string;
+  /** `server`: full server-side validation and admission, nothing persisted. */
+  dryRun?: 'server' | 'client';
+  /** Server-side apply (field manager `weft-e2e`), needed for large objects such as CRDs. */
+  serverSide?: boolean;
+}
+
+/** `kubectl apply -f -`. Pass allowFailure to inspect a rejection (stderr names the fields). */
+export async function apply(docs: string | object | readonly object[], opts: ApplyOptions = {}): Promise<RunResult> {
+  const args = ['apply', '-f', '-'];
+  if (opts.namespace) args.push('-n', opts.namespace);
+  if (opts.dryRun) args.push(`--dry-run=${opts.dryRun}`);
+  if (opts.serverSide) args.push('--server-side', '--field-manager=weft-e2e', '--force-conflicts');
+  return kubectl(args, { ...opts, input: toYaml(docs) });
+}
+
+/** A DNS-1123 label `<prefix>-<random>` (≤ 63 characters). */
+export function uniqueName(prefix: string): string {
+  const suffix = `${Date.now().toString(36).slice(-5)}${Math.random().toString(36).slice(2, 6)}`;
+  return `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52)}-${suffix}`;
+}
+
+/** Creates a uniquely named namespace labelled `weft.dev/e2e=true` (plus labels). */
+export async function createNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
+  const name = uniqueName(prefix);
+  await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'weft.dev/e2e': 'true', ...labels } } });
+  return name;
+}
+
+/**
+ * Deletes a namespace. Pods are force-deleted first: with no kubelet on the harness a
+ * graceful Pod deletion never completes, and would hold the namespace in Terminating.
+ */
+export async function deleteNamespace(name: string, opts: { wait?: boolean } = {}): Promise<void> {
+  const c = await cluster();
+  if (c.local) await kubectl(['-n', name, 'delete', 'pods', '--all', '--grace-period=0', '--force', '--wait=false'], { allowFailure: true });
+  await kubectl(['delete', 'namespace', name, '--ignore-not-found', `--wait=${opts.wait ?? false}`], { timeoutMs: 180_000 });
+}
+
+const temporary = new Set<string>();
+// Registered while this module loads, i.e. during the importing test file's collection,
+// which is the only time vitest accepts a file-level hook. Outside vitest nothing loads it.
+if (process.env.VITEST) {
+  const { afterAll } = await import('vitest');
+  afterAll(async () => {
+    await Promise.all([...temporary].map((ns) => deleteNamespace(ns)));
+    temporary.clear();
+  });
+}
+
+/** createNamespace now; deleted (without waiting) after the calling test file's tests. */
+export async function tempNamespace(prefix: string, labels?: Record<string, string>): Promise<string> {
+  const name = await createNamespace(prefix, labels);
+  temporary.add(name);
+  return name;
+}
+
+/** `kubectl wait --for=<condition> <resource>`, e.g. ('condition=Established', 'crd/trafficsplits.mesh.weft.dev'). */
+export async function waitFor(condition: string, resource: string, opts: { namespace?: string; timeoutMs?: number } = {}): Promise<void> {
+  const seconds = Math.ceil((opts.timeoutMs ?? 60_000) / 1000);
+  const args = ['wait', `--for=${condition}`, resource, `--timeout=${seconds}s`];
+  if (opts.namespace) args.push('-n', opts.namespace);
+  await kubectl(args, { timeoutMs: (seconds + 30) * 1000 });
+}
+
+/** Retries fn until it returns without throwing (and its value passes `until`), or times out with the last error. */
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  opts: { timeoutMs?: number; intervalMs?: number; until?: (v: T) => boolean; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (!opts.until || opts.until(v)) return v;
+      last = new Error(`condition not met; last value: ${JSON.stringify(v)?.slice(0, 500)}`);
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}: ${String(last)}`);
+    await sleep(opts.intervalMs ?? 250);
+  }
+}
+
+/**
+ * `kubectl auth can-i` as someone else (e.g. `system:serviceaccount:ns:weft`).
+ * resource may carry a subresource and name: 'pods', 'trafficsplits.mesh.weft.dev/status', 'secrets/weft-root-ca'.
+ */
+export async function canI(as: string, verb: string, resource: string, opts: { namespace?: string; subresource?: string } = {}): Promise<boolean> {
+  const args = ['auth', 'can-i', verb, resource, '--as', as];
+  if (opts.namespace) args.push('-n', opts.namespace);
+  if (opts.subresource) args.push('--subresource', opts.subresource);
+  const r = await kubectl(args, { allowFailure: true });
+  const answer = r.stdout.trim().split('\n')[0];
+  if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl auth can-i ${args.join(' ')}: ${r.stderr || r.stdout}`);
+  return answer === 'yes';
+}
+
+/** A @kubernetes/client-node KubeConfig for the cluster under test (admin credentials). */
+export async function kubeConfig(): Promise<KubeConfig> {
+  const kc = new KubeConfig();
+  kc.loadFromFile((await cluster()).kubeconfig);
+  return kc;
+}
