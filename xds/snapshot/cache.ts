@@ -62,7 +62,7 @@ interface GroupEntry {
 const typeMaps = createInternPool<ReadonlyMap<string, EncodedResource>>();
 
 export class SnapshotCache {
-  readonly #generate: Generator;
+  #generate: Generator;
   readonly #check: ConsistencyCheck;
   readonly #log: Logger;
   readonly #groups = new Map<string, GroupEntry>();
@@ -91,13 +91,41 @@ export class SnapshotCache {
     }
     snapshotMetrics.groups.set(this.#groups.size);
     this.#log.debug({ modelVersion: model.version, groups: this.#groups.size }, 'model set');
+    for (const entry of this.#groups.values()) this.#notify(entry);
+  }
+
+  /**
+   * Swaps the generator (e.g. to add per-identity SDS secrets to translation, see
+   * xds/secrets/) and rebuilds every group from the current model.
+   */
+  setGenerator(generate: Generator): void {
+    this.#generate = generate;
+    this.refresh(() => true);
+  }
+
+  /**
+   * Regenerates the groups whose proxy matches from the same model — for inputs that change
+   * on their own clock, such as a renewed workload certificate — and notifies their watchers.
+   * Unwatched groups rebuild when next watched. Returns how many groups matched.
+   */
+  refresh(match: (proxy: ProxyInfo) => boolean): number {
+    let n = 0;
     for (const entry of this.#groups.values()) {
-      for (const listener of entry.watchers) {
-        try {
-          listener();
-        } catch (err) {
-          this.#log.error({ err, group: entry.key }, 'snapshot watcher failed');
-        }
+      if (!match(entry.proxy)) continue;
+      n++;
+      entry.attemptedModel = undefined;
+      this.#notify(entry);
+    }
+    this.#log.debug({ groups: n }, 'groups refreshed');
+    return n;
+  }
+
+  #notify(entry: GroupEntry): void {
+    for (const listener of entry.watchers) {
+      try {
+        listener();
+      } catch (err) {
+        this.#log.error({ err, group: entry.key }, 'snapshot watcher failed');
       }
     }
   }

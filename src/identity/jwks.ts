@@ -1,0 +1,118 @@
+// The API server's ServiceAccount token signing keys, fetched from its OIDC discovery
+// (`/.well-known/openid-configuration`, `/openid/v1/jwks`) and cached. A token naming an
+// unknown `kid` triggers a refetch (the API server rotated its keys), at most once per
+// `minRefetchIntervalMs` and shared by every caller waiting at that moment, so a flood of
+// forged kids cannot turn into a flood of requests to the API server.
+import type { KeyObject } from 'node:crypto';
+import { HttpMethod } from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { KubeClient } from '../k8s/client.ts';
+import { log as rootLog, type Logger } from '../log.ts';
+import { keyFromJwk } from './jwt.ts';
+import { identityMetrics } from './metrics.ts';
+
+/** Returns a JWKS document (`{"keys": [...]}`), as JSON. */
+export type JwksFetcher = () => Promise<unknown>;
+
+const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+
+export interface JwksCacheOptions {
+  readonly fetch: JwksFetcher;
+  /** Minimum time between fetches triggered by unknown kids (default 10 s). */
+  readonly minRefetchIntervalMs?: number;
+  readonly now?: () => number;
+  readonly log?: Logger;
+}
+
+export type KeyLookup = { ok: true; keys: readonly KeyObject[] } | { ok: false; reason: 'unknown_key' | 'keys_unavailable' };
+
+export class JwksCache {
+  readonly #fetch: JwksFetcher;
+  readonly #minIntervalMs: number;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  #byKid = new Map<string, KeyObject>();
+  #all: readonly KeyObject[] = [];
+  #loaded = false;
+  #lastAttempt = -Infinity;
+  #inflight: Promise<void> | undefined;
+  /** Fetches attempted so far (tests count them; so does weft_identity_jwks_fetches_total). */
+  fetches = 0;
+
+  constructor(opts: JwksCacheOptions) {
+    this.#fetch = opts.fetch;
+    this.#minIntervalMs = opts.minRefetchIntervalMs ?? 10_000;
+    this.#now = opts.now ?? Date.now;
+    this.#log = (opts.log ?? rootLog).child({ component: 'jwks' });
+  }
+
+  /** Candidate keys for a token: the one with `kid`, or every key when the token names none. */
+  async lookup(kid: string | undefined): Promise<KeyLookup> {
+    if (!this.#loaded || (kid !== undefined && !this.#byKid.has(kid) && this.#now() - this.#lastAttempt >= this.#minIntervalMs)) {
+      await this.refresh();
+    }
+    if (!this.#loaded) return { ok: false, reason: 'keys_unavailable' };
+    if (kid === undefined) return this.#all.length > 0 ? { ok: true, keys: this.#all } : { ok: false, reason: 'unknown_key' };
+    const key = this.#byKid.get(kid);
+    return key ? { ok: true, keys: [key] } : { ok: false, reason: 'unknown_key' };
+  }
+
+  /** Fetches the keys now, unless a fetch is running or ran less than the minimum interval ago. */
+  refresh(): Promise<void> {
+    if (this.#inflight) return this.#inflight;
+    if (this.#loaded && this.#now() - this.#lastAttempt < this.#minIntervalMs) return Promise.resolve();
+    // A failed first load is retried at the same pace: never more than one fetch per interval.
+    if (!this.#loaded && this.#now() - this.#lastAttempt < Math.min(this.#minIntervalMs, 1_000)) return Promise.resolve();
+    this.#lastAttempt = this.#now();
+    this.#inflight = this.#load().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async #load(): Promise<void> {
+    this.fetches++;
+    identityMetrics.jwksFetches.inc();
+    let doc: unknown;
+    try {
+      doc = await this.#fetch();
+    } catch (err) {
+      identityMetrics.jwksFetchFailures.inc();
+      this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'service account signing keys could not be fetched');
+      return;
+    }
+    const parsed = JwksSchema.safeParse(doc);
+    if (!parsed.success) {
+      identityMetrics.jwksFetchFailures.inc();
+      this.#log.error({ issues: parsed.error.issues.slice(0, 5) }, 'service account signing keys: not a JWKS document');
+      return;
+    }
+    const byKid = new Map<string, KeyObject>();
+    const all: KeyObject[] = [];
+    let skipped = 0;
+    for (const jwk of parsed.data.keys) {
+      const key = keyFromJwk(jwk);
+      if (key === undefined) {
+        skipped++;
+        continue;
+      }
+      all.push(key);
+      if (typeof jwk.kid === 'string') byKid.set(jwk.kid, key);
+    }
+    this.#byKid = byKid;
+    this.#all = all;
+    this.#loaded = true;
+    this.#log.info({ keys: all.length, skipped, kids: [...byKid.keys()] }, 'service account signing keys loaded');
+  }
+}
+
+const DiscoverySchema = z.object({ issuer: z.string().min(1), jwks_uri: z.string().optional() });
+
+/** The API server's OIDC discovery: the issuer tokens carry, and a JWKS fetcher through the API server itself. */
+export async function kubeOidc(client: KubeClient): Promise<{ issuer: string; fetchJwks: JwksFetcher }> {
+  const doc = DiscoverySchema.safeParse(await client.request(HttpMethod.GET, '/.well-known/openid-configuration'));
+  if (!doc.success) throw new Error('the API server\'s /.well-known/openid-configuration has no issuer');
+  // jwks_uri names the issuer's external URL, which may not be reachable from here; the API
+  // server serves the same document at this path with our credentials.
+  return { issuer: doc.data.issuer, fetchJwks: () => client.request(HttpMethod.GET, '/openid/v1/jwks') };
+}

@@ -1,0 +1,38 @@
+// Joins per-identity SDS secrets to translation: `(model, proxy) => ({ ...translate(model,
+// proxy), secrets: secretsFor(proxy.identity) })`. The identity is part of the proxy group key
+// (xds/proxy.ts), so a group's snapshot — and every proxy in it — only ever holds that one
+// identity's key. Renewals regenerate just that identity's groups, from the same model.
+import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import type { Generator, SnapshotCache } from '../snapshot/cache.ts';
+
+export type SecretsFor = (identity: string | undefined) => readonly Secret[];
+
+/** `generate` plus the identity's secrets (they replace any translated secret of the same name). */
+export function withSecrets(generate: Generator, secretsFor: SecretsFor): Generator {
+  return (model, proxy) => {
+    const set = generate(model, proxy);
+    const own = secretsFor(proxy.identity);
+    if (own.length === 0) return set;
+    const names = new Set(own.map((s) => s.name));
+    const secrets = [...set.secrets.filter((s) => !names.has(s.name)), ...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { ...set, secrets };
+  };
+}
+
+export interface SecretsProvider {
+  secretsFor: SecretsFor;
+  onRotate(listener: (identity: string) => void): () => void;
+}
+
+/**
+ * Serves `secrets` from `cache`: swaps its generator for `withSecrets(base, …)` and re-pushes
+ * an identity's groups whenever its certificate is issued or renewed. Returns the detach.
+ */
+export function attachSecrets(cache: Pick<SnapshotCache, 'setGenerator' | 'refresh'>, base: Generator, secrets: SecretsProvider): () => void {
+  const off = secrets.onRotate((identity) => cache.refresh((p) => p.identity === identity));
+  cache.setGenerator(withSecrets(base, (id) => secrets.secretsFor(id)));
+  return () => {
+    off();
+    cache.setGenerator(base);
+  };
+}
