@@ -28,7 +28,7 @@ set -euo pipefail
 K8S_VERSION=v1.37.2
 HELM_VERSION=v3.22.0
 # Bump to force a rebuild when the build recipe (flags, binaries) changes.
-RECIPE=1
+RECIPE=2
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS_DIR=$SCRIPT_DIR/k8s-tools
@@ -140,13 +140,13 @@ build_k8s() {
   done
   log "building kube-apiserver, kube-controller-manager, kubectl $K8S_VERSION and etcd $etcd_ver"
   log "  (cold build takes a long time on few cores; log: $logf)"
-  (
-    cd "$TOOLS_DIR"
-    "$GO" build -trimpath -ldflags "$ldf" -o "$tmp/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
-    log "  k8s binaries done after $((SECONDS - t0))s; building etcd"
-    "$GO" build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
-  ) >"$logf" 2>&1 || { tail -40 "$logf" >&2; die "k8s build failed (full log: $logf)"; }
+  (cd "$TOOLS_DIR" && "$GO" build -trimpath -ldflags "$ldf" -o "$tmp/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl) \
+    >"$logf" 2>&1 || { tail -40 "$logf" >&2; die "k8s build failed (full log: $logf)"; }
+  log "  kube-apiserver, kube-controller-manager, kubectl done after $((SECONDS - t0))s; building etcd"
+  (cd "$TOOLS_DIR" && "$GO" build -trimpath \
+      -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$etcd_ver" -o "$tmp/etcd" go.etcd.io/etcd/server/v3) \
+    >>"$logf" 2>&1 || { tail -40 "$logf" >&2; die "etcd build failed (full log: $logf)"; }
   rm -rf "$K8S_DIR/bin"; mv "$tmp" "$K8S_DIR/bin"
   printf '%s\n' "$etcd_ver" >"$K8S_DIR/etcd.version"
   log "built k8s tools in $((SECONDS - t0))s"
@@ -186,17 +186,18 @@ else
 fi
 
 ETCD_VERSION=$(cat "$K8S_DIR/etcd.version" 2>/dev/null || echo unknown)
-cat >"$ENV_FILE.tmp" <<EOF
-WEFT_K8S_VERSION=$K8S_VERSION
-WEFT_ETCD_VERSION=$ETCD_VERSION
-WEFT_HELM_VERSION=$HELM_VERSION
-WEFT_K8S_BIN_DIR=$K8S_DIR/bin
-WEFT_KUBE_APISERVER=$K8S_DIR/bin/kube-apiserver
-WEFT_KUBE_CONTROLLER_MANAGER=$K8S_DIR/bin/kube-controller-manager
-WEFT_KUBECTL=$K8S_DIR/bin/kubectl
-WEFT_ETCD=$K8S_DIR/bin/etcd
-WEFT_HELM=$HELM_DIR/bin/helm
-EOF
+{
+  kv() { printf '%s=%q\n' "$1" "$2"; }
+  kv WEFT_K8S_VERSION "$K8S_VERSION"
+  kv WEFT_ETCD_VERSION "$ETCD_VERSION"
+  kv WEFT_HELM_VERSION "$HELM_VERSION"
+  kv WEFT_K8S_BIN_DIR "$K8S_DIR/bin"
+  kv WEFT_KUBE_APISERVER "$K8S_DIR/bin/kube-apiserver"
+  kv WEFT_KUBE_CONTROLLER_MANAGER "$K8S_DIR/bin/kube-controller-manager"
+  kv WEFT_KUBECTL "$K8S_DIR/bin/kubectl"
+  kv WEFT_ETCD "$K8S_DIR/bin/etcd"
+  kv WEFT_HELM "$HELM_DIR/bin/helm"
+} >"$ENV_FILE.tmp"
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 log "ready in $((SECONDS - T0))s (env: $ENV_FILE)"
 cat "$ENV_FILE"
