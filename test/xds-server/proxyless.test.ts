@@ -4,6 +4,7 @@
 import { credentials, Client } from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proxyGroupKey } from '../../xds/proxy.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
 import { debugProxies } from '../../xds/server/debug.ts';
 import { eventually, startHarness, type Harness } from './support/harness.ts';
@@ -40,7 +41,7 @@ describe('proxyless gRPC client', () => {
       kind: 'proxyless',
       namespace: 'shop',
       protocol: 'sotw',
-      group: expect.stringMatching(/^proxyless\|shop\|\|explicit\|\|app=checkout$/),
+      group: proxyGroupKey({ id: 'checkout-grpc-1', kind: 'proxyless', namespace: 'shop', labels: { app: 'checkout' }, capture: false }),
       // A named LDS subscription: the answer is the (full, here empty) state for that name.
       types: { [TypeUrl.Listener]: { subscribed: ['web.shop:8080'], versionSent: expect.any(String) } },
     });

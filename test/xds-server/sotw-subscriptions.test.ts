@@ -88,4 +88,15 @@ describe('SotW subscriptions', () => {
     client.request(TypeUrl.Endpoint, ['a.shop', 'b.shop'], both.nonce);
     expect(sotwJson(await client.next())).toEqual(sotwResponse(TypeUrl.Endpoint, [claB], versionOf(claA, claB)));
   });
+
+  it('answers a repeated initial request again, under a new nonce', async () => {
+    const client = h.sotw();
+    client.request(TypeUrl.Cluster);
+    const first = await client.next();
+    client.ack(first);
+    client.request(TypeUrl.Cluster); // empty nonce: the client starts over for this type
+    const again = await client.next();
+    expect(sotwJson(again)).toEqual(sotwResponse(TypeUrl.Cluster, [a, b]));
+    expect(again.nonce).not.toBe(first.nonce);
+  });
 });

@@ -62,6 +62,24 @@ export function withNonce(body: Uint8Array, nonce: string): EncodedMessage {
   return { encoded: out };
 }
 
+const shared = new WeakMap<Uint8Array, { readonly nonce: string; readonly message: EncodedMessage }>();
+
+/**
+ * The complete message for a body, with a nonce of its own, shared by every stream that
+ * sends this body: a push to 10,000 proxies of one group then costs no copy per stream.
+ * A nonce only has to differ from the nonces a stream saw before for that type; streams
+ * never compare nonces with each other, and a body repeats only with identical content.
+ */
+export function sharedMessage(body: Uint8Array, nextNonce: () => string): { readonly nonce: string; readonly message: EncodedMessage } {
+  let m = shared.get(body);
+  if (m === undefined) {
+    const nonce = nextNonce();
+    m = { nonce, message: withNonce(body, nonce) };
+    shared.set(body, m);
+  }
+  return m;
+}
+
 /** Memo keyed on an object (dies with it) plus a string (type URL, name list, …). */
 export class BodyMemo<K extends object> {
   readonly #memo = new WeakMap<K, Map<string, Uint8Array>>();

@@ -82,7 +82,7 @@ export class SotwStream extends XdsStream<DiscoveryRequest, SotwTypeState> {
       if (diff.changed.length > 0 && diff.removed.length > 0) {
         // Make before break: first the new state plus what is going away, the removal after the rest.
         const both = unionView(sent.resources, view);
-        const body = diffBodies.get(diff, `union|${typeUrl}`, () => sotwBody(typeUrl, both.version, both.resources.values()));
+        const body = fullBodies.get(both, typeUrl, () => sotwBody(typeUrl, both.version, both.resources.values()));
         now.push(out(typeUrl, st, body, both.version, both.resources.size));
         later.push(full());
       } else if (diff.changed.length > 0) now.push(full());
@@ -118,5 +118,16 @@ function out(typeUrl: TypeUrl, st: TypeState, body: Uint8Array, version: string,
 function subscriptionOf(typeUrl: TypeUrl, st: TypeState, names: readonly string[]): Subscription {
   if (names.length === 0) return !st.explicit && fullStateTypes.has(typeUrl) ? subscription(true, []) : noSubscription;
   st.explicit = true;
+  if (sameNames(st.sub, names)) return st.sub; // every ACK repeats the names: skip sorting and interning
   return subscription(names.includes('*'), names);
+}
+
+function sameNames(sub: Subscription, names: readonly string[]): boolean {
+  if (sub.wildcard || names.length < sub.names.size) return false;
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (!sub.names.has(n)) return false;
+    seen.add(n);
+  }
+  return seen.size === sub.names.size; // seen ⊆ sub.names, so equal sizes mean equal sets
 }

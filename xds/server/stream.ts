@@ -13,7 +13,7 @@ import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Authenticate } from './auth.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
-import { withNonce } from './responses.ts';
+import { sharedMessage, withNonce } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 import { noSubscription, type Subscription } from './views.ts';
 
@@ -187,9 +187,10 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     return this.#pinned;
   }
 
+  /** The served type's canonical string (streams keep no per-request copies), or undefined. */
   protected resolveType(typeUrl: string): TypeUrl | undefined {
     const t = typeUrl === '' ? this.ctx.defaultTypeUrl : typeUrl;
-    if (t !== undefined && (this.ctx.types as ReadonlySet<string>).has(t)) return t as TypeUrl;
+    for (const served of this.ctx.types) if (served === t) return served;
     this.log.debug({ typeUrl }, 'request for an unserved type ignored');
     return undefined;
   }
@@ -222,8 +223,14 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
 
   #write(out: Outgoing): void {
     if (this.#closed) return;
-    const nonce = (++nonceSeq).toString(36);
-    this.#call.write(withNonce(out.body, nonce));
+    const nextNonce = () => (++nonceSeq).toString(36);
+    let { nonce, message } = sharedMessage(out.body, nextNonce);
+    if (nonce === out.st.nonce) {
+      // The same body again on this stream (a re-request): it needs a nonce of its own.
+      nonce = nextNonce();
+      message = withNonce(out.body, nonce);
+    }
+    this.#call.write(message);
     Object.assign(out.st, { nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true });
     adsMetrics.pushes.inc({ type: typeLabel(out.typeUrl) });
     this.log.debug(
@@ -257,7 +264,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     }
     if (this.#closed) return false;
     this.proxy = proxy;
-    this.log = this.log.child({ proxy: proxy.id, kind: proxy.kind });
+    this.log = this.ctx.log.child({ stream: this.id, proxy: proxy.id, kind: proxy.kind }); // one child per stream
     this.#watch = this.ctx.cache.watch(proxy, () => this.ctx.onDirty(this));
     adsMetrics.connectedProxies.inc({ kind: proxy.kind });
     this.ctx.onReady(this);

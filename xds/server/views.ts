@@ -87,8 +87,18 @@ export function diffView(from: Known | undefined, to: View): ViewDiff {
   return diff;
 }
 
+const unions = new WeakMap<ReadonlyMap<string, EncodedResource>, WeakMap<View, View>>();
+
 /** The view's resources plus those of `from` it dropped: make-before-break for full-state types. */
 export function unionView(from: ReadonlyMap<string, EncodedResource>, to: View): View {
+  let byTo = unions.get(from);
+  if (byTo === undefined) unions.set(from, (byTo = new WeakMap()));
+  let union = byTo.get(to);
+  if (union === undefined) byTo.set(to, (union = makeUnion(from, to)));
+  return union;
+}
+
+function makeUnion(from: ReadonlyMap<string, EncodedResource>, to: View): View {
   const resources = new Map(to.resources);
   for (const [name, r] of from) if (!resources.has(name)) resources.set(name, r);
   const sorted = new Map([...resources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
