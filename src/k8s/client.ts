@@ -104,6 +104,15 @@ export class KubeClient {
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
+  /** A plain-text GET (`/readyz`, `/livez`); rejects with KubeApiError on a non-2xx answer. */
+  async text(path: string, opts: RequestOptions = {}): Promise<string> {
+    const signals = [AbortSignal.timeout(opts.timeoutMs ?? 20_000), ...(opts.signal ? [opts.signal] : [])];
+    const { status, text, release } = await this.#send(HttpMethod.GET, path, opts, AbortSignal.any(signals), async (r) => r.body.text());
+    release();
+    if (status < 200 || status > 299) throw statusFrom(status, text);
+    return text;
+  }
+
   /** A streaming GET (watch). The caller reads `body` and must call `close()`. */
   async stream(path: string, opts: RequestOptions & { signal: AbortSignal }): Promise<StreamResponse> {
     let body: ReadableStream<Uint8Array> | undefined;

@@ -2,7 +2,7 @@
 // controller uses: create/get/patch/delete by kind, readable object builders, and
 // waiting for a condition on an object's status.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpMethod } from '@kubernetes/client-node';
+import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError, KubeClient, loadKubeConfig } from '../../../src/k8s/client.ts';
 import { Resources, collectionPath, namespacedCollectionPath, objectPath, type ResourceRef } from '../../../src/k8s/resources.ts';
 
@@ -33,8 +33,9 @@ export interface ConditionJson {
 
 export class Api {
   readonly client: KubeClient;
-  constructor(kubeconfig: string) {
-    this.client = new KubeClient(loadKubeConfig(kubeconfig));
+  /** `server` overrides the kubeconfig's API server URL (e.g. a second API server). */
+  constructor(kubeconfig: string, server?: string) {
+    this.client = new KubeClient(kubeConfigFor(kubeconfig, server));
   }
 
   #ref(kind: string): ResourceRef {
@@ -78,6 +79,15 @@ export class Api {
       await sleep(150);
     }
   }
+}
+
+export function kubeConfigFor(kubeconfig: string, server?: string): KubeConfig {
+  const kc = loadKubeConfig(kubeconfig);
+  if (server !== undefined) {
+    const current = kc.getCurrentCluster()!.name;
+    kc.clusters = kc.clusters.map((c) => (c.name === current ? { ...c, server } : c));
+  }
+  return kc;
 }
 
 export function cond(o: KubeObject, type: string): ConditionJson | undefined {
