@@ -4,12 +4,19 @@
 import { z } from 'zod';
 import type { Node } from './gen/envoy/config/core/v3/base_pb.js';
 import type { ProxyInfo } from './proxy.ts';
+import { MeshPorts } from '../src/mesh-ports.ts';
 
 const DEFAULT_NAMESPACE = 'default';
 const dnsLabel = z
   .string()
   .max(63, 'must be at most 63 characters')
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label');
+
+const portNumber = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be a port number')
+  .min(1, 'must be 1-65535')
+  .max(65535, 'must be 1-65535');
 
 const booleanString = z.union([z.enum(['true', 'false']), z.boolean()], {
   error: 'must be "true" or "false"',
@@ -21,12 +28,8 @@ const WeftMetadata = z.looseObject({
   WEFT_SERVICE: dnsLabel.optional(),
   WEFT_CAPTURE: booleanString.optional(),
   WEFT_LABELS: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
-  WEFT_OUTBOUND_PORT: z.coerce
-    .number({ error: 'must be a port number' })
-    .int('must be a port number')
-    .min(1, 'must be 1-65535')
-    .max(65535, 'must be 1-65535')
-    .optional(),
+  WEFT_OUTBOUND_PORT: portNumber.optional(),
+  WEFT_INBOUND_PORT: portNumber.optional(),
   WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
 });
 
@@ -55,6 +58,9 @@ export function proxyFromNode(node: Node | undefined): NodeResult {
   if (kind === 'proxyless' && capture) {
     return { ok: false, reason: 'node.metadata.WEFT_CAPTURE: must be "false" for proxyless clients (nothing captures their traffic)' };
   }
+  if (md.WEFT_INBOUND_PORT !== undefined && !capture && md.WEFT_INBOUND_PORT === (md.WEFT_OUTBOUND_PORT ?? MeshPorts.outbound)) {
+    return { ok: false, reason: 'node.metadata.WEFT_INBOUND_PORT: must differ from the outbound listener port' };
+  }
   return {
     ok: true,
     proxy: {
@@ -65,6 +71,8 @@ export function proxyFromNode(node: Node | undefined): NodeResult {
       labels: md.WEFT_LABELS ?? {},
       capture,
       ...(md.WEFT_OUTBOUND_PORT !== undefined && !capture ? { outboundPort: md.WEFT_OUTBOUND_PORT } : {}),
+      // Captured proxies receive inbound traffic on MeshPorts.inbound whatever they say.
+      ...(md.WEFT_INBOUND_PORT !== undefined && !capture && kind === 'sidecar' ? { inboundPort: md.WEFT_INBOUND_PORT } : {}),
     },
   };
 }

@@ -19,6 +19,12 @@ export interface ProxyInfo {
   readonly capture: boolean;
   /** Explicit mode only: the port of the outbound HTTP proxy listener (default MeshPorts.outbound). */
   readonly outboundPort?: number;
+  /**
+   * Explicit mode only: the port of the inbound listener (0.0.0.0) that fronts `service`.
+   * Clients reach this proxy there (it is the endpoint port of the service), and it
+   * forwards to the application on 127.0.0.1:<targetPort>. None: no inbound listener.
+   */
+  readonly inboundPort?: number;
   /** SPIFFE identity once authenticated. */
   readonly identity?: string;
 }
@@ -29,5 +35,5 @@ export function proxyGroupKey(p: ProxyInfo): string {
     .sort()
     .map((k) => `${k}=${p.labels[k] ?? ''}`)
     .join(',');
-  return [p.kind, p.namespace, p.service ?? '', p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}`, p.identity ?? '', labels].join('|');
+  return [p.kind, p.namespace, p.service ?? '', p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`, p.identity ?? '', labels].join('|');
 }
