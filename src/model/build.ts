@@ -11,19 +11,26 @@ import type {
 import { objectId } from '../config/objects.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from './order.ts';
+import { markMeshed, meshedServiceKeys } from './meshed.ts';
 import { resolvePeerAuths } from './peer-auths.ts';
 import { resolveRetries } from './retries.ts';
 import { buildServices } from './services.ts';
 import { resolveSplits } from './splits.ts';
-import type { MeshModel, MeshService, ObjectKey, PolicyStatus } from './types.ts';
+import type { MeshModel, MeshService, ObjectKey, PolicyStatus, WorkloadFacts } from './types.ts';
 
 export { effectiveMtls, DEFAULT_MTLS_MODE } from './mtls.ts';
+export { MESHED_SERVICE_ANNOTATION, SIDECAR_STATUS_ANNOTATION, workloadFacts } from './meshed.ts';
 
 export const DEFAULT_CONTROL_PLANE_NAMESPACE = 'weft-system';
 
 export interface BuildOptions {
   /** Where a selector-less PeerAuth is mesh-wide. Default `weft-system`. */
   readonly controlPlaneNamespace?: string;
+  /**
+   * Pods behind endpoints (Kubernetes source): their labels and whether they run a
+   * sidecar decide which endpoints get mTLS (src/model/meshed.ts). Order does not matter.
+   */
+  readonly workloads?: readonly WorkloadFacts[];
 }
 
 interface ByKind {
@@ -51,10 +58,10 @@ function partition(objects: readonly ConfigObject[]): ByKind {
 
 export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions = {}): MeshModel {
   const byKind = partition(objects);
-  const base = buildServices(byKind.Service, byKind.EndpointSlice);
+  const peer = resolvePeerAuths(byKind.PeerAuth, opts.controlPlaneNamespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE);
+  const base = markMeshed(buildServices(byKind.Service, byKind.EndpointSlice), peer.policies, meshedServiceKeys(byKind.Service), opts.workloads);
   const splits = resolveSplits(byKind.TrafficSplit, base);
   const retries = resolveRetries(byKind.RetryPolicy, base);
-  const peer = resolvePeerAuths(byKind.PeerAuth, opts.controlPlaneNamespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE);
 
   const services = new Map<ObjectKey, MeshService>();
   for (const [key, svc] of base) {

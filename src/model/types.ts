@@ -13,6 +13,26 @@ export interface EndpointAddress {
   /** Pod (or workload) name the endpoint belongs to, when known. */
   readonly workload?: string;
   readonly zone?: string;
+  /**
+   * The endpoint's workload runs a Weft sidecar that accepts mutual TLS on this port (its
+   * effective PeerAuth mode is STRICT or PERMISSIVE), so clients originate mTLS to it.
+   * Absent means plaintext: no sidecar, unknown, or DISABLE. See src/model/meshed.ts.
+   */
+  readonly meshed?: boolean;
+}
+
+/**
+ * What the control plane knows about one workload (a Pod) behind endpoints, keyed by the
+ * EndpointSlice targetRef: its labels (for PeerAuth selectors) and whether it runs a sidecar
+ * (the injection status annotation). Supplied by the Kubernetes source; the file source has
+ * none and uses the Service annotation `weft.dev/mtls` instead.
+ */
+export interface WorkloadFacts {
+  readonly namespace: string;
+  /** Pod name, as in EndpointSlice `endpoints[].targetRef.name`. */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly sidecar: boolean;
 }
 
 export interface ServicePort {
