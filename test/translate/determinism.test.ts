@@ -1,7 +1,7 @@
 // Translation is a pure function of the model: equal inputs give byte-identical output
 // whatever the document order, and proxies that agree on what translation reads share
 // the very same message objects (the snapshot cache encodes each object once).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
@@ -14,7 +14,7 @@ import { RouteConfigurationSchema } from '../../xds/gen/envoy/config/route/v3/ro
 import { translate } from '../../xds/translate/index.ts';
 import type { ResourceSet } from '../../xds/translate/types.ts';
 import { explicitProxy, model, proxylessClient, service, sidecar, slice } from './fixtures.ts';
-import { parseDocuments, parseProxy } from './support.ts';
+import { loadScenario } from './support.ts';
 
 const root = fileURLToPath(new URL('./golden', import.meta.url));
 const scenarios = readdirSync(root).filter((d) => statSync(join(root, d)).isDirectory());
@@ -47,11 +47,12 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 describe('determinism', () => {
   for (const name of scenarios) {
     it(`${name}: same bytes from a rebuilt model and from shuffled documents`, () => {
-      const docs = parseDocuments(readFileSync(join(root, name, 'input.yaml'), 'utf8'));
-      const proxy = parseProxy(readFileSync(join(root, name, 'proxy.yaml'), 'utf8'));
-      const first = wire(translate(buildModel(docs), proxy));
-      expect(wire(translate(buildModel(docs), proxy))).toEqual(first);
-      for (const seed of [1, 7, 42]) expect(wire(translate(buildModel(shuffled(docs, seed)), proxy))).toEqual(first);
+      const { objects: docs, workloads, proxy } = loadScenario(join(root, name));
+      const first = wire(translate(buildModel(docs, { workloads }), proxy));
+      expect(wire(translate(buildModel(docs, { workloads }), proxy))).toEqual(first);
+      for (const seed of [1, 7, 42]) {
+        expect(wire(translate(buildModel(shuffled(docs, seed), { workloads: shuffled(workloads, seed) }), proxy))).toEqual(first);
+      }
     });
   }
 });
@@ -63,10 +64,11 @@ describe('sharing across proxies', () => {
     slice('web-1', 'web', [{ name: 'http', port: 80 }], [{ ip: '10.244.0.1' }]),
   );
 
-  it('returns the same set for proxies differing only in id, labels or identity', () => {
-    const a = translate(m, sidecar('shop', undefined, 'a'));
+  it('returns the same set for proxies differing only in id, labels or identity (same trust domain, no PeerAuth)', () => {
+    const a = translate(m, { ...sidecar('shop', undefined, 'a'), identity: 'spiffe://cluster.local/ns/shop/sa/a' });
     const b = translate(m, { ...sidecar('shop', undefined, 'b'), labels: { app: 'x' }, identity: 'spiffe://cluster.local/ns/shop/sa/x' });
     expect(b).toBe(a);
+    expect(translate(m, sidecar('shop', undefined, 'c'))).toBe(translate(m, { ...sidecar('shop', undefined, 'd'), labels: { app: 'y' } }));
   });
 
   it('shares model-wide clusters and CLAs, and namespace-wide routes, as the same objects', () => {

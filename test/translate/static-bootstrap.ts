@@ -1,7 +1,9 @@
 // A translated ResourceSet as a self-contained static Envoy bootstrap, for tests that run
 // a real Envoy without an ADS server: EDS clusters become STATIC with their CLA, RDS
 // becomes the inline route config, and route configs no listener references (proxyless)
-// get a validation-only listener each. Everything else is exactly what translate built.
+// get a validation-only listener each, and SDS secret references (`sds_config: ads`)
+// become references to static secrets the caller supplies (e.g. test-secrets.ts).
+// Everything else is exactly what translate built.
 import { clone, create, toJson } from '@bufbuild/protobuf';
 import { anyPack, anyUnpack } from '@bufbuild/protobuf/wkt';
 import YAML from 'yaml';
@@ -10,14 +12,53 @@ import { ClusterSchema, Cluster_DiscoveryType, type Cluster } from '../../xds/ge
 import { ListenerSchema, type Listener } from '../../xds/gen/envoy/config/listener/v3/listener_pb.js';
 import type { FilterChain } from '../../xds/gen/envoy/config/listener/v3/listener_components_pb.js';
 import type { RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/route_pb.js';
+import type { TransportSocket } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import {
+  DownstreamTlsContextSchema,
+  UpstreamTlsContextSchema,
+  type CommonTlsContext,
+} from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../../xds/resources/registry.ts';
 import { hcmFilter, socketAddress } from '../../xds/translate/common.ts';
 import type { ResourceSet } from '../../xds/translate/types.ts';
 
-function staticCluster(c: Cluster, set: ResourceSet): Cluster {
-  if (c.clusterDiscoveryType.case !== 'type' || c.clusterDiscoveryType.value !== Cluster_DiscoveryType.EDS) return c;
+/** Drops sds_config from every secret reference (a name alone means a static secret), collecting the names. */
+function staticSds(ctx: CommonTlsContext | undefined, used: Set<string>): void {
+  if (!ctx) return;
+  for (const ref of ctx.tlsCertificateSdsSecretConfigs) {
+    ref.sdsConfig = undefined;
+    used.add(ref.name);
+  }
+  const v = ctx.validationContextType;
+  const ref = v.case === 'combinedValidationContext' ? v.value.validationContextSdsSecretConfig : v.case === 'validationContextSdsSecretConfig' ? v.value : undefined;
+  if (ref) {
+    ref.sdsConfig = undefined;
+    used.add(ref.name);
+  }
+}
+
+function staticSocket(socket: TransportSocket | undefined, used: Set<string>): void {
+  if (socket?.configType.case !== 'typedConfig') return;
+  const any = socket.configType.value;
+  const up = anyUnpack(any, UpstreamTlsContextSchema);
+  if (up) {
+    staticSds(up.commonTlsContext, used);
+    socket.configType = { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, up) };
+  }
+  const down = anyUnpack(any, DownstreamTlsContextSchema);
+  if (down) {
+    staticSds(down.commonTlsContext, used);
+    socket.configType = { case: 'typedConfig', value: anyPack(DownstreamTlsContextSchema, down) };
+  }
+}
+
+function staticCluster(c: Cluster, set: ResourceSet, secretsUsed: Set<string>): Cluster {
   const out = clone(ClusterSchema, c);
+  staticSocket(out.transportSocket, secretsUsed);
+  for (const m of out.transportSocketMatches) staticSocket(m.transportSocket, secretsUsed);
+  if (c.clusterDiscoveryType.case !== 'type' || c.clusterDiscoveryType.value !== Cluster_DiscoveryType.EDS) return out;
   out.clusterDiscoveryType = { case: 'type', value: Cluster_DiscoveryType.STATIC };
   out.edsClusterConfig = undefined;
   out.loadAssignment = set.endpoints.find((e) => e.clusterName === c.name);
@@ -37,7 +78,7 @@ function inlineChain(chain: FilterChain, routes: ReadonlyMap<string, RouteConfig
   }
 }
 
-function staticListeners(set: ResourceSet): Listener[] {
+function staticListeners(set: ResourceSet, secretsUsed: Set<string>): Listener[] {
   const routes = new Map(set.routes.map((r) => [r.name, r]));
   const used = new Set<string>();
   const out = set.listeners
@@ -46,6 +87,7 @@ function staticListeners(set: ResourceSet): Listener[] {
       const copy = clone(ListenerSchema, l);
       for (const chain of [...copy.filterChains, ...(copy.defaultFilterChain ? [copy.defaultFilterChain] : [])]) {
         inlineChain(chain, routes, used);
+        staticSocket(chain.transportSocket, secretsUsed);
       }
       return copy;
     });
@@ -67,21 +109,28 @@ function staticListeners(set: ResourceSet): Listener[] {
 export interface StaticOptions {
   /** Move listeners to other ports (by listener name), e.g. off the fixed 15001. */
   readonly listenerPorts?: Readonly<Record<string, number>>;
+  /** Static secrets for the SDS references (required when the set references any). */
+  readonly secrets?: readonly Secret[];
+  /** Node id (shows in logs and the admin page). */
+  readonly nodeId?: string;
 }
 
 /** Snake_case YAML (what test/support/envoy.ts expects of a bootstrap). */
 export function staticBootstrapYaml(set: ResourceSet, opts: StaticOptions = {}): string {
+  const secretsUsed = new Set<string>();
+  const clusters = set.clusters.map((c) => staticCluster(c, set, secretsUsed));
+  const listeners = staticListeners(set, secretsUsed).map((l) => {
+    const port = opts.listenerPorts?.[l.name];
+    if (port !== undefined) l.address = socketAddress('127.0.0.1', port);
+    return l;
+  });
+  const secrets = opts.secrets ?? [];
+  const missing = [...secretsUsed].filter((n) => !secrets.some((s) => s.name === n));
+  if (missing.length > 0) throw new Error(`static bootstrap: SDS secrets ${missing.join(', ')} referenced but not supplied (opts.secrets)`);
   const bootstrap = create(BootstrapSchema, {
-    node: { id: 'validate', cluster: 'validate' },
+    node: { id: opts.nodeId ?? 'validate', cluster: 'validate' },
     admin: { address: socketAddress('127.0.0.1', 0) },
-    staticResources: {
-      clusters: set.clusters.map((c) => staticCluster(c, set)),
-      listeners: staticListeners(set).map((l) => {
-        const port = opts.listenerPorts?.[l.name];
-        if (port !== undefined) l.address = socketAddress('127.0.0.1', port);
-        return l;
-      }),
-    },
+    staticResources: { clusters, listeners, secrets: [...secrets] },
   });
   return YAML.stringify(toJson(BootstrapSchema, bootstrap, { registry: envoyRegistry, useProtoFieldName: true }), { lineWidth: 0 });
 }

@@ -1,14 +1,14 @@
 // Golden-file plumbing: scenario directories (input.yaml + proxy.yaml) → model and
 // ProxyInfo through the real parseObject/buildModel, and a ResourceSet → readable YAML
 // (protobuf JSON, `@type` first).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { parseObject, type ConfigObject } from '../../src/config/objects.ts';
-import { buildModel } from '../../src/model/build.ts';
-import type { MeshModel } from '../../src/model/types.ts';
+import { buildModel, workloadFacts } from '../../src/model/build.ts';
+import type { MeshModel, WorkloadFacts } from '../../src/model/types.ts';
 import type { ProxyInfo } from '../../xds/proxy.ts';
 import { envoyRegistry } from '../../xds/resources/registry.ts';
 import type { ResourceSet } from '../../xds/translate/types.ts';
@@ -36,22 +36,53 @@ const ProxyYaml = z.object({
   service: z.string().optional(),
   labels: z.record(z.string(), z.string()).default({}),
   capture: z.boolean().default(true),
+  /** SPIFFE id: the proxy has a workload certificate over SDS, so translation emits mTLS. */
+  identity: z.string().optional(),
+  outboundPort: z.number().int().optional(),
+  inboundPort: z.number().int().optional(),
 });
 
 export function parseProxy(text: string): ProxyInfo {
   const p = ProxyYaml.parse(YAML.parse(text));
-  return { id: p.id, kind: p.kind, namespace: p.namespace, labels: p.labels, capture: p.capture, ...(p.service ? { service: p.service } : {}) };
+  return {
+    id: p.id,
+    kind: p.kind,
+    namespace: p.namespace,
+    labels: p.labels,
+    capture: p.capture,
+    ...(p.service ? { service: p.service } : {}),
+    ...(p.identity ? { identity: p.identity } : {}),
+    ...(p.outboundPort ? { outboundPort: p.outboundPort } : {}),
+    ...(p.inboundPort ? { inboundPort: p.inboundPort } : {}),
+  };
+}
+
+const PodYaml = z.array(
+  z.object({
+    namespace: z.string(),
+    name: z.string(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+);
+
+/** Optional `workloads.yaml`: Pods behind endpoints, as the Kubernetes source supplies them. */
+export function parseWorkloads(text: string): WorkloadFacts[] {
+  return PodYaml.parse(YAML.parse(text)).map(workloadFacts);
 }
 
 export interface Scenario {
   readonly objects: ConfigObject[];
+  readonly workloads: WorkloadFacts[];
   readonly model: MeshModel;
   readonly proxy: ProxyInfo;
 }
 
 export function loadScenario(dir: string): Scenario {
   const objects = parseDocuments(readFileSync(join(dir, 'input.yaml'), 'utf8'));
-  return { objects, model: buildModel(objects), proxy: parseProxy(readFileSync(join(dir, 'proxy.yaml'), 'utf8')) };
+  const workloadsFile = join(dir, 'workloads.yaml');
+  const workloads = existsSync(workloadsFile) ? parseWorkloads(readFileSync(workloadsFile, 'utf8')) : [];
+  return { objects, workloads, model: buildModel(objects, { workloads }), proxy: parseProxy(readFileSync(join(dir, 'proxy.yaml'), 'utf8')) };
 }
 
 const LEADING_KEYS = ['@type', 'name'];

@@ -4,7 +4,13 @@
 // Model inputs: services[].ports (port, protocol, appProtocol, targetPort, endpoints for
 // named target ports); retry budget and outlier detection via cluster-policy.ts (own
 // RetryPolicy, else a split root's). Ignores route-level policy, clusterIP and peerAuths
-// (mTLS will add transport sockets where marked below).
+// (which endpoints accept mTLS is already in endpoints[].meshed; see endpoints.ts).
+//
+// Auto mTLS: for a proxy with a certificate (a SPIFFE identity), every outbound cluster
+// carries transport_socket_matches — mTLS to endpoints marked meshed, plaintext to the
+// rest — so an endpoint gaining or losing its sidecar changes only EDS, never CDS.
+// Proxies without one (and proxyless gRPC, which has no SDS and whose Java and Go
+// implementations reject socket matches) get the same clusters without them.
 import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import {
@@ -17,11 +23,12 @@ import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/htt
 import { ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { Any } from '@bufbuild/protobuf/wkt';
 import type { MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
-import { inboundClusterName, outboundClusterName, PASSTHROUGH_CLUSTER } from '../resources/names.ts';
+import { inboundClusterName, outboundClusterName, PASSTHROUGH_CLUSTER, serviceFqdn } from '../resources/names.ts';
 import { adsConfigSource, duration, FilterName, sortByName, socketAddress } from './common.ts';
 import { circuitBreakers, clusterResilience, outlierDetection, type ClusterResilience } from './cluster-policy.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { inboundPorts, isHttp2Port, lookupService, proxiedPorts, sortedServices } from './model-view.ts';
+import { autoMtlsSocketMatches, MESH_TCP_ALPN } from './mtls.ts';
 
 /** TCP connect timeout for every cluster (Envoy's default of 5s is fine for pods; 10s tolerates VMs). */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -40,8 +47,17 @@ function http2Options(): Record<string, Any> {
   return { [FilterName.upstreamHttpProtocolOptions]: anyPack(HttpProtocolOptionsSchema, options) };
 }
 
-/** EDS cluster for one service port; endpoints arrive as the CLA of the same name. */
-export function outboundCluster(svc: MeshService, port: ServicePort, resilience: ClusterResilience = {}): Cluster {
+/** ALPN a client offers when it originates mTLS to a service port: what the upstream codec speaks. */
+function upstreamAlpn(port: ServicePort): readonly string[] {
+  if (port.appProtocol === 'tcp') return [MESH_TCP_ALPN];
+  return isHttp2Port(port) ? ['h2'] : ['http/1.1'];
+}
+
+/**
+ * EDS cluster for one service port; endpoints arrive as the CLA of the same name. With a
+ * trust domain (the proxy has a certificate), meshed endpoints are reached over mTLS.
+ */
+export function outboundCluster(svc: MeshService, port: ServicePort, resilience: ClusterResilience = {}, trustDomain?: string): Cluster {
   return create(ClusterSchema, {
     name: outboundClusterName(svc, port.port),
     clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.EDS },
@@ -51,19 +67,26 @@ export function outboundCluster(svc: MeshService, port: ServicePort, resilience:
     ...(isHttp2Port(port) ? { typedExtensionProtocolOptions: http2Options() } : {}),
     circuitBreakers: circuitBreakers(resilience.budget),
     ...(resilience.outlierDetection ? { outlierDetection: outlierDetection(resilience.outlierDetection) } : {}),
-    // mTLS (another issue): the upstream TLS transport socket for mesh peers goes here.
+    ...(trustDomain === undefined ? {} : { transportSocketMatches: autoMtlsSocketMatches(trustDomain, serviceFqdn(svc), upstreamAlpn(port)) }),
   });
 }
 
-/** Every outbound cluster of the model, sorted by name; shared by all proxies. */
-export const outboundClusters = memoByModel((model: MeshModel): readonly Cluster[] => {
+function buildOutboundClusters(model: MeshModel, trustDomain?: string): readonly Cluster[] {
   const resilience = clusterResilience(model);
   return sortByName(
     sortedServices(model).flatMap((svc) =>
-      proxiedPorts(svc).map((p) => outboundCluster(svc, p, resilience.get(`${svc.namespace}/${svc.name}`))),
+      proxiedPorts(svc).map((p) => outboundCluster(svc, p, resilience.get(`${svc.namespace}/${svc.name}`), trustDomain)),
     ),
   );
-});
+}
+
+/** Every outbound cluster of the model without TLS, sorted by name; shared by all proxies without a certificate. */
+export const outboundClusters = memoByModel((model: MeshModel): readonly Cluster[] => buildOutboundClusters(model));
+
+/** Every outbound cluster with auto mTLS for peers in `trustDomain`; shared by all proxies of that trust domain. */
+export const mtlsOutboundClusters = memoByModelAndKey((model: MeshModel, trustDomain: string): readonly Cluster[] =>
+  buildOutboundClusters(model, trustDomain),
+);
 
 /** Forwards to the connection's original destination: unknown hosts keep working under capture. */
 export const passthroughCluster: Cluster = create(ClusterSchema, {

@@ -23,6 +23,8 @@ export const FilterName = {
   tcpProxy: 'envoy.filters.network.tcp_proxy',
   router: 'envoy.filters.http.router',
   originalDst: 'envoy.filters.listener.original_dst',
+  tlsInspector: 'envoy.filters.listener.tls_inspector',
+  networkRbac: 'envoy.filters.network.rbac',
   previousHosts: 'envoy.retry_host_predicates.previous_hosts',
   upstreamHttpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
 } as const;

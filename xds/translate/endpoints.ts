@@ -1,10 +1,12 @@
 // EDS: one ClusterLoadAssignment per outbound cluster, shared by every proxy of a model.
 //
-// Model inputs: services[].ports[].endpoints (address, port, ready, zone). Not-ready
+// Model inputs: services[].ports[].endpoints (address, port, ready, zone, meshed). Not-ready
 // endpoints are omitted rather than sent as UNHEALTHY: Envoy would still count them for
 // panic thresholds. One locality group per zone, so proxyless gRPC (which balances
-// across localities by weight first) spreads load like Envoy's round robin.
-// Ignores policies, clusterIP and peerAuths.
+// across localities by weight first) spreads load like Envoy's round robin. Meshed
+// endpoints carry the transport-socket-match marker that selects the cluster's mTLS
+// socket (mtls.ts); clients without a certificate have no such match and ignore it.
+// Ignores policies, clusterIP and peerAuths (already folded into `meshed`).
 import { create } from '@bufbuild/protobuf';
 import { HealthStatus } from '../gen/envoy/config/core/v3/health_check_pb.js';
 import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
@@ -14,6 +16,7 @@ import { outboundClusterName } from '../resources/names.ts';
 import { compareStrings, socketAddress, sortByName } from './common.ts';
 import { memoByModel } from './memo.ts';
 import { proxiedPorts, sortedServices } from './model-view.ts';
+import { meshedEndpointMetadata } from './mtls.ts';
 
 /** Ready endpoints grouped by zone (one locality each, '' = unknown), deduplicated and sorted. */
 function localities(endpoints: readonly EndpointAddress[]): LocalityLbEndpoints[] {
@@ -37,6 +40,7 @@ function localities(endpoints: readonly EndpointAddress[]): LocalityLbEndpoints[
       lbEndpoints: eps.map((ep) => ({
         hostIdentifier: { case: 'endpoint' as const, value: { address: socketAddress(ep.address, ep.port) } },
         healthStatus: HealthStatus.HEALTHY,
+        ...(ep.meshed ? { metadata: meshedEndpointMetadata() } : {}),
       })),
     });
   });

@@ -1,69 +1,101 @@
 // translate(model, proxy): the Envoy resources one proxy needs. Pure: the output depends
-// only on the model and the proxy's kind, namespace, service and capture mode, so proxies
-// that agree on those get the very same arrays and message objects (memoized per model;
-// see memo.ts for why identity matters to the snapshot cache).
+// only on the model and on what translationSpec reads of the proxy — its kind, namespace,
+// capture mode and listener ports, whether it has a certificate (and its trust domain), and
+// the mTLS modes PeerAuth gives its inbound ports (its labels only through those modes) —
+// so proxies that agree on those get the very same arrays and message objects (memoized
+// per model; see memo.ts for why identity matters to the snapshot cache).
 import type { MeshModel } from '../../src/model/types.ts';
 import type { ProxyInfo } from '../proxy.ts';
 import type { ResourceSet } from './types.ts';
 import { MeshPorts } from '../../src/mesh-ports.ts';
+import { inboundClusterName } from '../resources/names.ts';
 import { sortByName } from './common.ts';
-import { inboundClusters, outboundClusters, passthroughCluster } from './clusters.ts';
+import { inboundClusters, mtlsOutboundClusters, outboundClusters, passthroughCluster } from './clusters.ts';
 import { loadAssignments } from './endpoints.ts';
-import {
-  explicitOutboundListener,
-  outboundPortListeners,
-  proxylessListeners,
-  virtualInboundListener,
-  virtualOutboundListener,
-} from './listeners.ts';
-import { memoByModelAndKey } from './memo.ts';
+import { explicitInboundListener, inboundPlan, inboundPlanKey, virtualInboundListener, type InboundPlan } from './inbound.ts';
+import { explicitOutboundListener, outboundPortListeners, proxylessListeners, virtualOutboundListener } from './listeners.ts';
+import { memoByModelAndSpec } from './memo.ts';
+import { trustDomainOf } from './mtls.ts';
 import { captureRoutes, explicitRoutes, proxylessRoutes } from './routes.ts';
 
 export type { ResourceSet } from './types.ts';
 export { checkConsistency } from './consistency.ts';
 
-/** What of a ProxyInfo translation reads; everything else (id, labels, identity) is ignored. */
-function translationKey(proxy: ProxyInfo): string {
-  const mode = proxy.kind === 'proxyless' ? 'proxyless' : proxy.capture ? 'capture' : 'explicit';
-  return `${mode}|${proxy.namespace}|${proxy.service ?? ''}|${mode === 'explicit' ? (proxy.outboundPort ?? '') : ''}`;
+/** Everything translation reads of a proxy (ids, identities and labels only through these). */
+interface TranslationSpec {
+  readonly mode: 'proxyless' | 'capture' | 'explicit';
+  readonly namespace: string;
+  /** `namespace/name` of the fronted service ('' for none). */
+  readonly service: string;
+  /** Explicit mode: the outbound HTTP proxy port. */
+  readonly outboundPort?: number;
+  /** Set when the proxy has a workload certificate (SDS): mTLS is possible. */
+  readonly trustDomain?: string;
+  readonly inbound?: InboundPlan;
 }
 
-const byKey = memoByModelAndKey((model: MeshModel, key: string): ResourceSet => {
-  const [mode = '', ns = '', service = '', outboundPort = ''] = key.split('|');
-  const serviceKey = service ? `${ns}/${service}` : '';
+function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
+  const mode = proxy.kind === 'proxyless' ? 'proxyless' : proxy.capture ? 'capture' : 'explicit';
+  const base = { mode, namespace: proxy.namespace, service: proxy.service ? `${proxy.namespace}/${proxy.service}` : '' } as const;
+  // Proxyless gRPC gets no SDS secrets and no inbound listeners.
+  if (mode === 'proxyless') return base;
+  const trustDomain = trustDomainOf(proxy.identity);
+  const inbound = inboundPlan(model, proxy, trustDomain);
+  return {
+    ...base,
+    ...(mode === 'explicit' ? { outboundPort: proxy.outboundPort ?? MeshPorts.outbound } : {}),
+    ...(trustDomain === undefined ? {} : { trustDomain }),
+    ...(inbound ? { inbound } : {}),
+  };
+}
+
+function specKey(s: TranslationSpec): string {
+  return [s.mode, s.namespace, s.service, s.outboundPort ?? '', s.trustDomain ?? '', s.inbound ? inboundPlanKey(s.inbound) : ''].join('|');
+}
+
+const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationSpec): ResourceSet => {
   const endpoints = loadAssignments(model);
-  switch (mode) {
+  const outbound = spec.trustDomain === undefined ? outboundClusters(model) : mtlsOutboundClusters(model, spec.trustDomain);
+  switch (spec.mode) {
     case 'proxyless':
       // gRPC understands neither ORIGINAL_DST nor inbound listeners: outbound only.
       return freeze({
         clusters: outboundClusters(model),
         endpoints,
-        listeners: proxylessListeners(model, ns),
-        routes: proxylessRoutes(model, ns),
+        listeners: proxylessListeners(model, spec.namespace),
+        routes: proxylessRoutes(model, spec.namespace),
       });
-    case 'explicit':
+    case 'explicit': {
+      const plan = spec.inbound;
+      const targets = new Set(plan?.ports.map((p) => inboundClusterName(p.targetPort)));
+      const inbound = plan ? inboundClusters(model, spec.service).filter((c) => targets.has(c.name)) : [];
       return freeze({
-        clusters: outboundClusters(model),
+        clusters: inbound.length > 0 ? sortByName([...outbound, ...inbound]) : outbound,
         endpoints,
-        listeners: [explicitOutboundListener(outboundPort ? Number(outboundPort) : MeshPorts.outbound)],
-        routes: explicitRoutes(model, ns),
+        listeners: sortByName([explicitOutboundListener(spec.outboundPort ?? MeshPorts.outbound), ...(plan ? [explicitInboundListener(model, plan)] : [])]),
+        routes: explicitRoutes(model, spec.namespace),
       });
-    default:
+    }
+    case 'capture':
       return freeze({
-        clusters: sortByName([...outboundClusters(model), passthroughCluster, ...inboundClusters(model, serviceKey)]),
+        clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.service)]),
         endpoints,
-        listeners: sortByName([virtualOutboundListener, ...outboundPortListeners(model), virtualInboundListener(model, serviceKey)]),
-        routes: captureRoutes(model, ns),
+        listeners: sortByName([
+          virtualOutboundListener,
+          ...outboundPortListeners(model),
+          virtualInboundListener(model, spec.inbound ?? { ports: [] }),
+        ]),
+        routes: captureRoutes(model, spec.namespace),
       });
   }
 });
 
 function freeze(set: Omit<ResourceSet, 'secrets'>): ResourceSet {
-  // SDS secrets are per identity and come from the CA, not from the model (another issue).
+  // SDS secrets are per identity and come from the CA, not from the model (xds/secrets).
   return Object.freeze({ ...set, secrets: [] });
 }
 
 /** The resources for one proxy, every list sorted by name. Never throws on a valid model. */
 export function translate(model: MeshModel, proxy: ProxyInfo): ResourceSet {
-  return byKey(model, translationKey(proxy));
+  return bySpec(model, translationSpec(model, proxy));
 }

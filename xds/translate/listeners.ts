@@ -3,14 +3,13 @@
 //   capture   `virtualOutbound` (0.0.0.0:15001, original destination, hands connections off
 //             to the per-port listeners; default chain → PassthroughCluster), per outbound
 //             port `0.0.0.0_<port>` (bind_to_port false; HCM over RDS `<port>`; TCP
-//             services matched by ClusterIP → tcp_proxy), and `virtualInbound` (0.0.0.0:15006,
-//             one chain per target port of the proxy's own service).
-//   explicit  `explicitOutbound` on 127.0.0.1:15001: a plain HTTP proxy routing on Host.
+//             services matched by ClusterIP → tcp_proxy); inbound.ts adds `virtualInbound`.
+//   explicit  `explicitOutbound` on 127.0.0.1:15001: a plain HTTP proxy routing on Host;
+//             inbound.ts adds `explicitInbound` when the proxy declares an inbound port.
 //   proxyless API listeners named `<host>:<port>` for every gRPC service port.
 //
-// Model inputs: services (name, namespace, clusterIP, ports incl. appProtocol and, for
-// inbound, targetPort/endpoint ports). Ignores policies, endpoints and (for now) peerAuths;
-// mTLS will add transport sockets and PeerAuth-driven chains in inboundChain/outbound.
+// Model inputs: services (name, namespace, clusterIP, ports incl. appProtocol). Ignores
+// policies, endpoints and peerAuths: outbound mTLS lives in the clusters (auto mTLS).
 import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { TrafficDirection } from '../gen/envoy/config/core/v3/base_pb.js';
@@ -18,30 +17,27 @@ import { ListenerSchema, type Listener } from '../gen/envoy/config/listener/v3/l
 import { FilterChainSchema, ListenerFilterSchema, type FilterChain, type ListenerFilter } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { OriginalDstSchema } from '../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
-import { RouteConfigurationSchema, type RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
 import type { MeshModel, MeshService } from '../../src/model/types.ts';
 import { MeshPorts } from '../../src/mesh-ports.ts';
 import {
   EXPLICIT_OUTBOUND_LISTENER,
   EXPLICIT_OUTBOUND_ROUTE,
-  inboundClusterName,
   outboundClusterName,
   outboundPortListenerName,
   outboundPortRouteName,
   PASSTHROUGH_CLUSTER,
   proxylessListenerNames,
   proxylessRouteName,
-  VIRTUAL_INBOUND_LISTENER,
   VIRTUAL_OUTBOUND_LISTENER,
 } from '../resources/names.ts';
-import { compareStrings, duration, FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
+import { compareStrings, FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
-import { inboundPorts, isHttp2Port, isReservedPort, lookupService, proxiedPorts, sortedServices, usableClusterIP, type InboundPort } from './model-view.ts';
+import { isHttp2Port, isReservedPort, proxiedPorts, sortedServices, usableClusterIP } from './model-view.ts';
 
 const ANY_IPV4 = '0.0.0.0';
 const LOOPBACK = '127.0.0.1';
 
-function originalDstFilter(): ListenerFilter {
+export function originalDstFilter(): ListenerFilter {
   return create(ListenerFilterSchema, {
     name: FilterName.originalDst,
     configType: { case: 'typedConfig', value: anyPack(OriginalDstSchema, create(OriginalDstSchema)) },
@@ -108,57 +104,6 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
     );
   }
   return sortByName(listeners);
-});
-
-/** Inline routes of an inbound HCM: everything to the local app, no Envoy timeout. */
-function inboundRouteConfig(cluster: string): RouteConfiguration {
-  return create(RouteConfigurationSchema, {
-    name: cluster,
-    virtualHosts: [
-      {
-        name: cluster,
-        domains: ['*'],
-        routes: [
-          {
-            name: 'default',
-            match: { pathSpecifier: { case: 'prefix', value: '/' } },
-            action: { case: 'route', value: { clusterSpecifier: { case: 'cluster', value: cluster }, timeout: duration(0) } },
-          },
-        ],
-      },
-    ],
-  });
-}
-
-/** One inbound chain: HTTP ports through an HCM to the local app, TCP ports as bytes. */
-function inboundChain(p: InboundPort): FilterChain {
-  const cluster = inboundClusterName(p.targetPort);
-  // mTLS (another issue): transport_socket and PeerAuth-driven transport_protocol matches go here.
-  const filter =
-    p.appProtocol === 'tcp'
-      ? tcpProxyFilter(`inbound_${p.targetPort}`, cluster)
-      : hcmFilter({
-          statPrefix: `inbound_${p.targetPort}`,
-          routes: { inline: inboundRouteConfig(cluster) },
-        });
-  return create(FilterChainSchema, { name: cluster, filterChainMatch: { destinationPort: p.targetPort }, filters: [filter] });
-}
-
-/**
- * Captured inbound traffic for a proxy fronting `namespace/name` ('' or an unknown
- * service: passthrough only). Memoized per (model, service key).
- */
-export const virtualInboundListener = memoByModelAndKey((model: MeshModel, key: string): Listener => {
-  const [namespace = '', name = ''] = key.split('/');
-  const svc = key ? lookupService(model, namespace, name) : undefined;
-  return create(ListenerSchema, {
-    name: VIRTUAL_INBOUND_LISTENER,
-    address: socketAddress(ANY_IPV4, MeshPorts.inbound),
-    trafficDirection: TrafficDirection.INBOUND,
-    listenerFilters: [originalDstFilter()],
-    filterChains: svc ? inboundPorts(svc).map(inboundChain) : [],
-    defaultFilterChain: passthroughChain('InboundPassthroughFilterChain', 'InboundPassthrough'),
-  });
 });
 
 /** Explicit mode (no capture): an HTTP proxy on loopback, `curl -x http://127.0.0.1:15001 http://checkout.shop:8080/`. */

@@ -19,15 +19,24 @@ export function memoByModel<T>(compute: (model: MeshModel) => T): (model: MeshMo
 }
 
 export function memoByModelAndKey<T>(compute: (model: MeshModel, key: string) => T): (model: MeshModel, key: string) => T {
+  return memoByModelAndSpec((key: string) => key, compute);
+}
+
+/**
+ * memoByModelAndKey for a structured argument: `keyOf` must encode everything compute
+ * reads of `arg` (a canonical string), so equal keys may share one value.
+ */
+export function memoByModelAndSpec<A, T>(keyOf: (arg: A) => string, compute: (model: MeshModel, arg: A) => T): (model: MeshModel, arg: A) => T {
   const cache = new WeakMap<MeshModel, Map<string, T>>();
-  return (model, key) => {
+  return (model, arg) => {
     let perModel = cache.get(model);
     if (perModel === undefined) {
       perModel = new Map();
       cache.set(model, perModel);
     }
+    const key = keyOf(arg);
     if (perModel.has(key)) return perModel.get(key) as T;
-    const value = compute(model, key);
+    const value = compute(model, arg);
     perModel.set(key, value);
     return value;
   };
