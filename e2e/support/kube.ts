@@ -159,11 +159,15 @@ export async function kubectlJson<T = unknown>(args: readonly string[]): Promise
   return JSON.parse((await kubectl([...args, '-o', 'json'])).stdout) as T;
 }
 
-/** YAML text, or objects rendered as a multi-document YAML stream. */
+/**
+ * YAML text, or objects rendered as a multi-document YAML stream. Rendered as YAML 1.1,
+ * which is what kubectl and helm parse: strings such as "yes", "on" or "0755" get quoted
+ * instead of turning into booleans and numbers on the way in.
+ */
 export function toYaml(docs: string | object | readonly object[]): string {
   if (typeof docs === 'string') return docs;
   const list = Array.isArray(docs) ? docs : [docs];
-  return list.map((d) => stringify(d)).join('---\n');
+  return list.map((d) => stringify(d, { version: '1.1' })).join('---\n');
 }
 
 export interface ApplyOptions extends RunOptions {

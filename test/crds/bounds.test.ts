@@ -1,0 +1,106 @@
+// The CRD schemas read every bound, pattern, vocabulary and default from bounds.ts: a
+// change on one side without the other fails here, before any API server is involved.
+// (crd-parity.test.ts then proves the behaviour on a real API server.)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import * as b from '../../src/config/schemas/bounds.ts';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Schema {
+  type?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: Schema;
+  'x-kubernetes-validations'?: { rule: string; message: string }[];
+  [k: string]: unknown;
+}
+
+function schemaOf(file: string): Schema {
+  const crd = parse(readFileSync(join(repoRoot, 'crds', file), 'utf8')) as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
+  const v = crd.spec.versions[0];
+  if (!v) throw new Error(`${file}: no version`);
+  return v.schema.openAPIV3Schema;
+}
+
+/** `spec.backends[].weight`, `spec.portLevelMtls{}.mode`: [] steps into items, {} into additionalProperties. */
+function at(root: Schema, path: string): Schema {
+  let s: Schema | undefined = root;
+  for (const part of path.split('.')) {
+    const name = part.replace(/(\[\]|\{\})+$/, '');
+    s = s?.properties?.[name];
+    for (const step of part.slice(name.length).match(/\[\]|\{\}/g) ?? []) s = step === '[]' ? s?.items : s?.additionalProperties;
+    if (!s) throw new Error(`no schema at ${path} (${part})`);
+  }
+  return s;
+}
+
+const rules = (s: Schema) => (s['x-kubernetes-validations'] ?? []).map((v) => v.rule).join('\n');
+const ms = (d: string) => `duration('${d}')`;
+
+describe('TrafficSplit CRD mirrors bounds.ts', () => {
+  const s = schemaOf('trafficsplits.yaml');
+  const B = b.TrafficSplitBounds;
+  it('names, counts and weights', () => {
+    for (const p of ['spec.service', 'spec.backends[].service']) expect(at(s, p)).toMatchObject({ maxLength: b.DNS_LABEL_MAX, pattern: b.DNS1035_LABEL.source });
+    expect(at(s, 'spec.backends')).toMatchObject({ minItems: B.backendsMin, maxItems: B.backendsMax });
+    expect(at(s, 'spec.backends[].weight')).toMatchObject({ type: 'integer', minimum: B.weightMin, maximum: B.weightMax });
+    expect(at(s, 'spec.matches')).toMatchObject({ maxItems: B.matchesMax });
+    expect(at(s, 'spec.matches[].headers')).toMatchObject({ maxItems: B.headersPerMatchMax });
+  });
+  it('match values, header names and vocabularies', () => {
+    for (const p of ['spec.matches[].path.value', 'spec.matches[].headers[].value']) expect(at(s, p)).toMatchObject({ minLength: 1, maxLength: B.valueMaxLength });
+    expect(at(s, 'spec.matches[].headers[].name')).toMatchObject({ maxLength: b.HTTP_HEADER_NAME_MAX, pattern: b.HTTP_HEADER_NAME.source });
+    expect(at(s, 'spec.matches[].path.type').enum).toEqual([...b.PATH_MATCH_TYPES]);
+    expect(at(s, 'spec.matches[].headers[].type').enum).toEqual([...b.HEADER_MATCH_TYPES]);
+  });
+});
+
+describe('RetryPolicy CRD mirrors bounds.ts', () => {
+  const s = schemaOf('retrypolicies.yaml');
+  const B = b.RetryPolicyBounds;
+  const durations: [string, string, string][] = [
+    ['spec.perTryTimeout', B.timeoutMin, B.timeoutMax],
+    ['spec.timeout', B.timeoutMin, B.timeoutMax],
+    ['spec.backoff.baseInterval', B.backoffMin, B.backoffMax],
+    ['spec.backoff.maxInterval', B.backoffMin, B.backoffMax],
+    ['spec.outlierDetection.interval', B.outlierIntervalMin, B.outlierIntervalMax],
+    ['spec.outlierDetection.baseEjectionTime', B.outlierIntervalMin, B.outlierIntervalMax],
+  ];
+  it.each(durations)('%s is a duration in [%s, %s]', (path, min, max) => {
+    const d = at(s, path);
+    expect(d).toMatchObject({ type: 'string', maxLength: b.DURATION_MAX_LENGTH, pattern: b.DURATION_PATTERN.source });
+    expect(rules(d)).toBe(`duration(self) >= ${ms(min)} && duration(self) <= ${ms(max)}`);
+  });
+  it('integers, numbers and their defaults', () => {
+    expect(at(s, 'spec.attempts')).toMatchObject({ minimum: B.attemptsMin, maximum: B.attemptsMax, default: B.attemptsDefault });
+    expect(at(s, 'spec.retriableStatusCodes')).toMatchObject({ maxItems: B.statusCodesMax });
+    expect(at(s, 'spec.retriableStatusCodes[]')).toMatchObject({ minimum: B.statusCodeMin, maximum: B.statusCodeMax });
+    expect(at(s, 'spec.budget.percent')).toMatchObject({ type: 'number', minimum: B.budgetPercentMin, maximum: B.budgetPercentMax, default: B.budgetPercentDefault });
+    expect(at(s, 'spec.budget.minRetryConcurrency')).toMatchObject({ minimum: B.minRetryConcurrencyMin, maximum: B.minRetryConcurrencyMax, default: B.minRetryConcurrencyDefault });
+    expect(at(s, 'spec.outlierDetection.consecutive5xxErrors')).toMatchObject({ minimum: B.consecutive5xxMin, maximum: B.consecutive5xxMax, default: B.consecutive5xxDefault });
+    expect(at(s, 'spec.outlierDetection.maxEjectionPercent')).toMatchObject({ minimum: B.maxEjectionPercentMin, maximum: B.maxEjectionPercentMax, default: B.maxEjectionPercentDefault });
+    expect(at(s, 'spec.outlierDetection.interval').default).toBe(B.outlierIntervalDefault);
+    expect(at(s, 'spec.outlierDetection.baseEjectionTime').default).toBe(B.baseEjectionTimeDefault);
+  });
+  it('retryOn, exempt paths and the target', () => {
+    expect(at(s, 'spec.retryOn')).toMatchObject({ minItems: 1, maxItems: b.RETRY_ON.length, 'x-kubernetes-list-type': 'set', default: [...B.retryOnDefault] });
+    expect(at(s, 'spec.retryOn[]').enum).toEqual([...b.RETRY_ON]);
+    expect(at(s, 'spec.exemptPaths')).toMatchObject({ maxItems: B.exemptPathsMax, 'x-kubernetes-list-type': 'set' });
+    expect(at(s, 'spec.exemptPaths[]')).toMatchObject({ maxLength: B.pathMaxLength, pattern: '^/' });
+    expect(at(s, 'spec.targetRef.name')).toMatchObject({ maxLength: b.DNS_LABEL_MAX, pattern: b.DNS1035_LABEL.source });
+  });
+});
+
+describe('PeerAuth CRD mirrors bounds.ts', () => {
+  const s = schemaOf('peerauths.yaml');
+  it('modes, selector and port-level bounds', () => {
+    for (const p of ['spec.mtls.mode', 'spec.portLevelMtls{}.mode']) expect(at(s, p)).toMatchObject({ enum: [...b.MTLS_MODES], default: 'UNSET' });
+    expect(at(s, 'spec.selector.matchLabels')).toMatchObject({ minProperties: 1, maxProperties: b.PeerAuthBounds.matchLabelsMax });
+    expect(at(s, 'spec.portLevelMtls')).toMatchObject({ maxProperties: b.PeerAuthBounds.portLevelMtlsMax });
+    expect(rules(at(s, 'spec.portLevelMtls'))).toContain(`int(k) >= ${b.PORT_MIN} && int(k) <= ${b.PORT_MAX}`);
+  });
+});

@@ -1,0 +1,203 @@
+// One table of Weft documents that zod (parseObject) and the CRDs (a real API server)
+// must judge alike. A rejection names the field both must point at; `loose` marks a
+// document both accept that a production mesh should refuse (reported to the zod owner,
+// the CRD mirrors zod until zod changes); `divergences` are known disagreements.
+import { MTLS_MODES, RETRY_ON } from '../../src/config/schemas/bounds.ts';
+
+export type Kind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
+
+export interface WeftDoc {
+  apiVersion: 'mesh.weft.dev/v1alpha1';
+  kind: Kind;
+  metadata: { name: string };
+  spec?: unknown;
+}
+
+export interface CrdCase {
+  readonly name: string;
+  readonly doc: WeftDoc;
+  /** Absent: both accept. Present: both reject, naming this field (overrides when their spellings differ). */
+  readonly rejects?: { readonly field: string; readonly zodField?: string; readonly apiField?: string };
+  readonly loose?: string;
+}
+
+function doc(kind: Kind, spec: unknown): WeftDoc {
+  const d: WeftDoc = { apiVersion: 'mesh.weft.dev/v1alpha1', kind, metadata: { name: 'parity' } };
+  if (spec !== undefined) d.spec = spec;
+  return d;
+}
+
+// Fixture builders: a valid baseline per kind, overridden per case.
+const split = (over: Record<string, unknown> = {}) =>
+  doc('TrafficSplit', { service: 'checkout', backends: [{ service: 'checkout-v1', weight: 90 }, { service: 'checkout-v2', weight: 10 }], ...over });
+const match = (m: Record<string, unknown>) => split({ matches: [m] });
+const retry = (over: Record<string, unknown> = {}) => doc('RetryPolicy', { targetRef: { kind: 'Service', name: 'inventory' }, ...over });
+const peer = (spec?: unknown) => doc('PeerAuth', spec);
+const app = { matchLabels: { app: 'payments' } };
+
+const backends = (n: number) => Array.from({ length: n }, (_, i) => ({ service: `b${i}`, weight: 1 }));
+const headers = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `x-h${i}`, value: 'v' }));
+const ports = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(1000 + i), { mode: 'STRICT' }]));
+
+const ok = (name: string, d: WeftDoc, loose?: string): CrdCase => (loose ? { name, doc: d, loose } : { name, doc: d });
+const bad = (name: string, d: WeftDoc, field: string, spellings: { zodField?: string; apiField?: string } = {}): CrdCase => ({
+  name,
+  doc: d,
+  rejects: { field, ...spellings },
+});
+
+export const cases: readonly CrdCase[] = [
+  // ---- TrafficSplit: valid -------------------------------------------------------------
+  ok('TS: architecture example', match({ path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'x-canary', value: 'true' }] })),
+  ok('TS: one backend', split({ backends: [{ service: 'checkout-v2', weight: 1 }] })),
+  ok('TS: a weight of 0 beside a positive one', split({ backends: [{ service: 'a', weight: 0 }, { service: 'b', weight: 10000 }] })),
+  ok('TS: 64 backends (the maximum)', split({ backends: backends(64) })),
+  ok('TS: an empty match (matches everything), path defaults', split({ matches: [{}, { path: {} }] })),
+  ok('TS: a RegularExpression path need not start with /', match({ path: { type: 'RegularExpression', value: '.*\\.json$' } })),
+  ok('TS: header token characters, 16 headers', match({ headers: [{ name: "x-b3_trace.id~!#$%&'*+^`|", type: 'RegularExpression', value: '.+' }, ...headers(15)] })),
+  ok('TS: 8 matches (the maximum)', split({ matches: Array.from({ length: 8 }, () => ({ path: { value: '/' } })) })),
+  // ---- TrafficSplit: invalid ------------------------------------------------------------
+  bad('TS: no spec', doc('TrafficSplit', undefined), 'spec'),
+  bad('TS: service missing', doc('TrafficSplit', { backends: [{ service: 'a', weight: 1 }] }), 'spec.service'),
+  bad('TS: service not a DNS-1035 label', split({ service: 'Checkout' }), 'spec.service'),
+  bad('TS: service starting with a digit', split({ service: '1checkout' }), 'spec.service'),
+  bad('TS: service longer than 63', split({ service: `a${'b'.repeat(63)}` }), 'spec.service'),
+  bad('TS: no backends', split({ backends: [] }), 'spec.backends'),
+  bad('TS: 65 backends', split({ backends: backends(65) }), 'spec.backends'),
+  bad('TS: backend service invalid', split({ backends: [{ service: 'v1_checkout', weight: 1 }] }), 'spec.backends[0].service'),
+  bad('TS: backend weight missing', split({ backends: [{ service: 'a' }] }), 'spec.backends[0].weight'),
+  bad('TS: weight above 10000', split({ backends: [{ service: 'a', weight: 10001 }] }), 'spec.backends[0].weight'),
+  bad('TS: negative weight', split({ backends: [{ service: 'a', weight: -1 }] }), 'spec.backends[0].weight'),
+  bad('TS: fractional weight', split({ backends: [{ service: 'a', weight: 1.5 }] }), 'spec.backends[0].weight'),
+  bad('TS: weight as a string', split({ backends: [{ service: 'a', weight: '90' }] }), 'spec.backends[0].weight'),
+  bad('TS: every weight 0', split({ backends: [{ service: 'a', weight: 0 }, { service: 'b', weight: 0 }] }), 'spec.backends'),
+  bad('TS: duplicate backend', split({ backends: [{ service: 'a', weight: 1 }, { service: 'a', weight: 2 }] }), 'spec.backends[1]'),
+  bad('TS: 9 matches', split({ matches: Array.from({ length: 9 }, () => ({})) }), 'spec.matches'),
+  bad('TS: PathPrefix value without leading /', match({ path: { type: 'PathPrefix', value: 'api' } }), 'spec.matches[0].path.value'),
+  bad('TS: Exact path value without leading /', match({ path: { type: 'Exact', value: 'api' } }), 'spec.matches[0].path.value'),
+  bad('TS: unknown path type', match({ path: { type: 'Prefix', value: '/api' } }), 'spec.matches[0].path.type'),
+  bad('TS: empty path value', match({ path: { value: '' } }), 'spec.matches[0].path.value'),
+  bad('TS: path value longer than 1024', match({ path: { value: `/${'a'.repeat(1024)}` } }), 'spec.matches[0].path.value'),
+  bad('TS: header name with a space', match({ headers: [{ name: 'x canary', value: 'true' }] }), 'spec.matches[0].headers[0].name'),
+  bad('TS: header name longer than 256', match({ headers: [{ name: 'x'.repeat(257), value: 'v' }] }), 'spec.matches[0].headers[0].name'),
+  bad('TS: header value empty', match({ headers: [{ name: 'x-canary', value: '' }] }), 'spec.matches[0].headers[0].value'),
+  bad('TS: header value missing', match({ headers: [{ name: 'x-canary' }] }), 'spec.matches[0].headers[0].value'),
+  bad('TS: unknown header match type', match({ headers: [{ name: 'x-canary', type: 'Prefix', value: 'a' }] }), 'spec.matches[0].headers[0].type'),
+  bad('TS: header repeated in another case', match({ headers: [{ name: 'x-canary', value: 'a' }, { name: 'X-Canary', value: 'b' }] }), 'spec.matches[0].headers', {
+    zodField: 'spec.matches[0].headers[1].name',
+  }),
+  bad('TS: 17 headers', match({ headers: headers(17) }), 'spec.matches[0].headers'),
+
+  // ---- RetryPolicy: valid ---------------------------------------------------------------
+  ok('RP: only a target (defaults fill the rest)', retry()),
+  ok(
+    'RP: architecture example',
+    retry({
+      attempts: 3,
+      perTryTimeout: '5s',
+      timeout: '15s',
+      retryOn: ['5xx', 'connect-failure', 'reset'],
+      backoff: { baseInterval: '25ms', maxInterval: '250ms' },
+      budget: { percent: 20, minRetryConcurrency: 3 },
+      retryNonIdempotent: false,
+      exemptPaths: ['/healthz'],
+      outlierDetection: { consecutive5xxErrors: 5, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+    }),
+  ),
+  ok('RP: explicit core group, 0 attempts', retry({ targetRef: { group: '', kind: 'Service', name: 'inventory' }, attempts: 0 })),
+  ok('RP: duration bounds exactly (1ms, 1h)', retry({ perTryTimeout: '1ms', timeout: '1h' })),
+  ok('RP: perTryTimeout equal to timeout in other units', retry({ perTryTimeout: '60s', timeout: '1m' })),
+  ok('RP: compound and fractional durations, us and ns', retry({ perTryTimeout: '1000000us', timeout: '1m30.5s', backoff: { baseInterval: '1000000ns', maxInterval: '0.001s' } })),
+  ok('RP: maxInterval equal to baseInterval', retry({ backoff: { baseInterval: '1s', maxInterval: '1000ms' } })),
+  ok('RP: backoff without maxInterval, 1m base', retry({ backoff: { baseInterval: '1m' } })),
+  ok('RP: retriable-status-codes with codes', retry({ retryOn: ['retriable-status-codes', 'reset'], retriableStatusCodes: [100, 429, 503, 599] })),
+  ok('RP: every retryOn condition', retry({ retryOn: [...RETRY_ON], retriableStatusCodes: [503] })),
+  ok('RP: fractional budget, empty objects take defaults', retry({ budget: { percent: 12.5 }, outlierDetection: {} })),
+  ok('RP: outlier bounds exactly', retry({ outlierDetection: { consecutive5xxErrors: 1000, interval: '100ms', baseEjectionTime: '1h', maxEjectionPercent: 0 } })),
+  // ---- RetryPolicy: invalid -------------------------------------------------------------
+  bad('RP: no targetRef', retry({ targetRef: undefined }), 'spec.targetRef'),
+  bad('RP: target kind Pod', retry({ targetRef: { kind: 'Pod', name: 'inventory' } }), 'spec.targetRef.kind'),
+  bad('RP: target group apps', retry({ targetRef: { group: 'apps', kind: 'Service', name: 'inventory' } }), 'spec.targetRef.group'),
+  bad('RP: target name invalid', retry({ targetRef: { kind: 'Service', name: 'Inventory' } }), 'spec.targetRef.name'),
+  bad('RP: 11 attempts', retry({ attempts: 11 }), 'spec.attempts'),
+  bad('RP: negative attempts', retry({ attempts: -1 }), 'spec.attempts'),
+  bad('RP: timeout without a unit', retry({ timeout: '15' }), 'spec.timeout'),
+  bad('RP: timeout with µs', retry({ timeout: '10µs' }), 'spec.timeout'),
+  bad('RP: timeout longer than 32 characters', retry({ timeout: `${'0'.repeat(31)}1s` }), 'spec.timeout'),
+  bad('RP: timeout above 1h', retry({ timeout: '1h0m0.001s' }), 'spec.timeout'),
+  bad('RP: timeout that overflows a Go duration', retry({ timeout: '9999999999999h' }), 'spec.timeout'),
+  bad('RP: perTryTimeout below 1ms', retry({ perTryTimeout: '999us' }), 'spec.perTryTimeout'),
+  bad('RP: perTryTimeout above timeout', retry({ perTryTimeout: '20s', timeout: '15s' }), 'spec.perTryTimeout'),
+  bad('RP: unknown retryOn condition', retry({ retryOn: ['timeout'] }), 'spec.retryOn[0]'),
+  bad('RP: empty retryOn', retry({ retryOn: [] }), 'spec.retryOn'),
+  bad('RP: repeated retryOn condition', retry({ retryOn: ['5xx', '5xx'] }), 'spec.retryOn[1]'),
+  bad('RP: retriable-status-codes without codes', retry({ retryOn: ['retriable-status-codes'] }), 'spec.retriableStatusCodes'),
+  bad('RP: codes without retriable-status-codes', retry({ retriableStatusCodes: [503] }), 'spec.retriableStatusCodes'),
+  bad('RP: status code 600', retry({ retryOn: ['retriable-status-codes'], retriableStatusCodes: [600] }), 'spec.retriableStatusCodes[0]'),
+  bad('RP: repeated status code', retry({ retryOn: ['retriable-status-codes'], retriableStatusCodes: [503, 503] }), 'spec.retriableStatusCodes[1]'),
+  bad('RP: 17 status codes', retry({ retryOn: ['retriable-status-codes'], retriableStatusCodes: Array.from({ length: 17 }, (_, i) => 500 + i) }), 'spec.retriableStatusCodes'),
+  bad('RP: maxInterval below baseInterval', retry({ backoff: { baseInterval: '250ms', maxInterval: '25ms' } }), 'spec.backoff.maxInterval'),
+  bad('RP: backoff without baseInterval', retry({ backoff: { maxInterval: '1s' } }), 'spec.backoff.baseInterval'),
+  bad('RP: baseInterval above 1m', retry({ backoff: { baseInterval: '61s' } }), 'spec.backoff.baseInterval'),
+  bad('RP: budget percent above 100', retry({ budget: { percent: 100.5 } }), 'spec.budget.percent'),
+  bad('RP: minRetryConcurrency 0', retry({ budget: { minRetryConcurrency: 0 } }), 'spec.budget.minRetryConcurrency'),
+  bad('RP: retryNonIdempotent not a boolean', retry({ retryNonIdempotent: 'yes' }), 'spec.retryNonIdempotent'),
+  bad('RP: exempt path without leading /', retry({ exemptPaths: ['healthz'] }), 'spec.exemptPaths[0]'),
+  bad('RP: repeated exempt path', retry({ exemptPaths: ['/a', '/a'] }), 'spec.exemptPaths[1]'),
+  bad('RP: 33 exempt paths', retry({ exemptPaths: Array.from({ length: 33 }, (_, i) => `/p${i}`) }), 'spec.exemptPaths'),
+  bad('RP: outlier interval below 100ms', retry({ outlierDetection: { interval: '99ms' } }), 'spec.outlierDetection.interval'),
+  bad('RP: baseEjectionTime above 1h', retry({ outlierDetection: { baseEjectionTime: '61m' } }), 'spec.outlierDetection.baseEjectionTime'),
+  bad('RP: consecutive5xxErrors 0', retry({ outlierDetection: { consecutive5xxErrors: 0 } }), 'spec.outlierDetection.consecutive5xxErrors'),
+  bad('RP: maxEjectionPercent 101', retry({ outlierDetection: { maxEjectionPercent: 101 } }), 'spec.outlierDetection.maxEjectionPercent'),
+
+  // ---- PeerAuth: valid ------------------------------------------------------------------
+  ok('PA: no spec (namespace-wide, mode UNSET)', peer()),
+  ok('PA: namespace-wide STRICT', peer({ mtls: { mode: 'STRICT' } })),
+  ok('PA: architecture example', peer({ selector: app, mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'PERMISSIVE' } } })),
+  ok('PA: every mode; port keys 1 and 65535; mode defaults', peer({ selector: app, portLevelMtls: Object.fromEntries([...MTLS_MODES.map((m, i) => [String(i + 1), { mode: m }]), ['65535', {}]]) })),
+  ok('PA: 64 port-level entries', peer({ selector: app, portLevelMtls: ports(64) })),
+  ok('PA: empty portLevelMtls with a selector', peer({ selector: app, portLevelMtls: {} })),
+  ok('PA: port key with a leading zero', peer({ selector: app, portLevelMtls: { '080': { mode: 'STRICT' } } }), 'port keys should be canonical ("080" and "80" name the same port): add !k.startsWith("0") / /^[1-9][0-9]{0,4}$/'),
+  ok('PA: label key and value not label syntax', peer({ selector: { matchLabels: { 'not a label!': 'no way?' } } }), 'matchLabels keys/values should be Kubernetes label keys/values (a selector that can never match is a silent no-op)'),
+  // ---- PeerAuth: invalid ----------------------------------------------------------------
+  bad('PA: unknown mode', peer({ mtls: { mode: 'strict' } }), 'spec.mtls.mode'),
+  bad('PA: portLevelMtls without a selector', peer({ portLevelMtls: { '8080': { mode: 'STRICT' } } }), 'spec.portLevelMtls'),
+  bad('PA: port key 0', peer({ selector: app, portLevelMtls: { '0': { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls["0"]' }),
+  bad('PA: port key 65536', peer({ selector: app, portLevelMtls: { '65536': { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls["65536"]' }),
+  bad('PA: port key not a number', peer({ selector: app, portLevelMtls: { http: { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls.http' }),
+  bad('PA: unknown port-level mode', peer({ selector: app, portLevelMtls: { '8080': { mode: 'OFF' } } }), 'spec.portLevelMtls', {
+    zodField: 'spec.portLevelMtls["8080"].mode',
+    apiField: 'spec.portLevelMtls.8080.mode',
+  }),
+  bad('PA: 65 port-level entries', peer({ selector: app, portLevelMtls: ports(65) }), 'spec.portLevelMtls'),
+  bad('PA: selector without matchLabels', peer({ selector: {} }), 'spec.selector.matchLabels'),
+  bad('PA: empty matchLabels', peer({ selector: { matchLabels: {} } }), 'spec.selector.matchLabels'),
+  bad('PA: label value not a string', peer({ selector: { matchLabels: { app: 1 } } }), 'spec.selector.matchLabels.app', { zodField: 'spec.selector.matchLabels.app' }),
+];
+
+export interface Divergence {
+  readonly name: string;
+  readonly doc: WeftDoc;
+  readonly zod: 'accept' | 'reject';
+  readonly api: 'accept' | 'reject';
+  /** Why they differ and the fix asked of the zod owner. */
+  readonly why: string;
+}
+
+/** Known disagreements the CRD cannot (or should not) copy; the test asserts they persist, so a fix shows up. */
+export const divergences: readonly Divergence[] = [
+  {
+    name: 'unknown field (typo spec.backend)',
+    doc: split({ backend: [{ service: 'x', weight: 1 }] }),
+    zod: 'accept',
+    api: 'reject',
+    why: 'zod z.object strips unknown keys; kubectl asks for strict field validation. Fix: z.strictObject for spec and every nested Weft object, so file-source typos fail too',
+  },
+  {
+    name: 'null for an optional field',
+    doc: retry({ timeout: null }),
+    zod: 'reject',
+    api: 'accept',
+    why: 'the API server drops nulls of non-nullable fields before validation; zod .optional() refuses null. Fix: .nullish() and treat null as absent, as the Service schema already does',
+  },
+];
