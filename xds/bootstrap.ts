@@ -11,6 +11,9 @@ import { BootstrapSchema, type Bootstrap } from './gen/envoy/config/bootstrap/v3
 import { Cluster_DiscoveryType, Cluster_DnsLookupFamily, ClusterSchema, type Cluster } from './gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ApiConfigSource_ApiType, ApiVersion, type ConfigSourceSchema } from './gen/envoy/config/core/v3/config_source_pb.js';
 import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import type { DataSourceSchema } from './gen/envoy/config/core/v3/base_pb.js';
+import { SubjectAltNameMatcher_SanType } from './gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { UpstreamTlsContextSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from './resources/registry.ts';
 
 /** Node metadata keys the xDS server reads to build ProxyInfo (xds/proxy.ts). */
@@ -41,6 +44,19 @@ export interface BootstrapOptions {
   labels?: Record<string, string>;
   /** Delta (incremental) ADS instead of State-of-the-World. */
   delta?: boolean;
+  /** Dial the xDS server over TLS, presenting a client certificate (proxies outside Kubernetes). */
+  tls?: XdsClientTls;
+}
+
+/** PEM material: inline in the bootstrap, or a file Envoy reads at startup. */
+export type PemSource = { readonly inline: string } | { readonly file: string };
+
+export interface XdsClientTls {
+  /** The client certificate (an X.509-SVID from the mesh CA) followed by its intermediates. */
+  readonly certChain: PemSource;
+  readonly privateKey: PemSource;
+  /** Roots the xDS server's certificate must chain to; its SANs must name the xDS host. */
+  readonly trustedCa: PemSource;
 }
 
 export interface RenderedBootstrap {
@@ -62,7 +78,34 @@ export function parseHostPort(value: string): HostPort {
   return { ok: true, host, port };
 }
 
-function xdsCluster(host: string, port: number): Cluster {
+function dataSource(src: PemSource): MessageInitShape<typeof DataSourceSchema> {
+  return 'inline' in src ? { specifier: { case: 'inlineString', value: src.inline } } : { specifier: { case: 'filename', value: src.file } };
+}
+
+/** mTLS to the xDS server: our client certificate; its certificate checked against the roots and the dialled host. */
+function xdsTransportSocket(host: string, tls: XdsClientTls): NonNullable<MessageInitShape<typeof ClusterSchema>['transportSocket']> {
+  const isAddress = isIP(host) !== 0;
+  const ctx = create(UpstreamTlsContextSchema, {
+    commonTlsContext: {
+      tlsCertificates: [{ certificateChain: dataSource(tls.certChain), privateKey: dataSource(tls.privateKey) }],
+      validationContextType: {
+        case: 'validationContext',
+        value: {
+          trustedCa: dataSource(tls.trustedCa),
+          matchTypedSubjectAltNames: [
+            { sanType: isAddress ? SubjectAltNameMatcher_SanType.IP_ADDRESS : SubjectAltNameMatcher_SanType.DNS, matcher: { matchPattern: { case: 'exact', value: host } } },
+          ],
+        },
+      },
+      // gRPC servers (node's http2 included) only speak HTTP/2 negotiated by ALPN.
+      alpnProtocols: ['h2'],
+    },
+    ...(isAddress ? {} : { sni: host }),
+  });
+  return { name: 'envoy.transport_sockets.tls', configType: { case: 'typedConfig', value: anyPack(UpstreamTlsContextSchema, ctx) } };
+}
+
+function xdsCluster(host: string, port: number, tls?: XdsClientTls): Cluster {
   // gRPC needs HTTP/2 upstream; keepalives notice a dead control plane (or a NAT that
   // forgot the connection) long before the OS default of two hours.
   const http2 = create(HttpProtocolOptionsSchema, {
@@ -87,6 +130,7 @@ function xdsCluster(host: string, port: number): Cluster {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': anyPack(HttpProtocolOptionsSchema, http2),
     },
     upstreamConnectionOptions: { tcpKeepalive: { keepaliveProbes: 3, keepaliveTime: 30, keepaliveInterval: 10 } },
+    ...(tls ? { transportSocket: xdsTransportSocket(host, tls) } : {}),
     loadAssignment: {
       clusterName: XDS_CLUSTER_NAME,
       endpoints: [
@@ -138,7 +182,7 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
       cdsConfig: viaAds,
       ldsConfig: viaAds,
     },
-    staticResources: { clusters: [xdsCluster(xds.host, xds.port)] },
+    staticResources: { clusters: [xdsCluster(xds.host, xds.port, opts.tls)] },
     admin: {
       address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: adminPort } } } },
     },

@@ -1,16 +1,29 @@
 // `weft bootstrap`: print the Envoy bootstrap for a proxy outside Kubernetes (a VM, a dev
 // laptop, the demo). Bad flags are reported by name with exit code 2, never a stack trace.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
+import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../ca/spiffe.ts';
+import { parseDurationMs } from '../config/schemas/duration.ts';
+import { caFromDir, issueClientCertificate } from '../identity/ca-dir.ts';
 import { MeshPorts } from '../mesh-ports.ts';
 
 export const bootstrapUsage = `usage: weft bootstrap --node-id ID --namespace NS --service NAME --xds-address HOST:PORT
                       [--outbound-port ${MeshPorts.outbound}] [--admin-port ${MeshPorts.admin}] [--label KEY=VALUE]... [--delta]
+                      [--ca-dir DIR [--identity-namespace NS] [--service-account SA] [--trust-domain TD] [--cert-ttl 720h]
+                       | --cert FILE --key FILE --ca FILE]
 
 Prints an Envoy v3 bootstrap (YAML) on stdout. The proxy gets its listeners, routes and
 clusters over ADS from the xDS server at --xds-address; the explicit outbound HTTP proxy
 listens on 127.0.0.1:--outbound-port, admin on 127.0.0.1:--admin-port.
+
+With --ca-dir (the directory of \`weft serve --ca-dir\`), the proxy dials xDS over TLS and
+authenticates with a client certificate issued now for
+spiffe://TD/ns/NS/sa/SA (NS defaults to --namespace, SA to "default"); the certificate and
+its private key are inlined in the bootstrap, so keep the output private. With
+--cert/--key/--ca, Envoy reads those files instead (paths made absolute).
 `;
 
 // RFC 1123 label, as Kubernetes requires for namespaces and Service names.
@@ -41,9 +54,38 @@ const flagsSchema = z.object({
     .array(z.string().regex(/^[^=\s]+=\S*$/, 'must be KEY=VALUE'))
     .optional(),
   delta: z.boolean().optional(),
+  'ca-dir': z.string().min(1, 'must not be empty').optional(),
+  'identity-namespace': dnsLabel.optional(),
+  'service-account': z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'must be a Kubernetes ServiceAccount name')
+    .optional(),
+  'trust-domain': z.string().refine(isValidTrustDomain, 'must be lowercase letters, digits, ".", "-" or "_"').optional(),
+  'cert-ttl': z
+    .string()
+    .transform((v, ctx) => {
+      const ms = parseDurationMs(v);
+      if (ms === undefined || ms < 60_000) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration of at least 1m (e.g. 720h)` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .optional(),
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  ca: z.string().min(1).optional(),
 });
 
-export type ParsedFlags = { ok: true; options: BootstrapOptions } | { ok: false; errors: string[] };
+/** How the proxy authenticates to xDS: a certificate issued from the CA directory, or files it already has. */
+export type ClientIdentityFlags =
+  | { kind: 'ca-dir'; caDir: string; namespace: string; serviceAccount: string; trustDomain: string; ttlMs: number }
+  | { kind: 'files'; cert: string; key: string; ca: string };
+
+/** Client certificates from `weft bootstrap --ca-dir` live this long unless told (re-run to renew). */
+export const DEFAULT_CLIENT_CERT_TTL_MS = 30 * 24 * 3_600_000;
+
+export type ParsedFlags = { ok: true; options: BootstrapOptions; identity?: ClientIdentityFlags } | { ok: false; errors: string[] };
 
 /** Parses `weft bootstrap` flags; every problem names its flag. */
 export function parseBootstrapFlags(argv: string[]): ParsedFlags {
@@ -62,6 +104,14 @@ export function parseBootstrapFlags(argv: string[]): ParsedFlags {
         'admin-port': { type: 'string' },
         label: { type: 'string', multiple: true },
         delta: { type: 'boolean' },
+        'ca-dir': { type: 'string' },
+        'identity-namespace': { type: 'string' },
+        'service-account': { type: 'string' },
+        'trust-domain': { type: 'string' },
+        'cert-ttl': { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        ca: { type: 'string' },
       },
     }));
   } catch (err) {
@@ -77,6 +127,8 @@ export function parseBootstrapFlags(argv: string[]): ParsedFlags {
     return { ok: false, errors };
   }
   const f = parsed.data;
+  const identity = identityFlags(f);
+  if (identity !== undefined && 'errors' in identity) return { ok: false, errors: identity.errors };
   const labels = Object.fromEntries((f.label ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   return {
     ok: true,
@@ -90,8 +142,37 @@ export function parseBootstrapFlags(argv: string[]): ParsedFlags {
       labels,
       delta: f.delta ?? false,
       capture: false,
+      ...(identity?.kind === 'files'
+        ? { tls: { certChain: { file: identity.cert }, privateKey: { file: identity.key }, trustedCa: { file: identity.ca } } }
+        : {}),
     },
+    ...(identity !== undefined ? { identity } : {}),
   };
+}
+
+function identityFlags(f: z.output<typeof flagsSchema>): ClientIdentityFlags | { errors: string[] } | undefined {
+  const files = (['cert', 'key', 'ca'] as const).filter((k) => f[k] !== undefined);
+  const caOnly = (['identity-namespace', 'service-account', 'trust-domain', 'cert-ttl'] as const).filter((k) => f[k] !== undefined);
+  if (f['ca-dir'] !== undefined) {
+    if (files.length > 0) return { errors: [`--ca-dir: not together with ${files.map((k) => `--${k}`).join(', ')}`] };
+    return {
+      kind: 'ca-dir',
+      caDir: resolve(f['ca-dir']),
+      namespace: f['identity-namespace'] ?? f.namespace,
+      serviceAccount: f['service-account'] ?? 'default',
+      trustDomain: f['trust-domain'] ?? DEFAULT_TRUST_DOMAIN,
+      ttlMs: f['cert-ttl'] ?? DEFAULT_CLIENT_CERT_TTL_MS,
+    };
+  }
+  if (caOnly.length > 0) return { errors: caOnly.map((k) => `--${k}: only with --ca-dir`) };
+  if (files.length === 0) return undefined;
+  const errors = (['cert', 'key', 'ca'] as const).flatMap((k) => {
+    const v = f[k];
+    if (v === undefined) return [`--${k} is required with ${files.map((x) => `--${x}`).join(', ')}`];
+    return existsSync(v) ? [] : [`--${k}: ${v}: no such file`];
+  });
+  if (errors.length > 0) return { errors };
+  return { kind: 'files', cert: resolve(f.cert!), key: resolve(f.key!), ca: resolve(f.ca!) };
 }
 
 export interface CliIo {
@@ -115,6 +196,47 @@ export function runBootstrap(argv: string[], io: CliIo = processIo): number {
     io.stderr(parsed.errors.map((e) => `weft bootstrap: ${e}\n`).join('') + bootstrapUsage);
     return 2;
   }
+  if (parsed.identity?.kind === 'ca-dir') {
+    // Issuing is asynchronous; the weft binary's caller sees the exit code through
+    // process.exitCode. Programmatic callers use runBootstrapAsync.
+    void runBootstrapAsync(argv, io).then((code) => {
+      if (code !== 0) process.exitCode = code;
+    });
+    return 0;
+  }
   io.stdout(renderBootstrap(parsed.options).yaml);
+  return 0;
+}
+
+/** `weft bootstrap` with every option, `--ca-dir` included; resolves to the exit code (1: CA problem). */
+export async function runBootstrapAsync(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    io.stdout(bootstrapUsage);
+    return 0;
+  }
+  const parsed = parseBootstrapFlags(argv);
+  if (!parsed.ok) {
+    io.stderr(parsed.errors.map((e) => `weft bootstrap: ${e}\n`).join('') + bootstrapUsage);
+    return 2;
+  }
+  let options = parsed.options;
+  const id = parsed.identity;
+  if (id?.kind === 'ca-dir') {
+    const ca = await caFromDir(id.caDir, { trustDomain: id.trustDomain, create: false });
+    if (!ca.ok) {
+      io.stderr(`weft bootstrap: --ca-dir: ${ca.error}\n`);
+      return 1;
+    }
+    const cert = await issueClientCertificate(ca.ca, { namespace: id.namespace, serviceAccount: id.serviceAccount, ttlMs: id.ttlMs });
+    if (!cert.ok) {
+      io.stderr(`weft bootstrap: client certificate: ${cert.error}\n`);
+      return 1;
+    }
+    options = {
+      ...options,
+      tls: { certChain: { inline: cert.cert.chainPem }, privateKey: { inline: cert.cert.keyPem }, trustedCa: { inline: cert.cert.trustBundlePem } },
+    };
+  }
+  io.stdout(renderBootstrap(options).yaml);
   return 0;
 }

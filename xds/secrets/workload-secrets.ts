@@ -182,7 +182,9 @@ export class WorkloadSecrets {
       return false;
     }
     const cert = result.cert;
-    const at = renewAt(cert, now, this.#rand);
+    // Half of the life from issuance: notBefore is backdated a minute for clock skew, which
+    // would make a short-lived certificate (minutes) due for renewal the moment it is issued.
+    const at = renewAt({ notBefore: now, notAfter: cert.notAfter }, now, this.#rand);
     entry.current = {
       secrets: [this.#bundle, workloadCertSecret(cert.chainPem, cert.keyPem!)],
       serial: new X509Certificate(cert.certPem).serialNumber,

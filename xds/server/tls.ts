@@ -113,7 +113,8 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
     const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: at });
     if (!r.ok) throw new Error(`xDS serving certificate: ${r.reason}`);
     if (r.cert.keyPem === undefined) throw new Error('xDS serving certificate: no key');
-    const renew = renewAt(r.cert, at, rand);
+    // From issuance, not the backdated notBefore (see xds/secrets/workload-secrets.ts).
+    const renew = renewAt({ notBefore: at, notAfter: r.cert.notAfter }, at, rand);
     const status = { serial: new X509Certificate(r.cert.certPem).serialNumber, notAfter: r.cert.notAfter.toISOString(), renewAt: renew.toISOString() };
     return { certificate: Buffer.from(r.cert.chainPem), privateKey: Buffer.from(r.cert.keyPem), status, renewAt: renew };
   };
