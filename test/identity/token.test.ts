@@ -1,0 +1,163 @@
+// TokenVerifier and JwksCache against tokens signed by a real key: every rejection has its
+// code, the identity comes from the claims only, verified tokens are remembered (but the
+// bound pod is re-checked every time), and unknown kids refetch keys at a bounded rate.
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { JwksCache } from '../../src/identity/jwks.ts';
+import { parseJwt, verifySignature, keyFromJwk } from '../../src/identity/jwt.ts';
+import { TokenVerifier, type PodLookup, type PodRef } from '../../src/identity/token.ts';
+import { newIssuer, type TestIssuer } from './support.ts';
+
+function setup(opts: { issuer?: TestIssuer; pods?: Map<string, PodRef>; now?: () => number; lookup?: PodLookup; minRefetchIntervalMs?: number } = {}) {
+  const issuer = opts.issuer ?? newIssuer();
+  let fetches = 0;
+  let doc: unknown = issuer.jwks;
+  const keys = new JwksCache({
+    fetch: async () => {
+      fetches++;
+      return doc;
+    },
+    ...(opts.now ? { now: opts.now } : {}),
+    minRefetchIntervalMs: opts.minRefetchIntervalMs ?? 10_000,
+  });
+  const pods = opts.pods ?? new Map([['shop/web-1', { uid: 'uid-web-1', serviceAccount: 'web' }]]);
+  const verifier = new TokenVerifier({
+    keys,
+    issuer: issuer.issuer,
+    trustDomain: 'cluster.local',
+    podLookup: opts.lookup ?? ((ns, name) => pods.get(`${ns}/${name}`)),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  return { issuer, keys, verifier, pods, fetches: () => fetches, setDoc: (d: unknown) => (doc = d) };
+}
+
+describe('TokenVerifier', () => {
+  it.each(['ES256', 'RS256'] as const)('accepts a bound %s token and takes the identity from its claims', async (alg) => {
+    const { issuer, verifier } = setup({ issuer: newIssuer({ alg }) });
+    const r = await verifier.verify(issuer.token());
+    expect(r).toMatchObject({ ok: true, token: { identity: 'spiffe://cluster.local/ns/shop/sa/web', namespace: 'shop', serviceAccount: 'web', pod: { name: 'web-1', uid: 'uid-web-1' } } });
+  });
+
+  const now = Math.floor(Date.now() / 1000);
+  it.each<[string, (i: TestIssuer) => string, string]>([
+    ['garbage', () => 'not-a-jwt', 'malformed'],
+    ['alg none', (i) => i.token({}, { alg: 'none' }), 'unsupported_alg'],
+    ['HS256 (a symmetric alg with the public key as secret)', (i) => i.token({}, { alg: 'HS256' }), 'unsupported_alg'],
+    ['unknown kid', (i) => i.token({}, { kid: 'nope' }), 'unknown_key'],
+    ['signed by another key', (i) => i.token({}, { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }), 'bad_signature'],
+    ['another issuer', (i) => i.token({ iss: 'https://evil.example' }), 'wrong_issuer'],
+    ['audience other', (i) => i.token({ aud: ['other'] }), 'wrong_audience'],
+    ['audience as a string, other', (i) => i.token({ aud: 'other' }), 'wrong_audience'],
+    ['expired', (i) => i.token({ iat: now - 1200, nbf: now - 1200, exp: now - 600 }), 'expired'],
+    ['not yet valid', (i) => i.token({ nbf: now + 600, iat: now + 600, exp: now + 1200 }), 'not_yet_valid'],
+    ['not bound to a pod', (i) => i.token({ pod: null }), 'not_pod_bound'],
+    ['subject mismatch', (i) => i.token({ sub: 'system:serviceaccount:shop:admin' }), 'bad_claims'],
+    ['bound pod missing', (i) => i.token({ pod: { name: 'gone', uid: 'uid-gone' } }), 'pod_not_found'],
+    ['bound pod recreated (other uid)', (i) => i.token({ pod: { name: 'web-1', uid: 'uid-old' } }), 'pod_uid_mismatch'],
+    ['pod runs as another service account', (i) => i.token({ serviceAccount: 'admin' }), 'pod_service_account_mismatch'],
+    ['invalid namespace name', (i) => i.token({ namespace: 'Shop' }), 'bad_claims'],
+  ])('refuses %s', async (_name, make, code) => {
+    const { issuer, verifier } = setup();
+    const r = await verifier.verify(make(issuer));
+    expect(r).toMatchObject({ ok: false, code });
+    if (!r.ok) expect(r.reason.length).toBeGreaterThan(10);
+  });
+
+  it('tolerates 30 s of clock skew, not more', async () => {
+    let clock = Date.now();
+    const { issuer, verifier } = setup({ now: () => clock });
+    const exp = Math.floor(clock / 1000) + 60;
+    const token = issuer.token({ exp });
+    clock = exp * 1000 + 29_000;
+    expect((await verifier.verify(token)).ok).toBe(true);
+    clock = exp * 1000 + 31_000;
+    expect(await verifier.verify(token)).toMatchObject({ ok: false, code: 'expired' });
+  });
+
+  it('remembers verified tokens but re-checks the bound pod every time', async () => {
+    let lookups = 0;
+    const pods = new Map([['shop/web-1', { uid: 'uid-web-1' }]]);
+    const { issuer, verifier, fetches } = setup({ lookup: (ns, n) => (lookups++, pods.get(`${ns}/${n}`)) });
+    const token = issuer.token();
+    for (let i = 0; i < 100; i++) expect((await verifier.verify(token)).ok).toBe(true);
+    expect(verifier.cached).toBe(1);
+    expect(fetches()).toBe(1);
+    expect(lookups).toBe(100);
+    pods.delete('shop/web-1');
+    expect(await verifier.verify(token)).toMatchObject({ ok: false, code: 'pod_not_found' });
+  });
+
+  it('never caches a refused token, and a lookup failure is a reason, not a crash', async () => {
+    const { issuer, verifier } = setup({ lookup: () => Promise.reject(new Error('informer exploded')) });
+    expect(await verifier.verify(issuer.token({ aud: 'other' }))).toMatchObject({ ok: false, code: 'wrong_audience' });
+    expect(verifier.cached).toBe(0);
+    expect(await verifier.verify(issuer.token())).toMatchObject({ ok: false, code: 'pod_lookup_failed' });
+  });
+});
+
+describe('JwksCache', () => {
+  it('shares one fetch between concurrent verifications and refetches an unknown kid at most once per interval', async () => {
+    let clock = Date.now();
+    const rotated = newIssuer();
+    const { issuer, verifier, fetches, setDoc } = setup({ now: () => clock });
+    const results = await Promise.all(Array.from({ length: 50 }, () => verifier.verify(issuer.token())));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(fetches()).toBe(1);
+
+    // A flood of tokens naming kids the server never published: one refetch per interval.
+    const forged = await Promise.all(Array.from({ length: 50 }, (_, i) => verifier.verify(issuer.token({}, { kid: `forged-${i}` }))));
+    expect(forged.every((r) => !r.ok && r.code === 'unknown_key')).toBe(true);
+    expect(fetches()).toBe(1);
+    clock += 10_000;
+    await verifier.verify(issuer.token({}, { kid: 'forged-x' }));
+    expect(fetches()).toBe(2);
+
+    // The API server rotates its signing key: the new kid is fetched (once the interval passed).
+    setDoc({ keys: [...issuer.jwks.keys, ...rotated.jwks.keys] });
+    const newToken = rotated.token({}, {});
+    expect(await verifier.verify(newToken)).toMatchObject({ ok: false, code: 'unknown_key' });
+    clock += 10_000;
+    expect((await verifier.verify(rotated.token())).ok).toBe(true);
+    expect(fetches()).toBe(3);
+  });
+
+  it('reports keys_unavailable when the fetch fails or returns junk, and recovers', async () => {
+    let clock = 0;
+    let fail = true;
+    const issuer = newIssuer();
+    const keys = new JwksCache({ fetch: async () => (fail ? Promise.reject(new Error('503')) : issuer.jwks), now: () => clock });
+    expect(await keys.lookup(issuer.kid)).toEqual({ ok: false, reason: 'keys_unavailable' });
+    expect(await keys.lookup(issuer.kid)).toEqual({ ok: false, reason: 'keys_unavailable' });
+    expect(keys.fetches).toBe(1);
+    fail = false;
+    clock += 1_000;
+    expect(await keys.lookup(issuer.kid)).toMatchObject({ ok: true });
+    const junk = new JwksCache({ fetch: async () => ({ keys: 'no' }) });
+    expect(await junk.lookup('x')).toEqual({ ok: false, reason: 'keys_unavailable' });
+  });
+});
+
+describe('jwt', () => {
+  it('never accepts a private JWK, a mismatched curve, or a tampered payload', () => {
+    const issuer = newIssuer();
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(keyFromJwk(privateKey.export({ format: 'jwk' }) as Record<string, unknown>)).toBeUndefined();
+    expect(keyFromJwk({ kty: 'oct', k: 'c2VjcmV0' })).toBeUndefined();
+    const token = issuer.token();
+    const key = keyFromJwk(issuer.jwks.keys[0]!)!;
+    const parsed = parseJwt(token);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(verifySignature(parsed.jwt, key)).toBe(true);
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
+    expect(verifySignature(parsed.jwt, p384)).toBe(false);
+    const [h, p, s] = token.split('.');
+    const evil = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), 'kubernetes.io': { namespace: 'kube-system' } })).toString('base64url');
+    const tampered = parseJwt(`${h}.${evil}.${s}`);
+    if (!tampered.ok) throw new Error(tampered.reason);
+    expect(verifySignature(tampered.jwt, key)).toBe(false);
+  });
+
+  it.each(['', 'a.b', 'a.b.c.d', '!!.??.##', `${'a'.repeat(20_000)}.b.c`, 'e30.W10.'])('parses %j into a reason, never a throw', (t) => {
+    expect(parseJwt(t).ok).toBe(false);
+  });
+});
