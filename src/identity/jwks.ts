@@ -4,7 +4,8 @@
 // `minRefetchIntervalMs` and shared by every caller waiting at that moment, so a flood of
 // forged kids cannot turn into a flood of requests to the API server.
 import type { KeyObject } from 'node:crypto';
-import { HttpMethod } from '@kubernetes/client-node';
+import { request, type RequestOptions } from 'node:https';
+import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { KubeClient } from '../k8s/client.ts';
 import { log as rootLog, type Logger } from '../log.ts';
@@ -114,5 +115,38 @@ export async function kubeOidc(client: KubeClient): Promise<{ issuer: string; fe
   if (!doc.success) throw new Error('the API server\'s /.well-known/openid-configuration has no issuer');
   // jwks_uri names the issuer's external URL, which may not be reachable from here; the API
   // server serves the same document at this path with our credentials.
-  return { issuer: doc.data.issuer, fetchJwks: () => client.request(HttpMethod.GET, '/openid/v1/jwks') };
+  return { issuer: doc.data.issuer, fetchJwks: () => getJwks(client.kubeConfig, `${client.server}/openid/v1/jwks`) };
+}
+
+const MAX_JWKS_BYTES = 1 << 20;
+
+/**
+ * GET with the kubeconfig's credentials and TLS. The API server answers its JWKS only as
+ * `application/jwk-set+json` (406 to KubeClient's `Accept: application/json`).
+ */
+async function getJwks(kc: KubeConfig, url: string): Promise<unknown> {
+  const opts: RequestOptions = { method: 'GET', headers: { Accept: 'application/jwk-set+json, application/json' }, timeout: 10_000 };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = request(url, opts, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+        if (body.length > MAX_JWKS_BYTES) req.destroy(new Error('JWKS document too large'));
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`GET ${new URL(url).pathname}: HTTP ${res.statusCode}: ${body.slice(0, 200)}`));
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          reject(new Error(`GET ${new URL(url).pathname}: not JSON`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('JWKS request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }

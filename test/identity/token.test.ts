@@ -87,6 +87,19 @@ describe('TokenVerifier', () => {
     expect(await verifier.verify(token)).toMatchObject({ ok: false, code: 'pod_not_found' });
   });
 
+  it('costs a hash and a pod lookup per cached verification (numbers for the record)', async () => {
+    const { issuer, verifier } = setup();
+    const fresh = Array.from({ length: 500 }, () => issuer.token());
+    let t = performance.now();
+    for (const tok of fresh) expect((await verifier.verify(tok)).ok).toBe(true);
+    const fullMs = (performance.now() - t) / fresh.length;
+    t = performance.now();
+    for (let i = 0; i < 10_000; i++) await verifier.verify(fresh[i % fresh.length]!);
+    const cachedMs = (performance.now() - t) / 10_000;
+    console.info(`ES256 token verification: full ${(fullMs * 1000).toFixed(0)} µs, cached ${(cachedMs * 1000).toFixed(1)} µs`);
+    expect(cachedMs).toBeLessThan(fullMs);
+  });
+
   it('never caches a refused token, and a lookup failure is a reason, not a crash', async () => {
     const { issuer, verifier } = setup({ lookup: () => Promise.reject(new Error('informer exploded')) });
     expect(await verifier.verify(issuer.token({ aud: 'other' }))).toMatchObject({ ok: false, code: 'wrong_audience' });
