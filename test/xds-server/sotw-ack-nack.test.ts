@@ -73,4 +73,31 @@ describe('SotW ACK/NACK', () => {
     c.ack(second);
     await eventually(() => expect(cdsState(h)?.versionAcked).toBe(second.versionInfo));
   });
+
+  it('after a NACK, brings the client from its last ACKed config, not from the rejected one', async () => {
+    const claA = cla('a.shop', '10.0.0.1');
+    const claB = cla('b.shop', '10.0.0.2');
+    h.world.set(resourceSet({ clusters: [a], endpoints: [claA, claB] }));
+    const c = h.sotw();
+    c.request(TypeUrl.Cluster);
+    c.ack(await c.next());
+    c.request(TypeUrl.Endpoint, ['a.shop', 'b.shop']);
+    c.ack(await c.next());
+
+    // Cluster a changes alongside a bad one; the CLAs change too. The client rejects both.
+    const a2 = cluster('a.shop', { connectTimeoutMs: 4000 });
+    const claA2 = cla('a.shop', '10.0.0.11');
+    const claBad = cla('b.shop', '10.0.0.2', '10.0.0.2');
+    h.world.set(resourceSet({ clusters: [a2, bad], endpoints: [claA2, claBad] }));
+    c.nack(await c.next(), 'cluster bad.shop rejected');
+    c.nack(await c.next(), 'duplicate endpoint in b.shop');
+
+    // Fixed: CDS is full state anyway; EDS must carry a's CLA again (the client never took it,
+    // and cluster a changes for it now, so it warms and waits for its CLA).
+    const claB2 = cla('b.shop', '10.0.0.3');
+    h.world.set(resourceSet({ clusters: [a2], endpoints: [claA2, claB2] }));
+    expect(sotwJson(await c.next())).toEqual(sotwResponse(TypeUrl.Cluster, [a2]));
+    expect(sotwJson(await c.next())).toEqual(sotwResponse(TypeUrl.Endpoint, [claA2, claB2]));
+    await c.silence();
+  });
 });

@@ -6,11 +6,10 @@ import type { DeltaDiscoveryRequest } from '../gen/envoy/service/discovery/v3/di
 import { fullStateTypes, TypeUrl } from '../resources/type-urls.ts';
 import type { CachedSnapshot, EncodedResource } from '../snapshot/types.ts';
 import { BodyMemo, deltaBody } from './responses.ts';
-import { newTypeState, XdsStream, type Outgoing, type TypeState } from './stream.ts';
+import { newTypeState, PushPlan, XdsStream, type Outgoing, type TypeState } from './stream.ts';
 import { diffView, subscription, viewOf, type Known, type View, type ViewDiff } from './views.ts';
 
 interface DeltaTypeState extends TypeState {
-  known: Known;
   /** Names to answer for even if the client seems to hold them (re-subscribed, EDS of a changed cluster). */
   forced?: Set<string>;
   /** Answer even when there is nothing to send (the first wildcard request completes the client's init). */
@@ -32,7 +31,9 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
     const first = st === undefined;
     if (st === undefined) {
       const initial = new Map(Object.entries(req.initialResourceVersions).map(([n, version]) => [n, { version }]));
-      st = { ...newTypeState(), known: initial.size > 0 ? initial : noneKnown, mustRespond: false };
+      // What the client says it has is its ACKed state, and the diff basis.
+      const known = initial.size > 0 ? initial : noneKnown;
+      st = { ...newTypeState(), basis: known, acked: known, mustRespond: false };
       this.types.set(typeUrl, st);
     } else if (req.responseNonce !== '' && req.responseNonce === st.nonce) {
       this.ackOrNack(typeUrl, st, req.errorDetail, st.versionSent);
@@ -51,7 +52,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
         names.add(n);
         // The client may have forgotten what it still looks subscribed to: answer anyway. On the
         // first request, what it listed in initial_resource_versions is what it has.
-        if (!first || !st.known.has(n)) forced.add(n);
+        if (!first || !st.basis?.has(n)) forced.add(n);
       }
     }
     const forget: string[] = [];
@@ -66,10 +67,13 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
     }
     if (subscribe.length > 0) st.explicit = true;
     st.sub = subscription(wildcard, names);
-    if (forget.some((n) => st.known.has(n))) {
-      const known = new Map(st.known);
-      for (const n of forget) known.delete(n);
-      st.known = known;
+    // The client forgets what it unsubscribed from: drop it from every notion of its state.
+    for (const k of ['basis', 'pending', 'acked'] as const) {
+      const map = st[k];
+      if (map === undefined || !forget.some((n) => map.has(n))) continue;
+      const kept = new Map(map);
+      for (const n of forget) kept.delete(n);
+      st[k] = kept;
     }
     if (forced.size > 0) st.forced = new Set([...(st.forced ?? []), ...forced]);
     if (first) st.mustRespond = wildcard;
@@ -77,72 +81,60 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
     if (!first && forced.size === 0 && !(wildcard && !before.wildcard)) return;
     const snap = this.snapshot();
     if (snap === undefined) return; // no model yet: the first push answers
-    const now: Outgoing[] = [];
-    const later: Outgoing[] = [];
-    this.plan(typeUrl, st, snap, now, later, new Set());
-    this.writeAll(now, later);
+    const plan = new PushPlan();
+    this.plan(typeUrl, st, snap, plan);
+    this.writeAll(plan);
   }
 
-  protected plan(
-    typeUrl: TypeUrl,
-    st: DeltaTypeState,
-    snap: CachedSnapshot,
-    now: Outgoing[],
-    later: Outgoing[],
-    forcedEds: Set<string>,
-  ): void {
+  protected plan(typeUrl: TypeUrl, st: DeltaTypeState, snap: CachedSnapshot, plan: PushPlan): void {
     const view = viewOf(snap.resources.get(typeUrl) ?? emptyTypeMap, st.sub);
     const forced = st.forced ?? new Set<string>();
     delete st.forced;
-    if (typeUrl === TypeUrl.Endpoint) for (const n of forcedEds) if (view.resources.has(n)) forced.add(n);
+    if (typeUrl === TypeUrl.Endpoint) for (const n of plan.forcedEds) if (view.resources.has(n)) forced.add(n);
     const mustRespond = st.mustRespond;
     st.mustRespond = false;
-    const known = st.known;
-    st.known = view.resources;
-    if (known === view.resources && forced.size === 0 && !mustRespond) return;
+    const sent = st.sent;
+    st.sent = view;
+    if (sent !== undefined && sent.version === view.version && forced.size === 0 && !mustRespond) return;
 
-    const diff = diffView(known, view);
+    const basis = st.basis ?? noneKnown;
+    const diff = diffView(basis, view);
     if (typeUrl === TypeUrl.Cluster) {
       for (const c of diff.changed) {
-        const eds = known.has(c.name) ? snap.edsNames.get(c.name) : undefined;
-        if (eds !== undefined) forcedEds.add(eds);
+        const eds = basis.has(c.name) ? snap.edsNames.get(c.name) : undefined;
+        if (eds !== undefined) plan.forcedEds.add(eds);
       }
     }
-    if (forced.size === 0) {
-      if (diff.changed.length > 0) {
-        const body = diffBodies.get(diff, `${typeUrl}|changed`, () => deltaBody(typeUrl, view.version, diff.changed, []));
-        now.push(out(typeUrl, st, body, view.version, diff.changed.length, 0));
+    let changed = diff.changed;
+    let removed = diff.removed;
+    let bodyOf = (kind: string, make: () => Uint8Array) => diffBodies.get(diff, `${typeUrl}|${kind}`, make);
+    if (forced.size > 0) {
+      // Forced names: resend those that exist, report the others as removed (= does not exist).
+      const changedNames = new Set(changed.map((r) => r.name));
+      const removedNames = new Set(removed);
+      for (const n of forced) {
+        if (view.resources.has(n)) changedNames.add(n);
+        else removedNames.add(n);
       }
-      if (diff.removed.length > 0) {
-        const body = diffBodies.get(diff, `${typeUrl}|removed`, () => deltaBody(typeUrl, view.version, [], diff.removed));
-        later.push(out(typeUrl, st, body, view.version, 0, diff.removed.length));
-      }
-      if (diff.changed.length === 0 && diff.removed.length === 0 && mustRespond) {
-        now.push(out(typeUrl, st, deltaBody(typeUrl, view.version, [], []), view.version, 0, 0));
-      }
-      return;
+      changed = [...changedNames].sort().map((n) => view.resources.get(n)!);
+      removed = [...removedNames].sort();
+      const key = `${typeUrl}|${changed.map((r) => r.name).join('\u0000')}|${removed.join('\u0000')}`;
+      bodyOf = (kind, make) => forcedBodies.get(view, `${kind}|${key}`, make);
     }
-    // Forced names: resend those that exist, report the others as removed (= does not exist).
-    const changedNames = new Set(diff.changed.map((r) => r.name));
-    const removedNames = new Set(diff.removed);
-    for (const n of forced) {
-      if (view.resources.has(n)) changedNames.add(n);
-      else removedNames.add(n);
-    }
-    const changed = [...changedNames].sort().map((n) => view.resources.get(n)!);
-    const removed = [...removedNames].sort();
-    const key = `${typeUrl}|${changed.map((r) => r.name).join('\u0000')}|${removed.join('\u0000')}`;
     if (changed.length > 0) {
-      const body = forcedBodies.get(view, `c|${key}`, () => deltaBody(typeUrl, view.version, changed, []));
-      now.push(out(typeUrl, st, body, view.version, changed.length, 0));
+      const body = bodyOf('changed', () => deltaBody(typeUrl, view.version, changed, []));
+      plan.now.push(out(typeUrl, st, body, view, changed.length, 0));
     }
     if (removed.length > 0) {
-      const body = forcedBodies.get(view, `r|${key}`, () => deltaBody(typeUrl, view.version, [], removed));
-      later.push(out(typeUrl, st, body, view.version, 0, removed.length));
+      const body = bodyOf('removed', () => deltaBody(typeUrl, view.version, [], removed));
+      plan.removals.set(typeUrl, out(typeUrl, st, body, view, 0, removed.length));
+    }
+    if (changed.length === 0 && removed.length === 0 && mustRespond) {
+      plan.now.push(out(typeUrl, st, deltaBody(typeUrl, view.version, [], []), view, 0, 0));
     }
   }
 }
 
-function out(typeUrl: TypeUrl, st: TypeState, body: Uint8Array, version: string, resources: number, removed: number): Outgoing {
-  return { typeUrl, st, body, version, resources, removed };
+function out(typeUrl: TypeUrl, st: TypeState, body: Uint8Array, holds: View, resources: number, removed: number): Outgoing {
+  return { typeUrl, st, body, version: holds.version, holds: holds.resources, resources, removed };
 }

@@ -7,13 +7,11 @@ import type { DiscoveryRequest } from '../gen/envoy/service/discovery/v3/discove
 import { fullStateTypes, TypeUrl } from '../resources/type-urls.ts';
 import type { CachedSnapshot, EncodedResource } from '../snapshot/types.ts';
 import { BodyMemo, sotwBody } from './responses.ts';
-import { newTypeState, XdsStream, type Outgoing, type TypeState } from './stream.ts';
+import { newTypeState, PushPlan, XdsStream, type Outgoing, type TypeState } from './stream.ts';
 import { diffView, noSubscription, subscription, unionView, viewOf, type Subscription, type View, type ViewDiff } from './views.ts';
 
-interface SotwTypeState extends TypeState {
-  /** The view the client was last sent (kept after a NACK so the same content is not re-pushed). */
-  sent?: View;
-}
+/** SotW bases are views' maps: the union of a make-before-break push needs the resources. */
+type SotwTypeState = TypeState<ReadonlyMap<string, EncodedResource>>;
 
 const emptyTypeMap: ReadonlyMap<string, EncodedResource> = new Map();
 const fullBodies = new BodyMemo<View>();
@@ -43,75 +41,86 @@ export class SotwStream extends XdsStream<DiscoveryRequest, SotwTypeState> {
     const fresh = isNew || req.responseNonce === '';
     if (!fresh && sub === st.sub) return; // ACK/NACK only: pushes come from snapshot changes
     st.sub = sub;
-    if (fresh) delete st.sent; // the client holds nothing we know of: send everything it asks for
+    // The client drops what it no longer asks for; asking again must bring it back.
+    if (!sub.wildcard) for (const k of ['basis', 'pending', 'acked'] as const) st[k] = restrict(st[k], sub.names);
+    if (fresh) {
+      // The client holds nothing we know of: send everything it asks for.
+      delete st.sent;
+      delete st.basis;
+    }
     const snap = this.snapshot();
     if (snap === undefined) return; // no model yet: the first push answers
-    const now: Outgoing[] = [];
-    const later: Outgoing[] = [];
-    this.plan(typeUrl, st, snap, now, later, new Set());
-    this.writeAll(now, later);
+    const plan = new PushPlan();
+    this.plan(typeUrl, st, snap, plan);
+    this.writeAll(plan);
   }
 
-  protected plan(
-    typeUrl: TypeUrl,
-    st: SotwTypeState,
-    snap: CachedSnapshot,
-    now: Outgoing[],
-    later: Outgoing[],
-    forcedEds: Set<string>,
-  ): void {
+  protected plan(typeUrl: TypeUrl, st: SotwTypeState, snap: CachedSnapshot, plan: PushPlan): void {
     const view = viewOf(snap.resources.get(typeUrl) ?? emptyTypeMap, st.sub);
-    const forced = typeUrl === TypeUrl.Endpoint ? [...forcedEds].filter((n) => view.resources.has(n)).sort() : [];
+    const forced = typeUrl === TypeUrl.Endpoint ? [...plan.forcedEds].filter((n) => view.resources.has(n)).sort() : [];
     const sent = st.sent;
     st.sent = view;
     if (sent !== undefined && sent.version === view.version && forced.length === 0) return;
+    const basis = st.basis;
 
     if (fullStateTypes.has(typeUrl)) {
-      const full = (): Outgoing => out(typeUrl, st, fullBodies.get(view, typeUrl, () => sotwBody(typeUrl, view.version, view.resources.values())), view.version, view.resources.size);
-      if (sent === undefined) {
-        now.push(full()); // always answer the first request, even with nothing: the client's init waits for it
+      const full = out(typeUrl, st, fullBody(typeUrl, view), view, view.resources.size);
+      if (basis === undefined) {
+        plan.now.push(full); // always answer the first request, even with nothing: the client's init waits for it
         return;
       }
-      const diff = diffView(sent.resources, view);
+      const diff = diffView(basis, view);
       if (typeUrl === TypeUrl.Cluster) {
         for (const c of diff.changed) {
-          const eds = sent.resources.has(c.name) ? snap.edsNames.get(c.name) : undefined;
-          if (eds !== undefined) forcedEds.add(eds);
+          const eds = basis.has(c.name) ? snap.edsNames.get(c.name) : undefined;
+          if (eds !== undefined) plan.forcedEds.add(eds);
         }
       }
       if (diff.changed.length > 0 && diff.removed.length > 0) {
-        // Make before break: first the new state plus what is going away, the removal after the rest.
-        const both = unionView(sent.resources, view);
-        const body = fullBodies.get(both, typeUrl, () => sotwBody(typeUrl, both.version, both.resources.values()));
-        now.push(out(typeUrl, st, body, both.version, both.resources.size));
-        later.push(full());
-      } else if (diff.changed.length > 0) now.push(full());
-      else later.push(full());
+        // Make before break: the new state plus what is going away now, the removal after the rest.
+        const both = unionView(basis, view);
+        plan.now.push(out(typeUrl, st, fullBody(typeUrl, both), both, both.resources.size));
+        plan.removals.set(typeUrl, full);
+        if (typeUrl === TypeUrl.Cluster) plan.cdsSplit = true;
+      } else if (diff.changed.length > 0) plan.now.push(full);
+      else if (diff.removed.length > 0) plan.removals.set(typeUrl, full);
+      // Else the client already holds this content (back to what it ACKed after a NACK).
       return;
     }
 
-    if (sent === undefined) {
-      if (view.resources.size === 0) return; // nothing requested exists yet: remembered, sent when it appears
-      now.push(out(typeUrl, st, fullBodies.get(view, typeUrl, () => sotwBody(typeUrl, view.version, view.resources.values())), view.version, view.resources.size));
-      return;
-    }
-    const diff = diffView(sent.resources, view);
+    // EDS/RDS/SDS: removals are implicit (parents stop referring to them); send what changed.
+    const diff = diffView(basis, view);
     if (forced.length === 0) {
-      // Removals are implicit for these types (parents stop referring to them): send only what changed.
       if (diff.changed.length === 0) return;
       const body = diffBodies.get(diff, typeUrl, () => sotwBody(typeUrl, view.version, diff.changed));
-      now.push(out(typeUrl, st, body, view.version, diff.changed.length));
+      plan.now.push(out(typeUrl, st, body, view, diff.changed.length));
       return;
     }
-    const names = new Set([...diff.changed.map((r) => r.name), ...forced]);
-    const resources = [...names].sort().map((n) => view.resources.get(n)!);
-    const body = forcedBodies.get(view, `${typeUrl}|${[...names].sort().join('\u0000')}`, () => sotwBody(typeUrl, view.version, resources));
-    now.push(out(typeUrl, st, body, view.version, resources.length));
+    const names = [...new Set([...diff.changed.map((r) => r.name), ...forced])].sort();
+    plan.now.push(out(typeUrl, st, namedBody(typeUrl, view, names), view, names.length));
+    // The CDS removal response may be the one that changes those clusters (if the client
+    // rejected the first phase): they warm again and wait for their CLAs.
+    if (plan.cdsSplit) plan.afterCdsRemoval.push(out(typeUrl, st, namedBody(typeUrl, view, forced), view, forced.length));
   }
 }
 
-function out(typeUrl: TypeUrl, st: TypeState, body: Uint8Array, version: string, resources: number): Outgoing {
-  return { typeUrl, st, body, version, resources, removed: 0 };
+function restrict<V>(map: ReadonlyMap<string, V> | undefined, names: ReadonlySet<string>): ReadonlyMap<string, V> | undefined {
+  if (map === undefined || [...map.keys()].every((n) => names.has(n))) return map;
+  return new Map([...map].filter(([n]) => names.has(n)));
+}
+
+function fullBody(typeUrl: TypeUrl, view: View): Uint8Array {
+  return fullBodies.get(view, typeUrl, () => sotwBody(typeUrl, view.version, view.resources.values()));
+}
+
+function namedBody(typeUrl: TypeUrl, view: View, names: readonly string[]): Uint8Array {
+  return forcedBodies.get(view, `${typeUrl}|${names.join('\u0000')}`, () =>
+    sotwBody(typeUrl, view.version, names.map((n) => view.resources.get(n)!)),
+  );
+}
+
+function out(typeUrl: TypeUrl, st: TypeState, body: Uint8Array, holds: View, resources: number): Outgoing {
+  return { typeUrl, st, body, version: holds.version, holds: holds.resources, resources, removed: 0 };
 }
 
 /** SotW names → subscription, with the legacy rule: LDS/CDS with no names ever named means `*`. */

@@ -8,14 +8,14 @@ import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
 import { proxyFromNode } from '../node-info.ts';
 import type { ProxyInfo } from '../proxy.ts';
-import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
+import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Authenticate } from './auth.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage, withNonce } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
-import { noSubscription, type Subscription } from './views.ts';
+import { noSubscription, type Known, type Subscription, type View } from './views.ts';
 
 export type Protocol = 'sotw' | 'delta';
 
@@ -74,7 +74,7 @@ export interface AdsStream {
   debug(): StreamDebug | undefined;
 }
 
-export interface TypeState {
+export interface TypeState<H extends Known = Known> {
   sub: Subscription;
   /** The client named resources at least once: an empty list no longer means wildcard. */
   explicit: boolean;
@@ -85,9 +85,23 @@ export interface TypeState {
   /** A response with `nonce` is waiting for its ACK/NACK. */
   awaiting: boolean;
   lastNack?: NackRecord;
+  /**
+   * The content last planned for this subscription. Only a different one is pushed again,
+   * so a NACKed config is never re-sent as is (no loop).
+   */
+  sent?: View;
+  /**
+   * What the client is believed to hold: the diff basis. Optimistic (what was last sent);
+   * after a NACK, back to what it last ACKed, so the next new content re-sends everything
+   * the rejected response carried (the client may have applied none of it).
+   */
+  basis?: H;
+  /** What the client holds once the latest response is accepted, and once it was. */
+  pending?: H;
+  acked?: H;
 }
 
-export function newTypeState(): TypeState {
+export function newTypeState<H extends Known = Known>(): TypeState<H> {
   return { sub: noSubscription, explicit: false, nonce: '', versionSent: '', versionAcked: '', sentAt: 0, awaiting: false };
 }
 
@@ -96,8 +110,36 @@ export interface Outgoing {
   readonly st: TypeState;
   readonly body: Uint8Array;
   readonly version: string;
+  /** What the client holds for this type once it accepts this response. */
+  readonly holds: Known;
   readonly resources: number;
   readonly removed: number;
+}
+
+/**
+ * One push, in make-before-break order: additions in push order (CDS → EDS → LDS → RDS),
+ * then removals in reverse (references dropped before their targets), then CLAs of
+ * clusters the CDS removal response (re)introduced, which Envoy needs to finish warming.
+ */
+export class PushPlan {
+  readonly now: Outgoing[] = [];
+  readonly removals = new Map<TypeUrl, Outgoing>();
+  readonly afterCdsRemoval: Outgoing[] = [];
+  /** CLA names of EDS clusters this push changes: resent even if unchanged. */
+  readonly forcedEds = new Set<string>();
+  /** CDS went out in two phases: the forced CLAs must follow the second one as well. */
+  cdsSplit = false;
+
+  ordered(): Outgoing[] {
+    const out = [...this.now];
+    for (let i = pushOrder.length - 1; i >= 0; i--) {
+      const t = pushOrder[i]!;
+      const removal = this.removals.get(t);
+      if (removal !== undefined) out.push(removal);
+      if (t === TypeUrl.Cluster) out.push(...this.afterCdsRemoval);
+    }
+    return out;
+  }
 }
 
 interface BaseRequest {
@@ -156,7 +198,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
 
   protected abstract handleRequest(req: Req): void;
   /** Plans responses for one type against `snap`; updates what the stream believes the client holds. */
-  protected abstract plan(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, now: Outgoing[], later: Outgoing[], forcedEds: Set<string>): void;
+  protected abstract plan(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPlan): void;
 
   push(): void {
     if (this.#closed || this.#watch === undefined) return;
@@ -165,14 +207,12 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     const unchanged = next.version === this.#pinned?.version;
     this.#pinned = next;
     if (unchanged) return;
-    const now: Outgoing[] = [];
-    const later: Outgoing[] = [];
-    const forcedEds = new Set<string>();
+    const plan = new PushPlan();
     for (const typeUrl of pushOrder) {
       const st = this.types.get(typeUrl);
-      if (st !== undefined) this.plan(typeUrl, st, next, now, later, forcedEds);
+      if (st !== undefined) this.plan(typeUrl, st, next, plan);
     }
-    this.writeAll(now, later);
+    this.writeAll(plan);
   }
 
   end(): void {
@@ -204,21 +244,21 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     if (errorDetail !== undefined) {
       st.lastNack = { nonce: st.nonce, version: st.versionSent, message: errorDetail.message, at: new Date().toISOString() };
       adsMetrics.nacks.inc({ type });
+      st.basis = st.acked;
       this.log.warn(
         { typeUrl, nonce: st.nonce, version: st.versionSent, error: errorDetail.message },
         'proxy rejected config (NACK); it keeps its last good config',
       );
     } else {
       st.versionAcked = ackedVersion;
+      st.acked = st.pending;
       adsMetrics.acks.inc({ type });
       this.log.debug({ typeUrl, nonce: st.nonce, version: ackedVersion }, 'ACK');
     }
   }
 
-  /** Additions in push order, then removals in reverse (drop references before their targets). */
-  protected writeAll(now: readonly Outgoing[], later: readonly Outgoing[]): void {
-    for (const out of now) this.#write(out);
-    for (let i = later.length - 1; i >= 0; i--) this.#write(later[i]!);
+  protected writeAll(plan: PushPlan): void {
+    for (const out of plan.ordered()) this.#write(out);
   }
 
   #write(out: Outgoing): void {
@@ -231,7 +271,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
       message = withNonce(out.body, nonce);
     }
     this.#call.write(message);
-    Object.assign(out.st, { nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true });
+    Object.assign(out.st, { nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true, pending: out.holds, basis: out.holds });
     adsMetrics.pushes.inc({ type: typeLabel(out.typeUrl) });
     this.log.debug(
       { typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed },
