@@ -142,6 +142,28 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
+let cachedTools: Promise<{ kubectl: string; helm: string }> | undefined;
+
+/**
+ * kubectl and helm binaries without needing a cluster (for helm lint/template): the
+ * harness cache (scripts/install-k8s.sh builds it once), or WEFT_KUBECTL / WEFT_HELM.
+ */
+export function tools(): Promise<{ kubectl: string; helm: string }> {
+  cachedTools ??= (async () => {
+    if (process.env.WEFT_KUBECTL && process.env.WEFT_HELM) return { kubectl: process.env.WEFT_KUBECTL, helm: process.env.WEFT_HELM };
+    const r = await run('bash', [join(repoRoot, 'scripts/install-k8s.sh')], { timeoutMs: 1_800_000 });
+    const vars = Object.fromEntries(r.stdout.split('\n').map((l) => l.split(/=(.*)/s, 2) as [string, string]));
+    if (!vars.WEFT_KUBECTL || !vars.WEFT_HELM) throw new Error(`scripts/install-k8s.sh printed no WEFT_KUBECTL/WEFT_HELM:\n${r.stdout}`);
+    return { kubectl: vars.WEFT_KUBECTL, helm: vars.WEFT_HELM };
+  })();
+  return cachedTools;
+}
+
+/** helm commands that never touch a cluster (lint, template, show): no kubeconfig, no up.sh. */
+export async function helmOffline(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
+  return run((await tools()).helm, args, opts);
+}
+
 /** kubectl against the cluster under test. */
 export async function kubectl(args: readonly string[], opts?: RunOptions): Promise<RunResult> {
   const c = await cluster();
