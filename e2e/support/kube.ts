@@ -151,9 +151,10 @@ let cachedTools: Promise<{ kubectl: string; helm: string }> | undefined;
 export function tools(): Promise<{ kubectl: string; helm: string }> {
   cachedTools ??= (async () => {
     if (process.env.WEFT_KUBECTL && process.env.WEFT_HELM) return { kubectl: process.env.WEFT_KUBECTL, helm: process.env.WEFT_HELM };
-    const r = await run('bash', [join(repoRoot, 'scripts/install-k8s.sh')], { timeoutMs: 1_800_000 });
+    // Judged by what it prints, not its exit status (a cleanup trap may fail after success).
+    const r = await run('bash', [join(repoRoot, 'scripts/install-k8s.sh')], { timeoutMs: 1_800_000, allowFailure: true });
     const vars = Object.fromEntries(r.stdout.split('\n').map((l) => l.split(/=(.*)/s, 2) as [string, string]));
-    if (!vars.WEFT_KUBECTL || !vars.WEFT_HELM) throw new Error(`scripts/install-k8s.sh printed no WEFT_KUBECTL/WEFT_HELM:\n${r.stdout}`);
+    if (!vars.WEFT_KUBECTL || !vars.WEFT_HELM) throw new Error(`scripts/install-k8s.sh printed no WEFT_KUBECTL/WEFT_HELM (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
     return { kubectl: vars.WEFT_KUBECTL, helm: vars.WEFT_HELM };
   })();
   return cachedTools;
