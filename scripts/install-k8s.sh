@@ -66,6 +66,25 @@ export GOTOOLCHAIN=local GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_
 
 sha() { sha256sum "$@" | sha256sum | cut -c1-16; }
 
+# heartbeat LABEL: print a progress line every 60s until stop_heartbeat.
+HB_PID=
+heartbeat() {
+  local label=$1 t0=$SECONDS
+  # Own fds closed and its sleep killed on TERM, so no stray child keeps the
+  # lock or the caller's stderr pipe open.
+  (
+    exec 9>&- </dev/null
+    s=; trap 'kill $s 2>/dev/null; exit 0' TERM
+    while :; do sleep 60 & s=$!; wait $s; log "  ... $label: $((SECONDS - t0))s"; done
+  ) &
+  HB_PID=$!
+}
+stop_heartbeat() {
+  if [[ -n $HB_PID ]]; then kill "$HB_PID" 2>/dev/null || true; wait "$HB_PID" 2>/dev/null || true; HB_PID=; fi
+  return 0
+}
+trap stop_heartbeat EXIT
+
 # --- maintainer helper: regenerate the wrapper go.mod ------------------------
 if (( REGEN )); then
   minor=${K8S_VERSION#v1.}; staging_ver=v0.$minor
@@ -111,7 +130,10 @@ grep -qE "^[[:space:]]*(require[[:space:]]+)?helm.sh/helm/v3 $HELM_VERSION([[:sp
 mkdir -p "$CACHE"
 # Serialize concurrent installs (parallel CI jobs, make -j).
 exec 9>"$CACHE/.install-k8s.lock"
-flock 9
+if ! flock -n 9; then
+  log "another install-k8s.sh is running; waiting for it"
+  flock 9
+fi
 
 K8S_KEY="recipe=$RECIPE k8s=$K8S_VERSION mods=$(sha "$TOOLS_DIR/go.mod" "$TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
 HELM_KEY="recipe=$RECIPE helm=$HELM_VERSION mods=$(sha "$HELM_TOOLS_DIR/go.mod" "$HELM_TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
@@ -139,10 +161,12 @@ build_k8s() {
     ldf+=" -X $p.gitCommit= -X $p.gitTreeState=clean -X $p.buildDate=$bdate"
   done
   log "building kube-apiserver, kube-controller-manager, kubectl $K8S_VERSION and etcd $etcd_ver"
-  log "  (cold build takes a long time on few cores; log: $logf)"
+  log "  (a cold build takes ~7 min on 2 cores; log: $logf)"
+  heartbeat "still compiling k8s"
   (cd "$TOOLS_DIR" && "$GO" build -trimpath -ldflags "$ldf" -o "$tmp/" \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl) \
-    >"$logf" 2>&1 || { tail -40 "$logf" >&2; die "k8s build failed (full log: $logf)"; }
+    >"$logf" 2>&1 || { stop_heartbeat; tail -40 "$logf" >&2; die "k8s build failed (full log: $logf)"; }
+  stop_heartbeat
   log "  kube-apiserver, kube-controller-manager, kubectl done after $((SECONDS - t0))s; building etcd"
   (cd "$TOOLS_DIR" && "$GO" build -trimpath \
       -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$etcd_ver" -o "$tmp/etcd" go.etcd.io/etcd/server/v3) \

@@ -18,7 +18,10 @@ T0=$SECONDS
 
 mkdir -p "$CLUSTER_DIR"
 exec 8>"$CLUSTER_DIR/.lock"   # fd 8 is closed for the daemons we start (see start())
-flock -w 600 8 || cdie "another up.sh/down.sh holds $CLUSTER_DIR/.lock"
+if ! flock -n 8; then
+  clog "another up.sh/down.sh is running on $CLUSTER_DIR; waiting for it"
+  flock -w 900 8 || cdie "another up.sh/down.sh holds $CLUSTER_DIR/.lock"
+fi
 
 # --- tools --------------------------------------------------------------------
 "$REPO_ROOT/scripts/install-k8s.sh" >/dev/null
@@ -43,7 +46,15 @@ apiserver_ready() { # port
 if [[ -f $CLUSTER_DIR/env && -f $CLUSTER_DIR/ports ]]; then
   # shellcheck source=/dev/null
   . "$CLUSTER_DIR/ports"
-  if all_running && apiserver_ready "$APISERVER_PORT"; then
+  # All processes alive: give a busy apiserver up to 15s before restarting it.
+  healthy=0
+  if all_running; then
+    for ((i = 0; i < 15; i++)); do
+      apiserver_ready "$APISERVER_PORT" && { healthy=1; break; }
+      sleep 1
+    done
+  fi
+  if ((healthy)); then
     clog "cluster already running at https://127.0.0.1:$APISERVER_PORT (state: $CLUSTER_DIR)"
     echo "$KUBECONFIG_PATH"
     exit 0
