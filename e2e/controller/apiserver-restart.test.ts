@@ -21,7 +21,7 @@ import {
   waitApiserver,
 } from './support/apiserver.ts';
 import { forbiddenLines, startController, type ControllerProcess } from './support/controller-process.ts';
-import { clusterDown, clusterUp, controllerIdentity, installCrds, type ClusterEnv } from './support/kube.ts';
+import { clusterDown, controllerIdentity, installCrds, privateClusterUp, type ClusterEnv } from './support/kube.ts';
 import { controllerRbacYaml } from './support/rbac.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-ctl-restart-'));
@@ -35,7 +35,7 @@ let secondPid: number | undefined;
 
 beforeAll(async () => {
   const t0 = performance.now();
-  env = await clusterUp(dir);
+  env = await privateClusterUp(dir);
   console.log(`private cluster up in ${((performance.now() - t0) / 1000).toFixed(1)} s (${env.server})`);
   await installCrds(env);
   api = new Api(env.kubeconfig);

@@ -4,27 +4,29 @@
 // write storms, and not a single 403.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, clusterName, cond, endpointSlice, hasCond, namespace, peerAuth, retryPolicy, service, trafficSplit, type KubeObject } from './support/api.ts';
+import { Api, clusterName, cond, endpointSlice, hasCond, peerAuth, retryPolicy, service, trafficSplit, type KubeObject } from './support/api.ts';
 import { connectAds, type AdsWatcher } from './support/ads-watcher.ts';
 import { forbiddenLines, forbiddenSeries, startController, type ControllerProcess } from './support/controller-process.ts';
-import { clusterUp, controllerIdentity, installCrds, uniqueName, type ClusterEnv } from './support/kube.ts';
+import { tempNamespace, uniqueName } from '../support/kube.ts';
+import { controllerIdentity, installCrds, SCOPE_LABEL, sharedCluster, type ClusterEnv } from './support/kube.ts';
 import { controllerRbacYaml } from './support/rbac.ts';
 
 let env: ClusterEnv;
 let api: Api;
 let ctl: ControllerProcess;
 let ads: AdsWatcher;
-const cpNs = uniqueName('weft-ctl');
-const app = uniqueName('shop');
+let cpNs: string;
+let app: string;
+const scope = uniqueName('weft-ctl');
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
-  env = await clusterUp();
+  env = await sharedCluster();
   await installCrds(env);
   api = new Api(env.kubeconfig);
-  await api.create(namespace(cpNs));
-  await api.create(namespace(app));
-  cleanups.push(() => api.delete('Namespace', '', cpNs), () => api.delete('Namespace', '', app));
+  // A discovery selector keeps this suite's controllers to its own namespaces (others share the cluster).
+  cpNs = await tempNamespace('weft-ctl', { [SCOPE_LABEL]: scope });
+  app = await tempNamespace('shop', { [SCOPE_LABEL]: scope });
   const rbac = await controllerRbacYaml(env, cpNs);
   const identity = await controllerIdentity(env, cpNs, rbac.yaml);
   cleanups.push(identity.cleanup);
@@ -39,7 +41,7 @@ beforeAll(async () => {
     kubeconfig: identity.kubeconfig,
     namespace: cpNs,
     identity: 'ctl-0',
-    args: ['--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms', '--status-resync', '300ms'],
+    args: ['--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms', '--status-resync', '300ms', '--discovery-selector', `${SCOPE_LABEL}=${scope}`],
   });
   ads = connectAds(ctl.xdsPort, { namespace: app, id: 'e2e-sidecar' });
   console.log(`controller RBAC from ${rbac.fromChart ? 'the Helm chart' : 'the built-in equivalent (chart not found)'}`);

@@ -8,6 +8,7 @@ import { KubeSource } from '../../src/config/kube-source.ts';
 import type { ConfigState } from '../../src/config/source.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { SupervisedInformer } from '../../src/k8s/informer.ts';
+import { matchesSelector, parseLabelSelector } from '../../src/k8s/label-selector.ts';
 import { Resources, collectionPath } from '../../src/k8s/resources.ts';
 import { metricsRegistry } from '../../src/metrics.ts';
 import { listBody, sendEvent, startFakeApiServer, startWatch, statusBody, type FakeApiServer } from './support/fake-apiserver.ts';
@@ -227,5 +228,42 @@ describe('KubeSource over a faulty API server', () => {
     sendEvent(watchRes!, 'MODIFIED', svc('s0', '99'));
     await sleep(300);
     expect(states).toHaveLength(2);
+  });
+
+  it('with a discovery selector, serves only namespaces whose labels match, following label changes', async () => {
+    server = await startFakeApiServer();
+    routeAll(server, {});
+    const inNs = (name: string) => ({ metadata: { name, namespace: 'in', resourceVersion: '5' }, spec: { ports: [{ port: 80 }] } });
+    server.route(SERVICES, { list: (_q, res) => res.end(listBody([inNs('a'), svc('b', '6')], '7')), watch: hang });
+    let nsWatch: Parameters<typeof startWatch>[0] | undefined;
+    server.route(collectionPath(Resources.Namespace), {
+      list: (_q, res) => res.end(listBody([{ metadata: { name: 'in', labels: { mesh: 'a' } } }, { metadata: { name: 'shop', labels: { mesh: 'b' } } }], '3')),
+      watch: (_q, res) => {
+        startWatch(res);
+        nsWatch = res;
+      },
+    });
+    const source = new KubeSource({ client: new KubeClient(server.kubeConfig), informer: fast, namespaceSelector: parseLabelSelector('mesh=a') });
+    cleanups.push(() => source.stop());
+    const states: ConfigState[] = [];
+    await source.start((s) => states.push(s));
+    expect(states[0]!.objects.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['in/a']);
+    await until(() => nsWatch !== undefined);
+    sendEvent(nsWatch!, 'MODIFIED', { metadata: { name: 'shop', resourceVersion: '9', labels: { mesh: 'a' } } });
+    await until(() => states.length === 2);
+    expect(states[1]!.objects.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['in/a', 'shop/b']);
+  });
+});
+
+describe('label selectors', () => {
+  it('parses and matches the equality-based forms', () => {
+    const sel = parseLabelSelector('app=web, tier!=db,weft.dev/mesh,!legacy');
+    expect(sel).toHaveLength(4);
+    expect(matchesSelector(sel, { app: 'web', 'weft.dev/mesh': '' })).toBe(true);
+    expect(matchesSelector(sel, { app: 'web', 'weft.dev/mesh': 'x', tier: 'db' })).toBe(false);
+    expect(matchesSelector(sel, { app: 'web', 'weft.dev/mesh': 'x', legacy: 'y' })).toBe(false);
+    expect(matchesSelector(sel, { app: 'api', 'weft.dev/mesh': 'x' })).toBe(false);
+    expect(() => parseLabelSelector('a=b=c')).toThrow(/invalid label/);
+    expect(() => parseLabelSelector('!a=b')).toThrow(/invalid label selector term/);
   });
 });

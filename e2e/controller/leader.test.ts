@@ -4,9 +4,10 @@
 // the lease over at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, hasCond, namespace, service, trafficSplit, type KubeObject } from './support/api.ts';
+import { Api, hasCond, service, trafficSplit, type KubeObject } from './support/api.ts';
 import { forbiddenLines, startController, type ControllerProcess } from './support/controller-process.ts';
-import { clusterUp, controllerIdentity, installCrds, uniqueName, type ClusterEnv } from './support/kube.ts';
+import { tempNamespace, uniqueName } from '../support/kube.ts';
+import { controllerIdentity, installCrds, SCOPE_LABEL, sharedCluster, type ClusterEnv } from './support/kube.ts';
 import { controllerRbacYaml } from './support/rbac.ts';
 
 const LEASE_MS = 4000;
@@ -16,8 +17,9 @@ const leaseArgs = ['--lease-duration', `${LEASE_MS}ms`, '--renew-deadline', '3s'
 let env: ClusterEnv;
 let api: Api;
 let kubeconfig: string;
-const cpNs = uniqueName('weft-le');
-const app = uniqueName('shop');
+let cpNs: string;
+let app: string;
+const scope = uniqueName('weft-le');
 const cleanups: (() => Promise<unknown>)[] = [];
 const replicas: ControllerProcess[] = [];
 
@@ -38,24 +40,25 @@ async function waitLeader(candidates: readonly ControllerProcess[], timeoutMs = 
   }
 }
 
-/** Field managers that have written the status subresource. */
+/** Field managers of THIS suite's replicas that have written the status subresource. */
 function statusManagers(o: KubeObject): string[] {
-  return (o.metadata.managedFields ?? []).filter((f) => f.subresource === 'status').map((f) => f.manager);
+  const ours = new Set(replicas.map((r) => `weft-controller/${r.identity}`));
+  return (o.metadata.managedFields ?? []).filter((f) => f.subresource === 'status' && ours.has(f.manager)).map((f) => f.manager);
 }
 
 async function start(identity: string): Promise<ControllerProcess> {
-  const c = await startController({ kubeconfig, namespace: cpNs, identity, args: leaseArgs });
+  const c = await startController({ kubeconfig, namespace: cpNs, identity, args: [...leaseArgs, '--discovery-selector', `${SCOPE_LABEL}=${scope}`] });
   replicas.push(c);
   return c;
 }
 
 beforeAll(async () => {
-  env = await clusterUp();
+  env = await sharedCluster();
   await installCrds(env);
   api = new Api(env.kubeconfig);
-  await api.create(namespace(cpNs));
-  await api.create(namespace(app));
-  cleanups.push(() => api.delete('Namespace', '', cpNs), () => api.delete('Namespace', '', app));
+  // A discovery selector keeps this suite's controllers to its own namespaces (others share the cluster).
+  cpNs = await tempNamespace('weft-le', { [SCOPE_LABEL]: scope });
+  app = await tempNamespace('shop', { [SCOPE_LABEL]: scope });
   const identity = await controllerIdentity(env, cpNs, (await controllerRbacYaml(env, cpNs)).yaml);
   cleanups.push(identity.cleanup);
   kubeconfig = identity.kubeconfig;
@@ -100,7 +103,8 @@ describe('leader election between two controller replicas', () => {
     // The new leader writes status from now on.
     await api.patch('TrafficSplit', app, 'front', { spec: { backends: [{ service: 'front-v1', weight: 10 }, { service: 'front-v2', weight: 90 }] } });
     const o = await api.waitFor('TrafficSplit', app, 'front', (x) => x.metadata.generation === 3 && hasCond(x, 'Accepted', 'True'));
-    const newest = (o.metadata.managedFields ?? []).filter((f) => f.subresource === 'status').sort((x, y) => (x.time ?? '').localeCompare(y.time ?? '')).at(-1);
+    const ours = new Set(replicas.map((r) => `weft-controller/${r.identity}`));
+    const newest = (o.metadata.managedFields ?? []).filter((f) => f.subresource === 'status' && ours.has(f.manager)).sort((x, y) => (x.time ?? '').localeCompare(y.time ?? '')).at(-1);
     expect(newest?.manager).toBe(`weft-controller/${follower.identity}`);
     leader = follower;
   });

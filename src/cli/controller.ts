@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { parseDurationMs } from '../config/schemas/duration.ts';
 import { startController, type Controller } from '../controller/run.ts';
+import { parseLabelSelector } from '../k8s/label-selector.ts';
 import { log } from '../log.ts';
 import { MeshPorts } from '../mesh-ports.ts';
 import { waitForShutdown } from './shutdown.ts';
@@ -19,6 +20,7 @@ const usage = `usage: weft controller [flags]
   --watch-stall-timeout 5m       restart a watch that sent nothing (no event, no bookmark) this long
   --informer-max-backoff 30s     cap of the informer restart backoff
   --status-resync 1s             how often Programmed is re-evaluated
+  --discovery-selector SELECTOR  only namespaces whose labels match (e.g. weft.dev/mesh=prod) are in the mesh
 `;
 
 function duration(name: string, text: string | undefined): number | undefined {
@@ -55,6 +57,7 @@ export async function runController(argv: string[]): Promise<number> {
         'watch-stall-timeout': { type: 'string', default: '5m' },
         'informer-max-backoff': { type: 'string', default: '30s' },
         'status-resync': { type: 'string', default: '1s' },
+        'discovery-selector': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -83,6 +86,7 @@ export async function runController(argv: string[]): Promise<number> {
         backoff: { initialMs: Math.min(500, maxBackoff), maxMs: maxBackoff },
       },
       statusResyncMs: duration('status-resync', values['status-resync'])!,
+      ...(values['discovery-selector'] ? { namespaceSelector: parseLabelSelector(values['discovery-selector']) } : {}),
       log,
     };
   } catch (err) {

@@ -8,9 +8,12 @@ import { Counter, Histogram } from 'prom-client';
 import { log as rootLog, type Logger } from '../log.ts';
 import { metricsRegistry } from '../metrics.ts';
 import { canonicalJson } from '../model/canonical.ts';
+import { workloadFacts } from '../model/meshed.ts';
+import type { WorkloadFacts } from '../model/types.ts';
 import { ClusterIndex, toNamespace, toPod, type NamespaceInfo, type PodInfo } from '../k8s/cluster-index.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { SupervisedInformer, type InformerOptions, type InformerStatus } from '../k8s/informer.ts';
+import { matchesSelector, type LabelSelector } from '../k8s/label-selector.ts';
 import { Resources, type PolicyKind } from '../k8s/resources.ts';
 import { configObjects, configProblems, configReloads } from './metrics.ts';
 import { CONFIG_KINDS, objectId, parseObject, type ConfigKind, type ConfigObject, type ParseResult } from './objects.ts';
@@ -25,6 +28,12 @@ export interface KubeSourceOptions {
   /** Upper bound a stream of changes can postpone an emit (default 500 ms). */
   readonly maxDelayMs?: number;
   readonly informer?: Pick<InformerOptions<unknown>, 'stallTimeoutMs' | 'backoff' | 'watchTimeoutSeconds' | 'pageSize'>;
+  /**
+   * Discovery selector: only namespaces whose labels match are part of the mesh (their
+   * Services, EndpointSlices and Weft CRs; nothing else is served or gets status). Lets
+   * two control planes (canary upgrades, parallel test suites) share a cluster.
+   */
+  readonly namespaceSelector?: LabelSelector;
 }
 
 /** One config object as the informers hold it: validated, or the reasons it is not. */
@@ -40,6 +49,18 @@ export interface ConfigEntry {
   readonly fingerprint: string;
   /** What the API server holds in status (Weft CRs only), for the status writer. */
   readonly status?: ObservedStatus;
+}
+
+/**
+ * The Kubernetes source's state: the ConfigState contract plus what only Kubernetes knows,
+ * the workloads (Pods) behind endpoints, for buildModel's `workloads` option.
+ */
+export interface KubeConfigState extends ConfigState {
+  readonly workloads: readonly WorkloadFacts[];
+}
+
+function factsKey(p: PodInfo | undefined): string {
+  return p === undefined ? '' : canonicalJson(workloadFacts(p));
 }
 
 export const reconciles = new Counter({
@@ -93,6 +114,7 @@ export class KubeSource implements ConfigSource {
   readonly #log: Logger;
   readonly #holdoffMs: number;
   readonly #maxDelayMs: number;
+  readonly #selector: LabelSelector | undefined;
   readonly #config = new Map<ConfigKind, SupervisedInformer<ConfigEntry>>();
   readonly #all: SupervisedInformer<unknown>[] = [];
   #onChange: ((state: ConfigState) => void) | undefined;
@@ -107,6 +129,7 @@ export class KubeSource implements ConfigSource {
     this.#log = (opts.log ?? rootLog).child({ component: 'kube-source' });
     this.#holdoffMs = opts.holdoffMs ?? 100;
     this.#maxDelayMs = opts.maxDelayMs ?? 500;
+    this.#selector = opts.namespaceSelector && opts.namespaceSelector.length > 0 ? opts.namespaceSelector : undefined;
     const common = { client: opts.client, log: opts.log ?? rootLog, ...opts.informer };
     for (const kind of CONFIG_KINDS) {
       const inf = new SupervisedInformer<ConfigEntry>({
@@ -119,8 +142,22 @@ export class KubeSource implements ConfigSource {
       this.#config.set(kind, inf);
       this.#all.push(inf as SupervisedInformer<unknown>);
     }
-    const pods = new SupervisedInformer<PodInfo | undefined>({ ...common, resource: Resources.Pod, transform: toPod });
-    const namespaces = new SupervisedInformer<NamespaceInfo | undefined>({ ...common, resource: Resources.Namespace, transform: toNamespace });
+    // Pods matter to the model only through their facts (labels, sidecar): other updates
+    // (status, IPs) refresh the index without a rebuild.
+    const pods = new SupervisedInformer<PodInfo | undefined>({
+      ...common,
+      resource: Resources.Pod,
+      transform: toPod,
+      equals: (a, b) => factsKey(a) === factsKey(b),
+      onChange: () => this.#markDirty(),
+    });
+    const namespaces = new SupervisedInformer<NamespaceInfo | undefined>({
+      ...common,
+      resource: Resources.Namespace,
+      transform: toNamespace,
+      // With a discovery selector, a namespace's labels decide what is in the mesh.
+      ...(this.#selector ? { equals: (a, b) => canonicalJson(a?.labels) === canonicalJson(b?.labels), onChange: () => this.#markDirty() } : {}),
+    });
     this.#all.push(pods as SupervisedInformer<unknown>, namespaces as SupervisedInformer<unknown>);
     this.index = new ClusterIndex(pods, namespaces);
   }
@@ -134,11 +171,18 @@ export class KubeSource implements ConfigSource {
     return this.#all.map((i) => i.status());
   }
 
-  /** Current Weft CRs, valid or not, with the status the API server holds for each. */
+  /** Whether a namespace is part of the mesh (always, without a discovery selector). */
+  inScope(namespace: string): boolean {
+    if (this.#selector === undefined) return true;
+    const labels = this.index.namespaceLabels(namespace);
+    return labels !== undefined && matchesSelector(this.#selector, labels);
+  }
+
+  /** Current Weft CRs in scope, valid or not, with the status the API server holds for each. */
   policies(): ConfigEntry[] {
     const out: ConfigEntry[] = [];
     for (const kind of ['TrafficSplit', 'RetryPolicy', 'PeerAuth'] satisfies PolicyKind[]) out.push(...(this.#config.get(kind)?.list() ?? []));
-    return out.sort(byId);
+    return out.filter((e) => this.inScope(e.namespace)).sort(byId);
   }
 
   async start(onChange: (state: ConfigState) => void): Promise<void> {
@@ -191,16 +235,24 @@ export class KubeSource implements ConfigSource {
     }, delay);
   }
 
-  /** The whole current state, objects sorted by kind/namespace/name. */
-  state(): ConfigState {
+  /** The whole current state, objects sorted by kind/namespace/name, workloads by namespace/name. */
+  state(): KubeConfigState {
     const objects: ConfigObject[] = [];
     const problems: ConfigProblem[] = [];
-    const entries = [...this.#config.values()].flatMap((i) => i.list()).sort(byId);
+    const entries = [...this.#config.values()]
+      .flatMap((i) => i.list())
+      .filter((e) => this.inScope(e.namespace))
+      .sort(byId);
     for (const e of entries) {
       if (e.result.ok) objects.push(e.result.object);
       else for (const p of e.result.problems) problems.push({ source: e.id, field: p.field, reason: p.reason });
     }
-    return { objects, problems };
+    const workloads = this.index
+      .pods()
+      .filter((p) => this.inScope(p.namespace))
+      .map((p) => workloadFacts(p))
+      .sort((a, b) => (a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { objects, problems, workloads };
   }
 
   #emit(): void {

@@ -10,6 +10,7 @@ import { log as rootLog, type Logger } from '../log.ts';
 import type { ClusterIndex } from '../k8s/cluster-index.ts';
 import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
 import type { InformerOptions } from '../k8s/informer.ts';
+import type { LabelSelector } from '../k8s/label-selector.ts';
 import type { Authenticate } from '../../xds/server/auth.ts';
 import { LeaderElector } from './leader.ts';
 import { StatusWriter } from './status-writer.ts';
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   readonly identity?: string;
   readonly leaderElection: LeaderElectionSettings;
   readonly informer?: Pick<InformerOptions<unknown>, 'stallTimeoutMs' | 'backoff' | 'watchTimeoutSeconds'>;
+  /** Only namespaces whose labels match are part of this control plane's mesh. */
+  readonly namespaceSelector?: LabelSelector;
   readonly statusResyncMs?: number;
   /** TLS for the xDS server; plaintext is loopback-only. */
   readonly xdsCredentials?: ServerCredentials;
@@ -74,7 +77,12 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
   const log = (opts.log ?? rootLog).child({ component: 'controller' });
   const identity = opts.identity ?? defaultIdentity();
   const client = new KubeClient(loadKubeConfig(opts.kubeconfig), opts.log ?? rootLog);
-  const source = new KubeSource({ client, log: opts.log ?? rootLog, ...(opts.informer ? { informer: opts.informer } : {}) });
+  const source = new KubeSource({
+    client,
+    log: opts.log ?? rootLog,
+    ...(opts.informer ? { informer: opts.informer } : {}),
+    ...(opts.namespaceSelector ? { namespaceSelector: opts.namespaceSelector } : {}),
+  });
   const le = opts.leaderElection;
   const leader = le.enabled
     ? new LeaderElector({

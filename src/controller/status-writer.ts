@@ -212,7 +212,9 @@ export class StatusWriter {
         }
         if (code === 409 && attempt < 3) {
           writes.inc({ kind, result: 'conflict' });
-          const fresh = await this.#read(path).catch(() => undefined);
+          // Re-read the object itself (its status comes with it): RBAC grants get on the
+          // resource and only patch/update on the status subresource.
+          const fresh = await this.#read(path.slice(0, -'/status'.length)).catch(() => undefined);
           if (fresh === undefined) break;
           rv = fresh.rv;
           desired = desiredStatus(conditions, entry.generation, fresh.status, first.conditions[0]?.lastTransitionTime ?? '');

@@ -1,23 +1,35 @@
-// Reaching the cluster harness (e2e/cluster/up.sh) from the controller suites: its env file,
-// kubectl as admin, unique namespaces, the CRDs, and a least-privilege identity for the
-// controller (the chart's ServiceAccount and RBAC, with a token the API server issues).
+// The controller suites' view of a cluster: the shared one through e2e/support/kube.ts
+// (the local harness, or WEFT_E2E_KUBECONFIG), or a PRIVATE harness instance in its own
+// WEFT_CLUSTER_DIR for tests that must stop the API server. Plus the CRDs and a
+// least-privilege identity for the controller (the chart's ServiceAccount and RBAC, with
+// a token the API server issues).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { loadKubeConfig } from '../../../src/k8s/client.ts';
+import { cluster, repoRoot } from '../../support/kube.ts';
 
 const run = promisify(execFile);
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export { repoRoot };
 
 export interface ClusterEnv {
-  readonly dir: string;
   readonly kubeconfig: string;
   readonly kubectl: string;
   readonly helm: string;
   readonly server: string;
-  readonly caCert: string;
+  /** True for the local harness (a private instance or the shared one). */
+  readonly local: boolean;
+}
+
+/** Namespace label a suite's controllers select with --discovery-selector, so suites never touch each other's CRs. */
+export const SCOPE_LABEL = 'weft.dev/e2e-controller';
+
+/** The shared cluster under test (started if needed; never stopped by a test). */
+export async function sharedCluster(): Promise<ClusterEnv> {
+  const c = await cluster();
+  return { kubeconfig: c.kubeconfig, kubectl: c.kubectl, helm: c.helm, server: c.apiserverUrl, local: c.local };
 }
 
 export function readClusterEnv(dir: string): ClusterEnv {
@@ -31,30 +43,17 @@ export function readClusterEnv(dir: string): ClusterEnv {
     if (!v) throw new Error(`${dir}/env has no ${k}`);
     return v;
   };
-  return {
-    dir,
-    kubeconfig: need('KUBECONFIG'),
-    kubectl: need('WEFT_KUBECTL'),
-    helm: need('WEFT_HELM'),
-    server: need('WEFT_APISERVER_URL'),
-    caCert: need('WEFT_CA_CERT'),
-  };
+  return { kubeconfig: need('KUBECONFIG'), kubectl: need('WEFT_KUBECTL'), helm: need('WEFT_HELM'), server: need('WEFT_APISERVER_URL'), local: true };
 }
 
-/** Starts (or reuses) a cluster: the shared one by default, a private one with `dir`. */
-export async function clusterUp(dir?: string): Promise<ClusterEnv> {
-  const env = { ...process.env, ...(dir ? { WEFT_CLUSTER_DIR: dir } : {}) };
-  const { stdout } = await run('bash', [join(repoRoot, 'e2e/cluster/up.sh')], { env, maxBuffer: 16 << 20, timeout: 170_000 });
-  const kubeconfig = stdout.trim().split('\n').at(-1)!;
-  return readClusterEnv(dir ?? join(kubeconfig, '..'));
+/** Starts a PRIVATE harness instance in `dir` (its own etcd, API server and ports). */
+export async function privateClusterUp(dir: string): Promise<ClusterEnv> {
+  await run('bash', [join(repoRoot, 'e2e/cluster/up.sh')], { env: { ...process.env, WEFT_CLUSTER_DIR: dir }, maxBuffer: 16 << 20, timeout: 170_000 });
+  return readClusterEnv(dir);
 }
 
 export async function clusterDown(dir: string): Promise<void> {
   await run('bash', [join(repoRoot, 'e2e/cluster/down.sh'), '--purge'], { env: { ...process.env, WEFT_CLUSTER_DIR: dir }, timeout: 60_000 });
-}
-
-export function defaultClusterDir(): string {
-  return process.env.WEFT_CLUSTER_DIR ?? join(process.env.WEFT_CACHE ?? join(homedir(), '.cache/weft'), 'cluster');
 }
 
 export async function kubectl(env: ClusterEnv, args: readonly string[], input?: string): Promise<string> {
@@ -69,19 +68,11 @@ export async function kubectl(env: ClusterEnv, args: readonly string[], input?: 
 
 export const apply = (env: ClusterEnv, yaml: string): Promise<string> => kubectl(env, ['apply', '-f', '-'], yaml);
 
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36).slice(-4)}${Math.random().toString(36).slice(2, 6)}`;
-}
-
 /** Applies crds/ and waits until every CRD is Established. */
 export async function installCrds(env: ClusterEnv): Promise<void> {
-  const dir = process.env.WEFT_E2E_CRDS_DIR ?? join(repoRoot, 'crds'); // TEMP until crds/ lands
+  const dir = join(repoRoot, 'crds');
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
-  if (files.length === 0) {
-    // crds/ not written yet: accept CRDs someone already installed (development only).
-    await kubectl(env, ['get', 'crd', 'trafficsplits.mesh.weft.dev', 'retrypolicies.mesh.weft.dev', 'peerauths.mesh.weft.dev']);
-    return;
-  }
+  if (files.length === 0) throw new Error('crds/ holds no CRD manifests');
   await kubectl(env, ['apply', '--server-side', '--force-conflicts', '-f', dir]);
   await kubectl(env, ['wait', '--for=condition=Established', '--timeout=60s', '-f', dir]);
 }
@@ -94,7 +85,9 @@ export async function installCrds(env: ClusterEnv): Promise<void> {
 export async function controllerIdentity(env: ClusterEnv, namespace: string, rbacYaml: string): Promise<{ kubeconfig: string; cleanup: () => Promise<void> }> {
   await apply(env, rbacYaml);
   const token = (await kubectl(env, ['create', 'token', 'weft', '-n', namespace, '--duration', '1h'])).trim();
-  const ca = readFileSync(env.caCert).toString('base64');
+  const admin = loadKubeConfig(env.kubeconfig).getCurrentCluster()!;
+  const ca = admin.caData ?? (admin.caFile ? readFileSync(admin.caFile).toString('base64') : undefined);
+  const caLine = ca ? `certificate-authority-data: ${ca}` : 'insecure-skip-tls-verify: true';
   const file = join(mkdtempSync(join(tmpdir(), 'weft-ctl-')), 'kubeconfig');
   writeFileSync(
     file,
@@ -102,7 +95,7 @@ export async function controllerIdentity(env: ClusterEnv, namespace: string, rba
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
-      `- name: e2e\n  cluster:\n    server: ${env.server}\n    certificate-authority-data: ${ca}`,
+      `- name: e2e\n  cluster:\n    server: ${admin.server}\n    ${caLine}`,
       'users:',
       `- name: weft\n  user:\n    token: ${token}`,
       'contexts:',

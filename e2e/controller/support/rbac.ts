@@ -40,7 +40,7 @@ function fallbackRbac(namespace: string): Doc[] {
         { apiGroups: [''], resources: ['services', 'pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: [weftGroup], resources: ['trafficsplits', 'retrypolicies', 'peerauths'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [weftGroup], resources: ['trafficsplits/status', 'retrypolicies/status', 'peerauths/status'], verbs: ['get', 'patch', 'update'] },
+        { apiGroups: [weftGroup], resources: ['trafficsplits/status', 'retrypolicies/status', 'peerauths/status'], verbs: ['patch', 'update'] },
       ],
     } as Doc,
     {
@@ -52,7 +52,10 @@ function fallbackRbac(namespace: string): Doc[] {
     {
       kind: 'Role',
       metadata: { name: 'weft-leader-election', namespace },
-      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+      rules: [
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['weft-controller'], verbs: ['get', 'update'] },
+      ],
     } as Doc,
     {
       kind: 'RoleBinding',
