@@ -8,9 +8,9 @@
 // shared by every test file and every engineer, so: use tempNamespace() for unique
 // namespaces, delete what you create, and never stop the cluster from a test.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -298,4 +298,30 @@ export async function kubeConfig(): Promise<KubeConfig> {
   const kc = new KubeConfig();
   kc.loadFromFile((await cluster()).kubeconfig);
   return kc;
+}
+
+/**
+ * A kubeconfig that authenticates as a ServiceAccount with a token the API server issues
+ * (`kubectl create token`), never admin credentials: run a component, or kubectl, with
+ * exactly the RBAC a chart grants. Returns the file path (mode 0600, in a temp dir).
+ */
+export async function serviceAccountKubeconfig(namespace: string, serviceAccount: string, opts: { duration?: string } = {}): Promise<string> {
+  const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace, `--duration=${opts.duration ?? '1h'}`])).stdout.trim();
+  const view = JSON.parse((await kubectl(['config', 'view', '--minify', '--raw', '-o', 'json'])).stdout) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }[];
+  };
+  const c = view.clusters[0]?.cluster;
+  if (!c) throw new Error('kubeconfig has no cluster');
+  const ca = c['certificate-authority-data'] ?? (c['certificate-authority'] ? readFileSync(c['certificate-authority']).toString('base64') : undefined);
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'e2e', cluster: { server: c.server, ...(ca ? { 'certificate-authority-data': ca } : {}) } }],
+    users: [{ name: serviceAccount, user: { token } }],
+    contexts: [{ name: 'e2e', context: { cluster: 'e2e', user: serviceAccount, namespace } }],
+    'current-context': 'e2e',
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'weft-sa-')), 'kubeconfig');
+  writeFileSync(file, JSON.stringify(kubeconfig), { mode: 0o600 });
+  return file;
 }
