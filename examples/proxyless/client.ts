@@ -10,7 +10,7 @@
 // The bootstrap comes from GRPC_XDS_BOOTSTRAP / GRPC_XDS_BOOTSTRAP_CONFIG when set, else it
 // is built from the flags. grpc-js-xds reads it once per process, so one process is one node.
 import { parseArgs } from 'node:util';
-import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { proxylessBootstrap } from './bootstrap.ts';
 import { greeterService } from './greeter.ts';
@@ -57,7 +57,9 @@ function sayHello(): Promise<string> {
       method.requestSerialize,
       method.responseDeserialize,
       Buffer.from('hello'),
-      { deadline: Date.now() + deadlineMs, waitForReady: true },
+      // waitForReady: queue calls until xDS has delivered routes instead of failing fast.
+      new Metadata({ waitForReady: true }),
+      { deadline: Date.now() + deadlineMs },
       (err: ServiceError | null, res?: Buffer) => (err ? reject(err) : resolve(res?.toString() ?? '')),
     );
   });
