@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # The one command that sets up and runs every check: types, lint, unit, integration
 # (real Envoy, real gRPC clients) and end-to-end (real kube-apiserver) tests.
+#   scripts/test.sh [vitest args]     e.g. scripts/test.sh test/translate
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --k8s
 export PATH="$PWD/node_modules/.bin:$PATH"
+export WEFT_CACHE="${WEFT_CACHE:-$HOME/.cache/weft}"
+
+# The e2e suites get a control plane of their own, so a developer's cluster (or another
+# run's) is never disturbed, and it is stopped when the run ends, pass or fail.
+if [ -z "${WEFT_CLUSTER_DIR:-}" ]; then
+  export WEFT_CLUSTER_DIR="$WEFT_CACHE/cluster-test-$$"
+  trap 'bash e2e/cluster/down.sh --purge >/dev/null 2>&1 || true' EXIT
+fi
+echo "[test] cluster ($WEFT_CLUSTER_DIR)"
+bash e2e/cluster/up.sh >/dev/null
+
 echo "[test] typecheck"; tsc --noEmit -p .
 echo "[test] lint"; eslint .
 echo "[test] vitest"; vitest run "$@"
