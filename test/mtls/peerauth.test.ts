@@ -1,160 +1,133 @@
-// PeerAuth in real Envoys: client Envoy (explicit mode) → server Envoy (explicit inbound
-// listener) → app, all on loopback, one server per mode. Resources are what translate
-// builds from one model; certificates are real SVIDs from Weft's CA, served as static
-// secrets in place of SDS (static-bootstrap.ts). The meshed client's cluster decides per
-// endpoint whether to originate mTLS (auto mTLS); the server's chains decide what it
-// accepts.
-//   STRICT      plaintext refused, TLS without a client certificate refused, the meshed
-//               client gets 200 over mTLS (handshakes on both sides, the app sees it).
-//   PERMISSIVE  plaintext and the meshed client (over mTLS) both get 200.
-//   DISABLE     the meshed client does not originate TLS and gets 200; a TLS client fails.
+// PeerAuth between real Envoys with certificates over real SDS: `weft serve --ca-dir` reads
+// the mesh from a config directory, serves every proxy its translated resources over TLS
+// xDS and its own workload certificate and trust bundle over SDS on the same stream; each
+// Envoy starts from `weft bootstrap --ca-dir` (client certificate for its identity).
+// Client Envoy (explicit mode) → server Envoy (explicit inbound listener) → app, on loopback.
+// Then a live PeerAuth edit: the modes flip without restarting anything.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CertificateAuthority } from '../../src/ca/authority.ts';
-import { buildModel } from '../../src/model/build.ts';
-import type { MeshModel } from '../../src/model/types.ts';
-import type { ProxyInfo } from '../../xds/proxy.ts';
-import { EXPLICIT_OUTBOUND_LISTENER } from '../../xds/resources/names.ts';
-import { EXPLICIT_INBOUND_LISTENER } from '../../xds/translate/inbound.ts';
-import { translate } from '../../xds/translate/index.ts';
-import { startBackend, type Backend } from '../support/backends.ts';
+import { runBootstrapAsync } from '../../src/cli/bootstrap.ts';
+import { caFromDir } from '../../src/identity/ca-dir.ts';
+import { startBackend } from '../support/backends.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
-import { staticBootstrapYaml } from '../translate/static-bootstrap.ts';
-import { parseDocuments } from '../translate/support.ts';
-import { issueSvid, testCa, workloadSecrets } from '../translate/test-secrets.ts';
-import { plaintext, sumStats, tls, viaProxy } from './support.ts';
+import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
+import { issueSvid, testCa } from '../translate/test-secrets.ts';
+import { meshYaml, MODES, peerAuthCases, peerAuthYaml, type Mode, type PeerAuthEnv } from './peerauth-cases.ts';
+import { plaintext, viaProxy, type Outcome } from './support.ts';
 
-const MODES = ['strict', 'permissive', 'disable'] as const;
-type Mode = (typeof MODES)[number];
-
-/** One Service per mode, fronted by its own server proxy; its one endpoint is that proxy's inbound port. */
-function meshYaml(appPorts: Record<Mode, number>, inboundPorts: Record<Mode, number>): string {
-  const services = MODES.map(
-    (m) => `
-apiVersion: v1
-kind: Service
-metadata: {name: pay-${m}, namespace: shop, annotations: {weft.dev/mtls: "true"}}
-spec:
-  selector: {app: pay-${m}}
-  ports: [{name: http, port: 8080, targetPort: ${appPorts[m]}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: pay-${m}-1, namespace: shop, labels: {kubernetes.io/service-name: pay-${m}}}
-addressType: IPv4
-ports: [{name: http, port: ${inboundPorts[m]}}]
-endpoints: [{addresses: [127.0.0.1]}]
-`,
-  );
-  const policies = `
-apiVersion: mesh.weft.dev/v1alpha1
-kind: PeerAuth
-metadata: {name: strict, namespace: shop}
-spec: {selector: {matchLabels: {app: pay-strict}}, mtls: {mode: STRICT}}
----
-apiVersion: mesh.weft.dev/v1alpha1
-kind: PeerAuth
-metadata: {name: disable, namespace: shop}
-spec: {selector: {matchLabels: {app: pay-disable}}, mtls: {mode: DISABLE}}
-`;
-  // PERMISSIVE is the default: no policy selects pay-permissive.
-  return [...services, policies].join('---\n');
+/** `weft bootstrap --ca-dir …` in-process; stdout is the bootstrap YAML. */
+async function weftBootstrap(args: string[]): Promise<string> {
+  let out = '';
+  let err = '';
+  const code = await runBootstrapAsync(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  if (code !== 0) throw new Error(`weft bootstrap exited ${code}: ${err}`);
+  return out;
 }
 
-const identity = (sa: string) => `spiffe://cluster.local/ns/shop/sa/${sa}`;
-
-async function startProxy(model: MeshModel, ca: CertificateAuthority, proxy: ProxyInfo, ports: Record<string, number>): Promise<EnvoyHandle> {
-  const secrets = await workloadSecrets(ca, proxy.namespace, proxy.id);
-  return startEnvoy({ bootstrapYaml: staticBootstrapYaml(translate(model, proxy), { secrets, listenerPorts: ports, nodeId: proxy.id }) });
+/** `weft bootstrap` has no flag for it yet: the explicit inbound listener's port as node metadata. */
+function withInboundPort(bootstrapYaml: string, port: number): string {
+  const doc = parseYaml(bootstrapYaml) as { node: { metadata: Record<string, unknown> } };
+  doc.node.metadata.WEFT_INBOUND_PORT = String(port);
+  return stringifyYaml(doc, { lineWidth: 0 });
 }
 
-describe('PeerAuth between two real Envoys', () => {
-  let ca: CertificateAuthority;
-  let client: EnvoyHandle;
-  let clientPort: number;
-  const apps = {} as Record<Mode, Backend>;
-  const servers = {} as Record<Mode, EnvoyHandle>;
-  const inbound = {} as Record<Mode, number>;
-  let impostor: { cert: string; key: string };
-  let meshCert: { cert: string; key: string };
+async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+const is200 = (o: Outcome) => o.ok && o.status === 200;
+
+describe('PeerAuth between real Envoys (weft serve --ca-dir: TLS xDS, SDS certificates)', () => {
+  let env: PeerAuthEnv | undefined;
+  let serve: WeftServe | undefined;
+  let configDir = '';
+  let caDir = '';
+  let apps: PeerAuthEnv['apps'];
+  let inbound: Record<Mode, number>;
+  const envoys: EnvoyHandle[] = [];
 
   beforeAll(async () => {
-    ca = await testCa();
+    [configDir, caDir] = await Promise.all([mkdtemp(join(tmpdir(), 'weft-mtls-mesh-')), mkdtemp(join(tmpdir(), 'weft-mtls-ca-'))]);
     const ports = await freePorts(1 + 2 * MODES.length);
-    clientPort = ports[0] as number;
-    MODES.forEach((m, i) => (inbound[m] = ports[1 + i] as number));
-    for (const m of MODES) apps[m] = await startBackend({ name: m });
-    const model = buildModel(
-      parseDocuments(meshYaml({ strict: apps.strict.port, permissive: apps.permissive.port, disable: apps.disable.port }, inbound)),
-    );
-    const proxy = (sa: string, extra: Partial<ProxyInfo>): ProxyInfo => ({
-      id: sa,
-      kind: 'sidecar',
-      namespace: 'shop',
-      labels: { app: sa },
-      capture: false,
-      identity: identity(sa),
-      ...extra,
-    });
-    // Four Envoys in parallel; each server's (unused) outbound proxy listener gets its own port too.
-    const [c, ...started] = await Promise.all([
-      startProxy(model, ca, proxy('client', {}), { [EXPLICIT_OUTBOUND_LISTENER]: clientPort }),
-      ...MODES.map((m, i) =>
-        startProxy(model, ca, proxy(`pay-${m}`, { service: `pay-${m}`, inboundPort: inbound[m] }), {
-          [EXPLICIT_INBOUND_LISTENER]: inbound[m],
-          [EXPLICIT_OUTBOUND_LISTENER]: ports[1 + MODES.length + i] as number,
-        }),
-      ),
+    const clientPort = ports[0] as number;
+    inbound = Object.fromEntries(MODES.map((m, i) => [m, ports[1 + i] as number])) as Record<Mode, number>;
+    apps = Object.fromEntries(await Promise.all(MODES.map(async (m) => [m, await startBackend({ name: m })] as const))) as PeerAuthEnv['apps'];
+    await writeFile(join(configDir, 'mesh.yaml'), meshYaml(appPorts(), inbound));
+    serve = await startWeftServe({ configDir, extraArgs: ['--ca-dir', caDir] });
+    const loaded = await caFromDir(caDir, { trustDomain: 'cluster.local', create: false });
+    if (!loaded.ok) throw new Error(loaded.error);
+    const ca = loaded.ca;
+
+    const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
+    const proxyArgs = (sa: string, outboundPort: number) => [...common, '--node-id', sa, '--service', sa, '--service-account', sa, '--label', `app=${sa}`, '--outbound-port', String(outboundPort)];
+    const [clientYaml, ...serverYamls] = await Promise.all([
+      weftBootstrap(proxyArgs('client', clientPort)),
+      ...MODES.map((m, i) => weftBootstrap(proxyArgs(`pay-${m}`, ports[1 + MODES.length + i] as number))),
     ]);
-    client = c as EnvoyHandle;
-    MODES.forEach((m, i) => (servers[m] = started[i] as EnvoyHandle));
-    const svid = await issueSvid(ca, 'shop', 'curl');
-    meshCert = { cert: svid.chainPem, key: svid.keyPem };
-    const other = await issueSvid(await testCa(), 'shop', 'curl');
-    impostor = { cert: other.chainPem, key: other.keyPem };
+    const [client, ...servers] = await Promise.all([
+      startEnvoy({ bootstrapYaml: clientYaml as string }),
+      ...MODES.map((m, i) => startEnvoy({ bootstrapYaml: withInboundPort(serverYamls[i] as string, inbound[m]) })),
+    ]);
+    envoys.push(client as EnvoyHandle, ...servers);
+    const [mesh, foreign] = await Promise.all([issueSvid(ca, 'shop', 'curl'), issueSvid(await testCa(), 'shop', 'curl')]);
+    env = {
+      client: client as EnvoyHandle,
+      clientPort,
+      servers: Object.fromEntries(MODES.map((m, i) => [m, servers[i]])) as PeerAuthEnv['servers'],
+      inbound,
+      apps,
+      trustBundlePem: ca.trustBundlePem,
+      meshCert: { cert: mesh.chainPem, key: mesh.keyPem },
+      foreignCert: { cert: foreign.chainPem, key: foreign.keyPem },
+    };
+    // Listeners and clusters arrive with their SDS secrets (warming waits for them); the
+    // first request proves the client's cluster and the server's listener are both live.
+    await until('the first request through the mesh', async () => is200(await viaProxy(clientPort, 'http://pay-permissive.shop:8080/')));
   });
 
   afterAll(async () => {
-    await Promise.all([client?.stop(), ...MODES.map((m) => servers[m]?.stop())]);
+    await Promise.all(envoys.map((e) => e.stop()));
+    await serve?.stop();
+    await Promise.all([configDir, caDir].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
   });
 
-  const serverHandshakes = async (m: Mode) => sumStats(await servers[m].stats('ssl\\.handshake$'), /^listener\./);
-  const clientHandshakes = async (m: Mode) =>
-    sumStats(await client.stats('ssl\\.handshake$'), new RegExp(`^cluster\\.outbound\\|8080\\|\\|pay-${m}\\.`));
+  const appPorts = () => ({ strict: apps.strict.port, permissive: apps.permissive.port, disable: apps.disable.port });
+  const current = () => {
+    if (!env) throw new Error('setup failed');
+    return env;
+  };
 
-  it('STRICT: the meshed client gets 200 over mTLS; plaintext and certificate-less TLS are refused', async () => {
-    const before = apps.strict.requests;
-    expect(await viaProxy(clientPort, 'http://pay-strict.shop:8080/')).toEqual({ ok: true, status: 200, backend: 'strict' });
-    expect(apps.strict.requests).toBe(before + 1);
-    expect(await clientHandshakes('strict')).toBeGreaterThan(0);
-    expect(await serverHandshakes('strict')).toBeGreaterThan(0);
+  peerAuthCases(current);
 
-    expect(await plaintext(inbound.strict)).toMatchObject({ ok: false });
-    expect(await tls(inbound.strict, { ca: ca.trustBundlePem })).toMatchObject({ ok: false, error: expect.stringMatching(/CERTIFICATE_REQUIRED/) });
-    // A certificate from another CA: same SAN shape, wrong trust bundle.
-    expect(await tls(inbound.strict, { ca: ca.trustBundlePem, ...impostor })).toMatchObject({ ok: false, error: expect.stringMatching(/UNKNOWN_CA/) });
-    expect(apps.strict.requests).toBe(before + 1);
-    // A client holding a mesh certificate is accepted: the refusals above were about the peer.
-    expect(await tls(inbound.strict, { ca: ca.trustBundlePem, ...meshCert })).toEqual({ ok: true, status: 200, backend: 'strict' });
-  });
-
-  it('PERMISSIVE: both the meshed client (over mTLS) and a plaintext client get 200', async () => {
-    const handshakes = await serverHandshakes('permissive');
-    expect(await viaProxy(clientPort, 'http://pay-permissive.shop:8080/')).toEqual({ ok: true, status: 200, backend: 'permissive' });
-    expect(await serverHandshakes('permissive')).toBeGreaterThan(handshakes);
-    expect(await clientHandshakes('permissive')).toBeGreaterThan(0);
-    expect(await plaintext(inbound.permissive)).toEqual({ ok: true, status: 200, backend: 'permissive' });
-    // TLS on an HTTP port is the mesh's: without a client certificate it is refused.
-    expect(await tls(inbound.permissive, { ca: ca.trustBundlePem })).toMatchObject({ ok: false, error: expect.stringMatching(/CERTIFICATE_REQUIRED/) });
-  });
-
-  it('DISABLE: the meshed client does not originate TLS and gets 200; a TLS client fails', async () => {
-    const before = apps.disable.requests;
-    expect(await viaProxy(clientPort, 'http://pay-disable.shop:8080/')).toEqual({ ok: true, status: 200, backend: 'disable' });
-    expect(await plaintext(inbound.disable)).toEqual({ ok: true, status: 200, backend: 'disable' });
-    expect(apps.disable.requests).toBe(before + 2);
-    expect(await clientHandshakes('disable')).toBe(0);
-    expect(await tls(inbound.disable, { ca: ca.trustBundlePem, ...meshCert })).toMatchObject({ ok: false });
-    expect(await serverHandshakes('disable')).toBe(0);
+  it('follows a PeerAuth edit live: PERMISSIVE → STRICT refuses plaintext, STRICT → DISABLE serves it', async () => {
+    const { clientPort } = current();
+    const text = meshYaml(appPorts(), inbound)
+      .replace(peerAuthYaml('strict', 'pay-strict', 'STRICT'), peerAuthYaml('strict', 'pay-strict', 'DISABLE'))
+      .concat('---\n', peerAuthYaml('permissive', 'pay-permissive', 'STRICT'));
+    expect(text).toContain('{app: pay-strict}}, mtls: {mode: DISABLE}');
+    await writeFile(join(configDir, 'mesh.yaml'), text);
+    await until('the new modes in both proxies', async () => {
+      const [p, s] = await Promise.all([plaintext(inbound.permissive), plaintext(inbound.strict)]);
+      return !p.ok && is200(s);
+    });
+    // The client follows too (EDS marks): TLS to the now-STRICT service, plaintext to the DISABLEd one.
+    await until('the meshed client on both', async () => {
+      const [p, s] = await Promise.all([viaProxy(clientPort, 'http://pay-permissive.shop:8080/'), viaProxy(clientPort, 'http://pay-strict.shop:8080/')]);
+      return is200(p) && is200(s);
+    });
+    // No proxy rejected anything along the way (named, with log tails, if one did).
+    const rejected = (await Promise.all(envoys.map(async (e) => [...(await e.stats('update_rejected$')).entries()].filter(([, v]) => v > 0))))
+      .flatMap((list, i) => list.map(([name]) => `${i === 0 ? 'client' : `pay-${MODES[i - 1]}`}: ${name}`));
+    const logs = rejected.length > 0 ? (await Promise.all(envoys.map((e) => e.logs()))).map((l) => l.slice(-2000)).join('\n---\n') : '';
+    expect(rejected, logs).toEqual([]);
   });
 });
