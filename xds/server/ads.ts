@@ -92,6 +92,8 @@ export class AdsServer {
   flush(): Promise<void> {
     this.#flushing ??= this.#flushAll().finally(() => {
       this.#flushing = undefined;
+      // Marked dirty after the last batch was taken, while its trigger found us still flushing.
+      if (this.#dirty.size > 0 && !this.#debouncer.pending) this.#debouncer.trigger();
     });
     return this.#flushing;
   }
