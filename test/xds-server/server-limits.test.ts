@@ -2,6 +2,9 @@
 // stream, the authentication hook, plaintext refused off loopback, graceful close.
 import { create } from '@bufbuild/protobuf';
 import { Metadata, status } from '@grpc/grpc-js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoveryRequestSchema } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
@@ -95,5 +98,12 @@ describe('startXdsServer', () => {
     await expect(startXdsServer({ address: '0.0.0.0:0', cache: new World().cache })).rejects.toThrow(
       /refusing to serve xDS in plaintext on 0\.0\.0\.0:0/,
     );
+  });
+
+  it('serves plaintext on a unix socket (local, like loopback)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weft-xds-'));
+    const server = await startXdsServer({ address: `unix:${join(dir, 'xds.sock')}`, cache: new World().cache });
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -5,7 +5,7 @@ import { log as rootLog, type Logger } from '../../src/log.ts';
 import { AdsServer, type AdsServerOptions } from './ads.ts';
 
 export interface XdsServerOptions extends AdsServerOptions {
-  /** `host:port` (port 0 picks a free one); `[::1]:port` for IPv6. */
+  /** `host:port` (port 0 picks a free one), `[::1]:port` for IPv6, or `unix:/path`. */
   readonly address: string;
   /** TLS credentials; without them only loopback addresses are allowed. */
   readonly credentials?: ServerCredentials;
@@ -38,7 +38,8 @@ export function isLoopbackHost(host: string): boolean {
 export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXdsServer> {
   const log = (opts.log ?? rootLog).child({ component: 'xds-server' });
   const credentials = opts.credentials ?? ServerCredentials.createInsecure();
-  if (!credentials._isSecure() && !isLoopbackHost(hostOf(opts.address))) {
+  const local = opts.address.startsWith('unix:') || isLoopbackHost(hostOf(opts.address));
+  if (!credentials._isSecure() && !local) {
     throw new Error(
       `refusing to serve xDS in plaintext on ${opts.address}: only loopback addresses may be plaintext; ` +
         'pass TLS credentials or bind to 127.0.0.1 (mTLS for proxies comes with proxy authentication)',
