@@ -3,7 +3,11 @@
 // certificates), and per-identity SDS secrets with renewal. `weft serve --ca-dir` and
 // `weft controller` both build it here and wire it the same way:
 //
-//   const sec = await createXdsSecurity({ ca, tokens: { podLookup, jwks: { client } } });
+//   const sec = await createXdsSecurity({
+//     ca,                                                   // bootstrapCa(...) result
+//     tokens: { podLookup: podLookupFromIndex(index), jwks: { client } },   // Kubernetes only
+//     serving: { dnsNames: [...xdsServiceDnsNames(namespace), 'localhost'] },
+//   });
 //   const cp = await startControlPlane({ ..., xdsCredentials: sec.credentials, authenticate: sec.authenticate });
 //   sec.attach(cp.cache);            // SDS secrets in every snapshot, re-pushed on renewal
 //   ...

@@ -11,6 +11,7 @@ import { signatureSchemeFor } from '../../src/ca/keys.ts';
 import { buildCertificate, Eku, KeyUsage, parseCertificate } from '../../src/ca/x509.ts';
 import { createAuthenticator } from '../../src/identity/authenticate.ts';
 import { identityFromCertificate } from '../../src/identity/client-cert.ts';
+import { podLookupFromIndex } from '../../src/identity/pod-lookup.ts';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { AuthCall } from '../../xds/server/auth.ts';
 import { metricValue } from '../xds-server/support/harness.ts';
@@ -97,5 +98,17 @@ describe('createAuthenticator', () => {
     const tokensOnly = createAuthenticator({ trustDomain: 'cluster.local', clientCertificates: false, tokens: { verify: async () => verified } });
     expect(await tokensOnly(call({ certPem: pem }), node)).toMatchObject({ ok: false, reason: expect.stringMatching(/ServiceAccount token/) });
     expect(await createAuthenticator({ trustDomain: 'cluster.local' })(call(), node)).toMatchObject({ ok: false, reason: expect.stringMatching(/no credential: present a client certificate/) });
+  });
+});
+
+describe('podLookupFromIndex', () => {
+  it('answers from the index, and "try again" (a throw) for a missing pod before sync', () => {
+    let synced = false;
+    const pods = new Map([['shop/web-1', { uid: 'u1', serviceAccount: 'web' }]]);
+    const lookup = podLookupFromIndex({ get synced() { return synced; }, pod: (ns, n) => pods.get(`${ns}/${n}`) as never });
+    expect(lookup('shop', 'web-1')).toEqual({ uid: 'u1', serviceAccount: 'web' });
+    expect(() => lookup('shop', 'web-2')).toThrow(/not synced/);
+    synced = true;
+    expect(lookup('shop', 'web-2')).toBeUndefined();
   });
 });
