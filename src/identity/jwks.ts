@@ -2,7 +2,9 @@
 // (`/.well-known/openid-configuration`, `/openid/v1/jwks`) and cached. A token naming an
 // unknown `kid` triggers a refetch (the API server rotated its keys), at most once per
 // `minRefetchIntervalMs` and shared by every caller waiting at that moment, so a flood of
-// forged kids cannot turn into a flood of requests to the API server.
+// forged kids cannot turn into a flood of requests to the API server. Keys are also
+// refetched when older than `maxAgeMs`, so a key the API server stopped publishing (e.g.
+// a compromised one) stops verifying tokens within that time.
 import type { KeyObject } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
 import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
@@ -21,6 +23,8 @@ export interface JwksCacheOptions {
   readonly fetch: JwksFetcher;
   /** Minimum time between fetches triggered by unknown kids (default 10 s). */
   readonly minRefetchIntervalMs?: number;
+  /** Keys older than this are refetched before use (default 10 min). */
+  readonly maxAgeMs?: number;
   readonly now?: () => number;
   readonly log?: Logger;
 }
@@ -30,11 +34,13 @@ export type KeyLookup = { ok: true; keys: readonly KeyObject[] } | { ok: false; 
 export class JwksCache {
   readonly #fetch: JwksFetcher;
   readonly #minIntervalMs: number;
+  readonly #maxAgeMs: number;
   readonly #now: () => number;
   readonly #log: Logger;
   #byKid = new Map<string, KeyObject>();
   #all: readonly KeyObject[] = [];
   #loaded = false;
+  #loadedAt = -Infinity;
   #lastAttempt = -Infinity;
   #inflight: Promise<void> | undefined;
   /** Fetches attempted so far (tests count them; so does weft_identity_jwks_fetches_total). */
@@ -43,15 +49,16 @@ export class JwksCache {
   constructor(opts: JwksCacheOptions) {
     this.#fetch = opts.fetch;
     this.#minIntervalMs = opts.minRefetchIntervalMs ?? 10_000;
+    this.#maxAgeMs = opts.maxAgeMs ?? 10 * 60_000;
     this.#now = opts.now ?? Date.now;
     this.#log = (opts.log ?? rootLog).child({ component: 'jwks' });
   }
 
   /** Candidate keys for a token: the one with `kid`, or every key when the token names none. */
   async lookup(kid: string | undefined): Promise<KeyLookup> {
-    if (!this.#loaded || (kid !== undefined && !this.#byKid.has(kid) && this.#now() - this.#lastAttempt >= this.#minIntervalMs)) {
-      await this.refresh();
-    }
+    const now = this.#now();
+    const unknownKid = kid !== undefined && !this.#byKid.has(kid) && now - this.#lastAttempt >= this.#minIntervalMs;
+    if (!this.#loaded || unknownKid || now - this.#loadedAt > this.#maxAgeMs) await this.refresh();
     if (!this.#loaded) return { ok: false, reason: 'keys_unavailable' };
     if (kid === undefined) return this.#all.length > 0 ? { ok: true, keys: this.#all } : { ok: false, reason: 'unknown_key' };
     const key = this.#byKid.get(kid);
@@ -103,6 +110,7 @@ export class JwksCache {
     this.#byKid = byKid;
     this.#all = all;
     this.#loaded = true;
+    this.#loadedAt = this.#now();
     this.#log.info({ keys: all.length, skipped, kids: [...byKid.keys()] }, 'service account signing keys loaded');
   }
 }

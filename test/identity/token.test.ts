@@ -134,6 +134,20 @@ describe('JwksCache', () => {
     expect(fetches()).toBe(3);
   });
 
+  it('refetches keys older than maxAgeMs, so an unpublished key stops verifying', async () => {
+    let clock = Date.now();
+    const issuer = newIssuer();
+    let doc: unknown = issuer.jwks;
+    const keys = new JwksCache({ fetch: async () => doc, now: () => clock, maxAgeMs: 60_000 });
+    expect(await keys.lookup(issuer.kid)).toMatchObject({ ok: true });
+    doc = { keys: [] }; // the API server retired the key
+    clock += 30_000;
+    expect(await keys.lookup(issuer.kid)).toMatchObject({ ok: true });
+    clock += 31_000;
+    expect(await keys.lookup(issuer.kid)).toEqual({ ok: false, reason: 'unknown_key' });
+    expect(keys.fetches).toBe(2);
+  });
+
   it('reports keys_unavailable when the fetch fails or returns junk, and recovers', async () => {
     let clock = 0;
     let fail = true;
