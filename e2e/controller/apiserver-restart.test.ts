@@ -5,6 +5,7 @@
 // changes are made through a second kube-apiserver on the same etcd, so they really happen
 // while the controller's API server is stopped.
 import { mkdtempSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,9 @@ describe('API server restart under a running controller', () => {
     await api2.delete('Service', app, 'before');
     for (const s of ['during-v1', 'during-v2']) await api2.create(service(app, s));
     await api2.create(trafficSplit(app, 'during', 'during', { 'during-v1': 50, 'during-v2': 50 }));
+
+    // Stay down a while: the informers fail, back off and retry several times.
+    await sleep(3000);
 
     // The controller keeps serving its last state (nothing changed for the proxy) ...
     expect(ads.clusters().has(clusterName(app, 'before'))).toBe(true);

@@ -18,7 +18,7 @@ const usage = `usage: weft controller [flags]
   --lease-name NAME              (default weft-controller)
   --lease-duration 15s  --renew-deadline 10s  --retry-period 2s
   --watch-stall-timeout 5m       restart a watch that sent nothing (no event, no bookmark) this long
-  --informer-max-backoff 30s     cap of the informer restart backoff
+  --informer-max-backoff 10s     cap of the informer restart backoff
   --status-resync 1s             how often Programmed is re-evaluated
   --discovery-selector SELECTOR  only namespaces whose labels match (e.g. weft.dev/mesh=prod) are in the mesh
 `;
@@ -55,7 +55,7 @@ export async function runController(argv: string[]): Promise<number> {
         'renew-deadline': { type: 'string', default: '10s' },
         'retry-period': { type: 'string', default: '2s' },
         'watch-stall-timeout': { type: 'string', default: '5m' },
-        'informer-max-backoff': { type: 'string', default: '30s' },
+        'informer-max-backoff': { type: 'string', default: '10s' },
         'status-resync': { type: 'string', default: '1s' },
         'discovery-selector': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
