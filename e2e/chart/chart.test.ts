@@ -54,7 +54,7 @@ beforeAll(async () => {
   ns = await tempNamespace('weft-chart-sys');
   appNs = await tempNamespace('weft-chart-app', { 'weft.dev/inject': 'enabled', ...confine });
   otherNs = await tempNamespace('weft-chart-other', { 'weft.dev/inject': 'enabled' });
-});
+}, 900_000); // may start the cluster (e2e/cluster/up.sh)
 
 afterAll(async () => {
   // Only if a test failed before the uninstall test: never leave cluster-wide webhooks behind.

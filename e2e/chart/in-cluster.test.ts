@@ -19,7 +19,7 @@ interface Labeled {
 
 beforeAll(async () => {
   ns = await tempNamespace('weft-incluster');
-});
+}, 900_000); // may start the cluster (e2e/cluster/up.sh)
 afterAll(async () => {
   await helm(['uninstall', release, '-n', ns, '--ignore-not-found'], { allowFailure: true });
 });

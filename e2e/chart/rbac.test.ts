@@ -19,7 +19,7 @@ beforeAll(async () => {
   await helm(['install', release, join(repoRoot, 'charts/weft'), '-n', ns,
     '--set', 'controlPlane.external.enabled=true', '--set', 'controlPlane.external.webhookUrl=https://127.0.0.1:9443',
     '--set', 'controlPlane.external.caBundle=Cg==', '--set', 'webhooks.inject.enabled=false', '--set', 'webhooks.validate.enabled=false']);
-});
+}, 900_000); // may start the cluster (e2e/cluster/up.sh)
 
 afterAll(async () => {
   await helm(['uninstall', release, '-n', ns, '--ignore-not-found'], { allowFailure: true });

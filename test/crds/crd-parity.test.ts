@@ -18,7 +18,7 @@ beforeAll(async () => {
     await waitFor('condition=Established', `crd/${f.replace(/\.yaml$/, '')}.mesh.weft.dev`);
   }
   namespace = await tempNamespace('crd-parity');
-});
+}, 900_000); // may start the cluster (e2e/cluster/up.sh)
 
 async function apiVerdict(doc: WeftDoc): Promise<{ ok: boolean; message: string }> {
   const r = await kubectl(['create', '--dry-run=server', '--validate=strict', '-n', namespace, '-f', '-'], {
