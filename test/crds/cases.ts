@@ -200,4 +200,11 @@ export const divergences: readonly Divergence[] = [
     api: 'accept',
     why: 'the API server drops nulls of non-nullable fields before validation; zod .optional() refuses null. Fix: .nullish() and treat null as absent, as the Service schema already does',
   },
+  {
+    name: 'sub-nanosecond excess over a duration bound',
+    doc: retry({ timeout: '3600.0000000001s' }),
+    zod: 'reject',
+    api: 'accept',
+    why: "CEL's duration() truncates to whole nanoseconds (Go time.ParseDuration), so 1h + 0.1ns is 1h; zod compares the exact float. Not expressible in OpenAPI/CEL. Fix in duration.ts: truncate each segment to integer nanoseconds (Go's rule) before comparing bounds",
+  },
 ];
