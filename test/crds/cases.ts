@@ -87,6 +87,7 @@ export const cases: readonly CrdCase[] = [
     zodField: 'spec.matches[0].headers[1].name',
   }),
   bad('TS: 17 headers', match({ headers: headers(17) }), 'spec.matches[0].headers'),
+  bad('TS: name not a DNS-1123 subdomain', { ...split(), metadata: { name: 'Checkout_Canary' } }, 'metadata.name'),
 
   // ---- RetryPolicy: valid ---------------------------------------------------------------
   ok('RP: only a target (defaults fill the rest)', retry()),
@@ -172,6 +173,7 @@ export const cases: readonly CrdCase[] = [
   bad('PA: 65 port-level entries', peer({ selector: app, portLevelMtls: ports(65) }), 'spec.portLevelMtls'),
   bad('PA: selector without matchLabels', peer({ selector: {} }), 'spec.selector.matchLabels'),
   bad('PA: empty matchLabels', peer({ selector: { matchLabels: {} } }), 'spec.selector.matchLabels'),
+  bad('PA: 65 matchLabels', peer({ selector: { matchLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) } }), 'spec.selector.matchLabels'),
   bad('PA: label value not a string', peer({ selector: { matchLabels: { app: 1 } } }), 'spec.selector.matchLabels.app', { zodField: 'spec.selector.matchLabels.app' }),
 ];
 
