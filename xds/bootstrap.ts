@@ -27,6 +27,8 @@ export const NodeMetadataKeys = {
   labels: 'WEFT_LABELS',
   /** Decimal string; present only when the outbound listener is not on MeshPorts.outbound. */
   outboundPort: 'WEFT_OUTBOUND_PORT',
+  /** Decimal string; explicit mode only: the port of the inbound listener (`explicitInbound`) clients dial. */
+  inboundPort: 'WEFT_INBOUND_PORT',
 } as const;
 
 export interface BootstrapOptions {
@@ -38,6 +40,12 @@ export interface BootstrapOptions {
   xdsAddress: string;
   /** Explicit outbound listener port (default MeshPorts.outbound); translation builds the listener. */
   outboundPort?: number;
+  /**
+   * Explicit mode: the inbound listener's port on 0.0.0.0 (the endpoint port clients dial);
+   * it forwards to the fronted service's target port. Must differ from the outbound port.
+   * Unset: the proxy has no inbound listener. Ignored by translation when traffic is captured.
+   */
+  inboundPort?: number;
   /** Admin port on 127.0.0.1 (default MeshPorts.admin; 0 = any free port). */
   adminPort?: number;
   capture?: boolean;
@@ -155,9 +163,10 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (!xds.ok) throw new TypeError(`xdsAddress: ${xds.reason}`);
   const adminPort = opts.adminPort ?? MeshPorts.admin;
   const outboundPort = opts.outboundPort ?? MeshPorts.outbound;
-  for (const [name, p, min] of [['adminPort', adminPort, 0], ['outboundPort', outboundPort, 1]] as const) {
+  for (const [name, p, min] of [['adminPort', adminPort, 0], ['outboundPort', outboundPort, 1], ['inboundPort', opts.inboundPort ?? 1, 1]] as const) {
     if (!Number.isInteger(p) || p < min || p > 65535) throw new TypeError(`${name}: ${p} is not a port`);
   }
+  if (opts.inboundPort === outboundPort) throw new TypeError(`inboundPort: ${opts.inboundPort} is the outbound listener's port`);
 
   const metadata: JsonObject = {
     [NodeMetadataKeys.namespace]: opts.namespace,
@@ -167,6 +176,7 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   };
   if (opts.service) metadata[NodeMetadataKeys.service] = opts.service;
   if (outboundPort !== MeshPorts.outbound) metadata[NodeMetadataKeys.outboundPort] = String(outboundPort);
+  if (opts.inboundPort !== undefined) metadata[NodeMetadataKeys.inboundPort] = String(opts.inboundPort);
 
   const viaAds: MessageInitShape<typeof ConfigSourceSchema> = { configSourceSpecifier: { case: 'ads', value: {} }, resourceApiVersion: ApiVersion.V3 };
   return create(BootstrapSchema, {

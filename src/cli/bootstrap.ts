@@ -11,13 +11,15 @@ import { caFromDir, issueClientCertificate } from '../identity/ca-dir.ts';
 import { MeshPorts } from '../mesh-ports.ts';
 
 export const bootstrapUsage = `usage: weft bootstrap --node-id ID --namespace NS --service NAME --xds-address HOST:PORT
-                      [--outbound-port ${MeshPorts.outbound}] [--admin-port ${MeshPorts.admin}] [--label KEY=VALUE]... [--delta]
+                      [--outbound-port ${MeshPorts.outbound}] [--inbound-port PORT] [--admin-port ${MeshPorts.admin}] [--label KEY=VALUE]... [--delta]
                       [--ca-dir DIR [--identity-namespace NS] [--service-account SA] [--trust-domain TD] [--cert-ttl 720h]
                        | --cert FILE --key FILE --ca FILE]
 
 Prints an Envoy v3 bootstrap (YAML) on stdout. The proxy gets its listeners, routes and
 clusters over ADS from the xDS server at --xds-address; the explicit outbound HTTP proxy
-listens on 127.0.0.1:--outbound-port, admin on 127.0.0.1:--admin-port.
+listens on 127.0.0.1:--outbound-port, admin on 127.0.0.1:--admin-port. With --inbound-port,
+the proxy also accepts the service's traffic on 0.0.0.0:--inbound-port (the endpoint port
+clients dial; mTLS as PeerAuth says) and forwards it to the app on 127.0.0.1:<targetPort>.
 
 With --ca-dir (the directory of \`weft serve --ca-dir\`), the proxy dials xDS over TLS and
 authenticates with a client certificate issued now for
@@ -49,6 +51,7 @@ const flagsSchema = z.object({
     if (!hp.ok) ctx.addIssue({ code: 'custom', message: hp.reason });
   }),
   'outbound-port': port(1).optional(),
+  'inbound-port': port(1).optional(),
   'admin-port': port(0).optional(),
   label: z
     .array(z.string().regex(/^[^=\s]+=\S*$/, 'must be KEY=VALUE'))
@@ -101,6 +104,7 @@ export function parseBootstrapFlags(argv: string[]): ParsedFlags {
         service: { type: 'string' },
         'xds-address': { type: 'string' },
         'outbound-port': { type: 'string' },
+        'inbound-port': { type: 'string' },
         'admin-port': { type: 'string' },
         label: { type: 'string', multiple: true },
         delta: { type: 'boolean' },
@@ -128,7 +132,13 @@ export function parseBootstrapFlags(argv: string[]): ParsedFlags {
   }
   const f = parsed.data;
   const identity = identityFlags(f);
-  if (identity !== undefined && 'errors' in identity) return { ok: false, errors: identity.errors };
+  const errors = [
+    ...(f['inbound-port'] !== undefined && f['inbound-port'] === (f['outbound-port'] ?? MeshPorts.outbound)
+      ? [`--inbound-port: must differ from the outbound port (${f['inbound-port']})`]
+      : []),
+    ...(identity !== undefined && 'errors' in identity ? identity.errors : []),
+  ];
+  if (errors.length > 0 || (identity !== undefined && 'errors' in identity)) return { ok: false, errors };
   const labels = Object.fromEntries((f.label ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   return {
     ok: true,
@@ -138,6 +148,7 @@ export function parseBootstrapFlags(argv: string[]): ParsedFlags {
       service: f.service,
       xdsAddress: f['xds-address'],
       outboundPort: f['outbound-port'],
+      inboundPort: f['inbound-port'],
       adminPort: f['admin-port'],
       labels,
       delta: f.delta ?? false,

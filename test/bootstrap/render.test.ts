@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/mesh-ports.ts';
 import { buildBootstrap, parseBootstrap, parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
+import { proxyFromNode } from '../../xds/node-info.ts';
 
 const base: BootstrapOptions = { nodeId: 'web-1', namespace: 'shop', service: 'web', xdsAddress: '127.0.0.1:15010' };
 
@@ -48,6 +49,13 @@ describe('renderBootstrap', () => {
     expect(doc({ outboundPort: 16001 }).node.metadata.WEFT_OUTBOUND_PORT).toBe('16001');
   });
 
+  it('names the explicit inbound listener port in metadata only when asked, read back by proxyFromNode', () => {
+    expect(doc().node.metadata).not.toHaveProperty('WEFT_INBOUND_PORT');
+    const built = buildBootstrap({ ...base, inboundPort: 16006 });
+    expect(doc({ inboundPort: 16006 }).node.metadata.WEFT_INBOUND_PORT).toBe('16006');
+    expect(proxyFromNode(built.node)).toMatchObject({ ok: true, proxy: { inboundPort: 16006, capture: false, service: 'web' } });
+  });
+
   it('gets CDS and LDS over one ADS stream, SotW or delta', () => {
     const d = doc();
     expect(d.dynamic_resources.ads_config).toEqual({
@@ -82,6 +90,9 @@ describe('renderBootstrap', () => {
   it('rejects an unusable xDS address or port with a TypeError naming the option', () => {
     expect(() => renderBootstrap({ ...base, xdsAddress: 'nope' })).toThrow(/xdsAddress/);
     expect(() => renderBootstrap({ ...base, outboundPort: 70000 })).toThrow(/outboundPort/);
+    expect(() => renderBootstrap({ ...base, inboundPort: 0 })).toThrow(/inboundPort/);
+    expect(() => renderBootstrap({ ...base, inboundPort: MeshPorts.outbound })).toThrow(/inboundPort: .*outbound/);
+    expect(() => renderBootstrap({ ...base, outboundPort: 16001, inboundPort: 16001 })).toThrow(/inboundPort/);
   });
 });
 

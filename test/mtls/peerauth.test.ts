@@ -8,7 +8,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBootstrapAsync } from '../../src/cli/bootstrap.ts';
 import { caFromDir } from '../../src/identity/ca-dir.ts';
@@ -27,13 +26,6 @@ async function weftBootstrap(args: string[]): Promise<string> {
   const code = await runBootstrapAsync(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
   if (code !== 0) throw new Error(`weft bootstrap exited ${code}: ${err}`);
   return out;
-}
-
-/** `weft bootstrap` has no flag for it yet: the explicit inbound listener's port as node metadata. */
-function withInboundPort(bootstrapYaml: string, port: number): string {
-  const doc = parseYaml(bootstrapYaml) as { node: { metadata: Record<string, unknown> } };
-  doc.node.metadata.WEFT_INBOUND_PORT = String(port);
-  return stringifyYaml(doc, { lineWidth: 0 });
 }
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -69,14 +61,12 @@ describe('PeerAuth between real Envoys (weft serve --ca-dir: TLS xDS, SDS certif
 
     const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
     const proxyArgs = (sa: string, outboundPort: number) => [...common, '--node-id', sa, '--service', sa, '--service-account', sa, '--label', `app=${sa}`, '--outbound-port', String(outboundPort)];
+    // Servers: the explicit inbound listener on the port their endpoints advertise.
     const [clientYaml, ...serverYamls] = await Promise.all([
       weftBootstrap(proxyArgs('client', clientPort)),
-      ...MODES.map((m, i) => weftBootstrap(proxyArgs(`pay-${m}`, ports[1 + MODES.length + i] as number))),
+      ...MODES.map((m, i) => weftBootstrap([...proxyArgs(`pay-${m}`, ports[1 + MODES.length + i] as number), '--inbound-port', String(inbound[m])])),
     ]);
-    const [client, ...servers] = await Promise.all([
-      startEnvoy({ bootstrapYaml: clientYaml as string }),
-      ...MODES.map((m, i) => startEnvoy({ bootstrapYaml: withInboundPort(serverYamls[i] as string, inbound[m]) })),
-    ]);
+    const [client, ...servers] = await Promise.all([clientYaml, ...serverYamls].map((bootstrapYaml) => startEnvoy({ bootstrapYaml: bootstrapYaml as string })));
     envoys.push(client as EnvoyHandle, ...servers);
     const [mesh, foreign] = await Promise.all([issueSvid(ca, 'shop', 'curl'), issueSvid(await testCa(), 'shop', 'curl')]);
     env = {
