@@ -7,8 +7,7 @@ import { connect, createServer, type ConnectionOptions, type Server, type TLSSoc
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CertificateAuthority } from '../../src/ca/authority.ts';
 import { buildModel } from '../../src/model/build.ts';
-import { EXPLICIT_OUTBOUND_LISTENER } from '../../xds/resources/names.ts';
-import { EXPLICIT_INBOUND_LISTENER } from '../../xds/translate/inbound.ts';
+import { EXPLICIT_INBOUND_LISTENER, EXPLICIT_OUTBOUND_LISTENER } from '../../xds/resources/names.ts';
 import { translate } from '../../xds/translate/index.ts';
 import { MESH_TCP_ALPN } from '../../xds/translate/mtls.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';

@@ -10,7 +10,7 @@ import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.j
 import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { proxyFromNode } from '../../xds/node-info.ts';
 import { proxyGroupKey, type ProxyInfo } from '../../xds/proxy.ts';
-import { EXPLICIT_INBOUND_LISTENER } from '../../xds/translate/inbound.ts';
+import { EXPLICIT_INBOUND_LISTENER } from '../../xds/resources/names.ts';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
 import type { ResourceSet } from '../../xds/translate/types.ts';
 import { explicitProxy, model, peerAuth, proxylessClient, service, sidecar, slice } from '../translate/fixtures.ts';

@@ -16,6 +16,8 @@ export const VIRTUAL_INBOUND_LISTENER = 'virtualInbound';
 /** Explicit (non-captured) mode: the HTTP proxy listener on loopback, and its route config. */
 export const EXPLICIT_OUTBOUND_LISTENER = 'explicitOutbound';
 export const EXPLICIT_OUTBOUND_ROUTE = 'explicitOutbound';
+/** Explicit mode: the inbound listener on 0.0.0.0:<WEFT_INBOUND_PORT>, forwarding to the fronted service's app. */
+export const EXPLICIT_INBOUND_LISTENER = 'explicitInbound';
 
 /** SDS secret with the proxy's own workload certificate and key (its SPIFFE identity). */
 export const WORKLOAD_CERT_SECRET = 'default';

@@ -44,15 +44,12 @@ import type { MeshModel, MtlsMode, ServicePort } from '../../src/model/types.ts'
 import { effectiveMtls } from '../../src/model/mtls.ts';
 import { MeshPorts } from '../../src/mesh-ports.ts';
 import type { ProxyInfo } from '../proxy.ts';
-import { inboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER } from '../resources/names.ts';
+import { EXPLICIT_INBOUND_LISTENER, inboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER } from '../resources/names.ts';
 import { duration, FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
 import { inboundPorts, lookupService, proxiedPorts } from './model-view.ts';
 import { downstreamMtlsSocket, INBOUND_HTTP_ALPN, MESH_TCP_ALPN } from './mtls.ts';
-
-/** Explicit mode's inbound listener (belongs in xds/resources/names.ts; see the mTLS issue note). */
-export const EXPLICIT_INBOUND_LISTENER = 'explicitInbound';
 
 const ANY_IPV4 = '0.0.0.0';
 
