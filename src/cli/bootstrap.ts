@@ -196,7 +196,11 @@ const processIo: CliIo = {
   stderr: (t) => process.stderr.write(t),
 };
 
-/** Entry point for `weft bootstrap`; returns the exit code (0 ok, 2 usage error). */
+/**
+ * `weft bootstrap` without `--ca-dir`, synchronously; returns the exit code (0 ok, 2 usage
+ * error). Issuing a certificate is asynchronous: `--ca-dir` throws here, use runBootstrapAsync
+ * (what the weft binary runs).
+ */
 export function runBootstrap(argv: string[], io: CliIo = processIo): number {
   if (argv.includes('-h') || argv.includes('--help')) {
     io.stdout(bootstrapUsage);
@@ -207,14 +211,7 @@ export function runBootstrap(argv: string[], io: CliIo = processIo): number {
     io.stderr(parsed.errors.map((e) => `weft bootstrap: ${e}\n`).join('') + bootstrapUsage);
     return 2;
   }
-  if (parsed.identity?.kind === 'ca-dir') {
-    // Issuing is asynchronous; the weft binary's caller sees the exit code through
-    // process.exitCode. Programmatic callers use runBootstrapAsync.
-    void runBootstrapAsync(argv, io).then((code) => {
-      if (code !== 0) process.exitCode = code;
-    });
-    return 0;
-  }
+  if (parsed.identity?.kind === 'ca-dir') throw new TypeError('runBootstrap: --ca-dir issues a certificate; call runBootstrapAsync');
   io.stdout(renderBootstrap(parsed.options).yaml);
   return 0;
 }

@@ -37,12 +37,17 @@ export async function runServe(argv: string[]): Promise<number> {
         'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
         'workload-cert-ttl': { type: 'string' },
         'xds-san': { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
   } catch (err) {
     process.stderr.write(`weft serve: ${(err as Error).message}\n${usage}`);
     return 2;
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    return 0;
   }
   const dir = values['config-dir'];
   if (!dir) {
