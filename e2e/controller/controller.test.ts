@@ -112,7 +112,10 @@ describe('weft controller against a real API server', () => {
         .filter((l) => l.startsWith('weft_status_writes_total{') && l.includes('result="ok"'))
         .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
     const w0 = await writes();
+    const log0 = ctl.output().length;
     await sleep(2000); // ~6 resync passes with nothing changing
+    const during = ctl.output().slice(log0).split('\n').filter((l) => l.includes('"status written"'));
+    expect(during).toEqual([]);
     expect(await writes()).toBe(w0);
 
     await sleep(1100); // lastTransitionTime has a one-second resolution

@@ -59,7 +59,7 @@ function view(model: MeshModel, proxies: readonly ProxyInfo[], acked: ReadonlySe
   };
 }
 
-function setup(raws: Record<string, unknown>[], proxies: readonly ProxyInfo[] = [], acked = new Set<string>()) {
+function setup(raws: Record<string, unknown>[], proxies: readonly ProxyInfo[] = [], acked = new Set<string>(), settle: { pendingGraceMs?: number; programmedMessageIntervalMs?: number } = {}) {
   const entries: ConfigEntry[] = raws.map((r) => toEntry(r.kind as ConfigEntry['kind'], r));
   const model = buildModel(entries.flatMap((e) => (e.result.ok ? [e.result.object as ConfigObject] : [])));
   const kc = new KubeConfig();
@@ -70,6 +70,7 @@ function setup(raws: Record<string, unknown>[], proxies: readonly ProxyInfo[] = 
     proxies: view(model, proxies, acked),
     isLeader: () => true,
     fieldManager: 'test',
+    ...settle,
   });
   const plan = writer.plan(model);
   const of = (kind: string, name: string) =>
@@ -152,5 +153,26 @@ describe('status plan', () => {
     const { model } = setup([svc('web'), split('web', 'web', { missing: 1 })]);
     const s = model.statuses[0]!;
     expect(programmedCondition(s, model, [{ proxy: proxy('a', ns), acked: true }])).toMatchObject({ status: 'False', reason: 'RefsNotResolved' });
+  });
+
+  it('holds back a fresh Pending and proxy-count-only changes of Programmed (no status churn on every model change)', () => {
+    const programmed = (status: string, reason: string, message: string) => ({
+      observedGeneration: 1,
+      conditions: [{ type: 'Programmed', status, reason, message, observedGeneration: 1, lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    });
+    const raws = (status: unknown) => [svc('web'), svc('web-v2'), { ...split('web', 'web', { web: 90, 'web-v2': 10 }), status }];
+    const proxies = [proxy('a', ns), proxy('b', ns)];
+    // Was Programmed; the proxies have not ACKed the new model yet: keep saying Programmed for now.
+    const wasTrue = programmed('True', 'Programmed', '2/2 proxies acknowledged the current configuration');
+    expect(setup(raws(wasTrue), proxies, new Set(['a'])).of('TrafficSplit', 'web').Programmed).toBe('True/Programmed: 2/2 proxies acknowledged the current configuration');
+    // ... unless the grace is over.
+    expect(setup(raws(wasTrue), proxies, new Set(['a']), { pendingGraceMs: 0 }).of('TrafficSplit', 'web').Programmed).toMatch(/^False\/Pending: 1\/2/);
+    // A third proxy joined and ACKed: 3/3 replaces 2/2 only at the message interval.
+    const three = [...proxies, proxy('c', ns)];
+    const all = new Set(['a', 'b', 'c']);
+    expect(setup(raws(wasTrue), three, all, { programmedMessageIntervalMs: 0 }).of('TrafficSplit', 'web').Programmed).toMatch(/^True\/Programmed: 3\/3/);
+    // Status changes are never held: Unknown/NoProxies → True at once.
+    const wasNone = programmed('Unknown', 'NoProxies', 'No connected proxy is affected by this resource');
+    expect(setup(raws(wasNone), three, all).of('TrafficSplit', 'web').Programmed).toMatch(/^True\/Programmed: 3\/3/);
   });
 });

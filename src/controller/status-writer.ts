@@ -32,6 +32,13 @@ export interface StatusWriterOptions {
   readonly resyncMs?: number;
   readonly writesPerSecond?: number;
   readonly burst?: number;
+  /**
+   * Programmed flips to Pending on every model change until the proxies ACK (usually within
+   * milliseconds): a Pending that clears within this grace is never written (default 5 s).
+   */
+  readonly pendingGraceMs?: number;
+  /** A Programmed that only changes its proxy count is rewritten at most this often per CR (default 10 s). */
+  readonly programmedMessageIntervalMs?: number;
   readonly log?: Logger;
 }
 
@@ -98,6 +105,8 @@ export class StatusWriter {
   readonly #bucket: TokenBucket;
   readonly #written = new Map<string, Written>();
   readonly #failures = new Map<string, { count: number; notBefore: number }>();
+  readonly #pendingSince = new Map<string, number>();
+  readonly #lastWriteAt = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -157,9 +166,29 @@ export class StatusWriter {
       }
       const s = byKey.get(`${e.kind} ${e.namespace}/${e.name}`);
       if (s === undefined || s.generation !== e.generation) continue; // model not rebuilt for this edit yet
-      out.set(e.id, { entry: e, conditions: [...s.conditions, programmedCondition(s, model, acks)] });
+      out.set(e.id, { entry: e, conditions: [...s.conditions, this.#settle(e, programmedCondition(s, model, acks))] });
     }
     return out;
+  }
+
+  /**
+   * Keeps Programmed from churning: a fresh Pending (proxies still ACKing a new model) and
+   * a change of the proxy count alone are held back, the observed condition standing in.
+   */
+  #settle(e: ConfigEntry, next: Condition): Condition {
+    const observed = e.status?.conditions.find((c) => c.type === 'Programmed');
+    const now = Date.now();
+    if (next.reason !== 'Pending') this.#pendingSince.delete(e.id);
+    if (observed === undefined) return next;
+    const held: Condition = { type: 'Programmed', status: observed.status, reason: observed.reason, message: observed.message };
+    if (next.reason === 'Pending' && observed.reason !== 'Pending') {
+      const since = this.#pendingSince.get(e.id) ?? now;
+      this.#pendingSince.set(e.id, since);
+      if (now - since < (this.#o.pendingGraceMs ?? 5_000)) return held;
+    }
+    const messageOnly = next.status === observed.status && next.reason === observed.reason && next.message !== observed.message;
+    if (messageOnly && now - (this.#lastWriteAt.get(e.id) ?? 0) < (this.#o.programmedMessageIntervalMs ?? 10_000)) return held;
+    return next;
   }
 
   async #pass(): Promise<void> {
@@ -180,8 +209,9 @@ export class StatusWriter {
       if (this.#stopped || !this.#o.isLeader()) return;
       await this.#write(entry, conditions, desired, hash);
     }
-    for (const id of this.#written.keys()) if (!live.has(id)) this.#written.delete(id);
-    for (const id of this.#failures.keys()) if (!live.has(id)) this.#failures.delete(id);
+    for (const m of [this.#written, this.#failures, this.#pendingSince, this.#lastWriteAt]) {
+      for (const id of m.keys()) if (!live.has(id)) m.delete(id);
+    }
   }
 
   async #write(entry: ConfigEntry, conditions: readonly Condition[], first: DesiredStatus, hash: string): Promise<void> {
@@ -198,6 +228,7 @@ export class StatusWriter {
         });
         this.#written.set(entry.id, { hash, ...(entry.resourceVersion ? { rvBefore: entry.resourceVersion } : {}), ...(res.metadata?.resourceVersion ? { rvAfter: res.metadata.resourceVersion } : {}) });
         this.#failures.delete(entry.id);
+        this.#lastWriteAt.set(entry.id, Date.now());
         writes.inc({ kind, result: 'ok' });
         this.#log.info(
           { object: entry.id, generation: entry.generation, conditions: desired.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`).join(',') },
