@@ -33,6 +33,7 @@ let api: Api;
 let ctl: ControllerProcess;
 let ads: AdsWatcher;
 let secondPid: number | undefined;
+let identity: { kubeconfig: string; cleanup: () => Promise<void> } | undefined;
 
 beforeAll(async () => {
   const t0 = performance.now();
@@ -42,7 +43,7 @@ beforeAll(async () => {
   api = new Api(env.kubeconfig);
   await api.create(namespace(cpNs));
   await api.create(namespace(app));
-  const identity = await controllerIdentity(env, cpNs, (await controllerRbacYaml(env, cpNs)).yaml);
+  identity = await controllerIdentity(env, cpNs, (await controllerRbacYaml(env, cpNs)).yaml);
   await api.create(service(app, 'before'));
   await api.create(endpointSlice(app, 'before', ['10.244.0.20']));
   ctl = await startController({
@@ -59,6 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   ads?.close();
   await ctl?.stop();
+  await identity?.cleanup();
   if (secondPid) await stopProcessGroup(secondPid, 'SIGKILL');
   await clusterDown(dir).catch((err: unknown) => console.error(`private cluster teardown failed: ${(err as Error).message}`));
 });

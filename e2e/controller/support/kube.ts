@@ -4,7 +4,7 @@
 // least-privilege identity for the controller (the chart's ServiceAccount and RBAC, with
 // a token the API server issues).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -88,7 +88,8 @@ export async function controllerIdentity(env: ClusterEnv, namespace: string, rba
   const admin = loadKubeConfig(env.kubeconfig).getCurrentCluster()!;
   const ca = admin.caData ?? (admin.caFile ? readFileSync(admin.caFile).toString('base64') : undefined);
   const caLine = ca ? `certificate-authority-data: ${ca}` : 'insecure-skip-tls-verify: true';
-  const file = join(mkdtempSync(join(tmpdir(), 'weft-ctl-')), 'kubeconfig');
+  const dir = mkdtempSync(join(tmpdir(), 'weft-ctl-'));
+  const file = join(dir, 'kubeconfig');
   writeFileSync(
     file,
     [
@@ -108,6 +109,7 @@ export async function controllerIdentity(env: ClusterEnv, namespace: string, rba
   return {
     kubeconfig: file,
     cleanup: async () => {
+      rmSync(dir, { recursive: true, force: true }); // holds a token
       await kubectl(env, ['delete', '--ignore-not-found', '--wait=false', '-f', '-'], rbacYaml).catch(() => {});
     },
   };
