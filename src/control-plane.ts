@@ -50,7 +50,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
   const apply = (state: ConfigState): void => {
     problems = state.problems;
-    const model = buildModel(state.objects, opts.controlPlaneNamespace ? { controlPlaneNamespace: opts.controlPlaneNamespace } : {});
+    const model = buildModel(state.objects, {
+      ...(opts.controlPlaneNamespace ? { controlPlaneNamespace: opts.controlPlaneNamespace } : {}),
+      ...(state.workloads ? { workloads: state.workloads } : {}),
+    });
     if (cache.model?.version === model.version) return;
     cache.setModel(model);
     log.info({ modelVersion: model.version, services: model.services.size, problems: problems.length }, 'model updated');

@@ -1,6 +1,7 @@
 // The contract every config source (the YAML directory now, Kubernetes informers later)
 // fulfils. Downstream code sees only ConfigStates and never knows which source ran.
 import type { ConfigObject } from './objects.ts';
+import type { WorkloadFacts } from '../model/types.ts';
 
 /** One rejected (or overridden) piece of configuration, for logs, status and the CLI. */
 export interface ConfigProblem {
@@ -15,6 +16,11 @@ export interface ConfigProblem {
 export interface ConfigState {
   readonly objects: readonly ConfigObject[];
   readonly problems: readonly ConfigProblem[];
+  /**
+   * Workloads (Pods) behind endpoints, when the source knows them (Kubernetes): whether
+   * each runs a sidecar decides where clients originate mTLS. The file source has none.
+   */
+  readonly workloads?: readonly WorkloadFacts[];
 }
 
 export interface ConfigSource {
