@@ -178,7 +178,14 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (outboundPort !== MeshPorts.outbound) metadata[NodeMetadataKeys.outboundPort] = String(outboundPort);
   if (opts.inboundPort !== undefined) metadata[NodeMetadataKeys.inboundPort] = String(opts.inboundPort);
 
-  const viaAds: MessageInitShape<typeof ConfigSourceSchema> = { configSourceSpecifier: { case: 'ads', value: {} }, resourceApiVersion: ApiVersion.V3 };
+  // initial_fetch_timeout 0s: Envoy waits for its first CDS/LDS for as long as it takes,
+  // staying unready (admin /ready 503, the sidecar's readiness probe failing) rather than
+  // going LIVE with no config after the default 15 s and blackholing traffic (Istio does the same).
+  const viaAds: MessageInitShape<typeof ConfigSourceSchema> = {
+    configSourceSpecifier: { case: 'ads', value: {} },
+    resourceApiVersion: ApiVersion.V3,
+    initialFetchTimeout: { seconds: 0n },
+  };
   return create(BootstrapSchema, {
     node: { id: opts.nodeId, cluster: opts.service ? `${opts.service}.${opts.namespace}` : opts.namespace, metadata },
     dynamicResources: {

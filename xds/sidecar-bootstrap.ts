@@ -4,9 +4,13 @@
 //    certificate) and Envoy's file-based metadata call credentials, which read the projected
 //    ServiceAccount token from its file on every stream and send `authorization: Bearer <token>`
 //    (envoy.grpc_credentials.file_based_metadata only plugs into google_grpc, not envoy_grpc);
-//  - static listeners the kubelet and Prometheus reach without xDS: readiness on
+//  - static listeners the kubelet and Prometheus reach without routes from xDS: readiness on
 //    MeshPorts.readiness (/healthz/ready → admin /ready, plus the rewritten app probes) and
 //    stats on MeshPorts.stats (/stats/prometheus → admin).
+// Like the base bootstrap it sets no initial fetch timeout (initial_fetch_timeout 0s), and
+// Envoy serves no listener, static ones included, before its initial CDS/LDS: until the
+// control plane has answered, the sidecar's readiness probe fails (the pod gets no traffic
+// it would blackhole) — and so do the app probes rewritten through it, liveness included.
 import { create, toJson, type JsonObject } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { MeshPorts } from '../src/mesh-ports.ts';

@@ -1,7 +1,9 @@
 // The real Envoy accepts what renderBootstrap writes: `--mode validate` passes, a running
 // Envoy has the xDS cluster, it dials the xDS address with the ADS call and the node
 // metadata the server expects (observed by an HTTP/2 listener standing at that address),
-// and against the real `weft serve` it becomes ready.
+// it stays unready while its xDS server is unreachable, and against the real `weft serve`
+// it becomes ready.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { XDS_CLUSTER_NAME } from '../../src/mesh-ports.ts';
 import { renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
@@ -58,6 +60,22 @@ describe('real Envoy and the rendered bootstrap', () => {
     expect(stats.get(`cluster.${XDS_CLUSTER_NAME}.upstream_cx_total`)).toBeGreaterThanOrEqual(1);
     await envoy.stop();
     await xds.close();
+  });
+
+  it('stays unready while its xDS server is unreachable (no initial fetch timeout), unlike Envoy\'s default', { timeout: 60_000 }, async () => {
+    const xdsAddress = `127.0.0.1:${await freePort()}`; // nothing listens there
+    const ours = renderBootstrap({ ...base, xdsAddress, outboundPort: await freePort() }).yaml;
+    expect(ours.match(/initial_fetch_timeout: 0s/g)).toHaveLength(2);
+    // Control: the same bootstrap with a 1 s timeout goes LIVE with no config, as Envoy's
+    // 15 s default would, later; so "unready" below is the setting's doing, not slowness.
+    const control = ours.replaceAll('initial_fetch_timeout: 0s', 'initial_fetch_timeout: 1s');
+    const [envoy, timedOut] = await Promise.all([startEnvoy({ bootstrapYaml: ours, waitFor: 'admin' }), startEnvoy({ bootstrapYaml: control, waitFor: 'ready' })]);
+    await sleep(4000);
+    const ready = await fetch(`${envoy.adminUrl}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toMatch(/INITIALIZING/);
+    expect(await timedOut.admin('/ready')).toContain('LIVE');
+    await Promise.all([envoy.stop(), timedOut.stop()]);
   });
 
   it.each([

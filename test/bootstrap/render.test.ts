@@ -64,8 +64,9 @@ describe('renderBootstrap', () => {
       grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER_NAME } }],
       set_node_on_first_message_only: true,
     });
-    expect(d.dynamic_resources.cds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
-    expect(d.dynamic_resources.lds_config).toEqual({ ads: {}, resource_api_version: 'V3' });
+    // No initial fetch timeout: unready until real config arrives, never LIVE and empty.
+    expect(d.dynamic_resources.cds_config).toEqual({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' });
+    expect(d.dynamic_resources.lds_config).toEqual({ ads: {}, resource_api_version: 'V3', initial_fetch_timeout: '0s' });
     expect(doc({ delta: true }).dynamic_resources.ads_config.api_type).toBe('DELTA_GRPC');
   });
 

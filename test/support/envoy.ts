@@ -17,8 +17,9 @@ export interface StartEnvoyOptions {
   logLevel?: 'trace' | 'debug' | 'info' | 'warning' | 'error';
   /**
    * 'ready' (default): wait until admin /ready answers 200, i.e. Envoy is LIVE (it has its
-   * initial CDS/LDS, or their initial fetch timed out). 'admin': wait only for the admin
-   * listener, for tests about an Envoy that cannot reach its xDS server.
+   * initial CDS/LDS; Weft's bootstraps set no initial fetch timeout, so without an xDS
+   * server it never gets there). 'admin': wait only for the admin listener, for tests
+   * about an Envoy that cannot reach its xDS server.
    */
   waitFor?: 'ready' | 'admin';
   /** How long to wait (default 60 s: the CPU here is shared with compilers). */

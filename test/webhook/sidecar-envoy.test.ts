@@ -2,18 +2,23 @@
 // server against the inlined trust bundle, and presents the projected token from its file as
 // `authorization: Bearer <token>` — re-read on every new stream, so a token the kubelet rotated
 // is what the next reconnect carries. The stand-in ADS server (node:http2 over TLS with a
-// certificate from our CA) records each stream's headers and ends it UNAVAILABLE, so Envoy
-// keeps reconnecting. The readiness listener's app-probe route is checked against a real app.
+// certificate from our CA) records each stream's headers; until it answers, Envoy stays
+// unready and serves nothing (no initial fetch timeout), then it answers the initial CDS and
+// LDS requests with empty responses, Envoy initializes, and the readiness listener's
+// app-probe route is checked against a real app. Ending the streams UNAVAILABLE makes Envoy
+// reconnect with the rotated token.
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
-import { createSecureServer, type IncomingHttpHeaders as H2Headers } from 'node:http2';
+import { createSecureServer, type IncomingHttpHeaders as H2Headers, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRootCa, loadCa } from '../../src/ca/authority.ts';
+import { DiscoveryRequestSchema, DiscoveryResponseSchema } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { renderSidecarBootstrap } from '../../xds/sidecar-bootstrap.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
@@ -40,13 +45,41 @@ describe('sidecar bootstrap in a real Envoy', () => {
     const serving = await ca.ca.issueServing({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
     if (!serving.ok || !serving.cert.keyPem) throw new Error('serving');
 
+    // Initial (nonce-less) subscription requests are held until `answering`, then answered
+    // with an empty response of their type; ACKs are not answered (no loop).
     const streams: H2Headers[] = [];
+    const open = new Set<ServerHttp2Stream>();
+    const pending: { stream: ServerHttp2Stream; typeUrl: string }[] = [];
+    let answering = false;
+    let nonce = 0;
+    const answer = ({ stream, typeUrl }: { stream: ServerHttp2Stream; typeUrl: string }) => {
+      const body = toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { typeUrl, versionInfo: '1', nonce: String(++nonce) }));
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      frame.set(body, 5);
+      if (!stream.closed) stream.write(frame);
+    };
     const xds = createSecureServer({ cert: serving.cert.chainPem, key: serving.cert.keyPem });
     xds.on('stream', (stream, headers) => {
       streams.push(headers);
+      open.add(stream);
+      stream.on('close', () => open.delete(stream));
+      stream.on('error', () => {});
       stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '14', 'grpc-message': 'test server hangs up' }));
-      stream.end();
+      let buf = Buffer.alloc(0);
+      stream.on('data', (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        // gRPC length-prefixed messages: 1 byte compressed flag, 4 bytes big-endian length.
+        while (buf.length >= 5 && buf.length >= 5 + buf.readUInt32BE(1)) {
+          const req = fromBinary(DiscoveryRequestSchema, buf.subarray(5, 5 + buf.readUInt32BE(1)));
+          buf = buf.subarray(5 + buf.readUInt32BE(1));
+          if (req.responseNonce !== '') continue;
+          const r = { stream, typeUrl: req.typeUrl };
+          if (answering) answer(r);
+          else pending.push(r);
+        }
+      });
     });
     xds.listen(0, '127.0.0.1');
     await once(xds, 'listening');
@@ -81,26 +114,28 @@ describe('sidecar bootstrap in a real Envoy', () => {
     expect(first[':path']).toBe('/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources');
     expect(first.authorization).toBe('Bearer token-one');
 
+    // No config yet: Envoy is not ready and its static listeners serve nothing, however long
+    // it waits (no initial fetch timeout), so the kubelet's probes fail rather than pass empty.
+    await until('the initial CDS request', () => pending[0], 30_000);
+    await sleep(3_000);
+    const readinessNow = () => fetch(`http://127.0.0.1:${readiness}/healthz/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.status, () => 'no answer');
+    expect(await readinessNow()).toBe('no answer');
+    expect((await fetch(`${envoy.adminUrl}/ready`)).status).toBe(503);
+
+    answering = true;
+    for (const r of pending.splice(0)) answer(r);
+    await until('admin /ready', async () => ((await fetch(`${envoy.adminUrl}/ready`)).ok ? true : undefined), 30_000);
+    // The listener answers now (not 200 here: startEnvoy moves admin off the port /healthz/ready forwards to).
+    expect(await readinessNow()).toEqual(expect.any(Number));
+    const res = await fetch(`http://127.0.0.1:${readiness}/app-health/web/readyz`);
+    expect(await res.text()).toBe('app-ok');
+    expect(probes.at(-1)).toMatchObject({ path: '/ready?deep=1', 'x-probe': 'kubelet' });
+
     // The kubelet rewrites the projected token in place; the next stream must carry the new one.
     await writeFile(tokenPath, 'token-two');
+    for (const stream of open) stream.end();
     const rotated = await until('a stream with the rotated token', () => streams.find((h) => h.authorization === 'Bearer token-two'), 30_000);
     expect(rotated[':authority']).toContain('127.0.0.1');
-
-    // Static listeners start once the initial CDS fetch times out (this server never answers).
-    const body = await until(
-      'the app probe through the readiness port',
-      async () => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${readiness}/app-health/web/readyz`);
-          return res.status === 200 ? await res.text() : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      45_000,
-    );
-    expect(body).toBe('app-ok');
-    expect(probes.at(-1)).toMatchObject({ path: '/ready?deep=1', 'x-probe': 'kubelet' });
   }, 120_000);
 
   it('refuses an xDS server whose certificate does not chain to the trust bundle', async () => {
