@@ -1,6 +1,17 @@
-// The authentication hook. Identity comes from the credential (a projected ServiceAccount
-// token in call metadata, or a client certificate), never from node.id; verifying it is a
-// later issue. Until then the server runs without the hook, and only on loopback.
+// The authentication hook. The server calls it with the first request of every ADS stream
+// (and every unary SDS fetch) before it serves anything; a refusal ends the call with
+// UNAUTHENTICATED and the reason. Identity comes from the credential, never from node.id;
+// src/identity/authenticate.ts implements both modes:
+//   token        `authorization: Bearer <projected ServiceAccount token>` (injected sidecars),
+//                verified locally by src/identity/token.ts — signature against the API
+//                server's keys (OIDC discovery + JWKS), issuer, audience `weft`, expiry, and
+//                the bound Pod still existing with that UID;
+//   certificate  a client certificate from the mesh CA (proxies outside Kubernetes, `weft
+//                bootstrap --ca-dir`), chain-verified by the TLS layer and read as an
+//                X.509-SVID by src/identity/client-cert.ts.
+// The identity returned becomes ProxyInfo.identity: part of the proxy's group key, and the
+// only identity whose certificate it is served over SDS. Without a hook (plaintext, which
+// xds/server/start.ts allows on loopback only) proxies have no identity and get no secrets.
 import type { Metadata, ServerDuplexStream } from '@grpc/grpc-js';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 
