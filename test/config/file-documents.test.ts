@@ -41,6 +41,15 @@ describe('evaluateFile', () => {
     expect(after.problems[0]?.reason).toContain('still serving the last good version of m.yaml');
   });
 
+  it('names a misspelt field in a Weft document (and keeps the last good version); an empty value is absent', () => {
+    const policy = (body: string) => `apiVersion: mesh.weft.dev/v1alpha1\nkind: RetryPolicy\nmetadata: {name: r, namespace: shop}\nspec:\n  targetRef: {kind: Service, name: web}\n${body}`;
+    const before = evaluateFile('p.yaml', policy('  attempts: 3\n  timeout:\n'), []);
+    expect(before.problems).toEqual([]);
+    const typo = evaluateFile('p.yaml', policy('  atempts: 3\n'), before.entries);
+    expect(typo.problems).toContainEqual({ source: 'p.yaml#0', field: 'spec.atempts', reason: expect.stringContaining('unknown field') });
+    expect(typo.kept).toEqual(['RetryPolicy shop/r']);
+  });
+
   it('drops a document removed by a valid edit, and reports a duplicate within one file', () => {
     const before = evaluateFile('m.yaml', [svc('a'), svc('b')].join('---\n'), []);
     expect(ids(evaluateFile('m.yaml', svc('b'), before.entries).entries)).toEqual(['Service shop/b']);

@@ -75,6 +75,11 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+/** One problem per issue; an unknown-fields issue becomes one problem per field, naming it. */
 export function problemsFrom(error: z.ZodError): FieldProblem[] {
-  return error.issues.map((issue) => ({ field: fieldPath(issue.path), reason: issue.message }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), reason: issue.message }))
+      : [{ field: fieldPath(issue.path), reason: issue.message }],
+  );
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { RETRY_ON, RetryPolicyBounds as B } from './bounds.ts';
 import { dns1035Label } from './common.ts';
 import { durationField } from './duration.ts';
-import { check, weftApiVersion, weftMetadata } from './weft-meta.ts';
+import { check, weftObject, weftResource } from './weft-meta.ts';
 
 function intIn(min: number, max: number) {
   const error = `must be an integer between ${min} and ${max}`;
@@ -24,80 +24,63 @@ function unique<T>(ctx: z.RefinementCtx, items: readonly T[], what: string): voi
   });
 }
 
-const backoff = z
-  .object(
-    { baseInterval: backoffInterval, maxInterval: backoffInterval.optional() },
-    { error: 'must be an object' },
-  )
+const backoff = weftObject({ baseInterval: backoffInterval, maxInterval: backoffInterval.optional() })
   .superRefine((b, ctx) => {
     // CEL: !has(self.maxInterval) || duration(self.maxInterval) >= duration(self.baseInterval)
     check(ctx, b.maxInterval !== undefined && b.maxInterval < b.baseInterval, ['maxInterval'], 'must be greater than or equal to baseInterval');
   });
 
-const budget = z.object(
-  {
-    percent: z
-      .number({ error: `must be a number between ${B.budgetPercentMin} and ${B.budgetPercentMax}` })
-      .min(B.budgetPercentMin, { error: `must be between ${B.budgetPercentMin} and ${B.budgetPercentMax}` })
-      .max(B.budgetPercentMax, { error: `must be between ${B.budgetPercentMin} and ${B.budgetPercentMax}` })
-      .default(B.budgetPercentDefault),
-    minRetryConcurrency: intIn(B.minRetryConcurrencyMin, B.minRetryConcurrencyMax).default(B.minRetryConcurrencyDefault),
-  },
-  { error: 'must be an object' },
-);
+const budget = weftObject({
+  percent: z
+    .number({ error: `must be a number between ${B.budgetPercentMin} and ${B.budgetPercentMax}` })
+    .min(B.budgetPercentMin, { error: `must be between ${B.budgetPercentMin} and ${B.budgetPercentMax}` })
+    .max(B.budgetPercentMax, { error: `must be between ${B.budgetPercentMin} and ${B.budgetPercentMax}` })
+    .default(B.budgetPercentDefault),
+  minRetryConcurrency: intIn(B.minRetryConcurrencyMin, B.minRetryConcurrencyMax).default(B.minRetryConcurrencyDefault),
+});
 
-const outlierDetection = z.object(
-  {
-    consecutive5xxErrors: intIn(B.consecutive5xxMin, B.consecutive5xxMax).default(B.consecutive5xxDefault),
-    interval: outlierInterval.prefault(B.outlierIntervalDefault),
-    baseEjectionTime: outlierInterval.prefault(B.baseEjectionTimeDefault),
-    maxEjectionPercent: intIn(B.maxEjectionPercentMin, B.maxEjectionPercentMax).default(B.maxEjectionPercentDefault),
-  },
-  { error: 'must be an object' },
-);
+const outlierDetection = weftObject({
+  consecutive5xxErrors: intIn(B.consecutive5xxMin, B.consecutive5xxMax).default(B.consecutive5xxDefault),
+  interval: outlierInterval.prefault(B.outlierIntervalDefault),
+  baseEjectionTime: outlierInterval.prefault(B.baseEjectionTimeDefault),
+  maxEjectionPercent: intIn(B.maxEjectionPercentMin, B.maxEjectionPercentMax).default(B.maxEjectionPercentDefault),
+});
 
 const exemptPath = z
   .string({ error: 'must be a string' })
   .max(B.pathMaxLength, { error: `must be at most ${B.pathMaxLength} characters` })
   .startsWith('/', { error: 'must start with "/"' });
 
-const spec = z
-  .object(
-    {
-      targetRef: z.object(
-        {
-          group: z.literal('', { error: 'must be "" (the core API group)' }).optional(),
-          kind: z.literal('Service', { error: 'must be Service' }),
-          name: dns1035Label,
-        },
-        { error: 'must be an object' },
-      ),
-      attempts: intIn(B.attemptsMin, B.attemptsMax).default(B.attemptsDefault),
-      perTryTimeout: timeout.optional(),
-      timeout: timeout.optional(),
-      retryOn: z
-        .array(z.enum(RETRY_ON, { error: `must be one of ${RETRY_ON.join(', ')}` }), { error: 'must be a list' })
-        .min(1, { error: 'must contain at least one condition' })
-        .max(RETRY_ON.length, { error: `must contain at most ${RETRY_ON.length} conditions` })
-        .superRefine((list, ctx) => unique(ctx, list, 'condition'))
-        .default([...B.retryOnDefault]),
-      retriableStatusCodes: z
-        .array(intIn(B.statusCodeMin, B.statusCodeMax), { error: 'must be a list' })
-        .max(B.statusCodesMax, { error: `must contain at most ${B.statusCodesMax} status codes` })
-        .superRefine((list, ctx) => unique(ctx, list, 'status code'))
-        .default([]),
-      backoff: backoff.optional(),
-      budget: budget.optional(),
-      retryNonIdempotent: z.boolean({ error: 'must be a boolean' }).default(false),
-      exemptPaths: z
-        .array(exemptPath, { error: 'must be a list' })
-        .max(B.exemptPathsMax, { error: `must contain at most ${B.exemptPathsMax} paths` })
-        .superRefine((list, ctx) => unique(ctx, list, 'path'))
-        .default([]),
-      outlierDetection: outlierDetection.optional(),
-    },
-    { error: 'must be an object' },
-  )
+const spec = weftObject({
+  targetRef: weftObject({
+    group: z.literal('', { error: 'must be "" (the core API group)' }).optional(),
+    kind: z.literal('Service', { error: 'must be Service' }),
+    name: dns1035Label,
+  }),
+  attempts: intIn(B.attemptsMin, B.attemptsMax).default(B.attemptsDefault),
+  perTryTimeout: timeout.optional(),
+  timeout: timeout.optional(),
+  retryOn: z
+    .array(z.enum(RETRY_ON, { error: `must be one of ${RETRY_ON.join(', ')}` }), { error: 'must be a list' })
+    .min(1, { error: 'must contain at least one condition' })
+    .max(RETRY_ON.length, { error: `must contain at most ${RETRY_ON.length} conditions` })
+    .superRefine((list, ctx) => unique(ctx, list, 'condition'))
+    .default([...B.retryOnDefault]),
+  retriableStatusCodes: z
+    .array(intIn(B.statusCodeMin, B.statusCodeMax), { error: 'must be a list' })
+    .max(B.statusCodesMax, { error: `must contain at most ${B.statusCodesMax} status codes` })
+    .superRefine((list, ctx) => unique(ctx, list, 'status code'))
+    .default([]),
+  backoff: backoff.optional(),
+  budget: budget.optional(),
+  retryNonIdempotent: z.boolean({ error: 'must be a boolean' }).default(false),
+  exemptPaths: z
+    .array(exemptPath, { error: 'must be a list' })
+    .max(B.exemptPathsMax, { error: `must contain at most ${B.exemptPathsMax} paths` })
+    .superRefine((list, ctx) => unique(ctx, list, 'path'))
+    .default([]),
+  outlierDetection: outlierDetection.optional(),
+})
   .superRefine((s, ctx) => {
     // CEL: !has(self.perTryTimeout) || !has(self.timeout) || duration(self.perTryTimeout) <= duration(self.timeout)
     check(
@@ -112,11 +95,6 @@ const spec = z
     check(ctx, !wantsCodes && s.retriableStatusCodes.length > 0, ['retriableStatusCodes'], 'requires retryOn to include retriable-status-codes');
   });
 
-export const RetryPolicySchema = z.object({
-  apiVersion: weftApiVersion,
-  kind: z.literal('RetryPolicy'),
-  metadata: weftMetadata,
-  spec,
-});
+export const RetryPolicySchema = weftResource('RetryPolicy', spec);
 
 export type RetryPolicyObject = z.output<typeof RetryPolicySchema>;

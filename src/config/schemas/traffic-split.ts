@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import { HEADER_MATCH_TYPES, HTTP_HEADER_NAME, HTTP_HEADER_NAME_MAX, PATH_MATCH_TYPES, TrafficSplitBounds as B } from './bounds.ts';
 import { dns1035Label } from './common.ts';
-import { check, weftApiVersion, weftMetadata } from './weft-meta.ts';
+import { check, weftObject, weftResource } from './weft-meta.ts';
 
-const backend = z.object({
+const backend = weftObject({
   service: dns1035Label,
   weight: z
     .int({ error: 'must be an integer' })
@@ -18,17 +18,15 @@ const matchValue = z
   .min(1, { error: 'must not be empty' })
   .max(B.valueMaxLength, { error: `must be at most ${B.valueMaxLength} characters` });
 
-const pathMatch = z
-  .object({
-    type: z.enum(PATH_MATCH_TYPES, { error: `must be one of ${PATH_MATCH_TYPES.join(', ')}` }).default('PathPrefix'),
-    value: matchValue.default('/'),
-  })
-  .superRefine((p, ctx) => {
-    // CEL: self.type == 'RegularExpression' || self.value.startsWith('/')
-    check(ctx, p.type !== 'RegularExpression' && !p.value.startsWith('/'), ['value'], `must start with "/" for type ${p.type}`);
-  });
+const pathMatch = weftObject({
+  type: z.enum(PATH_MATCH_TYPES, { error: `must be one of ${PATH_MATCH_TYPES.join(', ')}` }).default('PathPrefix'),
+  value: matchValue.default('/'),
+}).superRefine((p, ctx) => {
+  // CEL: self.type == 'RegularExpression' || self.value.startsWith('/')
+  check(ctx, p.type !== 'RegularExpression' && !p.value.startsWith('/'), ['value'], `must start with "/" for type ${p.type}`);
+});
 
-const headerMatch = z.object({
+const headerMatch = weftObject({
   name: z
     .string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })
@@ -38,7 +36,7 @@ const headerMatch = z.object({
   value: matchValue,
 });
 
-const routeMatch = z.object({
+const routeMatch = weftObject({
   path: pathMatch.optional(),
   headers: z
     .array(headerMatch, { error: 'must be a list' })
@@ -55,34 +53,29 @@ const routeMatch = z.object({
     }),
 });
 
-export const TrafficSplitSchema = z.object({
-  apiVersion: weftApiVersion,
-  kind: z.literal('TrafficSplit'),
-  metadata: weftMetadata,
-  spec: z.object(
-    {
-      service: dns1035Label,
-      backends: z
-        .array(backend, { error: 'must be a list' })
-        .min(B.backendsMin, { error: `must contain at least ${B.backendsMin} backend` })
-        .max(B.backendsMax, { error: `must contain at most ${B.backendsMax} backends` })
-        .superRefine((backends, ctx) => {
-          // CEL: self.all(b, self.exists_one(o, o.service == b.service))
-          const seen = new Set<string>();
-          backends.forEach((b, i) => {
-            check(ctx, seen.has(b.service), [i, 'service'], `duplicate backend "${b.service}"`);
-            seen.add(b.service);
-          });
-          // CEL: self.exists(b, b.weight > 0)
-          check(ctx, !backends.some((b) => b.weight > 0), [], 'at least one backend must have a weight greater than 0');
-        }),
-      matches: z
-        .array(routeMatch, { error: 'must be a list' })
-        .max(B.matchesMax, { error: `must contain at most ${B.matchesMax} matches` })
-        .default([]),
-    },
-    { error: 'must be an object' },
-  ),
-});
+export const TrafficSplitSchema = weftResource(
+  'TrafficSplit',
+  weftObject({
+    service: dns1035Label,
+    backends: z
+      .array(backend, { error: 'must be a list' })
+      .min(B.backendsMin, { error: `must contain at least ${B.backendsMin} backend` })
+      .max(B.backendsMax, { error: `must contain at most ${B.backendsMax} backends` })
+      .superRefine((backends, ctx) => {
+        // CEL: self.all(b, self.exists_one(o, o.service == b.service))
+        const seen = new Set<string>();
+        backends.forEach((b, i) => {
+          check(ctx, seen.has(b.service), [i, 'service'], `duplicate backend "${b.service}"`);
+          seen.add(b.service);
+        });
+        // CEL: self.exists(b, b.weight > 0)
+        check(ctx, !backends.some((b) => b.weight > 0), [], 'at least one backend must have a weight greater than 0');
+      }),
+    matches: z
+      .array(routeMatch, { error: 'must be a list' })
+      .max(B.matchesMax, { error: `must contain at most ${B.matchesMax} matches` })
+      .default([]),
+  }),
+);
 
 export type TrafficSplitObject = z.output<typeof TrafficSplitSchema>;
