@@ -57,6 +57,9 @@ export interface ControllerOptions {
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
   readonly authenticate?: (index: ClusterIndex) => Authenticate;
   readonly extensions?: readonly ControllerExtension[];
+  /** More /readyz checks (e.g. the webhook answers) and /debug views from the extensions' owners. */
+  readonly readiness?: Readonly<Record<string, () => boolean>>;
+  readonly debug?: Readonly<Record<string, () => unknown>>;
   readonly log?: Logger;
 }
 
@@ -112,10 +115,11 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.monitoringAddress ? { monitoringAddress: opts.monitoringAddress } : {}),
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
-      readiness: { informersSynced: () => source.synced },
+      readiness: { informersSynced: () => source.synced, ...opts.readiness },
       debug: {
         informers: () => source.informers(),
         leader: () => ({ identity, enabled: le.enabled, leader: isLeader(), holder: leader?.holder() }),
+        ...opts.debug,
       },
     });
   } catch (err) {

@@ -11,6 +11,8 @@ const weftBin = fileURLToPath(new URL('../../../src/cli/weft.ts', import.meta.ur
 export interface ControllerProcess {
   readonly identity: string;
   readonly xdsPort: number;
+  /** The HTTPS admission webhook's port (secure mode only). */
+  readonly webhookPort?: number;
   readonly monitoringUrl: string;
   readonly child: ChildProcess;
   /** All stdout+stderr so far (pino JSON lines). */
@@ -53,9 +55,16 @@ export async function startController(opts: {
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
   readyTimeoutMs?: number;
+  /**
+   * true: as in a cluster — the CA from its Secret, TLS xDS with proxy authentication and
+   * SDS, and the webhook on 127.0.0.1:0. Default: plaintext loopback xDS and no webhook
+   * (no CA), which is all the pipeline suites need.
+   */
+  secure?: boolean;
 }): Promise<ControllerProcess> {
   const args = [weftBin, 'controller', '--kubeconfig', opts.kubeconfig, '--namespace', opts.namespace, '--leader-identity', opts.identity];
-  args.push('--xds-address', '127.0.0.1:0', '--monitoring-address', '127.0.0.1:0', ...(opts.args ?? []));
+  args.push('--xds-address', '127.0.0.1:0', '--monitoring-address', '127.0.0.1:0');
+  args.push(...(opts.secure ? ['--webhook-address', '127.0.0.1:0'] : ['--xds-plaintext', '--webhook-address', 'off']), ...(opts.args ?? []));
   const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WEFT_LOG_LEVEL: 'info', VITEST: '', ...opts.env },
@@ -66,10 +75,10 @@ export async function startController(opts: {
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
-  let ready: { xdsPort: number; monitoringPort: number } | undefined;
+  let ready: { xdsPort: number; monitoringPort: number; webhookPort?: number } | undefined;
   while (!ready) {
     const line = out.split('\n').find((l) => l.startsWith('{"event":"ready"'));
-    if (line) ready = JSON.parse(line) as { xdsPort: number; monitoringPort: number };
+    if (line) ready = JSON.parse(line) as { xdsPort: number; monitoringPort: number; webhookPort?: number };
     else if (child.exitCode !== null || child.signalCode !== null) {
       running.delete(child);
       throw new Error(`weft controller exited (${child.exitCode ?? child.signalCode}) before ready:\n${out.slice(-8000)}`);
@@ -82,6 +91,7 @@ export async function startController(opts: {
   return {
     identity: opts.identity,
     xdsPort: ready.xdsPort,
+    ...(ready.webhookPort !== undefined ? { webhookPort: ready.webhookPort } : {}),
     monitoringUrl,
     child,
     output: () => out,

@@ -1,0 +1,69 @@
+// /validate for Weft CRs, decided by the model: RE2-incompatible regular expressions are
+// denied with the model's message, missing backends and conflicts admitted with a warning.
+import { describe, expect, it } from 'vitest';
+import { parseObject, type ConfigObject } from '../../src/config/objects.ts';
+import { crValidator } from '../../src/controller/validate-crs.ts';
+import type { AdmissionRequest } from '../../webhook/admission.ts';
+
+const NS = 'shop';
+
+function obj(raw: Record<string, unknown>): ConfigObject {
+  const r = parseObject(raw);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.object;
+}
+const service = (name: string) => obj({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { ports: [{ port: 80 }] } });
+const split = (name: string, spec: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'mesh.weft.dev/v1alpha1',
+  kind: 'TrafficSplit',
+  metadata: { name, namespace: NS, creationTimestamp: '2024-01-01T00:00:00Z', ...extra },
+  spec,
+});
+const request = (object: Record<string, unknown>, operation: AdmissionRequest['operation'] = 'CREATE'): AdmissionRequest => ({
+  uid: 'u1',
+  kind: { group: 'mesh.weft.dev', version: 'v1alpha1', kind: String(object.kind) },
+  namespace: NS,
+  name: String((object.metadata as { name: string }).name),
+  operation,
+  object,
+});
+
+describe('crValidator', () => {
+  const stored: ConfigObject[] = [service('checkout'), service('checkout-v1'), service('checkout-v2')];
+  const validate = crValidator({ objectsIn: (ns) => (ns === NS ? stored : []), inScope: () => true, controlPlaneNamespace: 'weft-system' });
+  const backends = [{ service: 'checkout-v1', weight: 90 }, { service: 'checkout-v2', weight: 10 }];
+
+  it('admits a split whose backends exist, without warnings', async () => {
+    expect(await validate(request(split('canary', { service: 'checkout', backends })))).toEqual({ allowed: true });
+  });
+
+  it('warns about a backend that does not exist in the namespace', async () => {
+    const r = await validate(request(split('canary', { service: 'checkout', backends: [{ service: 'checkout-v9', weight: 1 }] })));
+    expect(r).toMatchObject({ allowed: true, warnings: [expect.stringContaining(`Service ${NS}/checkout-v9 not found`)] });
+  });
+
+  it('denies a regular expression RE2 cannot run, naming the field', async () => {
+    const r = await validate(request(split('canary', { service: 'checkout', backends, matches: [{ path: { type: 'RegularExpression', value: '/(?!admin).*' } }] })));
+    expect(r).toMatchObject({ allowed: false, message: expect.stringMatching(/spec\.matches\[0\]\.path\.value: lookaround assertions are not supported by RE2/) });
+    const h = await validate(request(split('canary', { service: 'checkout', backends, matches: [{ headers: [{ name: 'x', type: 'RegularExpression', value: '(a)\\1' }] }] })));
+    expect(h).toMatchObject({ allowed: false, message: expect.stringContaining('backreferences') });
+  });
+
+  it('warns when another split already owns the service; the stored version of the same object is replaced, not a rival', async () => {
+    const older = obj(split('first', { service: 'checkout', backends }, { creationTimestamp: '2023-01-01T00:00:00Z' }));
+    const v = crValidator({ objectsIn: () => [...stored, older], inScope: () => true, controlPlaneNamespace: 'weft-system' });
+    expect(await v(request(split('second', { service: 'checkout', backends })))).toMatchObject({ allowed: true, warnings: [expect.stringContaining('already split')] });
+    expect(await v(request(split('first', { service: 'checkout', backends }, { creationTimestamp: '2023-01-01T00:00:00Z' }), 'UPDATE'))).toEqual({ allowed: true });
+  });
+
+  it('denies what fails the schema, and ignores other kinds and operations', async () => {
+    expect(await validate(request(split('bad', { service: 'checkout', backends: [] })))).toMatchObject({ allowed: false, message: expect.stringContaining('spec.backends') });
+    expect(await validate({ ...request(split('x', {})), kind: { group: '', version: 'v1', kind: 'Pod' } })).toEqual({ allowed: true });
+    expect(await validate(request(split('x', {}), 'DELETE'))).toEqual({ allowed: true });
+  });
+
+  it('does not warn about references outside the mesh (no Services are cached there)', async () => {
+    const v = crValidator({ objectsIn: () => [], inScope: () => false, controlPlaneNamespace: 'weft-system' });
+    expect(await v(request(split('canary', { service: 'checkout', backends })))).toEqual({ allowed: true });
+  });
+});
