@@ -75,3 +75,13 @@ describe('null is absent', () => {
     expectProblem(weft('PeerAuth', { selector: { matchLabels: { app: null } } }), 'spec.selector.matchLabels', 'between 1 and 64');
   });
 });
+
+describe('durations', () => {
+  it('compare to the nanosecond and reach the model in whole milliseconds', () => {
+    expectProblem(retry({ perTryTimeout: '1.4ms', timeout: '1.2ms' }), 'spec.perTryTimeout', 'less than or equal to timeout');
+    expectProblem(retry({ backoff: { baseInterval: '1.4ms', maxInterval: '1.2ms' } }), 'spec.backoff.maxInterval', 'greater than or equal');
+    const o = expectValid(retry({ perTryTimeout: '1.4ms', timeout: '3600.0000000001s', backoff: { baseInterval: '1.5ms' } }));
+    if (o.kind !== 'RetryPolicy') return expect.fail('kind');
+    expect(o.spec).toMatchObject({ perTryTimeout: 1, timeout: 3_600_000, backoff: { baseInterval: 2 } });
+  });
+});

@@ -1,7 +1,7 @@
 // One table of Weft documents that zod (parseObject) and the CRDs (a real API server)
 // must judge alike. A rejection names the field both must point at; `loose` marks a
 // document both accept that a production mesh should refuse (reported to the zod owner,
-// the CRD mirrors zod until zod changes); `divergences` are known disagreements.
+// the CRD mirrors zod until zod changes).
 import { MTLS_MODES, RETRY_ON } from '../../src/config/schemas/bounds.ts';
 
 export type Kind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
@@ -178,7 +178,7 @@ export const cases: readonly CrdCase[] = [
   bad('PA: 65 matchLabels', peer({ selector: { matchLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) } }), 'spec.selector.matchLabels'),
   bad('PA: label value not a string', peer({ selector: { matchLabels: { app: 1 } } }), 'spec.selector.matchLabels.app', { zodField: 'spec.selector.matchLabels.app' }),
 
-  // ---- Read as the API server reads: unknown fields and nulls ----------------------------
+  // ---- Read as the API server reads: unknown fields, nulls, nanoseconds ------------------
   // Strict field validation rejects unknown fields; metadata is free-form.
   bad('TS: unknown field (typo spec.backend)', split({ backend: [{ service: 'x', weight: 1 }] }), 'spec.backend'),
   bad('TS: unknown field in a backend', split({ backends: [{ service: 'a', weight: 1, wieght: 2 }] }), 'spec.backends[0].wieght'),
@@ -206,24 +206,12 @@ export const cases: readonly CrdCase[] = [
   bad('RP: null targetRef', retry({ targetRef: null }), 'spec.targetRef'),
   bad('RP: null in a list', retry({ retryOn: ['5xx', null] }), 'spec.retryOn[1]'),
   bad('PA: only null labels', peer({ selector: { matchLabels: { app: null } } }), 'spec.selector.matchLabels'),
-];
-
-export interface Divergence {
-  readonly name: string;
-  readonly doc: WeftDoc;
-  readonly zod: 'accept' | 'reject';
-  readonly api: 'accept' | 'reject';
-  /** Why they differ and the fix asked of the zod owner. */
-  readonly why: string;
-}
-
-/** Known disagreements the CRD cannot (or should not) copy; the test asserts they persist, so a fix shows up. */
-export const divergences: readonly Divergence[] = [
-  {
-    name: 'sub-nanosecond excess over a duration bound',
-    doc: retry({ timeout: '3600.0000000001s' }),
-    zod: 'reject',
-    api: 'accept',
-    why: "CEL's duration() truncates to whole nanoseconds (Go time.ParseDuration), so 1h + 0.1ns is 1h; zod compares the exact float. Not expressible in OpenAPI/CEL. Fix in duration.ts: truncate each segment to integer nanoseconds (Go's rule) before comparing bounds",
-  },
+  // Durations are whole nanoseconds (Go's time.ParseDuration, which CEL's duration() uses).
+  ok('RP: sub-nanosecond excess over 1h truncates to 1h', retry({ timeout: '3600.0000000001s' })),
+  ok('RP: 59m60.0000000009s is 1h', retry({ timeout: '59m60.0000000009s' })),
+  ok('RP: fraction digits past uint64 precision are ignored (0.999…9ms is 1ms)', retry({ timeout: '0.99999999999999999999999ms' })),
+  ok('RP: perTryTimeout equal to timeout to the nanosecond', retry({ perTryTimeout: '1.0000000004ms', timeout: '1ms' })),
+  bad('RP: 0.9999999999ms is below 1ms', retry({ timeout: '0.9999999999ms' }), 'spec.timeout'),
+  bad('RP: perTryTimeout above timeout within the same millisecond', retry({ perTryTimeout: '1.4ms', timeout: '1.2ms' }), 'spec.perTryTimeout'),
+  bad('RP: maxInterval below baseInterval within the same millisecond', retry({ backoff: { baseInterval: '1.4ms', maxInterval: '1.2ms' } }), 'spec.backoff.maxInterval'),
 ];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseObject } from '../../src/config/objects.ts';
 import { kubectl, repoRoot, tempNamespace, toYaml, waitFor } from '../../e2e/support/kube.ts';
-import { cases, divergences, type WeftDoc } from './cases.ts';
+import { cases, type WeftDoc } from './cases.ts';
 
 const crdDir = join(repoRoot, 'crds');
 let namespace = '';
@@ -40,15 +40,6 @@ describe.concurrent('zod and the CRDs agree', () => {
     const zodField = c.rejects.zodField ?? c.rejects.field;
     expect(zod.problems.map((p) => p.field).some((f) => f.startsWith(zodField)), `zod names ${zodField}: ${zodSays}`).toBe(true);
     expect(api.message, 'the API server names the field').toContain(c.rejects.apiField ?? c.rejects.field);
-  });
-});
-
-describe.concurrent('known divergences (reported to the zod owner) still hold', () => {
-  it.each(divergences.map((d) => [d.name, d] as const))('%s', async (_name, d) => {
-    const zod = parseObject(d.doc).ok ? 'accept' : 'reject';
-    const api = (await apiVerdict(d.doc)).ok ? 'accept' : 'reject';
-    // If this fails, the divergence is gone: move the document into cases.ts.
-    expect({ zod, api }, d.why).toEqual({ zod: d.zod, api: d.api });
   });
 });
 

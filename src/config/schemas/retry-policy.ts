@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { RETRY_ON, RetryPolicyBounds as B } from './bounds.ts';
 import { dns1035Label } from './common.ts';
-import { durationField } from './duration.ts';
+import { durationField, inMs } from './duration.ts';
 import { check, weftObject, weftResource } from './weft-meta.ts';
 
 function intIn(min: number, max: number) {
@@ -28,7 +28,8 @@ const backoff = weftObject({ baseInterval: backoffInterval, maxInterval: backoff
   .superRefine((b, ctx) => {
     // CEL: !has(self.maxInterval) || duration(self.maxInterval) >= duration(self.baseInterval)
     check(ctx, b.maxInterval !== undefined && b.maxInterval < b.baseInterval, ['maxInterval'], 'must be greater than or equal to baseInterval');
-  });
+  })
+  .transform((b) => inMs(b, ['baseInterval', 'maxInterval']));
 
 const budget = weftObject({
   percent: z
@@ -44,7 +45,7 @@ const outlierDetection = weftObject({
   interval: outlierInterval.prefault(B.outlierIntervalDefault),
   baseEjectionTime: outlierInterval.prefault(B.baseEjectionTimeDefault),
   maxEjectionPercent: intIn(B.maxEjectionPercentMin, B.maxEjectionPercentMax).default(B.maxEjectionPercentDefault),
-});
+}).transform((o) => inMs(o, ['interval', 'baseEjectionTime']));
 
 const exemptPath = z
   .string({ error: 'must be a string' })
@@ -93,7 +94,8 @@ const spec = weftObject({
     const wantsCodes = s.retryOn.includes('retriable-status-codes');
     check(ctx, wantsCodes && s.retriableStatusCodes.length === 0, ['retriableStatusCodes'], 'must list at least one status code when retryOn includes retriable-status-codes');
     check(ctx, !wantsCodes && s.retriableStatusCodes.length > 0, ['retriableStatusCodes'], 'requires retryOn to include retriable-status-codes');
-  });
+  })
+  .transform((s) => inMs(s, ['perTryTimeout', 'timeout']));
 
 export const RetryPolicySchema = weftResource('RetryPolicy', spec);
 
