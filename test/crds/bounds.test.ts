@@ -101,6 +101,12 @@ describe('PeerAuth CRD mirrors bounds.ts', () => {
     for (const p of ['spec.mtls.mode', 'spec.portLevelMtls{}.mode']) expect(at(s, p)).toMatchObject({ enum: [...b.MTLS_MODES], default: 'UNSET' });
     expect(at(s, 'spec.selector.matchLabels')).toMatchObject({ minProperties: 1, maxProperties: b.PeerAuthBounds.matchLabelsMax });
     expect(at(s, 'spec.portLevelMtls')).toMatchObject({ maxProperties: b.PeerAuthBounds.portLevelMtlsMax });
-    expect(rules(at(s, 'spec.portLevelMtls'))).toContain(`int(k) >= ${b.PORT_MIN} && int(k) <= ${b.PORT_MAX}`);
+    expect(rules(at(s, 'spec.portLevelMtls'))).toContain(`k.matches('${b.PORT_KEY.source}') && int(k) <= ${b.PORT_MAX}`);
+  });
+  it('matchLabels keys and values are Kubernetes label syntax', () => {
+    const keys = rules(at(s, 'spec.selector.matchLabels'));
+    expect(keys).toContain(`k.matches(r'${b.LABEL_KEY_PATTERN}')`);
+    expect(keys).toContain(`k.indexOf('/') <= ${b.LABEL_PREFIX_MAX} && size(k) - k.indexOf('/') - 1 <= ${b.LABEL_NAME_MAX} : size(k) <= ${b.LABEL_NAME_MAX}`);
+    expect(at(s, 'spec.selector.matchLabels{}')).toMatchObject({ type: 'string', maxLength: b.LABEL_VALUE_MAX, pattern: b.LABEL_VALUE.source });
   });
 });

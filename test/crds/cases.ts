@@ -38,8 +38,10 @@ const app = { matchLabels: { app: 'payments' } };
 const backends = (n: number) => Array.from({ length: n }, (_, i) => ({ service: `b${i}`, weight: 1 }));
 const headers = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `x-h${i}`, value: 'v' }));
 const ports = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(1000 + i), { mode: 'STRICT' }]));
+const labels = (matchLabels: Record<string, unknown>) => peer({ selector: { matchLabels } });
 /** `d` with one more top-level field (a typo, or null for spec). */
 const withField = (d: WeftDoc, field: string, value: unknown): WeftDoc => ({ ...d, [field]: value });
+const prefix253 = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
 
 const ok = (name: string, d: WeftDoc, loose?: string): CrdCase => (loose ? { name, doc: d, loose } : { name, doc: d });
 const bad = (name: string, d: WeftDoc, field: string, spellings: { zodField?: string; apiField?: string } = {}): CrdCase => ({
@@ -160,8 +162,8 @@ export const cases: readonly CrdCase[] = [
   ok('PA: every mode; port keys 1 and 65535; mode defaults', peer({ selector: app, portLevelMtls: Object.fromEntries([...MTLS_MODES.map((m, i) => [String(i + 1), { mode: m }]), ['65535', {}]]) })),
   ok('PA: 64 port-level entries', peer({ selector: app, portLevelMtls: ports(64) })),
   ok('PA: empty portLevelMtls with a selector', peer({ selector: app, portLevelMtls: {} })),
-  ok('PA: port key with a leading zero', peer({ selector: app, portLevelMtls: { '080': { mode: 'STRICT' } } }), 'port keys should be canonical ("080" and "80" name the same port): add !k.startsWith("0") / /^[1-9][0-9]{0,4}$/'),
-  ok('PA: label key and value not label syntax', peer({ selector: { matchLabels: { 'not a label!': 'no way?' } } }), 'matchLabels keys/values should be Kubernetes label keys/values (a selector that can never match is a silent no-op)'),
+  ok('PA: prefixed label keys, an empty value, 63-character names and values', labels({ 'app.kubernetes.io/name': 'web_1.x-y', tier: '', ['k'.repeat(63)]: 'v'.repeat(63) })),
+  ok('PA: label key prefix of 253 characters', labels({ [`${prefix253}/${'n'.repeat(63)}`]: 'x' })),
   // ---- PeerAuth: invalid ----------------------------------------------------------------
   bad('PA: unknown mode', peer({ mtls: { mode: 'strict' } }), 'spec.mtls.mode'),
   bad('PA: portLevelMtls without a selector', peer({ portLevelMtls: { '8080': { mode: 'STRICT' } } }), 'spec.portLevelMtls'),
@@ -177,6 +179,16 @@ export const cases: readonly CrdCase[] = [
   bad('PA: empty matchLabels', peer({ selector: { matchLabels: {} } }), 'spec.selector.matchLabels'),
   bad('PA: 65 matchLabels', peer({ selector: { matchLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) } }), 'spec.selector.matchLabels'),
   bad('PA: label value not a string', peer({ selector: { matchLabels: { app: 1 } } }), 'spec.selector.matchLabels.app', { zodField: 'spec.selector.matchLabels.app' }),
+  bad('PA: port key with a leading zero ("080" and "80" are one port)', peer({ selector: app, portLevelMtls: { '080': { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls["080"]' }),
+  bad('PA: label key not label syntax', labels({ 'not a label!': 'payments' }), 'spec.selector.matchLabels', { zodField: 'spec.selector.matchLabels["not a label!"]' }),
+  bad('PA: label key name of 64 characters', labels({ [`example.com/${'n'.repeat(64)}`]: 'x' }), 'spec.selector.matchLabels'),
+  bad('PA: label key prefix of 254 characters', labels({ [`${prefix253}d/app`]: 'x' }), 'spec.selector.matchLabels'),
+  bad('PA: label key prefix not a DNS subdomain', labels({ 'Example.com/app': 'x' }), 'spec.selector.matchLabels'),
+  bad('PA: label key with two slashes', labels({ 'a/b/c': 'x' }), 'spec.selector.matchLabels'),
+  bad('PA: label key with an empty name', labels({ 'example.com/': 'x' }), 'spec.selector.matchLabels'),
+  bad('PA: label value not label syntax', labels({ app: 'no way?' }), 'spec.selector.matchLabels.app'),
+  bad('PA: label value of 64 characters', labels({ app: 'v'.repeat(64) }), 'spec.selector.matchLabels.app'),
+  bad('PA: label value ending in "-"', labels({ app: 'web-' }), 'spec.selector.matchLabels.app'),
 
   // ---- Read as the API server reads: unknown fields, nulls, nanoseconds ------------------
   // Strict field validation rejects unknown fields; metadata is free-form.

@@ -20,6 +20,20 @@ export const DURATION_MAX_LENGTH = 32;
 
 export const PORT_MIN = 1;
 export const PORT_MAX = 65535;
+/** A port number as a map key: decimal, no leading zero ("080" and "80" would be one port twice). */
+export const PORT_KEY = /^[1-9][0-9]{0,4}$/;
+
+/**
+ * Kubernetes label key: an optional DNS-1123 subdomain prefix and "/", then a name. A
+ * string (RegExp.source would escape the "/") so it pastes into CEL as r'...'.
+ */
+export const LABEL_KEY_PATTERN = `^(${DNS1123_SUBDOMAIN.source.slice(1, -1)}/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`;
+export const LABEL_KEY = new RegExp(LABEL_KEY_PATTERN);
+export const LABEL_PREFIX_MAX = DNS_SUBDOMAIN_MAX;
+export const LABEL_NAME_MAX = 63;
+/** Kubernetes label value: empty, or a label name. */
+export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+export const LABEL_VALUE_MAX = 63;
 
 export const TrafficSplitBounds = {
   backendsMin: 1,

@@ -7,6 +7,11 @@ import {
   DNS1123_SUBDOMAIN,
   DNS_LABEL_MAX,
   DNS_SUBDOMAIN_MAX,
+  LABEL_KEY,
+  LABEL_NAME_MAX,
+  LABEL_PREFIX_MAX,
+  LABEL_VALUE,
+  LABEL_VALUE_MAX,
   PORT_MAX,
   PORT_MIN,
 } from './bounds.ts';
@@ -41,6 +46,28 @@ export const protocol = z.enum(['TCP', 'UDP', 'SCTP'], { error: 'must be one of 
 export const stringMap = z.record(z.string(), z.string({ error: 'must be a string' }), {
   error: 'must be a map of string to string',
 });
+
+const LABEL_NAME_SYNTAX = 'letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
+
+/** Why `key` is not a Kubernetes label key, or undefined when it is one. */
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.indexOf('/');
+  const prefix = slash < 0 ? '' : key.slice(0, slash);
+  const name = key.slice(slash + 1);
+  if (!LABEL_KEY.test(key) || prefix.length > LABEL_PREFIX_MAX || name.length > LABEL_NAME_MAX) {
+    return (
+      `key ${JSON.stringify(key)} must be a label key: an optional DNS subdomain prefix (at most ${LABEL_PREFIX_MAX} characters) ` +
+      `and "/", then a name of at most ${LABEL_NAME_MAX} characters (${LABEL_NAME_SYNTAX})`
+    );
+  }
+  return undefined;
+}
+
+const LABEL_VALUE_ERROR = `must be a label value: empty, or at most ${LABEL_VALUE_MAX} characters (${LABEL_NAME_SYNTAX})`;
+export const labelValue = z
+  .string({ error: 'must be a string' })
+  .max(LABEL_VALUE_MAX, { error: LABEL_VALUE_ERROR })
+  .regex(LABEL_VALUE, { error: LABEL_VALUE_ERROR });
 
 /** creationTimestamp arrives as a string from YAML and as a Date from client-node. */
 const timestamp = z.union([z.string(), z.date()], { error: 'must be an RFC 3339 timestamp' }).transform((t) => {
