@@ -34,15 +34,15 @@ afterAll(() => rm(emptyDir, { recursive: true, force: true }));
 describe('weft binary', () => {
   it('--help lists every flag of serve and the required flags of bootstrap, exit 0', async () => {
     const [top, serve, bootstrap] = await Promise.all([weft('--help'), weft('serve', '--help'), weft('bootstrap', '--help')]);
-    expect(top).toMatchObject({ code: 0, stderr: '' });
+    expect(top, top.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(top.stdout).toMatch(/^usage: weft <command>/);
     for (const cmd of ['serve', 'controller', 'bootstrap']) expect(top.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     const listed = flagsIn(top.stdout);
-    expect(serve.code).toBe(0);
+    expect(serve.code, serve.stderr).toBe(0);
     const serveFlags = [...flagsIn(serve.stdout)];
     expect(serveFlags).toEqual(expect.arrayContaining(['--config-dir', '--xds-address', '--monitoring-address', '--ca-dir', '--trust-domain', '--workload-cert-ttl', '--xds-san']));
     expect(serveFlags.filter((f) => !listed.has(f))).toEqual([]);
-    expect(bootstrap.code).toBe(0);
+    expect(bootstrap.code, bootstrap.stderr).toBe(0);
     expect([...flagsIn(bootstrap.stdout)]).toEqual(expect.arrayContaining(['--node-id', '--namespace', '--service', '--xds-address', '--inbound-port']));
     for (const f of ['--node-id', '--namespace', '--service', '--xds-address', '--outbound-port', '--inbound-port', '--ca-dir']) expect(listed).toContain(f);
     expect(top.stdout).toContain('weft bootstrap --help');
