@@ -1,0 +1,95 @@
+// The controller's webhook wiring without a cluster: the serving certificate comes from the
+// mesh CA (webhook Service names + 127.0.0.1), is renewed and swapped in without a restart,
+// injection reads namespace labels from the cache it is given, and injection values are
+// validated with every bad field named.
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ControllerContext } from '../../src/controller/run.ts';
+import { loadInjectValues, webhookWiring } from '../../src/controller/webhook-wiring.ts';
+import { log } from '../../src/log.ts';
+import { testCa } from '../translate/test-secrets.ts';
+
+function peer(port: number, ca: string): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, ca, servername: 'weft-webhook.weft-system.svc' }, () => {
+      const raw = s.getPeerCertificate().raw;
+      s.end();
+      resolve(new X509Certificate(raw));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function review(port: number, ca: string, namespace: string): Promise<{ response: { patch?: string } }> {
+  const body = JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace, operation: 'CREATE', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'x' }] } } },
+  });
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/inject', method: 'POST', ca, servername: 'weft-webhook.weft-system.svc', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve(JSON.parse(text) as { response: { patch?: string } }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+describe('webhookWiring', () => {
+  it('serves a CA-issued certificate for the Service names and 127.0.0.1, renews it in place, and injects by cached namespace labels', async () => {
+    const ca = await testCa();
+    const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
+    const w = webhookWiring({ host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system', servingTtlMs: 3_000, configurations: [], log });
+    const labels: Record<string, Record<string, string>> = { shop: { 'weft.dev/inject': 'enabled' } };
+    const ctx = {
+      index: { namespaceLabels: (ns: string) => labels[ns] },
+      source: { state: () => ({ objects: [], problems: [], workloads: [] }), inScope: () => true },
+      namespace: 'weft-system',
+      isLeader: () => true,
+      leader: undefined,
+      log,
+    } as unknown as ControllerContext;
+    const closer = await w.extension(ctx);
+    try {
+      const port = w.port() ?? 0;
+      const first = await peer(port, ca.trustBundlePem);
+      expect(first.subjectAltName).toBe('DNS:weft-webhook, DNS:weft-webhook.weft-system, DNS:weft-webhook.weft-system.svc, DNS:weft-webhook.weft-system.svc.cluster.local, IP Address:127.0.0.1');
+      expect(first.checkIssued(new X509Certificate(ca.trustBundlePem))).toBe(true);
+      expect((await review(port, ca.trustBundlePem, 'shop')).response.patch).toBeDefined();
+      expect((await review(port, ca.trustBundlePem, 'elsewhere')).response.patch).toBeUndefined();
+      // Renewal at about half of 3 s: the listener keeps running and serves the new certificate.
+      await sleep(2_500);
+      const second = await peer(port, ca.trustBundlePem);
+      expect(second.serialNumber).not.toBe(first.serialNumber);
+      expect(w.status().serving?.serial).toBe(second.serialNumber);
+    } finally {
+      await closer?.close();
+    }
+  });
+
+  it('loadInjectValues: the chart file plus the CA bundle; every bad field named', async () => {
+    const ca = await testCa();
+    const dir = await mkdtemp(join(tmpdir(), 'weft-values-'));
+    dirs.push(dir);
+    const good = join(dir, 'good.json');
+    await writeFile(good, JSON.stringify({ xdsAddress: 'weft.mesh.svc:15012', proxyLogLevel: 'info' }));
+    const v = await loadInjectValues(good, { namespace: 'mesh', trustBundlePem: ca.trustBundlePem });
+    expect(v).toMatchObject({ xdsAddress: 'weft.mesh.svc:15012', controlPlaneNamespace: 'mesh', trustBundlePem: ca.trustBundlePem, proxyLogLevel: 'info' });
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ xdsAddress: 'no port', proxyLogLevel: 'loud', surprise: 1 }));
+    const err = await loadInjectValues(bad, { namespace: 'mesh', trustBundlePem: ca.trustBundlePem }).then(() => '', (e: Error) => e.message);
+    for (const field of ['xdsAddress: must be HOST:PORT', 'proxyLogLevel: ', 'Unrecognized key: "surprise"']) expect(err).toContain(field);
+    await expect(loadInjectValues(join(dir, 'missing.json'), { namespace: 'mesh', trustBundlePem: ca.trustBundlePem })).rejects.toThrow(/--inject-values .*missing\.json: ENOENT/);
+  });
+});
