@@ -21,8 +21,12 @@ export interface WebhookServerOptions {
   readonly port: number;
   readonly host?: string;
   readonly tls: TlsMaterial;
-  /** Called per request: values and the namespace cache as they are now (the CA bundle may rotate). */
-  readonly injectCtx: () => InjectContext;
+  /**
+   * Called per request with the pod's namespace: values and the namespace cache as they are
+   * now (the CA bundle may rotate). May be async for the rare cache miss (a namespace created
+   * milliseconds before its first pod); the hot path answers synchronously from the cache.
+   */
+  readonly injectCtx: (namespace: string) => InjectContext | Promise<InjectContext>;
   readonly validate: Validator;
   /** Largest accepted body; the API server's objects are at most ~1.5 MiB, plus oldObject. */
   readonly bodyLimit?: number;
@@ -65,7 +69,7 @@ export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host'
       const fields = { uid: r.uid, namespace: r.namespace, name: r.name, dryRun: r.dryRun === true };
       let outcome;
       try {
-        outcome = handleInject(r, opts.injectCtx());
+        outcome = handleInject(r, await opts.injectCtx(r.namespace ?? ''));
       } catch (err) {
         // A bug must not block every pod in the cluster: admit unchanged, say so loudly.
         wlog.error({ ...fields, err: (err as Error).message }, 'injection failed');

@@ -15,8 +15,9 @@ import type { Logger } from '../log.ts';
 import { CLUSTER_DOMAIN } from '../../xds/resources/names.ts';
 import { startWebhookServer, type TlsMaterial, type WebhookServer } from '../../webhook/server.ts';
 import { parseInjectValues, type InjectValues } from '../../webhook/values.ts';
+import type { InjectContext } from '../../webhook/inject.ts';
 import { CaBundleReconciler, type CaBundleStatus, type WebhookConfigurationRef } from './cabundle.ts';
-import type { ControllerExtension } from './run.ts';
+import type { ControllerContext, ControllerExtension } from './run.ts';
 import { crValidator } from './validate-crs.ts';
 
 const DAY = 24 * 60 * 60_000;
@@ -118,11 +119,12 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       inScope: (ns) => ctx.source.inScope(ns),
       controlPlaneNamespace: ctx.namespace,
     });
+    const labelSource = namespaceLabelSource(ctx);
     server = await startWebhookServer({
       host: opts.host,
       port: opts.port,
       tls: current.tls,
-      injectCtx: () => ({ values: opts.values, namespaceLabels: (ns) => ctx.index.namespaceLabels(ns) }),
+      injectCtx: (ns) => injectContext(labelSource, opts.values, ns),
       validate,
     });
     log.info({ port: server.port, dnsNames, ipAddresses, serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving');
@@ -185,4 +187,40 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       ...(reconciler ? { caBundle: reconciler.status() } : {}),
     }),
   };
+}
+
+/** Where injection reads namespace labels: the informer cache, and the API server on a miss. */
+export interface NamespaceLabelSource {
+  cached(namespace: string): Readonly<Record<string, string>> | undefined;
+  fetch(namespace: string): Promise<Readonly<Record<string, string>>>;
+  readonly log: Logger;
+}
+
+export function namespaceLabelSource(ctx: ControllerContext): NamespaceLabelSource {
+  return {
+    cached: (ns) => ctx.index.namespaceLabels(ns),
+    fetch: async (ns) => {
+      const obj = await ctx.client.request<{ metadata?: { labels?: Record<string, string> } }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}`, { timeoutMs: 2_000 });
+      return obj.metadata?.labels ?? {};
+    },
+    log: ctx.log,
+  };
+}
+
+/**
+ * Namespace labels come from the informer cache. A namespace created moments before its first
+ * pod may not be there yet; skipping injection then would silently admit an unmeshed pod, so
+ * the rare miss reads the namespace from the API server once (bounded by a short timeout).
+ */
+export async function injectContext(src: NamespaceLabelSource, values: InjectValues, namespace: string): Promise<InjectContext> {
+  const fromCache: InjectContext = { values, namespaceLabels: (ns) => src.cached(ns) };
+  if (namespace === '' || src.cached(namespace) !== undefined) return fromCache;
+  try {
+    const labels = await src.fetch(namespace);
+    src.log.info({ namespace }, 'namespace cache miss answered by the API server');
+    return { values, namespaceLabels: (ns) => (ns === namespace ? labels : src.cached(ns)) };
+  } catch (err) {
+    src.log.warn({ namespace, err: (err as Error).message }, 'namespace cache miss and API read failed');
+    return fromCache;
+  }
 }
