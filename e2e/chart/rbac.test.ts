@@ -48,8 +48,6 @@ const needed: Question[] = [
   ['create', 'secrets', 'release'],
   ['get', 'secrets/weft-root-ca', 'release'],
   ['update', 'secrets/weft-root-ca', 'release'],
-  ['get', `secrets/${release}-webhook-tls`, 'release'],
-  ['update', `secrets/${release}-webhook-tls`, 'release'],
   ...['get', 'list', 'watch', 'patch', 'update'].flatMap((v): Question[] => [
     [v, `mutatingwebhookconfigurations/${release}-inject`, 'cluster'],
     [v, `validatingwebhookconfigurations/${release}-validate`, 'cluster'],
@@ -69,6 +67,7 @@ const forbidden: Question[] = [
   ['list', 'secrets', 'release'],
   ['watch', 'secrets', 'release'],
   ['get', 'secrets/someone-elses', 'release'],
+  ['get', `secrets/${release}-webhook-tls`, 'release'], // serving certificates live in memory only
   ['delete', 'secrets/weft-root-ca', 'release'],
   ['create', 'leases.coordination.k8s.io', 'elsewhere'],
   ['update', 'leases.coordination.k8s.io/another-lease', 'release'],

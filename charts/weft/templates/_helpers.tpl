@@ -1,4 +1,4 @@
-{{/* Names. fullname is capped at 48 characters so "<fullname>-webhook-tls" and friends stay within 63. */}}
+{{/* Names. fullname is capped at 48 characters so "<fullname>-metrics" and friends stay within 63. */}}
 {{- define "weft.name" -}}
 {{- .Chart.Name | trunc 48 | trimSuffix "-" -}}
 {{- end -}}
@@ -44,7 +44,6 @@ app.kubernetes.io/component: controller
 {{- define "weft.injectWebhookName" -}}{{ include "weft.fullname" . }}-inject{{- end -}}
 {{- define "weft.validateWebhookName" -}}{{ include "weft.fullname" . }}-validate{{- end -}}
 {{- define "weft.webhookServiceName" -}}{{ include "weft.fullname" . }}-webhook{{- end -}}
-{{- define "weft.webhookSecretName" -}}{{ include "weft.fullname" . }}-webhook-tls{{- end -}}
 {{- define "weft.injectValuesName" -}}{{ include "weft.fullname" . }}-inject-values{{- end -}}
 
 {{/* Namespaces no webhook ever intercepts: the system ones and the control plane's own (so it can always restart). */}}
