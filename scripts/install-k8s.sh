@@ -64,7 +64,8 @@ fi
 # another part of the repo might add, never edit go.mod/go.sum during a build.
 export GOTOOLCHAIN=local GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
 
-sha() { sha256sum "$@" | sha256sum | cut -c1-16; }
+# Content only: sha256sum would also hash the paths, and every clone lives somewhere else.
+sha() { cat "$@" | sha256sum | cut -c1-16; }
 
 # heartbeat LABEL: print a progress line every 60s until stop_heartbeat.
 HB_PID=
