@@ -202,22 +202,15 @@ const processIo: CliIo = {
  * (what the weft binary runs).
  */
 export function runBootstrap(argv: string[], io: CliIo = processIo): number {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    io.stdout(bootstrapUsage);
-    return 0;
-  }
-  const parsed = parseBootstrapFlags(argv);
-  if (!parsed.ok) {
-    io.stderr(parsed.errors.map((e) => `weft bootstrap: ${e}\n`).join('') + bootstrapUsage);
-    return 2;
-  }
+  const parsed = parseOrReport(argv, io);
+  if (typeof parsed === 'number') return parsed;
   if (parsed.identity?.kind === 'ca-dir') throw new TypeError('runBootstrap: --ca-dir issues a certificate; call runBootstrapAsync');
   io.stdout(renderBootstrap(parsed.options).yaml);
   return 0;
 }
 
-/** `weft bootstrap` with every option, `--ca-dir` included; resolves to the exit code (1: CA problem). */
-export async function runBootstrapAsync(argv: string[], io: CliIo = processIo): Promise<number> {
+/** Handles --help and flag errors (printing them); an exit code, or the parsed flags to act on. */
+function parseOrReport(argv: string[], io: CliIo): number | Extract<ReturnType<typeof parseBootstrapFlags>, { ok: true }> {
   if (argv.includes('-h') || argv.includes('--help')) {
     io.stdout(bootstrapUsage);
     return 0;
@@ -227,6 +220,13 @@ export async function runBootstrapAsync(argv: string[], io: CliIo = processIo): 
     io.stderr(parsed.errors.map((e) => `weft bootstrap: ${e}\n`).join('') + bootstrapUsage);
     return 2;
   }
+  return parsed;
+}
+
+/** `weft bootstrap` with every option, `--ca-dir` included; resolves to the exit code (1: CA problem). */
+export async function runBootstrapAsync(argv: string[], io: CliIo = processIo): Promise<number> {
+  const parsed = parseOrReport(argv, io);
+  if (typeof parsed === 'number') return parsed;
   let options = parsed.options;
   const id = parsed.identity;
   if (id?.kind === 'ca-dir') {
