@@ -19,4 +19,13 @@ bash e2e/cluster/up.sh >/dev/null
 
 echo "[test] typecheck"; tsc --noEmit -p .
 echo "[test] lint"; eslint .
-echo "[test] vitest"; vitest run "$@"
+echo "[test] vitest"
+report="$(mktemp -d)/vitest.json"
+status=0
+vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One plain closing line that any CI reads: "vitest: N passed, N failed, N skipped".
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" 2>/dev/null || echo "vitest: no report written (exit $status)"
+exit "$status"
