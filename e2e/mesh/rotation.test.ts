@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runBootstrapAsync } from '../../src/cli/bootstrap.ts';
 import { startBackend, type Backend } from '../../test/support/backends.ts';
 import { startEnvoy, type EnvoyHandle } from '../../test/support/envoy.ts';
 import { freePorts } from '../../test/support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../../test/support/weft-serve.ts';
 import { serialOf, until, workloadCert } from '../../test/sds/envoy-support.ts';
 import { sumStats, viaProxy, type Outcome } from '../../test/mtls/support.ts';
+import { weftBootstrap } from '../../test/support/weft-bootstrap.ts';
 
 const TTL = '2m';
 const URL_ = 'http://pay.shop:8080/';
@@ -43,14 +43,6 @@ kind: PeerAuth
 metadata: {name: pay-strict, namespace: shop}
 spec: {selector: {matchLabels: {app: pay}}, mtls: {mode: STRICT}}
 `;
-}
-
-async function weftBootstrap(args: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const code = await runBootstrapAsync(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  if (code !== 0) throw new Error(`weft bootstrap exited ${code}: ${err}`);
-  return out;
 }
 
 /** The serial of the xDS client certificate in a `weft bootstrap --ca-dir` bootstrap (/certs lists it too). */

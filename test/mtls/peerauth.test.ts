@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBootstrapAsync } from '../../src/cli/bootstrap.ts';
 import { caFromDir } from '../../src/identity/ca-dir.ts';
 import { startBackend } from '../support/backends.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
@@ -18,15 +17,7 @@ import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
 import { issueSvid, testCa } from '../translate/test-secrets.ts';
 import { meshYaml, MODES, peerAuthCases, peerAuthYaml, type Mode, type PeerAuthEnv } from './peerauth-cases.ts';
 import { plaintext, viaProxy, type Outcome } from './support.ts';
-
-/** `weft bootstrap --ca-dir …` in-process; stdout is the bootstrap YAML. */
-async function weftBootstrap(args: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const code = await runBootstrapAsync(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  if (code !== 0) throw new Error(`weft bootstrap exited ${code}: ${err}`);
-  return out;
-}
+import { weftBootstrap } from '../support/weft-bootstrap.ts';
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
