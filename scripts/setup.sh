@@ -24,6 +24,10 @@ PATH="$PWD/node_modules/.bin:$PATH" node scripts/gen-protos.ts
 
 step "envoy"
 bash scripts/install-envoy.sh >/dev/null
+if ! command -v iptables >/dev/null 2>&1; then
+  step "iptables (the capture-mode netns test applies the injected capture rules for real)"
+  apt-get install -y iptables >/dev/null
+fi
 if [ "${1:-}" = "--k8s" ]; then
   step "kubernetes control plane binaries and helm (cold build takes a while; cached after)"
   bash scripts/install-k8s.sh
