@@ -24,9 +24,21 @@ PATH="$PWD/node_modules/.bin:$PATH" node scripts/gen-protos.ts
 
 step "envoy"
 bash scripts/install-envoy.sh >/dev/null
-if ! command -v iptables >/dev/null 2>&1; then
-  step "iptables (the capture-mode netns test applies the injected capture rules for real)"
-  apt-get install -y iptables >/dev/null
+# The capture-mode test applies the injected iptables rules in network namespaces for real;
+# without root or these packages it skips itself, so a failed install is only a warning.
+missing=""
+command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+if [ -n "$missing" ]; then
+  step "debian packages:$missing"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    # shellcheck disable=SC2086
+    apt-get install -y -q $missing >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $missing >/dev/null 2>&1; } \
+      || step "WARNING: could not install$missing; the capture-mode test will skip"
+  else
+    step "WARNING: need root and apt-get to install$missing; the capture-mode test will skip"
+  fi
 fi
 if [ "${1:-}" = "--k8s" ]; then
   step "kubernetes control plane binaries and helm (cold build takes a while; cached after)"
