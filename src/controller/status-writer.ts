@@ -250,6 +250,8 @@ export class StatusWriter {
           rv = fresh.rv;
           desired = desiredStatus(conditions, entry.generation, fresh.status, first.conditions[0]?.lastTransitionTime ?? '');
           await sleep(10 * attempt);
+          // Leadership may have moved (or we were stopped) during the re-read: no write then.
+          if (this.#stopped || !this.#o.isLeader()) return;
           continue;
         }
         writes.inc({ kind, result: 'error' });
