@@ -82,6 +82,8 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   #observedHolder: string | undefined;
   #stop = new AbortController();
   #loop: Promise<void> | undefined;
+  /** An attempt that was in flight when release() stopped the loop took or renewed the lease. */
+  #heldAtStop = false;
 
   constructor(opts: LeaderElectionOptions) {
     super();
@@ -98,8 +100,9 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     isLeaderGauge.set({ lease: this.leaseName }, 0);
   }
 
+  /** False as soon as renewDeadline passed without a renewal, even while a renew is still hanging. */
   isLeader(): boolean {
-    return this.#leader;
+    return this.#leader && performance.now() - this.#lastRenew <= this.#deadlineMs;
   }
 
   /** The holder we last saw on the lease (may be us). */
@@ -115,7 +118,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   async release(): Promise<void> {
     this.#stop.abort();
     await this.#loop;
-    if (!this.#leader) return;
+    if (!this.#leader && !this.#heldAtStop) return;
     try {
       const lease = await this.#get();
       if (lease?.spec?.holderIdentity === this.identity) {
@@ -134,7 +137,10 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     this.#log.info({ leaseDurationMs: this.#durationMs, renewDeadlineMs: this.#deadlineMs, retryPeriodMs: this.#retryMs }, 'campaigning for leadership');
     while (!signal.aborted) {
       const result = await this.#tryAcquireOrRenew();
-      if (signal.aborted) break;
+      if (signal.aborted) {
+        this.#heldAtStop = result === 'held';
+        break;
+      }
       const now = performance.now();
       if (result === 'held') {
         this.#lastRenew = now;
