@@ -265,8 +265,11 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     if (this.#closed) return;
     const nextNonce = () => (++nonceSeq).toString(36);
     let { nonce, message } = sharedMessage(out.body, nextNonce);
-    if (nonce === out.st.nonce) {
-      // The same body again on this stream (a re-request): it needs a nonce of its own.
+    if (out.st.nonce !== '' && parseInt(nonce, 36) <= parseInt(out.st.nonce, 36)) {
+      // A body encoded before this stream's last response of this type (a re-request, or
+      // content coming back: X → Y → X): its shared nonce may be one the stream already
+      // used, and a late answer to that would pass for an answer to this one. Nonces come
+      // from one increasing sequence, so a newer one is unique on the stream.
       nonce = nextNonce();
       message = withNonce(out.body, nonce);
     }
