@@ -4,7 +4,7 @@
 // to still exists with the bound UID (and runs as that ServiceAccount). The identity comes
 // from the token's claims only. Tokens whose signature and claims passed are remembered by
 // SHA-256 until they expire, so a reconnect storm costs a hash and a pod lookup each.
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { identityProblem, spiffeId } from '../ca/spiffe.ts';
 import type { JwksCache } from './jwks.ts';
@@ -83,6 +83,9 @@ const ClaimsSchema = z.object({
 
 interface Remembered {
   readonly token: VerifiedToken;
+  /** The key that verified the signature, and the kid it was looked up by. */
+  readonly key: KeyObject;
+  readonly kid: string | undefined;
   readonly expMs: number;
   readonly nbfMs: number;
 }
@@ -111,6 +114,12 @@ export class TokenVerifier {
   async verify(token: string): Promise<TokenResult> {
     const hash = createHash('sha256').update(token).digest('base64url');
     let entry = this.#verified.get(hash);
+    // A remembered token is only as good as its signing key: once the API server stops
+    // publishing that key (rotation, compromise), verify again in full (which refuses it).
+    if (entry !== undefined && !(await this.#stillPublished(entry))) {
+      this.#verified.delete(hash);
+      entry = undefined;
+    }
     identityMetrics.tokenCache.inc({ result: entry ? 'hit' : 'miss' });
     if (entry === undefined) {
       const checked = await this.#verifyFully(token);
@@ -143,7 +152,8 @@ export class TokenVerifier {
         ? reject('unknown_key', 'token signed by a key the API server does not publish')
         : reject('keys_unavailable', 'the API server\'s signing keys are unavailable; try again');
     }
-    if (!keys.keys.some((k) => verifySignature(jwt, k))) return reject('bad_signature', 'token signature does not verify');
+    const key = keys.keys.find((k) => verifySignature(jwt, k));
+    if (key === undefined) return reject('bad_signature', 'token signature does not verify');
     const claims = ClaimsSchema.safeParse(jwt.payload);
     if (!claims.success) return reject('bad_claims', 'not a Kubernetes ServiceAccount token (claims missing or malformed)');
     const c = claims.data;
@@ -167,7 +177,12 @@ export class TokenVerifier {
       pod: { name: k8s.pod.name, uid: k8s.pod.uid },
       expiresAt: new Date(expMs),
     };
-    return { ok: true, entry: { token: verified, expMs, nbfMs } };
+    return { ok: true, entry: { token: verified, key, kid: jwt.header.kid, expMs, nbfMs } };
+  }
+
+  async #stillPublished(entry: Remembered): Promise<boolean> {
+    const keys = await this.#o.keys.lookup(entry.kid);
+    return keys.ok && keys.keys.some((k) => k === entry.key || k.equals(entry.key));
   }
 
   async #checkPod(token: VerifiedToken): Promise<TokenResult> {

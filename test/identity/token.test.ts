@@ -100,6 +100,26 @@ describe('TokenVerifier', () => {
     expect(cachedMs).toBeLessThan(fullMs);
   });
 
+  it('stops accepting a remembered token once its signing key is no longer published', async () => {
+    let clock = Date.now();
+    const issuer = newIssuer();
+    let doc: unknown = issuer.jwks;
+    const keys = new JwksCache({ fetch: async () => doc, now: () => clock, maxAgeMs: 60_000 });
+    const verifier = new TokenVerifier({
+      keys,
+      issuer: issuer.issuer,
+      trustDomain: 'cluster.local',
+      podLookup: () => ({ uid: 'uid-web-1', serviceAccount: 'web' }),
+      now: () => clock,
+    });
+    // A token with a far-away exp, as one forged with a since-compromised key could carry.
+    const token = issuer.token({ exp: Math.floor(clock / 1000) + 365 * 24 * 3600 });
+    expect(await verifier.verify(token)).toMatchObject({ ok: true });
+    doc = { keys: [] }; // the API server retired the key
+    clock += 61_000;
+    expect(await verifier.verify(token)).toMatchObject({ ok: false, code: 'unknown_key' });
+  });
+
   it('never caches a refused token, and a lookup failure is a reason, not a crash', async () => {
     const { issuer, verifier } = setup({ lookup: () => Promise.reject(new Error('informer exploded')) });
     expect(await verifier.verify(issuer.token({ aud: 'other' }))).toMatchObject({ ok: false, code: 'wrong_audience' });
