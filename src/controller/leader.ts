@@ -119,6 +119,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     this.#stop.abort();
     await this.#loop;
     if (!this.#leader && !this.#heldAtStop) return;
+    this.#heldAtStop = false;
     try {
       const lease = await this.#get();
       if (lease?.spec?.holderIdentity === this.identity) {
