@@ -42,6 +42,8 @@ export class AdsServer {
   readonly #authenticate: Authenticate | undefined;
   readonly #log: Logger;
   readonly #streams = new Set<AdsStream>();
+  /** Every open stream, identified or not (close() must end those too). */
+  readonly #open = new Set<AdsStream>();
   readonly #dirty = new Set<AdsStream>();
   readonly #debouncer: Debouncer;
   readonly #flushBatch: number;
@@ -63,9 +65,9 @@ export class AdsServer {
     const all = new Set(pushOrder);
     const secrets = new Set([TypeUrl.Secret]);
     const sotw = (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DiscoveryRequest, EncodedMessage> =>
-      (call) => new SotwStream(call, this.#context(types, defaultTypeUrl)).start();
+      (call) => this.#started(new SotwStream(call, this.#context(types, defaultTypeUrl)));
     const delta = (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DeltaDiscoveryRequest, EncodedMessage> =>
-      (call) => new DeltaStream(call, this.#context(types, defaultTypeUrl)).start();
+      (call) => this.#started(new DeltaStream(call, this.#context(types, defaultTypeUrl)));
     const ads: UntypedServiceImplementation = {
       StreamAggregatedResources: sotw(all),
       DeltaAggregatedResources: delta(all),
@@ -101,7 +103,7 @@ export class AdsServer {
   /** Ends every stream; pending pushes are dropped. */
   close(): void {
     this.#debouncer.cancel();
-    for (const s of [...this.#streams]) s.end();
+    for (const s of [...this.#open]) s.end();
     this.#dirty.clear();
   }
 
@@ -126,6 +128,11 @@ export class AdsServer {
     this.#log.debug({ streams: pushed, seconds }, 'flush done');
   }
 
+  #started(s: SotwStream | DeltaStream): void {
+    this.#open.add(s);
+    s.start();
+  }
+
   #context(types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): StreamContext {
     return {
       cache: this.#cache,
@@ -139,6 +146,7 @@ export class AdsServer {
         this.#debouncer.trigger();
       },
       onClosed: (s) => {
+        this.#open.delete(s);
         this.#streams.delete(s);
         this.#dirty.delete(s);
       },
