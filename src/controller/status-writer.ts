@@ -207,14 +207,14 @@ export class StatusWriter {
       if (f && f.notBefore > Date.now()) continue;
       await this.#bucket.take();
       if (this.#stopped || !this.#o.isLeader()) return;
-      await this.#write(entry, conditions, desired, hash);
+      await this.#write(entry, conditions, desired, hash, now);
     }
     for (const m of [this.#written, this.#failures, this.#pendingSince, this.#lastWriteAt]) {
       for (const id of m.keys()) if (!live.has(id)) m.delete(id);
     }
   }
 
-  async #write(entry: ConfigEntry, conditions: readonly Condition[], first: DesiredStatus, hash: string): Promise<void> {
+  async #write(entry: ConfigEntry, conditions: readonly Condition[], first: DesiredStatus, hash: string, now: string): Promise<void> {
     const kind = entry.kind as PolicyKind;
     const path = `/apis/${Resources[kind].group}/${Resources[kind].version}/namespaces/${encodeURIComponent(entry.namespace)}/${Resources[kind].plural}/${encodeURIComponent(entry.name)}/status`;
     let rv = entry.resourceVersion;
@@ -248,7 +248,7 @@ export class StatusWriter {
           const fresh = await this.#read(path.slice(0, -'/status'.length)).catch(() => undefined);
           if (fresh === undefined) break;
           rv = fresh.rv;
-          desired = desiredStatus(conditions, entry.generation, fresh.status, first.conditions[0]?.lastTransitionTime ?? '');
+          desired = desiredStatus(conditions, entry.generation, fresh.status, now);
           await sleep(10 * attempt);
           // Leadership may have moved (or we were stopped) during the re-read: no write then.
           if (this.#stopped || !this.#o.isLeader()) return;

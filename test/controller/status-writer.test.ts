@@ -45,4 +45,39 @@ describe('StatusWriter', () => {
     await writer.stop();
     expect(patches.length).toBe(1);
   });
+
+  it('stamps a condition that transitions on a conflict retry with the current time, not an old one', async () => {
+    const T0 = '2020-01-01T00:00:00Z';
+    const entry: ConfigEntry = {
+      ...invalid,
+      status: { conditions: [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: 'old', lastTransitionTime: T0 }] },
+    };
+    const bodies: { status: { conditions: { type: string; lastTransitionTime: string }[] } }[] = [];
+    const client = {
+      async request(method: string, _path: string, opts: { body?: unknown }): Promise<unknown> {
+        if (method === 'PATCH') {
+          bodies.push(structuredClone(opts.body) as (typeof bodies)[number]);
+          if (bodies.length === 1) throw new KubeApiError(409, 'Conflict', 'the object has been modified');
+          return { metadata: { resourceVersion: '12' } };
+        }
+        // Someone else flipped Accepted to True meanwhile: our False is a new transition.
+        return { metadata: { resourceVersion: '11' }, status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2020-06-01T00:00:00Z' }] } };
+      },
+    } as unknown as KubeClient;
+    const writer = new StatusWriter({
+      client,
+      policies: () => [entry],
+      proxies: { model: () => undefined, streams: () => [], snapshotFor: () => undefined },
+      isLeader: () => true,
+      fieldManager: 'test',
+      resyncMs: 60_000,
+    });
+    const before = Date.now() - 2_000;
+    writer.start();
+    await sleep(200);
+    await writer.stop();
+    expect(bodies.length).toBe(2);
+    const accepted = bodies[1]!.status.conditions.find((c) => c.type === 'Accepted')!;
+    expect(Date.parse(accepted.lastTransitionTime)).toBeGreaterThan(before);
+  });
 });
