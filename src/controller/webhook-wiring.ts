@@ -154,6 +154,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
     };
     schedule(current.renewAt.getTime() - Date.now());
 
+    const onLeader = (): void => void reconciler?.trigger();
     if (opts.configurations.length > 0) {
       reconciler = new CaBundleReconciler({
         client: ctx.client,
@@ -164,12 +165,13 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
         log: ctx.log,
       });
       reconciler.start();
-      ctx.leader?.on('started', () => void reconciler?.trigger());
+      ctx.leader?.on('started', onLeader);
     }
 
     return {
       close: async () => {
         clearTimeout(timer);
+        ctx.leader?.off('started', onLeader);
         await reconciler?.stop();
         await server?.close();
         server = undefined;

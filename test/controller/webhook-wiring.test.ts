@@ -3,6 +3,7 @@
 // injection reads namespace labels from the cache it is given, and injection values are
 // validated with every bad field named.
 import { X509Certificate } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ControllerContext } from '../../src/controller/run.ts';
 import { loadInjectValues, webhookWiring } from '../../src/controller/webhook-wiring.ts';
+import { KubeApiError } from '../../src/k8s/client.ts';
 import { log } from '../../src/log.ts';
 import { testCa } from '../translate/test-secrets.ts';
 
@@ -76,6 +78,38 @@ describe('webhookWiring', () => {
     } finally {
       await closer?.close();
     }
+  });
+
+  it('removes its leader listener when closed', async () => {
+    const ca = await testCa();
+    const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
+    const w = webhookWiring({
+      host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system',
+      configurations: [{ kind: 'mutating', name: 'weft-inject' }], log,
+    });
+    const leader = new EventEmitter();
+    const client = {
+      request: async () => {
+        throw new KubeApiError(404, 'NotFound', 'not found');
+      },
+      stream: async () => {
+        throw new KubeApiError(0, 'NetworkError', 'no watch here');
+      },
+    };
+    const ctx = {
+      client,
+      index: { namespaceLabels: () => undefined },
+      source: { state: () => ({ objects: [], problems: [], workloads: [] }), inScope: () => true },
+      namespace: 'weft-system',
+      isLeader: () => true,
+      leader,
+      log,
+    } as unknown as ControllerContext;
+    const before = leader.listenerCount('started');
+    const closer = await w.extension(ctx);
+    expect(leader.listenerCount('started')).toBe(before + 1);
+    await closer?.close();
+    expect(leader.listenerCount('started')).toBe(before);
   });
 
   it('loadInjectValues: the chart file plus the CA bundle; every bad field named', async () => {
