@@ -66,6 +66,12 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
       }
     }
     if (subscribe.length > 0) st.explicit = true;
+    if (before.wildcard && !wildcard) {
+      // Leaving `*`: the client forgets what it held only through it, as for a named unsubscribe.
+      for (const k of ['basis', 'pending', 'acked'] as const) for (const n of st[k]?.keys() ?? []) if (!names.has(n)) forget.push(n);
+    }
+    // Back to `*`: diff against what the client holds, not against the view last sent.
+    if (wildcard && !before.wildcard) delete st.sent;
     st.sub = subscription(wildcard, names);
     // The client forgets what it unsubscribed from: drop it from every notion of its state.
     for (const k of ['basis', 'pending', 'acked'] as const) {
