@@ -169,12 +169,18 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     this.#leader = leader;
     isLeaderGauge.set({ lease: this.leaseName }, leader ? 1 : 0);
     transitions.inc({ lease: this.leaseName, direction });
-    if (leader) {
-      this.#log.info('became leader');
-      this.emit('started');
-    } else {
-      this.#log.warn({ reason: direction }, 'no longer leader');
-      this.emit('stopped', direction);
+    // A throwing listener must not end the campaign loop (an unhandled rejection, and a
+    // leader that stops renewing while isLeader() still says yes).
+    try {
+      if (leader) {
+        this.#log.info('became leader');
+        this.emit('started');
+      } else {
+        this.#log.warn({ reason: direction }, 'no longer leader');
+        this.emit('stopped', direction);
+      }
+    } catch (err) {
+      this.#log.error({ err }, 'leadership listener threw');
     }
   }
 

@@ -67,4 +67,21 @@ describe('LeaderElector', () => {
     expect(state.lease?.spec?.holderIdentity).toBe('');
     expect(e.isLeader()).toBe(false);
   });
+
+  it('keeps campaigning when a leadership listener throws', async () => {
+    const { state, client } = fakeClient();
+    const e = new LeaderElector({ client, namespace: 'ns', identity: 'a', leaseDurationMs: 1_500, renewDeadlineMs: 400, retryPeriodMs: 50 });
+    e.on('started', () => {
+      throw new Error('listener bug');
+    });
+    e.start();
+    for (let i = 0; i < 50 && !e.isLeader(); i++) await sleep(20);
+    expect(e.isLeader()).toBe(true);
+    const puts = state.calls.length;
+    await sleep(300);
+    expect(state.calls.length).toBeGreaterThan(puts); // still renewing
+    await e.release();
+    expect(state.lease?.spec?.holderIdentity).toBe('');
+  });
 });
+
