@@ -37,6 +37,8 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
       this.types.set(typeUrl, st);
     } else if (req.responseNonce !== '' && req.responseNonce === st.nonce) {
       this.ackOrNack(typeUrl, st, req.errorDetail, st.versionSent);
+    } else if (req.responseNonce !== '') {
+      this.nackOfEarlier(typeUrl, st, req.responseNonce, req.errorDetail);
     }
     // Subscription changes apply whatever the nonce says: a stale nonce only voids the ACK/NACK.
     const subscribe = req.resourceNamesSubscribe;

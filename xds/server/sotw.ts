@@ -28,6 +28,7 @@ export class SotwStream extends XdsStream<DiscoveryRequest, SotwTypeState> {
     const isNew = st === undefined;
     if (st !== undefined && req.responseNonce !== '' && req.responseNonce !== st.nonce) {
       // Superseded by a response the client has not seen yet; its next request will answer that one.
+      this.nackOfEarlier(typeUrl, st, req.responseNonce, req.errorDetail);
       this.log.debug({ typeUrl, nonce: req.responseNonce, latest: st.nonce }, 'stale nonce ignored');
       return;
     }

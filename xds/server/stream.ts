@@ -84,6 +84,9 @@ export interface TypeState<H extends Known = Known> {
   sentAt: number;
   /** A response with `nonce` is waiting for its ACK/NACK. */
   awaiting: boolean;
+  /** Push that wrote `nonce`; earlier unanswered responses of that push (a push may send two). */
+  batch?: number;
+  earlier?: readonly { readonly nonce: string; readonly version: string }[];
   lastNack?: NackRecord;
   /**
    * The content last planned for this subscription. Only a different one is pushed again,
@@ -165,6 +168,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
   #pinned: CachedSnapshot | undefined;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  #batch = 0;
 
   constructor(call: ServerDuplexStream<Req, EncodedMessage>, ctx: StreamContext) {
     this.#call = call;
@@ -257,7 +261,26 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     }
   }
 
+  /**
+   * A NACK of a response that an answered-later one of the same push followed (Delta additions
+   * before removals, a make-before-break phase): still a NACK, though its nonce is not the latest.
+   */
+  protected nackOfEarlier(typeUrl: TypeUrl, st: St, nonce: string, errorDetail: Status | undefined): void {
+    const earlier = st.earlier?.find((e) => e.nonce === nonce);
+    if (earlier === undefined) return;
+    st.earlier = st.earlier!.filter((e) => e !== earlier);
+    if (errorDetail === undefined) return;
+    st.lastNack = { nonce, version: earlier.version, message: errorDetail.message, at: new Date().toISOString() };
+    adsMetrics.nacks.inc({ type: typeLabel(typeUrl) });
+    st.basis = st.acked;
+    this.log.warn(
+      { typeUrl, nonce, version: earlier.version, error: errorDetail.message },
+      'proxy rejected config (NACK); it keeps its last good config',
+    );
+  }
+
   protected writeAll(plan: PushPlan): void {
+    this.#batch++;
     for (const out of plan.ordered()) this.#write(out);
   }
 
@@ -274,7 +297,9 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
       message = withNonce(out.body, nonce);
     }
     this.#call.write(message);
-    Object.assign(out.st, { nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true, pending: out.holds, basis: out.holds });
+    const st = out.st;
+    const earlier = st.batch === this.#batch && st.awaiting ? [...(st.earlier ?? []), { nonce: st.nonce, version: st.versionSent }] : [];
+    Object.assign(st, { batch: this.#batch, earlier, nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true, pending: out.holds, basis: out.holds });
     adsMetrics.pushes.inc({ type: typeLabel(out.typeUrl) });
     this.log.debug(
       { typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed },
