@@ -67,12 +67,18 @@ const shared = new WeakMap<Uint8Array, { readonly nonce: string; readonly messag
 /**
  * The complete message for a body, with a nonce of its own, shared by every stream that
  * sends this body: a push to 10,000 proxies of one group then costs no copy per stream.
- * A nonce only has to differ from the nonces a stream saw before for that type; streams
- * never compare nonces with each other, and a body repeats only with identical content.
+ * Nonces are base-36 numbers from one increasing sequence, and a stream's nonces for a type
+ * must only increase (so none repeats): a message whose nonce is not newer than `after`
+ * (the stream's latest for the type, or '') is replaced by one with a fresh nonce, shared
+ * in turn (content that comes back, X → Y → X, gets one new copy, not one per stream).
  */
-export function sharedMessage(body: Uint8Array, nextNonce: () => string): { readonly nonce: string; readonly message: EncodedMessage } {
+export function sharedMessage(
+  body: Uint8Array,
+  nextNonce: () => string,
+  after: string,
+): { readonly nonce: string; readonly message: EncodedMessage } {
   let m = shared.get(body);
-  if (m === undefined) {
+  if (m === undefined || (after !== '' && parseInt(m.nonce, 36) <= parseInt(after, 36))) {
     const nonce = nextNonce();
     m = { nonce, message: withNonce(body, nonce) };
     shared.set(body, m);

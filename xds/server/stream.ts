@@ -13,7 +13,7 @@ import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Authenticate } from './auth.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
-import { sharedMessage, withNonce } from './responses.ts';
+import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 import { noSubscription, type Known, type Subscription, type View } from './views.ts';
 
@@ -286,16 +286,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
 
   #write(out: Outgoing): void {
     if (this.#closed) return;
-    const nextNonce = () => (++nonceSeq).toString(36);
-    let { nonce, message } = sharedMessage(out.body, nextNonce);
-    if (out.st.nonce !== '' && parseInt(nonce, 36) <= parseInt(out.st.nonce, 36)) {
-      // A body encoded before this stream's last response of this type (a re-request, or
-      // content coming back: X → Y → X): its shared nonce may be one the stream already
-      // used, and a late answer to that would pass for an answer to this one. Nonces come
-      // from one increasing sequence, so a newer one is unique on the stream.
-      nonce = nextNonce();
-      message = withNonce(out.body, nonce);
-    }
+    const { nonce, message } = sharedMessage(out.body, () => (++nonceSeq).toString(36), out.st.nonce);
     this.#call.write(message);
     const st = out.st;
     const earlier = st.batch === this.#batch && st.awaiting ? [...(st.earlier ?? []), { nonce: st.nonce, version: st.versionSent }] : [];
