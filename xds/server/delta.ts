@@ -23,6 +23,8 @@ const forcedBodies = new BodyMemo<View>();
 
 export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState> {
   readonly protocol = 'delta';
+  /** CLAs of clusters a CDS answer outside a push changed, for an EDS subscription not made yet. */
+  readonly #owedEds = new Set<string>();
 
   protected handleRequest(req: DeltaDiscoveryRequest): void {
     const typeUrl = this.resolveType(req.typeUrl);
@@ -90,7 +92,18 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
     const snap = this.snapshot();
     if (snap === undefined) return; // no model yet: the first push answers
     const plan = new PushPlan();
+    if (typeUrl === TypeUrl.Endpoint) {
+      for (const n of this.#owedEds) plan.forcedEds.add(n);
+      this.#owedEds.clear();
+    }
     this.plan(typeUrl, st, snap, plan);
+    if (typeUrl === TypeUrl.Cluster && plan.forcedEds.size > 0) {
+      // Changed clusters re-warm and wait for their CLAs (a reconnect with initial versions,
+      // say): send them after CDS as a push would, or when EDS is subscribed.
+      const eds = this.types.get(TypeUrl.Endpoint);
+      if (eds !== undefined) this.plan(TypeUrl.Endpoint, eds, snap, plan);
+      else for (const n of plan.forcedEds) this.#owedEds.add(n);
+    }
     this.writeAll(plan);
   }
 
