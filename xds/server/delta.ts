@@ -139,7 +139,7 @@ export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaTypeState
       }
       changed = [...changedNames].sort().map((n) => view.resources.get(n)!);
       removed = [...removedNames].sort();
-      const key = `${typeUrl}|${changed.map((r) => r.name).join('\u0000')}|${removed.join('\u0000')}`;
+      const key = `${typeUrl}|${JSON.stringify([changed.map((r) => r.name), removed])}`; // names are opaque: no separator is safe
       bodyOf = (kind, make) => forcedBodies.get(view, `${kind}|${key}`, make);
     }
     if (changed.length > 0) {

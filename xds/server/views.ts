@@ -32,7 +32,7 @@ const subscriptions = createInternPool<Subscription>();
 
 export function subscription(wildcard: boolean, names: Iterable<string>): Subscription {
   const sorted = [...new Set(names)].filter((n) => n !== '*').sort();
-  const key = `${wildcard ? '*' : '-'}\u0000${sorted.join('\u0000')}`;
+  const key = `${wildcard ? '*' : '-'}${JSON.stringify(sorted)}`; // names are opaque: no separator is safe
   return subscriptions.intern(key, () => ({ wildcard, names: new Set(sorted) }));
 }
 
