@@ -152,6 +152,14 @@ interface BaseRequest {
   errorDetail?: Status;
 }
 
+/** A NACK's error_detail is the client's text, as long as a request may be: kept and logged in part. */
+const NACK_MESSAGE_MAX = 4096;
+
+function nackMessage(detail: Status): string {
+  const m = detail.message;
+  return m.length <= NACK_MESSAGE_MAX ? m : `${m.slice(0, NACK_MESSAGE_MAX)}… (${m.length - NACK_MESSAGE_MAX} more characters)`;
+}
+
 let streamSeq = 0;
 let nonceSeq = 0;
 
@@ -246,11 +254,11 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     const type = typeLabel(typeUrl);
     adsMetrics.pushAckSeconds.observe({ type }, (performance.now() - st.sentAt) / 1000);
     if (errorDetail !== undefined) {
-      st.lastNack = { nonce: st.nonce, version: st.versionSent, message: errorDetail.message, at: new Date().toISOString() };
+      st.lastNack = { nonce: st.nonce, version: st.versionSent, message: nackMessage(errorDetail), at: new Date().toISOString() };
       adsMetrics.nacks.inc({ type });
       st.basis = st.acked;
       this.log.warn(
-        { typeUrl, nonce: st.nonce, version: st.versionSent, error: errorDetail.message },
+        { typeUrl, nonce: st.nonce, version: st.versionSent, error: nackMessage(errorDetail) },
         'proxy rejected config (NACK); it keeps its last good config',
       );
     } else {
@@ -270,11 +278,11 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     if (earlier === undefined) return;
     st.earlier = st.earlier!.filter((e) => e !== earlier);
     if (errorDetail === undefined) return;
-    st.lastNack = { nonce, version: earlier.version, message: errorDetail.message, at: new Date().toISOString() };
+    st.lastNack = { nonce, version: earlier.version, message: nackMessage(errorDetail), at: new Date().toISOString() };
     adsMetrics.nacks.inc({ type: typeLabel(typeUrl) });
     st.basis = st.acked;
     this.log.warn(
-      { typeUrl, nonce, version: earlier.version, error: errorDetail.message },
+      { typeUrl, nonce, version: earlier.version, error: nackMessage(errorDetail) },
       'proxy rejected config (NACK); it keeps its last good config',
     );
   }
