@@ -12,11 +12,11 @@ import { createAuthenticator } from '../../src/identity/authenticate.ts';
 import { JwksCache, kubeOidc } from '../../src/identity/jwks.ts';
 import { TokenVerifier, type PodLookup } from '../../src/identity/token.ts';
 import { createXdsSecurity } from '../../src/identity/xds-security.ts';
-import { toPod } from '../../src/k8s/cluster-index.ts';
 import { KubeApiError, KubeClient } from '../../src/k8s/client.ts';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { AuthCall } from '../../xds/server/auth.ts';
 import { kubeConfig, kubectl as kubectlRun, tempNamespace } from '../../e2e/support/kube.ts';
+import { apiPodLookup } from '../support/api-pod-lookup.ts';
 
 let ns = '';
 let client: KubeClient;
@@ -25,16 +25,7 @@ async function kubectl(...args: string[]): Promise<string> {
   return (await kubectlRun(args)).stdout.trim();
 }
 
-/** The real lookup the tests use: GET the pod (404: gone). */
-const podLookup: PodLookup = async (namespace, name) => {
-  try {
-    const pod = toPod(await client.request(HttpMethod.GET, `/api/v1/namespaces/${namespace}/pods/${name}`));
-    return pod ? { uid: pod.uid, serviceAccount: pod.serviceAccount } : undefined;
-  } catch (err) {
-    if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
-    throw err;
-  }
-};
+const podLookup: PodLookup = apiPodLookup(() => client);
 
 async function createPod(name: string, serviceAccount: string): Promise<string> {
   const body = {

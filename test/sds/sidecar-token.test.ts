@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpMethod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toPod } from '../../src/k8s/cluster-index.ts';
 import { KubeApiError, KubeClient } from '../../src/k8s/client.ts';
 import type { PodLookup } from '../../src/identity/token.ts';
 import { renderSidecarBootstrap } from '../../xds/sidecar-bootstrap.ts';
@@ -19,19 +18,12 @@ import { freePorts } from '../support/free-port.ts';
 import { metricValue } from '../xds-server/support/harness.ts';
 import { handshake, until, withSdsProbeListener, workloadCert } from './envoy-support.ts';
 import { startSecureServer, type SecureServer } from './support.ts';
+import { apiPodLookup } from '../support/api-pod-lookup.ts';
 
 let client: KubeClient;
 let ns = '';
 
-const podLookup: PodLookup = async (namespace, name) => {
-  try {
-    const pod = toPod(await client.request(HttpMethod.GET, `/api/v1/namespaces/${namespace}/pods/${name}`));
-    return pod ? { uid: pod.uid, serviceAccount: pod.serviceAccount } : undefined;
-  } catch (err) {
-    if (err instanceof KubeApiError && err.statusCode === 404) return undefined;
-    throw err;
-  }
-};
+const podLookup: PodLookup = apiPodLookup(() => client);
 
 async function createPod(name: string): Promise<string> {
   const body = { metadata: { name }, spec: { nodeName: 'weft-node', serviceAccountName: 'web', automountServiceAccountToken: false, containers: [{ name: 'app', image: 'weft.test/app:1' }] } };
