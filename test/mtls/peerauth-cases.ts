@@ -11,6 +11,8 @@ import type { ProxyInfo } from '../../xds/proxy.ts';
 import type { Backend } from '../support/backends.ts';
 import type { EnvoyHandle } from '../support/envoy.ts';
 import { plaintext, sumStats, tls, viaProxy } from './support.ts';
+import type { CertificateAuthority } from '../../src/ca/authority.ts';
+import { issueSvid, testCa } from '../translate/test-secrets.ts';
 
 export const MODES = ['strict', 'permissive', 'disable'] as const;
 export type Mode = (typeof MODES)[number];
@@ -69,6 +71,24 @@ export interface PeerAuthEnv {
   readonly meshCert: { readonly cert: string; readonly key: string };
   /** A certificate of the same shape from another CA. */
   readonly foreignCert: { readonly cert: string; readonly key: string };
+}
+
+/** Assembles the env from started proxies; issues the mesh and foreign client certificates. */
+export async function peerAuthEnv(
+  ca: CertificateAuthority,
+  parts: { client: EnvoyHandle; clientPort: number; servers: readonly EnvoyHandle[]; inbound: Record<Mode, number>; apps: Record<Mode, Backend> },
+): Promise<PeerAuthEnv> {
+  const [mesh, foreign] = await Promise.all([issueSvid(ca, 'shop', 'curl'), issueSvid(await testCa(), 'shop', 'curl')]);
+  return {
+    client: parts.client,
+    clientPort: parts.clientPort,
+    servers: Object.fromEntries(MODES.map((m, i) => [m, parts.servers[i]])) as PeerAuthEnv['servers'],
+    inbound: parts.inbound,
+    apps: parts.apps,
+    trustBundlePem: ca.trustBundlePem,
+    meshCert: { cert: mesh.chainPem, key: mesh.keyPem },
+    foreignCert: { cert: foreign.chainPem, key: foreign.keyPem },
+  };
 }
 
 /** Registers the cases; `env()` is read when they run (after the caller's beforeAll). */

@@ -14,8 +14,8 @@ import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
 import { staticBootstrapYaml } from '../translate/static-bootstrap.ts';
 import { parseDocuments } from '../translate/support.ts';
-import { issueSvid, testCa, workloadSecrets } from '../translate/test-secrets.ts';
-import { clientProxy, meshYaml, MODES, peerAuthCases, serverProxy, type Mode, type PeerAuthEnv } from './peerauth-cases.ts';
+import { testCa, workloadSecrets } from '../translate/test-secrets.ts';
+import { clientProxy, meshYaml, MODES, peerAuthCases, serverProxy, type Mode, peerAuthEnv, type PeerAuthEnv } from './peerauth-cases.ts';
 
 async function startProxy(model: MeshModel, ca: CertificateAuthority, proxy: ProxyInfo, ports: Record<string, number>): Promise<EnvoyHandle> {
   const secrets = await workloadSecrets(ca, proxy.namespace, proxy.id);
@@ -44,17 +44,7 @@ describe('PeerAuth between real Envoys (static resources and secrets)', () => {
       ),
     ]);
     envoys.push(client as EnvoyHandle, ...servers);
-    const [mesh, foreign] = await Promise.all([issueSvid(ca, 'shop', 'curl'), issueSvid(await testCa(), 'shop', 'curl')]);
-    env = {
-      client: client as EnvoyHandle,
-      clientPort,
-      servers: Object.fromEntries(MODES.map((m, i) => [m, servers[i]])) as PeerAuthEnv['servers'],
-      inbound,
-      apps,
-      trustBundlePem: ca.trustBundlePem,
-      meshCert: { cert: mesh.chainPem, key: mesh.keyPem },
-      foreignCert: { cert: foreign.chainPem, key: foreign.keyPem },
-    };
+    env = await peerAuthEnv(ca, { client: client as EnvoyHandle, clientPort, servers, inbound, apps });
   });
 
   afterAll(async () => {

@@ -14,8 +14,7 @@ import { startBackend } from '../support/backends.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
-import { issueSvid, testCa } from '../translate/test-secrets.ts';
-import { meshYaml, MODES, peerAuthCases, peerAuthYaml, type Mode, type PeerAuthEnv } from './peerauth-cases.ts';
+import { meshYaml, MODES, peerAuthCases, peerAuthYaml, type Mode, peerAuthEnv, type PeerAuthEnv } from './peerauth-cases.ts';
 import { plaintext, viaProxy, type Outcome } from './support.ts';
 import { weftBootstrap } from '../support/weft-bootstrap.ts';
 
@@ -59,17 +58,7 @@ describe('PeerAuth between real Envoys (weft serve --ca-dir: TLS xDS, SDS certif
     ]);
     const [client, ...servers] = await Promise.all([clientYaml, ...serverYamls].map((bootstrapYaml) => startEnvoy({ bootstrapYaml: bootstrapYaml as string })));
     envoys.push(client as EnvoyHandle, ...servers);
-    const [mesh, foreign] = await Promise.all([issueSvid(ca, 'shop', 'curl'), issueSvid(await testCa(), 'shop', 'curl')]);
-    env = {
-      client: client as EnvoyHandle,
-      clientPort,
-      servers: Object.fromEntries(MODES.map((m, i) => [m, servers[i]])) as PeerAuthEnv['servers'],
-      inbound,
-      apps,
-      trustBundlePem: ca.trustBundlePem,
-      meshCert: { cert: mesh.chainPem, key: mesh.keyPem },
-      foreignCert: { cert: foreign.chainPem, key: foreign.keyPem },
-    };
+    env = await peerAuthEnv(ca, { client: client as EnvoyHandle, clientPort, servers, inbound, apps });
     // Listeners and clusters arrive with their SDS secrets (warming waits for them); the
     // first request proves the client's cluster and the server's listener are both live.
     await until('the first request through the mesh', async () => is200(await viaProxy(clientPort, 'http://pay-permissive.shop:8080/')));
