@@ -13,5 +13,5 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
-  { files: ['scripts/**', 'bench/**', 'e2e/**', 'test/**', 'src/cli/**'], rules: { 'no-console': 'off' } },
+  { files: ['scripts/**', 'bench/**', 'e2e/**', 'test/**', 'src/runtime/cli/**'], rules: { 'no-console': 'off' } },
 );

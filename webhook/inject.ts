@@ -1,13 +1,13 @@
 // injectPod: a pure function from (pod, context) to a mutated deep copy or a skip with a
 // reason code. No clock, no I/O: the namespace's labels come from the caller's cache.
-import { PROXY_UID } from '../src/mesh-ports.ts';
-import { renderSidecarBootstrap } from '../xds/sidecar-bootstrap.ts';
+import { PROXY_UID } from '../src/base/mesh-ports.ts';
+import { renderSidecarBootstrap } from '../xds/bootstrap/sidecar.ts';
 import { captureScript } from './capture.ts';
 import type { Container, Pod } from './pod.ts';
 import { appProbesEnv, probeRoutes, rewriteProbes } from './probes.ts';
 import { proxyResources, resourcesSpec } from './resources.ts';
 import { Annotations, ENVOY_LOG_LEVELS, INJECT_LABEL, INJECT_LABEL_VALUE, Names, PROTECTED_NAMESPACES, TOKEN_PATH, WEFT_VERSION, parseCidr, type InjectValues } from './values.ts';
-import { MeshPorts } from '../src/mesh-ports.ts';
+import { MeshPorts } from '../src/base/mesh-ports.ts';
 
 export type SkipReason = 'namespace-not-enabled' | 'opted-out' | 'host-network' | 'already-injected' | 'protected-namespace';
 

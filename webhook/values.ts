@@ -1,7 +1,7 @@
 // Injection settings (chart values) and the names injection writes. Values are validated once
 // when the control plane builds them; injectPod trusts them.
 import { z } from 'zod';
-import { MeshPorts } from '../src/mesh-ports.ts';
+import { MeshPorts } from '../src/base/mesh-ports.ts';
 
 export const WEFT_VERSION = '0.1.0';
 

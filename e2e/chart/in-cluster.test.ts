@@ -5,7 +5,7 @@
 // confined to this release's namespace label, so the shared cluster is never intercepted.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { eventually, helm, kubectl, kubectlJson, repoRoot, tempNamespace, uniqueName } from '../support/kube.ts';
 
 const chart = join(repoRoot, 'charts/weft');

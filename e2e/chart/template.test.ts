@@ -1,11 +1,11 @@
 // The chart without a cluster: helm lint is clean, the chart's CRDs are exactly crds/,
-// defaults match src/mesh-ports.ts, and the rendered objects keep the promises the chart
+// defaults match src/base/mesh-ports.ts, and the rendered objects keep the promises the chart
 // makes (restricted Pods, webhooks that never intercept system namespaces, external mode).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { helmOffline, repoRoot } from '../support/kube.ts';
 
 const chart = join(repoRoot, 'charts/weft');
@@ -61,7 +61,7 @@ describe('in-cluster rendering', async () => {
   const pod = at(deploy, 'spec.template.spec');
   const container = at(pod, 'containers[0]');
 
-  it('uses the ports of src/mesh-ports.ts', () => {
+  it('uses the ports of src/base/mesh-ports.ts', () => {
     const ports = Object.fromEntries((at(container, 'ports') as { name: string; containerPort: number }[]).map((p) => [p.name, p.containerPort]));
     expect(ports).toEqual({ 'grpc-xds': MeshPorts.xdsTls, 'https-webhook': MeshPorts.webhook, 'http-monitoring': MeshPorts.monitoring });
     expect(at(one(objs, 'Service', 'weft'), 'spec.ports[0]')).toMatchObject({ port: MeshPorts.xdsTls });

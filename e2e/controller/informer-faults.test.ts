@@ -4,13 +4,13 @@
 // server produces them on cue; the real-API-server behaviour is in controller.test.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubeSource } from '../../src/config/kube-source.ts';
-import type { ConfigState } from '../../src/config/source.ts';
+import { KubeSource } from '../../src/sources/kube-source.ts';
+import type { ConfigState } from '../../src/sources/source.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { SupervisedInformer } from '../../src/k8s/informer.ts';
 import { matchesSelector, parseLabelSelector } from '../../src/k8s/label-selector.ts';
 import { Resources, collectionPath } from '../../src/k8s/resources.ts';
-import { metricsRegistry } from '../../src/metrics.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 import { listBody, sendEvent, startFakeApiServer, startWatch, statusBody, type FakeApiServer } from './support/fake-apiserver.ts';
 
 const SERVICES = collectionPath(Resources.Service);

@@ -3,15 +3,15 @@
 // scope), when Programmed is True, and lastTransitionTime bookkeeping. The API side of
 // the same writer runs in controller.test.ts and leader.test.ts.
 import { describe, expect, it } from 'vitest';
-import { toEntry, type ConfigEntry } from '../../src/config/kube-source.ts';
-import type { ConfigObject } from '../../src/config/objects.ts';
-import { programmedCondition, proxyAcks, type ProxyView } from '../../src/controller/programmed.ts';
-import { desiredStatus, StatusWriter } from '../../src/controller/status-writer.ts';
-import type { StatusCondition } from '../../src/controller/observed-status.ts';
+import { toEntry, type ConfigEntry } from '../../src/sources/kube-source.ts';
+import type { ConfigObject } from '../../src/api/objects.ts';
+import { programmedCondition, proxyAcks, type ProxyView } from '../../src/runtime/controller/programmed.ts';
+import { desiredStatus, StatusWriter } from '../../src/runtime/controller/status-writer.ts';
+import type { StatusCondition } from '../../src/api/observed-status.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { buildModel } from '../../src/model/build.ts';
 import type { MeshModel } from '../../src/model/types.ts';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import type { CachedSnapshot } from '../../xds/snapshot/types.ts';
 import type { StreamDebug } from '../../xds/server/stream.ts';
 import { KubeConfig } from '@kubernetes/client-node';

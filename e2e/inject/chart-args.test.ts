@@ -33,7 +33,7 @@ describe("the chart's controller command line", () => {
         users: [{ name: 'x', user: { token: 'none' } }],
         contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }],
       }));
-      const out = spawnSync(process.execPath, [join(repoRoot, 'src/cli/weft.ts'), ...c.args, `--kubeconfig=${kubeconfig}`], {
+      const out = spawnSync(process.execPath, [join(repoRoot, 'src/runtime/cli/weft.ts'), ...c.args, `--kubeconfig=${kubeconfig}`], {
         env: { ...process.env, ...env, WEFT_LOG_LEVEL: 'silent', VITEST: '' },
         encoding: 'utf8',
         timeout: 60_000,

@@ -2,8 +2,8 @@
 // Injection must then ask the API server instead of admitting an unmeshed pod.
 import { describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/k8s/client.ts';
-import { log } from '../../src/log.ts';
-import { injectContext, type NamespaceLabelSource } from '../../src/controller/webhook-wiring.ts';
+import { log } from '../../src/base/log.ts';
+import { injectContext, type NamespaceLabelSource } from '../../src/runtime/controller/webhook-wiring.ts';
 import { parseInjectValues } from '../../webhook/values.ts';
 import { kubeConfig, tempNamespace } from '../support/kube.ts';
 

@@ -1,6 +1,6 @@
 // First start: use the stored root, or generate one and race to store it. Whoever loses the
 // race adopts the winner's, so every replica ends up signing with the same root.
-import { log } from '../log.ts';
+import { log } from '../base/log.ts';
 import { createRootCa, loadCa, type FieldError, type CertificateAuthority } from './authority.ts';
 import type { KeyAlgorithm } from './keys.ts';
 import type { RootStore } from './store.ts';

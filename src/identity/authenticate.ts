@@ -1,4 +1,4 @@
-// The xDS server's Authenticate hook (xds/server/auth.ts). A proxy proves its identity with
+// The xDS server's Authenticate hook (src/identity/auth-hook.ts). A proxy proves its identity with
 //  (a) `authorization: Bearer <projected ServiceAccount token>` (injected sidecars), verified
 //      locally by token.ts, or
 //  (b) a client certificate from the mesh CA (proxies outside Kubernetes), verified by the
@@ -6,9 +6,9 @@
 // A call carrying a token is judged by the token alone. Anything else is refused with a
 // reason the proxy sees in its stream status, a warning log and a metric by reason code.
 // The identity never comes from node.id.
-import type { Logger } from '../log.ts';
-import { log as rootLog } from '../log.ts';
-import type { AuthCall, AuthResult, Authenticate } from '../../xds/server/auth.ts';
+import type { Logger } from '../base/log.ts';
+import { log as rootLog } from '../base/log.ts';
+import type { AuthCall, AuthResult, Authenticate } from './auth-hook.ts';
 import { identityFromCertificate } from './client-cert.ts';
 import { identityMetrics } from './metrics.ts';
 import type { TokenVerifier } from './token.ts';

@@ -10,7 +10,7 @@ import { request, type RequestOptions } from 'node:https';
 import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { KubeClient } from '../k8s/client.ts';
-import { log as rootLog, type Logger } from '../log.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
 import { keyFromJwk } from './jwt.ts';
 import { identityMetrics } from './metrics.ts';
 

@@ -2,7 +2,7 @@
 // set of codes, never free text), token-cache effectiveness, and JWKS fetches — a reconnect
 // storm should move `weft_xds_auth_total` and the cache hits, not the fetches.
 import { Counter } from 'prom-client';
-import { metricsRegistry } from '../metrics.ts';
+import { metricsRegistry } from '../base/metrics.ts';
 
 export const identityMetrics = {
   decisions: new Counter({

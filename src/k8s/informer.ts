@@ -11,8 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
 import { Counter, Gauge } from 'prom-client';
-import { log as rootLog, type Logger } from '../log.ts';
-import { metricsRegistry } from '../metrics.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
+import { metricsRegistry } from '../base/metrics.ts';
 import { KubeApiError, type KubeClient } from './client.ts';
 import { apiVersionOf, collectionPath, type ResourceRef } from './resources.ts';
 

@@ -7,8 +7,8 @@ import type {
   RetryPolicyObject,
   ServiceObject,
   TrafficSplitObject,
-} from '../config/objects.ts';
-import { objectId } from '../config/objects.ts';
+} from '../api/objects.ts';
+import { objectId } from '../api/objects.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from './order.ts';
 import { markMeshed, meshedServiceKeys } from './meshed.ts';

@@ -1,7 +1,7 @@
 // Status conditions the model computes for Weft custom resources. Reasons are
 // CamelCase (Gateway API style); messages are sentences for humans.
 import type { Condition, PolicyStatus } from './types.ts';
-import type { WeftPolicyObject } from '../config/objects.ts';
+import type { WeftPolicyObject } from '../api/objects.ts';
 
 export function condition(type: Condition['type'], ok: boolean, reason: string, message: string): Condition {
   return { type, status: ok ? 'True' : 'False', reason, message };

@@ -8,7 +8,7 @@
 //   2. the Service annotation `weft.dev/mtls: "true"` (file source, VMs): every endpoint
 //      runs a sidecar, and the Service selector stands for the workload labels;
 //   3. otherwise: not meshed.
-import type { ServiceObject } from '../config/objects.ts';
+import type { ServiceObject } from '../api/objects.ts';
 import { effectiveMtls } from './mtls.ts';
 import type { EndpointAddress, MeshService, ObjectKey, PeerAuthPolicy, ServicePort, WorkloadFacts } from './types.ts';
 

@@ -2,7 +2,7 @@
 // (the one in the control-plane namespace is mesh-wide), and where several selector
 // policies select the same workload the oldest wins — so the output is ordered by
 // precedence within each namespace and effectiveMtls takes the first match.
-import type { PeerAuthObject } from '../config/objects.ts';
+import type { PeerAuthObject } from '../api/objects.ts';
 import { accepted, conflicted, groupByPrecedence, refsResolved, statusOf } from './conditions.ts';
 import { canonicalJson } from './canonical.ts';
 import { byPrecedence, compareStrings } from './order.ts';

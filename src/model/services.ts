@@ -1,7 +1,7 @@
 // Services joined with their EndpointSlices: one MeshService per Service, each port
 // carrying the endpoints that serve it.
-import type { EndpointSliceObject, ServiceObject } from '../config/objects.ts';
-import { SERVICE_NAME_LABEL } from '../config/objects.ts';
+import type { EndpointSliceObject, ServiceObject } from '../api/objects.ts';
+import { SERVICE_NAME_LABEL } from '../api/objects.ts';
 import { compareStrings } from './order.ts';
 import type { EndpointAddress, MeshService, ObjectKey, ServicePort } from './types.ts';
 

@@ -5,8 +5,8 @@
 // it becomes ready.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { XDS_CLUSTER_NAME } from '../../src/mesh-ports.ts';
-import { renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
+import { XDS_CLUSTER_NAME } from '../../src/base/mesh-ports.ts';
+import { renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap/bootstrap.ts';
 import { startEnvoy, validateBootstrap } from '../support/envoy.ts';
 import { freePort } from '../support/free-port.ts';
 import { copyExampleMesh } from '../support/mesh-fixture.ts';

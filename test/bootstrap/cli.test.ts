@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runBootstrap } from '../../src/cli/bootstrap.ts';
+import { runBootstrap } from '../../src/runtime/cli/bootstrap.ts';
 import { validateBootstrap } from '../support/envoy.ts';
 
 const good = ['--node-id', 'vm-1', '--namespace', 'shop', '--service', 'web', '--xds-address', '127.0.0.1:15010'];
@@ -56,7 +56,7 @@ describe('weft bootstrap', () => {
   });
 
   it('exits 2 from the weft binary without a stack trace', async () => {
-    const weft = fileURLToPath(new URL('../../src/cli/weft.ts', import.meta.url));
+    const weft = fileURLToPath(new URL('../../src/runtime/cli/weft.ts', import.meta.url));
     const err = await promisify(execFile)(process.execPath, [weft, 'bootstrap', '--node-id', 'x']).then(
       () => undefined,
       (e: { code?: number; stderr?: string }) => e,

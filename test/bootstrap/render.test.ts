@@ -2,9 +2,9 @@
 // server and Envoy rely on, and that the YAML parses back into the same message.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/mesh-ports.ts';
-import { buildBootstrap, parseBootstrap, parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
-import { proxyFromNode } from '../../xds/node-info.ts';
+import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/base/mesh-ports.ts';
+import { buildBootstrap, parseBootstrap, parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap/bootstrap.ts';
+import { proxyFromNode } from '../../xds/resources/node-info.ts';
 
 const base: BootstrapOptions = { nodeId: 'web-1', namespace: 'shop', service: 'web', xdsAddress: '127.0.0.1:15010' };
 

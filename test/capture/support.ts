@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { PROXY_UID } from '../../src/mesh-ports.ts';
+import { PROXY_UID } from '../../src/base/mesh-ports.ts';
 
 const execFile = promisify(execFileCb);
 

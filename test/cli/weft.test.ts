@@ -1,4 +1,4 @@
-// The real `weft` binary (node src/cli/weft.ts): help lists every flag the subcommands take,
+// The real `weft` binary (node src/runtime/cli/weft.ts): help lists every flag the subcommands take,
 // mistakes exit 2 naming what is wrong, and `bootstrap`'s asynchronous exit codes reach the shell.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const weftBin = fileURLToPath(new URL('../../src/cli/weft.ts', import.meta.url));
+const weftBin = fileURLToPath(new URL('../../src/runtime/cli/weft.ts', import.meta.url));
 
 interface Run {
   code: number;

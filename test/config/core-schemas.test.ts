@@ -1,7 +1,7 @@
 // Service and EndpointSlice schemas accept what the API server serves (including
 // nulls, Dates from client-node and fields we ignore) and name the field they reject.
 import { describe, expect, it } from 'vitest';
-import { parseObject } from '../../src/config/objects.ts';
+import { parseObject } from '../../src/api/objects.ts';
 import { expectProblem, expectValid, withPatch } from './schema-test-support.ts';
 
 const svc = {

@@ -1,8 +1,8 @@
 // The pure half of the file source: which objects a file serves given its text and what
 // it served before, and how files merge.
 import { describe, expect, it } from 'vitest';
-import { evaluateFile, mergeFiles, type FileEntry } from '../../src/config/file-documents.ts';
-import { objectId } from '../../src/config/objects.ts';
+import { evaluateFile, mergeFiles, type FileEntry } from '../../src/sources/file-documents.ts';
+import { objectId } from '../../src/api/objects.ts';
 
 const svc = (name: string, extra = '') => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {ports: [{name: http, port: 80}]${extra}}\n`;
 const ids = (entries: readonly FileEntry[]) => entries.map((e) => objectId(e.object));

@@ -4,9 +4,9 @@ import { cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileSource } from '../../src/config/file-source.ts';
-import { objectId, type ConfigObject } from '../../src/config/objects.ts';
-import type { ConfigState } from '../../src/config/source.ts';
+import { FileSource } from '../../src/sources/file-source.ts';
+import { objectId, type ConfigObject } from '../../src/api/objects.ts';
+import type { ConfigState } from '../../src/sources/source.ts';
 
 let dir: string;
 let source: FileSource;

@@ -1,6 +1,6 @@
 // RetryPolicy bounds and cross-field rules, each rejection naming its field.
 import { describe, expect, it } from 'vitest';
-import { RETRY_ON } from '../../src/config/schemas/bounds.ts';
+import { RETRY_ON } from '../../src/api/bounds.ts';
 import { expectProblem, expectValid } from './schema-test-support.ts';
 
 const base = {

@@ -1,6 +1,6 @@
 // TrafficSplit bounds: what the CRD's OpenAPI + CEL rules must mirror, case by case.
 import { describe, expect, it } from 'vitest';
-import { TrafficSplitBounds } from '../../src/config/schemas/bounds.ts';
+import { TrafficSplitBounds } from '../../src/api/bounds.ts';
 import { expectProblem, expectValid, withPatch } from './schema-test-support.ts';
 
 const base = {

@@ -1,6 +1,6 @@
 // The caBundle patch: only webhooks whose bundle differs, each guarded by a test on its name.
 import { describe, expect, it } from 'vitest';
-import { caBundlePatch } from '../../src/controller/cabundle.ts';
+import { caBundlePatch } from '../../src/runtime/controller/cabundle.ts';
 
 const cfg = (...bundles: (string | undefined)[]) => ({
   metadata: { name: 'weft-inject' },

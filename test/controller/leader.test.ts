@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
-import { LeaderElector } from '../../src/controller/leader.ts';
+import { LeaderElector } from '../../src/runtime/controller/leader.ts';
 
 interface Lease {
   metadata: { name: string; namespace?: string; resourceVersion?: string };

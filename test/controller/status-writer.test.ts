@@ -2,8 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
-import type { ConfigEntry } from '../../src/config/kube-source.ts';
-import { StatusWriter } from '../../src/controller/status-writer.ts';
+import type { ConfigEntry } from '../../src/sources/kube-source.ts';
+import { StatusWriter } from '../../src/runtime/controller/status-writer.ts';
 
 const invalid: ConfigEntry = {
   kind: 'TrafficSplit',

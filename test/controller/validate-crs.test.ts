@@ -1,8 +1,8 @@
 // /validate for Weft CRs, decided by the model: RE2-incompatible regular expressions are
 // denied with the model's message, missing backends and conflicts admitted with a warning.
 import { describe, expect, it } from 'vitest';
-import { parseObject, type ConfigObject } from '../../src/config/objects.ts';
-import { crValidator } from '../../src/controller/validate-crs.ts';
+import { parseObject, type ConfigObject } from '../../src/api/objects.ts';
+import { crValidator } from '../../webhook/validate-crs.ts';
 import type { AdmissionRequest } from '../../webhook/admission.ts';
 
 const NS = 'shop';

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ControllerContext } from '../../src/controller/run.ts';
-import { loadInjectValues, webhookWiring } from '../../src/controller/webhook-wiring.ts';
+import type { ControllerContext } from '../../src/runtime/controller/run.ts';
+import { loadInjectValues, webhookWiring } from '../../src/runtime/controller/webhook-wiring.ts';
 import { KubeApiError } from '../../src/k8s/client.ts';
-import { log } from '../../src/log.ts';
+import { log } from '../../src/base/log.ts';
 import { testCa } from '../translate/test-secrets.ts';
 
 function peer(port: number, ca: string): Promise<X509Certificate> {

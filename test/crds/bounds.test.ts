@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import * as b from '../../src/config/schemas/bounds.ts';
+import * as b from '../../src/api/bounds.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 

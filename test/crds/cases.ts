@@ -2,7 +2,7 @@
 // must judge alike. A rejection names the field both must point at; `loose` marks a
 // document both accept that a production mesh should refuse (reported to the zod owner,
 // the CRD mirrors zod until zod changes).
-import { MTLS_MODES, RETRY_ON } from '../../src/config/schemas/bounds.ts';
+import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
 
 export type Kind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
 

@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseObject } from '../../src/config/objects.ts';
+import { parseObject } from '../../src/api/objects.ts';
 import { kubectl, repoRoot, tempNamespace, toYaml, waitFor } from '../../e2e/support/kube.ts';
 import { cases, type WeftDoc } from './cases.ts';
 

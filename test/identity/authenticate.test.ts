@@ -13,7 +13,7 @@ import { createAuthenticator } from '../../src/identity/authenticate.ts';
 import { identityFromCertificate } from '../../src/identity/client-cert.ts';
 import { podLookupFromIndex } from '../../src/identity/pod-lookup.ts';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import type { AuthCall } from '../../xds/server/auth.ts';
+import type { AuthCall } from '../../src/identity/auth-hook.ts';
 import { metricValue } from '../xds-server/support/harness.ts';
 
 const node = create(NodeSchema, { id: 'claims-to-be-admin.kube-system' });

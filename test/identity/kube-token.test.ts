@@ -11,10 +11,10 @@ import { createRootCa, loadCa } from '../../src/ca/authority.ts';
 import { createAuthenticator } from '../../src/identity/authenticate.ts';
 import { JwksCache, kubeOidc } from '../../src/identity/jwks.ts';
 import { TokenVerifier, type PodLookup } from '../../src/identity/token.ts';
-import { createXdsSecurity } from '../../src/identity/xds-security.ts';
+import { createXdsSecurity } from '../../src/runtime/xds-security.ts';
 import { KubeApiError, KubeClient } from '../../src/k8s/client.ts';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import type { AuthCall } from '../../xds/server/auth.ts';
+import type { AuthCall } from '../../src/identity/auth-hook.ts';
 import { kubeConfig, kubectl as kubectlRun, tempNamespace } from '../../e2e/support/kube.ts';
 import { apiPodLookup } from '../support/api-pod-lookup.ts';
 

@@ -7,7 +7,7 @@
 //   PERMISSIVE  plaintext and the meshed client (over mTLS) both get 200.
 //   DISABLE     the meshed client does not originate TLS and gets 200; a TLS client fails.
 import { expect, it } from 'vitest';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import type { Backend } from '../support/backends.ts';
 import type { EnvoyHandle } from '../support/envoy.ts';
 import { plaintext, sumStats, tls, viaProxy } from './support.ts';

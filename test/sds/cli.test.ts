@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runBootstrapAsync } from '../../src/cli/bootstrap.ts';
+import { runBootstrapAsync } from '../../src/runtime/cli/bootstrap.ts';
 import { caFromDir } from '../../src/identity/ca-dir.ts';
 import { validateBootstrap } from '../support/envoy.ts';
 import { weftBin } from '../support/weft-serve.ts';

@@ -1,4 +1,4 @@
-// An injected sidecar's bootstrap (xds/sidecar-bootstrap.ts: google_grpc over TLS, the
+// An injected sidecar's bootstrap (xds/bootstrap/sidecar.ts: google_grpc over TLS, the
 // projected token read from its file on every stream) in a real Envoy, against a TLS xDS
 // server secured by createXdsSecurity with tokens verified against the real API server.
 // One Envoy, one token file: a token for another audience, one bound to a deleted Pod, and
@@ -11,7 +11,7 @@ import { HttpMethod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, KubeClient } from '../../src/k8s/client.ts';
 import type { PodLookup } from '../../src/identity/token.ts';
-import { renderSidecarBootstrap } from '../../xds/sidecar-bootstrap.ts';
+import { renderSidecarBootstrap } from '../../xds/bootstrap/sidecar.ts';
 import { kubeConfig, kubectl, tempNamespace } from '../../e2e/support/kube.ts';
 import { startEnvoy } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';

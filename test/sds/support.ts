@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { Client, credentials, Metadata, type CallCredentials } from '@grpc/grpc-js';
 import { createRootCa, loadCa, type CertificateAuthority } from '../../src/ca/authority.ts';
-import { createXdsSecurity, type TokenAuthOptions, type XdsSecurity } from '../../src/identity/xds-security.ts';
+import { createXdsSecurity, type TokenAuthOptions, type XdsSecurity } from '../../src/runtime/xds-security.ts';
 import type { DiscoveryResponse } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { SecretSchema, type Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';

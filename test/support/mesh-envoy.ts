@@ -1,7 +1,7 @@
 // The whole standalone data path for an end-to-end test: two demo backends, a private copy
 // of examples/mesh pointing at them, `weft serve` on it, and a real Envoy bootstrapped by
 // renderBootstrap that acts as an explicit HTTP proxy for `http://checkout.shop:8080/`.
-import { renderBootstrap } from '../../xds/bootstrap.ts';
+import { renderBootstrap } from '../../xds/bootstrap/bootstrap.ts';
 import { startBackend, type Backend } from './backends.ts';
 import { startEnvoy, type EnvoyHandle } from './envoy.ts';
 import { waitForRoute } from './envoy-routes.ts';

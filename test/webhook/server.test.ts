@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import fjp from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootCa, loadCa, type CertificateAuthority } from '../../src/ca/authority.ts';
-import { metricsRegistry } from '../../src/metrics.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 import { startWebhookServer, type WebhookServer } from '../../webhook/server.ts';
 import { podRequest, testContext } from './fixtures.ts';
 import { post } from './https.ts';

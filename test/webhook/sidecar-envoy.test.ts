@@ -19,7 +19,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRootCa, loadCa } from '../../src/ca/authority.ts';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { renderSidecarBootstrap } from '../../xds/sidecar-bootstrap.ts';
+import { renderSidecarBootstrap } from '../../xds/bootstrap/sidecar.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
 

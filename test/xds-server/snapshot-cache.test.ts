@@ -3,7 +3,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { hashBytes } from '../../xds/snapshot/hash.ts';

@@ -8,15 +8,15 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { log as rootLog, type Logger } from '../../src/log.ts';
+import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type {
   DeltaDiscoveryRequest,
   DiscoveryRequest,
   DiscoveryResponse,
 } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
-import { proxyFromNode } from '../node-info.ts';
+import { proxyFromNode } from '../resources/node-info.ts';
 import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
-import type { Authenticate } from './auth.ts';
+import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { Debouncer, type DebounceOptions } from './debounce.ts';
 import { DeltaStream } from './delta.ts';
 import { adsMetrics } from './metrics.ts';

@@ -3,15 +3,15 @@
 // order, lifecycle metrics, and the debug view. Per-stream state is deliberately small:
 // references to interned subscriptions and shared views, a few strings per type.
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/base/log.ts';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
-import { proxyFromNode } from '../node-info.ts';
-import type { ProxyInfo } from '../proxy.ts';
+import { proxyFromNode } from '../resources/node-info.ts';
+import type { ProxyInfo } from '../resources/proxy.ts';
 import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
-import type { Authenticate } from './auth.ts';
+import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';

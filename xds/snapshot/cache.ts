@@ -2,9 +2,9 @@
 // N proxies in one group cost one generation per model version; encoding is shared further
 // (per message object, see encode.ts). A snapshot that fails generation or its consistency
 // check is never published: the group keeps serving its last good snapshot.
-import { log as rootLog, type Logger } from '../../src/log.ts';
+import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type { MeshModel } from '../../src/model/types.ts';
-import { proxyGroupKey, type ProxyInfo } from '../proxy.ts';
+import { proxyGroupKey, type ProxyInfo } from '../resources/proxy.ts';
 import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
 import type { ResourceSet } from '../translate/types.ts';
 import { encodeResourceSet } from './encode.ts';

@@ -5,9 +5,9 @@
 // so proxies that agree on those get the very same arrays and message objects (memoized
 // per model; see memo.ts for why identity matters to the snapshot cache).
 import type { MeshModel } from '../../src/model/types.ts';
-import type { ProxyInfo } from '../proxy.ts';
+import type { ProxyInfo } from '../resources/proxy.ts';
 import type { ResourceSet } from './types.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { inboundClusterName } from '../resources/names.ts';
 import { sortByName } from './common.ts';
 import { inboundClusters, mtlsOutboundClusters, outboundClusters, passthroughCluster } from './clusters.ts';

@@ -1,7 +1,7 @@
 // Read-only views over the MeshModel that several builders share: which ports Envoy
 // proxies, how they speak, and the services in a stable order.
 import type { MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { memoByModel } from './memo.ts';
 
 /** Ports a sidecar's Envoy binds itself (not the control plane's: those are ordinary ports in a pod). */

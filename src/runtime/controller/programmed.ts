@@ -7,10 +7,10 @@
 //    connected proxy is affected; a PeerAuth affects the proxies its scope selects
 //    (mesh-wide, its namespace, or its namespace and label selector);
 //  - no affected proxy connected: Unknown/NoProxies.
-import type { Condition, MeshModel, PeerAuthPolicy, PolicyStatus } from '../model/types.ts';
-import type { ProxyInfo } from '../../xds/proxy.ts';
-import type { CachedSnapshot } from '../../xds/snapshot/types.ts';
-import type { StreamDebug } from '../../xds/server/stream.ts';
+import type { Condition, MeshModel, PeerAuthPolicy, PolicyStatus } from '../../model/types.ts';
+import type { ProxyInfo } from '../../../xds/resources/proxy.ts';
+import type { CachedSnapshot } from '../../../xds/snapshot/types.ts';
+import type { StreamDebug } from '../../../xds/server/stream.ts';
 
 /** What Programmed needs from the running control plane (ControlPlane satisfies it via an adapter). */
 export interface ProxyView {

@@ -4,15 +4,15 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../ca/spiffe.ts';
-import { FileSource } from '../config/file-source.ts';
-import { parseDurationMs } from '../config/schemas/duration.ts';
+import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../../ca/spiffe.ts';
+import { FileSource } from '../../sources/file-source.ts';
+import { parseDurationMs } from '../../api/duration.ts';
 import { startControlPlane } from '../control-plane.ts';
-import { caFromDir } from '../identity/ca-dir.ts';
-import { createXdsSecurity, type XdsSecurity } from '../identity/xds-security.ts';
-import { log } from '../log.ts';
-import { MeshPorts } from '../mesh-ports.ts';
-import { hostOf } from '../../xds/server/start.ts';
+import { caFromDir } from '../../identity/ca-dir.ts';
+import { createXdsSecurity, type XdsSecurity } from '../xds-security.ts';
+import { log } from '../../base/log.ts';
+import { MeshPorts } from '../../base/mesh-ports.ts';
+import { hostOf } from '../../../xds/server/start.ts';
 import { waitForShutdown } from './shutdown.ts';
 
 const usage = `usage: weft serve --config-dir DIR [--xds-address 127.0.0.1:15010] [--monitoring-address 127.0.0.1:15014]

@@ -1,6 +1,6 @@
 // The contract every config source (the YAML directory now, Kubernetes informers later)
 // fulfils. Downstream code sees only ConfigStates and never knows which source ran.
-import type { ConfigObject } from './objects.ts';
+import type { ConfigObject } from '../api/objects.ts';
 import type { WorkloadFacts } from '../model/types.ts';
 
 /** One rejected (or overridden) piece of configuration, for logs, status and the CLI. */

@@ -9,16 +9,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
 import { Counter } from 'prom-client';
-import { log as rootLog, type Logger } from '../log.ts';
-import { metricsRegistry } from '../metrics.ts';
-import { canonicalJson } from '../model/canonical.ts';
-import type { Condition, MeshModel, PolicyStatus } from '../model/types.ts';
-import type { ConfigEntry } from '../config/kube-source.ts';
-import { KubeApiError, type KubeClient } from '../k8s/client.ts';
-import { Resources, type PolicyKind } from '../k8s/resources.ts';
-import { toObservedStatus, type ObservedStatus, type StatusCondition } from './observed-status.ts';
+import { log as rootLog, type Logger } from '../../base/log.ts';
+import { metricsRegistry } from '../../base/metrics.ts';
+import { canonicalJson } from '../../model/canonical.ts';
+import type { Condition, MeshModel, PolicyStatus } from '../../model/types.ts';
+import type { ConfigEntry } from '../../sources/kube-source.ts';
+import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
+import { Resources, type PolicyKind } from '../../k8s/resources.ts';
+import { toObservedStatus, type ObservedStatus, type StatusCondition } from '../../api/observed-status.ts';
 import { programmedCondition, proxyAcks, type ProxyView } from './programmed.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../../base/token-bucket.ts';
 
 export interface StatusWriterOptions {
   readonly client: KubeClient;

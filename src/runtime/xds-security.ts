@@ -16,16 +16,16 @@ import type { ServerCredentials } from '@grpc/grpc-js';
 import type { CertificateAuthority } from '../ca/authority.ts';
 import type { KeyAlgorithm } from '../ca/keys.ts';
 import type { KubeClient } from '../k8s/client.ts';
-import { log as rootLog, type Logger } from '../log.ts';
-import type { Authenticate } from '../../xds/server/auth.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
+import type { Authenticate } from '../identity/auth-hook.ts';
 import { createXdsTls, type ServingCertStatus } from '../../xds/server/tls.ts';
 import { attachSecrets, type SecretsFor } from '../../xds/secrets/generator.ts';
 import { WorkloadSecrets, type IdentityCertStatus } from '../../xds/secrets/workload-secrets.ts';
 import type { Generator, SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { translate } from '../../xds/translate/index.ts';
-import { createAuthenticator } from './authenticate.ts';
-import { JwksCache, kubeOidc, type JwksFetcher } from './jwks.ts';
-import { TokenVerifier, type PodLookup } from './token.ts';
+import { createAuthenticator } from '../identity/authenticate.ts';
+import { JwksCache, kubeOidc, type JwksFetcher } from '../identity/jwks.ts';
+import { TokenVerifier, type PodLookup } from '../identity/token.ts';
 
 export interface TokenAuthOptions {
   /** Live Pods by namespace/name: the controller's pod informer, or an API GET in tests. */

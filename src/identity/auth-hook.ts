@@ -1,4 +1,5 @@
-// The authentication hook. The server calls it with the first request of every ADS stream
+// The authentication hook (the contract between xds/server and identity: the server depends
+// on identity, never the reverse). The server calls it with the first request of every ADS stream
 // (and every unary SDS fetch) before it serves anything; a refusal ends the call with
 // UNAUTHENTICATED and the reason. Identity comes from the credential, never from node.id;
 // src/identity/authenticate.ts implements both modes:
@@ -13,7 +14,6 @@
 // only identity whose certificate it is served over SDS. Without a hook (plaintext, which
 // xds/server/start.ts allows on loopback only) proxies have no identity and get no secrets.
 import type { Metadata, ServerDuplexStream } from '@grpc/grpc-js';
-import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 
 /** What an authenticator may look at: the call's metadata, peer and TLS context. */
 export interface AuthCall {
@@ -25,4 +25,9 @@ export interface AuthCall {
 /** `identity` (a SPIFFE id) becomes ProxyInfo.identity and so part of the proxy's group. */
 export type AuthResult = { ok: true; identity?: string } | { ok: false; reason: string };
 
-export type Authenticate = (call: AuthCall, node: Node) => AuthResult | Promise<AuthResult>;
+/** What of the proxy's Node the hook sees: its id, for logs only (never the identity). */
+export interface AuthNode {
+  readonly id: string;
+}
+
+export type Authenticate = (call: AuthCall, node: AuthNode) => AuthResult | Promise<AuthResult>;

@@ -6,10 +6,10 @@
 //     (e.g. a regular expression RE2 cannot run)        → denied, with the model's message;
 //   - Accepted=False/Conflicted, ResolvedRefs=False      → admitted with a warning, because
 //     the other object may come later (a backend Service created after its TrafficSplit).
-import { buildModel } from '../model/build.ts';
-import { objectId, parseObject, type ConfigObject } from '../config/objects.ts';
-import type { Condition } from '../model/types.ts';
-import type { AdmissionRequest, ValidateResult, Validator } from '../../webhook/admission.ts';
+import { buildModel } from '../src/model/build.ts';
+import { objectId, parseObject, type ConfigObject } from '../src/api/objects.ts';
+import type { Condition } from '../src/model/types.ts';
+import type { AdmissionRequest, ValidateResult, Validator } from './admission.ts';
 
 const POLICY_KINDS = new Set(['TrafficSplit', 'RetryPolicy', 'PeerAuth']);
 

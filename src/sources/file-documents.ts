@@ -2,7 +2,7 @@
 // objects it serves now and its problems; then all files → one ConfigState. The rule
 // that matters: a broken edit never removes config that was serving.
 import { parseAllDocuments } from 'yaml';
-import { objectId, parseObject, type ConfigObject } from './objects.ts';
+import { objectId, parseObject, type ConfigObject } from '../api/objects.ts';
 import type { ConfigProblem, ConfigState } from './source.ts';
 
 /** An object a file serves, with the document it came from. */

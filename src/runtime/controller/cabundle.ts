@@ -9,9 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
-import { KubeApiError, type KubeClient } from '../k8s/client.ts';
-import type { Logger } from '../log.ts';
-import { metricsRegistry } from '../metrics.ts';
+import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
+import type { Logger } from '../../base/log.ts';
+import { metricsRegistry } from '../../base/metrics.ts';
 
 export type WebhookConfigurationKind = 'mutating' | 'validating';
 

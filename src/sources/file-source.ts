@@ -6,11 +6,11 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { log } from '../log.ts';
+import { log } from '../base/log.ts';
 import { canonicalJson } from '../model/canonical.ts';
 import { evaluateFile, mergeFiles, type FileEntry, type FileOutcome } from './file-documents.ts';
 import { configObjects, configProblems, configReloads } from './metrics.ts';
-import { CONFIG_KINDS } from './objects.ts';
+import { CONFIG_KINDS } from '../api/objects.ts';
 import type { ConfigProblem, ConfigSource, ConfigState } from './source.ts';
 
 const YAML_FILE = /^[^.].*\.ya?ml$/;

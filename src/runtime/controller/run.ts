@@ -4,14 +4,14 @@
 // proxy authentication).
 import os from 'node:os';
 import type { ServerCredentials } from '@grpc/grpc-js';
-import { KubeSource } from '../config/kube-source.ts';
+import { KubeSource } from '../../sources/kube-source.ts';
 import { startControlPlane, type ControlPlane } from '../control-plane.ts';
-import { log as rootLog, type Logger } from '../log.ts';
-import type { ClusterIndex } from '../k8s/cluster-index.ts';
-import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
-import type { InformerOptions } from '../k8s/informer.ts';
-import type { LabelSelector } from '../k8s/label-selector.ts';
-import type { Authenticate } from '../../xds/server/auth.ts';
+import { log as rootLog, type Logger } from '../../base/log.ts';
+import type { ClusterIndex } from '../../k8s/cluster-index.ts';
+import { KubeClient, loadKubeConfig } from '../../k8s/client.ts';
+import type { InformerOptions } from '../../k8s/informer.ts';
+import type { LabelSelector } from '../../k8s/label-selector.ts';
+import type { Authenticate } from '../../identity/auth-hook.ts';
 import { LeaderElector } from './leader.ts';
 import { StatusWriter } from './status-writer.ts';
 

@@ -3,16 +3,16 @@
 // Sources deliver whole states (levels, not events); every state rebuilds the model, and
 // an unchanged model version is a no-op all the way down.
 import type { ServerCredentials } from '@grpc/grpc-js';
-import type { ConfigProblem, ConfigSource, ConfigState } from './config/source.ts';
-import { log as rootLog, type Logger } from './log.ts';
-import { buildModel } from './model/build.ts';
-import type { MeshModel } from './model/types.ts';
+import type { ConfigProblem, ConfigSource, ConfigState } from '../sources/source.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
+import { buildModel } from '../model/build.ts';
+import type { MeshModel } from '../model/types.ts';
 import { startMonitoring, type RunningMonitoring } from './monitoring.ts';
-import { SnapshotCache } from '../xds/snapshot/cache.ts';
-import { startXdsServer, type RunningXdsServer } from '../xds/server/start.ts';
-import type { Authenticate } from '../xds/server/auth.ts';
-import { debugProxies } from '../xds/server/debug.ts';
-import { checkConsistency, translate } from '../xds/translate/index.ts';
+import { SnapshotCache } from '../../xds/snapshot/cache.ts';
+import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
+import type { Authenticate } from '../identity/auth-hook.ts';
+import { debugProxies } from '../../xds/server/debug.ts';
+import { checkConsistency, translate } from '../../xds/translate/index.ts';
 
 export interface ControlPlaneOptions {
   readonly source: ConfigSource;

@@ -1,16 +1,16 @@
 // The validated config objects Weft reads, whichever source produced them, and the
 // one entry point that turns an untrusted document into one of them (or problems).
 import type { z } from 'zod';
-import { problemsFrom, type FieldProblem } from './schemas/common.ts';
-import { EndpointSliceSchema, type EndpointSliceObject } from './schemas/endpoint-slice.ts';
-import { PeerAuthSchema, type PeerAuthObject } from './schemas/peer-auth.ts';
-import { RetryPolicySchema, type RetryPolicyObject } from './schemas/retry-policy.ts';
-import { ServiceSchema, type ServiceObject } from './schemas/service.ts';
-import { TrafficSplitSchema, type TrafficSplitObject } from './schemas/traffic-split.ts';
-import { WEFT_API_VERSION } from './schemas/weft-meta.ts';
+import { problemsFrom, type FieldProblem } from './common.ts';
+import { EndpointSliceSchema, type EndpointSliceObject } from './endpoint-slice.ts';
+import { PeerAuthSchema, type PeerAuthObject } from './peer-auth.ts';
+import { RetryPolicySchema, type RetryPolicyObject } from './retry-policy.ts';
+import { ServiceSchema, type ServiceObject } from './service.ts';
+import { TrafficSplitSchema, type TrafficSplitObject } from './traffic-split.ts';
+import { WEFT_API_VERSION } from './weft-meta.ts';
 
 export type { EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject, FieldProblem };
-export { SERVICE_NAME_LABEL } from './schemas/endpoint-slice.ts';
+export { SERVICE_NAME_LABEL } from './endpoint-slice.ts';
 
 export type ConfigObject = ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject;
 export type ConfigKind = ConfigObject['kind'];

@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
-import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../ca/spiffe.ts';
-import { parseDurationMs } from '../config/schemas/duration.ts';
-import { caFromDir, issueClientCertificate } from '../identity/ca-dir.ts';
-import { MeshPorts } from '../mesh-ports.ts';
+import { parseHostPort, renderBootstrap, type BootstrapOptions } from '../../../xds/bootstrap/bootstrap.ts';
+import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../../ca/spiffe.ts';
+import { parseDurationMs } from '../../api/duration.ts';
+import { caFromDir, issueClientCertificate } from '../../identity/ca-dir.ts';
+import { MeshPorts } from '../../base/mesh-ports.ts';
 
 export const bootstrapUsage = `usage: weft bootstrap --node-id ID --namespace NS --service NAME --xds-address HOST:PORT
                       [--outbound-port ${MeshPorts.outbound}] [--inbound-port PORT] [--admin-port ${MeshPorts.admin}] [--label KEY=VALUE]... [--delta]

@@ -1,10 +1,10 @@
 // Envoy/gRPC node → ProxyInfo. The node is untrusted input: it only selects configuration,
-// never identity (that comes from the credential, see xds/server/auth.ts). Problems come
+// never identity (that comes from the credential, see src/identity/auth-hook.ts). Problems come
 // back as data naming the field and the reason.
 import { z } from 'zod';
-import type { Node } from './gen/envoy/config/core/v3/base_pb.js';
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { ProxyInfo } from './proxy.ts';
-import { MeshPorts } from '../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 
 const DEFAULT_NAMESPACE = 'default';
 const dnsLabel = z

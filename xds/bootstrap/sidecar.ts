@@ -1,5 +1,5 @@
 // The bootstrap an injected sidecar starts from, carried in the pod spec (`--config-yaml`) so
-// the webhook creates nothing. It extends xds/bootstrap.ts's standalone bootstrap with:
+// the webhook creates nothing. It extends xds/bootstrap/bootstrap.ts's standalone bootstrap with:
 //  - ADS over Google gRPC with TLS (the trust bundle inline, verifying the xDS server's
 //    certificate) and Envoy's file-based metadata call credentials, which read the projected
 //    ServiceAccount token from its file on every stream and send `authorization: Bearer <token>`
@@ -13,17 +13,17 @@
 // it would blackhole) — and so do the app probes rewritten through it, liveness included.
 import { create, toJson, type JsonObject } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
-import { MeshPorts } from '../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { buildBootstrap, parseHostPort } from './bootstrap.ts';
-import { Bootstrap_StaticResourcesSchema, BootstrapSchema, type Bootstrap } from './gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
-import { Cluster_DiscoveryType, ClusterSchema, type Cluster } from './gen/envoy/config/cluster/v3/cluster_pb.js';
-import { GrpcServiceSchema } from './gen/envoy/config/core/v3/grpc_service_pb.js';
-import { FileBasedMetadataConfigSchema } from './gen/envoy/config/grpc_credential/v3/file_based_metadata_pb.js';
-import { ListenerSchema, type Listener } from './gen/envoy/config/listener/v3/listener_pb.js';
-import { RouteConfigurationSchema } from './gen/envoy/config/route/v3/route_pb.js';
-import { RouteSchema, type Route } from './gen/envoy/config/route/v3/route_components_pb.js';
-import { envoyRegistry } from './resources/registry.ts';
-import { duration, hcmFilter, socketAddress } from './translate/common.ts';
+import { Bootstrap_StaticResourcesSchema, BootstrapSchema, type Bootstrap } from '../gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
+import { Cluster_DiscoveryType, ClusterSchema, type Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { GrpcServiceSchema } from '../gen/envoy/config/core/v3/grpc_service_pb.js';
+import { FileBasedMetadataConfigSchema } from '../gen/envoy/config/grpc_credential/v3/file_based_metadata_pb.js';
+import { ListenerSchema, type Listener } from '../gen/envoy/config/listener/v3/listener_pb.js';
+import { RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
+import { RouteSchema, type Route } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import { envoyRegistry } from '../resources/registry.ts';
+import { duration, hcmFilter, socketAddress } from '../translate/common.ts';
 
 export const FILE_BASED_METADATA = 'envoy.grpc_credentials.file_based_metadata';
 export const ADMIN_CLUSTER = 'weft-admin';
@@ -70,7 +70,7 @@ export function buildSidecarBootstrap(opts: SidecarBootstrapOptions): Bootstrap 
     adminPort: opts.ports?.admin ?? MeshPorts.admin,
   });
   const ads = base.dynamicResources?.adsConfig;
-  if (!ads) throw new Error('base bootstrap has no ADS config'); // xds/bootstrap.ts always sets it
+  if (!ads) throw new Error('base bootstrap has no ADS config'); // xds/bootstrap/bootstrap.ts always sets it
   const tokenCreds = create(FileBasedMetadataConfigSchema, {
     secretData: { specifier: { case: 'filename', value: opts.tokenPath } },
     headerKey: 'authorization',

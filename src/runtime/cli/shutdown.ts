@@ -1,4 +1,4 @@
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../base/log.ts';
 
 /** Resolves on the first SIGINT or SIGTERM, so callers can close servers gracefully. */
 export function waitForShutdown(log: Logger): Promise<void> {

@@ -5,8 +5,8 @@
 // WHOLE current state. The first state is emitted only after every informer has listed
 // once, so the model never sees a half-filled cluster.
 import { Counter, Histogram } from 'prom-client';
-import { log as rootLog, type Logger } from '../log.ts';
-import { metricsRegistry } from '../metrics.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
+import { metricsRegistry } from '../base/metrics.ts';
 import { canonicalJson } from '../model/canonical.ts';
 import { workloadFacts } from '../model/meshed.ts';
 import type { WorkloadFacts } from '../model/types.ts';
@@ -16,9 +16,9 @@ import { SupervisedInformer, type InformerOptions, type InformerStatus } from '.
 import { matchesSelector, type LabelSelector } from '../k8s/label-selector.ts';
 import { Resources, type PolicyKind } from '../k8s/resources.ts';
 import { configObjects, configProblems, configReloads } from './metrics.ts';
-import { CONFIG_KINDS, objectId, parseObject, type ConfigKind, type ConfigObject, type ParseResult } from './objects.ts';
+import { CONFIG_KINDS, objectId, parseObject, type ConfigKind, type ConfigObject, type ParseResult } from '../api/objects.ts';
 import type { ConfigProblem, ConfigSource, ConfigState } from './source.ts';
-import { toObservedStatus, type ObservedStatus } from '../controller/observed-status.ts';
+import { toObservedStatus, type ObservedStatus } from '../api/observed-status.ts';
 
 export interface KubeSourceOptions {
   readonly client: KubeClient;

@@ -1,8 +1,8 @@
 // The control plane's operator HTTP endpoints: liveness, readiness, Prometheus metrics and
 // read-only debug views. Bound to loopback by default; nothing here mutates state.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { metricsRegistry } from './metrics.ts';
-import type { Logger } from './log.ts';
+import { metricsRegistry } from '../base/metrics.ts';
+import type { Logger } from '../base/log.ts';
 
 export interface MonitoringOptions {
   readonly address: string; // host:port

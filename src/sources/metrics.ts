@@ -1,6 +1,6 @@
 // Config source metrics: what an operator graphs to see that edits are being rejected.
 import { Counter, Gauge } from 'prom-client';
-import { metricsRegistry } from '../metrics.ts';
+import { metricsRegistry } from '../base/metrics.ts';
 
 export const configReloads = new Counter({
   name: 'weft_config_reloads_total',

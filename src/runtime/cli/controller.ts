@@ -2,19 +2,19 @@
 // Pods and Namespaces, serves xDS, and (while leader) writes CR status.
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../ca/spiffe.ts';
-import { ROOT_SECRET_NAME } from '../ca/secret-store.ts';
-import { parseDurationMs } from '../config/schemas/duration.ts';
+import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../../ca/spiffe.ts';
+import { ROOT_SECRET_NAME } from '../../ca/secret-store.ts';
+import { parseDurationMs } from '../../api/duration.ts';
 import { loadControllerCa, secureXds } from '../controller/ca-wiring.ts';
 import type { WebhookConfigurationRef } from '../controller/cabundle.ts';
 import { startController, type Controller, type ControllerExtension, type ControllerOptions } from '../controller/run.ts';
 import { loadInjectValues, webhookWiring, type WebhookWiring } from '../controller/webhook-wiring.ts';
-import { KubeClient, loadKubeConfig } from '../k8s/client.ts';
-import { parseLabelSelector } from '../k8s/label-selector.ts';
-import { log } from '../log.ts';
-import { MeshPorts } from '../mesh-ports.ts';
-import { hostOf } from '../../xds/server/start.ts';
-import { xdsServiceDnsNames } from '../../xds/server/tls.ts';
+import { KubeClient, loadKubeConfig } from '../../k8s/client.ts';
+import { parseLabelSelector } from '../../k8s/label-selector.ts';
+import { log } from '../../base/log.ts';
+import { MeshPorts } from '../../base/mesh-ports.ts';
+import { hostOf } from '../../../xds/server/start.ts';
+import { xdsServiceDnsNames } from '../../../xds/server/tls.ts';
 import { waitForShutdown } from './shutdown.ts';
 
 const usage = `usage: weft controller [flags]

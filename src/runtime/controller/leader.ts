@@ -9,10 +9,10 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
 import { Counter, Gauge } from 'prom-client';
-import { log as rootLog, type Logger } from '../log.ts';
-import { metricsRegistry } from '../metrics.ts';
-import { KubeApiError, type KubeClient } from '../k8s/client.ts';
-import { Resources, namespacedCollectionPath, objectPath } from '../k8s/resources.ts';
+import { log as rootLog, type Logger } from '../../base/log.ts';
+import { metricsRegistry } from '../../base/metrics.ts';
+import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
+import { Resources, namespacedCollectionPath, objectPath } from '../../k8s/resources.ts';
 
 export interface LeaderElectionOptions {
   readonly client: KubeClient;

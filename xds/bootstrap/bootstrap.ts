@@ -6,17 +6,17 @@ import { create, fromJson, toJson, type JsonObject, type JsonValue, type Message
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { isIP } from 'node:net';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { MeshPorts, XDS_CLUSTER_NAME } from '../src/mesh-ports.ts';
-import { BootstrapSchema, type Bootstrap } from './gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
-import { Cluster_DiscoveryType, Cluster_DnsLookupFamily, ClusterSchema, type Cluster } from './gen/envoy/config/cluster/v3/cluster_pb.js';
-import { ApiConfigSource_ApiType, ApiVersion, type ConfigSourceSchema } from './gen/envoy/config/core/v3/config_source_pb.js';
-import { HttpProtocolOptionsSchema } from './gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
-import type { DataSourceSchema } from './gen/envoy/config/core/v3/base_pb.js';
-import { SubjectAltNameMatcher_SanType } from './gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
-import { UpstreamTlsContextSchema } from './gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
-import { envoyRegistry } from './resources/registry.ts';
+import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/base/mesh-ports.ts';
+import { BootstrapSchema, type Bootstrap } from '../gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
+import { Cluster_DiscoveryType, Cluster_DnsLookupFamily, ClusterSchema, type Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ApiConfigSource_ApiType, ApiVersion, type ConfigSourceSchema } from '../gen/envoy/config/core/v3/config_source_pb.js';
+import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import type { DataSourceSchema } from '../gen/envoy/config/core/v3/base_pb.js';
+import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
+import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { envoyRegistry } from '../resources/registry.ts';
 
-/** Node metadata keys the xDS server reads to build ProxyInfo (xds/proxy.ts). */
+/** Node metadata keys the xDS server reads to build ProxyInfo (xds/resources/proxy.ts). */
 export const NodeMetadataKeys = {
   namespace: 'WEFT_NAMESPACE',
   service: 'WEFT_SERVICE',

@@ -8,15 +8,15 @@
 // authentication (projected tokens verified against the API server's keys, pods looked up in
 // the controller's index) and SDS secrets attached to the snapshot cache.
 import { HttpMethod, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
-import type { CertificateAuthority } from '../ca/authority.ts';
-import { bootstrapCa } from '../ca/bootstrap.ts';
-import { secretRootStore } from '../ca/secret-store.ts';
-import { podLookupFromIndex } from '../identity/pod-lookup.ts';
-import { createXdsSecurity, type XdsSecurity } from '../identity/xds-security.ts';
-import type { ClusterIndex } from '../k8s/cluster-index.ts';
-import type { KubeClient } from '../k8s/client.ts';
-import type { Logger } from '../log.ts';
-import type { Authenticate } from '../../xds/server/auth.ts';
+import type { CertificateAuthority } from '../../ca/authority.ts';
+import { bootstrapCa } from '../../ca/bootstrap.ts';
+import { secretRootStore } from '../../ca/secret-store.ts';
+import { podLookupFromIndex } from '../../identity/pod-lookup.ts';
+import { createXdsSecurity, type XdsSecurity } from '../xds-security.ts';
+import type { ClusterIndex } from '../../k8s/cluster-index.ts';
+import type { KubeClient } from '../../k8s/client.ts';
+import type { Logger } from '../../base/log.ts';
+import type { Authenticate } from '../../identity/auth-hook.ts';
 import type { ControllerExtension, ControllerOptions } from './run.ts';
 
 type SecretApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret'>;

@@ -9,16 +9,16 @@
 // one through a Secret: the caBundle (the CA's roots) trusts them all, and no key travels.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { CertificateAuthority } from '../ca/authority.ts';
-import { renewAt } from '../ca/renewal.ts';
-import type { Logger } from '../log.ts';
-import { CLUSTER_DOMAIN } from '../../xds/resources/names.ts';
-import { startWebhookServer, type TlsMaterial, type WebhookServer } from '../../webhook/server.ts';
-import { parseInjectValues, type InjectValues } from '../../webhook/values.ts';
-import type { InjectContext } from '../../webhook/inject.ts';
+import type { CertificateAuthority } from '../../ca/authority.ts';
+import { renewAt } from '../../ca/renewal.ts';
+import type { Logger } from '../../base/log.ts';
+import { CLUSTER_DOMAIN } from '../../../xds/resources/names.ts';
+import { startWebhookServer, type TlsMaterial, type WebhookServer } from '../../../webhook/server.ts';
+import { parseInjectValues, type InjectValues } from '../../../webhook/values.ts';
+import type { InjectContext } from '../../../webhook/inject.ts';
 import { CaBundleReconciler, type CaBundleStatus, type WebhookConfigurationRef } from './cabundle.ts';
 import type { ControllerContext, ControllerExtension } from './run.ts';
-import { crValidator } from './validate-crs.ts';
+import { crValidator } from '../../../webhook/validate-crs.ts';
 
 const DAY = 24 * 60 * 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
