@@ -10,7 +10,7 @@ import type {
 } from '../api/objects.ts';
 import { objectId } from '../api/objects.ts';
 import { contentHash } from './canonical.ts';
-import { compareStrings } from './order.ts';
+import { compareStrings } from '../base/order.ts';
 import { markMeshed, meshedServiceKeys } from './meshed.ts';
 import { resolvePeerAuths } from './peer-auths.ts';
 import { resolveRetries } from './retries.ts';

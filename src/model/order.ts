@@ -1,9 +1,5 @@
 // Deterministic orderings used wherever the model must pick a winner.
-
-/** Code-unit string order: locale-independent, so every process sorts the same. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+import { compareStrings } from '../base/order.ts';
 
 interface Meta {
   readonly metadata: { readonly namespace: string; readonly name: string; readonly creationTimestamp?: string };

@@ -5,7 +5,8 @@
 import type { PeerAuthObject } from '../api/objects.ts';
 import { accepted, conflicted, groupByPrecedence, refsResolved, statusOf } from './conditions.ts';
 import { canonicalJson } from './canonical.ts';
-import { byPrecedence, compareStrings } from './order.ts';
+import { compareStrings } from '../base/order.ts';
+import { byPrecedence } from './order.ts';
 import type { MtlsMode, PeerAuthPolicy, PolicyStatus } from './types.ts';
 
 function mode(m: { mode: string } | undefined): MtlsMode | undefined {

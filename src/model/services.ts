@@ -2,7 +2,7 @@
 // carrying the endpoints that serve it.
 import type { EndpointSliceObject, ServiceObject } from '../api/objects.ts';
 import { SERVICE_NAME_LABEL } from '../api/objects.ts';
-import { compareStrings } from './order.ts';
+import { compareStrings } from '../base/order.ts';
 import type { EndpointAddress, MeshService, ObjectKey, ServicePort } from './types.ts';
 
 type AppProtocol = ServicePort['appProtocol'];
