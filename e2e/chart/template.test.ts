@@ -49,7 +49,10 @@ describe('helm lint', () => {
 });
 
 it('charts/weft/crds is an exact copy of crds/ (make chart-crds)', () => {
-  const names = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const names = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
   const top = names(join(repoRoot, 'crds'));
   expect(names(join(chart, 'crds'))).toEqual(top);
   for (const f of top) expect(readFileSync(join(chart, 'crds', f), 'utf8'), f).toBe(readFileSync(join(repoRoot, 'crds', f), 'utf8'));
@@ -100,7 +103,7 @@ describe('in-cluster rendering', async () => {
     expect(at(validate, 'rules[0].resources')).toEqual(['trafficsplits', 'retrypolicies', 'peerauths']);
   });
 
-  it('names the proxies\' xDS address after the xDS Service', () => {
+  it("names the proxies' xDS address after the xDS Service", () => {
     const values = JSON.parse((at(one(objs, 'ConfigMap', 'weft-inject-values'), 'data') as Record<string, string>)['values.json'] ?? '') as unknown;
     expect(values).toMatchObject({ xdsAddress: `weft.weft-system.svc:${MeshPorts.xdsTls}`, controlPlaneNamespace: 'weft-system' });
   });
@@ -120,7 +123,10 @@ describe('external control plane', () => {
   it('values.schema.json refuses external mode without a URL and CA, or with http://', async () => {
     const bad = [
       [['--set', 'controlPlane.external.enabled=true'], 'webhookUrl'],
-      [[...external.slice(0, 2), '--set', 'controlPlane.external.webhookUrl=http://127.0.0.1:9443', '--set', 'controlPlane.external.caBundle=Zm9v'], 'webhookUrl'],
+      [
+        [...external.slice(0, 2), '--set', 'controlPlane.external.webhookUrl=http://127.0.0.1:9443', '--set', 'controlPlane.external.caBundle=Zm9v'],
+        'webhookUrl',
+      ],
       [['--set', 'controller.replicas=0'], 'replicas'],
       [['--set', 'webhooks.inject.failurePolicy=fail'], 'failurePolicy'],
       [['--set', 'ports.webhook=70000'], 'webhook'],

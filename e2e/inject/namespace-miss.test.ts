@@ -21,7 +21,10 @@ describe('namespace labels on a cache miss', () => {
       },
       log,
     };
-    const values = parseInjectValues({ xdsAddress: 'weft.weft-system.svc:15012', trustBundlePem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n' });
+    const values = parseInjectValues({
+      xdsAddress: 'weft.weft-system.svc:15012',
+      trustBundlePem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+    });
     expect(values.ok).toBe(true);
     if (!values.ok) return;
     const ctx = await injectContext(src, values.values, ns);

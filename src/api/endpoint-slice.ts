@@ -11,15 +11,8 @@ const endpoint = z.object({
     .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), { error: 'must be a list' })
     .min(1, { error: 'must contain at least one address' })
     .max(100, { error: 'must contain at most 100 addresses' }),
-  conditions: z
-    .object({ ready: optionalBool, serving: optionalBool, terminating: optionalBool }, { error: 'must be an object' })
-    .nullish(),
-  targetRef: z
-    .object(
-      { kind: optionalString, name: optionalString, namespace: optionalString, uid: optionalString },
-      { error: 'must be an object' },
-    )
-    .nullish(),
+  conditions: z.object({ ready: optionalBool, serving: optionalBool, terminating: optionalBool }, { error: 'must be an object' }).nullish(),
+  targetRef: z.object({ kind: optionalString, name: optionalString, namespace: optionalString, uid: optionalString }, { error: 'must be an object' }).nullish(),
   nodeName: optionalString,
   zone: optionalString,
 });

@@ -39,10 +39,7 @@ export function parseObject(raw: unknown): ParseResult {
   }
   const { apiVersion, kind } = raw as { apiVersion?: unknown; kind?: unknown };
   if (!isKind(kind)) {
-    const reason =
-      kind === undefined
-        ? 'is required'
-        : `unsupported kind ${JSON.stringify(kind)}: expected one of ${CONFIG_KINDS.join(', ')}`;
+    const reason = kind === undefined ? 'is required' : `unsupported kind ${JSON.stringify(kind)}: expected one of ${CONFIG_KINDS.join(', ')}`;
     return { ok: false, problems: [{ field: 'kind', reason }] };
   }
   const entry = KINDS[kind];

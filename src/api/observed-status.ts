@@ -31,10 +31,12 @@ const StatusSchema = z.object({
   conditions: z
     .array(z.unknown())
     .catch([])
-    .transform((list) => list.flatMap((c) => {
-      const r = ConditionSchema.safeParse(c);
-      return r.success ? [r.data] : [];
-    })),
+    .transform((list) =>
+      list.flatMap((c) => {
+        const r = ConditionSchema.safeParse(c);
+        return r.success ? [r.data] : [];
+      }),
+    ),
 });
 
 export function toObservedStatus(raw: unknown): ObservedStatus {

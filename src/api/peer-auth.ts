@@ -32,7 +32,12 @@ const spec = weftObject({
     .optional(),
 }).superRefine((s, ctx) => {
   // CEL: !has(self.portLevelMtls) || has(self.selector)
-  check(ctx, s.portLevelMtls !== undefined && s.selector === undefined, ['portLevelMtls'], 'requires a selector (port-level modes apply to selected workloads only)');
+  check(
+    ctx,
+    s.portLevelMtls !== undefined && s.selector === undefined,
+    ['portLevelMtls'],
+    'requires a selector (port-level modes apply to selected workloads only)',
+  );
 });
 
 export const PeerAuthSchema = weftResource('PeerAuth', spec.default({}));

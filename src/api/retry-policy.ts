@@ -92,7 +92,12 @@ const spec = weftObject({
     );
     // CEL: self.retryOn.exists(r, r == 'retriable-status-codes') == (size(self.retriableStatusCodes) > 0)
     const wantsCodes = s.retryOn.includes('retriable-status-codes');
-    check(ctx, wantsCodes && s.retriableStatusCodes.length === 0, ['retriableStatusCodes'], 'must list at least one status code when retryOn includes retriable-status-codes');
+    check(
+      ctx,
+      wantsCodes && s.retriableStatusCodes.length === 0,
+      ['retriableStatusCodes'],
+      'must list at least one status code when retryOn includes retriable-status-codes',
+    );
     check(ctx, !wantsCodes && s.retriableStatusCodes.length > 0, ['retriableStatusCodes'], 'requires retryOn to include retriable-status-codes');
   })
   .transform((s) => inMs(s, ['perTryTimeout', 'timeout']));

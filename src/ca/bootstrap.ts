@@ -7,9 +7,7 @@ import type { RootStore } from './store.ts';
 
 const clog = log.child({ component: 'ca' });
 
-export type BootstrapResult =
-  | { ok: true; ca: CertificateAuthority; source: 'loaded' | 'created' | 'adopted' }
-  | { ok: false; errors: FieldError[] };
+export type BootstrapResult = { ok: true; ca: CertificateAuthority; source: 'loaded' | 'created' | 'adopted' } | { ok: false; errors: FieldError[] };
 
 export async function bootstrapCa(
   store: RootStore,

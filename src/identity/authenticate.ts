@@ -44,7 +44,11 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
     if (headers.length === 1) {
       const m = typeof headers[0] === 'string' ? BEARER.exec(headers[0]) : null;
       if (!m) return decide(call, node.id, 'token', 'malformed_authorization', { ok: false, reason: 'authorization must be "Bearer <token>"' });
-      if (opts.tokens === undefined) return decide(call, node.id, 'token', 'tokens_not_accepted', { ok: false, reason: 'bearer tokens are not accepted by this server; use a client certificate' });
+      if (opts.tokens === undefined)
+        return decide(call, node.id, 'token', 'tokens_not_accepted', {
+          ok: false,
+          reason: 'bearer tokens are not accepted by this server; use a client certificate',
+        });
       const r = await opts.tokens.verify(m[1]!);
       return r.ok
         ? decide(call, node.id, 'token', 'ok', { ok: true, identity: r.token.identity })
@@ -57,7 +61,9 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
         ? decide(call, node.id, 'certificate', 'ok', { ok: true, identity: r.identity })
         : decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: r.reason });
     }
-    const want = [opts.tokens ? 'a ServiceAccount token (authorization: Bearer)' : '', certs ? 'a client certificate from the mesh CA' : ''].filter(Boolean).join(' or ');
+    const want = [opts.tokens ? 'a ServiceAccount token (authorization: Bearer)' : '', certs ? 'a client certificate from the mesh CA' : '']
+      .filter(Boolean)
+      .join(' or ');
     return decide(call, node.id, 'none', 'no_credential', { ok: false, reason: `no credential: present ${want}` });
   };
 }

@@ -19,7 +19,7 @@ export const identityMetrics = {
   }),
   jwksFetches: new Counter({
     name: 'weft_identity_jwks_fetches_total',
-    help: 'Fetches of the API server\'s ServiceAccount signing keys (OIDC JWKS).',
+    help: "Fetches of the API server's ServiceAccount signing keys (OIDC JWKS).",
     registers: [metricsRegistry],
   }),
   jwksFetchFailures: new Counter({

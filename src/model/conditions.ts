@@ -21,11 +21,7 @@ export function statusOf(o: WeftPolicyObject, conditions: readonly Condition[]):
 }
 
 /** Groups objects by a key and orders each group by precedence, winner first. */
-export function groupByPrecedence<T>(
-  items: readonly T[],
-  keyOf: (item: T) => string,
-  compare: (a: T, b: T) => number,
-): Map<string, T[]> {
+export function groupByPrecedence<T>(items: readonly T[], keyOf: (item: T) => string, compare: (a: T, b: T) => number): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const key = keyOf(item);

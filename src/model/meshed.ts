@@ -35,9 +35,7 @@ export function workloadFacts(pod: {
 /** Keys of the Services annotated `weft.dev/mtls: "true"`. */
 export function meshedServiceKeys(services: readonly ServiceObject[]): Set<ObjectKey> {
   return new Set(
-    services
-      .filter((s) => s.metadata.annotations?.[MESHED_SERVICE_ANNOTATION] === 'true')
-      .map((s): ObjectKey => `${s.metadata.namespace}/${s.metadata.name}`),
+    services.filter((s) => s.metadata.annotations?.[MESHED_SERVICE_ANNOTATION] === 'true').map((s): ObjectKey => `${s.metadata.namespace}/${s.metadata.name}`),
   );
 }
 

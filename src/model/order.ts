@@ -18,7 +18,5 @@ export function byPrecedence(a: Meta, b: Meta): number {
   const ta = created(a);
   const tb = created(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return (
-    compareStrings(a.metadata.namespace, b.metadata.namespace) || compareStrings(a.metadata.name, b.metadata.name)
-  );
+  return compareStrings(a.metadata.namespace, b.metadata.namespace) || compareStrings(a.metadata.name, b.metadata.name);
 }

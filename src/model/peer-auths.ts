@@ -31,10 +31,7 @@ function policyOf(pa: PeerAuthObject, meshWide: boolean): PeerAuthPolicy {
   };
 }
 
-export function resolvePeerAuths(
-  objects: readonly PeerAuthObject[],
-  controlPlaneNamespace: string,
-): { policies: PeerAuthPolicy[]; statuses: PolicyStatus[] } {
+export function resolvePeerAuths(objects: readonly PeerAuthObject[], controlPlaneNamespace: string): { policies: PeerAuthPolicy[]; statuses: PolicyStatus[] } {
   const policies: PeerAuthPolicy[] = [];
   const statuses: PolicyStatus[] = [];
   // Policies with the same scope (same namespace and identical selector, or none) conflict.
@@ -55,9 +52,7 @@ export function resolvePeerAuths(
     }
   }
   // Namespace order for determinism, precedence within a namespace for effectiveMtls.
-  const rank = new Map(
-    [...objects].sort(byPrecedence).map((pa, i) => [`${pa.metadata.namespace}/${pa.metadata.name}`, i] as const),
-  );
+  const rank = new Map([...objects].sort(byPrecedence).map((pa, i) => [`${pa.metadata.namespace}/${pa.metadata.name}`, i] as const));
   policies.sort((a, b) => compareStrings(a.namespace, b.namespace) || (rank.get(a.policy) ?? 0) - (rank.get(b.policy) ?? 0));
   return { policies, statuses };
 }

@@ -87,10 +87,7 @@ export function serviceKey(namespace: string, name: string): ObjectKey {
 }
 
 /** MeshServices by key, sorted by key; split and retry are attached later. */
-export function buildServices(
-  services: readonly ServiceObject[],
-  slices: readonly EndpointSliceObject[],
-): Map<ObjectKey, MeshService> {
+export function buildServices(services: readonly ServiceObject[], slices: readonly EndpointSliceObject[]): Map<ObjectKey, MeshService> {
   const slicesByService = new Map<ObjectKey, EndpointSliceObject[]>();
   for (const slice of slices) {
     const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];

@@ -59,9 +59,7 @@ export function resolveSplits(
       const invalid = matchProblems(ts);
       let acc: Condition;
       if (ts !== winner && winner) {
-        acc = conflicted(
-          `Service ${root} is already split by TrafficSplit ${ns}/${winner.metadata.name} (older, or first by name); this split is not applied`,
-        );
+        acc = conflicted(`Service ${root} is already split by TrafficSplit ${ns}/${winner.metadata.name} (older, or first by name); this split is not applied`);
       } else if (invalid.length) {
         acc = condition('Accepted', false, 'UnsupportedValue', `${invalid.join('; ')}; the split is not applied`);
       } else {

@@ -95,9 +95,11 @@ export class FileSource implements ConfigSource {
 
   /** Reloads never overlap: each waits for the previous one. */
   #enqueueReload(): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#reload()).catch((err: unknown) => {
-      this.#log.error({ err }, 'config reload failed');
-    });
+    this.#chain = this.#chain
+      .then(() => this.#reload())
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'config reload failed');
+      });
     return this.#chain;
   }
 
@@ -132,7 +134,14 @@ export class FileSource implements ConfigSource {
         text = await readFile(join(this.#dir, file), 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted since listing
-        outcomes.push([file, { entries: last, problems: [{ source: file, field: '(file)', reason: `cannot read: ${(err as Error).message}; still serving its last good version` }], kept: [] }]);
+        outcomes.push([
+          file,
+          {
+            entries: last,
+            problems: [{ source: file, field: '(file)', reason: `cannot read: ${(err as Error).message}; still serving its last good version` }],
+            kept: [],
+          },
+        ]);
         continue;
       }
       outcomes.push([file, evaluateFile(file, text, last)]);

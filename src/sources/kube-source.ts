@@ -190,10 +190,7 @@ export class KubeSource implements ConfigSource {
     for (const i of this.#all) i.start();
     const report = setInterval(() => this.#reportWaiting(), 10_000);
     try {
-      await Promise.race([
-        Promise.all(this.#all.map((i) => i.waitForSync())),
-        new Promise<never>((_, reject) => this.#stopWaiters.add(reject)),
-      ]);
+      await Promise.race([Promise.all(this.#all.map((i) => i.waitForSync())), new Promise<never>((_, reject) => this.#stopWaiters.add(reject))]);
     } finally {
       clearInterval(report);
     }

@@ -73,7 +73,11 @@ describe('renderBootstrap', () => {
   it('reaches the xDS server over HTTP/2, STATIC for an IP and STRICT_DNS for a name', () => {
     const [ip] = doc().static_resources.clusters;
     expect(ip).toMatchObject({ name: XDS_CLUSTER_NAME, type: 'STATIC', connect_timeout: '1s' });
-    expect(ip?.typed_extension_protocol_options).toHaveProperty(['envoy.extensions.upstreams.http.v3.HttpProtocolOptions', 'explicit_http_config', 'http2_protocol_options']);
+    expect(ip?.typed_extension_protocol_options).toHaveProperty([
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      'explicit_http_config',
+      'http2_protocol_options',
+    ]);
     expect(ip?.upstream_connection_options).toHaveProperty(['tcp_keepalive', 'keepalive_time']);
     const [dns] = doc({ xdsAddress: 'weft.weft-system.svc:15012' }).static_resources.clusters;
     expect(dns).toMatchObject({ type: 'STRICT_DNS', dns_lookup_family: 'V4_PREFERRED' });

@@ -204,7 +204,13 @@ export async function startNsEnvoy(topo: Topology, ns: string, envoyPath: string
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exited()) throw new Error(`envoy in ${ns} exited:\n${proc.output()}\n${(await logs()).slice(-3000)}`);
-    if (await admin('/ready').then(() => true, () => false)) break;
+    if (
+      await admin('/ready').then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`envoy in ${ns} not ready in 30 s:\n${proc.output()}\n${(await logs()).slice(-3000)}`);
     await sleep(200);
   }

@@ -40,7 +40,9 @@ describe('weft binary', () => {
     const listed = flagsIn(top.stdout);
     expect(serve.code, serve.stderr).toBe(0);
     const serveFlags = [...flagsIn(serve.stdout)];
-    expect(serveFlags).toEqual(expect.arrayContaining(['--config-dir', '--xds-address', '--monitoring-address', '--ca-dir', '--trust-domain', '--workload-cert-ttl', '--xds-san']));
+    expect(serveFlags).toEqual(
+      expect.arrayContaining(['--config-dir', '--xds-address', '--monitoring-address', '--ca-dir', '--trust-domain', '--workload-cert-ttl', '--xds-san']),
+    );
     expect(serveFlags.filter((f) => !listed.has(f))).toEqual([]);
     expect(bootstrap.code, bootstrap.stderr).toBe(0);
     expect([...flagsIn(bootstrap.stdout)]).toEqual(expect.arrayContaining(['--node-id', '--namespace', '--service', '--xds-address', '--inbound-port']));

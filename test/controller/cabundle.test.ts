@@ -4,7 +4,10 @@ import { caBundlePatch } from '../../src/runtime/controller/cabundle.ts';
 
 const cfg = (...bundles: (string | undefined)[]) => ({
   metadata: { name: 'weft-inject' },
-  webhooks: bundles.map((b, i) => ({ name: `w${i}.weft.dev`, clientConfig: { url: 'https://127.0.0.1:9443/inject', ...(b === undefined ? {} : { caBundle: b }) } })),
+  webhooks: bundles.map((b, i) => ({
+    name: `w${i}.weft.dev`,
+    clientConfig: { url: 'https://127.0.0.1:9443/inject', ...(b === undefined ? {} : { caBundle: b }) },
+  })),
 });
 
 describe('caBundlePatch', () => {

@@ -61,7 +61,10 @@ describe('StatusWriter', () => {
           return { metadata: { resourceVersion: '12' } };
         }
         // Someone else flipped Accepted to True meanwhile: our False is a new transition.
-        return { metadata: { resourceVersion: '11' }, status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2020-06-01T00:00:00Z' }] } };
+        return {
+          metadata: { resourceVersion: '11' },
+          status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2020-06-01T00:00:00Z' }] },
+        };
       },
     } as unknown as KubeClient;
     const writer = new StatusWriter({

@@ -32,7 +32,12 @@ async function createPod(name: string, serviceAccount: string): Promise<string> 
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: ns },
-    spec: { nodeName: 'weft-node', serviceAccountName: serviceAccount, automountServiceAccountToken: false, containers: [{ name: 'app', image: 'weft.test/app:1' }] },
+    spec: {
+      nodeName: 'weft-node',
+      serviceAccountName: serviceAccount,
+      automountServiceAccountToken: false,
+      containers: [{ name: 'app', image: 'weft.test/app:1' }],
+    },
   };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -52,7 +57,23 @@ async function deletePodNow(name: string): Promise<void> {
 }
 
 const token = (sa: string, pod: string, uid: string, audience = 'weft'): Promise<string> =>
-  kubectl('create', 'token', sa, '-n', ns, '--audience', audience, '--bound-object-kind', 'Pod', '--bound-object-name', pod, '--bound-object-uid', uid, '--duration', '10m');
+  kubectl(
+    'create',
+    'token',
+    sa,
+    '-n',
+    ns,
+    '--audience',
+    audience,
+    '--bound-object-kind',
+    'Pod',
+    '--bound-object-name',
+    pod,
+    '--bound-object-uid',
+    uid,
+    '--duration',
+    '10m',
+  );
 
 function bearerCall(t: string): AuthCall {
   const metadata = new Metadata();
@@ -126,7 +147,7 @@ describe('ServiceAccount tokens from the real API server', () => {
       }
     });
 
-    it('refuses a token bound to a deleted pod, and to the pod\'s namesake', async () => {
+    it("refuses a token bound to a deleted pod, and to the pod's namesake", async () => {
       const podUid = await createPod('web-2', 'web');
       const t = await token('web', 'web-2', podUid);
       expect((await authenticate(bearerCall(t), node)).ok).toBe(true);

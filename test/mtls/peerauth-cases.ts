@@ -94,8 +94,7 @@ export async function peerAuthEnv(
 /** Registers the cases; `env()` is read when they run (after the caller's beforeAll). */
 export function peerAuthCases(env: () => PeerAuthEnv): void {
   const serverHandshakes = async (m: Mode) => sumStats(await env().servers[m].stats('ssl\\.handshake$'), /^listener\./);
-  const clientHandshakes = async (m: Mode) =>
-    sumStats(await env().client.stats('ssl\\.handshake$'), new RegExp(`^cluster\\.outbound\\|8080\\|\\|pay-${m}\\.`));
+  const clientHandshakes = async (m: Mode) => sumStats(await env().client.stats('ssl\\.handshake$'), new RegExp(`^cluster\\.outbound\\|8080\\|\\|pay-${m}\\.`));
 
   it('STRICT: the meshed client gets 200 over mTLS; plaintext and certificate-less or foreign TLS are refused', async () => {
     const { apps, clientPort, inbound, trustBundlePem: ca, meshCert, foreignCert } = env();

@@ -109,7 +109,10 @@ export function decodeSecret(s: Secret): DecodedSecret {
     const chainPem = text(s.type.value.certificateChain?.specifier.value);
     const keyPem = text(s.type.value.privateKey?.specifier.value);
     const leaf = new X509Certificate(chainPem);
-    const uriSans = (leaf.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('URI:')).map((n) => n.slice(4));
+    const uriSans = (leaf.subjectAltName ?? '')
+      .split(', ')
+      .filter((n) => n.startsWith('URI:'))
+      .map((n) => n.slice(4));
     return { name: s.name, uriSans, serial: leaf.serialNumber, keyMatches: leaf.checkPrivateKey(createPrivateKey(keyPem)), chainPem, keyPem };
   }
   if (s.type.case === 'validationContext') return { name: s.name, trustedCa: text(s.type.value.trustedCa?.specifier.value) };

@@ -31,8 +31,8 @@ export async function listenerPorts(envoy: EnvoyHandle): Promise<number[]> {
   const ports: number[] = [];
   for (const section of dump.configs ?? []) {
     for (const l of (section.dynamic_listeners as Json[] | undefined) ?? []) {
-      const sa = ((l.active_state as Json | undefined)?.listener as { address?: { socket_address?: { port_value?: number } } } | undefined)
-        ?.address?.socket_address;
+      const sa = ((l.active_state as Json | undefined)?.listener as { address?: { socket_address?: { port_value?: number } } } | undefined)?.address
+        ?.socket_address;
       if (sa?.port_value) ports.push(sa.port_value);
     }
   }

@@ -49,9 +49,7 @@ describe('proxyFromNode', () => {
   });
 
   it('reports every invalid key with its reason', () => {
-    const result = proxyFromNode(
-      node({ WEFT_NAMESPACE: 'Shop_1', WEFT_CAPTURE: 'yes', WEFT_LABELS: { app: 3 }, WEFT_PROXY_KIND: 'gateway' }),
-    );
+    const result = proxyFromNode(node({ WEFT_NAMESPACE: 'Shop_1', WEFT_CAPTURE: 'yes', WEFT_LABELS: { app: 3 }, WEFT_PROXY_KIND: 'gateway' }));
     expect(result).toEqual({
       ok: false,
       reason: [

@@ -48,7 +48,12 @@ describe('SnapshotCache', () => {
     expect(snaps[0]!.resources.get(TypeUrl.Cluster)).toBe(snaps[1]!.resources.get(TypeUrl.Cluster));
     expect(snaps[0]!.resources.get(TypeUrl.Listener)).not.toBe(snaps[1]!.resources.get(TypeUrl.Listener));
     const encoded = snaps[2]!.resources.get(TypeUrl.Cluster)!.get('shared.shop')!;
-    expect(encoded).toEqual({ name: 'shared.shop', typeUrl: TypeUrl.Cluster, bytes: toBinary(ClusterSchema, shared), version: hashBytes(toBinary(ClusterSchema, shared)) });
+    expect(encoded).toEqual({
+      name: 'shared.shop',
+      typeUrl: TypeUrl.Cluster,
+      bytes: toBinary(ClusterSchema, shared),
+      version: hashBytes(toBinary(ClusterSchema, shared)),
+    });
   });
 
   it('versions by content: equal resources give equal versions whatever the model version', () => {

@@ -101,7 +101,10 @@ function xdsTransportSocket(host: string, tls: XdsClientTls): NonNullable<Messag
         value: {
           trustedCa: dataSource(tls.trustedCa),
           matchTypedSubjectAltNames: [
-            { sanType: isAddress ? SubjectAltNameMatcher_SanType.IP_ADDRESS : SubjectAltNameMatcher_SanType.DNS, matcher: { matchPattern: { case: 'exact', value: host } } },
+            {
+              sanType: isAddress ? SubjectAltNameMatcher_SanType.IP_ADDRESS : SubjectAltNameMatcher_SanType.DNS,
+              matcher: { matchPattern: { case: 'exact', value: host } },
+            },
           ],
         },
       },
@@ -163,7 +166,11 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (!xds.ok) throw new TypeError(`xdsAddress: ${xds.reason}`);
   const adminPort = opts.adminPort ?? MeshPorts.admin;
   const outboundPort = opts.outboundPort ?? MeshPorts.outbound;
-  for (const [name, p, min] of [['adminPort', adminPort, 0], ['outboundPort', outboundPort, 1], ['inboundPort', opts.inboundPort ?? 1, 1]] as const) {
+  for (const [name, p, min] of [
+    ['adminPort', adminPort, 0],
+    ['outboundPort', outboundPort, 1],
+    ['inboundPort', opts.inboundPort ?? 1, 1],
+  ] as const) {
     if (!Number.isInteger(p) || p < min || p > 65535) throw new TypeError(`${name}: ${p} is not a port`);
   }
   if (opts.inboundPort === outboundPort) throw new TypeError(`inboundPort: ${opts.inboundPort} is the outbound listener's port`);
@@ -230,5 +237,9 @@ export function parseBootstrap(text: string): ParsedBootstrap {
 }
 
 function sortedObject(rec: Record<string, string>): JsonObject {
-  return Object.fromEntries(Object.keys(rec).sort().map((k) => [k, rec[k] ?? '']));
+  return Object.fromEntries(
+    Object.keys(rec)
+      .sort()
+      .map((k) => [k, rec[k] ?? '']),
+  );
 }

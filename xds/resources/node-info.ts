@@ -12,11 +12,7 @@ const dnsLabel = z
   .max(63, 'must be at most 63 characters')
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label');
 
-const portNumber = z.coerce
-  .number({ error: 'must be a port number' })
-  .int('must be a port number')
-  .min(1, 'must be 1-65535')
-  .max(65535, 'must be 1-65535');
+const portNumber = z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
 
 const booleanString = z.union([z.enum(['true', 'false']), z.boolean()], {
   error: 'must be "true" or "false"',
@@ -47,9 +43,7 @@ export function proxyFromNode(node: Node | undefined): NodeResult {
   if (node === undefined) return { ok: false, reason: 'node: missing (the first request on a stream must carry it)' };
   const parsed = WeftMetadata.safeParse(node.metadata ?? {});
   if (!parsed.success) {
-    const reason = parsed.error.issues
-      .map((i) => `node.metadata${i.path.map((p) => `.${String(p)}`).join('')}: ${i.message}`)
-      .join('; ');
+    const reason = parsed.error.issues.map((i) => `node.metadata${i.path.map((p) => `.${String(p)}`).join('')}: ${i.message}`).join('; ');
     return { ok: false, reason };
   }
   const md = parsed.data;

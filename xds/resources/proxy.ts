@@ -35,5 +35,12 @@ export function proxyGroupKey(p: ProxyInfo): string {
     .sort()
     .map((k) => `${k}=${p.labels[k] ?? ''}`)
     .join(',');
-  return [p.kind, p.namespace, p.service ?? '', p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`, p.identity ?? '', labels].join('|');
+  return [
+    p.kind,
+    p.namespace,
+    p.service ?? '',
+    p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`,
+    p.identity ?? '',
+    labels,
+  ].join('|');
 }

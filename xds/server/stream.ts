@@ -281,10 +281,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     st.lastNack = { nonce, version: earlier.version, message: nackMessage(errorDetail), at: new Date().toISOString() };
     adsMetrics.nacks.inc({ type: typeLabel(typeUrl) });
     st.basis = st.acked;
-    this.log.warn(
-      { typeUrl, nonce, version: earlier.version, error: nackMessage(errorDetail) },
-      'proxy rejected config (NACK); it keeps its last good config',
-    );
+    this.log.warn({ typeUrl, nonce, version: earlier.version, error: nackMessage(errorDetail) }, 'proxy rejected config (NACK); it keeps its last good config');
   }
 
   protected writeAll(plan: PushPlan): void {
@@ -298,12 +295,18 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     this.#call.write(message);
     const st = out.st;
     const earlier = st.batch === this.#batch && st.awaiting ? [...(st.earlier ?? []), { nonce: st.nonce, version: st.versionSent }] : [];
-    Object.assign(st, { batch: this.#batch, earlier, nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true, pending: out.holds, basis: out.holds });
+    Object.assign(st, {
+      batch: this.#batch,
+      earlier,
+      nonce,
+      versionSent: out.version,
+      sentAt: performance.now(),
+      awaiting: true,
+      pending: out.holds,
+      basis: out.holds,
+    });
     adsMetrics.pushes.inc({ type: typeLabel(out.typeUrl) });
-    this.log.debug(
-      { typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed },
-      'response sent',
-    );
+    this.log.debug({ typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed }, 'response sent');
   }
 
   async #process(req: Req): Promise<void> {

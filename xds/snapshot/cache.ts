@@ -199,7 +199,10 @@ export class SnapshotCache {
     for (const typeUrl of pushOrder) {
       const byName = encoded.resources.get(typeUrl) ?? new Map<string, EncodedResource>();
       const version = hashResourceVersions(byName.values());
-      resources.set(typeUrl, typeMaps.intern(`${typeUrl}|${version}`, () => byName));
+      resources.set(
+        typeUrl,
+        typeMaps.intern(`${typeUrl}|${version}`, () => byName),
+      );
       typeVersions.set(typeUrl, version);
     }
     const version = hashStrings(pushOrder.map((t) => typeVersions.get(t) ?? ''));

@@ -80,11 +80,7 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
       return freeze({
         clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.service)]),
         endpoints,
-        listeners: sortByName([
-          virtualOutboundListener,
-          ...outboundPortListeners(model),
-          virtualInboundListener(model, spec.inbound ?? { ports: [] }),
-        ]),
+        listeners: sortByName([virtualOutboundListener, ...outboundPortListeners(model), virtualInboundListener(model, spec.inbound ?? { ports: [] })]),
         routes: captureRoutes(model, spec.namespace),
       });
   }

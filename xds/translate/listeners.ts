@@ -139,9 +139,7 @@ export const proxylessListeners = memoByModelAndKey((model: MeshModel, ns: strin
         HttpConnectionManagerSchema,
         httpConnectionManager({ statPrefix: proxylessRouteName(svc, port.port), routes: { rds: proxylessRouteName(svc, port.port) } }),
       );
-      return proxylessListenerNames(svc, port.port, ns).map((name) =>
-        create(ListenerSchema, { name, apiListener: { apiListener: hcm } }),
-      );
+      return proxylessListenerNames(svc, port.port, ns).map((name) => create(ListenerSchema, { name, apiListener: { apiListener: hcm } }));
     }),
   );
   return sortByName(listeners);

@@ -16,9 +16,7 @@ export function isReservedPort(port: number): boolean {
 }
 
 /** Services sorted by namespace then name, whatever order the map was built in. */
-export const sortedServices = memoByModel((model: MeshModel): readonly MeshService[] =>
-  [...model.services.values()].sort((a, b) => compareKey(a, b)),
-);
+export const sortedServices = memoByModel((model: MeshModel): readonly MeshService[] => [...model.services.values()].sort((a, b) => compareKey(a, b)));
 
 function compareKey(a: MeshService, b: MeshService): number {
   if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
@@ -68,8 +66,7 @@ export interface InboundPort {
 export function inboundPorts(svc: MeshService): InboundPort[] {
   const byTarget = new Map<number, InboundPort>();
   for (const p of proxiedPorts(svc)) {
-    const targets =
-      typeof p.targetPort === 'number' ? [p.targetPort] : [...new Set(p.endpoints.map((e) => e.port))].sort((a, b) => a - b);
+    const targets = typeof p.targetPort === 'number' ? [p.targetPort] : [...new Set(p.endpoints.map((e) => e.port))].sort((a, b) => a - b);
     for (const targetPort of targets) {
       if (!byTarget.has(targetPort)) byTarget.set(targetPort, { targetPort, appProtocol: p.appProtocol });
     }

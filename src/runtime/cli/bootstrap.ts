@@ -53,9 +53,7 @@ const flagsSchema = z.object({
   'outbound-port': port(1).optional(),
   'inbound-port': port(1).optional(),
   'admin-port': port(0).optional(),
-  label: z
-    .array(z.string().regex(/^[^=\s]+=\S*$/, 'must be KEY=VALUE'))
-    .optional(),
+  label: z.array(z.string().regex(/^[^=\s]+=\S*$/, 'must be KEY=VALUE')).optional(),
   delta: z.boolean().optional(),
   'ca-dir': z.string().min(1, 'must not be empty').optional(),
   'identity-namespace': dnsLabel.optional(),

@@ -26,7 +26,8 @@ export function secretApi(client: KubeClient): SecretApi {
   const path = (ns: string, name?: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets${name ? `/${encodeURIComponent(name)}` : ''}`;
   return {
     readNamespacedSecret: async ({ name, namespace }: { name: string; namespace: string }) => client.request<V1Secret>(HttpMethod.GET, path(namespace, name)),
-    createNamespacedSecret: async ({ namespace, body }: { namespace: string; body: V1Secret }) => client.request<V1Secret>(HttpMethod.POST, path(namespace), { body }),
+    createNamespacedSecret: async ({ namespace, body }: { namespace: string; body: V1Secret }) =>
+      client.request<V1Secret>(HttpMethod.POST, path(namespace), { body }),
   } as SecretApi;
 }
 

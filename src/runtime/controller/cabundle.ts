@@ -146,7 +146,8 @@ export class CaBundleReconciler {
       current = await this.#o.client.request(HttpMethod.GET, configurationPath(ref, ref.name), { signal: this.#stop.signal });
     } catch (err) {
       if (err instanceof KubeApiError && err.statusCode === 404) {
-        if (!this.#missing.has(ref.name)) this.#log.warn({ configuration: ref.name, kind: ref.kind }, 'webhook configuration not found; nothing to keep current');
+        if (!this.#missing.has(ref.name))
+          this.#log.warn({ configuration: ref.name, kind: ref.kind }, 'webhook configuration not found; nothing to keep current');
         this.#missing.add(ref.name);
         return;
       }
@@ -156,7 +157,11 @@ export class CaBundleReconciler {
     const ops = caBundlePatch(current, bundle);
     if ('invalid' in ops) throw new Error(`unexpected webhook configuration: ${ops.invalid}`);
     if (ops.length === 0) return;
-    await this.#o.client.request(HttpMethod.PATCH, configurationPath(ref, ref.name), { body: ops, contentType: 'application/json-patch+json', signal: this.#stop.signal });
+    await this.#o.client.request(HttpMethod.PATCH, configurationPath(ref, ref.name), {
+      body: ops,
+      contentType: 'application/json-patch+json',
+      signal: this.#stop.signal,
+    });
     this.#status.patches++;
     this.#status.lastPatch = new Date().toISOString();
     patches.inc({ configuration: ref.name, result: 'patched' });
@@ -191,7 +196,10 @@ export class CaBundleReconciler {
       } catch (err) {
         if (signal.aborted) return;
         failures++;
-        this.#log.debug({ configuration: ref.name, err: err instanceof Error ? err.message : String(err) }, 'caBundle watch failed; the periodic pass still runs');
+        this.#log.debug(
+          { configuration: ref.name, err: err instanceof Error ? err.message : String(err) },
+          'caBundle watch failed; the periodic pass still runs',
+        );
       }
       if (failures > 0) await sleep(Math.min(500 * 2 ** failures, 30_000), undefined, { signal }).catch(() => {});
     }

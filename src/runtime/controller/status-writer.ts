@@ -67,7 +67,12 @@ function invalidConditions(e: ConfigEntry): Condition[] {
 }
 
 /** Conditions with lastTransitionTime kept from what is observed when the status did not change. */
-export function desiredStatus(conditions: readonly Condition[], generation: number | undefined, observed: ObservedStatus | undefined, now: string): DesiredStatus {
+export function desiredStatus(
+  conditions: readonly Condition[],
+  generation: number | undefined,
+  observed: ObservedStatus | undefined,
+  now: string,
+): DesiredStatus {
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     conditions: conditions.map((c) => {
@@ -226,7 +231,11 @@ export class StatusWriter {
           contentType: 'application/merge-patch+json',
           body: { metadata: { resourceVersion: rv }, status: desired },
         });
-        this.#written.set(entry.id, { hash, ...(entry.resourceVersion ? { rvBefore: entry.resourceVersion } : {}), ...(res.metadata?.resourceVersion ? { rvAfter: res.metadata.resourceVersion } : {}) });
+        this.#written.set(entry.id, {
+          hash,
+          ...(entry.resourceVersion ? { rvBefore: entry.resourceVersion } : {}),
+          ...(res.metadata?.resourceVersion ? { rvAfter: res.metadata.resourceVersion } : {}),
+        });
         this.#failures.delete(entry.id);
         this.#lastWriteAt.set(entry.id, Date.now());
         writes.inc({ kind, result: 'ok' });
@@ -270,4 +279,3 @@ export class StatusWriter {
     return { ...(obj.metadata?.resourceVersion ? { rv: obj.metadata.resourceVersion } : {}), status: toObservedStatus(obj.status) };
   }
 }
-

@@ -202,7 +202,9 @@ export function namespaceLabelSource(ctx: ControllerContext): NamespaceLabelSour
   return {
     cached: (ns) => ctx.index.namespaceLabels(ns),
     fetch: async (ns) => {
-      const obj = await ctx.client.request<{ metadata?: { labels?: Record<string, string> } }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}`, { timeoutMs: 2_000 });
+      const obj = await ctx.client.request<{ metadata?: { labels?: Record<string, string> } }>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}`, {
+        timeoutMs: 2_000,
+      });
       return obj.metadata?.labels ?? {};
     },
     log: ctx.log,
