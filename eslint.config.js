@@ -65,7 +65,7 @@ function importBoundaries() {
               const rel = relative(dir, t);
               return {
                 regex: `^(?:\\./)?${escape(rel)}(?:/|$)`,
-                message: `${layer}/ may not import ${t}/ (the import rule in docs/architecture.md; allowed: ${allowed.join(', ') || 'nothing'}).`,
+                message: `${layer}/ may not import ${t}/ (the import rule in docs/architecture.md; allowed: ${allowed.filter((a) => a !== layer).join(', ') || 'nothing'}).`,
               };
             }),
           },
