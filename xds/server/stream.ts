@@ -20,8 +20,6 @@ import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
-export type { NackRecord } from '../protocol/state.ts';
-
 export type Protocol = 'sotw' | 'delta';
 
 /** The part of SnapshotCache the server uses. */
