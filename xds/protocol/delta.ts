@@ -102,16 +102,17 @@ export function deltaAnswer(state: DeltaState, typeUrl: TypeUrl, snap: CachedSna
   const plan = new PushPlan();
   const owed = state.owed.get(typeUrl);
   if (owed !== undefined) {
-    plan.resend.set(typeUrl, new Set(owed));
+    plan.resend(typeUrl, owed);
     const rest = new Map(state.owed);
     rest.delete(typeUrl);
     state = { ...state, owed: rest };
   }
   const target = typeOf(typeUrl).resendOnChange;
-  const order = target !== undefined && state.types.has(target) ? [typeUrl, target] : [typeUrl];
-  // planTypes plans the target only after typeUrl, when the resend set is known: skip it if empty.
-  const step = planTypes(state, snap, order, (t, st, s, p) => (t === typeUrl || (p.resend.get(t)?.size ?? 0) > 0 ? planDelta(t, st, s, p) : st), plan);
-  const resend = target !== undefined && !state.types.has(target) ? plan.resend.get(target) : undefined;
+  const subscribed = target !== undefined && state.types.has(target);
+  // One batch: the requested type, then the target if (and only if) the answer made some of it resendable.
+  const planIfResent: typeof planDelta = (t, st, s, p) => (t === typeUrl || p.resent(t).size > 0 ? planDelta(t, st, s, p) : st);
+  const step = planTypes(state, snap, subscribed ? [typeUrl, target] : [typeUrl], planIfResent, plan);
+  const resend = target !== undefined && !subscribed ? plan.resent(target) : undefined;
   if (resend === undefined || resend.size === 0) return step;
   const owe = new Map(step.state.owed);
   owe.set(target!, new Set([...(owe.get(target!) ?? []), ...resend]));
@@ -151,7 +152,7 @@ function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPla
     memo = (kind) => ({ owner: view, key: `${kind}|${key}` });
   }
   if (changed.length > 0) plan.now.push({ typeUrl, holds: view, resources: changed, removed: [], memo: memo('changed') });
-  if (removed.length > 0) plan.removals.set(typeUrl, { typeUrl, holds: view, resources: [], removed, memo: memo('removed') });
+  if (removed.length > 0) plan.remove({ typeUrl, holds: view, resources: [], removed, memo: memo('removed') });
   if (changed.length === 0 && removed.length === 0 && mustRespond) plan.now.push({ typeUrl, holds: view, resources: [], removed: [] });
   return next;
 }

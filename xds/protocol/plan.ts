@@ -12,33 +12,50 @@ import type { Response, Step, StreamState, TypeState } from './state.ts';
  */
 export class PushPlan {
   readonly now: Response[] = [];
-  readonly removals = new Map<TypeUrl, Response>();
-  readonly after = new Map<TypeUrl, Response[]>();
-  /** Names of a type to send even if unchanged (CLAs of clusters this plan changes). */
-  readonly resend = new Map<TypeUrl, Set<string>>();
-  /** Types sent in two phases: what their changes resend must follow the second phase too. */
-  readonly split = new Set<TypeUrl>();
+  // Created on first use: most plans (one type changed, or nothing) need none of them.
+  #removals: Map<TypeUrl, Response> | undefined;
+  #after: Map<TypeUrl, Response[]> | undefined;
+  #resend: Map<TypeUrl, Set<string>> | undefined;
+  #split: Set<TypeUrl> | undefined;
 
-  ordered(): Response[] {
-    const out = [...this.now];
-    for (let i = pushOrder.length - 1; i >= 0; i--) {
-      const t = pushOrder[i]!;
-      const removal = this.removals.get(t);
-      if (removal !== undefined) out.push(removal);
-      out.push(...(this.after.get(t) ?? []));
-    }
-    return out;
+  /** The type's removal response (Delta removed_resources, or the second phase of a full-state change). */
+  remove(r: Response): void {
+    (this.#removals ??= new Map()).set(r.typeUrl, r);
+  }
+
+  /** `r` follows the removal response of `source` (or ends the plan when there is none). */
+  follow(source: TypeUrl, r: Response): void {
+    this.#after ??= new Map();
+    this.#after.set(source, [...(this.#after.get(source) ?? []), r]);
+  }
+
+  /** `typeUrl` went out in two phases (make before break). */
+  split(typeUrl: TypeUrl): void {
+    (this.#split ??= new Set()).add(typeUrl);
+  }
+
+  /** Names of `typeUrl` to send even if unchanged. */
+  resend(typeUrl: TypeUrl, names: Iterable<string>): void {
+    this.#resend ??= new Map();
+    const set = this.#resend.get(typeUrl) ?? new Set<string>();
+    for (const n of names) set.add(n);
+    this.#resend.set(typeUrl, set);
+  }
+
+  /** Every name of `typeUrl` this plan must resend (in the view or not). */
+  resent(typeUrl: TypeUrl): ReadonlySet<string> {
+    return this.#resend?.get(typeUrl) ?? noNames;
   }
 
   /** Names of `typeUrl` this plan must resend, in `view`, sorted. */
   resendOf(typeUrl: TypeUrl, view: { readonly resources: ReadonlyMap<string, unknown> }): string[] {
-    const names = this.resend.get(typeUrl);
+    const names = this.#resend?.get(typeUrl);
     return names === undefined ? [] : [...names].filter((n) => view.resources.has(n)).sort();
   }
 
   /** Types split in this plan whose changes resend `typeUrl`. */
   splitSourcesOf(typeUrl: TypeUrl): TypeUrl[] {
-    return [...this.split].filter((t) => typeOf(t).resendOnChange === typeUrl);
+    return [...(this.#split ?? [])].filter((t) => typeOf(t).resendOnChange === typeUrl);
   }
 
   /**
@@ -50,13 +67,25 @@ export class PushPlan {
     if (target === undefined) return;
     for (const c of changed) {
       const name = basis.has(c.name) ? snap.edsNames.get(c.name) : undefined; // the only resendOnChange: cluster → its CLA
-      if (name === undefined) continue;
-      let names = this.resend.get(target);
-      if (names === undefined) this.resend.set(target, (names = new Set()));
-      names.add(name);
+      if (name !== undefined) this.resend(target, [name]);
     }
   }
+
+  /** Additions in push order, then removals in reverse push order, each followed by what follows it. */
+  ordered(): Response[] {
+    if (this.#removals === undefined && this.#after === undefined) return this.now;
+    const out = [...this.now];
+    for (let i = pushOrder.length - 1; i >= 0; i--) {
+      const t = pushOrder[i]!;
+      const removal = this.#removals?.get(t);
+      if (removal !== undefined) out.push(removal);
+      out.push(...(this.#after?.get(t) ?? []));
+    }
+    return out;
+  }
 }
+
+const noNames: ReadonlySet<string> = new Set();
 
 /** Plans one type against `snap`, adding to `plan`; returns the type's next state. */
 export type PlanType<H extends Known> = (typeUrl: TypeUrl, st: TypeState<H>, snap: CachedSnapshot, plan: PushPlan) => TypeState<H>;
@@ -69,14 +98,14 @@ export function planTypes<H extends Known>(
   planType: PlanType<H>,
   plan = new PushPlan(),
 ): Step<H> {
-  let types: Map<TypeUrl, TypeState<H>> | undefined;
+  let types = state.types;
   for (const typeUrl of typeUrls) {
-    const st = (types ?? state.types).get(typeUrl);
+    const st = types.get(typeUrl);
     if (st === undefined) continue;
     const next = planType(typeUrl, st, snap, plan);
-    if (next !== st) (types ??= new Map(state.types)).set(typeUrl, next);
+    if (next !== st) types = types.with(typeUrl, next);
   }
-  return { state: { ...state, types: types ?? state.types, batch: state.batch + 1 }, events: [], responses: plan.ordered() };
+  return { state: { ...state, types, batch: state.batch + 1 }, events: [], responses: plan.ordered() };
 }
 
 /** A push: every subscribed type in push order. */

@@ -9,7 +9,7 @@ import type { CachedSnapshot, EncodedResource } from '../snapshot/types.ts';
 import { answerEarlier, answerLatest } from './ack.ts';
 import { planTypes, pushStep, type PushPlan } from './plan.ts';
 import { newTypeState, withType, type ProtocolEvent, type RequestStep, type Response, type Step, type StreamState, type TypeState } from './state.ts';
-import { diffView, noSubscription, subscription, unionView, viewOf, type Subscription, type View } from './views.ts';
+import { diffView, noSubscription, subscription, unionView, viewOf, wildcardSubscription, type Subscription, type View } from './views.ts';
 
 /** SotW bases are views' maps: the union of a make-before-break push needs the resources. */
 export type Held = ReadonlyMap<string, EncodedResource>;
@@ -87,10 +87,10 @@ function planSotw(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPlan
     if (diff.changed.length > 0 && diff.removed.length > 0) {
       // Make before break: the new state plus what is going away now, the removal after the rest.
       plan.now.push(fullResponse(typeUrl, unionView(basis, view)));
-      plan.removals.set(typeUrl, full);
-      plan.split.add(typeUrl);
+      plan.remove(full);
+      plan.split(typeUrl);
     } else if (diff.changed.length > 0) plan.now.push(full);
-    else if (diff.removed.length > 0) plan.removals.set(typeUrl, full);
+    else if (diff.removed.length > 0) plan.remove(full);
     // Else the client already holds this content (back to what it ACKed after a NACK).
     return next;
   }
@@ -98,22 +98,19 @@ function planSotw(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPlan
   // Removals are implicit (parents stop referring to them): send what changed.
   const diff = diffView(basis, view);
   if (resend.length === 0) {
-    if (diff.changed.length > 0) plan.now.push({ typeUrl, holds: view, resources: diff.changed, removed: [], memo: { owner: diff, key: `diff|${typeUrl}` } });
+    if (diff.changed.length > 0) plan.now.push({ typeUrl, holds: view, resources: diff.changed, removed: [], memo: { owner: diff, key: typeUrl } });
     return next;
   }
   const names = [...new Set([...diff.changed.map((r) => r.name), ...resend])].sort();
   plan.now.push(namedResponse(typeUrl, view, names));
   // The second phase of a split push may be the one that changes those resources (if the
   // client rejected the first): they warm again and wait for these.
-  for (const source of plan.splitSourcesOf(typeUrl)) {
-    const after = plan.after.get(source) ?? [];
-    plan.after.set(source, [...after, namedResponse(typeUrl, view, resend)]);
-  }
+  for (const source of plan.splitSourcesOf(typeUrl)) plan.follow(source, namedResponse(typeUrl, view, resend));
   return next;
 }
 
 function fullResponse(typeUrl: TypeUrl, view: View): Response {
-  return { typeUrl, holds: view, resources: view.resources, removed: [], memo: { owner: view, key: `full|${typeUrl}` } };
+  return { typeUrl, holds: view, resources: view.resources, removed: [], memo: { owner: view, key: typeUrl } };
 }
 
 function namedResponse(typeUrl: TypeUrl, view: View, names: readonly string[]): Response {
@@ -123,7 +120,7 @@ function namedResponse(typeUrl: TypeUrl, view: View, names: readonly string[]): 
     holds: view,
     resources: names.map((n) => view.resources.get(n)!),
     removed: [],
-    memo: { owner: view, key: `named|${typeUrl}|${names.join('\u0000')}` },
+    memo: { owner: view, key: `${typeUrl}|${names.join('\u0000')}` },
   };
 }
 
@@ -134,7 +131,7 @@ function restrict<V>(map: ReadonlyMap<string, V> | undefined, names: ReadonlySet
 
 /** SotW names → subscription, with the legacy rule: a full-state type with no names ever named means `*`. */
 function subscriptionOf(typeUrl: TypeUrl, st: St, names: readonly string[]): { sub: Subscription; explicit: boolean } {
-  if (names.length === 0) return { sub: !st.explicit && typeOf(typeUrl).fullState ? subscription(true, []) : noSubscription, explicit: st.explicit };
+  if (names.length === 0) return { sub: !st.explicit && typeOf(typeUrl).fullState ? wildcardSubscription : noSubscription, explicit: st.explicit };
   if (sameNames(st.sub, names)) return { sub: st.sub, explicit: true }; // every ACK repeats the names: skip sorting and interning
   return { sub: subscription(names.includes('*'), names), explicit: true };
 }

@@ -2,7 +2,7 @@
 // (sotw.ts, delta.ts, ack.ts) take a state and one input (a request, a snapshot to push,
 // a response written) and return the next state plus what the stream must do: write these
 // responses, log and count these events. No sockets, no timers: time comes in as numbers.
-import type { TypeUrl } from '../resources/type-urls.ts';
+import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
 import type { EncodedResource } from '../snapshot/types.ts';
 import { noSubscription, type Known, type Subscription, type View } from './views.ts';
 
@@ -56,25 +56,47 @@ export interface TypeState<H extends Known = Known> {
   readonly mustRespond?: boolean;
 }
 
+const slotOf = new Map(pushOrder.map((t, i) => [t, i]));
+
+/** Per-type states, a slot per row of the ResourceType table: a new one copies five references. */
+export class TypeStates<H extends Known = Known> {
+  readonly #slots: readonly (TypeState<H> | undefined)[];
+
+  constructor(slots: readonly (TypeState<H> | undefined)[] = []) {
+    this.#slots = slots;
+  }
+
+  get(typeUrl: TypeUrl): TypeState<H> | undefined {
+    return this.#slots[slotOf.get(typeUrl)!];
+  }
+
+  has(typeUrl: TypeUrl): boolean {
+    return this.get(typeUrl) !== undefined;
+  }
+
+  with(typeUrl: TypeUrl, st: TypeState<H>): TypeStates<H> {
+    const slots = [...this.#slots];
+    slots[slotOf.get(typeUrl)!] = st;
+    return new TypeStates(slots);
+  }
+}
+
 export interface StreamState<H extends Known = Known> {
-  readonly types: ReadonlyMap<TypeUrl, TypeState<H>>;
+  readonly types: TypeStates<H>;
   /** Counts plans (a push, an answer): responses of one plan share a batch. */
   readonly batch: number;
   /** Delta: names a type's answer outside a push made resendable (CLAs of changed clusters), for a subscription not made yet. */
   readonly owed: ReadonlyMap<TypeUrl, ReadonlySet<string>>;
 }
 
-export const emptyStream: StreamState<never> = { types: new Map(), batch: 0, owed: new Map() };
+export const emptyStream: StreamState<never> = { types: new TypeStates<never>(), batch: 0, owed: new Map() };
 
 export function newTypeState<H extends Known>(): TypeState<H> {
   return { sub: noSubscription, explicit: false, nonce: '', versionSent: '', versionAcked: '', sentAt: 0, awaiting: false };
 }
 
 export function withType<H extends Known>(state: StreamState<H>, typeUrl: TypeUrl, st: TypeState<H>): StreamState<H> {
-  if (state.types.get(typeUrl) === st) return state;
-  const types = new Map(state.types);
-  types.set(typeUrl, st);
-  return { ...state, types };
+  return state.types.get(typeUrl) === st ? state : { ...state, types: state.types.with(typeUrl, st) };
 }
 
 /** A response to write. Its body is shared by every stream sending the same content. */
