@@ -5,8 +5,10 @@ CLUSTER_SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$CLUSTER_SCRIPT_DIR/../.." && pwd)
 WEFT_CACHE=${WEFT_CACHE:-$HOME/.cache/weft}
 CLUSTER_DIR=${WEFT_CLUSTER_DIR:-$WEFT_CACHE/cluster}
-# Components in start order; down.sh stops them in reverse.
+# Components in start order; down.sh stops them in reverse (the node's: node-lib.sh).
 COMPONENTS=(etcd kube-apiserver kube-controller-manager)
+# shellcheck source=e2e/cluster/node-lib.sh
+. "$CLUSTER_SCRIPT_DIR/node-lib.sh"
 
 # Never send loopback traffic through a proxy.
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
