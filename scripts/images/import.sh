@@ -31,6 +31,7 @@ for tar in "$@"; do
   # --no-unpack is not used: the CRI needs the image unpacked for its snapshotter (overlayfs).
   out=$("$CTR" --address "$WEFT_CONTAINERD_SOCK" -n k8s.io images import --all-platforms=false "$tar" 2>&1) \
     || die "ctr import of $tar failed: $out"
-  printf '%s\n' "$out" | sed -n 's/^unpacking \(.*\) (sha256:.*$/\1/p; s/^Importing\t*\(.*\)$/\1/p'
+  # ctr prints `NAME<tab>saved` per image, among progress lines.
+  printf '%s\n' "$out" | tr '\r' '\n' | sed -n 's/^\([^[:space:]]*\)[[:space:]]*saved[[:space:]]*$/\1/p'
   printf 'import: %s in %d ms\n' "$tar" "$(( ($(date +%s%N) - t0) / 1000000 ))" >&2
 done
