@@ -19,10 +19,10 @@ NODE_COMPONENTS=(node-ns containerd kubelet kube-proxy)
 # cgroup v1 controllers the kubelet's cgroupfs driver writes to.
 NODE_CG_CONTROLLERS=(cpu cpuacct cpuset memory devices freezer blkio pids systemd)
 
-# node_enabled: WEFT_NODE=1 (the default) runs a kubelet, containerd, kube-proxy,
-# kube-scheduler and CoreDNS; WEFT_NODE=0 keeps the control-plane-only harness, in which
-# tests play the node by patching Pod status (see README.md).
-node_enabled() { [[ ${WEFT_NODE:-1} == 1 ]]; }
+# node_enabled: WEFT_NODE=1 (make cluster-up sets it) runs a kubelet, containerd,
+# kube-proxy, kube-scheduler and CoreDNS; unset or 0 keeps the control-plane-only harness,
+# in which tests play the node by patching Pod status (see README.md).
+node_enabled() { [[ ${WEFT_NODE:-0} == 1 ]]; }
 
 # The node's cgroup, the same path under every controller, below the memory cgroup this
 # script runs in, so the node is accounted where its caller is.

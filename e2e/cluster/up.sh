@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Start a real local Kubernetes cluster for e2e tests: etcd + kube-apiserver +
-# kube-controller-manager, and (WEFT_NODE=1, the default) a real node: kube-scheduler,
-# containerd + runc, the CNI bridge, kube-proxy, a kubelet and CoreDNS (node-up.sh).
-# WEFT_NODE=0 keeps the kubelet-less control plane on 127.0.0.1, where tests play the
-# node. Binaries: scripts/install-k8s.sh and scripts/install-node.sh. Idempotent: if the
+# kube-controller-manager, and with WEFT_NODE=1 (make cluster-up) a real node:
+# kube-scheduler, containerd + runc, the CNI bridge, kube-proxy, a kubelet and CoreDNS
+# (node-up.sh). Without it, the kubelet-less control plane on 127.0.0.1, where tests play
+# the node. Binaries: scripts/install-k8s.sh and scripts/install-node.sh. Idempotent: if the
 # cluster is already up and healthy (in the same mode) it only reports. Progress goes to
 # stderr; the last line on stdout is the admin kubeconfig path.
 # `source "$WEFT_CLUSTER_DIR/env"` for variables.
 #
-# State: ${WEFT_CLUSTER_DIR:-${WEFT_CACHE:-$HOME/.cache/weft}/cluster}
+# State: $WEFT_CLUSTER_DIR, default ${WEFT_CACHE:-$HOME/.cache/weft}/cluster (node-cluster with a node)
 #   env, ports, mode, kubeconfig, *.kubeconfig, pki/, etcd/, node/,
 #   logs/<component>.log, <component>.pid
 set -euo pipefail

@@ -9,14 +9,14 @@
 # Finds ctr and the socket from the environment, else from the running cluster's env file:
 #   WEFT_CTR              ctr binary             (default: $WEFT_NODE_BIN_DIR/ctr)
 #   WEFT_CONTAINERD_SOCK  containerd's socket    (set by e2e/cluster/up.sh in its env file)
-#   WEFT_CLUSTER_DIR      cluster state dir      (default ${WEFT_CACHE:-~/.cache/weft}/cluster)
+#   WEFT_CLUSTER_DIR      cluster state dir      (default ${WEFT_CACHE:-~/.cache/weft}/node-cluster)
 # Prints the imported image names on stdout.
 set -euo pipefail
 die() { printf 'import: %s\n' "$*" >&2; exit 1; }
 [[ $# -ge 1 ]] || die "usage: $0 OUT_TAR..."
 
 if [[ -z ${WEFT_CONTAINERD_SOCK:-} || -z ${WEFT_CTR:-} ]]; then
-  envf=${WEFT_CLUSTER_DIR:-${WEFT_CACHE:-$HOME/.cache/weft}/cluster}/env
+  envf=${WEFT_CLUSTER_DIR:-${WEFT_CACHE:-$HOME/.cache/weft}/node-cluster}/env
   [[ -f $envf ]] || die "no WEFT_CONTAINERD_SOCK/WEFT_CTR set and no cluster env at $envf (make cluster-up)"
   # shellcheck source=/dev/null
   . "$envf"
