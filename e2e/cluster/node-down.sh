@@ -81,7 +81,10 @@ node_cleanup() {
   fi
   nft delete table ip kube-proxy 2>/dev/null || true
   nft delete table ip6 kube-proxy 2>/dev/null || true
-  # Runtime state: images are imported again by the next up.sh (content-addressed, quick).
-  rm -rf "$NODE_DIR/var-lib" "$NODE_DIR/ns.ready" "$NODE_DIR/containerd.sock" "$NODE_DIR/cgroup" \
+  # The kubelet's and CNI's state go; containerd's root stays (down.sh --purge removes it):
+  # imported images survive a restart, like a rebooted node's, and its stale containers are
+  # only records (their mounts and processes are gone) that the kubelet removes.
+  find "$NODE_DIR/var-lib" -mindepth 1 -maxdepth 1 ! -name containerd -exec rm -rf {} + 2>/dev/null || true
+  rm -rf "$NODE_DIR/ns.ready" "$NODE_DIR/containerd.sock" "$NODE_DIR/cgroup" \
     "$NODE_DIR/cgroup.created"
 }
