@@ -9,7 +9,10 @@ import { debianImage, execIn, napply, nk, nkJson, nodeCluster, nodeNamespace, no
 
 const IMAGE = 'weft.local/e2e-busybox:1';
 interface PodList {
-  items: { metadata: { name: string; creationTimestamp: string }; status: { podIP?: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] } }[];
+  items: {
+    metadata: { name: string; creationTimestamp: string };
+    status: { podIP?: string; conditions?: { type: string; status: string; lastTransitionTime: string }[] };
+  }[];
 }
 
 describe.skipIf(!nodeSuitesEnabled)('real node: Pods, Services, DNS, tokens', () => {
@@ -31,7 +34,11 @@ describe.skipIf(!nodeSuitesEnabled)('real node: Pods, Services, DNS, tokens', ()
               name: 'web',
               image: IMAGE,
               imagePullPolicy: 'Never',
-              command: ['sh', '-c', 'echo "web starting"; mkdir -p /tmp/www && echo "hello from $HOSTNAME" >/tmp/www/index.html && exec busybox httpd -f -p 8080 -h /tmp/www'],
+              command: [
+                'sh',
+                '-c',
+                'echo "web starting"; mkdir -p /tmp/www && echo "hello from $HOSTNAME" >/tmp/www/index.html && exec busybox httpd -f -p 8080 -h /tmp/www',
+              ],
               ports: [{ containerPort: 8080 }],
               readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, periodSeconds: 1 },
               securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
@@ -53,7 +60,10 @@ describe.skipIf(!nodeSuitesEnabled)('real node: Pods, Services, DNS, tokens', ()
 
   it('a Deployment of 2 Pods with an HTTP readiness probe becomes Ready', async () => {
     const t0 = Date.now();
-    await napply([web(2), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }], ns.name);
+    await napply(
+      [web(2), { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } }],
+      ns.name,
+    );
     await nk(['-n', ns.name, 'rollout', 'status', 'deployment/web', '--timeout=90s'], { timeoutMs: 120_000 });
     const readyMs = Date.now() - t0;
     const pods = await nkJson<PodList>(['-n', ns.name, 'get', 'pods', '-l', 'app=web']);
@@ -93,7 +103,9 @@ describe.skipIf(!nodeSuitesEnabled)('real node: Pods, Services, DNS, tokens', ()
     expect(lookup.stdout).toContain(svcIP);
 
     const fetched = (
-      await execIn(ns.name, 'client', `for i in $(seq 20); do timeout 5 wget -q -O - http://web.${ns.name}.svc.cluster.local/index.html || echo FAIL; done`, { timeoutMs: 90_000 })
+      await execIn(ns.name, 'client', `for i in $(seq 20); do timeout 5 wget -q -O - http://web.${ns.name}.svc.cluster.local/index.html || echo FAIL; done`, {
+        timeoutMs: 90_000,
+      })
     ).stdout
       .trim()
       .split('\n');
@@ -129,7 +141,13 @@ describe.skipIf(!nodeSuitesEnabled)('real node: Pods, Services, DNS, tokens', ()
           terminationGracePeriodSeconds: 1,
           automountServiceAccountToken: false,
           containers: [
-            { name: 'c', image: IMAGE, imagePullPolicy: 'Never', command: ['sleep', '3600'], volumeMounts: [{ name: 'weft-token', mountPath: '/var/run/secrets/weft', readOnly: true }] },
+            {
+              name: 'c',
+              image: IMAGE,
+              imagePullPolicy: 'Never',
+              command: ['sleep', '3600'],
+              volumeMounts: [{ name: 'weft-token', mountPath: '/var/run/secrets/weft', readOnly: true }],
+            },
           ],
           volumes: [{ name: 'weft-token', projected: { sources: [{ serviceAccountToken: { audience: 'weft', expirationSeconds: 600, path: 'token' } }] } }],
         },
