@@ -49,6 +49,10 @@ node_up() {
     echo 1 >"/proc/sys/net/ipv6/conf/$BRIDGE/disable_ipv6"
     ip addr add "$BRIDGE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
     ip link set "$BRIDGE" up
+    # The host (the API server calling webhooks, tests) reaches ClusterIPs through the bridge
+    # from the bridge address: kube-proxy DNATs them to Pods there, and a ClusterIP without a
+    # Service goes nowhere instead of out of eth0 by the default route.
+    ip route add "$SERVICE_CIDR" dev "$BRIDGE" src "$BRIDGE_IP"
   fi
   echo 1 >"/proc/sys/net/ipv4/conf/$BRIDGE/forwarding"
 

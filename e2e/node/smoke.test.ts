@@ -115,6 +115,12 @@ describe.skipIf(!nodeSuitesEnabled)('real node: Pods, Services, DNS, tokens', ()
     expect(new Set(fetched).size).toBe(2);
   }, 150_000);
 
+  it('the host (where the API server calls webhooks from) reaches a ClusterIP', async () => {
+    const svcIP = (await nk(['-n', ns.name, 'get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
+    const res = await fetch(`http://${svcIP}/index.html`, { signal: AbortSignal.timeout(5000) });
+    expect(await res.text()).toMatch(/^hello from web-/);
+  });
+
   it('kubectl logs shows a container log (API server -> kubelet)', async () => {
     const pod = (await nk(['-n', ns.name, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
     const logs = await eventually(async () => (await nk(['-n', ns.name, 'logs', pod])).stdout, { until: (s) => s.includes('web starting'), what: 'logs' });
