@@ -5,7 +5,8 @@
 # well-known runtime directories it must never create on the host.
 # The machine is shared with other work running at the same time (image builds with
 # their own chroot mounts and cgroups, network namespaces of other tests), so each section
-# keeps only what the node could have made: overlay/nsfs/tmpfs/bind mounts of a runtime, the
+# keeps only what the node could have made (other tests' network namespaces under /run/netns
+# are left out, CNI's cni-* are kept): overlay/nsfs/tmpfs/bind mounts of a runtime, the
 # kubelet, CNI or the node's state dirs; cgroups named weft-node or kubepods; the bridge
 # and veths; nft tables (all of them).
 set -euo pipefail
@@ -14,7 +15,7 @@ CACHE=${WEFT_CACHE:-$HOME/.cache/weft}
 echo "# mounts (mount point, fs type, source)"
 awk '{ sep = 0; for (i = 7; i <= NF; i++) if ($i == "-") { sep = i; break }
        print $5, $(sep + 1), $(sep + 2) }' /proc/self/mountinfo |
-  awk -v cache="$CACHE" '$2 == "overlay" || $2 == "nsfs" || index($1, cache) == 1 ||
+  awk -v cache="$CACHE" '$2 == "overlay" || ($2 == "nsfs" && $1 !~ /^\/run\/netns\/[^c]/) || index($1, cache) == 1 ||
        $1 ~ /^\/(run|var\/run)(\/(containerd|runc|netns\/cni-.*))?$/ ||
        $1 ~ /^\/var\/(lib|log)(\/(kubelet|containerd|cni|pods|containers).*)?$/ ||
        $1 ~ /^\/proc\/sys\// || $1 ~ /kubelet|containerd|\/cni/' | sort
@@ -27,6 +28,9 @@ done | sort
 
 echo "# links"
 ip -o link show | awk -F': ' '{ print $2 }' | cut -d@ -f1 | grep -E '^(weft|veth|cni)' | sort || true
+
+echo "# routes to the pod and service ranges"
+ip route show | grep -E '^10\.(244|96)\.' || true
 
 echo "# nft tables"
 nft list tables 2>/dev/null | sort
