@@ -71,7 +71,7 @@ artifact_node() {
 }
 artifact_node_modules() {
   local key dir
-  key=$(sha <package-lock.json | cut -c1-16)
+  key=$(cat package-lock.json <(printf '%s' "$PRUNE_NODE_MODULES") | sha | cut -c1-16)
   dir=$OUT_DIR/work/node-modules-$key
   if [[ ! -f $dir/.done ]]; then
     log "npm ci --omit=dev (production node_modules for lock $key)"
@@ -79,8 +79,10 @@ artifact_node_modules() {
     cp package.json package-lock.json "$dir/"
     # --ignore-scripts: the only production install script (protobufjs) just prints a notice.
     (cd "$dir" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >&2)
+    (cd "$dir" && sh -c "$PRUNE_NODE_MODULES")
     rm -f "$dir/package.json" "$dir/package-lock.json" "$dir/node_modules/.package-lock.json"
     touch "$dir/.done"
+    find "$OUT_DIR/work" -maxdepth 1 -name 'node-modules-*' ! -name "node-modules-$key" -exec rm -rf {} +
   fi
   printf '%s %s\n' "$dir/node_modules" "$key"
 }
@@ -141,7 +143,7 @@ WORK=
 trap '[[ -z $WORK ]] || rm -rf "$WORK"' EXIT
 
 build_one() {
-  local name=$1 NAME REF SUITE DEFINITION
+  local name=$1 NAME REF SUITE DEFINITION PRUNE_NODE_MODULES
   local -a PACKAGES ARTIFACTS FILES EXCLUDES RUN_CMDS OCI_ARGS
   eval "$("$NODE" scripts/images/plan.ts "$name")"
 

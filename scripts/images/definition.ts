@@ -24,6 +24,15 @@ export const ARTIFACTS = {
 } as const;
 export type ArtifactName = keyof typeof ARTIFACTS;
 
+/**
+ * Run inside the production install (both builders): what never executes — type
+ * declarations, TypeScript sources (Node does not strip types under node_modules), source
+ * maps, markdown other than licences — halves node_modules (@kubernetes/client-node alone
+ * ships 60 MB of them).
+ */
+export const PRUNE_NODE_MODULES =
+  "find node_modules -type f \\( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' -o \\( -iname '*.md' ! -iname 'licen[cs]e*' \\) \\) -delete";
+
 const absPath = z.string().regex(/^\/[^\s]*$/, 'must be an absolute path without spaces');
 const relPath = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, 'must be a relative path inside the repository').refine((p) => !p.split('/').includes('..'), 'must not contain ..');
 const debVersion = z.string().regex(/^[A-Za-z0-9.+~:-]+$/, 'must be a Debian version');

@@ -1,8 +1,8 @@
 // Prints an image definition as bash assignments for scripts/images/build.sh:
 //   eval "$(node scripts/images/plan.ts weft)"
-// sets NAME REF SUITE PACKAGES ARTIFACTS FILES EXCLUDES RUN_CMDS OCI_ARGS DEFINITION.
+// sets NAME REF SUITE PACKAGES ARTIFACTS FILES EXCLUDES RUN_CMDS OCI_ARGS PRUNE_NODE_MODULES DEFINITION.
 // `plan.ts --names` prints the image names, one a line.
-import { imageNames, loadImage } from './definition.ts';
+import { imageNames, loadImage, PRUNE_NODE_MODULES } from './definition.ts';
 
 /** A bash word that stands for exactly `s`. */
 export function shq(s: string): string {
@@ -30,6 +30,7 @@ export function renderPlan(name: string): string {
     arr('EXCLUDES', d.exclude),
     arr('RUN_CMDS', img.runCommands),
     arr('OCI_ARGS', oci),
+    `PRUNE_NODE_MODULES=${shq(PRUNE_NODE_MODULES)}`,
     // Canonical form of everything above, hashed into the build's cache key.
     `DEFINITION=${shq(JSON.stringify({ ref: img.ref, def: d, labels: img.labels, run: img.runCommands }))}`,
   ].join('\n');
