@@ -37,7 +37,9 @@ export function renderPlan(name: string): string {
 }
 
 const [arg] = process.argv.slice(2);
-if (arg === '--names') process.stdout.write(`${imageNames().join('\n')}\n`);
+if (!import.meta.main) {
+  // imported by a test: render only
+} else if (arg === '--names') process.stdout.write(`${imageNames().join('\n')}\n`);
 else if (arg) process.stdout.write(`${renderPlan(arg)}\n`);
 else {
   process.stderr.write('usage: plan.ts NAME | --names\n');
