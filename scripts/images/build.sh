@@ -200,8 +200,9 @@ build_one() {
     bash scripts/images/oci-pack.sh "$rootfs" "$REF" "$out.tmp" "${OCI_ARGS[@]}" >"$out.meta.tmp"
     mv "$out.tmp" "$out" && mv "$out.meta.tmp" "$out.meta"
     rm -rf "$WORK"; WORK=
-    # Older builds of this image are superseded.
-    find "$OUT_DIR" -maxdepth 1 -name "$name-*.tar*" ! -name "$name-$key.tar" ! -name "$name-$key.tar.meta" -delete
+    # Older builds of this image are superseded (the key pattern keeps weft from matching weft-proxy).
+    find "$OUT_DIR" -maxdepth 1 -regextype posix-extended -regex ".*/$name-[0-9a-f]{16}\.tar(\.meta)?" \
+      ! -name "$name-$key.tar" ! -name "$name-$key.tar.meta" -delete
     log "$name built in $((SECONDS - t0)) s"
   else
     log "$name: cached ($key)"

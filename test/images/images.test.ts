@@ -35,6 +35,9 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
+// Containers start in well under a second; the margin is for a busy 2-core machine.
+const RUN_TIMEOUT = 90_000;
+
 describe.skipIf(skipReason !== undefined)('images built without Docker, run under runc', () => {
   let tmp = '';
   let bundles = '';
@@ -82,11 +85,15 @@ describe.skipIf(skipReason !== undefined)('images built without Docker, run unde
     const help = await runToExit(bundles, weft.rootfs, imageRunSpec(weft.config, ['--help']));
     expect(help.output).toContain('usage: weft <command>');
     expect(help.code).toBe(0);
+    // `weft` on PATH too (a symlink to the entry script), as `kubectl exec … -- weft` would use it.
+    const onPath = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['weft', 'controller', '--help'] });
+    expect(onPath.output).toContain('--leader-elect');
+    expect(onPath.code).toBe(0);
     const id = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['/usr/bin/id', '-u'] });
     expect(id.output.trim()).toBe('65532');
     const node = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['/usr/local/bin/node', '--version'] });
     expect(node.output.trim()).toMatch(/^v24\./);
-  });
+  }, RUN_TIMEOUT);
 
   it('weft serve on examples/mesh answers on its monitoring port, and the proxy image takes its config over xDS as uid 1337', async () => {
     const serve = runContainer(bundles, weft.rootfs, {
@@ -130,7 +137,7 @@ describe.skipIf(skipReason !== undefined)('images built without Docker, run unde
     const info = (await (await fetch(`http://127.0.0.1:${admin}/server_info`)).json()) as { version: string; state: string };
     expect(info.version).toContain('/1.40.0/');
     expect(info.state).toBe('LIVE');
-  });
+  }, RUN_TIMEOUT);
 
   it('weft-proxy: the config the definition states; Envoy at the tests version as uid 1337 by default', async () => {
     const def = loadImage('weft-proxy');
@@ -141,7 +148,7 @@ describe.skipIf(skipReason !== undefined)('images built without Docker, run unde
     const version = await runToExit(bundles, proxy.rootfs, imageRunSpec(proxy.config));
     expect(version.code).toBe(0);
     expect(version.output).toMatch(/version: [0-9a-f]+\/1\.40\.0\//);
-  });
+  }, RUN_TIMEOUT);
 
   it('weft-proxy as the injected init container applies the capture rules in a network namespace (iptables-nft)', async () => {
     const injected = injectPod({ metadata: { name: 'web' }, spec: { containers: [{ name: 'app', image: 'x' }] } }, 'shop', testContext());
@@ -182,5 +189,5 @@ describe.skipIf(skipReason !== undefined)('images built without Docker, run unde
     // The proxy role (uid 1337, no capabilities) cannot touch the rules.
     const flush = await runToExit(bundles, proxy.rootfs, { ...inNs, ...imageRunSpec(proxy.config), netns: inNs.netns, args: ['iptables', '-t', 'nat', '-F'] });
     expect(flush.code).not.toBe(0);
-  });
+  }, RUN_TIMEOUT);
 });
