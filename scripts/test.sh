@@ -18,7 +18,7 @@ echo "[test] cluster ($WEFT_CLUSTER_DIR)"
 bash e2e/cluster/up.sh >/dev/null
 
 echo "[test] typecheck"; tsc --noEmit -p .
-echo "[test] lint"; eslint .
+echo "[test] lint"; eslint . && prettier --check .
 echo "[test] vitest"
 report="$(mktemp -d)/vitest.json"
 status=0

@@ -1,13 +1,24 @@
 // injectPod: a pure function from (pod, context) to a mutated deep copy or a skip with a
 // reason code. No clock, no I/O: the namespace's labels come from the caller's cache.
-import { PROXY_UID } from '../src/mesh-ports.ts';
-import { renderSidecarBootstrap } from '../xds/sidecar-bootstrap.ts';
+import { PROXY_UID } from '../src/base/mesh-ports.ts';
+import { renderSidecarBootstrap } from '../xds/bootstrap/sidecar.ts';
 import { captureScript } from './capture.ts';
 import type { Container, Pod } from './pod.ts';
 import { appProbesEnv, probeRoutes, rewriteProbes } from './probes.ts';
 import { proxyResources, resourcesSpec } from './resources.ts';
-import { Annotations, ENVOY_LOG_LEVELS, INJECT_LABEL, INJECT_LABEL_VALUE, Names, PROTECTED_NAMESPACES, TOKEN_PATH, WEFT_VERSION, parseCidr, type InjectValues } from './values.ts';
-import { MeshPorts } from '../src/mesh-ports.ts';
+import {
+  Annotations,
+  ENVOY_LOG_LEVELS,
+  INJECT_LABEL,
+  INJECT_LABEL_VALUE,
+  Names,
+  PROTECTED_NAMESPACES,
+  TOKEN_PATH,
+  WEFT_VERSION,
+  parseCidr,
+  type InjectValues,
+} from './values.ts';
+import { MeshPorts } from '../src/base/mesh-ports.ts';
 
 export type SkipReason = 'namespace-not-enabled' | 'opted-out' | 'host-network' | 'already-injected' | 'protected-namespace';
 
@@ -18,8 +29,7 @@ export interface InjectContext {
 }
 
 export type InjectResult =
-  | { readonly pod: Pod; readonly warnings: readonly string[] }
-  | { readonly skip: { readonly reason: SkipReason; readonly message: string } };
+  { readonly pod: Pod; readonly warnings: readonly string[] } | { readonly skip: { readonly reason: SkipReason; readonly message: string } };
 
 /** `namespace` is the admission request's (a Pod being created may not carry one yet). */
 export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): InjectResult {
@@ -72,7 +82,8 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
 
 function skipReason(pod: Pod, namespace: string, ctx: InjectContext, annotations: Record<string, string>): { reason: SkipReason; message: string } | undefined {
   const protectedNs: readonly string[] = [...PROTECTED_NAMESPACES, ctx.values.controlPlaneNamespace];
-  if (protectedNs.includes(namespace)) return { reason: 'protected-namespace', message: `namespace ${namespace} runs cluster or mesh infrastructure and is never injected` };
+  if (protectedNs.includes(namespace))
+    return { reason: 'protected-namespace', message: `namespace ${namespace} runs cluster or mesh infrastructure and is never injected` };
   if (annotations[Annotations.inject] === 'false') return { reason: 'opted-out', message: `the pod is annotated ${Annotations.inject}: "false"` };
   if (ctx.namespaceLabels(namespace)?.[INJECT_LABEL] !== INJECT_LABEL_VALUE) {
     return { reason: 'namespace-not-enabled', message: `namespace ${namespace} is not labeled ${INJECT_LABEL}=${INJECT_LABEL_VALUE}` };
@@ -129,10 +140,26 @@ function proxyContainer(v: InjectValues, annotations: Record<string, string>, bo
     imagePullPolicy: v.imagePullPolicy,
     // Kubernetes expands $(POD_NAME) in args, giving each proxy a readable node id; identity
     // never comes from it (the xDS server reads the token).
-    args: ['--config-yaml', bootstrap, '--service-node', '$(POD_NAME).$(POD_NAMESPACE)', '--log-level', logLevel, '--drain-time-s', '5', '--disable-hot-restart'],
+    args: [
+      '--config-yaml',
+      bootstrap,
+      '--service-node',
+      '$(POD_NAME).$(POD_NAMESPACE)',
+      '--log-level',
+      logLevel,
+      '--drain-time-s',
+      '5',
+      '--disable-hot-restart',
+    ],
     env,
     ports: [{ containerPort: MeshPorts.stats, name: Names.promPortName, protocol: 'TCP' }],
-    readinessProbe: { httpGet: { path: '/healthz/ready', port: MeshPorts.readiness, scheme: 'HTTP' }, initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 30 },
+    readinessProbe: {
+      httpGet: { path: '/healthz/ready', port: MeshPorts.readiness, scheme: 'HTTP' },
+      initialDelaySeconds: 1,
+      periodSeconds: 2,
+      timeoutSeconds: 3,
+      failureThreshold: 30,
+    },
     resources: resourcesSpec(resources),
     securityContext: {
       runAsUser: PROXY_UID,
@@ -166,7 +193,10 @@ function portsAnnotation(annotations: Record<string, string>, key: string, warni
   const raw = annotations[key];
   if (raw === undefined) return [];
   const ports: number[] = [];
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const n = /^\d{1,5}$/.test(part) ? Number(part) : NaN;
     if (n >= 1 && n <= 65535) ports.push(n);
     else warnings.push(`annotation ${key}: "${part}" is not a port (1-65535); ignored`);
@@ -178,7 +208,10 @@ function cidrsAnnotation(annotations: Record<string, string>, warnings: string[]
   const raw = annotations[Annotations.excludeOutboundCidrs];
   if (raw === undefined) return [];
   const out: string[] = [];
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const c = parseCidr(part);
     if (c) out.push(c.text);
     else warnings.push(`annotation ${Annotations.excludeOutboundCidrs}: "${part}" is not a CIDR; ignored`);

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ControllerContext } from '../../src/controller/run.ts';
-import { loadInjectValues, webhookWiring } from '../../src/controller/webhook-wiring.ts';
+import type { ControllerContext } from '../../src/runtime/controller/run.ts';
+import { loadInjectValues, webhookWiring } from '../../src/runtime/controller/webhook-wiring.ts';
 import { KubeApiError } from '../../src/k8s/client.ts';
-import { log } from '../../src/log.ts';
+import { log } from '../../src/base/log.ts';
 import { testCa } from '../translate/test-secrets.ts';
 
 function peer(port: number, ca: string): Promise<X509Certificate> {
@@ -31,15 +31,32 @@ async function review(port: number, ca: string, namespace: string): Promise<{ re
   const body = JSON.stringify({
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
-    request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace, operation: 'CREATE', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'x' }] } } },
+    request: {
+      uid: 'u1',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      namespace,
+      operation: 'CREATE',
+      object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'x' }] } },
+    },
   });
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/inject', method: 'POST', ca, servername: 'weft-webhook.weft-system.svc', headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve(JSON.parse(text) as { response: { patch?: string } }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/inject',
+        method: 'POST',
+        ca,
+        servername: 'weft-webhook.weft-system.svc',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(JSON.parse(text) as { response: { patch?: string } }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -52,7 +69,17 @@ describe('webhookWiring', () => {
   it('serves a CA-issued certificate for the Service names and 127.0.0.1, renews it in place, and injects by cached namespace labels', async () => {
     const ca = await testCa();
     const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
-    const w = webhookWiring({ host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system', servingTtlMs: 3_000, configurations: [], log });
+    const w = webhookWiring({
+      host: '127.0.0.1',
+      port: 0,
+      ca,
+      values,
+      serviceName: 'weft-webhook',
+      namespace: 'weft-system',
+      servingTtlMs: 3_000,
+      configurations: [],
+      log,
+    });
     const labels: Record<string, Record<string, string>> = { shop: { 'weft.dev/inject': 'enabled' } };
     const ctx = {
       index: { namespaceLabels: (ns: string) => labels[ns] },
@@ -66,7 +93,9 @@ describe('webhookWiring', () => {
     try {
       const port = w.port() ?? 0;
       const first = await peer(port, ca.trustBundlePem);
-      expect(first.subjectAltName).toBe('DNS:weft-webhook, DNS:weft-webhook.weft-system, DNS:weft-webhook.weft-system.svc, DNS:weft-webhook.weft-system.svc.cluster.local, IP Address:127.0.0.1');
+      expect(first.subjectAltName).toBe(
+        'DNS:weft-webhook, DNS:weft-webhook.weft-system, DNS:weft-webhook.weft-system.svc, DNS:weft-webhook.weft-system.svc.cluster.local, IP Address:127.0.0.1',
+      );
       expect(first.checkIssued(new X509Certificate(ca.trustBundlePem))).toBe(true);
       expect((await review(port, ca.trustBundlePem, 'shop')).response.patch).toBeDefined();
       expect((await review(port, ca.trustBundlePem, 'elsewhere')).response.patch).toBeUndefined();
@@ -84,8 +113,14 @@ describe('webhookWiring', () => {
     const ca = await testCa();
     const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
     const w = webhookWiring({
-      host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system',
-      configurations: [{ kind: 'mutating', name: 'weft-inject' }], log,
+      host: '127.0.0.1',
+      port: 0,
+      ca,
+      values,
+      serviceName: 'weft-webhook',
+      namespace: 'weft-system',
+      configurations: [{ kind: 'mutating', name: 'weft-inject' }],
+      log,
     });
     const leader = new EventEmitter();
     const client = {
@@ -122,8 +157,13 @@ describe('webhookWiring', () => {
     expect(v).toMatchObject({ xdsAddress: 'weft.mesh.svc:15012', controlPlaneNamespace: 'mesh', trustBundlePem: ca.trustBundlePem, proxyLogLevel: 'info' });
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ xdsAddress: 'no port', proxyLogLevel: 'loud', surprise: 1 }));
-    const err = await loadInjectValues(bad, { namespace: 'mesh', trustBundlePem: ca.trustBundlePem }).then(() => '', (e: Error) => e.message);
+    const err = await loadInjectValues(bad, { namespace: 'mesh', trustBundlePem: ca.trustBundlePem }).then(
+      () => '',
+      (e: Error) => e.message,
+    );
     for (const field of ['xdsAddress: must be HOST:PORT', 'proxyLogLevel: ', 'Unrecognized key: "surprise"']) expect(err).toContain(field);
-    await expect(loadInjectValues(join(dir, 'missing.json'), { namespace: 'mesh', trustBundlePem: ca.trustBundlePem })).rejects.toThrow(/--inject-values .*missing\.json: ENOENT/);
+    await expect(loadInjectValues(join(dir, 'missing.json'), { namespace: 'mesh', trustBundlePem: ca.trustBundlePem })).rejects.toThrow(
+      /--inject-values .*missing\.json: ENOENT/,
+    );
   });
 });

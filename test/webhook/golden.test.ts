@@ -9,7 +9,9 @@ import { handleInject } from '../../webhook/admission.ts';
 import type { JsonPatchOp } from '../../webhook/json-patch.ts';
 import { goldenDir, podRequest, testContext } from './fixtures.ts';
 
-const shapes = readdirSync(goldenDir).filter((d) => statSync(join(goldenDir, d)).isDirectory()).sort();
+const shapes = readdirSync(goldenDir)
+  .filter((d) => statSync(join(goldenDir, d)).isDirectory())
+  .sort();
 
 function decodePatch(b64: string | undefined): JsonPatchOp[] {
   return JSON.parse(Buffer.from(b64 ?? '', 'base64').toString('utf8')) as JsonPatchOp[];
