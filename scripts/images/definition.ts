@@ -34,7 +34,10 @@ export const PRUNE_NODE_MODULES =
   "find node_modules -type f \\( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' -o \\( -iname '*.md' ! -iname 'licen[cs]e*' \\) \\) -delete";
 
 const absPath = z.string().regex(/^\/[^\s]*$/, 'must be an absolute path without spaces');
-const relPath = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, 'must be a relative path inside the repository').refine((p) => !p.split('/').includes('..'), 'must not contain ..');
+const relPath = z
+  .string()
+  .regex(/^[A-Za-z0-9_.][A-Za-z0-9_./-]*$/, 'must be a relative path inside the repository')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ..');
 const debVersion = z.string().regex(/^[A-Za-z0-9.+~:-]+$/, 'must be a Debian version');
 
 export const ImageSchema = z

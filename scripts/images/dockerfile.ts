@@ -66,7 +66,9 @@ export function renderDockerfile(img: Image): string {
   for (const kind of kinds) lines.push('', ...artifactStage(kind, d.artifacts[kind] as string));
 
   lines.push('', `FROM debian:${d.suite}-slim`);
-  const pkgs = Object.entries(d.packages).sort().map(([p, v]) => `${p}=${v}`);
+  const pkgs = Object.entries(d.packages)
+    .sort()
+    .map(([p, v]) => `${p}=${v}`);
   if (pkgs.length > 0) {
     lines.push(
       `RUN apt-get update \\`,

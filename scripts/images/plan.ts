@@ -24,9 +24,24 @@ export function renderPlan(name: string): string {
     `NAME=${shq(img.name)}`,
     `REF=${shq(img.ref)}`,
     `SUITE=${shq(d.suite)}`,
-    arr('PACKAGES', Object.entries(d.packages).sort().map(([p, v]) => `${p}=${v}`)),
-    arr('ARTIFACTS', Object.entries(d.artifacts).sort().map(([a, to]) => `${a}=${to}`)),
-    arr('FILES', Object.entries(d.files).sort().map(([from, to]) => `${from}=${to}`)),
+    arr(
+      'PACKAGES',
+      Object.entries(d.packages)
+        .sort()
+        .map(([p, v]) => `${p}=${v}`),
+    ),
+    arr(
+      'ARTIFACTS',
+      Object.entries(d.artifacts)
+        .sort()
+        .map(([a, to]) => `${a}=${to}`),
+    ),
+    arr(
+      'FILES',
+      Object.entries(d.files)
+        .sort()
+        .map(([from, to]) => `${from}=${to}`),
+    ),
     arr('EXCLUDES', d.exclude),
     arr('RUN_CMDS', img.runCommands),
     arr('OCI_ARGS', oci),

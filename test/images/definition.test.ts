@@ -45,7 +45,9 @@ describe.each(imageNames())('definition %s', (name) => {
   const img = loadImage(name);
 
   it('copies files that exist and are part of the Docker build context', () => {
-    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const from of Object.keys(img.def.files)) {
       expect(existsSync(join(repoRoot, from)), from).toBe(true);
       expect(ignored, from).not.toContain(from);

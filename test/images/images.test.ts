@@ -18,7 +18,18 @@ import { injectPod } from '../../webhook/inject.ts';
 import { freePorts } from '../support/free-port.ts';
 import { weftBootstrap } from '../support/weft-bootstrap.ts';
 import { testContext } from '../webhook/fixtures.ts';
-import { buildImages, fileExists, imageRunSpec, imagesUnavailable, repoRoot, runContainer, runToExit, unpackImage, type Container, type Unpacked } from './support.ts';
+import {
+  buildImages,
+  fileExists,
+  imageRunSpec,
+  imagesUnavailable,
+  repoRoot,
+  runContainer,
+  runToExit,
+  unpackImage,
+  type Container,
+  type Unpacked,
+} from './support.ts';
 
 const skipReason = imagesUnavailable();
 if (skipReason) console.log(`test/images/images.test.ts skipped: ${skipReason}`);
@@ -74,120 +85,189 @@ describe.skipIf(skipReason !== undefined)('images built without Docker, run unde
     expect(weft.config.WorkingDir).toBe('/app');
     expect(weft.config.Env).toEqual(expect.arrayContaining(['NODE_ENV=production', expect.stringMatching(/^PATH=.*\/usr\/local\/bin/)]));
     expect(weft.config.Labels['org.opencontainers.image.version']).toBe(def.version);
-    for (const absent of ['usr/bin/gcc', 'usr/bin/cc', 'usr/lib/x86_64-linux-gnu/libperl.so.5.36', 'usr/bin/npm', 'app/node_modules/node', 'app/node_modules/vitest', 'app/xds/gen/envoy/config/listener/v3/listener_pb.d.ts']) {
+    for (const absent of [
+      'usr/bin/gcc',
+      'usr/bin/cc',
+      'usr/lib/x86_64-linux-gnu/libperl.so.5.36',
+      'usr/bin/npm',
+      'app/node_modules/node',
+      'app/node_modules/vitest',
+      'app/xds/gen/envoy/config/listener/v3/listener_pb.d.ts',
+    ]) {
       expect(fileExists(weft.rootfs, absent), absent).toBe(false);
     }
-    expect(execFileSync('find', [join(weft.rootfs, 'var/lib/apt/lists'), join(weft.rootfs, 'usr/share/man'), '-type', 'f', '!', '-name', 'lock'], { encoding: 'utf8' }).trim()).toBe('');
+    expect(
+      execFileSync('find', [join(weft.rootfs, 'var/lib/apt/lists'), join(weft.rootfs, 'usr/share/man'), '-type', 'f', '!', '-name', 'lock'], {
+        encoding: 'utf8',
+      }).trim(),
+    ).toBe('');
     expect(fileExists(weft.rootfs, 'app/xds/gen/envoy/config/listener/v3/listener_pb.js')).toBe(true);
   });
 
-  it('weft: `weft --help` runs as 65532 on a read-only root with Node 24', async () => {
-    const help = await runToExit(bundles, weft.rootfs, imageRunSpec(weft.config, ['--help']));
-    expect(help.output).toContain('usage: weft <command>');
-    expect(help.code).toBe(0);
-    // `weft` on PATH too (a symlink to the entry script), as `kubectl exec … -- weft` would use it.
-    const onPath = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['weft', 'controller', '--help'] });
-    expect(onPath.output).toContain('--leader-elect');
-    expect(onPath.code).toBe(0);
-    const id = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['/usr/bin/id', '-u'] });
-    expect(id.output.trim()).toBe('65532');
-    const node = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['/usr/local/bin/node', '--version'] });
-    expect(node.output.trim()).toMatch(/^v24\./);
-  }, RUN_TIMEOUT);
+  it(
+    'weft: `weft --help` runs as 65532 on a read-only root with Node 24',
+    async () => {
+      const help = await runToExit(bundles, weft.rootfs, imageRunSpec(weft.config, ['--help']));
+      expect(help.output).toContain('usage: weft <command>');
+      expect(help.code).toBe(0);
+      // `weft` on PATH too (a symlink to the entry script), as `kubectl exec … -- weft` would use it.
+      const onPath = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['weft', 'controller', '--help'] });
+      expect(onPath.output).toContain('--leader-elect');
+      expect(onPath.code).toBe(0);
+      const id = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['/usr/bin/id', '-u'] });
+      expect(id.output.trim()).toBe('65532');
+      const node = await runToExit(bundles, weft.rootfs, { ...imageRunSpec(weft.config), args: ['/usr/local/bin/node', '--version'] });
+      expect(node.output.trim()).toMatch(/^v24\./);
+    },
+    RUN_TIMEOUT,
+  );
 
-  it('weft serve on examples/mesh answers on its monitoring port, and the proxy image takes its config over xDS as uid 1337', async () => {
-    const serve = runContainer(bundles, weft.rootfs, {
-      ...imageRunSpec(weft.config, ['serve', '--config-dir', '/config', '--xds-address', '127.0.0.1:0', '--monitoring-address', '127.0.0.1:0']),
-      binds: [{ source: join(repoRoot, 'examples/mesh'), destination: '/config' }],
-    });
-    containers.push(serve);
-    const ports = await until('weft serve ready line', 30_000, async () => {
-      const m = /"event":"ready".*?"xdsPort":(\d+).*?"monitoringPort":(\d+)/.exec(serve.output());
-      return m ? { xds: Number(m[1]), monitoring: Number(m[2]) } : undefined;
-    }).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${serve.output()}`);
-    });
-    const healthz = await fetch(`http://127.0.0.1:${ports.monitoring}/healthz`);
-    expect(healthz.status).toBe(200);
-    const ready = await until('/readyz 200', 15_000, async () => ((await fetch(`http://127.0.0.1:${ports.monitoring}/readyz`)).status === 200 ? true : undefined));
-    expect(ready).toBe(true);
+  it(
+    'weft serve on examples/mesh answers on its monitoring port, and the proxy image takes its config over xDS as uid 1337',
+    async () => {
+      const serve = runContainer(bundles, weft.rootfs, {
+        ...imageRunSpec(weft.config, ['serve', '--config-dir', '/config', '--xds-address', '127.0.0.1:0', '--monitoring-address', '127.0.0.1:0']),
+        binds: [{ source: join(repoRoot, 'examples/mesh'), destination: '/config' }],
+      });
+      containers.push(serve);
+      const ports = await until('weft serve ready line', 30_000, async () => {
+        const m = /"event":"ready".*?"xdsPort":(\d+).*?"monitoringPort":(\d+)/.exec(serve.output());
+        return m ? { xds: Number(m[1]), monitoring: Number(m[2]) } : undefined;
+      }).catch((e: unknown) => {
+        throw new Error(`${String(e)}\n${serve.output()}`);
+      });
+      const healthz = await fetch(`http://127.0.0.1:${ports.monitoring}/healthz`);
+      expect(healthz.status).toBe(200);
+      const ready = await until('/readyz 200', 15_000, async () =>
+        (await fetch(`http://127.0.0.1:${ports.monitoring}/readyz`)).status === 200 ? true : undefined,
+      );
+      expect(ready).toBe(true);
 
-    const [admin, outbound, inbound] = (await freePorts(3)) as [number, number, number];
-    const bootstrap = await weftBootstrap([
-      '--node-id', 'image-test', '--namespace', 'shop', '--service', 'checkout',
-      '--xds-address', `127.0.0.1:${ports.xds}`, '--admin-port', String(admin), '--outbound-port', String(outbound), '--inbound-port', String(inbound),
-    ]);
-    const etc = join(tmp, 'envoy-etc');
-    mkdirSync(etc, { recursive: true });
-    writeFileSync(join(etc, 'bootstrap.yaml'), bootstrap, { mode: 0o644 });
-    const envoy = runContainer(bundles, proxy.rootfs, {
-      ...imageRunSpec(proxy.config, ['-c', '/etc/weft/bootstrap.yaml', '--disable-hot-restart', '--concurrency', '1', '-l', 'info']),
-      binds: [{ source: etc, destination: '/etc/weft' }],
-    });
-    containers.push(envoy);
-    const stats = await until('Envoy connected to xDS with listeners and clusters', 30_000, async () => {
-      const text = await (await fetch(`http://127.0.0.1:${admin}/stats?filter=^(control_plane.connected_state|listener_manager.lds.update_success|cluster_manager.cds.update_success)$`)).text();
-      const get = (k: string) => Number(new RegExp(`^${k.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-      const s = { connected: get('control_plane.connected_state'), lds: get('listener_manager.lds.update_success'), cds: get('cluster_manager.cds.update_success') };
-      return s.connected === 1 && s.lds > 0 && s.cds > 0 ? s : undefined;
-    }).catch((e: unknown) => {
-      throw new Error(`${String(e)}\nenvoy:\n${envoy.output()}\nweft:\n${serve.output()}`);
-    });
-    expect(stats.connected).toBe(1);
-    const info = (await (await fetch(`http://127.0.0.1:${admin}/server_info`)).json()) as { version: string; state: string };
-    expect(info.version).toContain('/1.40.0/');
-    expect(info.state).toBe('LIVE');
-  }, RUN_TIMEOUT);
+      const [admin, outbound, inbound] = (await freePorts(3)) as [number, number, number];
+      const bootstrap = await weftBootstrap([
+        '--node-id',
+        'image-test',
+        '--namespace',
+        'shop',
+        '--service',
+        'checkout',
+        '--xds-address',
+        `127.0.0.1:${ports.xds}`,
+        '--admin-port',
+        String(admin),
+        '--outbound-port',
+        String(outbound),
+        '--inbound-port',
+        String(inbound),
+      ]);
+      const etc = join(tmp, 'envoy-etc');
+      mkdirSync(etc, { recursive: true });
+      writeFileSync(join(etc, 'bootstrap.yaml'), bootstrap, { mode: 0o644 });
+      const envoy = runContainer(bundles, proxy.rootfs, {
+        ...imageRunSpec(proxy.config, ['-c', '/etc/weft/bootstrap.yaml', '--disable-hot-restart', '--concurrency', '1', '-l', 'info']),
+        binds: [{ source: etc, destination: '/etc/weft' }],
+      });
+      containers.push(envoy);
+      const stats = await until('Envoy connected to xDS with listeners and clusters', 30_000, async () => {
+        const text = await (
+          await fetch(
+            `http://127.0.0.1:${admin}/stats?filter=^(control_plane.connected_state|listener_manager.lds.update_success|cluster_manager.cds.update_success)$`,
+          )
+        ).text();
+        const get = (k: string) => Number(new RegExp(`^${k.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+        const s = {
+          connected: get('control_plane.connected_state'),
+          lds: get('listener_manager.lds.update_success'),
+          cds: get('cluster_manager.cds.update_success'),
+        };
+        return s.connected === 1 && s.lds > 0 && s.cds > 0 ? s : undefined;
+      }).catch((e: unknown) => {
+        throw new Error(`${String(e)}\nenvoy:\n${envoy.output()}\nweft:\n${serve.output()}`);
+      });
+      expect(stats.connected).toBe(1);
+      const info = (await (await fetch(`http://127.0.0.1:${admin}/server_info`)).json()) as { version: string; state: string };
+      expect(info.version).toContain('/1.40.0/');
+      expect(info.state).toBe('LIVE');
+    },
+    RUN_TIMEOUT,
+  );
 
-  it('weft-proxy: the config the definition states; Envoy at the tests version as uid 1337 by default', async () => {
-    const def = loadImage('weft-proxy');
-    expect(proxy.refName).toBe(def.ref);
-    expect(proxy.config.User).toBe('1337:1337');
-    expect(proxy.config.Entrypoint).toEqual(['/usr/local/bin/envoy']);
-    expect(fileExists(proxy.rootfs, 'usr/lib/x86_64-linux-gnu/libperl.so.5.36')).toBe(false);
-    const version = await runToExit(bundles, proxy.rootfs, imageRunSpec(proxy.config));
-    expect(version.code).toBe(0);
-    expect(version.output).toMatch(/version: [0-9a-f]+\/1\.40\.0\//);
-  }, RUN_TIMEOUT);
+  it(
+    'weft-proxy: the config the definition states; Envoy at the tests version as uid 1337 by default',
+    async () => {
+      const def = loadImage('weft-proxy');
+      expect(proxy.refName).toBe(def.ref);
+      expect(proxy.config.User).toBe('1337:1337');
+      expect(proxy.config.Entrypoint).toEqual(['/usr/local/bin/envoy']);
+      expect(fileExists(proxy.rootfs, 'usr/lib/x86_64-linux-gnu/libperl.so.5.36')).toBe(false);
+      const version = await runToExit(bundles, proxy.rootfs, imageRunSpec(proxy.config));
+      expect(version.code).toBe(0);
+      expect(version.output).toMatch(/version: [0-9a-f]+\/1\.40\.0\//);
+    },
+    RUN_TIMEOUT,
+  );
 
-  it('weft-proxy as the injected init container applies the capture rules in a network namespace (iptables-nft)', async () => {
-    const injected = injectPod({ metadata: { name: 'web' }, spec: { containers: [{ name: 'app', image: 'x' }] } }, 'shop', testContext());
-    if (!('pod' in injected)) throw new Error('expected an injected pod');
-    const init = injected.pod.spec.initContainers?.find((c) => c.name === 'weft-init') as
-      | { image: string; command: string[]; args: string[]; securityContext: { runAsUser: number; runAsGroup: number; capabilities: { add: string[] } } }
-      | undefined;
-    if (!init) throw new Error('no weft-init container');
-    expect(init.image).toBe(loadImage('weft-proxy').ref);
+  it(
+    'weft-proxy as the injected init container applies the capture rules in a network namespace (iptables-nft)',
+    async () => {
+      const injected = injectPod({ metadata: { name: 'web' }, spec: { containers: [{ name: 'app', image: 'x' }] } }, 'shop', testContext());
+      if (!('pod' in injected)) throw new Error('expected an injected pod');
+      const init = injected.pod.spec.initContainers?.find((c) => c.name === 'weft-init') as
+        | { image: string; command: string[]; args: string[]; securityContext: { runAsUser: number; runAsGroup: number; capabilities: { add: string[] } } }
+        | undefined;
+      if (!init) throw new Error('no weft-init container');
+      expect(init.image).toBe(loadImage('weft-proxy').ref);
 
-    const ns = `weft-img-${process.pid}`;
-    execFileSync('ip', ['netns', 'add', ns]);
-    netnses.push(ns);
-    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-    const inNs = { netns: `/var/run/netns/${ns}`, env: proxy.config.Env, cwd: '/' };
-    const sc = init.securityContext;
-    const applied = await runToExit(bundles, proxy.rootfs, { ...inNs, args: [...init.command, ...init.args], uid: sc.runAsUser, gid: sc.runAsGroup, capabilities: sc.capabilities.add });
-    expect(applied.output).toBe('');
-    expect(applied.code).toBe(0);
+      const ns = `weft-img-${process.pid}`;
+      execFileSync('ip', ['netns', 'add', ns]);
+      netnses.push(ns);
+      execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      const inNs = { netns: `/var/run/netns/${ns}`, env: proxy.config.Env, cwd: '/' };
+      const sc = init.securityContext;
+      const applied = await runToExit(bundles, proxy.rootfs, {
+        ...inNs,
+        args: [...init.command, ...init.args],
+        uid: sc.runAsUser,
+        gid: sc.runAsGroup,
+        capabilities: sc.capabilities.add,
+      });
+      expect(applied.output).toBe('');
+      expect(applied.code).toBe(0);
 
-    const save = await runToExit(bundles, proxy.rootfs, { ...inNs, args: ['iptables-save', '-t', 'nat'], uid: 0, gid: 0, capabilities: ['NET_ADMIN', 'NET_RAW'] });
-    expect(save.code).toBe(0);
-    const rules = save.output.split('\n').filter((l) => l.startsWith('-A '));
-    const expected = captureCommands({ excludeInboundPorts: [], excludeOutboundPorts: [], excludeOutboundCidrs: ['169.254.169.254/32'], ipv6: false }).filter((c) => c.includes('-A'));
-    expect(rules).toHaveLength(expected.length);
-    expect(rules).toEqual(
-      expect.arrayContaining([
-        '-A PREROUTING -p tcp -j WEFT_INBOUND',
-        '-A OUTPUT -p tcp -j WEFT_OUTPUT',
-        '-A WEFT_OUTPUT -m owner --uid-owner 1337 -j RETURN',
-        '-A WEFT_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006',
-        '-A WEFT_OUT_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
-      ]),
-    );
-    const version = await runToExit(bundles, proxy.rootfs, { ...inNs, args: ['iptables', '-V'], uid: 0, gid: 0 });
-    expect(version.output).toContain('nf_tables');
+      const save = await runToExit(bundles, proxy.rootfs, {
+        ...inNs,
+        args: ['iptables-save', '-t', 'nat'],
+        uid: 0,
+        gid: 0,
+        capabilities: ['NET_ADMIN', 'NET_RAW'],
+      });
+      expect(save.code).toBe(0);
+      const rules = save.output.split('\n').filter((l) => l.startsWith('-A '));
+      const expected = captureCommands({ excludeInboundPorts: [], excludeOutboundPorts: [], excludeOutboundCidrs: ['169.254.169.254/32'], ipv6: false }).filter(
+        (c) => c.includes('-A'),
+      );
+      expect(rules).toHaveLength(expected.length);
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          '-A PREROUTING -p tcp -j WEFT_INBOUND',
+          '-A OUTPUT -p tcp -j WEFT_OUTPUT',
+          '-A WEFT_OUTPUT -m owner --uid-owner 1337 -j RETURN',
+          '-A WEFT_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006',
+          '-A WEFT_OUT_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
+        ]),
+      );
+      const version = await runToExit(bundles, proxy.rootfs, { ...inNs, args: ['iptables', '-V'], uid: 0, gid: 0 });
+      expect(version.output).toContain('nf_tables');
 
-    // The proxy role (uid 1337, no capabilities) cannot touch the rules.
-    const flush = await runToExit(bundles, proxy.rootfs, { ...inNs, ...imageRunSpec(proxy.config), netns: inNs.netns, args: ['iptables', '-t', 'nat', '-F'] });
-    expect(flush.code).not.toBe(0);
-  }, RUN_TIMEOUT);
+      // The proxy role (uid 1337, no capabilities) cannot touch the rules.
+      const flush = await runToExit(bundles, proxy.rootfs, {
+        ...inNs,
+        ...imageRunSpec(proxy.config),
+        netns: inNs.netns,
+        args: ['iptables', '-t', 'nat', '-F'],
+      });
+      expect(flush.code).not.toBe(0);
+    },
+    RUN_TIMEOUT,
+  );
 });
