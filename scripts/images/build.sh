@@ -220,7 +220,7 @@ BUILT=()
 for n in "${NAMES[@]}"; do build_one "$n"; done
 flock -u 8
 
-cluster_env=${WEFT_CLUSTER_DIR:-$CACHE/cluster}/env
+cluster_env=${WEFT_CLUSTER_DIR:-$CACHE/node-cluster}/env   # the node cluster (e2e/cluster/up.sh), as import.sh reads it
 if [[ $IMPORT == auto ]]; then
   IMPORT=no
   if [[ -f $cluster_env ]] && (. "$cluster_env"; [[ -S ${WEFT_CONTAINERD_SOCK:-} ]]); then IMPORT=yes; fi

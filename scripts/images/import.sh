@@ -9,14 +9,14 @@
 # Finds ctr and the socket from the environment, else from the running cluster's env file:
 #   WEFT_CTR              ctr binary             (default: $WEFT_NODE_BIN_DIR/ctr)
 #   WEFT_CONTAINERD_SOCK  containerd's socket    (set by e2e/cluster/up.sh in its env file)
-#   WEFT_CLUSTER_DIR      cluster state dir      (default ${WEFT_CACHE:-~/.cache/weft}/cluster)
+#   WEFT_CLUSTER_DIR      cluster state dir      (default ${WEFT_CACHE:-~/.cache/weft}/node-cluster)
 # Prints the imported image names on stdout.
 set -euo pipefail
 die() { printf 'import: %s\n' "$*" >&2; exit 1; }
 [[ $# -ge 1 ]] || die "usage: $0 OUT_TAR..."
 
 if [[ -z ${WEFT_CONTAINERD_SOCK:-} || -z ${WEFT_CTR:-} ]]; then
-  envf=${WEFT_CLUSTER_DIR:-${WEFT_CACHE:-$HOME/.cache/weft}/cluster}/env
+  envf=${WEFT_CLUSTER_DIR:-${WEFT_CACHE:-$HOME/.cache/weft}/node-cluster}/env
   [[ -f $envf ]] || die "no WEFT_CONTAINERD_SOCK/WEFT_CTR set and no cluster env at $envf (make cluster-up)"
   # shellcheck source=/dev/null
   . "$envf"
@@ -31,6 +31,7 @@ for tar in "$@"; do
   # --no-unpack is not used: the CRI needs the image unpacked for its snapshotter (overlayfs).
   out=$("$CTR" --address "$WEFT_CONTAINERD_SOCK" -n k8s.io images import --all-platforms=false "$tar" 2>&1) \
     || die "ctr import of $tar failed: $out"
-  printf '%s\n' "$out" | sed -n 's/^unpacking \(.*\) (sha256:.*$/\1/p; s/^Importing\t*\(.*\)$/\1/p'
+  # ctr prints `NAME<tab>saved` per image, among progress lines.
+  printf '%s\n' "$out" | tr '\r' '\n' | sed -n 's/^\([^[:space:]]*\)[[:space:]]*saved[[:space:]]*$/\1/p'
   printf 'import: %s in %d ms\n' "$tar" "$(( ($(date +%s%N) - t0) / 1000000 ))" >&2
 done
