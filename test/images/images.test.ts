@@ -188,6 +188,15 @@ describe.skipIf(skipReason !== undefined)('images built without Docker, run unde
       const info = (await (await fetch(`http://127.0.0.1:${admin}/server_info`)).json()) as { version: string; state: string };
       expect(info.version).toContain('/1.40.0/');
       expect(info.state).toBe('LIVE');
+
+      // Both run as PID 1 of their container: SIGTERM (what the kubelet sends) must end them
+      // cleanly and promptly, with nothing in the image to forward signals.
+      for (const c of [envoy, serve]) {
+        const t0 = Date.now();
+        await c.stop();
+        expect(await c.exited, c.output()).toBe(0);
+        expect(Date.now() - t0).toBeLessThan(5000);
+      }
     },
     RUN_TIMEOUT,
   );
