@@ -40,7 +40,7 @@ for arg in "$@"; do
     --import) IMPORT=yes ;;
     --no-import) IMPORT=no ;;
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $arg" ;;
     *) NAMES+=("$arg") ;;
   esac
