@@ -147,12 +147,15 @@ build_one() {
   local -a PACKAGES ARTIFACTS FILES EXCLUDES RUN_CMDS OCI_ARGS
   eval "$("$NODE" scripts/images/plan.ts "$name")"
 
-  local base base_key a kind to src hash
-  read -r base base_key < <(base_tar)
+  # $(…) rather than < <(…): a failing step must stop the build (set -e), not yield empty values.
+  local base base_key a kind to src hash r
+  r=$(base_tar)
+  read -r base base_key <<<"$r"
   local -a copies=() inputs=("base $base_key" "definition $(printf '%s' "$DEFINITION" | sha)")
   for a in "${ARTIFACTS[@]}"; do
     kind=${a%%=*} to=${a#*=}
-    read -r src hash < <("artifact_${kind//-/_}")
+    r=$("artifact_${kind//-/_}")
+    read -r src hash <<<"$r"
     copies+=("$src=$to")
     inputs+=("artifact $kind $hash")
   done
