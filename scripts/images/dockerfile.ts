@@ -56,8 +56,9 @@ function dirname(p: string): string {
 
 export function renderDockerfile(img: Image): string {
   const d = img.def;
+  // No `# syntax=` line: nothing here needs more than the frontend built into BuildKit, so
+  // the build pulls no frontend image.
   const lines: string[] = [
-    '# syntax=docker/dockerfile:1',
     `# ${img.ref}, rendered from images/${img.name}/image.json by scripts/images/dockerfile.ts.`,
     '# Do not edit: change the definition (scripts/images/build.sh builds the same image without Docker).',
   ];
