@@ -10,6 +10,7 @@ import type { MeshModel } from '../model/types.ts';
 import { startMonitoring, type RunningMonitoring } from './monitoring.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
+import type { XdsLimits } from '../../xds/server/limits.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
 import { debugProxies } from '../../xds/server/debug.ts';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
@@ -26,6 +27,8 @@ export interface ControlPlaneOptions {
   readonly readiness?: Readonly<Record<string, () => boolean>>;
   readonly debug?: Readonly<Record<string, () => unknown>>;
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
+  /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
+  readonly xdsLimits?: Partial<XdsLimits>;
   readonly log?: Logger;
 }
 
@@ -67,6 +70,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.xdsCredentials ? { credentials: opts.xdsCredentials } : {}),
     ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
     ...(opts.pushDebounce ? { debounce: opts.pushDebounce } : {}),
+    ...(opts.xdsLimits ? { limits: opts.xdsLimits } : {}),
   });
   let monitoring: RunningMonitoring | undefined;
   try {

@@ -12,6 +12,8 @@ export interface WeftServe {
   /** 127.0.0.1:PORT, for renderBootstrap's xdsAddress. */
   readonly xdsAddress: string;
   readonly monitoringUrl: string;
+  /** The child's process id (its RSS is /proc/<pid>/status VmRSS). */
+  readonly pid: number;
   /** Last 64 KiB of its stdout+stderr (pino JSON lines). */
   output(): string;
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ export async function startWeftServe(opts: { configDir: string; extraArgs?: stri
   return {
     xdsAddress: `127.0.0.1:${ports.xdsPort}`,
     monitoringUrl: `http://127.0.0.1:${ports.monitoringPort}`,
+    pid: child.pid!,
     output: () => out,
     stop: () => stopChild(child),
   };

@@ -22,13 +22,29 @@ describe('xDS server transport', () => {
   let h: Harness;
   afterEach(() => h.close());
 
-  it('accepts a DiscoveryRequest larger than the 4 MiB gRPC default', async () => {
+  it('accepts a request of 40,000 names, refuses one over the 4 MiB message limit or the name bounds', async () => {
     h = await startHarness();
     h.world.set(resourceSet({ clusters: [cluster('a.shop')], endpoints: [claA] }));
     const c = h.sotw();
-    const names = Array.from({ length: 120_000 }, (_, i) => `missing-${i}.some-namespace.svc.cluster.local`);
+    const names = Array.from({ length: 40_000 }, (_, i) => `missing-${i}.some-namespace.svc.cluster.local`);
     c.request(TypeUrl.Endpoint, ['a.shop', ...names]);
     expect(sotwJson(await c.next(10_000))).toEqual(sotwResponse(TypeUrl.Endpoint, [claA]));
+
+    const big = h.sotw();
+    big.request(
+      TypeUrl.Endpoint,
+      Array.from({ length: 100_000 }, (_, i) => `missing-${i}.some-namespace.svc.cluster.local`),
+    );
+    expect(await big.status).toMatchObject({ code: status.RESOURCE_EXHAUSTED });
+    const many = h.sotw();
+    many.request(
+      TypeUrl.Endpoint,
+      Array.from({ length: 60_000 }, (_, i) => `m${i}`),
+    );
+    expect(await many.status).toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: '60000 resource names for one type: at most 50000 allowed' });
+    const long = h.delta();
+    long.send({ typeUrl: TypeUrl.Endpoint, resourceNamesSubscribe: ['x'.repeat(1025)] });
+    expect(await long.status).toMatchObject({ code: status.RESOURCE_EXHAUSTED, details: 'resource name of 1025 characters: at most 1024 allowed' });
   });
 
   it('ends a stream sending malformed bytes with INTERNAL and keeps serving others', async () => {

@@ -142,14 +142,21 @@ function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPla
     // Forced names: resend those that exist, report the others as removed (= does not exist).
     const changedNames = new Set(changed.map((r) => r.name));
     const removedNames = new Set(removed);
+    let unknown = false;
     for (const n of forced) {
       if (view.resources.has(n)) changedNames.add(n);
-      else removedNames.add(n);
+      else {
+        removedNames.add(n);
+        unknown = true;
+      }
     }
     changed = [...changedNames].sort().map((n) => view.resources.get(n)!);
     removed = [...removedNames].sort();
+    // Names that exist nowhere are the client's own choice: a memo keyed on them would keep
+    // its answers as long as the (shared, long-lived) view. Such a response is encoded for
+    // this stream only and dies with it.
     const key = `${typeUrl}|${JSON.stringify([changed.map((r) => r.name), removed])}`; // names are opaque: no separator is safe
-    memo = (kind) => ({ owner: view, key: `${kind}|${key}` });
+    memo = (kind) => (unknown ? undefined : { owner: view, key: `${kind}|${key}` });
   }
   if (changed.length > 0) plan.now.push({ typeUrl, holds: view, resources: changed, removed: [], memo: memo('changed') });
   if (removed.length > 0) plan.remove({ typeUrl, holds: view, resources: [], removed, memo: memo('removed') });

@@ -124,9 +124,19 @@ function namedResponse(typeUrl: TypeUrl, view: View, names: readonly string[]): 
   };
 }
 
+/** What of `map` the names keep, in O(min(map, names)): a client flipping between every name and none costs what it asks for, not what it held. */
 function restrict<V>(map: ReadonlyMap<string, V> | undefined, names: ReadonlySet<string>): ReadonlyMap<string, V> | undefined {
-  if (map === undefined || [...map.keys()].every((n) => names.has(n))) return map;
-  return new Map([...map].filter(([n]) => names.has(n)));
+  if (map === undefined) return map;
+  if (map.size <= names.size) {
+    for (const n of map.keys()) if (!names.has(n)) return new Map([...map].filter(([k]) => names.has(k)));
+    return map;
+  }
+  const kept = new Map<string, V>();
+  for (const n of names) {
+    const v = map.get(n);
+    if (v !== undefined) kept.set(n, v);
+  }
+  return kept;
 }
 
 /** SotW names → subscription, with the legacy rule: a full-state type with no names ever named means `*`. */

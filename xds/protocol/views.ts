@@ -72,8 +72,16 @@ function wildcardView(typeMap: ReadonlyMap<string, EncodedResource>): View {
 
 const diffs = new WeakMap<Known, WeakMap<View, ViewDiff>>();
 
+const fromNothing = new WeakMap<View, ViewDiff>();
+
 export function diffView(from: Known | undefined, to: View): ViewDiff {
-  if (from === undefined) return { changed: [...to.resources.values()], removed: [] };
+  if (from === undefined || from.size === 0) {
+    // One diff per view for every client that holds nothing (new, or back after dropping it
+    // all): its encoding is shared, not redone per stream and per re-subscription.
+    let diff = fromNothing.get(to);
+    if (diff === undefined) fromNothing.set(to, (diff = { changed: [...to.resources.values()], removed: [] }));
+    return diff;
+  }
   let byTo = diffs.get(from);
   if (byTo === undefined) diffs.set(from, (byTo = new WeakMap()));
   let diff = byTo.get(to);

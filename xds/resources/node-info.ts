@@ -37,10 +37,39 @@ export function isGrpcUserAgent(userAgentName: string): boolean {
   return /^gRPC\b/.test(userAgentName);
 }
 
-export type NodeResult = { ok: true; proxy: ProxyInfo } | { ok: false; reason: string };
+export type NodeResult = { ok: true; proxy: ProxyInfo } | { ok: false; reason: string; /** Over the size bound. */ limit?: true };
 
-export function proxyFromNode(node: Node | undefined): NodeResult {
+/** Default bound on a node's size (id, cluster, metadata keys and strings). */
+export const DEFAULT_MAX_NODE_BYTES = 64 * 1024;
+
+/**
+ * Characters in a node's id, cluster and metadata (keys and string values, nested), counted
+ * only up to `max`: a node with 300k metadata keys is refused after reading `max` of them,
+ * before schema validation or logging touch it.
+ */
+export function nodeSizeOver(node: Node, max: number): boolean {
+  let budget = max - node.id.length - node.cluster.length - node.userAgentName.length;
+  const stack: unknown[] = [node.metadata];
+  while (stack.length > 0 && budget >= 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') budget -= v.length;
+    else if (Array.isArray(v)) {
+      budget -= v.length;
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      for (const k in v) {
+        budget -= k.length + 1;
+        if (budget < 0) break;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    } else budget -= 8;
+  }
+  return budget < 0;
+}
+
+export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NODE_BYTES): NodeResult {
   if (node === undefined) return { ok: false, reason: 'node: missing (the first request on a stream must carry it)' };
+  if (nodeSizeOver(node, maxBytes)) return { ok: false, reason: `node: id, cluster and metadata over ${maxBytes} characters`, limit: true };
   const parsed = WeftMetadata.safeParse(node.metadata ?? {});
   if (!parsed.success) {
     const reason = parsed.error.issues.map((i) => `node.metadata${i.path.map((p) => `.${String(p)}`).join('')}: ${i.message}`).join('; ');

@@ -10,6 +10,7 @@ import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { Debouncer, type DebounceOptions } from './debounce.ts';
 import { DeltaStream } from './delta.ts';
+import { defaultXdsLimits, hit, QueueBudget, type XdsLimits } from './limits.ts';
 import { adsMetrics } from './metrics.ts';
 import { subscription, viewOf } from '../protocol/views.ts';
 import { sotwBody } from './responses.ts';
@@ -26,6 +27,8 @@ export interface AdsServerOptions {
   readonly debounce?: Partial<DebounceOptions>;
   /** Streams pushed per event-loop turn during a flush (default 500). */
   readonly flushBatch?: number;
+  /** What one client may cost (limits.ts); defaults for what is not given. */
+  readonly limits?: Partial<XdsLimits>;
 }
 
 export class AdsServer {
@@ -38,6 +41,10 @@ export class AdsServer {
   readonly #dirty = new Set<AdsStream>();
   readonly #debouncer: Debouncer;
   readonly #flushBatch: number;
+  readonly #limits: XdsLimits;
+  readonly #queueBudget: QueueBudget;
+  /** Open streams per connection (peer address:port). */
+  readonly #perPeer = new Map<string, number>();
   #flushing: Promise<void> | undefined;
 
   constructor(opts: AdsServerOptions) {
@@ -45,6 +52,8 @@ export class AdsServer {
     this.#authenticate = opts.authenticate;
     this.#log = (opts.log ?? rootLog).child({ component: 'ads' });
     this.#flushBatch = opts.flushBatch ?? 500;
+    this.#limits = { ...defaultXdsLimits, ...opts.limits };
+    this.#queueBudget = new QueueBudget(this.#limits.maxQueuedBytesTotal);
     this.#debouncer = new Debouncer({ holdoffMs: opts.debounce?.holdoffMs ?? 100, maxDelayMs: opts.debounce?.maxDelayMs ?? 1000 }, () => void this.flush());
   }
 
@@ -54,12 +63,14 @@ export class AdsServer {
     const secrets = new Set([TypeUrl.Secret]);
     const sotw =
       (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DiscoveryRequest, EncodedMessage> =>
-      (call) =>
-        this.#started(new SotwStream(call, this.#context(types, defaultTypeUrl)));
+      (call) => {
+        if (this.#admit(call)) this.#started(new SotwStream(call, this.#context(types, defaultTypeUrl, call.getPeer())));
+      };
     const delta =
       (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DeltaDiscoveryRequest, EncodedMessage> =>
-      (call) =>
-        this.#started(new DeltaStream(call, this.#context(types, defaultTypeUrl)));
+      (call) => {
+        if (this.#admit(call)) this.#started(new DeltaStream(call, this.#context(types, defaultTypeUrl, call.getPeer())));
+      };
     const ads: UntypedServiceImplementation = {
       StreamAggregatedResources: sotw(all),
       DeltaAggregatedResources: delta(all),
@@ -120,14 +131,31 @@ export class AdsServer {
     this.#log.debug({ streams: pushed, seconds }, 'flush done');
   }
 
+  /** At most maxStreamsPerConnection streams per connection (a unix socket's peers share one count). */
+  #admit(call: { getPeer(): string; emit(event: 'error', err: object): boolean; on(event: 'error', f: () => void): unknown }): boolean {
+    const peer = call.getPeer();
+    const open = this.#perPeer.get(peer) ?? 0;
+    if (open < this.#limits.maxStreamsPerConnection) {
+      this.#perPeer.set(peer, open + 1);
+      return true;
+    }
+    hit('streams_per_connection');
+    this.#log.warn({ peer, limit: this.#limits.maxStreamsPerConnection }, 'stream refused: too many streams on one connection');
+    call.on('error', () => {});
+    call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: `at most ${this.#limits.maxStreamsPerConnection} streams per connection` });
+    return false;
+  }
+
   #started(s: SotwStream | DeltaStream): void {
     this.#open.add(s);
     s.start();
   }
 
-  #context(types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): StreamContext {
+  #context(types: ReadonlySet<TypeUrl>, defaultTypeUrl: TypeUrl | undefined, peer: string): StreamContext {
     return {
       cache: this.#cache,
+      limits: this.#limits,
+      queueBudget: this.#queueBudget,
       ...(this.#authenticate !== undefined ? { authenticate: this.#authenticate } : {}),
       log: this.#log,
       types,
@@ -138,6 +166,9 @@ export class AdsServer {
         this.#debouncer.trigger();
       },
       onClosed: (s) => {
+        const left = (this.#perPeer.get(peer) ?? 1) - 1;
+        if (left > 0) this.#perPeer.set(peer, left);
+        else this.#perPeer.delete(peer);
         this.#open.delete(s);
         this.#streams.delete(s);
         this.#dirty.delete(s);
@@ -148,7 +179,7 @@ export class AdsServer {
   /** Unary SDS: the named secrets from the caller's current snapshot. */
   readonly #fetchSecrets: handleUnaryCall<DiscoveryRequest, DiscoveryResponse | EncodedMessage> = (call, callback) => {
     void (async () => {
-      const parsed = proxyFromNode(call.request.node);
+      const parsed = proxyFromNode(call.request.node, this.#limits.maxNodeBytes);
       if (!parsed.ok) return callback({ code: status.INVALID_ARGUMENT, details: parsed.reason });
       let proxy = parsed.proxy;
       if (this.#authenticate !== undefined && call.request.node !== undefined) {

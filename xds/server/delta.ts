@@ -2,17 +2,30 @@
 // reducer's input; its responses are encoded once per distinct content (DeltaDiscoveryResponse).
 import type { DeltaDiscoveryRequest } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { deltaAnswer, deltaPush, deltaRequest, type DeltaState } from '../protocol/delta.ts';
+import { checkDeltaNames, type LimitViolation } from '../protocol/limits.ts';
 import { resourcesOf, type RequestStep, type Response, type Step } from '../protocol/state.ts';
 import type { Known } from '../protocol/views.ts';
 import type { TypeUrl } from '../resources/type-urls.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import { BodyMemo, deltaBody } from './responses.ts';
+import { hit } from './limits.ts';
 import { XdsStream } from './stream.ts';
 
-const bodies = new BodyMemo<object>();
+const bodies = new BodyMemo<object>(256, () => hit('memo_full'));
 
 export class DeltaStream extends XdsStream<DeltaDiscoveryRequest, Known> {
   readonly protocol = 'delta';
+
+  protected check(state: DeltaState, typeUrl: TypeUrl, req: DeltaDiscoveryRequest): LimitViolation | undefined {
+    const st = state.types.get(typeUrl);
+    return checkDeltaNames(
+      this.ctx.limits,
+      st,
+      req.resourceNamesSubscribe,
+      req.resourceNamesUnsubscribe,
+      st === undefined ? Object.keys(req.initialResourceVersions) : [],
+    );
+  }
 
   protected request(state: DeltaState, typeUrl: TypeUrl, req: DeltaDiscoveryRequest, now: number): RequestStep<Known> {
     return deltaRequest(state, {

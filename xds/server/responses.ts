@@ -69,15 +69,30 @@ export function sharedMessage(body: Uint8Array, nextNonce: () => string, after: 
   return m;
 }
 
-/** Memo keyed on an object (dies with it) plus a string (type URL, name list, …). */
+/**
+ * Memo keyed on an object (dies with it) plus a string (type URL, name list, …). The strings
+ * may derive from what clients subscribe to, so each owner keeps at most `perOwner` bodies:
+ * past that, a body is encoded for its caller only (counted), and the memo cannot grow with
+ * the number of distinct subscriptions clients invent.
+ */
 export class BodyMemo<K extends object> {
   readonly #memo = new WeakMap<K, Map<string, Uint8Array>>();
+  readonly #perOwner: number;
+  readonly #onFull: () => void;
+
+  constructor(perOwner = 256, onFull: () => void = () => {}) {
+    this.#perOwner = perOwner;
+    this.#onFull = onFull;
+  }
 
   get(key: K, sub: string, make: () => Uint8Array): Uint8Array {
     let byKey = this.#memo.get(key);
     if (byKey === undefined) this.#memo.set(key, (byKey = new Map()));
     let body = byKey.get(sub);
-    if (body === undefined) byKey.set(sub, (body = make()));
+    if (body !== undefined) return body;
+    body = make();
+    if (byKey.size < this.#perOwner) byKey.set(sub, body);
+    else this.#onFull();
     return body;
   }
 }

@@ -2,16 +2,22 @@
 // reducer's input; its responses are encoded once per distinct content (DiscoveryResponse).
 import type { DiscoveryRequest } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import { sotwAnswer, sotwPush, sotwRequest, type Held, type SotwState } from '../protocol/sotw.ts';
+import { checkSotwNames, type LimitViolation } from '../protocol/limits.ts';
 import { resourcesOf, type RequestStep, type Response, type Step } from '../protocol/state.ts';
 import type { TypeUrl } from '../resources/type-urls.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import { BodyMemo, sotwBody } from './responses.ts';
+import { hit } from './limits.ts';
 import { XdsStream } from './stream.ts';
 
-const bodies = new BodyMemo<object>();
+const bodies = new BodyMemo<object>(256, () => hit('memo_full'));
 
 export class SotwStream extends XdsStream<DiscoveryRequest, Held> {
   readonly protocol = 'sotw';
+
+  protected check(_state: SotwState, _typeUrl: TypeUrl, req: DiscoveryRequest): LimitViolation | undefined {
+    return checkSotwNames(this.ctx.limits, req.resourceNames);
+  }
 
   protected request(state: SotwState, typeUrl: TypeUrl, req: DiscoveryRequest, now: number): RequestStep<Held> {
     const { responseNonce, versionInfo, resourceNames } = req;

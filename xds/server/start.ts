@@ -3,6 +3,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import { AdsServer, type AdsServerOptions } from './ads.ts';
+import { defaultXdsLimits } from './limits.ts';
 
 export interface XdsServerOptions extends AdsServerOptions {
   /** `host:port` (port 0 picks a free one), `[::1]:port` for IPv6, or `unix:/path`. */
@@ -10,8 +11,6 @@ export interface XdsServerOptions extends AdsServerOptions {
   /** TLS credentials; without them only loopback addresses are allowed. */
   readonly credentials?: ServerCredentials;
   readonly log?: Logger;
-  /** Max request/response size; the 4 MiB grpc default rejects big DiscoveryRequests. */
-  readonly maxMessageBytes?: number;
   /** How long close() waits for streams to end before forcing the shutdown. */
   readonly shutdownGraceMs?: number;
 }
@@ -45,15 +44,16 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
         'pass TLS credentials or bind to 127.0.0.1 (mTLS for proxies comes with proxy authentication)',
     );
   }
-  const maxBytes = opts.maxMessageBytes ?? 64 * MiB;
+  const limits = { ...defaultXdsLimits, ...opts.limits };
   const server = new Server({
-    'grpc.max_receive_message_length': maxBytes,
-    'grpc.max_send_message_length': maxBytes,
+    // Requests are the client's: bounded. Responses are ours (a 10,000-service CDS is tens of MiB).
+    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    'grpc.max_send_message_length': 256 * MiB,
     // Notice dead proxies (a pod deleted without FIN) instead of holding their streams forever.
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
   });
-  const ads = new AdsServer({ ...opts, log: opts.log ?? rootLog });
+  const ads = new AdsServer({ ...opts, limits, log: opts.log ?? rootLog });
   ads.addTo(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(opts.address, credentials, (err, p) => (err ? reject(err) : resolve(p)));

@@ -2,13 +2,16 @@
 // identifying the proxy from its first request, the request queue, feeding each request and
 // each new snapshot to the reducer and writing the responses it returns (shared messages,
 // nonces), logs and metrics for the events it reports, lifecycle, and the debug view.
+// What a client may cost is bounded (limits.ts): requests are paced, names checked, and the
+// answers of a request wait (and coalesce, one per type) while the client is not reading.
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../../src/base/log.ts';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
 import { responseSent } from '../protocol/ack.ts';
-import { emptyStream, resourceCount, type NackRecord, type RequestStep, type Response, type Step, type StreamState } from '../protocol/state.ts';
+import { emptyStream, resourceCount, type RequestStep, type Response, type Step, type StreamState } from '../protocol/state.ts';
 import type { Known } from '../protocol/views.ts';
+import type { LimitViolation } from '../protocol/limits.ts';
 import { proxyFromNode } from '../resources/node-info.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
 import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
@@ -16,6 +19,9 @@ import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { reportEvents } from './events.ts';
+import { describeStream, type StreamDebug } from './stream-debug.ts';
+import { resetStream } from './reset.ts';
+import { hit, ReadPacer, WriteQueue, type QueueBudget, type XdsLimits } from './limits.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
@@ -31,6 +37,8 @@ export interface StreamContext {
   readonly cache: SnapshotSource;
   readonly authenticate?: Authenticate;
   readonly log: Logger;
+  readonly limits: XdsLimits;
+  readonly queueBudget: QueueBudget;
   /** Types served on this stream (SDS streams serve secrets only). */
   readonly types: ReadonlySet<TypeUrl>;
   /** Type assumed when type_url is empty (single-type services only). */
@@ -40,23 +48,7 @@ export interface StreamContext {
   readonly onClosed: (s: AdsStream) => void;
 }
 
-export interface TypeDebug {
-  readonly typeUrl: TypeUrl;
-  readonly subscribed: '*' | readonly string[];
-  readonly versionSent: string;
-  readonly versionAcked: string;
-  readonly lastNack?: NackRecord;
-}
-
-export interface StreamDebug {
-  readonly stream: string;
-  readonly protocol: Protocol;
-  readonly proxy: ProxyInfo;
-  readonly group: string;
-  readonly connectedSince: string;
-  readonly snapshotVersion?: string;
-  readonly types: readonly TypeDebug[];
-}
+export type { StreamDebug, TypeDebug } from './stream-debug.ts';
 
 /** The server's view of a stream, whatever its protocol. */
 export interface AdsStream {
@@ -94,11 +86,26 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   #pinned: CachedSnapshot | undefined;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
+  readonly #pacer: ReadPacer;
+  readonly #writes: WriteQueue;
+  /** Types whose answer is due, and whether a push is: done by #pump, so a burst of requests gets one answer per type. */
+  readonly #owed = new Set<TypeUrl>();
+  #pushOwed = false;
+  #pumpScheduled: NodeJS.Immediate | undefined;
 
   constructor(call: ServerDuplexStream<Req, EncodedMessage>, ctx: StreamContext) {
     this.#call = call;
     this.ctx = ctx;
     this.log = ctx.log.child({ stream: this.id });
+    const { limits } = ctx;
+    this.#pacer = new ReadPacer(limits, call, () => this.log, performance.now());
+    this.#writes = new WriteQueue(
+      limits.maxQueuedBytes,
+      ctx.queueBudget,
+      limits.writeStallMs,
+      () => this.#schedulePump(),
+      () => this.#stalled(),
+    );
   }
 
   /** Wires the call's events; the subclass's fields are initialized by now. */
@@ -106,6 +113,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     adsMetrics.streamsOpened.inc({ protocol: this.protocol });
     this.log.debug({ peer: this.#call.getPeer(), protocol: this.protocol }, 'stream opened');
     this.#call.on('data', (req: Req) => {
+      this.#pacer.onRequest(performance.now());
       this.#queue = this.#queue
         .then(() => this.#process(req))
         .catch((err: unknown) => {
@@ -125,6 +133,8 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     this.#call.on('close', () => this.#close('closed'));
   }
 
+  /** The request's names against the subscription limits, before the reducer takes it. */
+  protected abstract check(state: StreamState<H>, typeUrl: TypeUrl, req: Req): LimitViolation | undefined;
   /** The reducer's view of a request for a served type (`now`: wall clock, epoch ms). */
   protected abstract request(state: StreamState<H>, typeUrl: TypeUrl, req: Req, now: number): RequestStep<H>;
   /** The reducer's answer to a request for `typeUrl`, and its plan for a new snapshot. */
@@ -135,6 +145,10 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
 
   push(): void {
     if (this.#closed || this.#watch === undefined) return;
+    if (this.#writes.mustWait()) {
+      this.#pushOwed = true; // the client is not reading: the push it gets on drain carries the latest snapshot
+      return;
+    }
     const next = this.#watch.snapshot();
     if (next === undefined || next === this.#pinned) return;
     const unchanged = next.version === this.#pinned?.version;
@@ -166,13 +180,51 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   #handle(req: Req): void {
     const typeUrl = this.#resolveType(req.typeUrl);
     if (typeUrl === undefined) return;
+    const violation = this.check(this.#state, typeUrl, req);
+    if (violation !== undefined) {
+      hit(violation.limit);
+      this.log.warn({ typeUrl, limit: violation.limit, reason: violation.message }, 'stream ended: request over a limit');
+      this.#fail(status.RESOURCE_EXHAUSTED, violation.message, 'limit');
+      return;
+    }
     const step = this.request(this.#state, typeUrl, req, Date.now());
     this.#state = step.state;
     reportEvents(this.log, step.events);
     if (step.answer === undefined) return;
+    this.#owed.add(step.answer);
+    this.#schedulePump();
+  }
+
+  /** After the requests at hand (a burst read in one turn), answer what they changed, from the latest state. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled !== undefined || this.#closed) return;
+    this.#pumpScheduled = setImmediate(() => {
+      this.#pumpScheduled = undefined;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#closed || this.#writes.mustWait()) return;
     const snap = this.#snapshot();
-    if (snap === undefined) return; // no model yet: the first push answers
-    this.#apply(this.answer(this.#state, step.answer, snap));
+    if (snap === undefined) this.#owed.clear(); // no model yet: the first push answers
+    for (const t of pushOrder) {
+      if (snap === undefined || this.#writes.mustWait()) break;
+      if (!this.#owed.delete(t)) continue;
+      this.#apply(this.answer(this.#state, t, snap));
+    }
+    if (this.#pushOwed && !this.#writes.mustWait()) {
+      this.#pushOwed = false;
+      this.push();
+    }
+  }
+
+  #stalled(): void {
+    hit('write_stall');
+    this.log.warn({ queuedBytes: this.#writes.queued, stallMs: this.ctx.limits.writeStallMs }, 'stream ended: the client does not read its responses');
+    this.#writes.close();
+    this.#fail(status.RESOURCE_EXHAUSTED, 'responses not read', 'write_stall');
+    resetStream(this.#call); // the status would wait behind the unread responses: reset, which frees them
   }
 
   #apply(step: Step<H>): void {
@@ -185,7 +237,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     if (this.#closed) return;
     const latest = this.#state.types.get(r.typeUrl)?.nonce ?? '';
     const { nonce, message } = sharedMessage(this.body(r), () => (++nonceSeq).toString(36), latest);
-    this.#call.write(message);
+    this.#call.write(message, this.#writes.wrote(message.encoded.length));
     this.#state = responseSent(this.#state, r, nonce, performance.now());
     adsMetrics.pushes.inc({ type: typeLabel(r.typeUrl) });
     this.log.debug({ typeUrl: r.typeUrl, version: r.holds.version, nonce, resources: resourceCount(r), removed: r.removed.length }, 'response sent');
@@ -198,8 +250,9 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   }
 
   async #identify(req: Req): Promise<boolean> {
-    const parsed = proxyFromNode(req.node);
+    const parsed = proxyFromNode(req.node, this.ctx.limits.maxNodeBytes);
     if (!parsed.ok) {
+      if (parsed.limit) hit('node_size');
       this.log.warn({ reason: parsed.reason }, 'stream rejected: invalid node');
       this.#fail(status.INVALID_ARGUMENT, parsed.reason, 'rejected');
       return false;
@@ -234,6 +287,9 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     if (this.#closed) return;
     this.#closed = true;
     this.#watch?.cancel();
+    this.#writes.close();
+    this.#pacer.close();
+    if (this.#pumpScheduled !== undefined) clearImmediate(this.#pumpScheduled);
     adsMetrics.streamsClosed.inc({ protocol: this.protocol, reason });
     if (this.proxy !== undefined) {
       adsMetrics.connectedProxies.dec({ kind: this.proxy.kind });
@@ -244,26 +300,14 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
 
   debug(): StreamDebug | undefined {
     if (this.proxy === undefined || this.#watch === undefined) return undefined;
-    const types: TypeDebug[] = [];
-    for (const typeUrl of pushOrder) {
-      const st = this.#state.types.get(typeUrl);
-      if (st === undefined) continue;
-      types.push({
-        typeUrl,
-        subscribed: st.sub.wildcard ? '*' : [...st.sub.names],
-        versionSent: st.versionSent,
-        versionAcked: st.versionAcked,
-        ...(st.lastNack !== undefined ? { lastNack: st.lastNack } : {}),
-      });
-    }
-    return {
-      stream: this.id,
+    return describeStream({
+      id: this.id,
       protocol: this.protocol,
       proxy: this.proxy,
       group: this.#watch.groupKey,
-      connectedSince: this.#connectedAt.toISOString(),
-      ...(this.#pinned !== undefined ? { snapshotVersion: this.#pinned.version } : {}),
-      types,
-    };
+      connectedAt: this.#connectedAt,
+      pinned: this.#pinned,
+      state: this.#state,
+    });
   }
 }

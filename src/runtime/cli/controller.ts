@@ -16,6 +16,7 @@ import { MeshPorts } from '../../base/mesh-ports.ts';
 import { hostOf } from '../../../xds/server/start.ts';
 import { xdsServiceDnsNames } from '../../../xds/server/tls.ts';
 import { waitForShutdown } from './shutdown.ts';
+import { parseXdsLimits, xdsLimitOptions, xdsLimitUsage } from './xds-limit-flags.ts';
 
 const usage = `usage: weft controller [flags]
   --kubeconfig FILE              credentials (default: in-cluster, then $KUBECONFIG / ~/.kube/config)
@@ -47,7 +48,8 @@ Admission webhook (/inject, /validate):
   --mutating-webhook-configuration NAME    whose caBundle the leader keeps current (env WEFT_MUTATING_WEBHOOK_CONFIGURATION)
   --validating-webhook-configuration NAME  likewise (env WEFT_VALIDATING_WEBHOOK_CONFIGURATION)
   --cabundle-resync 10s          periodic caBundle check (a watch restores changes at once)
-`;
+
+${xdsLimitUsage}`;
 
 function duration(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -121,6 +123,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
       'mutating-webhook-configuration': { type: 'string' },
       'validating-webhook-configuration': { type: 'string' },
       'cabundle-resync': { type: 'string', default: '10s' },
+      ...xdsLimitOptions,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -184,6 +187,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
         backoff: { initialMs: Math.min(500, maxBackoff), maxMs: maxBackoff },
       },
       statusResyncMs: duration('status-resync', values['status-resync'])!,
+      xdsLimits: parseXdsLimits(values),
       ...(values['discovery-selector'] ? { namespaceSelector: parseLabelSelector(values['discovery-selector']) } : {}),
       log,
     },

@@ -14,6 +14,7 @@ import { log } from '../../base/log.ts';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { hostOf } from '../../../xds/server/start.ts';
 import { waitForShutdown } from './shutdown.ts';
+import { parseXdsLimits, xdsLimitOptions, xdsLimitUsage } from './xds-limit-flags.ts';
 
 const usage = `usage: weft serve --config-dir DIR [--xds-address 127.0.0.1:15010] [--monitoring-address 127.0.0.1:15014]
                   [--ca-dir DIR [--trust-domain cluster.local] [--workload-cert-ttl 24h] [--xds-san NAME|IP]...]
@@ -22,7 +23,8 @@ const usage = `usage: weft serve --config-dir DIR [--xds-address 127.0.0.1:15010
 (created on first start), authenticates proxies by client certificate (\`weft bootstrap --ca-dir\`), and
 serves each proxy its workload certificate over SDS. Without it xDS is plaintext, loopback only,
 unauthenticated, and no certificates are served.
-`;
+
+${xdsLimitUsage}`;
 
 export async function runServe(argv: string[]): Promise<number> {
   let values;
@@ -37,6 +39,7 @@ export async function runServe(argv: string[]): Promise<number> {
         'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
         'workload-cert-ttl': { type: 'string' },
         'xds-san': { type: 'string', multiple: true },
+        ...xdsLimitOptions,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -63,6 +66,13 @@ export async function runServe(argv: string[]): Promise<number> {
   const trustDomain = values['trust-domain'];
   const ttlText = values['workload-cert-ttl'];
   const ttlMs = ttlText === undefined ? undefined : parseDurationMs(ttlText);
+  let xdsLimits;
+  try {
+    xdsLimits = parseXdsLimits(values);
+  } catch (err) {
+    process.stderr.write(`weft serve: ${(err as Error).message}\n${usage}`);
+    return 2;
+  }
   const problems = [
     ...(caDir === undefined && (ttlText !== undefined || values['xds-san'] !== undefined) ? ['--workload-cert-ttl and --xds-san need --ca-dir'] : []),
     ...(isValidTrustDomain(trustDomain) ? [] : [`--trust-domain: "${trustDomain}" must be lowercase letters, digits, ".", "-" or "_"`]),
@@ -89,6 +99,7 @@ export async function runServe(argv: string[]): Promise<number> {
       source: new FileSource(configDir),
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
+      xdsLimits,
       log,
       ...(security ? { xdsCredentials: security.credentials, authenticate: security.authenticate, debug: { identity: security.status } } : {}),
     });

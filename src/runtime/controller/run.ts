@@ -2,6 +2,7 @@
 // ADS, monitoring) → leader election → status writer, plus extension hooks for the parts
 // other components add (webhook server, CA bootstrap, caBundle patching, xDS mTLS and
 // proxy authentication).
+import type { XdsLimits } from '../../../xds/server/limits.ts';
 import os from 'node:os';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import { KubeSource } from '../../sources/kube-source.ts';
@@ -54,6 +55,8 @@ export interface ControllerOptions {
   readonly statusResyncMs?: number;
   /** TLS for the xDS server; plaintext is loopback-only. */
   readonly xdsCredentials?: ServerCredentials;
+  /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
+  readonly xdsLimits?: Partial<XdsLimits>;
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
   readonly authenticate?: (index: ClusterIndex) => Authenticate;
   readonly extensions?: readonly ControllerExtension[];
@@ -114,6 +117,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       log: opts.log ?? rootLog,
       ...(opts.monitoringAddress ? { monitoringAddress: opts.monitoringAddress } : {}),
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
+      ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
       readiness: { informersSynced: () => source.synced, ...opts.readiness },
       debug: {

@@ -9,6 +9,7 @@ import { DeltaDiscoveryResponseSchema, DiscoveryResponseSchema } from '../../../
 import { envoyRegistry } from '../../../xds/resources/registry.ts';
 import type { Authenticate } from '../../../src/identity/auth-hook.ts';
 import { startXdsServer, type RunningXdsServer } from '../../../xds/server/start.ts';
+import type { XdsLimits } from '../../../xds/server/limits.ts';
 import type { ConsistencyCheck } from '../../../xds/snapshot/cache.ts';
 import { DeltaClient, envoyNode, newGrpcClient, SotwClient } from './client.ts';
 import { nameOf, resourceVersion, versionOf } from './resources.ts';
@@ -26,7 +27,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { holdoffMs?: number; maxDelayMs?: number; authenticate?: Authenticate; checkConsistency?: ConsistencyCheck } = {},
+  opts: { holdoffMs?: number; maxDelayMs?: number; authenticate?: Authenticate; checkConsistency?: ConsistencyCheck; limits?: Partial<XdsLimits> } = {},
 ): Promise<Harness> {
   const world = new World(opts.checkConsistency !== undefined ? { checkConsistency: opts.checkConsistency } : {});
   const server = await startXdsServer({
@@ -35,6 +36,8 @@ export async function startHarness(
     // Short debounce keeps tests fast; tests of debouncing pass their own.
     debounce: { holdoffMs: opts.holdoffMs ?? 20, maxDelayMs: opts.maxDelayMs ?? 200 },
     ...(opts.authenticate !== undefined ? { authenticate: opts.authenticate } : {}),
+    // Tests multiplex hundreds of proxies over one client connection; Envoy opens one or two.
+    limits: { maxStreamsPerConnection: 10_000, ...opts.limits },
   });
   const client = newGrpcClient(server.port);
   const open: { close(): void }[] = [];

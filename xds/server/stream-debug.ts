@@ -1,0 +1,56 @@
+// The debug view of one stream: who it serves, and per type what it subscribed to, sent and had ACKed.
+import type { NackRecord, StreamState } from '../protocol/state.ts';
+import type { Known } from '../protocol/views.ts';
+import type { ProxyInfo } from '../resources/proxy.ts';
+import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
+import type { CachedSnapshot } from '../snapshot/types.ts';
+
+export interface TypeDebug {
+  readonly typeUrl: TypeUrl;
+  readonly subscribed: '*' | readonly string[];
+  readonly versionSent: string;
+  readonly versionAcked: string;
+  readonly lastNack?: NackRecord;
+}
+
+export interface StreamDebug {
+  readonly stream: string;
+  readonly protocol: 'sotw' | 'delta';
+  readonly proxy: ProxyInfo;
+  readonly group: string;
+  readonly connectedSince: string;
+  readonly snapshotVersion?: string;
+  readonly types: readonly TypeDebug[];
+}
+
+export function describeStream(s: {
+  readonly id: string;
+  readonly protocol: 'sotw' | 'delta';
+  readonly proxy: ProxyInfo;
+  readonly group: string;
+  readonly connectedAt: Date;
+  readonly pinned: CachedSnapshot | undefined;
+  readonly state: StreamState<Known>;
+}): StreamDebug {
+  const types: TypeDebug[] = [];
+  for (const typeUrl of pushOrder) {
+    const st = s.state.types.get(typeUrl);
+    if (st === undefined) continue;
+    types.push({
+      typeUrl,
+      subscribed: st.sub.wildcard ? '*' : [...st.sub.names],
+      versionSent: st.versionSent,
+      versionAcked: st.versionAcked,
+      ...(st.lastNack !== undefined ? { lastNack: st.lastNack } : {}),
+    });
+  }
+  return {
+    stream: s.id,
+    protocol: s.protocol,
+    proxy: s.proxy,
+    group: s.group,
+    connectedSince: s.connectedAt.toISOString(),
+    ...(s.pinned !== undefined ? { snapshotVersion: s.pinned.version } : {}),
+    types,
+  };
+}
