@@ -6,6 +6,7 @@ import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { log } from '../src/base/log.ts';
+import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type ListenerTimeouts } from '../src/base/listener-timeouts.ts';
 import { handleInject, parseReview, review, type Validator } from './admission.ts';
 import type { InjectContext } from './inject.ts';
 import { admissions, admissionSeconds } from './metrics.ts';
@@ -30,6 +31,8 @@ export interface WebhookServerOptions {
   readonly validate: Validator;
   /** Largest accepted body; the API server's objects are at most ~1.5 MiB, plus oldObject. */
   readonly bodyLimit?: number;
+  /** Handshake, request and idle bounds (defaults: src/base/listener-timeouts.ts). */
+  readonly timeouts?: ListenerTimeouts;
 }
 
 export interface WebhookServer {
@@ -41,12 +44,16 @@ export interface WebhookServer {
 
 /** The routes on a fastify instance, not yet listening (HTTPS when `tls` is given; tests may inject() into a plain one). */
 export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host' | 'tls'> & { tls?: TlsMaterial }): FastifyInstance<RawServerDefault> {
+  const timeouts = opts.timeouts ?? defaultListenerTimeouts;
   const app = fastify({
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
+    ...(opts.tls
+      ? { https: { cert: opts.tls.cert, key: opts.tls.key, ...nodeServerTimeouts(timeouts, true) } }
+      : { http: nodeServerTimeouts(timeouts, false) }),
     bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
     logger: false,
-    // The API server keeps connections open between admissions.
-    keepAliveTimeout: 60_000,
+    // The API server keeps connections open between admissions (idleMs); a request it sends is
+    // answered within its own timeout (at most 30 s), so one that has not arrived by requestMs never will.
+    ...fastifyTimeouts(timeouts),
   });
 
   // Body parse errors (truncated JSON, wrong content type, too large) arrive here as 4xx; any

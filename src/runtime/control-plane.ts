@@ -11,6 +11,7 @@ import { startMonitoring, type RunningMonitoring } from './monitoring.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
 import type { XdsLimits } from '../../xds/server/limits.ts';
+import type { ListenerTimeouts } from '../base/listener-timeouts.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
 import { debugProxies } from '../../xds/server/debug.ts';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
@@ -29,6 +30,8 @@ export interface ControlPlaneOptions {
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
   /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
   readonly xdsLimits?: Partial<XdsLimits>;
+  /** Handshake/request/idle bounds of the xDS and monitoring listeners. */
+  readonly listenerTimeouts?: ListenerTimeouts;
   readonly log?: Logger;
 }
 
@@ -71,6 +74,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
     ...(opts.pushDebounce ? { debounce: opts.pushDebounce } : {}),
     ...(opts.xdsLimits ? { limits: opts.xdsLimits } : {}),
+    ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
   });
   let monitoring: RunningMonitoring | undefined;
   try {
@@ -78,6 +82,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       monitoring = await startMonitoring({
         address: opts.monitoringAddress,
         log,
+        ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
         readiness: { configSynced: () => synced, ...opts.readiness },
         debug: {
           proxies: () => debugProxies(xds.ads),

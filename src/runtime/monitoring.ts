@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { metricsRegistry } from '../base/metrics.ts';
 import type { Logger } from '../base/log.ts';
+import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type ListenerTimeouts } from '../base/listener-timeouts.ts';
 
 export interface MonitoringOptions {
   readonly address: string; // host:port
@@ -11,6 +12,8 @@ export interface MonitoringOptions {
   readonly readiness: Readonly<Record<string, () => boolean>>;
   /** Read-only JSON views mounted under /debug/<name>. */
   readonly debug: Readonly<Record<string, () => unknown>>;
+  /** Request and idle bounds (defaults: src/base/listener-timeouts.ts; plain HTTP, no handshake). */
+  readonly timeouts?: ListenerTimeouts;
 }
 
 export interface RunningMonitoring {
@@ -25,7 +28,8 @@ export function splitHostPort(address: string): { host: string; port: number } {
 }
 
 export async function startMonitoring(opts: MonitoringOptions): Promise<RunningMonitoring> {
-  const app: FastifyInstance = Fastify({ logger: false });
+  const timeouts = opts.timeouts ?? defaultListenerTimeouts;
+  const app: FastifyInstance = Fastify({ logger: false, http: nodeServerTimeouts(timeouts, false), ...fastifyTimeouts(timeouts) });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks = Object.fromEntries(Object.entries(opts.readiness).map(([name, check]) => [name, check()]));

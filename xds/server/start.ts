@@ -4,6 +4,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import { AdsServer, type AdsServerOptions } from './ads.ts';
 import { defaultXdsLimits } from './limits.ts';
+import { defaultListenerTimeouts, type ListenerTimeouts } from '../../src/base/listener-timeouts.ts';
 
 export interface XdsServerOptions extends AdsServerOptions {
   /** `host:port` (port 0 picks a free one), `[::1]:port` for IPv6, or `unix:/path`. */
@@ -11,6 +12,8 @@ export interface XdsServerOptions extends AdsServerOptions {
   /** TLS credentials; without them only loopback addresses are allowed. */
   readonly credentials?: ServerCredentials;
   readonly log?: Logger;
+  /** TLS handshake and idle-connection bounds (defaults: src/base/listener-timeouts.ts; request: n/a, streams are long-lived). */
+  readonly timeouts?: ListenerTimeouts;
   /** How long close() waits for streams to end before forcing the shutdown. */
   readonly shutdownGraceMs?: number;
 }
@@ -37,6 +40,8 @@ export function isLoopbackHost(host: string): boolean {
 export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXdsServer> {
   const log = (opts.log ?? rootLog).child({ component: 'xds-server' });
   const credentials = opts.credentials ?? ServerCredentials.createInsecure();
+  const timeouts = opts.timeouts ?? defaultListenerTimeouts;
+  withHandshakeTimeout(credentials, timeouts.handshakeMs);
   const local = opts.address.startsWith('unix:') || isLoopbackHost(hostOf(opts.address));
   if (!credentials._isSecure() && !local) {
     throw new Error(
@@ -52,6 +57,8 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
     // Notice dead proxies (a pod deleted without FIN) instead of holding their streams forever.
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
+    // A connection that carries no stream (a proxy's ADS stream never ends on its own) is closed (GOAWAY).
+    'grpc.max_connection_idle_ms': timeouts.idleMs,
   });
   const ads = new AdsServer({ ...opts, limits, log: opts.log ?? rootLog });
   ads.addTo(server);
@@ -80,4 +87,14 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
       return closing;
     },
   };
+}
+
+/**
+ * A TLS handshake left unfinished is dropped after `ms` (Node's default is 120 s). grpc-js
+ * builds its http2.createSecureServer options from the credentials' constructor options and
+ * has no setting of its own for this; pinned by test/attack/slow-clients.test.ts.
+ */
+function withHandshakeTimeout(credentials: ServerCredentials, ms: number): void {
+  const c = credentials as unknown as { serverConstructorOptions?: Record<string, unknown> | null };
+  if (credentials._isSecure() && c.serverConstructorOptions) c.serverConstructorOptions = { ...c.serverConstructorOptions, handshakeTimeout: ms };
 }

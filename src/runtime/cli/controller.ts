@@ -16,7 +16,7 @@ import { MeshPorts } from '../../base/mesh-ports.ts';
 import { hostOf } from '../../../xds/server/start.ts';
 import { xdsServiceDnsNames } from '../../../xds/server/tls.ts';
 import { waitForShutdown } from './shutdown.ts';
-import { parseXdsLimits, xdsLimitOptions, xdsLimitUsage } from './xds-limit-flags.ts';
+import { parseListenerTimeouts, parseXdsLimits, xdsLimitOptions, xdsLimitUsage } from './xds-limit-flags.ts';
 
 const usage = `usage: weft controller [flags]
   --kubeconfig FILE              credentials (default: in-cluster, then $KUBECONFIG / ~/.kube/config)
@@ -188,6 +188,7 @@ function parseSettings(argv: string[]): Settings | 'help' {
       },
       statusResyncMs: duration('status-resync', values['status-resync'])!,
       xdsLimits: parseXdsLimits(values),
+      listenerTimeouts: parseListenerTimeouts(values),
       ...(values['discovery-selector'] ? { namespaceSelector: parseLabelSelector(values['discovery-selector']) } : {}),
       log,
     },
@@ -241,6 +242,7 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
       namespace: s.namespace,
       configurations: s.webhook.configurations,
       caBundleIntervalMs: s.webhook.caBundleIntervalMs,
+      ...(s.base.listenerTimeouts ? { timeouts: s.base.listenerTimeouts } : {}),
       log,
     });
     extensions.push(webhook.extension);

@@ -14,7 +14,7 @@ import { log } from '../../base/log.ts';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { hostOf } from '../../../xds/server/start.ts';
 import { waitForShutdown } from './shutdown.ts';
-import { parseXdsLimits, xdsLimitOptions, xdsLimitUsage } from './xds-limit-flags.ts';
+import { parseListenerTimeouts, parseXdsLimits, xdsLimitOptions, xdsLimitUsage } from './xds-limit-flags.ts';
 
 const usage = `usage: weft serve --config-dir DIR [--xds-address 127.0.0.1:15010] [--monitoring-address 127.0.0.1:15014]
                   [--ca-dir DIR [--trust-domain cluster.local] [--workload-cert-ttl 24h] [--xds-san NAME|IP]...]
@@ -67,8 +67,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const ttlText = values['workload-cert-ttl'];
   const ttlMs = ttlText === undefined ? undefined : parseDurationMs(ttlText);
   let xdsLimits;
+  let listenerTimeouts;
   try {
     xdsLimits = parseXdsLimits(values);
+    listenerTimeouts = parseListenerTimeouts(values);
   } catch (err) {
     process.stderr.write(`weft serve: ${(err as Error).message}\n${usage}`);
     return 2;
@@ -100,6 +102,7 @@ export async function runServe(argv: string[]): Promise<number> {
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
       xdsLimits,
+      listenerTimeouts,
       log,
       ...(security ? { xdsCredentials: security.credentials, authenticate: security.authenticate, debug: { identity: security.status } } : {}),
     });

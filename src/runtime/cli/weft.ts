@@ -14,6 +14,7 @@ commands:
               --xds-max-message-bytes, --xds-max-streams-per-connection, --xds-max-names, --xds-max-name-length,
               --xds-max-node-bytes, --xds-max-queued-bytes, --xds-max-queued-bytes-total, --xds-write-stall-timeout, --xds-requests-per-second,
               --xds-request-burst: what one xDS client may cost (see \`weft serve --help\`, docs/xds-limits.md)
+              --handshake-timeout, --request-timeout, --idle-timeout: bounds of every listener
   controller  the Kubernetes operator (CRDs, webhook, CA); see \`weft controller --help\`
   bootstrap   print an Envoy bootstrap for a proxy outside Kubernetes
               --node-id ID --namespace NS --service NAME --xds-address HOST:PORT (required)

@@ -2,6 +2,7 @@
 // by `weft serve` and `weft controller`. docs/xds-limits.md says what each one protects.
 import { parseDurationMs } from '../../api/duration.ts';
 import { defaultXdsLimits, type XdsLimits } from '../../../xds/server/limits.ts';
+import { defaultListenerTimeouts, type ListenerTimeouts } from '../../base/listener-timeouts.ts';
 
 const d = defaultXdsLimits;
 
@@ -16,6 +17,9 @@ export const xdsLimitOptions = {
   'xds-write-stall-timeout': { type: 'string' },
   'xds-requests-per-second': { type: 'string' },
   'xds-request-burst': { type: 'string' },
+  'handshake-timeout': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
 } as const;
 
 export const xdsLimitUsage = `xDS limits per client (docs/xds-limits.md; metric weft_xds_limit_exceeded_total{limit}):
@@ -29,6 +33,11 @@ export const xdsLimitUsage = `xDS limits per client (docs/xds-limits.md; metric 
   --xds-write-stall-timeout DURATION a stream whose responses stay unread this long is ended (${d.writeStallMs / 1000}s)
   --xds-requests-per-second N        requests one stream may send on average (${d.requestsPerSecond})
   --xds-request-burst N              ... and at once (${d.requestBurst})
+
+Timeouts of every listener (xDS, webhook, monitoring; docs/xds-limits.md):
+  --handshake-timeout DURATION       TLS handshake (${defaultListenerTimeouts.handshakeMs / 1000}s)
+  --request-timeout DURATION         one HTTP request, headers and body (${defaultListenerTimeouts.requestMs / 1000}s)
+  --idle-timeout DURATION            a connection with nothing in flight: keep-alive, xDS without streams (${defaultListenerTimeouts.idleMs / 1000}s)
 `;
 
 type Values = Partial<Record<keyof typeof xdsLimitOptions, string | undefined>>;
@@ -59,4 +68,20 @@ export function parseXdsLimits(values: Values): Partial<XdsLimits> {
     ['requestBurst', count('xds-request-burst', values['xds-request-burst'])],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+}
+
+function timeout(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms < 100) throw new Error(`--${name}: "${text}" is not a duration of at least 100ms`);
+  return ms;
+}
+
+/** The listener timeouts the flags set (defaults for the rest); throws naming the flag on a bad value. */
+export function parseListenerTimeouts(values: Values): ListenerTimeouts {
+  return {
+    handshakeMs: timeout('handshake-timeout', values['handshake-timeout']) ?? defaultListenerTimeouts.handshakeMs,
+    requestMs: timeout('request-timeout', values['request-timeout']) ?? defaultListenerTimeouts.requestMs,
+    idleMs: timeout('idle-timeout', values['idle-timeout']) ?? defaultListenerTimeouts.idleMs,
+  };
 }

@@ -3,6 +3,7 @@
 // other components add (webhook server, CA bootstrap, caBundle patching, xDS mTLS and
 // proxy authentication).
 import type { XdsLimits } from '../../../xds/server/limits.ts';
+import type { ListenerTimeouts } from '../../base/listener-timeouts.ts';
 import os from 'node:os';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import { KubeSource } from '../../sources/kube-source.ts';
@@ -57,6 +58,8 @@ export interface ControllerOptions {
   readonly xdsCredentials?: ServerCredentials;
   /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
   readonly xdsLimits?: Partial<XdsLimits>;
+  /** Handshake/request/idle bounds of every listener. */
+  readonly listenerTimeouts?: ListenerTimeouts;
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
   readonly authenticate?: (index: ClusterIndex) => Authenticate;
   readonly extensions?: readonly ControllerExtension[];
@@ -118,6 +121,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.monitoringAddress ? { monitoringAddress: opts.monitoringAddress } : {}),
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
       ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
+      ...(opts.listenerTimeouts ? { listenerTimeouts: opts.listenerTimeouts } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
       readiness: { informersSynced: () => source.synced, ...opts.readiness },
       debug: {

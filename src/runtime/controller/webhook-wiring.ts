@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import type { CertificateAuthority } from '../../ca/authority.ts';
 import { renewAt } from '../../ca/renewal.ts';
 import type { Logger } from '../../base/log.ts';
+import type { ListenerTimeouts } from '../../base/listener-timeouts.ts';
 import { CLUSTER_DOMAIN } from '../../../xds/resources/names.ts';
 import { startWebhookServer, type TlsMaterial, type WebhookServer } from '../../../webhook/server.ts';
 import { parseInjectValues, type InjectValues } from '../../../webhook/values.ts';
@@ -71,6 +72,8 @@ export interface WebhookWiringOptions {
   /** The configurations whose caBundle the leader keeps current (none: not managed). */
   readonly configurations: readonly WebhookConfigurationRef[];
   readonly caBundleIntervalMs?: number;
+  /** Handshake/request/idle bounds of the HTTPS listener. */
+  readonly timeouts?: ListenerTimeouts;
   readonly log: Logger;
 }
 
@@ -126,6 +129,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       tls: current.tls,
       injectCtx: (ns) => injectContext(labelSource, opts.values, ns),
       validate,
+      ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     });
     log.info({ port: server.port, dnsNames, ipAddresses, serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving');
 
