@@ -10,5 +10,5 @@ COPY src src
 COPY xds xds
 COPY webhook webhook
 USER 65532:65532
-ENTRYPOINT ["node", "src/cli/weft.ts"]
+ENTRYPOINT ["node", "src/runtime/cli/weft.ts"]
 CMD ["controller"]

@@ -1,5 +1,5 @@
 # Weft: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: demo test setup bench lint typecheck kind-up kind-down kind-e2e
+.PHONY: demo test setup bench lint format typecheck kind-up kind-down kind-e2e
 
 demo: ## set up everything and run the standalone demo (weft serve + real Envoy + two backends)
 	bash scripts/setup.sh
@@ -14,8 +14,12 @@ setup:
 bench: setup
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" node bench/run.ts $(ARGS)
 
-lint:
+lint: ## eslint (including the import rule of docs/architecture.md) and the formatter's check
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" eslint .
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" prettier --check .
+
+format:
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" prettier --write .
 
 typecheck:
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" tsc --noEmit -p .

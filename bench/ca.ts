@@ -91,7 +91,9 @@ export async function runCaBench(args: string[]): Promise<void> {
   const seconds = values.seconds !== undefined ? Number(values.seconds) : values.quick ? 0.05 : 2;
   if (!(seconds > 0)) throw new Error(`--seconds must be a positive number, got ${values.seconds}`);
   const t: Timing = { seconds, warmup: values.quick ? 1 : 20 };
-  console.log(`certificates per second (X.509-SVID, 24 h, signed by a root of the same key type; ${seconds}s per case${values.quick ? ', quick: rough figures' : ''})`);
+  console.log(
+    `certificates per second (X.509-SVID, 24 h, signed by a root of the same key type; ${seconds}s per case${values.quick ? ', quick: rough figures' : ''})`,
+  );
   const rows = [...(await weftRows('ecdsa-p256', t)), ...(await weftRows('rsa-2048', t)), ...(await forgeRows(t))];
   console.log(['library'.padEnd(28), 'key'.padEnd(12), 'mode'.padEnd(6), 'certs/s'].join(' '));
   for (const r of rows) {

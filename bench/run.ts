@@ -13,5 +13,7 @@ for (const n of names) {
     process.exit(2);
   }
   console.log(`== bench ${n}`);
-  await (await load())(args);
+  await (
+    await load()
+  )(args);
 }

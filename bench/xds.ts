@@ -78,10 +78,16 @@ export async function runXdsBench(args: string[]): Promise<void> {
   const cost = await measureEncodeCost(shape);
   console.log('\nencode cost (median of 5, fresh model each):');
   console.log(`  model build                              ${ms(cost.modelBuildMs)}`);
-  console.log(`  distinct config, first of a new model    ${ms(cost.firstGroupMs)}  (${cost.firstGroupEncodes} resources encoded, incl. the shared outbound clusters/endpoints; snapshot ${cost.resources} resources, ${kib(cost.snapshotBytes)})`);
-  console.log(`  distinct config, each further one        ${ms(cost.nextGroupMs)}  (${cost.nextGroupEncodes} resources encoded: its routes and inbound config)`);
+  console.log(
+    `  distinct config, first of a new model    ${ms(cost.firstGroupMs)}  (${cost.firstGroupEncodes} resources encoded, incl. the shared outbound clusters/endpoints; snapshot ${cost.resources} resources, ${kib(cost.snapshotBytes)})`,
+  );
+  console.log(
+    `  distinct config, each further one        ${ms(cost.nextGroupMs)}  (${cost.nextGroupEncodes} resources encoded: its routes and inbound config)`,
+  );
   console.log(`  all ${cost.groups} distinct configs                  ${ms(cost.allGroupsMs)}`);
-  console.log(`  extra proxy sharing a config             ${us(cost.sharingProxyUs)}  (${cost.sharingProxyEncodes} resources encoded: snapshot lookup + nonce on 4 shared bodies)`);
+  console.log(
+    `  extra proxy sharing a config             ${us(cost.sharingProxyUs)}  (${cost.sharingProxyEncodes} resources encoded: snapshot lookup + nonce on 4 shared bodies)`,
+  );
 
   // 2. Server and clients in their own processes.
   const server = new Child<ServerRequest, ServerReply>('bench server', new URL('./support/server.ts', import.meta.url), {
@@ -97,7 +103,17 @@ export async function runXdsBench(args: string[]): Promise<void> {
     const connect = async (from: number, to: number) => {
       const t = performance.now();
       const r = await clients.request(
-        { cmd: 'connect', plan: { port: started.port, from, to, namespaces: shape.namespaces, servicesPerNamespace: shape.servicesPerNamespace, streamsPerConnection: opts.streamsPerConnection } },
+        {
+          cmd: 'connect',
+          plan: {
+            port: started.port,
+            from,
+            to,
+            namespaces: shape.namespaces,
+            servicesPerNamespace: shape.servicesPerNamespace,
+            streamsPerConnection: opts.streamsPerConnection,
+          },
+        },
         'synced',
       );
       if (r.problems.length > 0) console.log(`  problems: ${r.problems.join('; ')}`);
@@ -113,14 +129,18 @@ export async function runXdsBench(args: string[]): Promise<void> {
 
     console.log(`\nconnect (server pid ${server.pid}, ${started.services} services):`);
     console.log(`  one proxy per config (${leaders}) synced in     ${ms(first.ms)}`);
-    console.log(`  remaining ${n - leaders} proxies synced in        ${ms(rest.ms)}  (${full.counters.connected} connected, ${full.counters.acks} ACKs, ${full.counters.nacks} NACKs)`);
+    console.log(
+      `  remaining ${n - leaders} proxies synced in        ${ms(rest.ms)}  (${full.counters.connected} connected, ${full.counters.acks} ACKs, ${full.counters.nacks} NACKs)`,
+    );
     console.log(`    CPU meanwhile: server ${ms(full.cpuMs - withGroups.cpuMs)}, simulated proxies ${ms(rest.cpuMs - clientCpu0)}`);
     console.log('\nserver memory (after full GC):');
     const mem = (m: MemoryFigures): string => `RSS ${mib(m.rss)}, JS heap ${mib(m.heapUsed)}, buffers ${mib(m.external)}`;
     console.log(`  idle (model loaded, 0 proxies)           ${mem(idle.memory)}`);
     console.log(`  ${String(leaders).padEnd(5)} proxies (one per config)        ${mem(withGroups.memory)}`);
     console.log(`  ${String(n).padEnd(5)} proxies                         ${mem(fullMem)}`);
-    console.log(`  RSS per connected proxy   (RSS_N − RSS_0)/N              ${kib((fullMem.rss - idle.memory.rss) / n)}  (heap ${kib((fullMem.heapUsed - idle.memory.heapUsed) / n)})`);
+    console.log(
+      `  RSS per connected proxy   (RSS_N − RSS_0)/N              ${kib((fullMem.rss - idle.memory.rss) / n)}  (heap ${kib((fullMem.heapUsed - idle.memory.heapUsed) / n)})`,
+    );
     if (n > leaders) {
       console.log(
         `  RSS per proxy sharing a config (RSS_N − RSS_${leaders})/${n - leaders}  ${kib((fullMem.rss - withGroups.memory.rss) / (n - leaders))}  (heap ${kib((fullMem.heapUsed - withGroups.memory.heapUsed) / (n - leaders))})`,
@@ -154,10 +174,12 @@ export async function runXdsBench(args: string[]): Promise<void> {
     }
     for (const m of mutations) {
       const t = [...totals[m]].sort((a, b) => a - b);
-      console.log(`  total push time (change → last proxy's ACK), ${m === 'split' ? 'split flip  ' : 'endpoint add'}: median ${ms(percentile(t, 50))}, worst ${ms(percentile(t, 100))} over ${t.length} round(s)`);
+      console.log(
+        `  total push time (change → last proxy's ACK), ${m === 'split' ? 'split flip  ' : 'endpoint add'}: median ${ms(percentile(t, 50))}, worst ${ms(percentile(t, 100))} over ${t.length} round(s)`,
+      );
     }
     console.log('  (latency: from the change to the proxy sending its ACK, debounce included; server flush: after the debounce, generating');
-    console.log('   the snapshots of every affected config, then writing every stream\'s response)');
+    console.log("   the snapshots of every affected config, then writing every stream's response)");
   } finally {
     await Promise.allSettled([clients.request({ cmd: 'stop' }, 'stopped'), server.request({ cmd: 'stop' }, 'stopped')]);
     await Promise.all([clients.stop(5000), server.stop(30_000)]);

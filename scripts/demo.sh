@@ -15,7 +15,7 @@ ROOT=$PWD
 DEMO_SECONDS=${DEMO_SECONDS:-30}
 DEMO_RPS=${DEMO_RPS:-200}
 MESH_DIR=${DEMO_MESH_DIR:-$ROOT/examples/mesh}
-# The ports examples/mesh and the defaults of weft bootstrap expect (src/mesh-ports.ts).
+# The ports examples/mesh and the defaults of weft bootstrap expect (src/base/mesh-ports.ts).
 XDS_PORT=15010
 ADMIN_PORT=15000
 OUTBOUND_PORT=15001
@@ -81,7 +81,7 @@ wait_port() {
 
 # --- start the pieces -----------------------------------------------------------
 say "weft serve --config-dir $MESH_DIR (xDS on 127.0.0.1:$XDS_PORT)"
-start_bg node src/cli/weft.ts serve --config-dir "$MESH_DIR" --xds-address "127.0.0.1:$XDS_PORT" >"$DEMO_TMP/weft.log" 2>&1
+start_bg node src/runtime/cli/weft.ts serve --config-dir "$MESH_DIR" --xds-address "127.0.0.1:$XDS_PORT" >"$DEMO_TMP/weft.log" 2>&1
 wait_port $XDS_PORT "${PIDS[-1]}" weft
 
 for b in "v1 $V1_PORT" "v2 $V2_PORT"; do
@@ -91,7 +91,7 @@ for b in "v1 $V1_PORT" "v2 $V2_PORT"; do
 done
 say "backends v1 on 127.0.0.1:$V1_PORT, v2 on 127.0.0.1:$V2_PORT"
 
-node src/cli/weft.ts bootstrap --node-id demo-client --namespace shop --service demo-client \
+node src/runtime/cli/weft.ts bootstrap --node-id demo-client --namespace shop --service demo-client \
   --xds-address "127.0.0.1:$XDS_PORT" --admin-port $ADMIN_PORT --outbound-port $OUTBOUND_PORT >"$DEMO_TMP/bootstrap.yaml"
 start_bg "$ENVOY" -c "$DEMO_TMP/bootstrap.yaml" --disable-hot-restart --concurrency 1 -l warning \
   --log-path "$DEMO_TMP/envoy.log" >"$DEMO_TMP/envoy.out" 2>&1

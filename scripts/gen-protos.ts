@@ -181,7 +181,14 @@ function main(): void {
   writeFileSync(join(workDir, 'buf.yaml'), 'version: v2\n');
   const template = JSON.stringify({
     version: 'v2',
-    plugins: [{ local: require.resolve('@bufbuild/protoc-gen-es/bin/protoc-gen-es'), out: outDir, opt: ['target=js+dts', 'import_extension=js'], include_imports: true }],
+    plugins: [
+      {
+        local: require.resolve('@bufbuild/protoc-gen-es/bin/protoc-gen-es'),
+        out: outDir,
+        opt: ['target=js+dts', 'import_extension=js'],
+        include_imports: true,
+      },
+    ],
   });
   rmSync(outDir, { recursive: true, force: true });
   const buf = join(root, 'node_modules', '.bin', 'buf');

@@ -24,7 +24,7 @@ echo "[test] cluster ($WEFT_CLUSTER_DIR)"
 WEFT_NODE=0 bash e2e/cluster/up.sh >/dev/null
 
 echo "[test] typecheck"; tsc --noEmit -p .
-echo "[test] lint"; eslint .
+echo "[test] lint"; eslint . && prettier --check .
 
 reports=()
 status=0

@@ -73,7 +73,12 @@ export type InjectOutcome =
 export function handleInject(req: AdmissionRequest, ctx: InjectContext): InjectOutcome {
   const uid = req.uid;
   if (req.kind.kind !== 'Pod' || req.operation !== 'CREATE') {
-    return { result: 'skipped', reason: 'not-a-pod-create', message: `only Pod CREATE is injected, got ${req.kind.kind} ${req.operation}`, response: { uid, allowed: true } };
+    return {
+      result: 'skipped',
+      reason: 'not-a-pod-create',
+      message: `only Pod CREATE is injected, got ${req.kind.kind} ${req.operation}`,
+      response: { uid, allowed: true },
+    };
   }
   const pod = PodSchema.safeParse(req.object);
   if (!pod.success) {

@@ -6,7 +6,7 @@
 // nat PREROUTING → WEFT_INBOUND: TCP to any port except the excluded ones → REDIRECT :15006
 // nat OUTPUT     → WEFT_OUTPUT:  the proxy's own traffic (uid 1337), loopback, excluded ports
 //                                and CIDRs RETURN; other TCP → REDIRECT :15001
-import { MeshPorts, PROXY_UID } from '../src/mesh-ports.ts';
+import { MeshPorts, PROXY_UID } from '../src/base/mesh-ports.ts';
 import { parseCidr } from './values.ts';
 
 export interface CaptureConfig {

@@ -5,7 +5,7 @@
 // weft-init, so the kubelet
 //  - starts it before the app's own init containers and its containers, and starts those only
 //    once its startupProbe passed: /healthz/ready answers 200 only when Envoy has its first
-//    config from the control plane (xds/sidecar-bootstrap.ts), so the app never runs — and
+//    config from the control plane (xds/bootstrap/sidecar.ts), so the app never runs — and
 //    its liveness probe never runs — against a proxy without config, and the app's init
 //    containers are meshed too;
 //  - at Pod deletion stops the app containers first and the proxy only after they exited,
@@ -21,7 +21,7 @@
 // bootstrap), but a Job's Pod does not complete while Envoy runs, and at deletion every
 // container gets SIGTERM together. docs/design-decisions.md ("Sidecar shape") has the
 // reasoning.
-import { MeshPorts, PROXY_UID } from '../src/mesh-ports.ts';
+import { MeshPorts, PROXY_UID } from '../src/base/mesh-ports.ts';
 import type { Container } from './pod.ts';
 import { proxyResources, resourcesSpec } from './resources.ts';
 import type { SidecarShape } from './sidecar-mode.ts';
@@ -92,7 +92,10 @@ export function proxyContainer({ values: v, shape, annotations, bootstrap, appPr
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
   ];
   if (appProbes) env.push({ name: Names.appProbesEnv, value: appProbes });
-  const probes = shape === 'native' ? { startupProbe: ProxyProbes.nativeStartup, readinessProbe: ProxyProbes.nativeReadiness } : { readinessProbe: ProxyProbes.containerReadiness };
+  const probes =
+    shape === 'native'
+      ? { startupProbe: ProxyProbes.nativeStartup, readinessProbe: ProxyProbes.nativeReadiness }
+      : { readinessProbe: ProxyProbes.containerReadiness };
   return {
     name: Names.proxyContainer,
     image: v.proxyImage,
@@ -101,7 +104,17 @@ export function proxyContainer({ values: v, shape, annotations, bootstrap, appPr
     // Kubernetes expands $(POD_NAME) in args, giving each proxy a readable node id; identity
     // never comes from it (the xDS server reads the token). --drain-time-s bounds how long
     // listeners the control plane changes or removes keep their old connections.
-    args: ['--config-yaml', bootstrap, '--service-node', '$(POD_NAME).$(POD_NAMESPACE)', '--log-level', logLevel, '--drain-time-s', '5', '--disable-hot-restart'],
+    args: [
+      '--config-yaml',
+      bootstrap,
+      '--service-node',
+      '$(POD_NAME).$(POD_NAMESPACE)',
+      '--log-level',
+      logLevel,
+      '--drain-time-s',
+      '5',
+      '--disable-hot-restart',
+    ],
     env,
     ports: [{ containerPort: MeshPorts.stats, name: Names.promPortName, protocol: 'TCP' }],
     ...structuredClone(probes),

@@ -1,13 +1,23 @@
 // injectPod: a pure function from (pod, context) to a mutated deep copy or a skip with a
 // reason code. No clock, no I/O: the namespace's labels come from the caller's cache.
-import { renderSidecarBootstrap } from '../xds/sidecar-bootstrap.ts';
+import { renderSidecarBootstrap } from '../xds/bootstrap/sidecar.ts';
 import { captureScript } from './capture.ts';
 import { initContainer, proxyContainer, tokenVolume } from './containers.ts';
 import type { Pod } from './pod.ts';
 import { appProbesEnv, probeRoutes, rewriteProbes } from './probes.ts';
 import { shapeOf } from './sidecar-mode.ts';
-import { Annotations, INJECT_LABEL, INJECT_LABEL_VALUE, Names, PROTECTED_NAMESPACES, TOKEN_PATH, WEFT_VERSION, parseCidr, type InjectValues } from './values.ts';
-import { MeshPorts } from '../src/mesh-ports.ts';
+import {
+  Annotations,
+  INJECT_LABEL,
+  INJECT_LABEL_VALUE,
+  Names,
+  PROTECTED_NAMESPACES,
+  TOKEN_PATH,
+  WEFT_VERSION,
+  parseCidr,
+  type InjectValues,
+} from './values.ts';
+import { MeshPorts } from '../src/base/mesh-ports.ts';
 
 export type SkipReason = 'namespace-not-enabled' | 'opted-out' | 'host-network' | 'already-injected' | 'protected-namespace';
 
@@ -18,8 +28,7 @@ export interface InjectContext {
 }
 
 export type InjectResult =
-  | { readonly pod: Pod; readonly warnings: readonly string[] }
-  | { readonly skip: { readonly reason: SkipReason; readonly message: string } };
+  { readonly pod: Pod; readonly warnings: readonly string[] } | { readonly skip: { readonly reason: SkipReason; readonly message: string } };
 
 /** `namespace` is the admission request's (a Pod being created may not carry one yet). */
 export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): InjectResult {
@@ -83,7 +92,8 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
 
 function skipReason(pod: Pod, namespace: string, ctx: InjectContext, annotations: Record<string, string>): { reason: SkipReason; message: string } | undefined {
   const protectedNs: readonly string[] = [...PROTECTED_NAMESPACES, ctx.values.controlPlaneNamespace];
-  if (protectedNs.includes(namespace)) return { reason: 'protected-namespace', message: `namespace ${namespace} runs cluster or mesh infrastructure and is never injected` };
+  if (protectedNs.includes(namespace))
+    return { reason: 'protected-namespace', message: `namespace ${namespace} runs cluster or mesh infrastructure and is never injected` };
   if (annotations[Annotations.inject] === 'false') return { reason: 'opted-out', message: `the pod is annotated ${Annotations.inject}: "false"` };
   if (ctx.namespaceLabels(namespace)?.[INJECT_LABEL] !== INJECT_LABEL_VALUE) {
     return { reason: 'namespace-not-enabled', message: `namespace ${namespace} is not labeled ${INJECT_LABEL}=${INJECT_LABEL_VALUE}` };
@@ -100,7 +110,10 @@ function portsAnnotation(annotations: Record<string, string>, key: string, warni
   const raw = annotations[key];
   if (raw === undefined) return [];
   const ports: number[] = [];
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const n = /^\d{1,5}$/.test(part) ? Number(part) : NaN;
     if (n >= 1 && n <= 65535) ports.push(n);
     else warnings.push(`annotation ${key}: "${part}" is not a port (1-65535); ignored`);
@@ -112,7 +125,10 @@ function cidrsAnnotation(annotations: Record<string, string>, warnings: string[]
   const raw = annotations[Annotations.excludeOutboundCidrs];
   if (raw === undefined) return [];
   const out: string[] = [];
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const c = parseCidr(part);
     if (c) out.push(c.text);
     else warnings.push(`annotation ${Annotations.excludeOutboundCidrs}: "${part}" is not a CIDR; ignored`);

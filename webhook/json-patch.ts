@@ -7,10 +7,7 @@
 // Type changes become `replace`.
 // Keys are escaped per RFC 6901 (~ → ~0, / → ~1). `undefined` values count as absent.
 
-export type JsonPatchOp =
-  | { op: 'add'; path: string; value: unknown }
-  | { op: 'remove'; path: string }
-  | { op: 'replace'; path: string; value: unknown };
+export type JsonPatchOp = { op: 'add'; path: string; value: unknown } | { op: 'remove'; path: string } | { op: 'replace'; path: string; value: unknown };
 
 export function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');

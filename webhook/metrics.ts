@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { metricsRegistry } from '../src/metrics.ts';
+import { metricsRegistry } from '../src/base/metrics.ts';
 
 export const admissions = new Counter({
   name: 'weft_webhook_admissions_total',

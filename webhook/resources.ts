@@ -13,8 +13,22 @@ export interface Resources {
 }
 
 const SUFFIX: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** The quantity's value (approximate, enough to compare), or undefined when not a quantity. */
@@ -30,7 +44,12 @@ export function quantityValue(q: string): number | undefined {
 }
 
 /** Applies cpu/memory request overrides; `warnings` gets a sentence per rejected value. */
-export function proxyResources(base: Resources, overrides: { cpu?: string; memory?: string }, warnings: string[], names: { cpu: string; memory: string }): Resources {
+export function proxyResources(
+  base: Resources,
+  overrides: { cpu?: string; memory?: string },
+  warnings: string[],
+  names: { cpu: string; memory: string },
+): Resources {
   const out: Resources = { requests: { ...base.requests }, limits: { ...base.limits } };
   for (const res of ['cpu', 'memory'] as const) {
     const value = overrides[res];
@@ -56,5 +75,9 @@ export function resourcesSpec(r: Resources): Record<string, ResourceList> {
 }
 
 function sortKeys(r: ResourceList): ResourceList {
-  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))) as ResourceList;
+  return Object.fromEntries(
+    Object.entries(r)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  ) as ResourceList;
 }

@@ -5,7 +5,7 @@
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { log } from '../src/log.ts';
+import { log } from '../src/base/log.ts';
 import { handleInject, parseReview, review, type Validator } from './admission.ts';
 import type { InjectContext } from './inject.ts';
 import { admissions, admissionSeconds } from './metrics.ts';

@@ -44,7 +44,8 @@ export function supportsNativeSidecars(v: ServerVersion): boolean {
 /** The shape to inject, and why (for the start-up log line). */
 export function resolveSidecarShape(configured: SidecarMode, version: ServerVersion | undefined): { shape: SidecarShape; reason: string } {
   if (configured !== 'auto') return { shape: configured, reason: `sidecarMode is ${configured}` };
-  if (version === undefined) return { shape: 'container', reason: 'the API server version could not be read; the plain-container shape works on every version' };
+  if (version === undefined)
+    return { shape: 'container', reason: 'the API server version could not be read; the plain-container shape works on every version' };
   const min = `${NATIVE_SIDECAR_MIN_VERSION.major}.${NATIVE_SIDECAR_MIN_VERSION.minor}`;
   return supportsNativeSidecars(version)
     ? { shape: 'native', reason: `API server ${version.text} has native sidecars (on by default since ${min})` }

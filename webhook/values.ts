@@ -1,7 +1,7 @@
 // Injection settings (chart values) and the names injection writes. Values are validated once
 // when the control plane builds them; injectPod trusts them.
 import { z } from 'zod';
-import { MeshPorts } from '../src/mesh-ports.ts';
+import { MeshPorts } from '../src/base/mesh-ports.ts';
 
 export const WEFT_VERSION = '0.1.0';
 
@@ -69,7 +69,10 @@ export const InjectValuesSchema = z
     ipv6: z.boolean().default(false),
     controlPlaneNamespace: z.string().min(1).default('weft-system'),
     /** `host:port` of the xDS server's TLS port, as named in its serving certificate. */
-    xdsAddress: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'must be HOST:PORT').optional(),
+    xdsAddress: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'must be HOST:PORT')
+      .optional(),
     /** PEM trust bundle (the CA's roots); proxies verify the xDS server with it. */
     trustBundlePem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must contain a PEM certificate' }),
     tokenExpirationSeconds: z.number().int().min(600).default(3600),

@@ -4,8 +4,8 @@
 // encoding). Each repetition starts from a freshly built model, so nothing is memoized.
 import { pino } from 'pino';
 import { buildModel } from '../../src/model/build.ts';
-import { proxyFromNode } from '../../xds/node-info.ts';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import { proxyFromNode } from '../../xds/resources/node-info.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import { pushOrder } from '../../xds/resources/type-urls.ts';
 import { sotwBody, withNonce } from '../../xds/server/responses.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';

@@ -2,8 +2,8 @@
 // (http 8080, grpc 9090), an EndpointSlice per Service, a TrafficSplit and a RetryPolicy
 // per namespace — validated through parseObject like any source's output. Mutations
 // return a new object list (config levels, not events).
-import { objectId, parseObject, type ConfigObject } from '../../src/config/objects.ts';
-import type { ConfigState } from '../../src/config/source.ts';
+import { objectId, parseObject, type ConfigObject } from '../../src/api/objects.ts';
+import type { ConfigState } from '../../src/sources/source.ts';
 
 export interface MeshShape {
   readonly namespaces: number;

@@ -2,9 +2,9 @@
 // the real pipeline (startControlPlane) over an in-memory source that emits the bench
 // mesh and its mutations on request. Driven over IPC (see protocol.ts); run with
 // --expose-gc so memory figures are taken after a full collection.
-import type { ConfigSource, ConfigState } from '../../src/config/source.ts';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
-import { metricsRegistry } from '../../src/metrics.ts';
+import type { ConfigSource, ConfigState } from '../../src/sources/source.ts';
+import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 import { BenchMesh } from './mesh.ts';
 import { cpuMs, nowMs, type MemoryFigures, type ServerCounters, type ServerReply, type ServerRequest } from './protocol.ts';
 

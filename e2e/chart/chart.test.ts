@@ -76,7 +76,12 @@ describe('charts/weft on a real API server', () => {
   });
 
   it('calls the webhook URL for opted-in namespaces only, and applies its patch', async () => {
-    const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'app', image: 'example.invalid/app:1' }] } });
+    const pod = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { containers: [{ name: 'app', image: 'example.invalid/app:1' }] },
+    });
     // Admission needs the namespace's default ServiceAccount, created asynchronously.
     for (const n of [appNs, otherNs]) await eventually(() => kubectl(['get', 'serviceaccount', 'default', '-n', n]), { what: `default SA in ${n}` });
     await apply(pod('meshed'), { namespace: appNs });
@@ -91,13 +96,40 @@ describe('charts/weft on a real API server', () => {
   it('validates CRs through /validate and prints useful columns', async () => {
     await apply(
       [
-        { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'TrafficSplit', metadata: { name: 'checkout' }, spec: { service: 'checkout', backends: [{ service: 'checkout-v1', weight: 90 }, { service: 'checkout-v2', weight: 10 }], matches: [{ path: { value: '/api' } }] } },
-        { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'RetryPolicy', metadata: { name: 'inventory' }, spec: { targetRef: { kind: 'Service', name: 'inventory' }, attempts: 3, perTryTimeout: '5s', timeout: '15s' } },
-        { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'PeerAuth', metadata: { name: 'payments' }, spec: { selector: { matchLabels: { app: 'payments' } }, mtls: { mode: 'STRICT' } } },
+        {
+          apiVersion: 'mesh.weft.dev/v1alpha1',
+          kind: 'TrafficSplit',
+          metadata: { name: 'checkout' },
+          spec: {
+            service: 'checkout',
+            backends: [
+              { service: 'checkout-v1', weight: 90 },
+              { service: 'checkout-v2', weight: 10 },
+            ],
+            matches: [{ path: { value: '/api' } }],
+          },
+        },
+        {
+          apiVersion: 'mesh.weft.dev/v1alpha1',
+          kind: 'RetryPolicy',
+          metadata: { name: 'inventory' },
+          spec: { targetRef: { kind: 'Service', name: 'inventory' }, attempts: 3, perTryTimeout: '5s', timeout: '15s' },
+        },
+        {
+          apiVersion: 'mesh.weft.dev/v1alpha1',
+          kind: 'PeerAuth',
+          metadata: { name: 'payments' },
+          spec: { selector: { matchLabels: { app: 'payments' } }, mtls: { mode: 'STRICT' } },
+        },
       ],
       { namespace: appNs },
     );
-    expect(stub.seen.filter((a) => a.path === '/validate').map((a) => a.kind).sort()).toEqual(['PeerAuth', 'RetryPolicy', 'TrafficSplit']);
+    expect(
+      stub.seen
+        .filter((a) => a.path === '/validate')
+        .map((a) => a.kind)
+        .sort(),
+    ).toEqual(['PeerAuth', 'RetryPolicy', 'TrafficSplit']);
     // Conditions as the controller writes them, through the status subresource.
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const cond = (type: string, message: string) => ({ type, status: 'True', reason: type, message, lastTransitionTime: now, observedGeneration: 1 });
@@ -133,7 +165,11 @@ describe('charts/weft on a real API server', () => {
       injection: { proxyLogLevel: 'debug' },
     };
     await helm(['upgrade', release, chart, '-n', ns, '-f', valuesFile(extra)]);
-    const hook = await kubectlJson<{ webhooks: { timeoutSeconds: number; failurePolicy: string }[] }>(['get', 'mutatingwebhookconfiguration', `${release}-inject`]);
+    const hook = await kubectlJson<{ webhooks: { timeoutSeconds: number; failurePolicy: string }[] }>([
+      'get',
+      'mutatingwebhookconfiguration',
+      `${release}-inject`,
+    ]);
     expect(hook.webhooks[0]).toMatchObject({ timeoutSeconds: 5, failurePolicy: 'Ignore' });
     const role = await kubectlJson<{ rules: { resources: string[]; resourceNames?: string[] }[] }>(['get', 'role', release, '-n', ns]);
     expect(role.rules.find((r) => r.resources.includes('leases') && r.resourceNames)?.resourceNames).toEqual(['weft-lease-2']);

@@ -5,7 +5,7 @@
 // confined to this release's namespace label, so the shared cluster is never intercepted.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { eventually, helm, kubectl, kubectlJson, repoRoot, tempNamespace, uniqueName } from '../support/kube.ts';
 
 const chart = join(repoRoot, 'charts/weft');
@@ -31,7 +31,12 @@ it('installs a 2-replica Deployment, its PDB and the three Services, all selecti
   const selector = deploy.spec.selector.matchLabels;
   const pdb = await kubectlJson<{ spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }>(['get', 'pdb', release, '-n', ns]);
   expect(pdb.spec).toMatchObject({ minAvailable: 1, selector: { matchLabels: selector } });
-  const services = await kubectlJson<{ items: { metadata: { name: string }; spec: { selector: Record<string, string>; ports: { port: number }[] } }[] }>(['get', 'services', '-n', ns]);
+  const services = await kubectlJson<{ items: { metadata: { name: string }; spec: { selector: Record<string, string>; ports: { port: number }[] } }[] }>([
+    'get',
+    'services',
+    '-n',
+    ns,
+  ]);
   expect(Object.fromEntries(services.items.map((s) => [s.metadata.name, s.spec.ports.map((p) => p.port)]))).toEqual({
     [release]: [MeshPorts.xdsTls],
     [`${release}-webhook`]: [443],
@@ -39,7 +44,10 @@ it('installs a 2-replica Deployment, its PDB and the three Services, all selecti
   });
   for (const s of services.items) expect(s.spec.selector).toEqual(selector);
   // The ReplicaSet controller creates the Pods (they stay Pending: nothing schedules them).
-  const pods = await eventually(() => kubectlJson<{ items: Labeled[] }>(['get', 'pods', '-n', ns]), { until: (p) => p.items.length === 2, what: '2 controller Pods' });
+  const pods = await eventually(() => kubectlJson<{ items: Labeled[] }>(['get', 'pods', '-n', ns]), {
+    until: (p) => p.items.length === 2,
+    what: '2 controller Pods',
+  });
   for (const p of pods.items) expect(p.metadata.labels).toMatchObject(selector);
 });
 

@@ -16,9 +16,23 @@ beforeAll(async () => {
   elsewhere = await tempNamespace('weft-rbac-other');
   as = `system:serviceaccount:${ns}:${release}`;
   // Webhooks off: this file only needs the identity and its RBAC (external mode needs a URL and CA all the same).
-  await helm(['install', release, join(repoRoot, 'charts/weft'), '-n', ns,
-    '--set', 'controlPlane.external.enabled=true', '--set', 'controlPlane.external.webhookUrl=https://127.0.0.1:9443',
-    '--set', 'controlPlane.external.caBundle=Cg==', '--set', 'webhooks.inject.enabled=false', '--set', 'webhooks.validate.enabled=false']);
+  await helm([
+    'install',
+    release,
+    join(repoRoot, 'charts/weft'),
+    '-n',
+    ns,
+    '--set',
+    'controlPlane.external.enabled=true',
+    '--set',
+    'controlPlane.external.webhookUrl=https://127.0.0.1:9443',
+    '--set',
+    'controlPlane.external.caBundle=Cg==',
+    '--set',
+    'webhooks.inject.enabled=false',
+    '--set',
+    'webhooks.validate.enabled=false',
+  ]);
 }, 900_000); // may start the cluster (e2e/cluster/up.sh)
 
 afterAll(async () => {
@@ -36,10 +50,23 @@ async function ask([verb, resource, where, subresource]: Question): Promise<bool
 }
 
 const needed: Question[] = [
-  ...['services', 'pods', 'namespaces', 'endpointslices.discovery.k8s.io', 'trafficsplits.mesh.weft.dev', 'retrypolicies.mesh.weft.dev', 'peerauths.mesh.weft.dev'].flatMap(
-    (r): Question[] => [['list', r, 'all'], ['watch', r, 'all'], ['get', r, 'all']],
-  ),
-  ...['trafficsplits', 'retrypolicies', 'peerauths'].flatMap((r): Question[] => [['patch', `${r}.mesh.weft.dev`, 'all', 'status'], ['update', `${r}.mesh.weft.dev`, 'all', 'status']]),
+  ...[
+    'services',
+    'pods',
+    'namespaces',
+    'endpointslices.discovery.k8s.io',
+    'trafficsplits.mesh.weft.dev',
+    'retrypolicies.mesh.weft.dev',
+    'peerauths.mesh.weft.dev',
+  ].flatMap((r): Question[] => [
+    ['list', r, 'all'],
+    ['watch', r, 'all'],
+    ['get', r, 'all'],
+  ]),
+  ...['trafficsplits', 'retrypolicies', 'peerauths'].flatMap((r): Question[] => [
+    ['patch', `${r}.mesh.weft.dev`, 'all', 'status'],
+    ['update', `${r}.mesh.weft.dev`, 'all', 'status'],
+  ]),
   ['create', 'events', 'elsewhere'],
   ['create', 'events.events.k8s.io', 'elsewhere'],
   ['create', 'leases.coordination.k8s.io', 'release'],

@@ -1,11 +1,11 @@
 // The chart without a cluster: helm lint is clean, the chart's CRDs are exactly crds/,
-// defaults match src/mesh-ports.ts, and the rendered objects keep the promises the chart
+// defaults match src/base/mesh-ports.ts, and the rendered objects keep the promises the chart
 // makes (restricted Pods, webhooks that never intercept system namespaces, external mode).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { helmOffline, repoRoot } from '../support/kube.ts';
 
 const chart = join(repoRoot, 'charts/weft');
@@ -49,7 +49,10 @@ describe('helm lint', () => {
 });
 
 it('charts/weft/crds is an exact copy of crds/ (make chart-crds)', () => {
-  const names = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const names = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
   const top = names(join(repoRoot, 'crds'));
   expect(names(join(chart, 'crds'))).toEqual(top);
   for (const f of top) expect(readFileSync(join(chart, 'crds', f), 'utf8'), f).toBe(readFileSync(join(repoRoot, 'crds', f), 'utf8'));
@@ -61,7 +64,7 @@ describe('in-cluster rendering', async () => {
   const pod = at(deploy, 'spec.template.spec');
   const container = at(pod, 'containers[0]');
 
-  it('uses the ports of src/mesh-ports.ts', () => {
+  it('uses the ports of src/base/mesh-ports.ts', () => {
     const ports = Object.fromEntries((at(container, 'ports') as { name: string; containerPort: number }[]).map((p) => [p.name, p.containerPort]));
     expect(ports).toEqual({ 'grpc-xds': MeshPorts.xdsTls, 'https-webhook': MeshPorts.webhook, 'http-monitoring': MeshPorts.monitoring });
     expect(at(one(objs, 'Service', 'weft'), 'spec.ports[0]')).toMatchObject({ port: MeshPorts.xdsTls });
@@ -100,7 +103,7 @@ describe('in-cluster rendering', async () => {
     expect(at(validate, 'rules[0].resources')).toEqual(['trafficsplits', 'retrypolicies', 'peerauths']);
   });
 
-  it('names the proxies\' xDS address after the xDS Service', () => {
+  it("names the proxies' xDS address after the xDS Service", () => {
     const values = JSON.parse((at(one(objs, 'ConfigMap', 'weft-inject-values'), 'data') as Record<string, string>)['values.json'] ?? '') as unknown;
     expect(values).toMatchObject({ xdsAddress: `weft.weft-system.svc:${MeshPorts.xdsTls}`, controlPlaneNamespace: 'weft-system' });
   });
@@ -120,7 +123,10 @@ describe('external control plane', () => {
   it('values.schema.json refuses external mode without a URL and CA, or with http://', async () => {
     const bad = [
       [['--set', 'controlPlane.external.enabled=true'], 'webhookUrl'],
-      [[...external.slice(0, 2), '--set', 'controlPlane.external.webhookUrl=http://127.0.0.1:9443', '--set', 'controlPlane.external.caBundle=Zm9v'], 'webhookUrl'],
+      [
+        [...external.slice(0, 2), '--set', 'controlPlane.external.webhookUrl=http://127.0.0.1:9443', '--set', 'controlPlane.external.caBundle=Zm9v'],
+        'webhookUrl',
+      ],
       [['--set', 'controller.replicas=0'], 'replicas'],
       [['--set', 'webhooks.inject.failurePolicy=fail'], 'failurePolicy'],
       [['--set', 'ports.webhook=70000'], 'webhook'],

@@ -12,15 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/support/free-port.ts';
 import { Api, clusterName, endpointSlice, hasCond, namespace, service, trafficSplit } from './support/api.ts';
 import { connectAds, type AdsWatcher } from './support/ads-watcher.ts';
-import {
-  apiserverPid,
-  commandLine,
-  restartApiserver,
-  secondApiserverArgs,
-  spawnApiserver,
-  stopProcessGroup,
-  waitApiserver,
-} from './support/apiserver.ts';
+import { apiserverPid, commandLine, restartApiserver, secondApiserverArgs, spawnApiserver, stopProcessGroup, waitApiserver } from './support/apiserver.ts';
 import { forbiddenLines, startController, type ControllerProcess } from './support/controller-process.ts';
 import { clusterDown, controllerIdentity, installCrds, privateClusterUp, type ClusterEnv } from './support/kube.ts';
 import { controllerRbacYaml } from './support/rbac.ts';
@@ -108,10 +100,7 @@ describe('API server restart under a running controller', () => {
     const upMs = performance.now() - restartedAt;
     const readyWall = Date.now();
 
-    await ads.waitFor(
-      () => !ads.clusters().has(clusterName(app, 'before')) && ads.endpoints(clusterName(app, 'during')).includes('10.244.0.21:8080'),
-      20_000,
-    );
+    await ads.waitFor(() => !ads.clusters().has(clusterName(app, 'before')) && ads.endpoints(clusterName(app, 'during')).includes('10.244.0.21:8080'), 20_000);
     const recovered = performance.now() - restartedAt;
     console.log(
       `API server down ${((restartedAt - downAt) / 1000).toFixed(1)} s, back up in ${(upMs / 1000).toFixed(1)} s; controller applied the changes ${(recovered / 1000).toFixed(1)} s after the restart began`,

@@ -41,7 +41,18 @@ beforeAll(async () => {
     kubeconfig: identity.kubeconfig,
     namespace: cpNs,
     identity: 'ctl-0',
-    args: ['--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms', '--status-resync', '300ms', '--discovery-selector', `${SCOPE_LABEL}=${scope}`],
+    args: [
+      '--lease-duration',
+      '4s',
+      '--renew-deadline',
+      '3s',
+      '--retry-period',
+      '500ms',
+      '--status-resync',
+      '300ms',
+      '--discovery-selector',
+      `${SCOPE_LABEL}=${scope}`,
+    ],
   });
   ads = connectAds(ctl.xdsPort, { namespace: app, id: 'e2e-sidecar' });
   console.log(`controller RBAC from ${rbac.fromChart ? 'the Helm chart' : 'the built-in equivalent (chart not found)'}`);
@@ -61,8 +72,17 @@ describe('weft controller against a real API server', () => {
 
   it('brings valid resources to Accepted=True, ResolvedRefs=True and, once the proxy ACKed, Programmed=True', async () => {
     await api.create(peerAuth(app, 'default', 'STRICT')); // added while running: reaches the controller by watch
-    for (const [kind, name] of [['TrafficSplit', 'checkout'], ['RetryPolicy', 'web'], ['PeerAuth', 'default']] as const) {
-      const o = await api.waitFor(kind, app, name, (x) => hasCond(x, 'Accepted', 'True') && hasCond(x, 'ResolvedRefs', 'True') && hasCond(x, 'Programmed', 'True'));
+    for (const [kind, name] of [
+      ['TrafficSplit', 'checkout'],
+      ['RetryPolicy', 'web'],
+      ['PeerAuth', 'default'],
+    ] as const) {
+      const o = await api.waitFor(
+        kind,
+        app,
+        name,
+        (x) => hasCond(x, 'Accepted', 'True') && hasCond(x, 'ResolvedRefs', 'True') && hasCond(x, 'Programmed', 'True'),
+      );
       expect(cond(o, 'Programmed')?.message).toBe('1/1 proxies acknowledged the current configuration');
       for (const c of o.status?.conditions ?? []) expect(c.observedGeneration).toBe(o.metadata.generation);
     }
@@ -90,7 +110,9 @@ describe('weft controller against a real API server', () => {
     const created = performance.now() - t0;
 
     t0 = performance.now();
-    await api.patch('EndpointSlice', app, 'late-e2e', { endpoints: ['10.244.0.77', '10.244.0.78'].map((a) => ({ addresses: [a], conditions: { ready: true } })) });
+    await api.patch('EndpointSlice', app, 'late-e2e', {
+      endpoints: ['10.244.0.77', '10.244.0.78'].map((a) => ({ addresses: [a], conditions: { ready: true } })),
+    });
     await ads.waitFor(() => ads.endpoints(name).join(',') === '10.244.0.77:8080,10.244.0.78:8080');
     const scaled = performance.now() - t0;
 
@@ -114,13 +136,22 @@ describe('weft controller against a real API server', () => {
     const w0 = await writes();
     const log0 = ctl.output().length;
     await sleep(2000); // ~6 resync passes with nothing changing
-    const during = ctl.output().slice(log0).split('\n').filter((l) => l.includes('"status written"'));
+    const during = ctl
+      .output()
+      .slice(log0)
+      .split('\n')
+      .filter((l) => l.includes('"status written"'));
     expect(during).toEqual([]);
     expect(await writes()).toBe(w0);
 
     await sleep(1100); // lastTransitionTime has a one-second resolution
     await api.patch('RetryPolicy', app, 'web', { spec: { attempts: 4 } });
-    const after = await api.waitFor('RetryPolicy', app, 'web', (x) => x.metadata.generation === 2 && hasCond(x, 'Accepted', 'True') && hasCond(x, 'Programmed', 'True'));
+    const after = await api.waitFor(
+      'RetryPolicy',
+      app,
+      'web',
+      (x) => x.metadata.generation === 2 && hasCond(x, 'Accepted', 'True') && hasCond(x, 'Programmed', 'True'),
+    );
     expect(cond(after, 'Accepted')?.lastTransitionTime).toBe(cond(before, 'Accepted')?.lastTransitionTime);
     expect(cond(after, 'Accepted')?.observedGeneration).toBe(2);
   });
@@ -131,7 +162,16 @@ describe('weft controller against a real API server', () => {
     expect(forbiddenSeries(metrics)).toEqual([]);
     expect(forbiddenLines(ctl.output())).toEqual([]);
     // and the pipeline metrics an operator graphs are exported
-    for (const m of ['weft_controller_reconcile_total', 'weft_controller_reconcile_duration_seconds', 'weft_informer_restarts_total', 'weft_informer_last_event_age_seconds', 'weft_xds_pushes_total', 'weft_xds_acks_total', 'weft_xds_connected_proxies', 'weft_leader_is_leader']) {
+    for (const m of [
+      'weft_controller_reconcile_total',
+      'weft_controller_reconcile_duration_seconds',
+      'weft_informer_restarts_total',
+      'weft_informer_last_event_age_seconds',
+      'weft_xds_pushes_total',
+      'weft_xds_acks_total',
+      'weft_xds_connected_proxies',
+      'weft_leader_is_leader',
+    ]) {
       expect(metrics).toContain(m);
     }
     const ready = await fetch(`${ctl.monitoringUrl}/readyz`);

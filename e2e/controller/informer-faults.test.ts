@@ -4,13 +4,13 @@
 // server produces them on cue; the real-API-server behaviour is in controller.test.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubeSource } from '../../src/config/kube-source.ts';
-import type { ConfigState } from '../../src/config/source.ts';
+import { KubeSource } from '../../src/sources/kube-source.ts';
+import type { ConfigState } from '../../src/sources/source.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { SupervisedInformer } from '../../src/k8s/informer.ts';
 import { matchesSelector, parseLabelSelector } from '../../src/k8s/label-selector.ts';
 import { Resources, collectionPath } from '../../src/k8s/resources.ts';
-import { metricsRegistry } from '../../src/metrics.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 import { listBody, sendEvent, startFakeApiServer, startWatch, statusBody, type FakeApiServer } from './support/fake-apiserver.ts';
 
 const SERVICES = collectionPath(Resources.Service);
@@ -71,7 +71,12 @@ describe('supervised informer', () => {
     const inf = await informer(server);
     expect(inf.synced).toBe(false);
     await inf.waitForSync();
-    expect(inf.list().map((o) => o.metadata.name).sort()).toEqual(['a', 'b']);
+    expect(
+      inf
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(inf.status()).toMatchObject({ synced: true, restarts: 2, lastError: { statusCode: 500 } });
     expect((await restartsFor('services', 'server_error')) - before).toBe(2);
   });
@@ -159,7 +164,12 @@ describe('supervised informer', () => {
     });
     const inf = await informer(server);
     await until(() => lists === 2 && inf.get('shop', 'd') !== undefined);
-    expect(inf.list().map((o) => o.metadata.name).sort()).toEqual(['b', 'd']);
+    expect(
+      inf
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['b', 'd']);
     expect(inf.status().lastError).toMatchObject({ statusCode: 410, reason: 'gone' });
   });
 });
@@ -182,8 +192,7 @@ describe('KubeSource over a faulty API server', () => {
     server = await startFakeApiServer();
     let splitLists = 0;
     routeAll(server, {
-      TrafficSplit: () =>
-        ++splitLists <= 3 ? { code: 404, body: '404 page not found' } : { code: 200, body: listBody([], '1') },
+      TrafficSplit: () => (++splitLists <= 3 ? { code: 404, body: '404 page not found' } : { code: 200, body: listBody([], '1') }),
       Service: () => ({ code: 200, body: listBody([svc('web', '5'), svc('bad', '6', 70000)], '7') }),
     });
     const source = new KubeSource({ client: new KubeClient(server.kubeConfig), informer: fast });
@@ -194,9 +203,7 @@ describe('KubeSource over a faulty API server', () => {
     expect(source.synced).toBe(true);
     expect(states).toHaveLength(1);
     expect(states[0]!.objects.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual(['Service web']);
-    expect(states[0]!.problems).toEqual([
-      { source: 'Service shop/bad', field: 'spec.ports[0].port', reason: expect.stringContaining('between 1 and 65535') },
-    ]);
+    expect(states[0]!.problems).toEqual([{ source: 'Service shop/bad', field: 'spec.ports[0].port', reason: expect.stringContaining('between 1 and 65535') }]);
     const splits = source.informers().find((i) => i.resource === 'trafficsplits');
     expect(splits).toMatchObject({ synced: true, restarts: 3, lastError: { statusCode: 404, reason: 'not_found' } });
   });

@@ -86,7 +86,14 @@ describe('leader election between two controller replicas', () => {
     expect(lease.spec).toMatchObject({ holderIdentity: leader.identity, leaseDurationSeconds: LEASE_MS / 1000 });
 
     await api.waitFor('TrafficSplit', app, 'front', (o) => hasCond(o, 'Accepted', 'True'));
-    await api.patch('TrafficSplit', app, 'front', { spec: { backends: [{ service: 'front-v1', weight: 50 }, { service: 'front-v2', weight: 50 }] } });
+    await api.patch('TrafficSplit', app, 'front', {
+      spec: {
+        backends: [
+          { service: 'front-v1', weight: 50 },
+          { service: 'front-v2', weight: 50 },
+        ],
+      },
+    });
     const o = await api.waitFor('TrafficSplit', app, 'front', (x) => x.metadata.generation === 2 && hasCond(x, 'Accepted', 'True'));
     expect(statusManagers(o)).toEqual([`weft-controller/${leader.identity}`]);
     expect(await follower.metrics()).not.toMatch(/^weft_status_writes_total\{[^}]*result="ok"[^}]*\} [1-9]/m);
@@ -101,10 +108,20 @@ describe('leader election between two controller replicas', () => {
     expect(failover).toBeLessThanOrEqual(LEASE_MS + RETRY_MS + 250);
 
     // The new leader writes status from now on.
-    await api.patch('TrafficSplit', app, 'front', { spec: { backends: [{ service: 'front-v1', weight: 10 }, { service: 'front-v2', weight: 90 }] } });
+    await api.patch('TrafficSplit', app, 'front', {
+      spec: {
+        backends: [
+          { service: 'front-v1', weight: 10 },
+          { service: 'front-v2', weight: 90 },
+        ],
+      },
+    });
     const o = await api.waitFor('TrafficSplit', app, 'front', (x) => x.metadata.generation === 3 && hasCond(x, 'Accepted', 'True'));
     const ours = new Set(replicas.map((r) => `weft-controller/${r.identity}`));
-    const newest = (o.metadata.managedFields ?? []).filter((f) => f.subresource === 'status' && ours.has(f.manager)).sort((x, y) => (x.time ?? '').localeCompare(y.time ?? '')).at(-1);
+    const newest = (o.metadata.managedFields ?? [])
+      .filter((f) => f.subresource === 'status' && ours.has(f.manager))
+      .sort((x, y) => (x.time ?? '').localeCompare(y.time ?? ''))
+      .at(-1);
     expect(newest?.manager).toBe(`weft-controller/${follower.identity}`);
     leader = follower;
   });

@@ -3,15 +3,15 @@
 // scope), when Programmed is True, and lastTransitionTime bookkeeping. The API side of
 // the same writer runs in controller.test.ts and leader.test.ts.
 import { describe, expect, it } from 'vitest';
-import { toEntry, type ConfigEntry } from '../../src/config/kube-source.ts';
-import type { ConfigObject } from '../../src/config/objects.ts';
-import { programmedCondition, proxyAcks, type ProxyView } from '../../src/controller/programmed.ts';
-import { desiredStatus, StatusWriter } from '../../src/controller/status-writer.ts';
-import type { StatusCondition } from '../../src/controller/observed-status.ts';
+import { toEntry, type ConfigEntry } from '../../src/sources/kube-source.ts';
+import type { ConfigObject } from '../../src/api/objects.ts';
+import { programmedCondition, proxyAcks, type ProxyView } from '../../src/runtime/controller/programmed.ts';
+import { desiredStatus, StatusWriter } from '../../src/runtime/controller/status-writer.ts';
+import type { StatusCondition } from '../../src/api/observed-status.ts';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { buildModel } from '../../src/model/build.ts';
 import type { MeshModel } from '../../src/model/types.ts';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import type { CachedSnapshot } from '../../xds/snapshot/types.ts';
 import type { StreamDebug } from '../../xds/server/stream.ts';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -43,27 +43,35 @@ function view(model: MeshModel, proxies: readonly ProxyInfo[], acked: ReadonlySe
     model: () => model,
     snapshotFor: () => ({ version: snapVersion, modelVersion: staleModel ? 'old' : model.version }) as CachedSnapshot,
     streams: () =>
-      proxies.map(
-        (p): StreamDebug => ({
-          stream: p.id,
-          protocol: 'sotw',
-          proxy: p,
-          group: p.namespace,
-          connectedSince: '',
-          snapshotVersion: snapVersion,
-          types: [
-            { typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', subscribed: '*', versionSent: 'v2', versionAcked: acked.has(p.id) ? 'v2' : 'v1' },
-          ] as StreamDebug['types'],
-        }),
-      ),
+      proxies.map((p): StreamDebug => ({
+        stream: p.id,
+        protocol: 'sotw',
+        proxy: p,
+        group: p.namespace,
+        connectedSince: '',
+        snapshotVersion: snapVersion,
+        types: [
+          { typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', subscribed: '*', versionSent: 'v2', versionAcked: acked.has(p.id) ? 'v2' : 'v1' },
+        ] as StreamDebug['types'],
+      })),
   };
 }
 
-function setup(raws: Record<string, unknown>[], proxies: readonly ProxyInfo[] = [], acked = new Set<string>(), settle: { pendingGraceMs?: number; programmedMessageIntervalMs?: number } = {}) {
+function setup(
+  raws: Record<string, unknown>[],
+  proxies: readonly ProxyInfo[] = [],
+  acked = new Set<string>(),
+  settle: { pendingGraceMs?: number; programmedMessageIntervalMs?: number } = {},
+) {
   const entries: ConfigEntry[] = raws.map((r) => toEntry(r.kind as ConfigEntry['kind'], r));
   const model = buildModel(entries.flatMap((e) => (e.result.ok ? [e.result.object as ConfigObject] : [])));
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'x', server: 'http://127.0.0.1:1' }], users: [{ name: 'x' }], contexts: [{ name: 'x', cluster: 'x', user: 'x' }], currentContext: 'x' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'x', server: 'http://127.0.0.1:1' }],
+    users: [{ name: 'x' }],
+    contexts: [{ name: 'x', cluster: 'x', user: 'x' }],
+    currentContext: 'x',
+  });
   const writer = new StatusWriter({
     client: new KubeClient(kc),
     policies: () => entries.filter((e) => e.status !== undefined),
@@ -109,19 +117,45 @@ describe('status plan', () => {
 
   it('a PeerAuth affects only the proxies it selects; a losing TrafficSplit is not programmed', () => {
     const proxies = [proxy('pay', ns, { app: 'payments' }), proxy('web', ns, { app: 'web' }), proxy('elsewhere', 'other', { app: 'payments' })];
-    const raws = [svc('web'), svc('a'), svc('b'), peer('payments', { app: 'payments' }), peer('namespace'), split('first', 'web', { a: 1 }), split('second', 'web', { b: 1 })];
+    const raws = [
+      svc('web'),
+      svc('a'),
+      svc('b'),
+      peer('payments', { app: 'payments' }),
+      peer('namespace'),
+      split('first', 'web', { a: 1 }),
+      split('second', 'web', { b: 1 }),
+    ];
     const { of } = setup(raws, proxies, new Set(['pay']));
     expect(of('PeerAuth', 'payments').Programmed).toBe('True/Programmed: 1/1 proxies acknowledged the current configuration');
     expect(of('PeerAuth', 'namespace').Programmed).toMatch(/^False\/Pending: 1\/2 proxies/);
-    expect(of('TrafficSplit', 'second')).toMatchObject({ Accepted: expect.stringMatching(/^False\/Conflicted/), Programmed: expect.stringMatching(/^False\/NotAccepted/) });
+    expect(of('TrafficSplit', 'second')).toMatchObject({
+      Accepted: expect.stringMatching(/^False\/Conflicted/),
+      Programmed: expect.stringMatching(/^False\/NotAccepted/),
+    });
   });
 
   it('waits for the model to catch up with a new generation before planning a CR', () => {
     const entries = [split('web', 'web', { web: 1 }, 2)].map((r) => toEntry('TrafficSplit', r));
-    const oldModel = buildModel([svc('web'), split('web', 'web', { web: 1 }, 1)].map((r) => toEntry(r.kind as ConfigEntry['kind'], r)).flatMap((e) => (e.result.ok ? [e.result.object] : [])));
+    const oldModel = buildModel(
+      [svc('web'), split('web', 'web', { web: 1 }, 1)]
+        .map((r) => toEntry(r.kind as ConfigEntry['kind'], r))
+        .flatMap((e) => (e.result.ok ? [e.result.object] : [])),
+    );
     const kc = new KubeConfig();
-    kc.loadFromOptions({ clusters: [{ name: 'x', server: 'http://127.0.0.1:1' }], users: [{ name: 'x' }], contexts: [{ name: 'x', cluster: 'x', user: 'x' }], currentContext: 'x' });
-    const writer = new StatusWriter({ client: new KubeClient(kc), policies: () => entries, proxies: view(oldModel, [], new Set()), isLeader: () => true, fieldManager: 't' });
+    kc.loadFromOptions({
+      clusters: [{ name: 'x', server: 'http://127.0.0.1:1' }],
+      users: [{ name: 'x' }],
+      contexts: [{ name: 'x', cluster: 'x', user: 'x' }],
+      currentContext: 'x',
+    });
+    const writer = new StatusWriter({
+      client: new KubeClient(kc),
+      policies: () => entries,
+      proxies: view(oldModel, [], new Set()),
+      isLeader: () => true,
+      fieldManager: 't',
+    });
     expect(writer.plan(oldModel).size).toBe(0);
   });
 
@@ -164,7 +198,9 @@ describe('status plan', () => {
     const proxies = [proxy('a', ns), proxy('b', ns)];
     // Was Programmed; the proxies have not ACKed the new model yet: keep saying Programmed for now.
     const wasTrue = programmed('True', 'Programmed', '2/2 proxies acknowledged the current configuration');
-    expect(setup(raws(wasTrue), proxies, new Set(['a'])).of('TrafficSplit', 'web').Programmed).toBe('True/Programmed: 2/2 proxies acknowledged the current configuration');
+    expect(setup(raws(wasTrue), proxies, new Set(['a'])).of('TrafficSplit', 'web').Programmed).toBe(
+      'True/Programmed: 2/2 proxies acknowledged the current configuration',
+    );
     // ... unless the grace is over.
     expect(setup(raws(wasTrue), proxies, new Set(['a']), { pendingGraceMs: 0 }).of('TrafficSplit', 'web').Programmed).toMatch(/^False\/Pending: 1\/2/);
     // A third proxy joined and ACKed: 3/3 replaces 2/2 only at the message interval.

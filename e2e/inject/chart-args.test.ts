@@ -27,13 +27,18 @@ describe("the chart's controller command line", () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-chart-args-'));
     try {
       const kubeconfig = join(dir, 'kubeconfig');
-      writeFileSync(kubeconfig, JSON.stringify({
-        apiVersion: 'v1', kind: 'Config', 'current-context': 'x',
-        clusters: [{ name: 'x', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'x', user: { token: 'none' } }],
-        contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }],
-      }));
-      const out = spawnSync(process.execPath, [join(repoRoot, 'src/cli/weft.ts'), ...c.args, `--kubeconfig=${kubeconfig}`], {
+      writeFileSync(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': 'x',
+          clusters: [{ name: 'x', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'x', user: { token: 'none' } }],
+          contexts: [{ name: 'x', context: { cluster: 'x', user: 'x' } }],
+        }),
+      );
+      const out = spawnSync(process.execPath, [join(repoRoot, 'src/runtime/cli/weft.ts'), ...c.args, `--kubeconfig=${kubeconfig}`], {
         env: { ...process.env, ...env, WEFT_LOG_LEVEL: 'silent', VITEST: '' },
         encoding: 'utf8',
         timeout: 60_000,

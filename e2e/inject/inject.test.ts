@@ -27,7 +27,11 @@ interface Container {
 }
 interface PodJson {
   metadata: { name: string; uid: string; annotations?: Record<string, string> };
-  spec: { initContainers?: Container[]; containers: Container[]; volumes?: { name: string; projected?: { sources: { serviceAccountToken?: { audience: string; path: string } }[] } }[] };
+  spec: {
+    initContainers?: Container[];
+    containers: Container[];
+    volumes?: { name: string; projected?: { sources: { serviceAccountToken?: { audience: string; path: string } }[] } }[];
+  };
 }
 
 let env: InjectEnv;
@@ -64,11 +68,14 @@ beforeAll(async () => {
   meshed = await tempNamespace('weft-inj-app', { 'weft.dev/inject': 'enabled', ...env.confine });
   plain = await tempNamespace('weft-inj-plain', env.confine);
   // The leader writes the mesh CA's bundle into both configurations (the chart rendered none).
-  await eventually(async () => [...(await caBundles('mutatingwebhookconfiguration', env.mutating)), ...(await caBundles('validatingwebhookconfiguration', env.validating))], {
-    until: (b) => b.length === 2 && b.every((x) => x !== ''),
-    what: 'caBundle written by the leader',
-    timeoutMs: 30_000,
-  });
+  await eventually(
+    async () => [...(await caBundles('mutatingwebhookconfiguration', env.mutating)), ...(await caBundles('validatingwebhookconfiguration', env.validating))],
+    {
+      until: (b) => b.length === 2 && b.every((x) => x !== ''),
+      what: 'caBundle written by the leader',
+      timeoutMs: 30_000,
+    },
+  );
   await waitUntilInjecting(meshed);
   await eventually(() => kubectl(['get', 'serviceaccount', 'default', '-n', plain]), { what: 'default SA', timeoutMs: 60_000 });
 }, 600_000);
@@ -96,7 +103,9 @@ describe('injection through the real API server', () => {
     expect(JSON.stringify(JSON.parse(bootstrap))).toContain(new X509Certificate(rootPem).toString().split('\n')[1]);
     expect(p.metadata.annotations?.['weft.dev/status']).toBeDefined();
     // The shape came from the API server's version, read once at start.
-    expect(logLines((l) => l.msg === 'sidecar injection shape')).toEqual([expect.objectContaining({ sidecarShape: 'native', serverVersion: expect.stringMatching(/^v1\.(29|[3-9]\d)\./) })]);
+    expect(logLines((l) => l.msg === 'sidecar injection shape')).toEqual([
+      expect.objectContaining({ sidecarShape: 'native', serverVersion: expect.stringMatching(/^v1\.(29|[3-9]\d)\./) }),
+    ]);
     // The API server called our webhook for it (not a stub): the controller logged the injection.
     expect(logLines((l) => l.msg === 'pod injected' && l.namespace === meshed && l.name === 'web-0')).toHaveLength(1);
   });
@@ -105,19 +114,30 @@ describe('injection through the real API server', () => {
     await apply(pod('plain'), { namespace: plain });
     await apply(pod('opted-out', { annotations: { 'weft.dev/inject': 'false' } }), { namespace: meshed });
     await apply(pod('host', { hostNetwork: true }), { namespace: meshed });
-    for (const [ns, name] of [[plain, 'plain'], [meshed, 'opted-out'], [meshed, 'host']] as const) {
+    for (const [ns, name] of [
+      [plain, 'plain'],
+      [meshed, 'opted-out'],
+      [meshed, 'host'],
+    ] as const) {
       const p = await get(ns, name);
       expect(names(p.spec.containers), name).toEqual(['app']);
       expect(names(p.spec.initContainers), name).toEqual([]);
     }
     expect(logLines((l) => l.namespace === plain && typeof l.uid === 'string')).toEqual([]);
     const skips = logLines((l) => l.msg === 'injection skipped' && l.namespace === meshed).map((l) => [l.name, l.reason]);
-    expect(skips).toEqual(expect.arrayContaining([['opted-out', 'opted-out'], ['host', 'host-network']]));
+    expect(skips).toEqual(
+      expect.arrayContaining([
+        ['opted-out', 'opted-out'],
+        ['host', 'host-network'],
+      ]),
+    );
   });
 
   it('never intercepts kube-system: its configuration excludes it even when it carries every label the selector asks for', async () => {
     const live = await kubectlJson<{ webhooks: { namespaceSelector: { matchExpressions: { key: string; operator: string; values: string[] }[] } }[] }>([
-      'get', 'mutatingwebhookconfiguration', env.mutating,
+      'get',
+      'mutatingwebhookconfiguration',
+      env.mutating,
     ]);
     const notIn = live.webhooks[0]?.namespaceSelector.matchExpressions.find((e) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
     expect(notIn?.values).toEqual(expect.arrayContaining(['kube-system', 'kube-public', 'kube-node-lease', env.cpNs]));
@@ -143,7 +163,10 @@ describe('injection through the real API server', () => {
   it('restores a blanked caBundle within seconds (the leader watches both configurations)', async () => {
     const [want] = await caBundles('mutatingwebhookconfiguration', env.mutating);
     const times: string[] = [];
-    for (const [kind, name] of [['mutatingwebhookconfiguration', env.mutating], ['validatingwebhookconfiguration', env.validating]] as const) {
+    for (const [kind, name] of [
+      ['mutatingwebhookconfiguration', env.mutating],
+      ['validatingwebhookconfiguration', env.validating],
+    ] as const) {
       const t0 = performance.now();
       await kubectl(['patch', kind, name, '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/webhooks/0/clientConfig/caBundle', value: '' }])]);
       await eventually(() => caBundles(kind, name), { until: (b) => b[0] === want, what: `${kind} caBundle restored`, timeoutMs: 15_000, intervalMs: 100 });
@@ -157,10 +180,13 @@ describe('injection through the real API server', () => {
 
   it('validates Weft CRs through the model: RE2-incompatible regex denied, a missing backend admitted with a warning', async () => {
     const ts = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'TrafficSplit', metadata: { name }, spec });
-    const denied = await apply(ts('lookahead', { service: 'web', backends: [{ service: 'web', weight: 1 }], matches: [{ path: { type: 'RegularExpression', value: '/(?!admin).*' } }] }), {
-      namespace: meshed,
-      allowFailure: true,
-    });
+    const denied = await apply(
+      ts('lookahead', { service: 'web', backends: [{ service: 'web', weight: 1 }], matches: [{ path: { type: 'RegularExpression', value: '/(?!admin).*' } }] }),
+      {
+        namespace: meshed,
+        allowFailure: true,
+      },
+    );
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/denied the request: weft: spec\.matches\[0\]\.path\.value: lookaround assertions are not supported by RE2/);
     const warned = await apply(ts('canary', { service: 'web', backends: [{ service: 'web-v9', weight: 1 }] }), { namespace: meshed });
@@ -184,9 +210,15 @@ describe('injection through the real API server', () => {
     const apiMetric = 'apiserver_admission_webhook_admission_duration_seconds';
     const apiLabels = 'name="inject.weft.dev",operation="CREATE",rejected="false",type="admit"';
     const apiMetrics = async () => (await kubectl(['get', '--raw', '/metrics'])).stdout;
-    const [before, apiBefore] = [histogramBuckets(await env.ctl.metrics(), metric, 'endpoint="inject"'), histogramBuckets(await apiMetrics(), apiMetric, apiLabels)];
+    const [before, apiBefore] = [
+      histogramBuckets(await env.ctl.metrics(), metric, 'endpoint="inject"'),
+      histogramBuckets(await apiMetrics(), apiMetric, apiLabels),
+    ];
     const injected = await createAll(meshed, 'lat');
-    const [after, apiAfter] = [histogramBuckets(await env.ctl.metrics(), metric, 'endpoint="inject"'), histogramBuckets(await apiMetrics(), apiMetric, apiLabels)];
+    const [after, apiAfter] = [
+      histogramBuckets(await env.ctl.metrics(), metric, 'endpoint="inject"'),
+      histogramBuckets(await apiMetrics(), apiMetric, apiLabels),
+    ];
     const baseline = await createAll(plain, 'base');
     const server50 = histogramQuantile(before, after, 0.5);
     const server99 = histogramQuantile(before, after, 0.99);
@@ -199,7 +231,9 @@ describe('injection through the real API server', () => {
     const api50 = histogramQuantile(apiBefore, apiAfter, 0.5);
     const api99 = histogramQuantile(apiBefore, apiAfter, 0.99);
     // Its buckets are coarse (5 ms, 25 ms, 100 ms, ...): an upper bound more than a measurement.
-    console.log(`API server's webhook call histogram (${api50.count} calls, interpolated in 5/25/100 ms buckets): p50 ${ms(api50.value * 1000)} ms, p99 ${ms(api99.value * 1000)} ms`);
+    console.log(
+      `API server's webhook call histogram (${api50.count} calls, interpolated in 5/25/100 ms buckets): p50 ${ms(api50.value * 1000)} ms, p99 ${ms(api99.value * 1000)} ms`,
+    );
     // reinvocationPolicy IfNeeded: the API server may call again after later mutations; the
     // second call finds the sidecar and changes nothing (idempotent).
     const lat = (msg: string) => logLines((l) => l.msg === msg && l.namespace === meshed && String(l.name).startsWith('lat-'));
@@ -212,10 +246,21 @@ describe('injection through the real API server', () => {
     expect(percentile(injected, 0.5)).toBeLessThan(1000);
   }, 120_000);
 
-  it('a real Envoy started from the injected Pod\'s own spec, with the token the API server issues for that Pod, gets its config and certificate', async () => {
+  it("a real Envoy started from the injected Pod's own spec, with the token the API server issues for that Pod, gets its config and certificate", async () => {
     await kubectl(['create', 'serviceaccount', 'web', '-n', meshed]);
-    await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }, { namespace: meshed });
-    await eventually(() => apply(pod('web-1', { sa: 'web', labels: { app: 'web' } }), { namespace: meshed }), { what: 'Pod with ServiceAccount web', timeoutMs: 30_000 });
+    await apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web' },
+        spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      },
+      { namespace: meshed },
+    );
+    await eventually(() => apply(pod('web-1', { sa: 'web', labels: { app: 'web' } }), { namespace: meshed }), {
+      what: 'Pod with ServiceAccount web',
+      timeoutMs: 30_000,
+    });
     const p = await get(meshed, 'web-1');
     const args = proxyOf(p)?.args ?? [];
     const bootstrap = JSON.parse(args[args.indexOf('--config-yaml') + 1] ?? '{}') as Bootstrap;
@@ -223,7 +268,23 @@ describe('injection through the real API server', () => {
     const dir = await mkdtemp(join(tmpdir(), 'weft-inj-envoy-'));
     try {
       const tokenFile = join(dir, 'token');
-      const token = await kubectl(['create', 'token', 'web', '-n', meshed, '--audience', 'weft', '--bound-object-kind', 'Pod', '--bound-object-name', 'web-1', '--bound-object-uid', p.metadata.uid, '--duration', '10m']);
+      const token = await kubectl([
+        'create',
+        'token',
+        'web',
+        '-n',
+        meshed,
+        '--audience',
+        'weft',
+        '--bound-object-kind',
+        'Pod',
+        '--bound-object-name',
+        'web-1',
+        '--bound-object-uid',
+        p.metadata.uid,
+        '--duration',
+        '10m',
+      ]);
       await writeFile(tokenFile, token.stdout.trim(), { mode: 0o600 });
       const [readiness = 0, stats = 0] = await freePorts(2);
       const yaml = localize(bootstrap, { xds: `127.0.0.1:${env.ctl.xdsPort}`, tokenFile, ports: { 15021: readiness, 15090: stats } });

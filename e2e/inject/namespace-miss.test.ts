@@ -2,8 +2,8 @@
 // Injection must then ask the API server instead of admitting an unmeshed pod.
 import { describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/k8s/client.ts';
-import { log } from '../../src/log.ts';
-import { injectContext, type NamespaceLabelSource } from '../../src/controller/webhook-wiring.ts';
+import { log } from '../../src/base/log.ts';
+import { injectContext, type NamespaceLabelSource } from '../../src/runtime/controller/webhook-wiring.ts';
 import { parseInjectValues } from '../../webhook/values.ts';
 import { kubeConfig, tempNamespace } from '../support/kube.ts';
 
@@ -21,7 +21,10 @@ describe('namespace labels on a cache miss', () => {
       },
       log,
     };
-    const values = parseInjectValues({ xdsAddress: 'weft.weft-system.svc:15012', trustBundlePem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n' });
+    const values = parseInjectValues({
+      xdsAddress: 'weft.weft-system.svc:15012',
+      trustBundlePem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+    });
     expect(values.ok).toBe(true);
     if (!values.ok) return;
     const ctx = await injectContext(src, values.values, ns);

@@ -25,7 +25,11 @@ export interface InjectEnv {
 }
 
 /** `chartValues` are merged at the top level into the chart values (e.g. `injection` images). */
-export async function installAndRun(prefix: string, extraArgs: readonly string[] = [], chartValues: Readonly<Record<string, unknown>> = {}): Promise<InjectEnv> {
+export async function installAndRun(
+  prefix: string,
+  extraArgs: readonly string[] = [],
+  chartValues: Readonly<Record<string, unknown>> = {},
+): Promise<InjectEnv> {
   // Contains "weft", so the chart's fullname (and its ServiceAccount) is the release name.
   const release = uniqueName(prefix);
   const confine = { [RELEASE_LABEL]: release };
@@ -55,12 +59,22 @@ export async function installAndRun(prefix: string, extraArgs: readonly string[]
     secure: true,
     readyTimeoutMs: 120_000,
     args: [
-      '--webhook-address', `127.0.0.1:${port}`,
-      '--inject-values', injectValues,
-      '--mutating-webhook-configuration', mutating,
-      '--validating-webhook-configuration', validating,
-      '--discovery-selector', `${RELEASE_LABEL}=${release}`,
-      '--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms',
+      '--webhook-address',
+      `127.0.0.1:${port}`,
+      '--inject-values',
+      injectValues,
+      '--mutating-webhook-configuration',
+      mutating,
+      '--validating-webhook-configuration',
+      validating,
+      '--discovery-selector',
+      `${RELEASE_LABEL}=${release}`,
+      '--lease-duration',
+      '4s',
+      '--renew-deadline',
+      '3s',
+      '--retry-period',
+      '500ms',
       ...extraArgs,
     ],
   });
@@ -90,10 +104,12 @@ export async function caBundles(kind: 'mutatingwebhookconfiguration' | 'validati
 export async function waitUntilInjecting(ns: string): Promise<void> {
   await eventually(() => kubectl(['get', 'serviceaccount', 'default', '-n', ns]), { what: `default ServiceAccount in ${ns}`, timeoutMs: 60_000 });
   const probe = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe' }, spec: { containers: [{ name: 'app', image: 'weft.test/app:1' }] } };
-  await eventually(
-    async () => (await kubectl(['create', '--dry-run=server', '-n', ns, '-f', '-', '-o', 'json'], { input: JSON.stringify(probe) })).stdout,
-    { until: (out) => out.includes('"weft-proxy"'), what: `injection active in ${ns}`, timeoutMs: 30_000, intervalMs: 300 },
-  );
+  await eventually(async () => (await kubectl(['create', '--dry-run=server', '-n', ns, '-f', '-', '-o', 'json'], { input: JSON.stringify(probe) })).stdout, {
+    until: (out) => out.includes('"weft-proxy"'),
+    what: `injection active in ${ns}`,
+    timeoutMs: 30_000,
+    intervalMs: 300,
+  });
 }
 
 /** Nearest-rank percentile of samples (q in [0, 1]). */

@@ -47,8 +47,13 @@ spec: {selector: {matchLabels: {app: pay}}, mtls: {mode: STRICT}}
 
 /** The serial of the xDS client certificate in a `weft bootstrap --ca-dir` bootstrap (/certs lists it too). */
 function xdsClientSerial(bootstrapYaml: string): string {
-  type Doc = { static_resources: { clusters: { transport_socket?: { typed_config: { common_tls_context: { tls_certificates: { certificate_chain: { inline_string: string } }[] } } } }[] } };
-  const pem = (parseYaml(bootstrapYaml) as Doc).static_resources.clusters[0]?.transport_socket?.typed_config.common_tls_context.tls_certificates[0]?.certificate_chain.inline_string;
+  type Doc = {
+    static_resources: {
+      clusters: { transport_socket?: { typed_config: { common_tls_context: { tls_certificates: { certificate_chain: { inline_string: string } }[] } } } }[];
+    };
+  };
+  const pem = (parseYaml(bootstrapYaml) as Doc).static_resources.clusters[0]?.transport_socket?.typed_config.common_tls_context.tls_certificates[0]
+    ?.certificate_chain.inline_string;
   if (pem === undefined) throw new Error('the bootstrap has no inline xDS client certificate');
   return serialOf(pem);
 }
@@ -69,10 +74,28 @@ describe(`workload certificates (TTL ${TTL}) rotate under a continuous request l
     await writeFile(join(configDir, 'mesh.yaml'), meshYaml(app.port, inbound));
     serve = await startWeftServe({ configDir, extraArgs: ['--ca-dir', caDir, '--workload-cert-ttl', TTL] });
     const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
-    const args = (sa: string, outbound: number) => [...common, '--node-id', sa, '--service', sa, '--service-account', sa, '--label', `app=${sa}`, '--outbound-port', String(outbound)];
-    const [clientYaml, serverYaml] = await Promise.all([weftBootstrap(args('client', clientPort)), weftBootstrap([...args('pay', serverOutbound), '--inbound-port', String(inbound)])]);
+    const args = (sa: string, outbound: number) => [
+      ...common,
+      '--node-id',
+      sa,
+      '--service',
+      sa,
+      '--service-account',
+      sa,
+      '--label',
+      `app=${sa}`,
+      '--outbound-port',
+      String(outbound),
+    ];
+    const [clientYaml, serverYaml] = await Promise.all([
+      weftBootstrap(args('client', clientPort)),
+      weftBootstrap([...args('pay', serverOutbound), '--inbound-port', String(inbound)]),
+    ]);
     const [client, server] = await Promise.all([startEnvoy({ bootstrapYaml: clientYaml }), startEnvoy({ bootstrapYaml: serverYaml })]);
-    proxies.push({ name: 'client', envoy: client, xdsSerial: xdsClientSerial(clientYaml) }, { name: 'server', envoy: server, xdsSerial: xdsClientSerial(serverYaml) });
+    proxies.push(
+      { name: 'client', envoy: client, xdsSerial: xdsClientSerial(clientYaml) },
+      { name: 'server', envoy: server, xdsSerial: xdsClientSerial(serverYaml) },
+    );
     await until('the first request through the mesh', async () => ((await ok(viaProxy(clientPort, URL_))) ? true : undefined), 30_000);
   }, 120_000);
 
@@ -137,7 +160,9 @@ describe(`workload certificates (TTL ${TTL}) rotate under a continuous request l
     const seconds = ((Date.now() - start) / 1000).toFixed(1);
     console.log(
       `rotation under load: ${requests} requests in ${seconds} s, ${failures.length} failed; ` +
-        proxies.map((p, i) => `${p.name} ${initial[i]} → ${final[i]} at ${rotatedAt[i] === undefined ? 'never' : `${(rotatedAt[i] / 1000).toFixed(1)} s`}`).join('; ') +
+        proxies
+          .map((p, i) => `${p.name} ${initial[i]} → ${final[i]} at ${rotatedAt[i] === undefined ? 'never' : `${(rotatedAt[i] / 1000).toFixed(1)} s`}`)
+          .join('; ') +
         `; handshakes after rotation: server +${after.server - before.server}, client +${after.client - before.client}`,
     );
     expect(failures).toEqual([]);

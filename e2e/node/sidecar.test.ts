@@ -32,7 +32,11 @@ interface ContainerStatus {
   ready: boolean;
   started?: boolean;
   restartCount: number;
-  state: { running?: { startedAt: string }; waiting?: { reason?: string }; terminated?: { startedAt: string; finishedAt: string; exitCode: number; reason?: string } };
+  state: {
+    running?: { startedAt: string };
+    waiting?: { reason?: string };
+    terminated?: { startedAt: string; finishedAt: string; exitCode: number; reason?: string };
+  };
 }
 interface PodStatus {
   metadata: { name: string };
@@ -44,7 +48,8 @@ interface PodStatus {
   };
 }
 
-const statusOf = (p: PodStatus, name: string) => [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])].find((c) => c.name === name);
+const statusOf = (p: PodStatus, name: string) =>
+  [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])].find((c) => c.name === name);
 const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : NaN);
 
 describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and Jobs', () => {
@@ -60,7 +65,14 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     await Promise.all([
       debianImage(APP_IMAGE, 'busybox', ['--user', '65532:65532']),
       debianImage(INIT_IMAGE, 'iptables'),
-      debianImage(PROXY_IMAGE, 'ca-certificates', ['--copy', `${envoy}:/usr/local/bin/envoy`, '--entrypoint', '["/usr/local/bin/envoy"]', '--user', '1337:1337']),
+      debianImage(PROXY_IMAGE, 'ca-certificates', [
+        '--copy',
+        `${envoy}:/usr/local/bin/envoy`,
+        '--entrypoint',
+        '["/usr/local/bin/envoy"]',
+        '--user',
+        '1337:1337',
+      ]),
     ]);
     console.log(`[node sidecar] images ready in ${Date.now() - t0} ms`);
     env = await installAndRun('weft-side', ['--xds-address', `${c.env.WEFT_BRIDGE_IP}:0`], {
@@ -68,7 +80,12 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     });
     // The xDS Service, without endpoints for now: the sidecar resolves the name but nothing answers.
     await apply(
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: xdsService() }, spec: { ports: [{ name: 'grpc-xds', port: XDS_SERVICE_PORT, targetPort: env.ctl.xdsPort, protocol: 'TCP' }] } },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: xdsService() },
+        spec: { ports: [{ name: 'grpc-xds', port: XDS_SERVICE_PORT, targetPort: env.ctl.xdsPort, protocol: 'TCP' }] },
+      },
       { namespace: env.cpNs },
     );
     ns = await tempNamespace('weft-side-app', { 'weft.dev/inject': 'enabled', ...env.confine });
@@ -102,7 +119,12 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     const created = Date.now();
     await apply(pod, { namespace: ns });
     const get = () => kubectlJson<PodStatus>(['get', 'pod', 'web', '-n', ns]);
-    const running = await eventually(get, { until: (p) => statusOf(p, 'weft-proxy')?.state.running !== undefined, what: 'weft-proxy running', timeoutMs: 120_000, intervalMs: 500 });
+    const running = await eventually(get, {
+      until: (p) => statusOf(p, 'weft-proxy')?.state.running !== undefined,
+      what: 'weft-proxy running',
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
     const proxyStarted = seconds(statusOf(running, 'weft-proxy')?.state.running?.startedAt);
     expect(statusOf(running, 'weft-init')?.state.terminated?.exitCode).toBe(0);
     // Control plane unreachable: longer than the sidecar's bounded initial fetches (2 × 5 s)

@@ -155,7 +155,8 @@ export function tools(): Promise<{ kubectl: string; helm: string }> {
     // Judged by what it prints, not its exit status (a cleanup trap may fail after success).
     const r = await run('bash', [join(repoRoot, 'scripts/install-k8s.sh')], { timeoutMs: 1_800_000, allowFailure: true });
     const vars = Object.fromEntries(r.stdout.split('\n').map((l) => l.split(/=(.*)/s, 2) as [string, string]));
-    if (!vars.WEFT_KUBECTL || !vars.WEFT_HELM) throw new Error(`scripts/install-k8s.sh printed no WEFT_KUBECTL/WEFT_HELM (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
+    if (!vars.WEFT_KUBECTL || !vars.WEFT_HELM)
+      throw new Error(`scripts/install-k8s.sh printed no WEFT_KUBECTL/WEFT_HELM (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
     return { kubectl: vars.WEFT_KUBECTL, helm: vars.WEFT_HELM };
   })();
   return cachedTools;
@@ -214,7 +215,10 @@ export async function apply(docs: string | object | readonly object[], opts: App
 /** A DNS-1123 label `<prefix>-<random>` (≤ 63 characters). */
 export function uniqueName(prefix: string): string {
   const suffix = `${Date.now().toString(36).slice(-5)}${Math.random().toString(36).slice(2, 6)}`;
-  return `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 52)}-${suffix}`;
+  return `${prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 52)}-${suffix}`;
 }
 
 /** Creates a uniquely named namespace labelled `weft.dev/e2e=true` (plus labels). */

@@ -71,8 +71,7 @@ export const DEMO_GREETER_PORTS = { 'greeter-v1': 18091, 'greeter-v2': 18092 } a
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const pairs = process.argv.slice(2).map((a) => a.split('='));
-  const wanted: [string, number][] =
-    pairs.length > 0 ? pairs.map(([n = '', p = '0']) => [n, Number(p)]) : Object.entries(DEMO_GREETER_PORTS);
+  const wanted: [string, number][] = pairs.length > 0 ? pairs.map(([n = '', p = '0']) => [n, Number(p)]) : Object.entries(DEMO_GREETER_PORTS);
   const greeters = await Promise.all(wanted.map(([n, p]) => startGreeter(n, p)));
   for (const g of greeters) process.stdout.write(`${g.name} listening on 127.0.0.1:${g.port}\n`);
   const stop = () => void Promise.all(greeters.map((g) => g.stop())).then(() => process.exit(0));

@@ -113,7 +113,8 @@ export function loadCa(material: CaMaterial, opts: { trustDomain: string; now?: 
   });
   const bundle = material.trustBundlePem ? parseChain(material.trustBundlePem, 'trustBundlePem', errors) : chain.filter(isSelfSigned);
   const top = chain[chain.length - 1];
-  if (top && bundle.length === 0) errors.push({ field: 'trustBundlePem', reason: 'the chain does not end in a self-signed root; supply the root(s) as trustBundlePem' });
+  if (top && bundle.length === 0)
+    errors.push({ field: 'trustBundlePem', reason: 'the chain does not end in a self-signed root; supply the root(s) as trustBundlePem' });
   else if (top && !bundle.some((r) => r.fingerprint256 === top.fingerprint256 || issuedBy(top, r))) {
     errors.push({ field: 'trustBundlePem', reason: 'no root in the trust bundle issued the top of the chain' });
   }
@@ -124,10 +125,19 @@ export function loadCa(material: CaMaterial, opts: { trustDomain: string; now?: 
 function authority(trustDomain: string, chain: X509Certificate[], bundle: X509Certificate[], key: KeyObject, scheme: SignatureScheme): CertificateAuthority {
   const signingCert = chain[0] as X509Certificate;
   const signer: Signer = { cert: parseCertificate(new Uint8Array(signingCert.raw)), key, scheme };
-  const intermediatesPem = chain.filter((c) => !isSelfSigned(c)).map((c) => c.toString()).join('');
+  const intermediatesPem = chain
+    .filter((c) => !isSelfSigned(c))
+    .map((c) => c.toString())
+    .join('');
   const caNotAfter = new Date(signingCert.validTo);
 
-  async function issue(spec: Omit<CertSpec, 'publicKey' | 'notBefore' | 'notAfter'>, ttlMs: number, now: Date, publicKey?: KeyObject, alg?: KeyAlgorithm): Promise<IssueResult> {
+  async function issue(
+    spec: Omit<CertSpec, 'publicKey' | 'notBefore' | 'notAfter'>,
+    ttlMs: number,
+    now: Date,
+    publicKey?: KeyObject,
+    alg?: KeyAlgorithm,
+  ): Promise<IssueResult> {
     if (!(ttlMs > 0)) return { ok: false, reason: 'ttl must be positive' };
     const keys = publicKey ? undefined : await generateKeyPair(alg ?? DEFAULT_KEY_ALGORITHM);
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
@@ -165,7 +175,8 @@ function authority(trustDomain: string, chain: X509Certificate[], bundle: X509Ce
       if (badDns !== undefined) return { ok: false, reason: `"${badDns}" is not a DNS name` };
       const badIp = (req.ipAddresses ?? []).find((ip) => isIP(ip) === 0);
       if (badIp !== undefined) return { ok: false, reason: `"${badIp}" is not an IP address` };
-      if (req.dnsNames.length === 0 && !req.ipAddresses?.length) return { ok: false, reason: 'a serving certificate needs at least one DNS name or IP address' };
+      if (req.dnsNames.length === 0 && !req.ipAddresses?.length)
+        return { ok: false, reason: 'a serving certificate needs at least one DNS name or IP address' };
       return issue(
         {
           subject: { organization: 'weft', commonName: req.dnsNames[0] ?? req.ipAddresses?.[0] ?? '' },
@@ -184,11 +195,28 @@ function authority(trustDomain: string, chain: X509Certificate[], bundle: X509Ce
       const now = req.now ?? new Date();
       const notAfter = new Date(Math.min(now.getTime() + (req.ttlMs ?? DEFAULT_ROOT_TTL_MS / 2), caNotAfter.getTime()));
       const certPem = buildCertificate(
-        { subject: { organization: 'weft', commonName: req.commonName }, publicKey: keys.publicKey, notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter, ca: { pathLen: 0 }, keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign] },
+        {
+          subject: { organization: 'weft', commonName: req.commonName },
+          publicKey: keys.publicKey,
+          notBefore: new Date(now.getTime() - BACKDATE_MS),
+          notAfter,
+          ca: { pathLen: 0 },
+          keyUsage: [KeyUsage.keyCertSign, KeyUsage.cRLSign],
+        },
         signer,
       );
       const bundlePem = bundle.map((c) => c.toString()).join('');
-      return { certPem: certPem + intermediatesPem + chain.filter(isSelfSigned).map((c) => c.toString()).join(''), keyPem: privateKeyPem(keys.privateKey), trustBundlePem: bundlePem };
+      return {
+        certPem:
+          certPem +
+          intermediatesPem +
+          chain
+            .filter(isSelfSigned)
+            .map((c) => c.toString())
+            .join(''),
+        keyPem: privateKeyPem(keys.privateKey),
+        trustBundlePem: bundlePem,
+      };
     },
   };
 }

@@ -1,15 +1,13 @@
 // First start: use the stored root, or generate one and race to store it. Whoever loses the
 // race adopts the winner's, so every replica ends up signing with the same root.
-import { log } from '../log.ts';
+import { log } from '../base/log.ts';
 import { createRootCa, loadCa, type FieldError, type CertificateAuthority } from './authority.ts';
 import type { KeyAlgorithm } from './keys.ts';
 import type { RootStore } from './store.ts';
 
 const clog = log.child({ component: 'ca' });
 
-export type BootstrapResult =
-  | { ok: true; ca: CertificateAuthority; source: 'loaded' | 'created' | 'adopted' }
-  | { ok: false; errors: FieldError[] };
+export type BootstrapResult = { ok: true; ca: CertificateAuthority; source: 'loaded' | 'created' | 'adopted' } | { ok: false; errors: FieldError[] };
 
 export async function bootstrapCa(
   store: RootStore,

@@ -15,9 +15,7 @@ export interface KeyPair {
 const generate = promisify(genKeyPair);
 
 export async function generateKeyPair(alg: KeyAlgorithm): Promise<KeyPair> {
-  return alg === 'rsa-2048'
-    ? generate('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
-    : generate('ec', { namedCurve: 'P-256' });
+  return alg === 'rsa-2048' ? generate('rsa', { modulusLength: 2048, publicExponent: 0x10001 }) : generate('ec', { namedCurve: 'P-256' });
 }
 
 /** How a key signs certificates: the X.509 signature algorithm OID and the digest. */

@@ -2,7 +2,7 @@
 // the API server admits exactly one create per name, so two replicas starting together agree on
 // one root — the loser gets 409 AlreadyExists and reads the winner's Secret.
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
-import { log } from '../log.ts';
+import { log } from '../base/log.ts';
 import type { RootMaterial, RootStore } from './store.ts';
 
 export const ROOT_SECRET_NAME = 'weft-root-ca';

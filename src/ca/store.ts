@@ -31,8 +31,14 @@ export function fileRootStore(path: string): RootStore {
         throw err;
       }
       const blocks = pemBlocks(text);
-      const certPem = blocks.filter((b) => b.label === 'CERTIFICATE').map((b) => toPem(b.label, b.der)).join('');
-      const keyPem = blocks.filter((b) => b.label.endsWith('PRIVATE KEY')).map((b) => toPem(b.label, b.der)).join('');
+      const certPem = blocks
+        .filter((b) => b.label === 'CERTIFICATE')
+        .map((b) => toPem(b.label, b.der))
+        .join('');
+      const keyPem = blocks
+        .filter((b) => b.label.endsWith('PRIVATE KEY'))
+        .map((b) => toPem(b.label, b.der))
+        .join('');
       // An unparseable file is handed to loadCa, which reports every problem by field.
       return { certPem, keyPem };
     },

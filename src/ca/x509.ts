@@ -65,7 +65,11 @@ export function buildCertificate(spec: CertSpec, signer: Signer | { selfKey: Key
   const aki = isSelf ? ski : (existingSki(signer.cert) ?? keyIdentifier(signer.cert.subjectPublicKeyInfo));
 
   const exts: pkijs.Extension[] = [
-    ext(OID.basicConstraints, true, new pkijs.BasicConstraints({ cA: spec.ca !== undefined, ...(spec.ca?.pathLen !== undefined ? { pathLenConstraint: spec.ca.pathLen } : {}) }).toSchema()),
+    ext(
+      OID.basicConstraints,
+      true,
+      new pkijs.BasicConstraints({ cA: spec.ca !== undefined, ...(spec.ca?.pathLen !== undefined ? { pathLenConstraint: spec.ca.pathLen } : {}) }).toSchema(),
+    ),
     ext(OID.keyUsage, true, keyUsageBits(spec.keyUsage)),
     ext(OID.subjectKeyIdentifier, false, new asn1js.OctetString({ valueHex: ski })),
     ext(OID.authorityKeyIdentifier, false, new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: aki }) }).toSchema()),
@@ -115,7 +119,10 @@ function distinguishedName(s: CertSpec['subject']): pkijs.RelativeDistinguishedN
   if (s.organization !== undefined) attrs.push([OID.organization, s.organization]);
   if (s.commonName !== undefined) attrs.push([OID.commonName, s.commonName]);
   const name = new asn1js.Sequence({
-    value: attrs.map(([type, value]) => new asn1js.Set({ value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Utf8String({ value })] })] })),
+    value: attrs.map(
+      ([type, value]) =>
+        new asn1js.Set({ value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: type }), new asn1js.Utf8String({ value })] })] }),
+    ),
   });
   const typesAndValues = attrs.map(([type, value]) => new pkijs.AttributeTypeAndValue({ type, value: new asn1js.Utf8String({ value }) }));
   return new pkijs.RelativeDistinguishedNames({ typesAndValues, valueBeforeDecode: name.toBER(false) });

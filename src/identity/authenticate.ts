@@ -1,4 +1,4 @@
-// The xDS server's Authenticate hook (xds/server/auth.ts). A proxy proves its identity with
+// The xDS server's Authenticate hook (src/identity/auth-hook.ts). A proxy proves its identity with
 //  (a) `authorization: Bearer <projected ServiceAccount token>` (injected sidecars), verified
 //      locally by token.ts, or
 //  (b) a client certificate from the mesh CA (proxies outside Kubernetes), verified by the
@@ -6,9 +6,9 @@
 // A call carrying a token is judged by the token alone. Anything else is refused with a
 // reason the proxy sees in its stream status, a warning log and a metric by reason code.
 // The identity never comes from node.id.
-import type { Logger } from '../log.ts';
-import { log as rootLog } from '../log.ts';
-import type { AuthCall, AuthResult, Authenticate } from '../../xds/server/auth.ts';
+import type { Logger } from '../base/log.ts';
+import { log as rootLog } from '../base/log.ts';
+import type { AuthCall, AuthResult, Authenticate } from './auth-hook.ts';
 import { identityFromCertificate } from './client-cert.ts';
 import { identityMetrics } from './metrics.ts';
 import type { TokenVerifier } from './token.ts';
@@ -44,7 +44,11 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
     if (headers.length === 1) {
       const m = typeof headers[0] === 'string' ? BEARER.exec(headers[0]) : null;
       if (!m) return decide(call, node.id, 'token', 'malformed_authorization', { ok: false, reason: 'authorization must be "Bearer <token>"' });
-      if (opts.tokens === undefined) return decide(call, node.id, 'token', 'tokens_not_accepted', { ok: false, reason: 'bearer tokens are not accepted by this server; use a client certificate' });
+      if (opts.tokens === undefined)
+        return decide(call, node.id, 'token', 'tokens_not_accepted', {
+          ok: false,
+          reason: 'bearer tokens are not accepted by this server; use a client certificate',
+        });
       const r = await opts.tokens.verify(m[1]!);
       return r.ok
         ? decide(call, node.id, 'token', 'ok', { ok: true, identity: r.token.identity })
@@ -57,7 +61,9 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
         ? decide(call, node.id, 'certificate', 'ok', { ok: true, identity: r.identity })
         : decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: r.reason });
     }
-    const want = [opts.tokens ? 'a ServiceAccount token (authorization: Bearer)' : '', certs ? 'a client certificate from the mesh CA' : ''].filter(Boolean).join(' or ');
+    const want = [opts.tokens ? 'a ServiceAccount token (authorization: Bearer)' : '', certs ? 'a client certificate from the mesh CA' : '']
+      .filter(Boolean)
+      .join(' or ');
     return decide(call, node.id, 'none', 'no_credential', { ok: false, reason: `no credential: present ${want}` });
   };
 }

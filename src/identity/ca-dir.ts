@@ -24,7 +24,9 @@ export async function caFromDir(dir: string, opts: { trustDomain: string; create
     const missing = r.errors.some((e) => e.field === 'store');
     return {
       ok: false,
-      error: missing ? `no CA in ${dir} (${CA_FILE}); start \`weft serve --ca-dir ${dir}\` once to create it` : `${path}: ${r.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`,
+      error: missing
+        ? `no CA in ${dir} (${CA_FILE}); start \`weft serve --ca-dir ${dir}\` once to create it`
+        : `${path}: ${r.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`,
     };
   }
   return { ok: true, ca: r.ca, created: r.source === 'created' };

@@ -41,6 +41,7 @@ export function identityFromCertificate(der: Uint8Array, trustDomain: string): C
   const id = uris[0]!;
   const parsed = parseSpiffeId(id);
   if (!parsed.ok) return { ok: false, reason: `client certificate URI SAN is not a workload SPIFFE ID: ${parsed.reason}` };
-  if (parsed.identity.trustDomain !== trustDomain) return { ok: false, reason: `client certificate is for trust domain "${parsed.identity.trustDomain}", not "${trustDomain}"` };
+  if (parsed.identity.trustDomain !== trustDomain)
+    return { ok: false, reason: `client certificate is for trust domain "${parsed.identity.trustDomain}", not "${trustDomain}"` };
   return { ok: true, identity: id };
 }

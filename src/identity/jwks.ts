@@ -10,7 +10,7 @@ import { request, type RequestOptions } from 'node:https';
 import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { KubeClient } from '../k8s/client.ts';
-import { log as rootLog, type Logger } from '../log.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
 import { keyFromJwk } from './jwt.ts';
 import { identityMetrics } from './metrics.ts';
 
@@ -120,7 +120,7 @@ const DiscoverySchema = z.object({ issuer: z.string().min(1), jwks_uri: z.string
 /** The API server's OIDC discovery: the issuer tokens carry, and a JWKS fetcher through the API server itself. */
 export async function kubeOidc(client: KubeClient): Promise<{ issuer: string; fetchJwks: JwksFetcher }> {
   const doc = DiscoverySchema.safeParse(await client.request(HttpMethod.GET, '/.well-known/openid-configuration'));
-  if (!doc.success) throw new Error('the API server\'s /.well-known/openid-configuration has no issuer');
+  if (!doc.success) throw new Error("the API server's /.well-known/openid-configuration has no issuer");
   // jwks_uri names the issuer's external URL, which may not be reachable from here; the API
   // server serves the same document at this path with our credentials.
   return { issuer: doc.data.issuer, fetchJwks: () => getJwks(client.kubeConfig, `${client.server}/openid/v1/jwks`) };

@@ -38,7 +38,10 @@ export function parseJwt(token: string): JwtParse {
   if (!header.success) return { ok: false, reason: 'malformed JWS header' };
   const payload = decodeJson(p);
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { ok: false, reason: 'payload is not a JSON object' };
-  return { ok: true, jwt: { header: header.data, payload: payload as Record<string, unknown>, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url') } };
+  return {
+    ok: true,
+    jwt: { header: header.data, payload: payload as Record<string, unknown>, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url') },
+  };
 }
 
 interface AlgSpec {
@@ -86,7 +89,8 @@ export function verifySignature(jwt: ParsedJwt, key: KeyObject): boolean {
   try {
     const data = Buffer.from(jwt.signingInput, 'ascii');
     if (spec.kty === 'EC') return verify(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, jwt.signature);
-    if (spec.pss) return verify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, jwt.signature);
+    if (spec.pss)
+      return verify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, jwt.signature);
     return verify(spec.hash, data, key, jwt.signature);
   } catch {
     return false;

@@ -2,7 +2,7 @@
 // set of codes, never free text), token-cache effectiveness, and JWKS fetches — a reconnect
 // storm should move `weft_xds_auth_total` and the cache hits, not the fetches.
 import { Counter } from 'prom-client';
-import { metricsRegistry } from '../metrics.ts';
+import { metricsRegistry } from '../base/metrics.ts';
 
 export const identityMetrics = {
   decisions: new Counter({
@@ -19,7 +19,7 @@ export const identityMetrics = {
   }),
   jwksFetches: new Counter({
     name: 'weft_identity_jwks_fetches_total',
-    help: 'Fetches of the API server\'s ServiceAccount signing keys (OIDC JWKS).',
+    help: "Fetches of the API server's ServiceAccount signing keys (OIDC JWKS).",
     registers: [metricsRegistry],
   }),
   jwksFetchFailures: new Counter({

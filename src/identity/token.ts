@@ -150,7 +150,7 @@ export class TokenVerifier {
     if (!keys.ok) {
       return keys.reason === 'unknown_key'
         ? reject('unknown_key', 'token signed by a key the API server does not publish')
-        : reject('keys_unavailable', 'the API server\'s signing keys are unavailable; try again');
+        : reject('keys_unavailable', "the API server's signing keys are unavailable; try again");
     }
     const key = keys.keys.find((k) => verifySignature(jwt, k));
     if (key === undefined) return reject('bad_signature', 'token signature does not verify');
@@ -166,7 +166,7 @@ export class TokenVerifier {
     if (c.sub !== `system:serviceaccount:${ns}:${sa}`) return reject('bad_claims', 'token subject does not match its ServiceAccount claims');
     const problem = identityProblem({ trustDomain: this.#o.trustDomain, namespace: ns, serviceAccount: sa });
     if (problem) return reject('bad_claims', problem);
-    if (k8s.pod === undefined) return reject('not_pod_bound', 'token is not bound to a Pod (use the projected token of the sidecar\'s Pod)');
+    if (k8s.pod === undefined) return reject('not_pod_bound', "token is not bound to a Pod (use the projected token of the sidecar's Pod)");
     const expMs = c.exp * 1000;
     if (this.#now() > expMs + this.#skewMs) return reject('expired', `token expired at ${new Date(expMs).toISOString()}`);
     const nbfMs = Math.max(c.nbf ?? 0, c.iat ?? 0) * 1000;
@@ -193,7 +193,8 @@ export class TokenVerifier {
       return reject('pod_lookup_failed', 'the bound Pod could not be looked up; try again');
     }
     if (pod === undefined) return reject('pod_not_found', `the bound Pod ${token.namespace}/${token.pod.name} does not exist`);
-    if (pod.uid !== token.pod.uid) return reject('pod_uid_mismatch', `the bound Pod ${token.namespace}/${token.pod.name} was deleted (a new Pod has that name)`);
+    if (pod.uid !== token.pod.uid)
+      return reject('pod_uid_mismatch', `the bound Pod ${token.namespace}/${token.pod.name} was deleted (a new Pod has that name)`);
     if (pod.serviceAccount !== undefined && pod.serviceAccount !== token.serviceAccount) {
       return reject('pod_service_account_mismatch', `the bound Pod does not run as ServiceAccount ${token.serviceAccount}`);
     }

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, type ResponseContext } from '@kubernetes/client-node';
 import { Counter } from 'prom-client';
-import { log as rootLog, type Logger } from '../log.ts';
-import { metricsRegistry } from '../metrics.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
+import { metricsRegistry } from '../base/metrics.ts';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 

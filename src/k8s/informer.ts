@@ -10,13 +10,11 @@
 //  - every object goes through `transform` (zod at the boundary) before it is stored.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
-import { Counter, Gauge } from 'prom-client';
-import { log as rootLog, type Logger } from '../log.ts';
-import { metricsRegistry } from '../metrics.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
 import { KubeApiError, type KubeClient } from './client.ts';
+import { informerObjects as objectsGauge, informerRestarts as restarts, informerSynced as syncedGauge, liveInformers as live } from './informer-metrics.ts';
 import { apiVersionOf, collectionPath, type ResourceRef } from './resources.ts';
-
-export type RestartReason = 'gone' | 'stalled' | 'closed' | 'forbidden' | 'unauthorized' | 'not_found' | 'server_error' | 'network' | 'decode' | 'other';
+import { classify, watchOnce, type WatchEvent } from './watch.ts';
 
 export interface InformerOptions<T> {
   readonly client: KubeClient;
@@ -44,65 +42,6 @@ export interface InformerStatus {
   readonly restarts: number;
   readonly lastEventAgeSeconds?: number;
   readonly lastError?: { readonly statusCode: number; readonly reason: string; readonly message: string; readonly at: string };
-}
-
-const restarts = new Counter({
-  name: 'weft_informer_restarts_total',
-  help: 'Informer list/watch restarts, by resource and reason (gone, stalled, forbidden, not_found, network, ...).',
-  labelNames: ['resource', 'reason'] as const,
-  registers: [metricsRegistry],
-});
-const objectsGauge = new Gauge({
-  name: 'weft_informer_objects',
-  help: 'Objects held by each informer.',
-  labelNames: ['resource'] as const,
-  registers: [metricsRegistry],
-});
-const syncedGauge = new Gauge({
-  name: 'weft_informer_synced',
-  help: '1 once the informer has completed its first list.',
-  labelNames: ['resource'] as const,
-  registers: [metricsRegistry],
-});
-const live = new Set<SupervisedInformer<unknown>>();
-new Gauge({
-  name: 'weft_informer_last_event_age_seconds',
-  help: 'Seconds since the informer last heard from the API server (list, event or bookmark).',
-  labelNames: ['resource'] as const,
-  registers: [metricsRegistry],
-  collect() {
-    this.reset();
-    for (const inf of live) {
-      const age = inf.status().lastEventAgeSeconds;
-      if (age !== undefined) this.set({ resource: inf.name }, age);
-    }
-  },
-});
-
-class StallError extends Error {
-  constructor(ms: number) {
-    super(`watch sent nothing (no event, no bookmark) for ${ms} ms`);
-    this.name = 'StallError';
-  }
-}
-
-function classify(err: unknown): RestartReason {
-  if (err instanceof StallError) return 'stalled';
-  if (err instanceof SyntaxError) return 'decode';
-  if (!(err instanceof KubeApiError)) return 'other';
-  const c = err.statusCode;
-  if (c === 410) return 'gone';
-  if (c === 401) return 'unauthorized';
-  if (c === 403) return 'forbidden';
-  if (c === 404) return 'not_found';
-  if (c === 0) return err.reason === 'Closed' ? 'closed' : 'network';
-  if (c >= 500 || c === 429) return 'server_error';
-  return 'other';
-}
-
-interface WatchEvent {
-  type?: unknown;
-  object?: { metadata?: { name?: unknown; namespace?: unknown; resourceVersion?: unknown }; code?: unknown; reason?: unknown; message?: unknown };
 }
 
 export class SupervisedInformer<T> {
@@ -285,54 +224,23 @@ export class SupervisedInformer<T> {
 
   /** One watch from #rv. Resolves true when the server ended a healthy watch (timeout). */
   async #watch(outer: AbortSignal): Promise<boolean> {
-    const ctl = new AbortController();
-    const abortOuter = (): void => ctl.abort(outer.reason);
-    outer.addEventListener('abort', abortOuter, { once: true });
     const timeoutSeconds = this.#o.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
-    const started = performance.now();
-    let lastActivity = started;
-    const dog = setInterval(
-      () => {
-        if (performance.now() - lastActivity > this.#stallMs) ctl.abort(new StallError(this.#stallMs));
-      },
-      Math.max(50, Math.min(10_000, this.#stallMs / 4)),
-    );
-    let events = 0;
-    let stream;
     try {
-      stream = await this.#o.client.stream(collectionPath(this.#o.resource), {
-        query: { watch: 1, resourceVersion: this.#rv, allowWatchBookmarks: true, timeoutSeconds },
-        signal: ctl.signal,
+      return await watchOnce({
+        client: this.#o.client,
+        resource: this.#o.resource,
+        resourceVersion: this.#rv,
+        timeoutSeconds,
+        stallMs: this.#stallMs,
+        signal: outer,
+        onOpen: () => {
+          this.#watching = true;
+          this.#log.debug({ resourceVersion: this.#rv, timeoutSeconds }, 'watch started');
+        },
+        onEvent: (ev) => this.#apply(ev),
       });
-      this.#watching = true;
-      this.#log.debug({ resourceVersion: this.#rv, timeoutSeconds }, 'watch started');
-      const decoder = new TextDecoder();
-      let buf = '';
-      for await (const chunk of stream.body) {
-        lastActivity = performance.now();
-        buf += decoder.decode(chunk, { stream: true });
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line === '') continue;
-          this.#apply(JSON.parse(line) as WatchEvent);
-          events++;
-        }
-      }
-      // The server closed the watch (timeoutSeconds elapsed): healthy unless it was instant.
-      return performance.now() - started > 1000 || events > 0;
-    } catch (err) {
-      if (ctl.signal.aborted && ctl.signal.reason instanceof StallError) throw ctl.signal.reason;
-      if (err instanceof KubeApiError || err instanceof SyntaxError) throw err;
-      if (outer.aborted) return true;
-      throw new KubeApiError(0, 'NetworkError', `watch broken: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.#watching = false;
-      clearInterval(dog);
-      outer.removeEventListener('abort', abortOuter);
-      ctl.abort();
-      stream?.close();
     }
   }
 

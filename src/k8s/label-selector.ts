@@ -2,8 +2,7 @@
 // `a=b`, `a==b`, `a!=b`, `a` (exists), `!a` (does not exist), comma-separated (AND).
 
 export type Requirement =
-  | { readonly key: string; readonly op: 'eq' | 'neq'; readonly value: string }
-  | { readonly key: string; readonly op: 'exists' | 'absent' };
+  { readonly key: string; readonly op: 'eq' | 'neq'; readonly value: string } | { readonly key: string; readonly op: 'exists' | 'absent' };
 
 export type LabelSelector = readonly Requirement[];
 

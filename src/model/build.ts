@@ -1,16 +1,9 @@
 // Config objects → MeshModel. Pure: no clock, no I/O; the same objects in any order
 // give the same model and the same version.
-import type {
-  ConfigObject,
-  EndpointSliceObject,
-  PeerAuthObject,
-  RetryPolicyObject,
-  ServiceObject,
-  TrafficSplitObject,
-} from '../config/objects.ts';
-import { objectId } from '../config/objects.ts';
+import type { ConfigObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject } from '../api/objects.ts';
+import { objectId } from '../api/objects.ts';
 import { contentHash } from './canonical.ts';
-import { compareStrings } from './order.ts';
+import { compareStrings } from '../base/order.ts';
 import { markMeshed, meshedServiceKeys } from './meshed.ts';
 import { resolvePeerAuths } from './peer-auths.ts';
 import { resolveRetries } from './retries.ts';

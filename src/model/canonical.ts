@@ -4,9 +4,7 @@ import { createHash } from 'node:crypto';
 
 function normalize(value: unknown): unknown {
   if (value instanceof Map) {
-    return [...value.entries()]
-      .map(([k, v]) => [String(k), normalize(v)] as const)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...value.entries()].map(([k, v]) => [String(k), normalize(v)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
   if (Array.isArray(value)) return value.map(normalize);
   if (value !== null && typeof value === 'object') {

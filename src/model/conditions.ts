@@ -1,7 +1,7 @@
 // Status conditions the model computes for Weft custom resources. Reasons are
 // CamelCase (Gateway API style); messages are sentences for humans.
 import type { Condition, PolicyStatus } from './types.ts';
-import type { WeftPolicyObject } from '../config/objects.ts';
+import type { WeftPolicyObject } from '../api/objects.ts';
 
 export function condition(type: Condition['type'], ok: boolean, reason: string, message: string): Condition {
   return { type, status: ok ? 'True' : 'False', reason, message };
@@ -21,11 +21,7 @@ export function statusOf(o: WeftPolicyObject, conditions: readonly Condition[]):
 }
 
 /** Groups objects by a key and orders each group by precedence, winner first. */
-export function groupByPrecedence<T>(
-  items: readonly T[],
-  keyOf: (item: T) => string,
-  compare: (a: T, b: T) => number,
-): Map<string, T[]> {
+export function groupByPrecedence<T>(items: readonly T[], keyOf: (item: T) => string, compare: (a: T, b: T) => number): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const key = keyOf(item);

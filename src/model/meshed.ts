@@ -8,7 +8,7 @@
 //   2. the Service annotation `weft.dev/mtls: "true"` (file source, VMs): every endpoint
 //      runs a sidecar, and the Service selector stands for the workload labels;
 //   3. otherwise: not meshed.
-import type { ServiceObject } from '../config/objects.ts';
+import type { ServiceObject } from '../api/objects.ts';
 import { effectiveMtls } from './mtls.ts';
 import type { EndpointAddress, MeshService, ObjectKey, PeerAuthPolicy, ServicePort, WorkloadFacts } from './types.ts';
 
@@ -35,9 +35,7 @@ export function workloadFacts(pod: {
 /** Keys of the Services annotated `weft.dev/mtls: "true"`. */
 export function meshedServiceKeys(services: readonly ServiceObject[]): Set<ObjectKey> {
   return new Set(
-    services
-      .filter((s) => s.metadata.annotations?.[MESHED_SERVICE_ANNOTATION] === 'true')
-      .map((s): ObjectKey => `${s.metadata.namespace}/${s.metadata.name}`),
+    services.filter((s) => s.metadata.annotations?.[MESHED_SERVICE_ANNOTATION] === 'true').map((s): ObjectKey => `${s.metadata.namespace}/${s.metadata.name}`),
   );
 }
 

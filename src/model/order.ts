@@ -1,9 +1,5 @@
 // Deterministic orderings used wherever the model must pick a winner.
-
-/** Code-unit string order: locale-independent, so every process sorts the same. */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+import { compareStrings } from '../base/order.ts';
 
 interface Meta {
   readonly metadata: { readonly namespace: string; readonly name: string; readonly creationTimestamp?: string };
@@ -22,7 +18,5 @@ export function byPrecedence(a: Meta, b: Meta): number {
   const ta = created(a);
   const tb = created(b);
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return (
-    compareStrings(a.metadata.namespace, b.metadata.namespace) || compareStrings(a.metadata.name, b.metadata.name)
-  );
+  return compareStrings(a.metadata.namespace, b.metadata.namespace) || compareStrings(a.metadata.name, b.metadata.name);
 }

@@ -2,10 +2,11 @@
 // (the one in the control-plane namespace is mesh-wide), and where several selector
 // policies select the same workload the oldest wins — so the output is ordered by
 // precedence within each namespace and effectiveMtls takes the first match.
-import type { PeerAuthObject } from '../config/objects.ts';
+import type { PeerAuthObject } from '../api/objects.ts';
 import { accepted, conflicted, groupByPrecedence, refsResolved, statusOf } from './conditions.ts';
 import { canonicalJson } from './canonical.ts';
-import { byPrecedence, compareStrings } from './order.ts';
+import { compareStrings } from '../base/order.ts';
+import { byPrecedence } from './order.ts';
 import type { MtlsMode, PeerAuthPolicy, PolicyStatus } from './types.ts';
 
 function mode(m: { mode: string } | undefined): MtlsMode | undefined {
@@ -30,10 +31,7 @@ function policyOf(pa: PeerAuthObject, meshWide: boolean): PeerAuthPolicy {
   };
 }
 
-export function resolvePeerAuths(
-  objects: readonly PeerAuthObject[],
-  controlPlaneNamespace: string,
-): { policies: PeerAuthPolicy[]; statuses: PolicyStatus[] } {
+export function resolvePeerAuths(objects: readonly PeerAuthObject[], controlPlaneNamespace: string): { policies: PeerAuthPolicy[]; statuses: PolicyStatus[] } {
   const policies: PeerAuthPolicy[] = [];
   const statuses: PolicyStatus[] = [];
   // Policies with the same scope (same namespace and identical selector, or none) conflict.
@@ -54,9 +52,7 @@ export function resolvePeerAuths(
     }
   }
   // Namespace order for determinism, precedence within a namespace for effectiveMtls.
-  const rank = new Map(
-    [...objects].sort(byPrecedence).map((pa, i) => [`${pa.metadata.namespace}/${pa.metadata.name}`, i] as const),
-  );
+  const rank = new Map([...objects].sort(byPrecedence).map((pa, i) => [`${pa.metadata.namespace}/${pa.metadata.name}`, i] as const));
   policies.sort((a, b) => compareStrings(a.namespace, b.namespace) || (rank.get(a.policy) ?? 0) - (rank.get(b.policy) ?? 0));
   return { policies, statuses };
 }

@@ -1,8 +1,8 @@
 // RetryPolicy resolution: one policy per target Service (oldest wins); the target must
 // exist in the policy's namespace. retryOn is mapped to Envoy retry_on tokens here so
 // translation never sees Weft's vocabulary.
-import type { RetryPolicyObject } from '../config/objects.ts';
-import { RETRY_ON, type RetryOn } from '../config/schemas/bounds.ts';
+import type { RetryPolicyObject } from '../api/objects.ts';
+import { RETRY_ON, type RetryOn } from '../api/bounds.ts';
 import { accepted, condition, conflicted, groupByPrecedence, refsResolved, statusOf } from './conditions.ts';
 import { byPrecedence } from './order.ts';
 import { serviceKey } from './services.ts';

@@ -1,8 +1,8 @@
 // Services joined with their EndpointSlices: one MeshService per Service, each port
 // carrying the endpoints that serve it.
-import type { EndpointSliceObject, ServiceObject } from '../config/objects.ts';
-import { SERVICE_NAME_LABEL } from '../config/objects.ts';
-import { compareStrings } from './order.ts';
+import type { EndpointSliceObject, ServiceObject } from '../api/objects.ts';
+import { SERVICE_NAME_LABEL } from '../api/objects.ts';
+import { compareStrings } from '../base/order.ts';
 import type { EndpointAddress, MeshService, ObjectKey, ServicePort } from './types.ts';
 
 type AppProtocol = ServicePort['appProtocol'];
@@ -87,10 +87,7 @@ export function serviceKey(namespace: string, name: string): ObjectKey {
 }
 
 /** MeshServices by key, sorted by key; split and retry are attached later. */
-export function buildServices(
-  services: readonly ServiceObject[],
-  slices: readonly EndpointSliceObject[],
-): Map<ObjectKey, MeshService> {
+export function buildServices(services: readonly ServiceObject[], slices: readonly EndpointSliceObject[]): Map<ObjectKey, MeshService> {
   const slicesByService = new Map<ObjectKey, EndpointSliceObject[]>();
   for (const slice of slices) {
     const owner = slice.metadata.labels?.[SERVICE_NAME_LABEL];

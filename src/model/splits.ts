@@ -1,7 +1,7 @@
 // TrafficSplit resolution: one split per root Service (oldest wins), every backend must
 // exist in the split's namespace, and an unresolved split is not applied at all so the
 // root Service keeps serving all traffic itself.
-import type { TrafficSplitObject } from '../config/objects.ts';
+import type { TrafficSplitObject } from '../api/objects.ts';
 import { accepted, condition, conflicted, groupByPrecedence, refsResolved, statusOf } from './conditions.ts';
 import { byPrecedence } from './order.ts';
 import { regexProblem } from './regex.ts';
@@ -59,9 +59,7 @@ export function resolveSplits(
       const invalid = matchProblems(ts);
       let acc: Condition;
       if (ts !== winner && winner) {
-        acc = conflicted(
-          `Service ${root} is already split by TrafficSplit ${ns}/${winner.metadata.name} (older, or first by name); this split is not applied`,
-        );
+        acc = conflicted(`Service ${root} is already split by TrafficSplit ${ns}/${winner.metadata.name} (older, or first by name); this split is not applied`);
       } else if (invalid.length) {
         acc = condition('Accepted', false, 'UnsupportedValue', `${invalid.join('; ')}; the split is not applied`);
       } else {

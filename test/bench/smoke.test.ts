@@ -26,7 +26,13 @@ describe('benchmarks (smoke)', () => {
     const out = await printed(() => runXdsBench(['--proxies', '20', '--rounds', '1', '--namespaces', '2', '--services', '4', '--endpoints', '2']));
     expect(out).toMatch(/^mesh: 2 namespaces × 4 services × 2 ports, 2 endpoints each, 2 TrafficSplits, 2 RetryPolicies$/m);
     expect(out).toMatch(/^proxies: 20 SotW ADS streams over 1 HTTP\/2 connection\(s\), 8 distinct configs/m);
-    for (const line of ['model build', 'distinct config, first of a new model', 'distinct config, each further one', 'all 8 distinct configs', 'extra proxy sharing a config']) {
+    for (const line of [
+      'model build',
+      'distinct config, first of a new model',
+      'distinct config, each further one',
+      'all 8 distinct configs',
+      'extra proxy sharing a config',
+    ]) {
       expect(out).toMatch(new RegExp(`^  ${line}\\s+${figure}`, 'm'));
     }
     expect(out).toMatch(new RegExp(`^  one proxy per config \\(8\\) synced in\\s+${figure}`, 'm'));

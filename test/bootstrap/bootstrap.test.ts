@@ -5,8 +5,8 @@
 // it becomes ready.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { XDS_CLUSTER_NAME } from '../../src/mesh-ports.ts';
-import { renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
+import { XDS_CLUSTER_NAME } from '../../src/base/mesh-ports.ts';
+import { renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap/bootstrap.ts';
 import { startEnvoy, validateBootstrap } from '../support/envoy.ts';
 import { freePort } from '../support/free-port.ts';
 import { copyExampleMesh } from '../support/mesh-fixture.ts';
@@ -62,14 +62,17 @@ describe('real Envoy and the rendered bootstrap', () => {
     await xds.close();
   });
 
-  it('stays unready while its xDS server is unreachable (no initial fetch timeout), unlike Envoy\'s default', { timeout: 60_000 }, async () => {
+  it("stays unready while its xDS server is unreachable (no initial fetch timeout), unlike Envoy's default", { timeout: 60_000 }, async () => {
     const xdsAddress = `127.0.0.1:${await freePort()}`; // nothing listens there
     const ours = renderBootstrap({ ...base, xdsAddress, outboundPort: await freePort() }).yaml;
     expect(ours.match(/initial_fetch_timeout: 0s/g)).toHaveLength(2);
     // Control: the same bootstrap with a 1 s timeout goes LIVE with no config, as Envoy's
     // 15 s default would, later; so "unready" below is the setting's doing, not slowness.
     const control = ours.replaceAll('initial_fetch_timeout: 0s', 'initial_fetch_timeout: 1s');
-    const [envoy, timedOut] = await Promise.all([startEnvoy({ bootstrapYaml: ours, waitFor: 'admin' }), startEnvoy({ bootstrapYaml: control, waitFor: 'ready' })]);
+    const [envoy, timedOut] = await Promise.all([
+      startEnvoy({ bootstrapYaml: ours, waitFor: 'admin' }),
+      startEnvoy({ bootstrapYaml: control, waitFor: 'ready' }),
+    ]);
     await sleep(4000);
     const ready = await fetch(`${envoy.adminUrl}/ready`);
     expect(ready.status).toBe(503);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runBootstrap } from '../../src/cli/bootstrap.ts';
+import { runBootstrap } from '../../src/runtime/cli/bootstrap.ts';
 import { validateBootstrap } from '../support/envoy.ts';
 
 const good = ['--node-id', 'vm-1', '--namespace', 'shop', '--service', 'web', '--xds-address', '127.0.0.1:15010'];
@@ -19,10 +19,28 @@ function run(argv: string[]): { code: number; out: string; err: string } {
 
 describe('weft bootstrap', () => {
   it('prints a bootstrap the real Envoy accepts', async () => {
-    const r = run([...good, '--delta', '--outbound-port', '16001', '--inbound-port', '16006', '--admin-port', '16000', '--label', 'app=web', '--label', 'tier=']);
+    const r = run([
+      ...good,
+      '--delta',
+      '--outbound-port',
+      '16001',
+      '--inbound-port',
+      '16006',
+      '--admin-port',
+      '16000',
+      '--label',
+      'app=web',
+      '--label',
+      'tier=',
+    ]);
     expect(r).toMatchObject({ code: 0, err: '' });
     const doc = parseYaml(r.out) as { node: { metadata: Record<string, unknown> }; dynamic_resources: { ads_config: { api_type: string } } };
-    expect(doc.node.metadata).toMatchObject({ WEFT_OUTBOUND_PORT: '16001', WEFT_INBOUND_PORT: '16006', WEFT_CAPTURE: 'false', WEFT_LABELS: { app: 'web', tier: '' } });
+    expect(doc.node.metadata).toMatchObject({
+      WEFT_OUTBOUND_PORT: '16001',
+      WEFT_INBOUND_PORT: '16006',
+      WEFT_CAPTURE: 'false',
+      WEFT_LABELS: { app: 'web', tier: '' },
+    });
     expect(doc.dynamic_resources.ads_config.api_type).toBe('DELTA_GRPC');
     const v = await validateBootstrap(r.out);
     expect(v.code, v.output).toBe(0);
@@ -37,7 +55,11 @@ describe('weft bootstrap', () => {
     ['bad --outbound-port', [...good, '--outbound-port', 'http'], /--outbound-port: must be a number/],
     ['bad --inbound-port', [...good, '--inbound-port', '0'], /--inbound-port: must be in 1-65535/],
     ['--inbound-port on the default outbound port', [...good, '--inbound-port', '15001'], /--inbound-port: must differ from the outbound port/],
-    ['--inbound-port equal to --outbound-port', [...good, '--outbound-port', '16001', '--inbound-port', '16001'], /--inbound-port: must differ from the outbound port/],
+    [
+      '--inbound-port equal to --outbound-port',
+      [...good, '--outbound-port', '16001', '--inbound-port', '16001'],
+      /--inbound-port: must differ from the outbound port/,
+    ],
     ['bad --admin-port', [...good, '--admin-port', '65536'], /--admin-port: must be in 0-65535/],
     ['bad --label', [...good, '--label', 'novalue'], /--label: must be KEY=VALUE/],
     ['unknown flag', [...good, '--outbound', '1'], /Unknown option '--outbound'/],
@@ -56,7 +78,7 @@ describe('weft bootstrap', () => {
   });
 
   it('exits 2 from the weft binary without a stack trace', async () => {
-    const weft = fileURLToPath(new URL('../../src/cli/weft.ts', import.meta.url));
+    const weft = fileURLToPath(new URL('../../src/runtime/cli/weft.ts', import.meta.url));
     const err = await promisify(execFile)(process.execPath, [weft, 'bootstrap', '--node-id', 'x']).then(
       () => undefined,
       (e: { code?: number; stderr?: string }) => e,

@@ -18,14 +18,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRootCa, loadCa } from '../../src/ca/authority.ts';
-import { FileSource } from '../../src/config/file-source.ts';
-import { startControlPlane, type ControlPlane } from '../../src/control-plane.ts';
-import { createXdsSecurity, type XdsSecurity } from '../../src/identity/xds-security.ts';
-import { MeshPorts, PROXY_UID } from '../../src/mesh-ports.ts';
+import { FileSource } from '../../src/sources/file-source.ts';
+import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane.ts';
+import { createXdsSecurity, type XdsSecurity } from '../../src/runtime/xds-security.ts';
+import { MeshPorts, PROXY_UID } from '../../src/base/mesh-ports.ts';
 import { injectPod } from '../../webhook/inject.ts';
 import type { Container } from '../../webhook/pod.ts';
 import { parseInjectValues, TOKEN_PATH } from '../../webhook/values.ts';
-import { SIDECAR_INITIAL_FETCH_TIMEOUT_MS } from '../../xds/sidecar-bootstrap.ts';
+import { SIDECAR_INITIAL_FETCH_TIMEOUT_MS } from '../../xds/bootstrap/sidecar.ts';
 import { createTopology, envoyFor1337, inNs, netnsUnavailable, run, type Topology } from '../capture/support.ts';
 import { newIssuer } from '../identity/support.ts';
 import { envoyBinary } from '../support/envoy-binary.ts';
@@ -91,7 +91,8 @@ describe.skipIf(skipReason !== undefined)('sidecar probes without a control plan
     if (!values.ok) throw new Error(values.errors.join('; '));
     const injected = injectPod(structuredClone(POD), 'shop', { values: values.values, namespaceLabels: () => ({ 'weft.dev/inject': 'enabled' }) });
     if (!('pod' in injected)) throw new Error(injected.skip.message);
-    const proxy = injected.pod.spec.initContainers?.find((c) => c.name === 'weft-proxy') as (Container & { args: string[]; restartPolicy?: string }) | undefined;
+    const proxy = injected.pod.spec.initContainers?.find((c) => c.name === 'weft-proxy') as
+      (Container & { args: string[]; restartPolicy?: string }) | undefined;
     const app = injected.pod.spec.containers.find((c) => c.name === 'app') as Container;
     expect(proxy?.restartPolicy).toBe('Always');
     const liveness = app.livenessProbe?.httpGet;
@@ -116,7 +117,12 @@ describe.skipIf(skipReason !== undefined)('sidecar probes without a control plan
     await writeFile(logPath, '');
     await chmod(logPath, 0o666); // Envoy runs as uid 1337 and cannot create files in topo.dir
     const startedAt = Date.now();
-    const envoy = topo.spawnIn(pod.ns, 'envoy', [envoyPath, '-c', config, '--service-node', 'web-1.shop', '--disable-hot-restart', '--concurrency', '1', '--log-path', logPath, '-l', 'info'], PROXY_UID);
+    const envoy = topo.spawnIn(
+      pod.ns,
+      'envoy',
+      [envoyPath, '-c', config, '--service-node', 'web-1.shop', '--disable-hot-restart', '--concurrency', '1', '--log-path', logPath, '-l', 'info'],
+      PROXY_UID,
+    );
 
     const kubelet = async (path: string): Promise<number | 'no answer'> => {
       try {
@@ -132,11 +138,16 @@ describe.skipIf(skipReason !== undefined)('sidecar probes without a control plan
     };
 
     // 1. No control plane. The static listener opens once CDS and LDS have timed out.
-    const firstAnswer = await until('the liveness path to answer', async () => {
-      if (envoy.exited()) throw new Error(`envoy exited\n${await diagnostics()}`);
-      const s = await kubelet(liveness?.path ?? '');
-      return s === 'no answer' ? undefined : { status: s, afterMs: Date.now() - startedAt };
-    }, 4 * SIDECAR_INITIAL_FETCH_TIMEOUT_MS + 10_000, diagnostics);
+    const firstAnswer = await until(
+      'the liveness path to answer',
+      async () => {
+        if (envoy.exited()) throw new Error(`envoy exited\n${await diagnostics()}`);
+        const s = await kubelet(liveness?.path ?? '');
+        return s === 'no answer' ? undefined : { status: s, afterMs: Date.now() - startedAt };
+      },
+      4 * SIDECAR_INITIAL_FETCH_TIMEOUT_MS + 10_000,
+      diagnostics,
+    );
     console.info(`[probes] liveness answered ${firstAnswer.afterMs} ms after Envoy started, with no control plane`);
     expect(firstAnswer.status).toBe(200);
     expect(firstAnswer.afterMs).toBeLessThan(2 * SIDECAR_INITIAL_FETCH_TIMEOUT_MS + 8_000);

@@ -2,9 +2,9 @@
 // server and Envoy rely on, and that the YAML parses back into the same message.
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/mesh-ports.ts';
-import { buildBootstrap, parseBootstrap, parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap.ts';
-import { proxyFromNode } from '../../xds/node-info.ts';
+import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/base/mesh-ports.ts';
+import { buildBootstrap, parseBootstrap, parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap/bootstrap.ts';
+import { proxyFromNode } from '../../xds/resources/node-info.ts';
 
 const base: BootstrapOptions = { nodeId: 'web-1', namespace: 'shop', service: 'web', xdsAddress: '127.0.0.1:15010' };
 
@@ -73,7 +73,11 @@ describe('renderBootstrap', () => {
   it('reaches the xDS server over HTTP/2, STATIC for an IP and STRICT_DNS for a name', () => {
     const [ip] = doc().static_resources.clusters;
     expect(ip).toMatchObject({ name: XDS_CLUSTER_NAME, type: 'STATIC', connect_timeout: '1s' });
-    expect(ip?.typed_extension_protocol_options).toHaveProperty(['envoy.extensions.upstreams.http.v3.HttpProtocolOptions', 'explicit_http_config', 'http2_protocol_options']);
+    expect(ip?.typed_extension_protocol_options).toHaveProperty([
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+      'explicit_http_config',
+      'http2_protocol_options',
+    ]);
     expect(ip?.upstream_connection_options).toHaveProperty(['tcp_keepalive', 'keepalive_time']);
     const [dns] = doc({ xdsAddress: 'weft.weft-system.svc:15012' }).static_resources.clusters;
     expect(dns).toMatchObject({ type: 'STRICT_DNS', dns_lookup_family: 'V4_PREFERRED' });

@@ -5,13 +5,25 @@
 // test/bootstrap/probes-without-control-plane.test.ts runs the whole story in a real Envoy.
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/model/build.ts';
-import { proxyFromNode } from '../../xds/node-info.ts';
-import { buildSidecarBootstrap, CONFIG_MARKER_CLUSTER, renderSidecarBootstrap, SIDECAR_INITIAL_FETCH_TIMEOUT_MS, type SidecarBootstrapOptions } from '../../xds/sidecar-bootstrap.ts';
+import { proxyFromNode } from '../../xds/resources/node-info.ts';
+import {
+  buildSidecarBootstrap,
+  CONFIG_MARKER_CLUSTER,
+  renderSidecarBootstrap,
+  SIDECAR_INITIAL_FETCH_TIMEOUT_MS,
+  type SidecarBootstrapOptions,
+} from '../../xds/bootstrap/sidecar.ts';
 import { translate } from '../../xds/translate/index.ts';
 import { validateBootstrap } from '../support/envoy.ts';
 import { trustBundlePem } from '../webhook/fixtures.ts';
 
-const base: SidecarBootstrapOptions = { namespace: 'shop', labels: { app: 'web' }, xdsAddress: 'weft.weft-system.svc:15012', trustBundlePem, tokenPath: '/var/run/secrets/weft/token' };
+const base: SidecarBootstrapOptions = {
+  namespace: 'shop',
+  labels: { app: 'web' },
+  xdsAddress: 'weft.weft-system.svc:15012',
+  trustBundlePem,
+  tokenPath: '/var/run/secrets/weft/token',
+};
 const probes = [{ path: '/app-health/web/livez', port: 8080, originalPath: '/healthz', headers: [{ name: 'x-probe', value: 'k' }], timeoutSeconds: 2 }];
 
 describe('sidecar bootstrap readiness', () => {

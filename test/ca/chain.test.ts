@@ -57,7 +57,10 @@ describe('invalid CA material is data', () => {
   it('reports a key that does not match the certificate', async () => {
     const a = await createRootCa();
     const b = await createRootCa();
-    expect(loadCa({ certPem: a.certPem, keyPem: b.keyPem }, td)).toMatchObject({ ok: false, errors: [{ field: 'keyPem', reason: expect.stringContaining('does not match') }] });
+    expect(loadCa({ certPem: a.certPem, keyPem: b.keyPem }, td)).toMatchObject({
+      ok: false,
+      errors: [{ field: 'keyPem', reason: expect.stringContaining('does not match') }],
+    });
   });
 
   it('reports a leaf certificate offered as a CA', async () => {

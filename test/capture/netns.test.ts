@@ -16,9 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caFromDir, issueClientCertificate } from '../../src/identity/ca-dir.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { captureScript } from '../../webhook/capture.ts';
-import { renderBootstrap } from '../../xds/bootstrap.ts';
+import { renderBootstrap } from '../../xds/bootstrap/bootstrap.ts';
 import { envoyBinary } from '../support/envoy-binary.ts';
 import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
 import {

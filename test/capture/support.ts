@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { PROXY_UID } from '../../src/mesh-ports.ts';
+import { PROXY_UID } from '../../src/base/mesh-ports.ts';
 
 const execFile = promisify(execFileCb);
 
@@ -204,7 +204,13 @@ export async function startNsEnvoy(topo: Topology, ns: string, envoyPath: string
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exited()) throw new Error(`envoy in ${ns} exited:\n${proc.output()}\n${(await logs()).slice(-3000)}`);
-    if (await admin('/ready').then(() => true, () => false)) break;
+    if (
+      await admin('/ready').then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error(`envoy in ${ns} not ready in 30 s:\n${proc.output()}\n${(await logs()).slice(-3000)}`);
     await sleep(200);
   }

@@ -1,4 +1,4 @@
-// The real `weft` binary (node src/cli/weft.ts): help lists every flag the subcommands take,
+// The real `weft` binary (node src/runtime/cli/weft.ts): help lists every flag the subcommands take,
 // mistakes exit 2 naming what is wrong, and `bootstrap`'s asynchronous exit codes reach the shell.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const weftBin = fileURLToPath(new URL('../../src/cli/weft.ts', import.meta.url));
+const weftBin = fileURLToPath(new URL('../../src/runtime/cli/weft.ts', import.meta.url));
 
 interface Run {
   code: number;
@@ -40,7 +40,9 @@ describe('weft binary', () => {
     const listed = flagsIn(top.stdout);
     expect(serve.code, serve.stderr).toBe(0);
     const serveFlags = [...flagsIn(serve.stdout)];
-    expect(serveFlags).toEqual(expect.arrayContaining(['--config-dir', '--xds-address', '--monitoring-address', '--ca-dir', '--trust-domain', '--workload-cert-ttl', '--xds-san']));
+    expect(serveFlags).toEqual(
+      expect.arrayContaining(['--config-dir', '--xds-address', '--monitoring-address', '--ca-dir', '--trust-domain', '--workload-cert-ttl', '--xds-san']),
+    );
     expect(serveFlags.filter((f) => !listed.has(f))).toEqual([]);
     expect(bootstrap.code, bootstrap.stderr).toBe(0);
     expect([...flagsIn(bootstrap.stdout)]).toEqual(expect.arrayContaining(['--node-id', '--namespace', '--service', '--xds-address', '--inbound-port']));

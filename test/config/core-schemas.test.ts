@@ -1,7 +1,7 @@
 // Service and EndpointSlice schemas accept what the API server serves (including
 // nulls, Dates from client-node and fields we ignore) and name the field they reject.
 import { describe, expect, it } from 'vitest';
-import { parseObject } from '../../src/config/objects.ts';
+import { parseObject } from '../../src/api/objects.ts';
 import { expectProblem, expectValid, withPatch } from './schema-test-support.ts';
 
 const svc = {
@@ -27,7 +27,13 @@ const eps = {
   metadata: { name: 'checkout-x7k2p', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'checkout' } },
   addressType: 'IPv4',
   endpoints: [
-    { addresses: ['10.244.0.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'a', targetRef: { kind: 'Pod', name: 'p', namespace: 'shop', uid: 'x' } },
+    {
+      addresses: ['10.244.0.5'],
+      conditions: { ready: true, serving: true, terminating: false },
+      nodeName: 'n1',
+      zone: 'a',
+      targetRef: { kind: 'Pod', name: 'p', namespace: 'shop', uid: 'x' },
+    },
     { addresses: ['10.244.0.6'], conditions: { ready: null, serving: null, terminating: null }, targetRef: null, zone: null },
   ],
   ports: [{ name: 'http', port: 8080, protocol: 'TCP', appProtocol: null }],
@@ -54,9 +60,26 @@ describe('Service', () => {
     ['namespace not DNS-1123', { metadata: { namespace: 'Shop' } }, 'metadata.namespace', 'DNS-1123'],
     ['labels not strings', { metadata: { labels: { app: 1 } } }, 'metadata.labels.app', 'must be a string'],
     ['port out of range', { spec: { ports: [{ name: 'http', port: 70000 }] } }, 'spec.ports[0].port', 'between 1 and 65535'],
-    ['targetPort invalid', { spec: { ports: [{ name: 'http', port: 80, targetPort: 'Not_A_Name' }] } }, 'spec.ports[0].targetPort', 'port number 1..65535 or a container port name'],
+    [
+      'targetPort invalid',
+      { spec: { ports: [{ name: 'http', port: 80, targetPort: 'Not_A_Name' }] } },
+      'spec.ports[0].targetPort',
+      'port number 1..65535 or a container port name',
+    ],
     ['unnamed port among several', { spec: { ports: [{ port: 80 }, { name: 'b', port: 81 }] } }, 'spec.ports[0].name', 'more than one port'],
-    ['duplicate port names', { spec: { ports: [{ name: 'a', port: 80 }, { name: 'a', port: 81 }] } }, 'spec.ports[1].name', 'duplicate port name'],
+    [
+      'duplicate port names',
+      {
+        spec: {
+          ports: [
+            { name: 'a', port: 80 },
+            { name: 'a', port: 81 },
+          ],
+        },
+      },
+      'spec.ports[1].name',
+      'duplicate port name',
+    ],
     ['bad protocol', { spec: { ports: [{ name: 'a', port: 80, protocol: 'ICMP' }] } }, 'spec.ports[0].protocol', 'TCP, UDP, SCTP'],
     ['bad type', { spec: { type: 'Ingress' } }, 'spec.type', 'ClusterIP'],
   ])('rejects %s', (_, patch, field, reason) => {

@@ -1,7 +1,7 @@
 // Go-style durations: the syntax CEL's duration() accepts, parsed to the nanosecond the
 // way Go's time.ParseDuration does, so the CRD can mirror bounds exactly.
 import { describe, expect, it } from 'vitest';
-import { parseDurationMs, parseDurationNs } from '../../src/config/schemas/duration.ts';
+import { parseDurationMs, parseDurationNs } from '../../src/api/duration.ts';
 
 describe('parseDurationMs', () => {
   it.each([

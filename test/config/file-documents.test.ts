@@ -1,10 +1,11 @@
 // The pure half of the file source: which objects a file serves given its text and what
 // it served before, and how files merge.
 import { describe, expect, it } from 'vitest';
-import { evaluateFile, mergeFiles, type FileEntry } from '../../src/config/file-documents.ts';
-import { objectId } from '../../src/config/objects.ts';
+import { evaluateFile, mergeFiles, type FileEntry } from '../../src/sources/file-documents.ts';
+import { objectId } from '../../src/api/objects.ts';
 
-const svc = (name: string, extra = '') => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {ports: [{name: http, port: 80}]${extra}}\n`;
+const svc = (name: string, extra = '') =>
+  `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {ports: [{name: http, port: 80}]${extra}}\n`;
 const ids = (entries: readonly FileEntry[]) => entries.map((e) => objectId(e.object));
 
 describe('evaluateFile', () => {
@@ -21,7 +22,11 @@ describe('evaluateFile', () => {
     const after = evaluateFile('m.yaml', [svc('b'), broken].join('---\n'), before.entries);
     expect(ids(after.entries).sort()).toEqual(['Service shop/a', 'Service shop/b']);
     expect(after.kept).toEqual(['Service shop/a']);
-    expect(after.problems).toContainEqual({ source: 'm.yaml#1', field: '(document)', reason: 'invalid; still serving the last good version of Service shop/a' });
+    expect(after.problems).toContainEqual({
+      source: 'm.yaml#1',
+      field: '(document)',
+      reason: 'invalid; still serving the last good version of Service shop/a',
+    });
     // A second broken edit still serves the same last good version.
     const again = evaluateFile('m.yaml', [svc('b'), broken].join('---\n'), after.entries);
     expect(ids(again.entries).sort()).toEqual(['Service shop/a', 'Service shop/b']);
@@ -42,7 +47,8 @@ describe('evaluateFile', () => {
   });
 
   it('names a misspelt field in a Weft document (and keeps the last good version); an empty value is absent', () => {
-    const policy = (body: string) => `apiVersion: mesh.weft.dev/v1alpha1\nkind: RetryPolicy\nmetadata: {name: r, namespace: shop}\nspec:\n  targetRef: {kind: Service, name: web}\n${body}`;
+    const policy = (body: string) =>
+      `apiVersion: mesh.weft.dev/v1alpha1\nkind: RetryPolicy\nmetadata: {name: r, namespace: shop}\nspec:\n  targetRef: {kind: Service, name: web}\n${body}`;
     const before = evaluateFile('p.yaml', policy('  attempts: 3\n  timeout:\n'), []);
     expect(before.problems).toEqual([]);
     const typo = evaluateFile('p.yaml', policy('  atempts: 3\n'), before.entries);
@@ -63,7 +69,10 @@ describe('mergeFiles', () => {
   it('sorts objects by identity and lets the first file by name win a duplicate', () => {
     const a = evaluateFile('a.yaml', [svc('z'), svc('dup', ', selector: {from: a}')].join('---\n'), []);
     const b = evaluateFile('b.yaml', [svc('dup', ', selector: {from: b}'), svc('m')].join('---\n'), []);
-    const state = mergeFiles([['b.yaml', b], ['a.yaml', a]]);
+    const state = mergeFiles([
+      ['b.yaml', b],
+      ['a.yaml', a],
+    ]);
     expect(state.objects.map(objectId)).toEqual(['Service shop/dup', 'Service shop/m', 'Service shop/z']);
     const dup = state.objects[0];
     expect(dup?.kind === 'Service' && dup.spec.selector).toEqual({ from: 'a' });

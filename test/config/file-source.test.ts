@@ -4,9 +4,9 @@ import { cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileSource } from '../../src/config/file-source.ts';
-import { objectId, type ConfigObject } from '../../src/config/objects.ts';
-import type { ConfigState } from '../../src/config/source.ts';
+import { FileSource } from '../../src/sources/file-source.ts';
+import { objectId, type ConfigObject } from '../../src/api/objects.ts';
+import type { ConfigState } from '../../src/sources/source.ts';
 
 let dir: string;
 let source: FileSource;
@@ -27,8 +27,7 @@ const weights = (s: ConfigState) => {
   return ts?.spec.backends.map((b) => b.weight);
 };
 const splitFile = () => join(dir, 'trafficsplit.yaml');
-const setWeights = (text: string, v1: string, v2: string) =>
-  text.replace('weight: 90', `weight: ${v1}`).replace('weight: 10', `weight: ${v2}`);
+const setWeights = (text: string, v1: string, v2: string) => text.replace('weight: 90', `weight: ${v1}`).replace('weight: 10', `weight: ${v2}`);
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'weft-file-source-'));
@@ -74,7 +73,8 @@ describe('FileSource', () => {
   });
 
   it('reports an invalid document in a new file and serves the rest of it', async () => {
-    const doc = (name: string, port: number) => `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {ports: [{name: http, port: ${port}}]}\n`;
+    const doc = (name: string, port: number) =>
+      `apiVersion: v1\nkind: Service\nmetadata: {name: ${name}, namespace: shop}\nspec: {ports: [{name: http, port: ${port}}]}\n`;
     await writeFile(join(dir, 'extra.yml'), `${doc('cart', 80)}---\n${doc('Bad_Name', 80)}`);
     const s = await waitFor((st) => st.objects.some((o) => objectId(o) === 'Service shop/cart'), 'the new service');
     expect(s.problems).toEqual([expect.objectContaining({ source: 'extra.yml#1', field: 'metadata.name' })]);

@@ -1,6 +1,6 @@
 // RetryPolicy bounds and cross-field rules, each rejection naming its field.
 import { describe, expect, it } from 'vitest';
-import { RETRY_ON } from '../../src/config/schemas/bounds.ts';
+import { RETRY_ON } from '../../src/api/bounds.ts';
 import { expectProblem, expectValid } from './schema-test-support.ts';
 
 const base = {
@@ -68,8 +68,18 @@ describe('RetryPolicy schema', () => {
     ['empty retryOn', spec({ retryOn: [] }), 'spec.retryOn', 'at least one'],
     ['codes without token', spec({ retriableStatusCodes: [503] }), 'spec.retriableStatusCodes', 'requires retryOn to include retriable-status-codes'],
     ['token without codes', spec({ retryOn: ['retriable-status-codes'] }), 'spec.retriableStatusCodes', 'at least one status code'],
-    ['status code out of range', spec({ retryOn: ['retriable-status-codes'], retriableStatusCodes: [600] }), 'spec.retriableStatusCodes[0]', 'between 100 and 599'],
-    ['maxInterval below baseInterval', spec({ backoff: { baseInterval: '1s', maxInterval: '500ms' } }), 'spec.backoff.maxInterval', 'greater than or equal to baseInterval'],
+    [
+      'status code out of range',
+      spec({ retryOn: ['retriable-status-codes'], retriableStatusCodes: [600] }),
+      'spec.retriableStatusCodes[0]',
+      'between 100 and 599',
+    ],
+    [
+      'maxInterval below baseInterval',
+      spec({ backoff: { baseInterval: '1s', maxInterval: '500ms' } }),
+      'spec.backoff.maxInterval',
+      'greater than or equal to baseInterval',
+    ],
     ['backoff without base', spec({ backoff: { maxInterval: '1s' } }), 'spec.backoff.baseInterval', 'duration string'],
     ['budget above 100', spec({ budget: { percent: 101 } }), 'spec.budget.percent', 'between 0 and 100'],
     ['minRetryConcurrency zero', spec({ budget: { minRetryConcurrency: 0 } }), 'spec.budget.minRetryConcurrency', 'between 1 and 10000'],

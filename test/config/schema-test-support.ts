@@ -1,7 +1,7 @@
 // Table helpers for schema tests: a document either parses, or fails with a problem
 // naming the expected field and a reason containing the expected text.
 import { expect } from 'vitest';
-import { parseObject, type ConfigObject } from '../../src/config/objects.ts';
+import { parseObject, type ConfigObject } from '../../src/api/objects.ts';
 
 export function expectValid(raw: unknown): ConfigObject {
   const res = parseObject(raw);

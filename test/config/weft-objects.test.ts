@@ -5,7 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { expectProblem, expectValid } from './schema-test-support.ts';
 
 const meta = { name: 'p', namespace: 'shop' };
-const weft = (kind: string, spec: unknown, extra: Record<string, unknown> = {}) => ({ apiVersion: 'mesh.weft.dev/v1alpha1', kind, metadata: meta, spec, ...extra });
+const weft = (kind: string, spec: unknown, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'mesh.weft.dev/v1alpha1',
+  kind,
+  metadata: meta,
+  spec,
+  ...extra,
+});
 const split = (spec: Record<string, unknown>) => weft('TrafficSplit', { service: 'web', backends: [{ service: 'web-v1', weight: 1 }], ...spec });
 const retry = (spec: Record<string, unknown>) => weft('RetryPolicy', { targetRef: { kind: 'Service', name: 'web' }, ...spec });
 
@@ -22,9 +28,24 @@ describe('unknown fields', () => {
     ['a lower-case retryOn', retry({ retryon: ['5xx'] }), 'spec.retryon', 'expected one of targetRef, attempts'],
     ['a field in a list item', split({ backends: [{ service: 'a', weight: 1, wieght: 2 }] }), 'spec.backends[0].wieght', 'unknown field'],
     ['a field in a nested object', retry({ backoff: { baseInterval: '1s', max: '2s' } }), 'spec.backoff.max', 'expected one of baseInterval, maxInterval'],
-    ['a field in a map value', weft('PeerAuth', { selector: { matchLabels: { a: 'b' } }, portLevelMtls: { '80': { mode: 'STRICT', tls: 1 } } }), 'spec.portLevelMtls["80"].tls', 'expected one of mode'],
-    ['matchExpressions', weft('PeerAuth', { selector: { matchLabels: { a: 'b' }, matchExpressions: [] } }), 'spec.selector.matchExpressions', 'expected one of matchLabels'],
-    ['a misspelt spec', weft('PeerAuth', undefined, { sepc: { mtls: { mode: 'STRICT' } } }), 'sepc', 'expected one of apiVersion, kind, metadata, spec, status'],
+    [
+      'a field in a map value',
+      weft('PeerAuth', { selector: { matchLabels: { a: 'b' } }, portLevelMtls: { '80': { mode: 'STRICT', tls: 1 } } }),
+      'spec.portLevelMtls["80"].tls',
+      'expected one of mode',
+    ],
+    [
+      'matchExpressions',
+      weft('PeerAuth', { selector: { matchLabels: { a: 'b' }, matchExpressions: [] } }),
+      'spec.selector.matchExpressions',
+      'expected one of matchLabels',
+    ],
+    [
+      'a misspelt spec',
+      weft('PeerAuth', undefined, { sepc: { mtls: { mode: 'STRICT' } } }),
+      'sepc',
+      'expected one of apiVersion, kind, metadata, spec, status',
+    ],
     ['an unknown field set to null', retry({ timout: null }), 'spec.timout', 'unknown field'],
   ])('%s is a problem naming it', (_, raw, field, reason) => {
     expectProblem(raw, field, reason);
@@ -50,9 +71,16 @@ describe('unknown fields', () => {
 
 describe('null is absent', () => {
   it('takes the default of a defaulted field and omits an optional one', () => {
-    const o = expectValid(retry({ attempts: null, timeout: null, retryOn: null, backoff: { baseInterval: '1s', maxInterval: null }, outlierDetection: { interval: null } }));
+    const o = expectValid(
+      retry({ attempts: null, timeout: null, retryOn: null, backoff: { baseInterval: '1s', maxInterval: null }, outlierDetection: { interval: null } }),
+    );
     if (o.kind !== 'RetryPolicy') return expect.fail('kind');
-    expect(o.spec).toMatchObject({ attempts: 2, retryOn: ['5xx', 'connect-failure', 'reset'], backoff: { baseInterval: 1000 }, outlierDetection: { interval: 10_000 } });
+    expect(o.spec).toMatchObject({
+      attempts: 2,
+      retryOn: ['5xx', 'connect-failure', 'reset'],
+      backoff: { baseInterval: 1000 },
+      outlierDetection: { interval: 10_000 },
+    });
     expect(o.spec).not.toHaveProperty('timeout');
     expect(o.spec.backoff).not.toHaveProperty('maxInterval');
     expect(nulls(o)).toEqual([]);

@@ -1,10 +1,13 @@
 // The caBundle patch: only webhooks whose bundle differs, each guarded by a test on its name.
 import { describe, expect, it } from 'vitest';
-import { caBundlePatch } from '../../src/controller/cabundle.ts';
+import { caBundlePatch } from '../../src/runtime/controller/cabundle.ts';
 
 const cfg = (...bundles: (string | undefined)[]) => ({
   metadata: { name: 'weft-inject' },
-  webhooks: bundles.map((b, i) => ({ name: `w${i}.weft.dev`, clientConfig: { url: 'https://127.0.0.1:9443/inject', ...(b === undefined ? {} : { caBundle: b }) } })),
+  webhooks: bundles.map((b, i) => ({
+    name: `w${i}.weft.dev`,
+    clientConfig: { url: 'https://127.0.0.1:9443/inject', ...(b === undefined ? {} : { caBundle: b }) },
+  })),
 });
 
 describe('caBundlePatch', () => {

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
-import { LeaderElector } from '../../src/controller/leader.ts';
+import { LeaderElector } from '../../src/runtime/controller/leader.ts';
 
 interface Lease {
   metadata: { name: string; namespace?: string; resourceVersion?: string };
@@ -12,7 +12,12 @@ interface Lease {
 
 /** One Lease in memory; `gate` (when set) holds every request until it resolves. */
 function fakeClient() {
-  const state: { lease: Lease | undefined; rv: number; gate: Promise<void> | undefined; calls: string[] } = { lease: undefined, rv: 1, gate: undefined, calls: [] };
+  const state: { lease: Lease | undefined; rv: number; gate: Promise<void> | undefined; calls: string[] } = {
+    lease: undefined,
+    rv: 1,
+    gate: undefined,
+    calls: [],
+  };
   const client = {
     async request(method: string, _path: string, opts: { body?: unknown } = {}): Promise<unknown> {
       state.calls.push(method);
@@ -84,4 +89,3 @@ describe('LeaderElector', () => {
     expect(state.lease?.spec?.holderIdentity).toBe('');
   });
 });
-

@@ -2,8 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
-import type { ConfigEntry } from '../../src/config/kube-source.ts';
-import { StatusWriter } from '../../src/controller/status-writer.ts';
+import type { ConfigEntry } from '../../src/sources/kube-source.ts';
+import { StatusWriter } from '../../src/runtime/controller/status-writer.ts';
 
 const invalid: ConfigEntry = {
   kind: 'TrafficSplit',
@@ -61,7 +61,10 @@ describe('StatusWriter', () => {
           return { metadata: { resourceVersion: '12' } };
         }
         // Someone else flipped Accepted to True meanwhile: our False is a new transition.
-        return { metadata: { resourceVersion: '11' }, status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2020-06-01T00:00:00Z' }] } };
+        return {
+          metadata: { resourceVersion: '11' },
+          status: { conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2020-06-01T00:00:00Z' }] },
+        };
       },
     } as unknown as KubeClient;
     const writer = new StatusWriter({

@@ -1,8 +1,8 @@
 // /validate for Weft CRs, decided by the model: RE2-incompatible regular expressions are
 // denied with the model's message, missing backends and conflicts admitted with a warning.
 import { describe, expect, it } from 'vitest';
-import { parseObject, type ConfigObject } from '../../src/config/objects.ts';
-import { crValidator } from '../../src/controller/validate-crs.ts';
+import { parseObject, type ConfigObject } from '../../src/api/objects.ts';
+import { crValidator } from '../../webhook/validate-crs.ts';
 import type { AdmissionRequest } from '../../webhook/admission.ts';
 
 const NS = 'shop';
@@ -31,7 +31,10 @@ const request = (object: Record<string, unknown>, operation: AdmissionRequest['o
 describe('crValidator', () => {
   const stored: ConfigObject[] = [service('checkout'), service('checkout-v1'), service('checkout-v2')];
   const validate = crValidator({ objectsIn: (ns) => (ns === NS ? stored : []), inScope: () => true, controlPlaneNamespace: 'weft-system' });
-  const backends = [{ service: 'checkout-v1', weight: 90 }, { service: 'checkout-v2', weight: 10 }];
+  const backends = [
+    { service: 'checkout-v1', weight: 90 },
+    { service: 'checkout-v2', weight: 10 },
+  ];
 
   it('admits a split whose backends exist, without warnings', async () => {
     expect(await validate(request(split('canary', { service: 'checkout', backends })))).toEqual({ allowed: true });
@@ -43,21 +46,36 @@ describe('crValidator', () => {
   });
 
   it('denies a regular expression RE2 cannot run, naming the field', async () => {
-    const r = await validate(request(split('canary', { service: 'checkout', backends, matches: [{ path: { type: 'RegularExpression', value: '/(?!admin).*' } }] })));
-    expect(r).toMatchObject({ allowed: false, message: expect.stringMatching(/spec\.matches\[0\]\.path\.value: lookaround assertions are not supported by RE2/) });
-    const h = await validate(request(split('canary', { service: 'checkout', backends, matches: [{ headers: [{ name: 'x', type: 'RegularExpression', value: '(a)\\1' }] }] })));
+    const r = await validate(
+      request(split('canary', { service: 'checkout', backends, matches: [{ path: { type: 'RegularExpression', value: '/(?!admin).*' } }] })),
+    );
+    expect(r).toMatchObject({
+      allowed: false,
+      message: expect.stringMatching(/spec\.matches\[0\]\.path\.value: lookaround assertions are not supported by RE2/),
+    });
+    const h = await validate(
+      request(split('canary', { service: 'checkout', backends, matches: [{ headers: [{ name: 'x', type: 'RegularExpression', value: '(a)\\1' }] }] })),
+    );
     expect(h).toMatchObject({ allowed: false, message: expect.stringContaining('backreferences') });
   });
 
   it('warns when another split already owns the service; the stored version of the same object is replaced, not a rival', async () => {
     const older = obj(split('first', { service: 'checkout', backends }, { creationTimestamp: '2023-01-01T00:00:00Z' }));
     const v = crValidator({ objectsIn: () => [...stored, older], inScope: () => true, controlPlaneNamespace: 'weft-system' });
-    expect(await v(request(split('second', { service: 'checkout', backends })))).toMatchObject({ allowed: true, warnings: [expect.stringContaining('already split')] });
-    expect(await v(request(split('first', { service: 'checkout', backends }, { creationTimestamp: '2023-01-01T00:00:00Z' }), 'UPDATE'))).toEqual({ allowed: true });
+    expect(await v(request(split('second', { service: 'checkout', backends })))).toMatchObject({
+      allowed: true,
+      warnings: [expect.stringContaining('already split')],
+    });
+    expect(await v(request(split('first', { service: 'checkout', backends }, { creationTimestamp: '2023-01-01T00:00:00Z' }), 'UPDATE'))).toEqual({
+      allowed: true,
+    });
   });
 
   it('denies what fails the schema, and ignores other kinds and operations', async () => {
-    expect(await validate(request(split('bad', { service: 'checkout', backends: [] })))).toMatchObject({ allowed: false, message: expect.stringContaining('spec.backends') });
+    expect(await validate(request(split('bad', { service: 'checkout', backends: [] })))).toMatchObject({
+      allowed: false,
+      message: expect.stringContaining('spec.backends'),
+    });
     expect(await validate({ ...request(split('x', {})), kind: { group: '', version: 'v1', kind: 'Pod' } })).toEqual({ allowed: true });
     expect(await validate(request(split('x', {}), 'DELETE'))).toEqual({ allowed: true });
   });

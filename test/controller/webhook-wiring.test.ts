@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fjp from 'fast-json-patch';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ControllerContext } from '../../src/controller/run.ts';
-import { loadInjectValues, webhookWiring } from '../../src/controller/webhook-wiring.ts';
+import type { ControllerContext } from '../../src/runtime/controller/run.ts';
+import { loadInjectValues, webhookWiring } from '../../src/runtime/controller/webhook-wiring.ts';
 import { KubeApiError } from '../../src/k8s/client.ts';
-import { log } from '../../src/log.ts';
+import { log } from '../../src/base/log.ts';
 import { testCa } from '../translate/test-secrets.ts';
 
 function peer(port: number, ca: string): Promise<X509Certificate> {
@@ -32,15 +32,32 @@ async function review(port: number, ca: string, namespace: string): Promise<{ re
   const body = JSON.stringify({
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
-    request: { uid: 'u1', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace, operation: 'CREATE', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'x' }] } } },
+    request: {
+      uid: 'u1',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      namespace,
+      operation: 'CREATE',
+      object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'x' }] } },
+    },
   });
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/inject', method: 'POST', ca, servername: 'weft-webhook.weft-system.svc', headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve(JSON.parse(text) as { response: { patch?: string } }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/inject',
+        method: 'POST',
+        ca,
+        servername: 'weft-webhook.weft-system.svc',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(JSON.parse(text) as { response: { patch?: string } }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -70,7 +87,17 @@ describe('webhookWiring', () => {
   it('serves a CA-issued certificate for the Service names and 127.0.0.1, renews it in place, and injects by cached namespace labels', async () => {
     const ca = await testCa();
     const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
-    const w = webhookWiring({ host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system', servingTtlMs: 3_000, configurations: [], log });
+    const w = webhookWiring({
+      host: '127.0.0.1',
+      port: 0,
+      ca,
+      values,
+      serviceName: 'weft-webhook',
+      namespace: 'weft-system',
+      servingTtlMs: 3_000,
+      configurations: [],
+      log,
+    });
     const labels: Record<string, Record<string, string>> = { shop: { 'weft.dev/inject': 'enabled' } };
     const ctx = {
       client: versionClient('v1.37.2'),
@@ -85,10 +112,15 @@ describe('webhookWiring', () => {
     try {
       const port = w.port() ?? 0;
       const first = await peer(port, ca.trustBundlePem);
-      expect(first.subjectAltName).toBe('DNS:weft-webhook, DNS:weft-webhook.weft-system, DNS:weft-webhook.weft-system.svc, DNS:weft-webhook.weft-system.svc.cluster.local, IP Address:127.0.0.1');
+      expect(first.subjectAltName).toBe(
+        'DNS:weft-webhook, DNS:weft-webhook.weft-system, DNS:weft-webhook.weft-system.svc, DNS:weft-webhook.weft-system.svc.cluster.local, IP Address:127.0.0.1',
+      );
       expect(first.checkIssued(new X509Certificate(ca.trustBundlePem))).toBe(true);
       const injected = patchedPod((await review(port, ca.trustBundlePem, 'shop')).response.patch);
-      expect(injected.spec.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([['weft-init', undefined], ['weft-proxy', 'Always']]);
+      expect(injected.spec.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([
+        ['weft-init', undefined],
+        ['weft-proxy', 'Always'],
+      ]);
       expect((await review(port, ca.trustBundlePem, 'elsewhere')).response.patch).toBeUndefined();
       // Renewal at about half of 3 s: the listener keeps running and serves the new certificate.
       await sleep(2_500);
@@ -104,8 +136,14 @@ describe('webhookWiring', () => {
     const ca = await testCa();
     const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
     const w = webhookWiring({
-      host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system',
-      configurations: [{ kind: 'mutating', name: 'weft-inject' }], log,
+      host: '127.0.0.1',
+      port: 0,
+      ca,
+      values,
+      serviceName: 'weft-webhook',
+      namespace: 'weft-system',
+      configurations: [{ kind: 'mutating', name: 'weft-inject' }],
+      log,
     });
     const leader = new EventEmitter();
     const client = {
@@ -140,37 +178,45 @@ describe('webhookWiring', () => {
     [new Error('connection refused'), 'auto', 'container'],
     ['v1.28.9', 'native', 'native'],
     ['v1.37.2', 'container', 'container'],
-  ] as const)('learns the API server version once: %s with sidecarMode %s injects the %s shape', async (version, sidecarMode, shape) => {
-    const ca = await testCa();
-    const dir = await mkdtemp(join(tmpdir(), 'weft-values-'));
-    dirs.push(dir);
-    await writeFile(join(dir, 'values.json'), JSON.stringify({ sidecarMode }));
-    const values = await loadInjectValues(join(dir, 'values.json'), { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
-    const w = webhookWiring({ host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system', configurations: [], log });
-    let versionReads = 0;
-    const client = versionClient(version);
-    const ctx = {
-      client: { request: (m: string, p: string) => (p === '/version' && versionReads++, client.request(m, p)) },
-      index: { namespaceLabels: () => ({ 'weft.dev/inject': 'enabled' }) },
-      source: { state: () => ({ objects: [], problems: [], workloads: [] }), inScope: () => true },
-      namespace: 'weft-system',
-      isLeader: () => true,
-      leader: undefined,
-      log,
-    } as unknown as ControllerContext;
-    const closer = await w.extension(ctx);
-    try {
-      for (let i = 0; i < 2; i++) {
-        const pod = patchedPod((await review(w.port() ?? 0, ca.trustBundlePem, 'shop')).response.patch);
-        const where = pod.spec.containers.some((c) => c.name === 'weft-proxy') ? 'container' : pod.spec.initContainers?.some((c) => c.name === 'weft-proxy' && c.restartPolicy === 'Always') ? 'native' : 'none';
-        expect(where).toBe(shape);
+  ] as const)(
+    'learns the API server version once: %s with sidecarMode %s injects the %s shape',
+    async (version, sidecarMode, shape) => {
+      const ca = await testCa();
+      const dir = await mkdtemp(join(tmpdir(), 'weft-values-'));
+      dirs.push(dir);
+      await writeFile(join(dir, 'values.json'), JSON.stringify({ sidecarMode }));
+      const values = await loadInjectValues(join(dir, 'values.json'), { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
+      const w = webhookWiring({ host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system', configurations: [], log });
+      let versionReads = 0;
+      const client = versionClient(version);
+      const ctx = {
+        client: { request: (m: string, p: string) => (p === '/version' && versionReads++, client.request(m, p)) },
+        index: { namespaceLabels: () => ({ 'weft.dev/inject': 'enabled' }) },
+        source: { state: () => ({ objects: [], problems: [], workloads: [] }), inScope: () => true },
+        namespace: 'weft-system',
+        isLeader: () => true,
+        leader: undefined,
+        log,
+      } as unknown as ControllerContext;
+      const closer = await w.extension(ctx);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const pod = patchedPod((await review(w.port() ?? 0, ca.trustBundlePem, 'shop')).response.patch);
+          const where = pod.spec.containers.some((c) => c.name === 'weft-proxy')
+            ? 'container'
+            : pod.spec.initContainers?.some((c) => c.name === 'weft-proxy' && c.restartPolicy === 'Always')
+              ? 'native'
+              : 'none';
+          expect(where).toBe(shape);
+        }
+        // Read at start only (three tries when it fails), never per admission.
+        expect(versionReads).toBe(sidecarMode !== 'auto' ? 0 : version instanceof Error ? 3 : 1);
+      } finally {
+        await closer?.close();
       }
-      // Read at start only (three tries when it fails), never per admission.
-      expect(versionReads).toBe(sidecarMode !== 'auto' ? 0 : version instanceof Error ? 3 : 1);
-    } finally {
-      await closer?.close();
-    }
-  }, 20_000);
+    },
+    20_000,
+  );
 
   it('loadInjectValues: the chart file plus the CA bundle; every bad field named', async () => {
     const ca = await testCa();
@@ -182,8 +228,13 @@ describe('webhookWiring', () => {
     expect(v).toMatchObject({ xdsAddress: 'weft.mesh.svc:15012', controlPlaneNamespace: 'mesh', trustBundlePem: ca.trustBundlePem, proxyLogLevel: 'info' });
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ xdsAddress: 'no port', proxyLogLevel: 'loud', surprise: 1 }));
-    const err = await loadInjectValues(bad, { namespace: 'mesh', trustBundlePem: ca.trustBundlePem }).then(() => '', (e: Error) => e.message);
+    const err = await loadInjectValues(bad, { namespace: 'mesh', trustBundlePem: ca.trustBundlePem }).then(
+      () => '',
+      (e: Error) => e.message,
+    );
     for (const field of ['xdsAddress: must be HOST:PORT', 'proxyLogLevel: ', 'Unrecognized key: "surprise"']) expect(err).toContain(field);
-    await expect(loadInjectValues(join(dir, 'missing.json'), { namespace: 'mesh', trustBundlePem: ca.trustBundlePem })).rejects.toThrow(/--inject-values .*missing\.json: ENOENT/);
+    await expect(loadInjectValues(join(dir, 'missing.json'), { namespace: 'mesh', trustBundlePem: ca.trustBundlePem })).rejects.toThrow(
+      /--inject-values .*missing\.json: ENOENT/,
+    );
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import * as b from '../../src/config/schemas/bounds.ts';
+import * as b from '../../src/api/bounds.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -45,14 +45,16 @@ describe('TrafficSplit CRD mirrors bounds.ts', () => {
   const s = schemaOf('trafficsplits.yaml');
   const B = b.TrafficSplitBounds;
   it('names, counts and weights', () => {
-    for (const p of ['spec.service', 'spec.backends[].service']) expect(at(s, p)).toMatchObject({ maxLength: b.DNS_LABEL_MAX, pattern: b.DNS1035_LABEL.source });
+    for (const p of ['spec.service', 'spec.backends[].service'])
+      expect(at(s, p)).toMatchObject({ maxLength: b.DNS_LABEL_MAX, pattern: b.DNS1035_LABEL.source });
     expect(at(s, 'spec.backends')).toMatchObject({ minItems: B.backendsMin, maxItems: B.backendsMax });
     expect(at(s, 'spec.backends[].weight')).toMatchObject({ type: 'integer', minimum: B.weightMin, maximum: B.weightMax });
     expect(at(s, 'spec.matches')).toMatchObject({ maxItems: B.matchesMax });
     expect(at(s, 'spec.matches[].headers')).toMatchObject({ maxItems: B.headersPerMatchMax });
   });
   it('match values, header names and vocabularies', () => {
-    for (const p of ['spec.matches[].path.value', 'spec.matches[].headers[].value']) expect(at(s, p)).toMatchObject({ minLength: 1, maxLength: B.valueMaxLength });
+    for (const p of ['spec.matches[].path.value', 'spec.matches[].headers[].value'])
+      expect(at(s, p)).toMatchObject({ minLength: 1, maxLength: B.valueMaxLength });
     expect(at(s, 'spec.matches[].headers[].name')).toMatchObject({ maxLength: b.HTTP_HEADER_NAME_MAX, pattern: b.HTTP_HEADER_NAME.source });
     expect(at(s, 'spec.matches[].path.type').enum).toEqual([...b.PATH_MATCH_TYPES]);
     expect(at(s, 'spec.matches[].headers[].type').enum).toEqual([...b.HEADER_MATCH_TYPES]);
@@ -79,10 +81,27 @@ describe('RetryPolicy CRD mirrors bounds.ts', () => {
     expect(at(s, 'spec.attempts')).toMatchObject({ minimum: B.attemptsMin, maximum: B.attemptsMax, default: B.attemptsDefault });
     expect(at(s, 'spec.retriableStatusCodes')).toMatchObject({ maxItems: B.statusCodesMax });
     expect(at(s, 'spec.retriableStatusCodes[]')).toMatchObject({ minimum: B.statusCodeMin, maximum: B.statusCodeMax });
-    expect(at(s, 'spec.budget.percent')).toMatchObject({ type: 'number', minimum: B.budgetPercentMin, maximum: B.budgetPercentMax, default: B.budgetPercentDefault });
-    expect(at(s, 'spec.budget.minRetryConcurrency')).toMatchObject({ minimum: B.minRetryConcurrencyMin, maximum: B.minRetryConcurrencyMax, default: B.minRetryConcurrencyDefault });
-    expect(at(s, 'spec.outlierDetection.consecutive5xxErrors')).toMatchObject({ minimum: B.consecutive5xxMin, maximum: B.consecutive5xxMax, default: B.consecutive5xxDefault });
-    expect(at(s, 'spec.outlierDetection.maxEjectionPercent')).toMatchObject({ minimum: B.maxEjectionPercentMin, maximum: B.maxEjectionPercentMax, default: B.maxEjectionPercentDefault });
+    expect(at(s, 'spec.budget.percent')).toMatchObject({
+      type: 'number',
+      minimum: B.budgetPercentMin,
+      maximum: B.budgetPercentMax,
+      default: B.budgetPercentDefault,
+    });
+    expect(at(s, 'spec.budget.minRetryConcurrency')).toMatchObject({
+      minimum: B.minRetryConcurrencyMin,
+      maximum: B.minRetryConcurrencyMax,
+      default: B.minRetryConcurrencyDefault,
+    });
+    expect(at(s, 'spec.outlierDetection.consecutive5xxErrors')).toMatchObject({
+      minimum: B.consecutive5xxMin,
+      maximum: B.consecutive5xxMax,
+      default: B.consecutive5xxDefault,
+    });
+    expect(at(s, 'spec.outlierDetection.maxEjectionPercent')).toMatchObject({
+      minimum: B.maxEjectionPercentMin,
+      maximum: B.maxEjectionPercentMax,
+      default: B.maxEjectionPercentDefault,
+    });
     expect(at(s, 'spec.outlierDetection.interval').default).toBe(B.outlierIntervalDefault);
     expect(at(s, 'spec.outlierDetection.baseEjectionTime').default).toBe(B.baseEjectionTimeDefault);
   });

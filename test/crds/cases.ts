@@ -2,7 +2,7 @@
 // must judge alike. A rejection names the field both must point at; `loose` marks a
 // document both accept that a production mesh should refuse (reported to the zod owner,
 // the CRD mirrors zod until zod changes).
-import { MTLS_MODES, RETRY_ON } from '../../src/config/schemas/bounds.ts';
+import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
 
 export type Kind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
 
@@ -29,7 +29,14 @@ function doc(kind: Kind, spec: unknown): WeftDoc {
 
 // Fixture builders: a valid baseline per kind, overridden per case.
 const split = (over: Record<string, unknown> = {}) =>
-  doc('TrafficSplit', { service: 'checkout', backends: [{ service: 'checkout-v1', weight: 90 }, { service: 'checkout-v2', weight: 10 }], ...over });
+  doc('TrafficSplit', {
+    service: 'checkout',
+    backends: [
+      { service: 'checkout-v1', weight: 90 },
+      { service: 'checkout-v2', weight: 10 },
+    ],
+    ...over,
+  });
 const match = (m: Record<string, unknown>) => split({ matches: [m] });
 const retry = (over: Record<string, unknown> = {}) => doc('RetryPolicy', { targetRef: { kind: 'Service', name: 'inventory' }, ...over });
 const peer = (spec?: unknown) => doc('PeerAuth', spec);
@@ -54,11 +61,22 @@ export const cases: readonly CrdCase[] = [
   // ---- TrafficSplit: valid -------------------------------------------------------------
   ok('TS: architecture example', match({ path: { type: 'PathPrefix', value: '/api' }, headers: [{ name: 'x-canary', value: 'true' }] })),
   ok('TS: one backend', split({ backends: [{ service: 'checkout-v2', weight: 1 }] })),
-  ok('TS: a weight of 0 beside a positive one', split({ backends: [{ service: 'a', weight: 0 }, { service: 'b', weight: 10000 }] })),
+  ok(
+    'TS: a weight of 0 beside a positive one',
+    split({
+      backends: [
+        { service: 'a', weight: 0 },
+        { service: 'b', weight: 10000 },
+      ],
+    }),
+  ),
   ok('TS: 64 backends (the maximum)', split({ backends: backends(64) })),
   ok('TS: an empty match (matches everything), path defaults', split({ matches: [{}, { path: {} }] })),
   ok('TS: a RegularExpression path need not start with /', match({ path: { type: 'RegularExpression', value: '.*\\.json$' } })),
-  ok('TS: header token characters, 16 headers', match({ headers: [{ name: "x-b3_trace.id~!#$%&'*+^`|", type: 'RegularExpression', value: '.+' }, ...headers(15)] })),
+  ok(
+    'TS: header token characters, 16 headers',
+    match({ headers: [{ name: "x-b3_trace.id~!#$%&'*+^`|", type: 'RegularExpression', value: '.+' }, ...headers(15)] }),
+  ),
   ok('TS: 8 matches (the maximum)', split({ matches: Array.from({ length: 8 }, () => ({ path: { value: '/' } })) })),
   // ---- TrafficSplit: invalid ------------------------------------------------------------
   bad('TS: no spec', doc('TrafficSplit', undefined), 'spec'),
@@ -74,8 +92,26 @@ export const cases: readonly CrdCase[] = [
   bad('TS: negative weight', split({ backends: [{ service: 'a', weight: -1 }] }), 'spec.backends[0].weight'),
   bad('TS: fractional weight', split({ backends: [{ service: 'a', weight: 1.5 }] }), 'spec.backends[0].weight'),
   bad('TS: weight as a string', split({ backends: [{ service: 'a', weight: '90' }] }), 'spec.backends[0].weight'),
-  bad('TS: every weight 0', split({ backends: [{ service: 'a', weight: 0 }, { service: 'b', weight: 0 }] }), 'spec.backends'),
-  bad('TS: duplicate backend', split({ backends: [{ service: 'a', weight: 1 }, { service: 'a', weight: 2 }] }), 'spec.backends[1]'),
+  bad(
+    'TS: every weight 0',
+    split({
+      backends: [
+        { service: 'a', weight: 0 },
+        { service: 'b', weight: 0 },
+      ],
+    }),
+    'spec.backends',
+  ),
+  bad(
+    'TS: duplicate backend',
+    split({
+      backends: [
+        { service: 'a', weight: 1 },
+        { service: 'a', weight: 2 },
+      ],
+    }),
+    'spec.backends[1]',
+  ),
   bad('TS: 9 matches', split({ matches: Array.from({ length: 9 }, () => ({})) }), 'spec.matches'),
   bad('TS: PathPrefix value without leading /', match({ path: { type: 'PathPrefix', value: 'api' } }), 'spec.matches[0].path.value'),
   bad('TS: Exact path value without leading /', match({ path: { type: 'Exact', value: 'api' } }), 'spec.matches[0].path.value'),
@@ -87,9 +123,19 @@ export const cases: readonly CrdCase[] = [
   bad('TS: header value empty', match({ headers: [{ name: 'x-canary', value: '' }] }), 'spec.matches[0].headers[0].value'),
   bad('TS: header value missing', match({ headers: [{ name: 'x-canary' }] }), 'spec.matches[0].headers[0].value'),
   bad('TS: unknown header match type', match({ headers: [{ name: 'x-canary', type: 'Prefix', value: 'a' }] }), 'spec.matches[0].headers[0].type'),
-  bad('TS: header repeated in another case', match({ headers: [{ name: 'x-canary', value: 'a' }, { name: 'X-Canary', value: 'b' }] }), 'spec.matches[0].headers', {
-    zodField: 'spec.matches[0].headers[1].name',
-  }),
+  bad(
+    'TS: header repeated in another case',
+    match({
+      headers: [
+        { name: 'x-canary', value: 'a' },
+        { name: 'X-Canary', value: 'b' },
+      ],
+    }),
+    'spec.matches[0].headers',
+    {
+      zodField: 'spec.matches[0].headers[1].name',
+    },
+  ),
   bad('TS: 17 headers', match({ headers: headers(17) }), 'spec.matches[0].headers'),
   bad('TS: name not a DNS-1123 subdomain', { ...split(), metadata: { name: 'Checkout_Canary' } }, 'metadata.name'),
 
@@ -112,13 +158,19 @@ export const cases: readonly CrdCase[] = [
   ok('RP: explicit core group, 0 attempts', retry({ targetRef: { group: '', kind: 'Service', name: 'inventory' }, attempts: 0 })),
   ok('RP: duration bounds exactly (1ms, 1h)', retry({ perTryTimeout: '1ms', timeout: '1h' })),
   ok('RP: perTryTimeout equal to timeout in other units', retry({ perTryTimeout: '60s', timeout: '1m' })),
-  ok('RP: compound and fractional durations, us and ns', retry({ perTryTimeout: '1000000us', timeout: '1m30.5s', backoff: { baseInterval: '1000000ns', maxInterval: '0.001s' } })),
+  ok(
+    'RP: compound and fractional durations, us and ns',
+    retry({ perTryTimeout: '1000000us', timeout: '1m30.5s', backoff: { baseInterval: '1000000ns', maxInterval: '0.001s' } }),
+  ),
   ok('RP: maxInterval equal to baseInterval', retry({ backoff: { baseInterval: '1s', maxInterval: '1000ms' } })),
   ok('RP: backoff without maxInterval, 1m base', retry({ backoff: { baseInterval: '1m' } })),
   ok('RP: retriable-status-codes with codes', retry({ retryOn: ['retriable-status-codes', 'reset'], retriableStatusCodes: [100, 429, 503, 599] })),
   ok('RP: every retryOn condition', retry({ retryOn: [...RETRY_ON], retriableStatusCodes: [503] })),
   ok('RP: fractional budget, empty objects take defaults', retry({ budget: { percent: 12.5 }, outlierDetection: {} })),
-  ok('RP: outlier bounds exactly', retry({ outlierDetection: { consecutive5xxErrors: 1000, interval: '100ms', baseEjectionTime: '1h', maxEjectionPercent: 0 } })),
+  ok(
+    'RP: outlier bounds exactly',
+    retry({ outlierDetection: { consecutive5xxErrors: 1000, interval: '100ms', baseEjectionTime: '1h', maxEjectionPercent: 0 } }),
+  ),
   // ---- RetryPolicy: invalid -------------------------------------------------------------
   bad('RP: no targetRef', retry({ targetRef: undefined }), 'spec.targetRef'),
   bad('RP: target kind Pod', retry({ targetRef: { kind: 'Pod', name: 'inventory' } }), 'spec.targetRef.kind'),
@@ -140,7 +192,11 @@ export const cases: readonly CrdCase[] = [
   bad('RP: codes without retriable-status-codes', retry({ retriableStatusCodes: [503] }), 'spec.retriableStatusCodes'),
   bad('RP: status code 600', retry({ retryOn: ['retriable-status-codes'], retriableStatusCodes: [600] }), 'spec.retriableStatusCodes[0]'),
   bad('RP: repeated status code', retry({ retryOn: ['retriable-status-codes'], retriableStatusCodes: [503, 503] }), 'spec.retriableStatusCodes[1]'),
-  bad('RP: 17 status codes', retry({ retryOn: ['retriable-status-codes'], retriableStatusCodes: Array.from({ length: 17 }, (_, i) => 500 + i) }), 'spec.retriableStatusCodes'),
+  bad(
+    'RP: 17 status codes',
+    retry({ retryOn: ['retriable-status-codes'], retriableStatusCodes: Array.from({ length: 17 }, (_, i) => 500 + i) }),
+    'spec.retriableStatusCodes',
+  ),
   bad('RP: maxInterval below baseInterval', retry({ backoff: { baseInterval: '250ms', maxInterval: '25ms' } }), 'spec.backoff.maxInterval'),
   bad('RP: backoff without baseInterval', retry({ backoff: { maxInterval: '1s' } }), 'spec.backoff.baseInterval'),
   bad('RP: baseInterval above 1m', retry({ backoff: { baseInterval: '61s' } }), 'spec.backoff.baseInterval'),
@@ -159,17 +215,27 @@ export const cases: readonly CrdCase[] = [
   ok('PA: no spec (namespace-wide, mode UNSET)', peer()),
   ok('PA: namespace-wide STRICT', peer({ mtls: { mode: 'STRICT' } })),
   ok('PA: architecture example', peer({ selector: app, mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'PERMISSIVE' } } })),
-  ok('PA: every mode; port keys 1 and 65535; mode defaults', peer({ selector: app, portLevelMtls: Object.fromEntries([...MTLS_MODES.map((m, i) => [String(i + 1), { mode: m }]), ['65535', {}]]) })),
+  ok(
+    'PA: every mode; port keys 1 and 65535; mode defaults',
+    peer({ selector: app, portLevelMtls: Object.fromEntries([...MTLS_MODES.map((m, i) => [String(i + 1), { mode: m }]), ['65535', {}]]) }),
+  ),
   ok('PA: 64 port-level entries', peer({ selector: app, portLevelMtls: ports(64) })),
   ok('PA: empty portLevelMtls with a selector', peer({ selector: app, portLevelMtls: {} })),
-  ok('PA: prefixed label keys, an empty value, 63-character names and values', labels({ 'app.kubernetes.io/name': 'web_1.x-y', tier: '', ['k'.repeat(63)]: 'v'.repeat(63) })),
+  ok(
+    'PA: prefixed label keys, an empty value, 63-character names and values',
+    labels({ 'app.kubernetes.io/name': 'web_1.x-y', tier: '', ['k'.repeat(63)]: 'v'.repeat(63) }),
+  ),
   ok('PA: label key prefix of 253 characters', labels({ [`${prefix253}/${'n'.repeat(63)}`]: 'x' })),
   // ---- PeerAuth: invalid ----------------------------------------------------------------
   bad('PA: unknown mode', peer({ mtls: { mode: 'strict' } }), 'spec.mtls.mode'),
   bad('PA: portLevelMtls without a selector', peer({ portLevelMtls: { '8080': { mode: 'STRICT' } } }), 'spec.portLevelMtls'),
   bad('PA: port key 0', peer({ selector: app, portLevelMtls: { '0': { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls["0"]' }),
-  bad('PA: port key 65536', peer({ selector: app, portLevelMtls: { '65536': { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls["65536"]' }),
-  bad('PA: port key not a number', peer({ selector: app, portLevelMtls: { http: { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls.http' }),
+  bad('PA: port key 65536', peer({ selector: app, portLevelMtls: { '65536': { mode: 'STRICT' } } }), 'spec.portLevelMtls', {
+    zodField: 'spec.portLevelMtls["65536"]',
+  }),
+  bad('PA: port key not a number', peer({ selector: app, portLevelMtls: { http: { mode: 'STRICT' } } }), 'spec.portLevelMtls', {
+    zodField: 'spec.portLevelMtls.http',
+  }),
   bad('PA: unknown port-level mode', peer({ selector: app, portLevelMtls: { '8080': { mode: 'OFF' } } }), 'spec.portLevelMtls', {
     zodField: 'spec.portLevelMtls["8080"].mode',
     apiField: 'spec.portLevelMtls.8080.mode',
@@ -177,10 +243,23 @@ export const cases: readonly CrdCase[] = [
   bad('PA: 65 port-level entries', peer({ selector: app, portLevelMtls: ports(65) }), 'spec.portLevelMtls'),
   bad('PA: selector without matchLabels', peer({ selector: {} }), 'spec.selector.matchLabels'),
   bad('PA: empty matchLabels', peer({ selector: { matchLabels: {} } }), 'spec.selector.matchLabels'),
-  bad('PA: 65 matchLabels', peer({ selector: { matchLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) } }), 'spec.selector.matchLabels'),
-  bad('PA: label value not a string', peer({ selector: { matchLabels: { app: 1 } } }), 'spec.selector.matchLabels.app', { zodField: 'spec.selector.matchLabels.app' }),
-  bad('PA: port key with a leading zero ("080" and "80" are one port)', peer({ selector: app, portLevelMtls: { '080': { mode: 'STRICT' } } }), 'spec.portLevelMtls', { zodField: 'spec.portLevelMtls["080"]' }),
-  bad('PA: label key not label syntax', labels({ 'not a label!': 'payments' }), 'spec.selector.matchLabels', { zodField: 'spec.selector.matchLabels["not a label!"]' }),
+  bad(
+    'PA: 65 matchLabels',
+    peer({ selector: { matchLabels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) } }),
+    'spec.selector.matchLabels',
+  ),
+  bad('PA: label value not a string', peer({ selector: { matchLabels: { app: 1 } } }), 'spec.selector.matchLabels.app', {
+    zodField: 'spec.selector.matchLabels.app',
+  }),
+  bad(
+    'PA: port key with a leading zero ("080" and "80" are one port)',
+    peer({ selector: app, portLevelMtls: { '080': { mode: 'STRICT' } } }),
+    'spec.portLevelMtls',
+    { zodField: 'spec.portLevelMtls["080"]' },
+  ),
+  bad('PA: label key not label syntax', labels({ 'not a label!': 'payments' }), 'spec.selector.matchLabels', {
+    zodField: 'spec.selector.matchLabels["not a label!"]',
+  }),
   bad('PA: label key name of 64 characters', labels({ [`example.com/${'n'.repeat(64)}`]: 'x' }), 'spec.selector.matchLabels'),
   bad('PA: label key prefix of 254 characters', labels({ [`${prefix253}d/app`]: 'x' }), 'spec.selector.matchLabels'),
   bad('PA: label key prefix not a DNS subdomain', labels({ 'Example.com/app': 'x' }), 'spec.selector.matchLabels'),
@@ -205,9 +284,15 @@ export const cases: readonly CrdCase[] = [
     zodField: 'spec.portLevelMtls["8080"].tls',
     apiField: 'spec.portLevelMtls.8080.tls',
   }),
-  ok('TS: labels and annotations in metadata', { ...split(), metadata: { name: 'parity', labels: { team: 'shop' }, annotations: { 'example.com/note': 'any text at all' } } }),
+  ok('TS: labels and annotations in metadata', {
+    ...split(),
+    metadata: { name: 'parity', labels: { team: 'shop' }, annotations: { 'example.com/note': 'any text at all' } },
+  }),
   // A null in a declared field is dropped (then defaulted); a null where a value is required is missing.
-  ok('RP: null optional fields are absent, defaulted ones take their default', retry({ timeout: null, backoff: null, attempts: null, retryOn: null, exemptPaths: null })),
+  ok(
+    'RP: null optional fields are absent, defaulted ones take their default',
+    retry({ timeout: null, backoff: null, attempts: null, retryOn: null, exemptPaths: null }),
+  ),
   ok('RP: null inside nested objects', retry({ backoff: { baseInterval: '1s', maxInterval: null }, outlierDetection: { interval: null } })),
   ok('TS: null path value takes its default', match({ path: { type: null, value: null }, headers: null })),
   ok('PA: null spec takes its default', withField(peer(), 'spec', null)),
@@ -225,5 +310,9 @@ export const cases: readonly CrdCase[] = [
   ok('RP: perTryTimeout equal to timeout to the nanosecond', retry({ perTryTimeout: '1.0000000004ms', timeout: '1ms' })),
   bad('RP: 0.9999999999ms is below 1ms', retry({ timeout: '0.9999999999ms' }), 'spec.timeout'),
   bad('RP: perTryTimeout above timeout within the same millisecond', retry({ perTryTimeout: '1.4ms', timeout: '1.2ms' }), 'spec.perTryTimeout'),
-  bad('RP: maxInterval below baseInterval within the same millisecond', retry({ backoff: { baseInterval: '1.4ms', maxInterval: '1.2ms' } }), 'spec.backoff.maxInterval'),
+  bad(
+    'RP: maxInterval below baseInterval within the same millisecond',
+    retry({ backoff: { baseInterval: '1.4ms', maxInterval: '1.2ms' } }),
+    'spec.backoff.maxInterval',
+  ),
 ];

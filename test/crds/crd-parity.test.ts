@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseObject } from '../../src/config/objects.ts';
+import { parseObject } from '../../src/api/objects.ts';
 import { kubectl, repoRoot, tempNamespace, toYaml, waitFor } from '../../e2e/support/kube.ts';
 import { cases, type WeftDoc } from './cases.ts';
 
@@ -38,7 +38,10 @@ describe.concurrent('zod and the CRDs agree', () => {
     expect({ zod: zodSays.split(':')[0], api: apiSays.split(':')[0] }, `zod ${zodSays}\nAPI ${apiSays}`).toEqual({ zod: want, api: want });
     if (!c.rejects || zod.ok) return;
     const zodField = c.rejects.zodField ?? c.rejects.field;
-    expect(zod.problems.map((p) => p.field).some((f) => f.startsWith(zodField)), `zod names ${zodField}: ${zodSays}`).toBe(true);
+    expect(
+      zod.problems.map((p) => p.field).some((f) => f.startsWith(zodField)),
+      `zod names ${zodField}: ${zodSays}`,
+    ).toBe(true);
     expect(api.message, 'the API server names the field').toContain(c.rejects.apiField ?? c.rejects.field);
   });
 });

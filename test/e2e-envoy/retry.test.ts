@@ -22,7 +22,9 @@ async function successRate(label: string, concurrency: number): Promise<number> 
   const r = await sendThroughProxy({ proxyPort: h.outboundPort, url: CHECKOUT_URL, requests: REQUESTS, concurrency });
   const rate = (100 * r.ok) / r.total;
   const tries = h.v1.requests + h.v2.requests;
-  console.log(`[retry] ${label}, ${concurrency} in flight: ${rate.toFixed(2)}% success (${r.ok}/${r.total}), ${tries} tries reached the backends, statuses ${JSON.stringify(Object.fromEntries(r.byStatus))}`);
+  console.log(
+    `[retry] ${label}, ${concurrency} in flight: ${rate.toFixed(2)}% success (${r.ok}/${r.total}), ${tries} tries reached the backends, statuses ${JSON.stringify(Object.fromEntries(r.byStatus))}`,
+  );
   expect(r.errors).toBe(0);
   return rate;
 }

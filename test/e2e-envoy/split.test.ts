@@ -7,7 +7,6 @@ import { rejectedUpdates, waitForRoute, weightPercent } from '../support/envoy-r
 import { CHECKOUT_HOST, CHECKOUT_URL, startMeshWithEnvoy, type MeshEnvoy } from '../support/mesh-envoy.ts';
 import { percentOf, sendThroughProxy } from '../support/proxy-load.ts';
 
-
 describe.each([
   ['SotW', false],
   ['delta', true],

@@ -13,7 +13,7 @@ import { createAuthenticator } from '../../src/identity/authenticate.ts';
 import { identityFromCertificate } from '../../src/identity/client-cert.ts';
 import { podLookupFromIndex } from '../../src/identity/pod-lookup.ts';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import type { AuthCall } from '../../xds/server/auth.ts';
+import type { AuthCall } from '../../src/identity/auth-hook.ts';
 import { metricValue } from '../xds-server/support/harness.ts';
 
 const node = create(NodeSchema, { id: 'claims-to-be-admin.kube-system' });
@@ -43,9 +43,30 @@ async function setup() {
     const caKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const self = { selfKey: caKey.privateKey, scheme: signatureSchemeFor(caKey.privateKey) as never };
     const leaf = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const caPem = buildCertificate({ subject: { commonName: 'x' }, publicKey: caKey.publicKey, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), ca: {}, keyUsage: [KeyUsage.keyCertSign] }, self);
+    const caPem = buildCertificate(
+      {
+        subject: { commonName: 'x' },
+        publicKey: caKey.publicKey,
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 3_600_000),
+        ca: {},
+        keyUsage: [KeyUsage.keyCertSign],
+      },
+      self,
+    );
     const signer = { cert: parseCertificate(new Uint8Array(new X509Certificate(caPem).raw)), key: caKey.privateKey, scheme: self.scheme };
-    return buildCertificate({ subject: {}, publicKey: leaf.publicKey, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), keyUsage: [KeyUsage.digitalSignature], extKeyUsage: eku, san: { uris } }, signer);
+    return buildCertificate(
+      {
+        subject: {},
+        publicKey: leaf.publicKey,
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 3_600_000),
+        keyUsage: [KeyUsage.digitalSignature],
+        extKeyUsage: eku,
+        san: { uris },
+      },
+      signer,
+    );
   };
   return { ca, svid, custom };
 }
@@ -59,21 +80,36 @@ describe('identityFromCertificate', () => {
     expect(identityFromCertificate(der(ca.certPem), 'cluster.local')).toMatchObject({ ok: false, reason: expect.stringMatching(/CA certificate/) });
     const serving = await ca.issueServing({ dnsNames: ['weft.weft-system.svc'] });
     if (!serving.ok) throw new Error('serving');
-    expect(identityFromCertificate(der(serving.cert.certPem), 'cluster.local')).toMatchObject({ ok: false, reason: expect.stringMatching(/client authentication/) });
+    expect(identityFromCertificate(der(serving.cert.certPem), 'cluster.local')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/client authentication/),
+    });
     expect(identityFromCertificate(der(custom([])), 'cluster.local')).toMatchObject({ ok: false, reason: expect.stringMatching(/found 0/) });
-    expect(identityFromCertificate(der(custom(['spiffe://cluster.local/ns/a/sa/a', 'spiffe://cluster.local/ns/b/sa/b'])), 'cluster.local')).toMatchObject({ ok: false, reason: expect.stringMatching(/found 2/) });
-    expect(identityFromCertificate(der(custom(['spiffe://cluster.local/admin'])), 'cluster.local')).toMatchObject({ ok: false, reason: expect.stringMatching(/not a workload SPIFFE ID/) });
+    expect(identityFromCertificate(der(custom(['spiffe://cluster.local/ns/a/sa/a', 'spiffe://cluster.local/ns/b/sa/b'])), 'cluster.local')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/found 2/),
+    });
+    expect(identityFromCertificate(der(custom(['spiffe://cluster.local/admin'])), 'cluster.local')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a workload SPIFFE ID/),
+    });
     expect(identityFromCertificate(new Uint8Array([1, 2, 3]), 'cluster.local')).toMatchObject({ ok: false });
   });
 });
 
 describe('createAuthenticator', () => {
-  const verified = { ok: true as const, token: { identity: 'spiffe://cluster.local/ns/shop/sa/web', namespace: 'shop', serviceAccount: 'web', pod: { name: 'p', uid: 'u' }, expiresAt: new Date() } };
+  const verified = {
+    ok: true as const,
+    token: { identity: 'spiffe://cluster.local/ns/shop/sa/web', namespace: 'shop', serviceAccount: 'web', pod: { name: 'p', uid: 'u' }, expiresAt: new Date() },
+  };
 
   it('takes the identity from the token, never from node.id, and judges a token call by the token alone', async () => {
     const { svid } = await setup();
     const seen: string[] = [];
-    const auth = createAuthenticator({ trustDomain: 'cluster.local', tokens: { verify: async (t) => (seen.push(t), t === 'good.tok.en' ? verified : { ok: false, code: 'expired', reason: 'token expired' }) } });
+    const auth = createAuthenticator({
+      trustDomain: 'cluster.local',
+      tokens: { verify: async (t) => (seen.push(t), t === 'good.tok.en' ? verified : { ok: false, code: 'expired', reason: 'token expired' }) },
+    });
     expect(await auth(call({ authorization: ['Bearer good.tok.en'] }), node)).toEqual({ ok: true, identity: verified.token.identity });
     expect(seen).toEqual(['good.tok.en']);
     // A bad token with a good certificate is still refused: the token is what the proxy presented.
@@ -94,10 +130,16 @@ describe('createAuthenticator', () => {
   it('accepts an SVID client certificate unless certificates are disabled; nothing at all is refused', async () => {
     const { svid } = await setup();
     const pem = await svid('vms', 'db');
-    expect(await createAuthenticator({ trustDomain: 'cluster.local' })(call({ certPem: pem }), node)).toEqual({ ok: true, identity: 'spiffe://cluster.local/ns/vms/sa/db' });
+    expect(await createAuthenticator({ trustDomain: 'cluster.local' })(call({ certPem: pem }), node)).toEqual({
+      ok: true,
+      identity: 'spiffe://cluster.local/ns/vms/sa/db',
+    });
     const tokensOnly = createAuthenticator({ trustDomain: 'cluster.local', clientCertificates: false, tokens: { verify: async () => verified } });
     expect(await tokensOnly(call({ certPem: pem }), node)).toMatchObject({ ok: false, reason: expect.stringMatching(/ServiceAccount token/) });
-    expect(await createAuthenticator({ trustDomain: 'cluster.local' })(call(), node)).toMatchObject({ ok: false, reason: expect.stringMatching(/no credential: present a client certificate/) });
+    expect(await createAuthenticator({ trustDomain: 'cluster.local' })(call(), node)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/no credential: present a client certificate/),
+    });
   });
 });
 
@@ -105,7 +147,12 @@ describe('podLookupFromIndex', () => {
   it('answers from the index, and "try again" (a throw) for a missing pod before sync', () => {
     let synced = false;
     const pods = new Map([['shop/web-1', { uid: 'u1', serviceAccount: 'web' }]]);
-    const lookup = podLookupFromIndex({ get synced() { return synced; }, pod: (ns, n) => pods.get(`${ns}/${n}`) as never });
+    const lookup = podLookupFromIndex({
+      get synced() {
+        return synced;
+      },
+      pod: (ns, n) => pods.get(`${ns}/${n}`) as never,
+    });
     expect(lookup('shop', 'web-1')).toEqual({ uid: 'u1', serviceAccount: 'web' });
     expect(() => lookup('shop', 'web-2')).toThrow(/not synced/);
     synced = true;

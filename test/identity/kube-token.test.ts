@@ -11,10 +11,10 @@ import { createRootCa, loadCa } from '../../src/ca/authority.ts';
 import { createAuthenticator } from '../../src/identity/authenticate.ts';
 import { JwksCache, kubeOidc } from '../../src/identity/jwks.ts';
 import { TokenVerifier, type PodLookup } from '../../src/identity/token.ts';
-import { createXdsSecurity } from '../../src/identity/xds-security.ts';
+import { createXdsSecurity } from '../../src/runtime/xds-security.ts';
 import { KubeApiError, KubeClient } from '../../src/k8s/client.ts';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import type { AuthCall } from '../../xds/server/auth.ts';
+import type { AuthCall } from '../../src/identity/auth-hook.ts';
 import { kubeConfig, kubectl as kubectlRun, tempNamespace } from '../../e2e/support/kube.ts';
 import { apiPodLookup } from '../support/api-pod-lookup.ts';
 
@@ -32,7 +32,12 @@ async function createPod(name: string, serviceAccount: string): Promise<string> 
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: ns },
-    spec: { nodeName: 'weft-node', serviceAccountName: serviceAccount, automountServiceAccountToken: false, containers: [{ name: 'app', image: 'weft.test/app:1' }] },
+    spec: {
+      nodeName: 'weft-node',
+      serviceAccountName: serviceAccount,
+      automountServiceAccountToken: false,
+      containers: [{ name: 'app', image: 'weft.test/app:1' }],
+    },
   };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -52,7 +57,23 @@ async function deletePodNow(name: string): Promise<void> {
 }
 
 const token = (sa: string, pod: string, uid: string, audience = 'weft'): Promise<string> =>
-  kubectl('create', 'token', sa, '-n', ns, '--audience', audience, '--bound-object-kind', 'Pod', '--bound-object-name', pod, '--bound-object-uid', uid, '--duration', '10m');
+  kubectl(
+    'create',
+    'token',
+    sa,
+    '-n',
+    ns,
+    '--audience',
+    audience,
+    '--bound-object-kind',
+    'Pod',
+    '--bound-object-name',
+    pod,
+    '--bound-object-uid',
+    uid,
+    '--duration',
+    '10m',
+  );
 
 function bearerCall(t: string): AuthCall {
   const metadata = new Metadata();
@@ -126,7 +147,7 @@ describe('ServiceAccount tokens from the real API server', () => {
       }
     });
 
-    it('refuses a token bound to a deleted pod, and to the pod\'s namesake', async () => {
+    it("refuses a token bound to a deleted pod, and to the pod's namesake", async () => {
       const podUid = await createPod('web-2', 'web');
       const t = await token('web', 'web-2', podUid);
       expect((await authenticate(bearerCall(t), node)).ok).toBe(true);

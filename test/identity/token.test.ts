@@ -35,7 +35,10 @@ describe('TokenVerifier', () => {
   it.each(['ES256', 'RS256'] as const)('accepts a bound %s token and takes the identity from its claims', async (alg) => {
     const { issuer, verifier } = setup({ issuer: newIssuer({ alg }) });
     const r = await verifier.verify(issuer.token());
-    expect(r).toMatchObject({ ok: true, token: { identity: 'spiffe://cluster.local/ns/shop/sa/web', namespace: 'shop', serviceAccount: 'web', pod: { name: 'web-1', uid: 'uid-web-1' } } });
+    expect(r).toMatchObject({
+      ok: true,
+      token: { identity: 'spiffe://cluster.local/ns/shop/sa/web', namespace: 'shop', serviceAccount: 'web', pod: { name: 'web-1', uid: 'uid-web-1' } },
+    });
   });
 
   const now = Math.floor(Date.now() / 1000);
@@ -198,7 +201,9 @@ describe('jwt', () => {
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
     expect(verifySignature(parsed.jwt, p384)).toBe(false);
     const [h, p, s] = token.split('.');
-    const evil = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), 'kubernetes.io': { namespace: 'kube-system' } })).toString('base64url');
+    const evil = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), 'kubernetes.io': { namespace: 'kube-system' } }),
+    ).toString('base64url');
     const tampered = parseJwt(`${h}.${evil}.${s}`);
     if (!tampered.ok) throw new Error(tampered.reason);
     expect(verifySignature(tampered.jwt, key)).toBe(false);

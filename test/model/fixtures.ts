@@ -1,6 +1,6 @@
 // Readable builders for config objects. Each goes through parseObject, so fixtures get
 // the same defaults real documents get and a typo in a fixture fails loudly.
-import { parseObject, type ConfigObject } from '../../src/config/objects.ts';
+import { parseObject, type ConfigObject } from '../../src/api/objects.ts';
 
 export function must(raw: unknown): ConfigObject {
   const res = parseObject(raw);

@@ -16,7 +16,11 @@ describe('effectiveMtls', () => {
     const m = buildModel([
       peerAuth('mesh', { mtls: { mode: 'STRICT' } }, { ns: 'weft-system' }),
       peerAuth('ns', { mtls: { mode: 'DISABLE' } }),
-      peerAuth('pay', { selector: { matchLabels: { app: 'payments' } }, mtls: { mode: 'PERMISSIVE' }, portLevelMtls: { '8080': { mode: 'STRICT' }, '9090': { mode: 'UNSET' } } }),
+      peerAuth('pay', {
+        selector: { matchLabels: { app: 'payments' } },
+        mtls: { mode: 'PERMISSIVE' },
+        portLevelMtls: { '8080': { mode: 'STRICT' }, '9090': { mode: 'UNSET' } },
+      }),
     ]);
     expect(m.peerAuths.find((p) => p.policy === 'weft-system/mesh')?.meshWide).toBe(true);
     expect(effectiveMtls(m, payments, 8080)).toBe('STRICT'); // port-level

@@ -5,8 +5,7 @@ import type { MeshModel, PolicyStatus } from '../../src/model/types.ts';
 import { retry, service, split } from './fixtures.ts';
 
 const status = (m: MeshModel, kind: PolicyStatus['kind'], key: string) => m.statuses.find((s) => s.kind === kind && s.key === key);
-const cond = (m: MeshModel, kind: PolicyStatus['kind'], key: string, type: string) =>
-  status(m, kind, key)?.conditions.find((c) => c.type === type);
+const cond = (m: MeshModel, kind: PolicyStatus['kind'], key: string, type: string) => status(m, kind, key)?.conditions.find((c) => c.type === type);
 
 const shop = [service('checkout'), service('checkout-v1'), service('checkout-v2')];
 
@@ -14,11 +13,19 @@ describe('TrafficSplit resolution', () => {
   it('attaches a resolved split with only positive-weight backends', () => {
     const m = buildModel([
       ...shop,
-      split('canary', 'checkout', { 'checkout-v1': 90, 'checkout-v2': 10, checkout: 0 }, { generation: 4, matches: [{ headers: [{ name: 'x-canary', value: 'true' }] }] }),
+      split(
+        'canary',
+        'checkout',
+        { 'checkout-v1': 90, 'checkout-v2': 10, checkout: 0 },
+        { generation: 4, matches: [{ headers: [{ name: 'x-canary', value: 'true' }] }] },
+      ),
     ]);
     expect(m.services.get('shop/checkout')?.split).toEqual({
       policy: 'shop/canary',
-      backends: [{ service: 'checkout-v1', weight: 90 }, { service: 'checkout-v2', weight: 10 }],
+      backends: [
+        { service: 'checkout-v1', weight: 90 },
+        { service: 'checkout-v2', weight: 10 },
+      ],
       matches: [{ headers: [{ name: 'x-canary', type: 'Exact', value: 'true' }] }],
     });
     expect(status(m, 'TrafficSplit', 'shop/canary')).toEqual({
@@ -63,7 +70,10 @@ describe('TrafficSplit resolution', () => {
   });
 
   it('rejects regular expressions Envoy (RE2) cannot run', () => {
-    const m = buildModel([...shop, split('re', 'checkout', { 'checkout-v1': 1 }, { matches: [{ path: { type: 'RegularExpression', value: '^/(?!admin)' } }] })]);
+    const m = buildModel([
+      ...shop,
+      split('re', 'checkout', { 'checkout-v1': 1 }, { matches: [{ path: { type: 'RegularExpression', value: '^/(?!admin)' } }] }),
+    ]);
     expect(m.services.get('shop/checkout')?.split).toBeUndefined();
     const acc = cond(m, 'TrafficSplit', 'shop/re', 'Accepted');
     expect(acc).toMatchObject({ status: 'False', reason: 'UnsupportedValue' });
@@ -76,9 +86,14 @@ describe('RetryPolicy resolution', () => {
     const m = buildModel([
       ...shop,
       retry('checkout', 'checkout', {
-        attempts: 3, perTryTimeout: '1s', timeout: '5s',
-        retryOn: ['unavailable', 'retriable-status-codes', '5xx'], retriableStatusCodes: [503, 429],
-        backoff: { baseInterval: '25ms' }, budget: {}, exemptPaths: ['/z', '/healthz'],
+        attempts: 3,
+        perTryTimeout: '1s',
+        timeout: '5s',
+        retryOn: ['unavailable', 'retriable-status-codes', '5xx'],
+        retriableStatusCodes: [503, 429],
+        backoff: { baseInterval: '25ms' },
+        budget: {},
+        exemptPaths: ['/z', '/healthz'],
         outlierDetection: { consecutive5xxErrors: 7 },
       }),
     ]);

@@ -8,8 +8,22 @@ import { service, slice } from './fixtures.ts';
 describe('buildModel services', () => {
   it('joins slices to their Service by label and namespace, per port name', () => {
     const model = buildModel([
-      service('web', [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'grpc-api', port: 9090 }]),
-      slice('web-a', 'web', [{ name: 'http', port: 8080 }, { name: 'grpc-api', port: 9091 }], [{ ip: '10.0.0.2', pod: 'web-2', zone: 'z1' }, { ip: '10.0.0.1', ready: false }]),
+      service('web', [
+        { name: 'http', port: 80, targetPort: 'http' },
+        { name: 'grpc-api', port: 9090 },
+      ]),
+      slice(
+        'web-a',
+        'web',
+        [
+          { name: 'http', port: 8080 },
+          { name: 'grpc-api', port: 9091 },
+        ],
+        [
+          { ip: '10.0.0.2', pod: 'web-2', zone: 'z1' },
+          { ip: '10.0.0.1', ready: false },
+        ],
+      ),
       slice('web-b', 'web', [{ name: 'http', port: 8080 }], [{ ip: '10.0.0.3' }]),
       slice('web-other-ns', 'web', [{ name: 'http', port: 8080 }], [{ ip: '10.9.9.9' }], { ns: 'other' }),
       slice('unlabelled-owner', 'api', [{ name: 'http', port: 8080 }], [{ ip: '10.8.8.8' }]),
@@ -17,7 +31,11 @@ describe('buildModel services', () => {
     const web = model.services.get('shop/web');
     expect(web?.ports).toEqual([
       {
-        name: 'http', port: 80, targetPort: 'http', protocol: 'TCP', appProtocol: 'http',
+        name: 'http',
+        port: 80,
+        targetPort: 'http',
+        protocol: 'TCP',
+        appProtocol: 'http',
         endpoints: [
           { address: '10.0.0.1', port: 8080, ready: false },
           { address: '10.0.0.2', port: 8080, ready: true, workload: 'web-2', zone: 'z1' },
@@ -25,7 +43,11 @@ describe('buildModel services', () => {
         ],
       },
       {
-        name: 'grpc-api', port: 9090, targetPort: 9090, protocol: 'TCP', appProtocol: 'grpc',
+        name: 'grpc-api',
+        port: 9090,
+        targetPort: 9090,
+        protocol: 'TCP',
+        appProtocol: 'grpc',
         endpoints: [
           { address: '10.0.0.1', port: 9091, ready: false },
           { address: '10.0.0.2', port: 9091, ready: true, workload: 'web-2', zone: 'z1' },
@@ -37,7 +59,10 @@ describe('buildModel services', () => {
 
   it('matches unnamed slice ports to the service port by target number', () => {
     const model = buildModel([
-      service('db', [{ name: 'pg', port: 5432, targetPort: 15432 }, { name: 'metrics', port: 9100 }]),
+      service('db', [
+        { name: 'pg', port: 5432, targetPort: 15432 },
+        { name: 'metrics', port: 9100 },
+      ]),
       slice('db-manual', 'db', [{ port: 15432 }], [{ ip: '192.168.1.5' }]),
     ]);
     const [pg, metrics] = model.services.get('shop/db')?.ports ?? [];
@@ -56,17 +81,16 @@ describe('buildModel services', () => {
   });
 
   it('omits a headless clusterIP and keeps a real one', () => {
-    const model = buildModel([
-      service('a', undefined, { clusterIP: 'None' }),
-      service('b', undefined, { clusterIP: '10.96.0.9' }),
-    ]);
+    const model = buildModel([service('a', undefined, { clusterIP: 'None' }), service('b', undefined, { clusterIP: '10.96.0.9' })]);
     expect(model.services.get('shop/a')).not.toHaveProperty('clusterIP');
     expect(model.services.get('shop/b')?.clusterIP).toBe('10.96.0.9');
   });
 
   it('is deterministic: input order does not change the model or its version', () => {
     const objects = [
-      service('b'), service('a', [{ name: 'http', port: 80 }], { ns: 'zeta' }), service('c'),
+      service('b'),
+      service('a', [{ name: 'http', port: 80 }], { ns: 'zeta' }),
+      service('c'),
       slice('b-1', 'b', [{ name: 'http', port: 8080 }], [{ ip: '10.0.0.2' }, { ip: '10.0.0.1' }]),
     ];
     const one = buildModel(objects);

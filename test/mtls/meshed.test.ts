@@ -27,7 +27,12 @@ const pods = [
 
 describe('meshed endpoints', () => {
   it('follows the Service annotation when nothing is known about Pods', () => {
-    const m = buildModel([svc('web', { annotated: true }), slice('web-1', 'web', [{ name: 'http', port: 8080 }], pods), svc('api'), slice('api-1', 'api', [{ name: 'http', port: 8080 }], [{ ip: '10.0.1.1' }])]);
+    const m = buildModel([
+      svc('web', { annotated: true }),
+      slice('web-1', 'web', [{ name: 'http', port: 8080 }], pods),
+      svc('api'),
+      slice('api-1', 'api', [{ name: 'http', port: 8080 }], [{ ip: '10.0.1.1' }]),
+    ]);
     expect(marks(m, 'web')).toEqual({ '10.0.0.1': true, '10.0.0.2': true });
     expect(marks(m, 'api')).toEqual({ '10.0.1.1': false });
   });
@@ -44,13 +49,17 @@ describe('meshed endpoints', () => {
     expect(marks(buildModel(objects, { workloads: elsewhere }), 'web')).toEqual({ '10.0.0.1': true, '10.0.0.2': true });
   });
 
-  it('leaves endpoints whose destination DISABLEs mTLS unmeshed, judged by the Pod\'s own labels', () => {
+  it("leaves endpoints whose destination DISABLEs mTLS unmeshed, judged by the Pod's own labels", () => {
     const workloads = [
       workloadFacts({ namespace: 'shop', name: 'web-a', labels: { app: 'web', track: 'legacy' }, annotations: { 'weft.dev/status': '{}' } }),
       workloadFacts({ namespace: 'shop', name: 'web-b', labels: { app: 'web' }, annotations: { 'weft.dev/status': '{}' } }),
     ];
     const m = buildModel(
-      [svc('web'), slice('web-1', 'web', [{ name: 'http', port: 8080 }], pods), peerAuth('legacy', { selector: { matchLabels: { track: 'legacy' } }, mtls: { mode: 'DISABLE' } })],
+      [
+        svc('web'),
+        slice('web-1', 'web', [{ name: 'http', port: 8080 }], pods),
+        peerAuth('legacy', { selector: { matchLabels: { track: 'legacy' } }, mtls: { mode: 'DISABLE' } }),
+      ],
       { workloads },
     );
     expect(marks(m, 'web')).toEqual({ '10.0.0.1': false, '10.0.0.2': true });
@@ -71,7 +80,11 @@ describe('meshed endpoints', () => {
 
   it('uses the Service selector as the workload labels for annotated Services', () => {
     const policy = peerAuth('off', { selector: { matchLabels: { tier: 'db' } }, mtls: { mode: 'DISABLE' } });
-    const m = buildModel([svc('db', { annotated: true, selector: { app: 'db', tier: 'db' } }), slice('db-1', 'db', [{ name: 'http', port: 8080 }], pods), policy]);
+    const m = buildModel([
+      svc('db', { annotated: true, selector: { app: 'db', tier: 'db' } }),
+      slice('db-1', 'db', [{ name: 'http', port: 8080 }], pods),
+      policy,
+    ]);
     expect(marks(m, 'db')).toEqual({ '10.0.0.1': false, '10.0.0.2': false });
   });
 

@@ -7,7 +7,7 @@
 //   PERMISSIVE  plaintext and the meshed client (over mTLS) both get 200.
 //   DISABLE     the meshed client does not originate TLS and gets 200; a TLS client fails.
 import { expect, it } from 'vitest';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import type { Backend } from '../support/backends.ts';
 import type { EnvoyHandle } from '../support/envoy.ts';
 import { plaintext, sumStats, tls, viaProxy } from './support.ts';
@@ -94,8 +94,7 @@ export async function peerAuthEnv(
 /** Registers the cases; `env()` is read when they run (after the caller's beforeAll). */
 export function peerAuthCases(env: () => PeerAuthEnv): void {
   const serverHandshakes = async (m: Mode) => sumStats(await env().servers[m].stats('ssl\\.handshake$'), /^listener\./);
-  const clientHandshakes = async (m: Mode) =>
-    sumStats(await env().client.stats('ssl\\.handshake$'), new RegExp(`^cluster\\.outbound\\|8080\\|\\|pay-${m}\\.`));
+  const clientHandshakes = async (m: Mode) => sumStats(await env().client.stats('ssl\\.handshake$'), new RegExp(`^cluster\\.outbound\\|8080\\|\\|pay-${m}\\.`));
 
   it('STRICT: the meshed client gets 200 over mTLS; plaintext and certificate-less or foreign TLS are refused', async () => {
     const { apps, clientPort, inbound, trustBundlePem: ca, meshCert, foreignCert } = env();

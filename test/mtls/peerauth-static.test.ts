@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { CertificateAuthority } from '../../src/ca/authority.ts';
 import { buildModel } from '../../src/model/build.ts';
 import type { MeshModel } from '../../src/model/types.ts';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import { EXPLICIT_INBOUND_LISTENER, EXPLICIT_OUTBOUND_LISTENER } from '../../xds/resources/names.ts';
 import { translate } from '../../xds/translate/index.ts';
 import { startBackend } from '../support/backends.ts';

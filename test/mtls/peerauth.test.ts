@@ -50,7 +50,19 @@ describe('PeerAuth between real Envoys (weft serve --ca-dir: TLS xDS, SDS certif
     const ca = loaded.ca;
 
     const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
-    const proxyArgs = (sa: string, outboundPort: number) => [...common, '--node-id', sa, '--service', sa, '--service-account', sa, '--label', `app=${sa}`, '--outbound-port', String(outboundPort)];
+    const proxyArgs = (sa: string, outboundPort: number) => [
+      ...common,
+      '--node-id',
+      sa,
+      '--service',
+      sa,
+      '--service-account',
+      sa,
+      '--label',
+      `app=${sa}`,
+      '--outbound-port',
+      String(outboundPort),
+    ];
     // Servers: the explicit inbound listener on the port their endpoints advertise.
     const [clientYaml, ...serverYamls] = await Promise.all([
       weftBootstrap(proxyArgs('client', clientPort)),
@@ -95,8 +107,9 @@ describe('PeerAuth between real Envoys (weft serve --ca-dir: TLS xDS, SDS certif
       return is200(p) && is200(s);
     });
     // No proxy rejected anything along the way (named, with log tails, if one did).
-    const rejected = (await Promise.all(envoys.map(async (e) => [...(await e.stats('update_rejected$')).entries()].filter(([, v]) => v > 0))))
-      .flatMap((list, i) => list.map(([name]) => `${i === 0 ? 'client' : `pay-${MODES[i - 1]}`}: ${name}`));
+    const rejected = (await Promise.all(envoys.map(async (e) => [...(await e.stats('update_rejected$')).entries()].filter(([, v]) => v > 0)))).flatMap(
+      (list, i) => list.map(([name]) => `${i === 0 ? 'client' : `pay-${MODES[i - 1]}`}: ${name}`),
+    );
     const logs = rejected.length > 0 ? (await Promise.all(envoys.map((e) => e.logs()))).map((l) => l.slice(-2000)).join('\n---\n') : '';
     expect(rejected, logs).toEqual([]);
   });

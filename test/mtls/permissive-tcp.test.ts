@@ -41,7 +41,7 @@ function echo(socket: TLSSocket, text: string): Promise<string> {
   });
 }
 
-describe('PERMISSIVE on a TCP port carrying the application\'s own TLS', () => {
+describe("PERMISSIVE on a TCP port carrying the application's own TLS", () => {
   let mesh: CertificateAuthority;
   let appCa: CertificateAuthority;
   let app: Server;
@@ -69,8 +69,14 @@ spec:
 `),
     );
     const proxy = {
-      id: 'vault', kind: 'sidecar', namespace: 'shop', service: 'vault', labels: { app: 'vault' },
-      capture: false, inboundPort, identity: 'spiffe://cluster.local/ns/shop/sa/vault',
+      id: 'vault',
+      kind: 'sidecar',
+      namespace: 'shop',
+      service: 'vault',
+      labels: { app: 'vault' },
+      capture: false,
+      inboundPort,
+      identity: 'spiffe://cluster.local/ns/shop/sa/vault',
     } as const;
     const secrets = await workloadSecrets(mesh, 'shop', 'vault');
     const ports = { [EXPLICIT_INBOUND_LISTENER]: inboundPort, [EXPLICIT_OUTBOUND_LISTENER]: outbound as number };
@@ -86,7 +92,7 @@ spec:
 
   const handshakes = async () => sumStats(await envoy.stats('ssl\\.handshake$'), /^listener\./);
 
-  it('passes a client\'s own TLS through to the application untouched', async () => {
+  it("passes a client's own TLS through to the application untouched", async () => {
     const before = await handshakes();
     const socket = await handshake({ host: '127.0.0.1', port: inboundPort, servername: APP_HOST, ca: appCa.trustBundlePem });
     expect(socket.getPeerCertificate().subjectaltname).toContain(`DNS:${APP_HOST}`);
@@ -95,7 +101,7 @@ spec:
     expect(await handshakes()).toBe(before);
   });
 
-  it('terminates mesh mTLS (mesh ALPN) and carries the application\'s TLS inside it', async () => {
+  it("terminates mesh mTLS (mesh ALPN) and carries the application's TLS inside it", async () => {
     const before = await handshakes();
     const outer = await handshake({
       host: '127.0.0.1',
@@ -112,7 +118,11 @@ spec:
   });
 
   it('refuses the mesh ALPN without a client certificate', async () => {
-    await expect(handshake({ host: '127.0.0.1', port: inboundPort, ca: mesh.trustBundlePem, ALPNProtocols: [MESH_TCP_ALPN], checkServerIdentity: () => undefined }).then(echoOnce)).rejects.toThrow();
+    await expect(
+      handshake({ host: '127.0.0.1', port: inboundPort, ca: mesh.trustBundlePem, ALPNProtocols: [MESH_TCP_ALPN], checkServerIdentity: () => undefined }).then(
+        echoOnce,
+      ),
+    ).rejects.toThrow();
   });
 });
 

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { Cluster } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { UpstreamTlsContextSchema } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
-import { proxyFromNode } from '../../xds/node-info.ts';
-import { proxyGroupKey, type ProxyInfo } from '../../xds/proxy.ts';
+import { proxyFromNode } from '../../xds/resources/node-info.ts';
+import { proxyGroupKey, type ProxyInfo } from '../../xds/resources/proxy.ts';
 import { EXPLICIT_INBOUND_LISTENER } from '../../xds/resources/names.ts';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
 import type { ResourceSet } from '../../xds/translate/types.ts';
@@ -82,7 +82,10 @@ describe('explicit-mode inbound listener', () => {
     expect(listener(set, EXPLICIT_INBOUND_LISTENER)?.address?.address.value).toMatchObject({ address: '0.0.0.0', portSpecifier: { value: 15008 } });
     expect(set.clusters.filter((c) => c.name.startsWith('inbound|')).map((c) => c.name)).toEqual(['inbound|8080||']);
     expect(checkConsistency(set)).toEqual([]);
-    const named = model(service('pay', [{ name: 'http', port: 80, targetPort: 'http' }]), slice('pay-1', 'pay', [{ name: 'http', port: 15008 }], [{ ip: '10.0.0.1' }]));
+    const named = model(
+      service('pay', [{ name: 'http', port: 80, targetPort: 'http' }]),
+      slice('pay-1', 'pay', [{ name: 'http', port: 15008 }], [{ ip: '10.0.0.1' }]),
+    );
     expect(listener(translate(named, pay({ inboundPort: 15008 })), EXPLICIT_INBOUND_LISTENER)).toBeUndefined();
   });
 
@@ -112,8 +115,14 @@ describe('WEFT_INBOUND_PORT', () => {
   });
 
   it('rejects bad ports and a clash with the outbound listener', () => {
-    expect(proxyFromNode(node({ WEFT_CAPTURE: 'false', WEFT_INBOUND_PORT: '70000' }))).toMatchObject({ ok: false, reason: expect.stringContaining('WEFT_INBOUND_PORT') });
-    expect(proxyFromNode(node({ WEFT_CAPTURE: 'false', WEFT_INBOUND_PORT: '15001' }))).toMatchObject({ ok: false, reason: expect.stringContaining('outbound') });
+    expect(proxyFromNode(node({ WEFT_CAPTURE: 'false', WEFT_INBOUND_PORT: '70000' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('WEFT_INBOUND_PORT'),
+    });
+    expect(proxyFromNode(node({ WEFT_CAPTURE: 'false', WEFT_INBOUND_PORT: '15001' }))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('outbound'),
+    });
     expect(proxyFromNode(node({ WEFT_CAPTURE: 'false', WEFT_OUTBOUND_PORT: '16001', WEFT_INBOUND_PORT: '15001' })).ok).toBe(true);
   });
 });

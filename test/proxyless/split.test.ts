@@ -109,7 +109,9 @@ describe('proxyless gRPC (grpc-js-xds) against weft serve', () => {
     const r = await run.summary;
     const after = { ok: r.ok - from.ok, byBackend: Object.fromEntries(Object.entries(r.byBackend).map(([b, n]) => [b, n - (from.byBackend[b] ?? 0)])) };
     const v2Share = sharePercent(after, 'greeter-v2');
-    console.log(`[proxyless] file write -> client ACKed the new routes: ${Math.round(ackMs)} ms; after it: greeter-v2 ${v2Share.toFixed(1)}% of ${after.ok} calls`);
+    console.log(
+      `[proxyless] file write -> client ACKed the new routes: ${Math.round(ackMs)} ms; after it: greeter-v2 ${v2Share.toFixed(1)}% of ${after.ok} calls`,
+    );
     expect(r.errorSamples).toEqual([]);
     expect(after.ok).toBeGreaterThanOrEqual(2000); // ±4 points is then ≥ 3.5 σ of a fair 50/50
     expect(v2Share).toBeGreaterThanOrEqual(46);

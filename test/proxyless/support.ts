@@ -49,11 +49,10 @@ export interface ClientRun {
 }
 
 export function runProxylessClient(opts: { xdsAddress: string; nodeId: string; args?: string[] }): ClientRun {
-  const child = spawn(
-    process.execPath,
-    [clientScript, '--xds-address', opts.xdsAddress, '--node-id', opts.nodeId, ...(opts.args ?? [])],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRPC_XDS_BOOTSTRAP: '', GRPC_XDS_BOOTSTRAP_CONFIG: '' } },
-  );
+  const child = spawn(process.execPath, [clientScript, '--xds-address', opts.xdsAddress, '--node-id', opts.nodeId, ...(opts.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GRPC_XDS_BOOTSTRAP: '', GRPC_XDS_BOOTSTRAP_CONFIG: '' },
+  });
   children.add(child);
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-16384)));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runBootstrapAsync } from '../../src/cli/bootstrap.ts';
+import { runBootstrapAsync } from '../../src/runtime/cli/bootstrap.ts';
 import { caFromDir } from '../../src/identity/ca-dir.ts';
 import { validateBootstrap } from '../support/envoy.ts';
 import { weftBin } from '../support/weft-serve.ts';
@@ -23,7 +23,14 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-type Tls = { common_tls_context: { tls_certificates: { certificate_chain: Record<string, string>; private_key: Record<string, string> }[]; validation_context: { trusted_ca: Record<string, string>; match_typed_subject_alt_names: unknown[] }; alpn_protocols: string[] }; sni?: string };
+type Tls = {
+  common_tls_context: {
+    tls_certificates: { certificate_chain: Record<string, string>; private_key: Record<string, string> }[];
+    validation_context: { trusted_ca: Record<string, string>; match_typed_subject_alt_names: unknown[] };
+    alpn_protocols: string[];
+  };
+  sni?: string;
+};
 function xdsTls(yaml: string): Tls {
   const doc = parseYaml(yaml) as { static_resources: { clusters: { transport_socket: { typed_config: Tls } }[] } };
   return doc.static_resources.clusters[0]!.transport_socket.typed_config;
@@ -54,10 +61,28 @@ describe('weft bootstrap identity flags', () => {
   it('--cert/--key/--ca reference the files by absolute path; an IP address is matched as an IP SAN', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weft-files-'));
     for (const f of ['c.pem', 'k.pem', 'ca.pem']) await writeFile(join(dir, f), 'x');
-    const r = await run(['--node-id', 'vm-1', '--namespace', 'shop', '--service', 'web', '--xds-address', '127.0.0.1:15012', '--cert', join(dir, 'c.pem'), '--key', join(dir, 'k.pem'), '--ca', join(dir, 'ca.pem')]);
+    const r = await run([
+      '--node-id',
+      'vm-1',
+      '--namespace',
+      'shop',
+      '--service',
+      'web',
+      '--xds-address',
+      '127.0.0.1:15012',
+      '--cert',
+      join(dir, 'c.pem'),
+      '--key',
+      join(dir, 'k.pem'),
+      '--ca',
+      join(dir, 'ca.pem'),
+    ]);
     expect(r.code).toBe(0);
     const tls = xdsTls(r.out);
-    expect(tls.common_tls_context.tls_certificates[0]).toEqual({ certificate_chain: { filename: join(dir, 'c.pem') }, private_key: { filename: join(dir, 'k.pem') } });
+    expect(tls.common_tls_context.tls_certificates[0]).toEqual({
+      certificate_chain: { filename: join(dir, 'c.pem') },
+      private_key: { filename: join(dir, 'k.pem') },
+    });
     expect(tls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'IP_ADDRESS', matcher: { exact: '127.0.0.1' } }]);
     expect(tls.sni).toBeUndefined();
   });

@@ -26,8 +26,14 @@ export function withSdsProbeListener(bootstrapYaml: string, port: number): strin
               typed_config: {
                 '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
                 stat_prefix: 'sds_probe',
-                route_config: { virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }] }] },
-                http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+                route_config: {
+                  virtual_hosts: [
+                    { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: 'ok' } } }] },
+                  ],
+                },
+                http_filters: [
+                  { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+                ],
               },
             },
           ],
@@ -70,7 +76,8 @@ export async function workloadCert(envoy: EnvoyHandle, clientSerial: string): Pr
   for (const c of dump.certificates) {
     const leaf = c.cert_chain[0];
     const uri = leaf?.subject_alt_names?.find((s) => s.uri?.startsWith('spiffe://'))?.uri;
-    if (leaf && uri && leaf.serial_number.toLowerCase() !== clientSerial) return { serial: leaf.serial_number.toLowerCase(), uri, roots: dump.certificates.reduce((n, x) => n + x.ca_cert.length, 0) };
+    if (leaf && uri && leaf.serial_number.toLowerCase() !== clientSerial)
+      return { serial: leaf.serial_number.toLowerCase(), uri, roots: dump.certificates.reduce((n, x) => n + x.ca_cert.length, 0) };
   }
   return undefined;
 }

@@ -30,8 +30,13 @@ async function weftBootstrap(args: string[]): Promise<string> {
 
 /** The client certificate `weft bootstrap --ca-dir` inlined in the xDS cluster's TLS context. */
 function xdsClientCertPem(bootstrapYaml: string): string {
-  type Doc = { static_resources: { clusters: { transport_socket?: { typed_config: { common_tls_context: { tls_certificates: { certificate_chain: { inline_string: string } }[] } } } }[] } };
-  const pem = (parseYaml(bootstrapYaml) as Doc).static_resources.clusters[0]?.transport_socket?.typed_config.common_tls_context.tls_certificates[0]?.certificate_chain.inline_string;
+  type Doc = {
+    static_resources: {
+      clusters: { transport_socket?: { typed_config: { common_tls_context: { tls_certificates: { certificate_chain: { inline_string: string } }[] } } } }[];
+    };
+  };
+  const pem = (parseYaml(bootstrapYaml) as Doc).static_resources.clusters[0]?.transport_socket?.typed_config.common_tls_context.tls_certificates[0]
+    ?.certificate_chain.inline_string;
   if (pem === undefined) throw new Error('the bootstrap has no inline xDS client certificate');
   return pem;
 }
@@ -50,8 +55,20 @@ describe('Envoy from weft bootstrap --ca-dir against weft serve --ca-dir', () =>
   it('connects over TLS with its client certificate, gets config, its workload certificate, and rotations', async () => {
     const [probePort = 0, outboundPort = 0] = await freePorts(2);
     const yaml = await weftBootstrap([
-      '--node-id', 'vm-1', '--namespace', 'shop', '--service', 'checkout', '--xds-address', serve.xdsAddress,
-      '--outbound-port', String(outboundPort), '--ca-dir', caDir, '--service-account', 'checkout',
+      '--node-id',
+      'vm-1',
+      '--namespace',
+      'shop',
+      '--service',
+      'checkout',
+      '--xds-address',
+      serve.xdsAddress,
+      '--outbound-port',
+      String(outboundPort),
+      '--ca-dir',
+      caDir,
+      '--service-account',
+      'checkout',
     ]);
     expect(yaml).toContain('envoy.transport_sockets.tls');
     const clientSerial = serialOf(xdsClientCertPem(yaml));
@@ -78,14 +95,20 @@ describe('Envoy from weft bootstrap --ca-dir against weft serve --ca-dir', () =>
 
       // A 20 s certificate is renewed at 10 s ± 2 s and pushed; Envoy swaps it without a restart.
       const t0 = Date.now();
-      const next = await until('a rotated workload certificate', async () => {
-        const c = await workloadCert(envoy, clientSerial);
-        return c && c.serial !== first.serial ? c : undefined;
-      }, 30_000);
+      const next = await until(
+        'a rotated workload certificate',
+        async () => {
+          const c = await workloadCert(envoy, clientSerial);
+          return c && c.serial !== first.serial ? c : undefined;
+        },
+        30_000,
+      );
       expect(next.uri).toBe(IDENTITY);
       const rotatedServed = await handshake(probePort, rootPem);
       expect(rotatedServed.serialNumber.toLowerCase()).toBe(next.serial);
-      console.info(`[sds envoy] workload certificate rotated ${Date.now() - t0} ms after first seen; serials ${first.serial.slice(0, 8)}… → ${next.serial.slice(0, 8)}…`);
+      console.info(
+        `[sds envoy] workload certificate rotated ${Date.now() - t0} ms after first seen; serials ${first.serial.slice(0, 8)}… → ${next.serial.slice(0, 8)}…`,
+      );
       const rejected = await envoy.stats('update_rejected');
       expect([...rejected.values()].every((v) => v === 0)).toBe(true);
     } finally {
@@ -103,13 +126,31 @@ describe('Envoy from weft bootstrap --ca-dir against weft serve --ca-dir', () =>
     await writeFile(join(dir, 'ca.pem'), rootPem);
     const [outboundPort = 0] = await freePorts(1);
     const yaml = await weftBootstrap([
-      '--node-id', 'intruder', '--namespace', 'shop', '--service', 'checkout', '--xds-address', serve.xdsAddress, '--outbound-port', String(outboundPort),
-      '--cert', join(dir, 'cert.pem'), '--key', join(dir, 'key.pem'), '--ca', join(dir, 'ca.pem'),
+      '--node-id',
+      'intruder',
+      '--namespace',
+      'shop',
+      '--service',
+      'checkout',
+      '--xds-address',
+      serve.xdsAddress,
+      '--outbound-port',
+      String(outboundPort),
+      '--cert',
+      join(dir, 'cert.pem'),
+      '--key',
+      join(dir, 'key.pem'),
+      '--ca',
+      join(dir, 'ca.pem'),
     ]);
     expect(yaml).toContain(join(dir, 'key.pem'));
     const envoy = await startEnvoy({ bootstrapYaml: yaml, waitFor: 'admin' });
     try {
-      await until('the refusal in weft serve\'s log', async () => (serve.output().includes('"node":"intruder"') && /authentication refused/.test(serve.output()) ? true : undefined), 45_000);
+      await until(
+        "the refusal in weft serve's log",
+        async () => (serve.output().includes('"node":"intruder"') && /authentication refused/.test(serve.output()) ? true : undefined),
+        45_000,
+      );
       const stats = await envoy.stats('^control_plane\\.connected_state$|^cluster_manager\\.cds\\.update_success$');
       expect(stats.get('cluster_manager.cds.update_success') ?? 0).toBe(0);
       expect(await workloadCert(envoy, serialOf(r.cert.chainPem))).toBeUndefined();

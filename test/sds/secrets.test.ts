@@ -26,7 +26,7 @@ describe('SDS per authenticated identity', () => {
   });
   afterAll(() => s.close());
 
-  it("gives a client-certificate proxy its own workload certificate and the trust bundle", async () => {
+  it('gives a client-certificate proxy its own workload certificate and the trust bundle', async () => {
     const c = new SotwClient(s.client({ cert: certA }), envoyNode('vm-a'));
     c.request(TypeUrl.Secret, [WORKLOAD_CERT_SECRET, TRUST_BUNDLE_SECRET]);
     const res = await c.next();
@@ -70,7 +70,7 @@ describe('SDS per authenticated identity', () => {
     d.close();
   });
 
-  it('answers FetchSecrets with the caller\'s own secret only', async () => {
+  it("answers FetchSecrets with the caller's own secret only", async () => {
     const client = s.client({ cert: certA });
     const res = await new Promise<DiscoveryResponse>((resolve, reject) =>
       client.makeUnaryRequest(

@@ -1,4 +1,4 @@
-// An injected sidecar's bootstrap (xds/sidecar-bootstrap.ts: google_grpc over TLS, the
+// An injected sidecar's bootstrap (xds/bootstrap/sidecar.ts: google_grpc over TLS, the
 // projected token read from its file on every stream) in a real Envoy, against a TLS xDS
 // server secured by createXdsSecurity with tokens verified against the real API server.
 // One Envoy, one token file: a token for another audience, one bound to a deleted Pod, and
@@ -11,7 +11,7 @@ import { HttpMethod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeApiError, KubeClient } from '../../src/k8s/client.ts';
 import type { PodLookup } from '../../src/identity/token.ts';
-import { renderSidecarBootstrap } from '../../xds/sidecar-bootstrap.ts';
+import { renderSidecarBootstrap } from '../../xds/bootstrap/sidecar.ts';
 import { kubeConfig, kubectl, tempNamespace } from '../../e2e/support/kube.ts';
 import { startEnvoy } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
@@ -26,7 +26,10 @@ let ns = '';
 const podLookup: PodLookup = apiPodLookup(() => client);
 
 async function createPod(name: string): Promise<string> {
-  const body = { metadata: { name }, spec: { nodeName: 'weft-node', serviceAccountName: 'web', automountServiceAccountToken: false, containers: [{ name: 'app', image: 'weft.test/app:1' }] } };
+  const body = {
+    metadata: { name },
+    spec: { nodeName: 'weft-node', serviceAccountName: 'web', automountServiceAccountToken: false, containers: [{ name: 'app', image: 'weft.test/app:1' }] },
+  };
   for (let attempt = 0; ; attempt++) {
     try {
       return (await client.request<{ metadata: { uid: string } }>(HttpMethod.POST, `/api/v1/namespaces/${ns}/pods`, { body })).metadata.uid;
@@ -38,7 +41,23 @@ async function createPod(name: string): Promise<string> {
 }
 
 async function token(pod: string, uid: string, audience = 'weft'): Promise<string> {
-  const args = ['create', 'token', 'web', '-n', ns, '--audience', audience, '--bound-object-kind', 'Pod', '--bound-object-name', pod, '--bound-object-uid', uid, '--duration', '10m'];
+  const args = [
+    'create',
+    'token',
+    'web',
+    '-n',
+    ns,
+    '--audience',
+    audience,
+    '--bound-object-kind',
+    'Pod',
+    '--bound-object-name',
+    pod,
+    '--bound-object-uid',
+    uid,
+    '--duration',
+    '10m',
+  ];
   return (await kubectl(args)).stdout.trim();
 }
 
@@ -66,7 +85,14 @@ describe('sidecar bootstrap with API-server tokens in a real Envoy', () => {
     const tokenPath = join(dir, 'token');
     await writeFile(tokenPath, await token('web-1', uid, 'other'));
     const [readiness = 0, stats = 0, probe = 0] = await freePorts(3);
-    const bootstrap = renderSidecarBootstrap({ namespace: ns, labels: { app: 'web' }, xdsAddress: `127.0.0.1:${s.server.port}`, trustBundlePem: s.ca.trustBundlePem, tokenPath, ports: { readiness, stats } });
+    const bootstrap = renderSidecarBootstrap({
+      namespace: ns,
+      labels: { app: 'web' },
+      xdsAddress: `127.0.0.1:${s.server.port}`,
+      trustBundlePem: s.ca.trustBundlePem,
+      tokenPath,
+      ports: { readiness, stats },
+    });
     const before = { aud: await refusals('wrong_audience'), gone: await refusals('pod_not_found'), expired: await refusals('expired') };
     const envoy = await startEnvoy({ bootstrapYaml: withSdsProbeListener(bootstrap, probe), waitFor: 'admin' });
     try {

@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { anyUnpack } from '@bufbuild/protobuf/wkt';
 import { Client, credentials, Metadata, type CallCredentials } from '@grpc/grpc-js';
 import { createRootCa, loadCa, type CertificateAuthority } from '../../src/ca/authority.ts';
-import { createXdsSecurity, type TokenAuthOptions, type XdsSecurity } from '../../src/identity/xds-security.ts';
+import { createXdsSecurity, type TokenAuthOptions, type XdsSecurity } from '../../src/runtime/xds-security.ts';
 import type { DiscoveryResponse } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { SecretSchema, type Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
@@ -109,7 +109,10 @@ export function decodeSecret(s: Secret): DecodedSecret {
     const chainPem = text(s.type.value.certificateChain?.specifier.value);
     const keyPem = text(s.type.value.privateKey?.specifier.value);
     const leaf = new X509Certificate(chainPem);
-    const uriSans = (leaf.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('URI:')).map((n) => n.slice(4));
+    const uriSans = (leaf.subjectAltName ?? '')
+      .split(', ')
+      .filter((n) => n.startsWith('URI:'))
+      .map((n) => n.slice(4));
     return { name: s.name, uriSans, serial: leaf.serialNumber, keyMatches: leaf.checkPrivateKey(createPrivateKey(keyPem)), chainPem, keyPem };
   }
   if (s.type.case === 'validationContext') return { name: s.name, trustedCa: text(s.type.value.trustedCa?.specifier.value) };

@@ -103,7 +103,9 @@ describe('plaintext (no CA)', () => {
     const ca = await newCa();
     const secrets = new WorkloadSecrets({ ca });
     const base = () => resourceSet({ clusters: [cluster('a.shop')] });
-    expect(withSecrets(base, (id) => secrets.secretsFor(id))(meshModel('m1'), { id: 'x', kind: 'sidecar', namespace: 'shop', labels: {}, capture: true }).secrets).toEqual([]);
+    expect(
+      withSecrets(base, (id) => secrets.secretsFor(id))(meshModel('m1'), { id: 'x', kind: 'sidecar', namespace: 'shop', labels: {}, capture: true }).secrets,
+    ).toEqual([]);
 
     const cache = new SnapshotCache({ generate: base, model: meshModel('m1') });
     attachSecrets(cache, base, secrets);

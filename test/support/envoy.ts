@@ -126,7 +126,10 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<EnvoyHandle> 
     for (;;) {
       if (exited !== undefined) return fail(`exited with ${exited} before it was ready`);
       if (Date.now() > deadline) return fail('was not ready in time (is the xDS server answering?)');
-      const ok = await fetch(`${adminUrl}/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${adminUrl}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await sleep(100);
     }

@@ -1,7 +1,7 @@
 // The whole standalone data path for an end-to-end test: two demo backends, a private copy
 // of examples/mesh pointing at them, `weft serve` on it, and a real Envoy bootstrapped by
 // renderBootstrap that acts as an explicit HTTP proxy for `http://checkout.shop:8080/`.
-import { renderBootstrap } from '../../xds/bootstrap.ts';
+import { renderBootstrap } from '../../xds/bootstrap/bootstrap.ts';
 import { startBackend, type Backend } from './backends.ts';
 import { startEnvoy, type EnvoyHandle } from './envoy.ts';
 import { waitForRoute } from './envoy-routes.ts';
@@ -31,8 +31,8 @@ export async function listenerPorts(envoy: EnvoyHandle): Promise<number[]> {
   const ports: number[] = [];
   for (const section of dump.configs ?? []) {
     for (const l of (section.dynamic_listeners as Json[] | undefined) ?? []) {
-      const sa = ((l.active_state as Json | undefined)?.listener as { address?: { socket_address?: { port_value?: number } } } | undefined)
-        ?.address?.socket_address;
+      const sa = ((l.active_state as Json | undefined)?.listener as { address?: { socket_address?: { port_value?: number } } } | undefined)?.address
+        ?.socket_address;
       if (sa?.port_value) ports.push(sa.port_value);
     }
   }

@@ -1,4 +1,4 @@
-import { runBootstrapAsync } from '../../src/cli/bootstrap.ts';
+import { runBootstrapAsync } from '../../src/runtime/cli/bootstrap.ts';
 
 /** `weft bootstrap …` in-process (the same code path as the binary); resolves to the bootstrap YAML. */
 export async function weftBootstrap(args: string[]): Promise<string> {

@@ -21,9 +21,7 @@ export interface XdsListener {
 }
 
 function schemaFor(path: string): DescMessage {
-  const name = path.endsWith('/DeltaAggregatedResources')
-    ? 'envoy.service.discovery.v3.DeltaDiscoveryRequest'
-    : 'envoy.service.discovery.v3.DiscoveryRequest';
+  const name = path.endsWith('/DeltaAggregatedResources') ? 'envoy.service.discovery.v3.DeltaDiscoveryRequest' : 'envoy.service.discovery.v3.DiscoveryRequest';
   const desc = envoyRegistry.getMessage(name);
   if (!desc) throw new Error(`registry lacks ${name}`);
   return desc;

@@ -30,7 +30,12 @@ describe('real Envoy accepts every golden scenario', () => {
     it(name, async () => {
       const { model, proxy } = loadScenario(join(root, name));
       const { code, output } = await validateBootstrap(staticBootstrapYaml(translate(model, proxy), { secrets }));
-      expect(output.split('\n').filter((l) => /error|critical|reject/i.test(l)).join('\n')).toBe('');
+      expect(
+        output
+          .split('\n')
+          .filter((l) => /error|critical|reject/i.test(l))
+          .join('\n'),
+      ).toBe('');
       expect(code).toBe(0);
     });
   }

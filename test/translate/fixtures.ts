@@ -1,10 +1,10 @@
 // Readable builders for translation tests: config objects come from the model tests'
 // builders (they go through parseObject, so defaults match real documents), models from
 // the real buildModel, proxies from a few named shapes.
-import type { ConfigObject } from '../../src/config/objects.ts';
+import type { ConfigObject } from '../../src/api/objects.ts';
 import { buildModel } from '../../src/model/build.ts';
 import type { MeshModel } from '../../src/model/types.ts';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 
 export { peerAuth, retry, service, slice, split } from '../model/fixtures.ts';
 

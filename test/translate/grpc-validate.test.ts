@@ -50,7 +50,9 @@ const scenarios = readdirSync(root)
 describe('grpc-js-xds accepts what a proxyless client receives', () => {
   it('is a live validator (rejects a locality group without locality)', () => {
     const bad = create(ClusterLoadAssignmentSchema, { clusterName: 'x', endpoints: [{ lbEndpoints: [] }] });
-    expect(errors(Endpoint, TypeUrl.Endpoint, ClusterLoadAssignmentSchema, [bad])).toEqual(['x: ClusterLoadAssignment message validation failed: [endpoints[0].locality unset]']);
+    expect(errors(Endpoint, TypeUrl.Endpoint, ClusterLoadAssignmentSchema, [bad])).toEqual([
+      'x: ClusterLoadAssignment message validation failed: [endpoints[0].locality unset]',
+    ]);
   });
 
   // Every scenario's model, seen by a proxyless client in the scenario proxy's namespace.

@@ -3,10 +3,10 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { NodeSchema, type Node } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import { proxyFromNode } from '../../xds/node-info.ts';
-import { proxyGroupKey } from '../../xds/proxy.ts';
+import { proxyFromNode } from '../../xds/resources/node-info.ts';
+import { proxyGroupKey } from '../../xds/resources/proxy.ts';
 import { translate } from '../../xds/translate/index.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { explicitProxy, model, service } from './fixtures.ts';
 
 const node = (metadata: Record<string, unknown>): Node => create(NodeSchema, { id: 'vm-1', metadata: metadata as Node['metadata'] });

@@ -56,7 +56,24 @@ function decide(vh: VirtualHost, req: Req): { dest: string; retried: boolean } {
   return { dest, retried: r.action.value.retryPolicy !== undefined };
 }
 
-const paths = ['/', '/api', '/api/', '/api/pay', '/api/pay?x=1', '/api/pay/x', '/api/payx', '/apix', '/beta', '/beta?x=1', '/beta/x', '/v2/x', '/v2/api/pay', '/healthz', '/healthz/live', '/healthzx'];
+const paths = [
+  '/',
+  '/api',
+  '/api/',
+  '/api/pay',
+  '/api/pay?x=1',
+  '/api/pay/x',
+  '/api/payx',
+  '/apix',
+  '/beta',
+  '/beta?x=1',
+  '/beta/x',
+  '/v2/x',
+  '/v2/api/pay',
+  '/healthz',
+  '/healthz/live',
+  '/healthzx',
+];
 const methods = ['GET', 'POST', 'PATCH', 'PUT'];
 const headerSets: Record<string, string>[] = [{}, { 'x-canary': 'true' }, { 'x-version': '2.1' }, { 'x-canary': 'true', 'x-version': '2.0' }];
 const requests: Req[] = paths.flatMap((path) => methods.flatMap((method) => headerSets.map((headers) => ({ method, path, headers }))));
@@ -83,7 +100,12 @@ describe.each([
   { flavor: 'sidecar', port: { name: 'http', port: 8080 }, proxy: sidecar(), methodsExempt: true },
   { flavor: 'proxyless', port: { name: 'grpc', port: 8080 }, proxy: proxylessClient(), methodsExempt: false },
 ])('route semantics ($flavor)', ({ port, proxy, methodsExempt }) => {
-  const objects = [service('checkout', [port]), service('checkout-v1', [port]), service('checkout-v2', [port]), split('canary', 'checkout', { 'checkout-v1': 90, 'checkout-v2': 10 }, { matches })];
+  const objects = [
+    service('checkout', [port]),
+    service('checkout-v1', [port]),
+    service('checkout-v2', [port]),
+    split('canary', 'checkout', { 'checkout-v1': 90, 'checkout-v2': 10 }, { matches }),
+  ];
   const plain = vhostOf(translate(model(...objects), proxy), port.port);
   const policy = retry('checkout', 'checkout', { attempts: 3, retryOn: ['5xx'], exemptPaths });
   const withRetry = vhostOf(translate(model(...objects, policy), proxy), port.port);

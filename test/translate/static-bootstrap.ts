@@ -15,11 +15,7 @@ import type { RouteConfiguration } from '../../xds/gen/envoy/config/route/v3/rou
 import type { TransportSocket } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { HttpConnectionManagerSchema } from '../../xds/gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import type { Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
-import {
-  DownstreamTlsContextSchema,
-  UpstreamTlsContextSchema,
-  type CommonTlsContext,
-} from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
+import { DownstreamTlsContextSchema, UpstreamTlsContextSchema, type CommonTlsContext } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../../xds/resources/registry.ts';
 import { hcmFilter, socketAddress } from '../../xds/translate/common.ts';
 import type { ResourceSet } from '../../xds/translate/types.ts';
@@ -32,7 +28,8 @@ function staticSds(ctx: CommonTlsContext | undefined, used: Set<string>): void {
     used.add(ref.name);
   }
   const v = ctx.validationContextType;
-  const ref = v.case === 'combinedValidationContext' ? v.value.validationContextSdsSecretConfig : v.case === 'validationContextSdsSecretConfig' ? v.value : undefined;
+  const ref =
+    v.case === 'combinedValidationContext' ? v.value.validationContextSdsSecretConfig : v.case === 'validationContextSdsSecretConfig' ? v.value : undefined;
   if (ref) {
     ref.sdsConfig = undefined;
     used.add(ref.name);
@@ -134,4 +131,3 @@ export function staticBootstrapYaml(set: ResourceSet, opts: StaticOptions = {}):
   });
   return YAML.stringify(toJson(BootstrapSchema, bootstrap, { registry: envoyRegistry, useProtoFieldName: true }), { lineWidth: 0 });
 }
-

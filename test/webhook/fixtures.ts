@@ -25,6 +25,6 @@ export function testContext(overrides: Partial<InjectValuesInput> = {}): InjectC
 
 /** A Pod CREATE admission request for `pod`, in its metadata.namespace (default shop). */
 export function podRequest(pod: Record<string, unknown>, namespace?: string, uid = 'golden'): AdmissionRequest {
-  const ns = namespace ?? ((pod.metadata as { namespace?: string } | undefined)?.namespace ?? 'shop');
+  const ns = namespace ?? (pod.metadata as { namespace?: string } | undefined)?.namespace ?? 'shop';
   return { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: ns, object: pod };
 }

@@ -27,7 +27,13 @@ beforeAll(async () => {
   if (!r.ok) throw new Error('ca');
   const s = await r.ca.issueServing({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
   if (!s.ok || !s.cert.keyPem) throw new Error('serving');
-  server = await startWebhookServer({ port: 0, host: '127.0.0.1', tls: { cert: s.cert.chainPem, key: s.cert.keyPem }, injectCtx: () => ctx, validate: () => ({ allowed: true }) });
+  server = await startWebhookServer({
+    port: 0,
+    host: '127.0.0.1',
+    tls: { cert: s.cert.chainPem, key: s.cert.keyPem },
+    injectCtx: () => ctx,
+    validate: () => ({ allowed: true }),
+  });
   agent = new Agent({ keepAlive: true, maxSockets: 8, ca: r.ca.trustBundlePem });
 });
 

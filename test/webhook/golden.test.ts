@@ -11,7 +11,9 @@ import { handleInject } from '../../webhook/admission.ts';
 import type { JsonPatchOp } from '../../webhook/json-patch.ts';
 import { goldenDir, podRequest, testContext } from './fixtures.ts';
 
-const scenarios = readdirSync(goldenDir).filter((d) => statSync(join(goldenDir, d)).isDirectory()).sort();
+const scenarios = readdirSync(goldenDir)
+  .filter((d) => statSync(join(goldenDir, d)).isDirectory())
+  .sort();
 const cases = scenarios.flatMap((scenario) => (['native', 'container'] as const).map((shape) => [scenario, shape] as const));
 
 function decodePatch(b64: string | undefined): JsonPatchOp[] {

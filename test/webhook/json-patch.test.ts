@@ -44,7 +44,7 @@ describe('jsonPatch', () => {
 
   it('round-trips random documents', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const gen = (depth: number): unknown => {
       const r = rand();
       if (depth > 3 || r < 0.3) return [null, true, 1, 'a/b', '~'][Math.floor(rand() * 5)];

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import fjp from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootCa, loadCa, type CertificateAuthority } from '../../src/ca/authority.ts';
-import { metricsRegistry } from '../../src/metrics.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 import { startWebhookServer, type WebhookServer } from '../../webhook/server.ts';
 import { podRequest, testContext } from './fixtures.ts';
 import { post } from './https.ts';
@@ -83,7 +83,12 @@ describe('webhook server', () => {
   });
 
   it('echoes a valid uid even when the rest of the review is invalid', async () => {
-    const { status, json } = await post(server.port, '/inject', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u5' } }), agent);
+    const { status, json } = await post(
+      server.port,
+      '/inject',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u5' } }),
+      agent,
+    );
     expect(status).toBe(400);
     expect((json as { response: { uid: string } }).response.uid).toBe('u5');
   });
@@ -93,7 +98,10 @@ describe('webhook server', () => {
     const ok = await post(server.port, '/validate', reviewBody({ ...base, name: 'good' }), agent);
     expect((ok.json as { response: unknown }).response).toEqual({ uid: 'v1', allowed: true });
     const bad = await post(server.port, '/validate', reviewBody({ ...base, name: 'bad' }), agent);
-    expect((bad.json as { response: unknown }).response).toMatchObject({ allowed: false, status: { code: 422, message: expect.stringContaining('backends[0]') } });
+    expect((bad.json as { response: unknown }).response).toMatchObject({
+      allowed: false,
+      status: { code: 422, message: expect.stringContaining('backends[0]') },
+    });
   });
 
   it('exposes admission metrics', async () => {

@@ -17,7 +17,10 @@ const job: Pod = {
   } as Pod['spec'],
 };
 
-function inject(mode: 'native' | 'container'): { spec: Record<string, unknown> & { initContainers?: Loose[]; containers: Loose[] }; annotations: Record<string, string> } {
+function inject(mode: 'native' | 'container'): {
+  spec: Record<string, unknown> & { initContainers?: Loose[]; containers: Loose[] };
+  annotations: Record<string, string>;
+} {
   const r = injectPod(structuredClone(job), 'shop', testContext({ sidecarMode: mode }));
   if (!('pod' in r)) throw new Error(r.skip.message);
   return { spec: r.pod.spec as never, annotations: r.pod.metadata?.annotations ?? {} };
@@ -51,7 +54,7 @@ describe('sidecar shapes', () => {
     expect(JSON.parse(annotations['weft.dev/status'] ?? '{}')).toMatchObject({ initContainers: ['weft-init'], containers: ['weft-proxy'] });
   });
 
-  it('both: the app liveness probe goes to the proxy\'s static route, the same in either shape', () => {
+  it("both: the app liveness probe goes to the proxy's static route, the same in either shape", () => {
     const native = inject('native').spec.containers[0]?.livenessProbe;
     expect(native).toEqual({ httpGet: { path: '/app-health/migrate/livez', port: 15021, scheme: 'HTTP' } });
     expect(inject('container').spec.containers[0]?.livenessProbe).toEqual(native);

@@ -20,7 +20,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRootCa, loadCa } from '../../src/ca/authority.ts';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
-import { renderSidecarBootstrap } from '../../xds/sidecar-bootstrap.ts';
+import { renderSidecarBootstrap } from '../../xds/bootstrap/sidecar.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
 
@@ -105,7 +105,15 @@ describe('sidecar bootstrap in a real Envoy', () => {
       xdsAddress: `127.0.0.1:${(xds.address() as AddressInfo).port}`,
       trustBundlePem: ca.ca.trustBundlePem,
       tokenPath,
-      appProbes: [{ path: '/app-health/web/readyz', port: (app.address() as AddressInfo).port, originalPath: '/ready?deep=1', headers: [{ name: 'x-probe', value: 'kubelet' }], timeoutSeconds: 2 }],
+      appProbes: [
+        {
+          path: '/app-health/web/readyz',
+          port: (app.address() as AddressInfo).port,
+          originalPath: '/ready?deep=1',
+          headers: [{ name: 'x-probe', value: 'kubelet' }],
+          timeoutSeconds: 2,
+        },
+      ],
       ports: { readiness, stats },
     });
     const envoy: EnvoyHandle = await startEnvoy({ bootstrapYaml: bootstrap, waitFor: 'admin' });
@@ -119,7 +127,11 @@ describe('sidecar bootstrap in a real Envoy', () => {
     // and its static listeners serve nothing.
     await until('the initial CDS request', () => pending[0], 30_000);
     await sleep(3_000);
-    const readinessNow = () => fetch(`http://127.0.0.1:${readiness}/healthz/ready`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.status, () => 'no answer');
+    const readinessNow = () =>
+      fetch(`http://127.0.0.1:${readiness}/healthz/ready`, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.status,
+        () => 'no answer',
+      );
     expect(await readinessNow()).toBe('no answer');
     expect((await fetch(`${envoy.adminUrl}/ready`)).status).toBe(503);
 
@@ -160,7 +172,14 @@ describe('sidecar bootstrap in a real Envoy', () => {
     await writeFile(join(dir, 'token'), 'secret-token');
     const [readiness = 0, stats = 0] = await freePorts(2);
     const envoy = await startEnvoy({
-      bootstrapYaml: renderSidecarBootstrap({ namespace: 'shop', labels: {}, xdsAddress: `127.0.0.1:${(xds.address() as AddressInfo).port}`, trustBundlePem: trusted.ca.trustBundlePem, tokenPath: join(dir, 'token'), ports: { readiness, stats } }),
+      bootstrapYaml: renderSidecarBootstrap({
+        namespace: 'shop',
+        labels: {},
+        xdsAddress: `127.0.0.1:${(xds.address() as AddressInfo).port}`,
+        trustBundlePem: trusted.ca.trustBundlePem,
+        tokenPath: join(dir, 'token'),
+        ports: { readiness, stats },
+      }),
       waitFor: 'admin',
     });
     cleanups.push(() => envoy.stop());

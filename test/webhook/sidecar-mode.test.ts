@@ -3,9 +3,18 @@ import { learnServerVersion, parseServerVersion, resolveSidecarShape, shapeOf } 
 
 describe('sidecar shape by API server version', () => {
   it.each([
-    [{ major: '1', minor: '37', gitVersion: 'v1.37.2' }, { major: 1, minor: 37 }],
-    [{ major: '1', minor: '29+', gitVersion: 'v1.29.3-gke.1067000' }, { major: 1, minor: 29 }],
-    [{ major: '1', minor: '28+' }, { major: 1, minor: 28 }],
+    [
+      { major: '1', minor: '37', gitVersion: 'v1.37.2' },
+      { major: 1, minor: 37 },
+    ],
+    [
+      { major: '1', minor: '29+', gitVersion: 'v1.29.3-gke.1067000' },
+      { major: 1, minor: 29 },
+    ],
+    [
+      { major: '1', minor: '28+' },
+      { major: 1, minor: 28 },
+    ],
     [{ gitVersion: 'v2.0.0' }, { major: 2, minor: 0 }],
   ])('reads %j', (body, want) => expect(parseServerVersion(body)).toMatchObject(want));
 
@@ -25,11 +34,14 @@ describe('sidecar shape by API server version', () => {
   it('retries a failing read, then gives up', async () => {
     let calls = 0;
     const errors: number[] = [];
-    const v = await learnServerVersion(async () => {
-      calls++;
-      if (calls < 2) throw new Error('not yet');
-      return { gitVersion: 'v1.31.0' };
-    }, { delayMs: 1, onError: (_e, n) => errors.push(n) });
+    const v = await learnServerVersion(
+      async () => {
+        calls++;
+        if (calls < 2) throw new Error('not yet');
+        return { gitVersion: 'v1.31.0' };
+      },
+      { delayMs: 1, onError: (_e, n) => errors.push(n) },
+    );
     expect(v?.text).toBe('v1.31.0');
     expect(errors).toEqual([1]);
     expect(await learnServerVersion(async () => ({}), { attempts: 2, delayMs: 1 })).toBeUndefined();

@@ -54,7 +54,14 @@ describe('skips', () => {
 describe('bad annotations become warnings', () => {
   it('ignores invalid ports, CIDRs, quantities and log levels, naming each', () => {
     const r = injectPod(
-      pod({ annotations: { 'weft.dev/exclude-inbound-ports': '80,abc,70000', 'weft.dev/exclude-outbound-cidrs': '10.0.0.0/33', 'weft.dev/proxy-cpu': 'lots', 'weft.dev/proxy-log-level': 'loud' } }),
+      pod({
+        annotations: {
+          'weft.dev/exclude-inbound-ports': '80,abc,70000',
+          'weft.dev/exclude-outbound-cidrs': '10.0.0.0/33',
+          'weft.dev/proxy-cpu': 'lots',
+          'weft.dev/proxy-log-level': 'loud',
+        },
+      }),
       'shop',
       testContext(),
     );
@@ -83,7 +90,13 @@ describe('values', () => {
   });
 
   it('reports every invalid value by field', () => {
-    const r = parseInjectValues({ trustBundlePem: 'nope', excludeInboundPorts: [0], excludeOutboundCidrs: ['x'], proxyResources: { requests: { cpu: 'a lot' } }, bogus: 1 });
+    const r = parseInjectValues({
+      trustBundlePem: 'nope',
+      excludeInboundPorts: [0],
+      excludeOutboundCidrs: ['x'],
+      proxyResources: { requests: { cpu: 'a lot' } },
+      bogus: 1,
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) {
       const text = r.errors.join('\n');

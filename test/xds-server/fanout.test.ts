@@ -21,7 +21,10 @@ describe('fan-out', () => {
       proxies.map(async (p) => {
         p.request(TypeUrl.Cluster);
         p.ack(await p.next());
-        p.request(TypeUrl.Endpoint, clusters.map((c) => c.name));
+        p.request(
+          TypeUrl.Endpoint,
+          clusters.map((c) => c.name),
+        );
         p.ack(await p.next());
       }),
     );

@@ -3,7 +3,7 @@
 import { create } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { NodeSchema, type Node } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
-import { isGrpcUserAgent, proxyFromNode } from '../../xds/node-info.ts';
+import { isGrpcUserAgent, proxyFromNode } from '../../xds/resources/node-info.ts';
 
 function node(metadata: Record<string, unknown>, userAgentName = 'envoy', id = 'web-1'): Node {
   return create(NodeSchema, { id, userAgentName, metadata: metadata as Node['metadata'] });
@@ -49,9 +49,7 @@ describe('proxyFromNode', () => {
   });
 
   it('reports every invalid key with its reason', () => {
-    const result = proxyFromNode(
-      node({ WEFT_NAMESPACE: 'Shop_1', WEFT_CAPTURE: 'yes', WEFT_LABELS: { app: 3 }, WEFT_PROXY_KIND: 'gateway' }),
-    );
+    const result = proxyFromNode(node({ WEFT_NAMESPACE: 'Shop_1', WEFT_CAPTURE: 'yes', WEFT_LABELS: { app: 3 }, WEFT_PROXY_KIND: 'gateway' }));
     expect(result).toEqual({
       ok: false,
       reason: [

@@ -4,7 +4,7 @@
 import { credentials, Client } from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { proxyGroupKey } from '../../xds/proxy.ts';
+import { proxyGroupKey } from '../../xds/resources/proxy.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
 import { debugProxies } from '../../xds/server/debug.ts';
 import { eventually, startHarness, type Harness } from './support/harness.ts';

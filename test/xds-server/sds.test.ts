@@ -3,10 +3,7 @@
 // refuses other types.
 import { create } from '@bufbuild/protobuf';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DiscoveryRequestSchema,
-  type DiscoveryResponse,
-} from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
+import { DiscoveryRequestSchema, type DiscoveryResponse } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
 import { secretDiscoveryService as sds } from '../../xds/server/service-definitions.ts';
 import { envoyNode, sotwJson } from './support/client.ts';

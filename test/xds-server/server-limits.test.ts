@@ -34,7 +34,11 @@ describe('xDS server transport', () => {
   it('ends a stream sending malformed bytes with INTERNAL and keeps serving others', async () => {
     h = await startHarness();
     h.world.set(resourceSet({ endpoints: [claA] }));
-    const raw = h.client.makeBidiStreamRequest(ads.StreamAggregatedResources.path, (b: Buffer) => b, (b: Buffer) => b);
+    const raw = h.client.makeBidiStreamRequest(
+      ads.StreamAggregatedResources.path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
     raw.on('data', () => {});
     raw.on('error', () => {});
     const ended = new Promise<{ code: number }>((resolve) => raw.on('status', resolve));
@@ -51,7 +55,11 @@ describe('xDS server transport', () => {
     const c = h.sotw(envoyNode('bad', { WEFT_CAPTURE: 'maybe' }));
     c.request(TypeUrl.Cluster);
     expect(await c.status).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'node.metadata.WEFT_CAPTURE: must be "true" or "false"' });
-    const noNode = h.client.makeBidiStreamRequest(ads.StreamAggregatedResources.path, ads.StreamAggregatedResources.requestSerialize, ads.StreamAggregatedResources.responseDeserialize);
+    const noNode = h.client.makeBidiStreamRequest(
+      ads.StreamAggregatedResources.path,
+      ads.StreamAggregatedResources.requestSerialize,
+      ads.StreamAggregatedResources.responseDeserialize,
+    );
     noNode.on('error', () => {});
     const ended = new Promise((resolve) => noNode.on('status', resolve));
     noNode.write(create(DiscoveryRequestSchema, { typeUrl: TypeUrl.Cluster }));
@@ -72,7 +80,12 @@ describe('xDS server transport', () => {
 
     const md = new Metadata();
     md.set('authorization', 'Bearer good');
-    const call = h.client.makeBidiStreamRequest(ads.StreamAggregatedResources.path, ads.StreamAggregatedResources.requestSerialize, ads.StreamAggregatedResources.responseDeserialize, md);
+    const call = h.client.makeBidiStreamRequest(
+      ads.StreamAggregatedResources.path,
+      ads.StreamAggregatedResources.requestSerialize,
+      ads.StreamAggregatedResources.responseDeserialize,
+      md,
+    );
     const first = new Promise((resolve) => call.once('data', resolve));
     call.on('error', () => {});
     call.write(create(DiscoveryRequestSchema, { node: envoyNode('web'), typeUrl: TypeUrl.Cluster }));
@@ -95,9 +108,7 @@ describe('xDS server transport', () => {
 
 describe('startXdsServer', () => {
   it('refuses plaintext on a non-loopback address', async () => {
-    await expect(startXdsServer({ address: '0.0.0.0:0', cache: new World().cache })).rejects.toThrow(
-      /refusing to serve xDS in plaintext on 0\.0\.0\.0:0/,
-    );
+    await expect(startXdsServer({ address: '0.0.0.0:0', cache: new World().cache })).rejects.toThrow(/refusing to serve xDS in plaintext on 0\.0\.0\.0:0/);
   });
 
   it('serves plaintext on a unix socket (local, like loopback)', async () => {

@@ -3,7 +3,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { ClusterSchema } from '../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
-import type { ProxyInfo } from '../../xds/proxy.ts';
+import type { ProxyInfo } from '../../xds/resources/proxy.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { hashBytes } from '../../xds/snapshot/hash.ts';
@@ -48,7 +48,12 @@ describe('SnapshotCache', () => {
     expect(snaps[0]!.resources.get(TypeUrl.Cluster)).toBe(snaps[1]!.resources.get(TypeUrl.Cluster));
     expect(snaps[0]!.resources.get(TypeUrl.Listener)).not.toBe(snaps[1]!.resources.get(TypeUrl.Listener));
     const encoded = snaps[2]!.resources.get(TypeUrl.Cluster)!.get('shared.shop')!;
-    expect(encoded).toEqual({ name: 'shared.shop', typeUrl: TypeUrl.Cluster, bytes: toBinary(ClusterSchema, shared), version: hashBytes(toBinary(ClusterSchema, shared)) });
+    expect(encoded).toEqual({
+      name: 'shared.shop',
+      typeUrl: TypeUrl.Cluster,
+      bytes: toBinary(ClusterSchema, shared),
+      version: hashBytes(toBinary(ClusterSchema, shared)),
+    });
   });
 
   it('versions by content: equal resources give equal versions whatever the model version', () => {

@@ -18,7 +18,12 @@ const initial = resourceSet({ clusters: [a, b], endpoints: [claA, claB], listene
 
 /** Subscribes like Envoy (CDS, EDS, LDS, RDS) and ACKs everything. */
 async function subscribeAll(client: SotwClient): Promise<void> {
-  const subs = [[TypeUrl.Cluster, []], [TypeUrl.Endpoint, ['a.shop', 'b.shop']], [TypeUrl.Listener, []], [TypeUrl.Route, ['route-80', 'route-81']]] as const;
+  const subs = [
+    [TypeUrl.Cluster, []],
+    [TypeUrl.Endpoint, ['a.shop', 'b.shop']],
+    [TypeUrl.Listener, []],
+    [TypeUrl.Route, ['route-80', 'route-81']],
+  ] as const;
   for (const [type, names] of subs) {
     client.request(type, [...names]);
     client.ack(await client.next());

@@ -31,7 +31,12 @@ describe('SotW subscriptions', () => {
     expect(sotwJson(w)).toEqual(sotwResponse(TypeUrl.Cluster, [a, b]));
     expect(sotwJson(n)).toEqual(sotwResponse(TypeUrl.Cluster, [b]));
     expect(sotwJson(x)).toEqual(sotwResponse(TypeUrl.Cluster, [a, b]));
-    for (const [client, res] of [[wild, w], [named, n], [both, x]] as const) client.ack(res);
+    for (const [client, res] of [
+      [wild, w],
+      [named, n],
+      [both, x],
+    ] as const)
+      client.ack(res);
 
     // A new cluster reaches wildcard subscribers only.
     h.world.set(resourceSet({ clusters: [a, b, c], endpoints: [claA, claB] }));
@@ -60,7 +65,12 @@ describe('SotW subscriptions', () => {
     const r81 = route('route-81', 'b.shop');
     h.world.set(resourceSet({ clusters: [a, b], endpoints: [claA, claB], listeners: [l80, l81], routes: [r80, r81] }));
     const client = h.sotw();
-    for (const [type, names] of [[TypeUrl.Cluster, []], [TypeUrl.Endpoint, ['a.shop', 'b.shop']], [TypeUrl.Listener, []], [TypeUrl.Route, ['route-80', 'route-81']]] as const) {
+    for (const [type, names] of [
+      [TypeUrl.Cluster, []],
+      [TypeUrl.Endpoint, ['a.shop', 'b.shop']],
+      [TypeUrl.Listener, []],
+      [TypeUrl.Route, ['route-80', 'route-81']],
+    ] as const) {
       client.request(type, [...names]);
       client.ack(await client.next());
     }

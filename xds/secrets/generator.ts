@@ -1,6 +1,6 @@
 // Joins per-identity SDS secrets to translation: `(model, proxy) => ({ ...translate(model,
 // proxy), secrets: secretsFor(proxy.identity) })`. The identity is part of the proxy group key
-// (xds/proxy.ts), so a group's snapshot — and every proxy in it — only ever holds that one
+// (xds/resources/proxy.ts), so a group's snapshot — and every proxy in it — only ever holds that one
 // identity's key. Renewals regenerate just that identity's groups, from the same model.
 import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { Generator, SnapshotCache } from '../snapshot/cache.ts';

@@ -1,7 +1,7 @@
 // SDS metrics: workload certificates issued (first connect vs renewal), failures, and how
 // many identities currently hold a certificate. Never labelled by identity (cardinality).
 import { Counter, Gauge } from 'prom-client';
-import { metricsRegistry } from '../../src/metrics.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 
 export const sdsMetrics = {
   issued: new Counter({

@@ -10,7 +10,7 @@ import { DEFAULT_SVID_TTL_MS } from '../../src/ca/authority.ts';
 import type { KeyAlgorithm } from '../../src/ca/keys.ts';
 import { renewAt } from '../../src/ca/renewal.ts';
 import { parseSpiffeId } from '../../src/ca/spiffe.ts';
-import { log as rootLog, type Logger } from '../../src/log.ts';
+import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { sdsMetrics } from './metrics.ts';
 import { trustBundleSecret, workloadCertSecret } from './resources.ts';

@@ -1,22 +1,13 @@
 // The ADS server: accepts SotW and Delta streams (ADS, and SDS for secrets), keeps the set
 // of connected streams, and pushes model changes to them debounced, a batch of streams per
 // event-loop turn so ACKs keep flowing while 10,000 proxies are brought up to date.
-import type {
-  handleBidiStreamingCall,
-  handleUnaryCall,
-  Server,
-  UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type { handleBidiStreamingCall, handleUnaryCall, Server, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { log as rootLog, type Logger } from '../../src/log.ts';
-import type {
-  DeltaDiscoveryRequest,
-  DiscoveryRequest,
-  DiscoveryResponse,
-} from '../gen/envoy/service/discovery/v3/discovery_pb.js';
-import { proxyFromNode } from '../node-info.ts';
+import { log as rootLog, type Logger } from '../../src/base/log.ts';
+import type { DeltaDiscoveryRequest, DiscoveryRequest, DiscoveryResponse } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { proxyFromNode } from '../resources/node-info.ts';
 import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
-import type { Authenticate } from './auth.ts';
+import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { Debouncer, type DebounceOptions } from './debounce.ts';
 import { DeltaStream } from './delta.ts';
 import { adsMetrics } from './metrics.ts';
@@ -54,20 +45,21 @@ export class AdsServer {
     this.#authenticate = opts.authenticate;
     this.#log = (opts.log ?? rootLog).child({ component: 'ads' });
     this.#flushBatch = opts.flushBatch ?? 500;
-    this.#debouncer = new Debouncer(
-      { holdoffMs: opts.debounce?.holdoffMs ?? 100, maxDelayMs: opts.debounce?.maxDelayMs ?? 1000 },
-      () => void this.flush(),
-    );
+    this.#debouncer = new Debouncer({ holdoffMs: opts.debounce?.holdoffMs ?? 100, maxDelayMs: opts.debounce?.maxDelayMs ?? 1000 }, () => void this.flush());
   }
 
   /** Registers ADS and SDS on a grpc-js server. */
   addTo(server: Server): void {
     const all = new Set(pushOrder);
     const secrets = new Set([TypeUrl.Secret]);
-    const sotw = (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DiscoveryRequest, EncodedMessage> =>
-      (call) => this.#started(new SotwStream(call, this.#context(types, defaultTypeUrl)));
-    const delta = (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DeltaDiscoveryRequest, EncodedMessage> =>
-      (call) => this.#started(new DeltaStream(call, this.#context(types, defaultTypeUrl)));
+    const sotw =
+      (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DiscoveryRequest, EncodedMessage> =>
+      (call) =>
+        this.#started(new SotwStream(call, this.#context(types, defaultTypeUrl)));
+    const delta =
+      (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DeltaDiscoveryRequest, EncodedMessage> =>
+      (call) =>
+        this.#started(new DeltaStream(call, this.#context(types, defaultTypeUrl)));
     const ads: UntypedServiceImplementation = {
       StreamAggregatedResources: sotw(all),
       DeltaAggregatedResources: delta(all),

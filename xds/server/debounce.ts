@@ -22,10 +22,13 @@ export class Debouncer {
     if (this.#timer === undefined) this.#firstAt = now;
     else clearTimeout(this.#timer);
     const due = Math.min(now + this.#opts.holdoffMs, this.#firstAt + this.#opts.maxDelayMs);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#fire();
-    }, Math.max(0, due - now));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#fire();
+      },
+      Math.max(0, due - now),
+    );
   }
 
   get pending(): boolean {

@@ -1,6 +1,6 @@
 // The /debug/proxies view: who is connected, what each proxy was sent and has ACKed, and
 // the last NACK per type. Plain JSON-ready data; the HTTP side mounts it elsewhere.
-import type { ProxyKind } from '../proxy.ts';
+import type { ProxyKind } from '../resources/proxy.ts';
 import type { AdsServer } from './ads.ts';
 import type { NackRecord } from './stream.ts';
 

@@ -1,6 +1,6 @@
 // ADS server metrics. Type labels use short names (cds, eds, lds, rds, sds) to keep series readable.
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { metricsRegistry } from '../../src/metrics.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 import { TypeUrl } from '../resources/type-urls.ts';
 
 const shortNames: Record<string, string> = {

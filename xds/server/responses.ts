@@ -3,11 +3,7 @@
 // appended as one more field (protobuf fields may come in any order).
 import { create, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import {
-  DeltaDiscoveryResponseSchema,
-  DiscoveryResponseSchema,
-  ResourceSchema,
-} from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { DeltaDiscoveryResponseSchema, DiscoveryResponseSchema, ResourceSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 import type { EncodedResource } from '../snapshot/types.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
@@ -19,26 +15,16 @@ function anyOf(r: EncodedResource) {
 }
 
 export function sotwBody(typeUrl: string, versionInfo: string, resources: Iterable<EncodedResource>): Uint8Array {
-  return toBinary(
-    DiscoveryResponseSchema,
-    create(DiscoveryResponseSchema, { versionInfo, typeUrl, resources: [...resources].map(anyOf) }),
-  );
+  return toBinary(DiscoveryResponseSchema, create(DiscoveryResponseSchema, { versionInfo, typeUrl, resources: [...resources].map(anyOf) }));
 }
 
-export function deltaBody(
-  typeUrl: string,
-  systemVersionInfo: string,
-  resources: Iterable<EncodedResource>,
-  removed: readonly string[],
-): Uint8Array {
+export function deltaBody(typeUrl: string, systemVersionInfo: string, resources: Iterable<EncodedResource>, removed: readonly string[]): Uint8Array {
   return toBinary(
     DeltaDiscoveryResponseSchema,
     create(DeltaDiscoveryResponseSchema, {
       systemVersionInfo,
       typeUrl,
-      resources: [...resources].map((r) =>
-        create(ResourceSchema, { name: r.name, version: r.version, resource: anyOf(r) }),
-      ),
+      resources: [...resources].map((r) => create(ResourceSchema, { name: r.name, version: r.version, resource: anyOf(r) })),
       removedResources: [...removed],
     }),
   );
@@ -72,11 +58,7 @@ const shared = new WeakMap<Uint8Array, { readonly nonce: string; readonly messag
  * (the stream's latest for the type, or '') is replaced by one with a fresh nonce, shared
  * in turn (content that comes back, X → Y → X, gets one new copy, not one per stream).
  */
-export function sharedMessage(
-  body: Uint8Array,
-  nextNonce: () => string,
-  after: string,
-): { readonly nonce: string; readonly message: EncodedMessage } {
+export function sharedMessage(body: Uint8Array, nextNonce: () => string, after: string): { readonly nonce: string; readonly message: EncodedMessage } {
   let m = shared.get(body);
   if (m === undefined || (after !== '' && parseInt(m.nonce, 36) <= parseInt(after, 36))) {
     const nonce = nextNonce();

@@ -116,7 +116,11 @@ function fullBody(typeUrl: TypeUrl, view: View): Uint8Array {
 
 function namedBody(typeUrl: TypeUrl, view: View, names: readonly string[]): Uint8Array {
   return forcedBodies.get(view, `${typeUrl}|${names.join('\u0000')}`, () =>
-    sotwBody(typeUrl, view.version, names.map((n) => view.resources.get(n)!)),
+    sotwBody(
+      typeUrl,
+      view.version,
+      names.map((n) => view.resources.get(n)!),
+    ),
   );
 }
 

@@ -1,7 +1,7 @@
 // Starts the xDS gRPC server. Plaintext is refused off loopback: proxies authenticate over
 // mTLS (a later issue), and config must not be readable by anyone on the network meanwhile.
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { log as rootLog, type Logger } from '../../src/log.ts';
+import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import { AdsServer, type AdsServerOptions } from './ads.ts';
 
 export interface XdsServerOptions extends AdsServerOptions {

@@ -3,15 +3,15 @@
 // order, lifecycle metrics, and the debug view. Per-stream state is deliberately small:
 // references to interned subscriptions and shared views, a few strings per type.
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { Logger } from '../../src/log.ts';
+import type { Logger } from '../../src/base/log.ts';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
-import { proxyFromNode } from '../node-info.ts';
-import type { ProxyInfo } from '../proxy.ts';
+import { proxyFromNode } from '../resources/node-info.ts';
+import type { ProxyInfo } from '../resources/proxy.ts';
 import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
-import type { Authenticate } from './auth.ts';
+import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
@@ -281,10 +281,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     st.lastNack = { nonce, version: earlier.version, message: nackMessage(errorDetail), at: new Date().toISOString() };
     adsMetrics.nacks.inc({ type: typeLabel(typeUrl) });
     st.basis = st.acked;
-    this.log.warn(
-      { typeUrl, nonce, version: earlier.version, error: nackMessage(errorDetail) },
-      'proxy rejected config (NACK); it keeps its last good config',
-    );
+    this.log.warn({ typeUrl, nonce, version: earlier.version, error: nackMessage(errorDetail) }, 'proxy rejected config (NACK); it keeps its last good config');
   }
 
   protected writeAll(plan: PushPlan): void {
@@ -298,12 +295,18 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     this.#call.write(message);
     const st = out.st;
     const earlier = st.batch === this.#batch && st.awaiting ? [...(st.earlier ?? []), { nonce: st.nonce, version: st.versionSent }] : [];
-    Object.assign(st, { batch: this.#batch, earlier, nonce, versionSent: out.version, sentAt: performance.now(), awaiting: true, pending: out.holds, basis: out.holds });
+    Object.assign(st, {
+      batch: this.#batch,
+      earlier,
+      nonce,
+      versionSent: out.version,
+      sentAt: performance.now(),
+      awaiting: true,
+      pending: out.holds,
+      basis: out.holds,
+    });
     adsMetrics.pushes.inc({ type: typeLabel(out.typeUrl) });
-    this.log.debug(
-      { typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed },
-      'response sent',
-    );
+    this.log.debug({ typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed }, 'response sent');
   }
 
   async #process(req: Req): Promise<void> {

@@ -14,7 +14,7 @@ import { experimental, type ServerCredentials } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from '../../src/ca/authority.ts';
 import { renewAt } from '../../src/ca/renewal.ts';
-import { log as rootLog, type Logger } from '../../src/log.ts';
+import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import { CLUSTER_DOMAIN } from '../resources/names.ts';
 
 type CertificateProvider = experimental.CertificateProvider;

@@ -2,9 +2,9 @@
 // N proxies in one group cost one generation per model version; encoding is shared further
 // (per message object, see encode.ts). A snapshot that fails generation or its consistency
 // check is never published: the group keeps serving its last good snapshot.
-import { log as rootLog, type Logger } from '../../src/log.ts';
+import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type { MeshModel } from '../../src/model/types.ts';
-import { proxyGroupKey, type ProxyInfo } from '../proxy.ts';
+import { proxyGroupKey, type ProxyInfo } from '../resources/proxy.ts';
 import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
 import type { ResourceSet } from '../translate/types.ts';
 import { encodeResourceSet } from './encode.ts';
@@ -199,7 +199,10 @@ export class SnapshotCache {
     for (const typeUrl of pushOrder) {
       const byName = encoded.resources.get(typeUrl) ?? new Map<string, EncodedResource>();
       const version = hashResourceVersions(byName.values());
-      resources.set(typeUrl, typeMaps.intern(`${typeUrl}|${version}`, () => byName));
+      resources.set(
+        typeUrl,
+        typeMaps.intern(`${typeUrl}|${version}`, () => byName),
+      );
       typeVersions.set(typeUrl, version);
     }
     const version = hashStrings(pushOrder.map((t) => typeVersions.get(t) ?? ''));

@@ -16,12 +16,7 @@ import type { EncodedResource } from './types.ts';
 
 const encodedByMessage = new WeakMap<object, EncodedResource>();
 
-export function encodeResource<Desc extends DescMessage>(
-  typeUrl: TypeUrl,
-  schema: Desc,
-  name: string,
-  message: MessageShape<Desc>,
-): EncodedResource {
+export function encodeResource<Desc extends DescMessage>(typeUrl: TypeUrl, schema: Desc, name: string, message: MessageShape<Desc>): EncodedResource {
   const cached = encodedByMessage.get(message);
   if (cached !== undefined && cached.typeUrl === typeUrl) return cached;
   const bytes = toBinary(schema, message);

@@ -1,7 +1,7 @@
 // Snapshot cache metrics: how often config is generated and encoded, and why a snapshot
 // was held back. Encodes should grow with config changes, never with proxy count.
 import { Counter, Gauge } from 'prom-client';
-import { metricsRegistry } from '../../src/metrics.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 
 export const snapshotMetrics = {
   generations: new Counter({

@@ -46,10 +46,8 @@ export const clusterResilience = memoByModel((model: MeshModel): ReadonlyMap<Obj
       const current = out.get(key);
       if (!current || b.service === root.name) continue;
       out.set(key, {
-        ...(current.budget ?? policy.budget ? { budget: current.budget ?? policy.budget } : {}),
-        ...(current.outlierDetection ?? policy.outlierDetection
-          ? { outlierDetection: current.outlierDetection ?? policy.outlierDetection }
-          : {}),
+        ...((current.budget ?? policy.budget) ? { budget: current.budget ?? policy.budget } : {}),
+        ...((current.outlierDetection ?? policy.outlierDetection) ? { outlierDetection: current.outlierDetection ?? policy.outlierDetection } : {}),
       });
     }
   }
@@ -66,9 +64,7 @@ export function circuitBreakers(budget?: ResolvedRetry['budget']): CircuitBreake
         maxPendingRequests: UNLIMITED,
         maxRequests: UNLIMITED,
         maxRetries: UNLIMITED,
-        ...(budget
-          ? { retryBudget: { budgetPercent: { value: budget.percent }, minRetryConcurrency: budget.minRetryConcurrency } }
-          : {}),
+        ...(budget ? { retryBudget: { budgetPercent: { value: budget.percent }, minRetryConcurrency: budget.minRetryConcurrency } } : {}),
       },
     ],
   });

@@ -13,12 +13,7 @@
 // implementations reject socket matches) get the same clusters without them.
 import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
-import {
-  ClusterSchema,
-  Cluster_DiscoveryType,
-  Cluster_LbPolicy,
-  type Cluster,
-} from '../gen/envoy/config/cluster/v3/cluster_pb.js';
+import { ClusterSchema, Cluster_DiscoveryType, Cluster_LbPolicy, type Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { HttpProtocolOptionsSchema } from '../gen/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { ClusterLoadAssignmentSchema } from '../gen/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { Any } from '@bufbuild/protobuf/wkt';
@@ -74,9 +69,7 @@ export function outboundCluster(svc: MeshService, port: ServicePort, resilience:
 function buildOutboundClusters(model: MeshModel, trustDomain?: string): readonly Cluster[] {
   const resilience = clusterResilience(model);
   return sortByName(
-    sortedServices(model).flatMap((svc) =>
-      proxiedPorts(svc).map((p) => outboundCluster(svc, p, resilience.get(`${svc.namespace}/${svc.name}`), trustDomain)),
-    ),
+    sortedServices(model).flatMap((svc) => proxiedPorts(svc).map((p) => outboundCluster(svc, p, resilience.get(`${svc.namespace}/${svc.name}`), trustDomain))),
   );
 }
 
@@ -84,9 +77,7 @@ function buildOutboundClusters(model: MeshModel, trustDomain?: string): readonly
 export const outboundClusters = memoByModel((model: MeshModel): readonly Cluster[] => buildOutboundClusters(model));
 
 /** Every outbound cluster with auto mTLS for peers in `trustDomain`; shared by all proxies of that trust domain. */
-export const mtlsOutboundClusters = memoByModelAndKey((model: MeshModel, trustDomain: string): readonly Cluster[] =>
-  buildOutboundClusters(model, trustDomain),
-);
+export const mtlsOutboundClusters = memoByModelAndKey((model: MeshModel, trustDomain: string): readonly Cluster[] => buildOutboundClusters(model, trustDomain));
 
 /** Forwards to the connection's original destination: unknown hosts keep working under capture. */
 export const passthroughCluster: Cluster = create(ClusterSchema, {

@@ -35,8 +35,7 @@ function checkRouteConfig(rc: RouteConfiguration, where: string, clusters: Reado
     for (const r of vh.routes) {
       if (r.action.case !== 'route') continue;
       const spec = r.action.value.clusterSpecifier;
-      const targets =
-        spec.case === 'cluster' ? [spec.value] : spec.case === 'weightedClusters' ? spec.value.clusters.map((c) => c.name) : [];
+      const targets = spec.case === 'cluster' ? [spec.value] : spec.case === 'weightedClusters' ? spec.value.clusters.map((c) => c.name) : [];
       for (const t of targets) {
         if (!clusters.has(t)) problems.push(`${where} virtual host ${vh.name}: route "${r.name}" targets unknown cluster "${t}"`);
       }

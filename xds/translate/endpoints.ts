@@ -29,9 +29,7 @@ function localities(endpoints: readonly EndpointAddress[]): LocalityLbEndpoints[
     group.set(`${ep.address}|${ep.port}`, ep);
   }
   return [...byZone.keys()].sort(compareStrings).map((zone) => {
-    const eps = [...(byZone.get(zone)?.values() ?? [])].sort(
-      (a, b) => compareStrings(a.address, b.address) || a.port - b.port,
-    );
+    const eps = [...(byZone.get(zone)?.values() ?? [])].sort((a, b) => compareStrings(a.address, b.address) || a.port - b.port);
     return create(LocalityLbEndpointsSchema, {
       // gRPC rejects a locality group without `locality` and ignores one without a weight
       // (Envoy ignores the weight unless locality-weighted LB is on): weight = its size.
@@ -57,8 +55,6 @@ export function loadAssignment(svc: MeshService, port: ServicePort): ClusterLoad
 /** Every CLA of the model, sorted by cluster name; shared by all proxies. */
 export const loadAssignments = memoByModel((model: MeshModel): readonly ClusterLoadAssignment[] =>
   sortByName(
-    sortedServices(model).flatMap((svc) =>
-      proxiedPorts(svc).map((p) => ({ name: outboundClusterName(svc, p.port), cla: loadAssignment(svc, p) })),
-    ),
+    sortedServices(model).flatMap((svc) => proxiedPorts(svc).map((p) => ({ name: outboundClusterName(svc, p.port), cla: loadAssignment(svc, p) }))),
   ).map((e) => e.cla),
 );

@@ -42,8 +42,8 @@ import { RBACSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { MeshModel, MtlsMode, ServicePort } from '../../src/model/types.ts';
 import { effectiveMtls } from '../../src/model/mtls.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
-import type { ProxyInfo } from '../proxy.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
+import type { ProxyInfo } from '../resources/proxy.ts';
 import { EXPLICIT_INBOUND_LISTENER, inboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER } from '../resources/names.ts';
 import { duration, FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';

@@ -5,9 +5,9 @@
 // so proxies that agree on those get the very same arrays and message objects (memoized
 // per model; see memo.ts for why identity matters to the snapshot cache).
 import type { MeshModel } from '../../src/model/types.ts';
-import type { ProxyInfo } from '../proxy.ts';
+import type { ProxyInfo } from '../resources/proxy.ts';
 import type { ResourceSet } from './types.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { inboundClusterName } from '../resources/names.ts';
 import { sortByName } from './common.ts';
 import { inboundClusters, mtlsOutboundClusters, outboundClusters, passthroughCluster } from './clusters.ts';
@@ -80,11 +80,7 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
       return freeze({
         clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.service)]),
         endpoints,
-        listeners: sortByName([
-          virtualOutboundListener,
-          ...outboundPortListeners(model),
-          virtualInboundListener(model, spec.inbound ?? { ports: [] }),
-        ]),
+        listeners: sortByName([virtualOutboundListener, ...outboundPortListeners(model), virtualInboundListener(model, spec.inbound ?? { ports: [] })]),
         routes: captureRoutes(model, spec.namespace),
       });
   }

@@ -18,7 +18,7 @@ import { FilterChainSchema, ListenerFilterSchema, type FilterChain, type Listene
 import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { OriginalDstSchema } from '../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
 import type { MeshModel, MeshService } from '../../src/model/types.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import {
   EXPLICIT_OUTBOUND_LISTENER,
   EXPLICIT_OUTBOUND_ROUTE,
@@ -139,9 +139,7 @@ export const proxylessListeners = memoByModelAndKey((model: MeshModel, ns: strin
         HttpConnectionManagerSchema,
         httpConnectionManager({ statPrefix: proxylessRouteName(svc, port.port), routes: { rds: proxylessRouteName(svc, port.port) } }),
       );
-      return proxylessListenerNames(svc, port.port, ns).map((name) =>
-        create(ListenerSchema, { name, apiListener: { apiListener: hcm } }),
-      );
+      return proxylessListenerNames(svc, port.port, ns).map((name) => create(ListenerSchema, { name, apiListener: { apiListener: hcm } }));
     }),
   );
   return sortByName(listeners);

@@ -1,7 +1,7 @@
 // Read-only views over the MeshModel that several builders share: which ports Envoy
 // proxies, how they speak, and the services in a stable order.
 import type { MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
-import { MeshPorts } from '../../src/mesh-ports.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { memoByModel } from './memo.ts';
 
 /** Ports a sidecar's Envoy binds itself (not the control plane's: those are ordinary ports in a pod). */
@@ -16,9 +16,7 @@ export function isReservedPort(port: number): boolean {
 }
 
 /** Services sorted by namespace then name, whatever order the map was built in. */
-export const sortedServices = memoByModel((model: MeshModel): readonly MeshService[] =>
-  [...model.services.values()].sort((a, b) => compareKey(a, b)),
-);
+export const sortedServices = memoByModel((model: MeshModel): readonly MeshService[] => [...model.services.values()].sort((a, b) => compareKey(a, b)));
 
 function compareKey(a: MeshService, b: MeshService): number {
   if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
@@ -68,8 +66,7 @@ export interface InboundPort {
 export function inboundPorts(svc: MeshService): InboundPort[] {
   const byTarget = new Map<number, InboundPort>();
   for (const p of proxiedPorts(svc)) {
-    const targets =
-      typeof p.targetPort === 'number' ? [p.targetPort] : [...new Set(p.endpoints.map((e) => e.port))].sort((a, b) => a - b);
+    const targets = typeof p.targetPort === 'number' ? [p.targetPort] : [...new Set(p.endpoints.map((e) => e.port))].sort((a, b) => a - b);
     for (const targetPort of targets) {
       if (!byTarget.has(targetPort)) byTarget.set(targetPort, { targetPort, appProtocol: p.appProtocol });
     }

@@ -107,9 +107,7 @@ export function retryPolicy(retry: ResolvedRetry): RetryPolicy {
     retryOn: [...new Set(retry.retryOn)].join(','),
     numRetries: retry.attempts,
     ...(retry.perTryTimeoutMs !== undefined ? { perTryTimeout: duration(retry.perTryTimeoutMs) } : {}),
-    ...(retry.backoff
-      ? { retryBackOff: { baseInterval: duration(retry.backoff.baseIntervalMs), maxInterval: duration(retry.backoff.maxIntervalMs) } }
-      : {}),
+    ...(retry.backoff ? { retryBackOff: { baseInterval: duration(retry.backoff.baseIntervalMs), maxInterval: duration(retry.backoff.maxIntervalMs) } } : {}),
     retriableStatusCodes: codes,
     retryHostPredicate: [
       {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
-const weftBin = fileURLToPath(new URL('../../../src/cli/weft.ts', import.meta.url));
+const weftBin = fileURLToPath(new URL('../../../src/runtime/cli/weft.ts', import.meta.url));
 
 export interface ControllerProcess {
   readonly identity: string;

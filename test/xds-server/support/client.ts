@@ -57,7 +57,10 @@ class StreamClient<Req, Res> {
   /** Resolves if nothing arrives for `ms`; rejects with what arrived otherwise. */
   async silence(ms = 250): Promise<void> {
     await new Promise((r) => setTimeout(r, ms));
-    if (this.#queue.length > 0) throw new Error(`expected no response, got ${this.#queue.length}: ${JSON.stringify(this.#queue[0], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).slice(0, 300)}`);
+    if (this.#queue.length > 0)
+      throw new Error(
+        `expected no response, got ${this.#queue.length}: ${JSON.stringify(this.#queue[0], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).slice(0, 300)}`,
+      );
   }
 
   close(): void {
@@ -72,7 +75,13 @@ export class SotwClient extends StreamClient<DiscoveryRequest, DiscoveryResponse
   readonly #acked = new Map<string, string>();
 
   constructor(client: Client, node: Node) {
-    super(client.makeBidiStreamRequest(ads.StreamAggregatedResources.path, ads.StreamAggregatedResources.requestSerialize, ads.StreamAggregatedResources.responseDeserialize));
+    super(
+      client.makeBidiStreamRequest(
+        ads.StreamAggregatedResources.path,
+        ads.StreamAggregatedResources.requestSerialize,
+        ads.StreamAggregatedResources.responseDeserialize,
+      ),
+    );
     this.#node = node;
   }
 

@@ -3,11 +3,11 @@ import { create, toJson, type DescMessage, type MessageShape } from '@bufbuild/p
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import type { Client } from '@grpc/grpc-js';
 import { expect } from 'vitest';
-import { metricsRegistry } from '../../../src/metrics.ts';
+import { metricsRegistry } from '../../../src/base/metrics.ts';
 import type { Node } from '../../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { DeltaDiscoveryResponseSchema, DiscoveryResponseSchema } from '../../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { envoyRegistry } from '../../../xds/resources/registry.ts';
-import type { Authenticate } from '../../../xds/server/auth.ts';
+import type { Authenticate } from '../../../src/identity/auth-hook.ts';
 import { startXdsServer, type RunningXdsServer } from '../../../xds/server/start.ts';
 import type { ConsistencyCheck } from '../../../xds/snapshot/cache.ts';
 import { DeltaClient, envoyNode, newGrpcClient, SotwClient } from './client.ts';

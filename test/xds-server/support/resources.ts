@@ -34,7 +34,9 @@ export function cla(clusterName: string, ...ips: string[]): ClusterLoadAssignmen
         lbEndpoints: ips.map((ip) => ({
           hostIdentifier: {
             case: 'endpoint' as const,
-            value: { address: { address: { case: 'socketAddress' as const, value: { address: ip, portSpecifier: { case: 'portValue' as const, value: 8080 } } } } },
+            value: {
+              address: { address: { case: 'socketAddress' as const, value: { address: ip, portSpecifier: { case: 'portValue' as const, value: 8080 } } } },
+            },
           },
         })),
       },
@@ -52,7 +54,11 @@ export function listener(name: string, port: number, routeName: string): Listene
     name,
     address: { address: { case: 'socketAddress', value: { address: '0.0.0.0', portSpecifier: { case: 'portValue', value: port } } } },
     filterChains: [
-      { filters: [{ name: 'envoy.filters.network.http_connection_manager', configType: { case: 'typedConfig', value: anyPack(HttpConnectionManagerSchema, hcm) } }] },
+      {
+        filters: [
+          { name: 'envoy.filters.network.http_connection_manager', configType: { case: 'typedConfig', value: anyPack(HttpConnectionManagerSchema, hcm) } },
+        ],
+      },
     ],
   });
 }
@@ -74,7 +80,10 @@ export function route(name: string, ...clusters: string[]): RouteConfiguration {
 }
 
 export function secret(name: string): Secret {
-  return create(SecretSchema, { name, type: { case: 'validationContext', value: { trustedCa: { specifier: { case: 'inlineString', value: `ca-for-${name}` } } } } });
+  return create(SecretSchema, {
+    name,
+    type: { case: 'validationContext', value: { trustedCa: { specifier: { case: 'inlineString', value: `ca-for-${name}` } } } },
+  });
 }
 
 export function resourceSet(parts: Partial<ResourceSet> = {}): ResourceSet {

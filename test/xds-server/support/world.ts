@@ -1,7 +1,7 @@
 // A controllable config source for server tests: each `set` publishes a new model version
 // whose generated resources are exactly what the test says (optionally per proxy).
 import type { MeshModel } from '../../../src/model/types.ts';
-import type { ProxyInfo } from '../../../xds/proxy.ts';
+import type { ProxyInfo } from '../../../xds/resources/proxy.ts';
 import { SnapshotCache, type ConsistencyCheck } from '../../../xds/snapshot/cache.ts';
 import type { ResourceSet } from '../../../xds/translate/types.ts';
 

@@ -1,0 +1,113 @@
+// The one pipeline both `weft serve` and `weft controller` run:
+// config source → validated model → snapshot cache (pure translation) → ADS server.
+// Sources deliver whole states (levels, not events); every state rebuilds the model, and
+// an unchanged model version is a no-op all the way down.
+import type { ServerCredentials } from '@grpc/grpc-js';
+import type { ConfigProblem, ConfigSource, ConfigState } from '../sources/source.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
+import { buildModel } from '../model/build.ts';
+import type { MeshModel } from '../model/types.ts';
+import { startMonitoring, type RunningMonitoring } from './monitoring.ts';
+import { SnapshotCache } from '../../xds/snapshot/cache.ts';
+import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
+import type { Authenticate } from '../identity/auth-hook.ts';
+import { debugProxies } from '../../xds/server/debug.ts';
+import { checkConsistency, translate } from '../../xds/translate/index.ts';
+
+export interface ControlPlaneOptions {
+  readonly source: ConfigSource;
+  readonly xdsAddress: string;
+  readonly xdsCredentials?: ServerCredentials;
+  readonly authenticate?: Authenticate;
+  /** host:port for /healthz, /readyz, /metrics, /debug/*; omit to not serve them. */
+  readonly monitoringAddress?: string;
+  readonly controlPlaneNamespace?: string;
+  /** Extra readiness checks (e.g. informers synced) and debug views from the caller. */
+  readonly readiness?: Readonly<Record<string, () => boolean>>;
+  readonly debug?: Readonly<Record<string, () => unknown>>;
+  readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
+  readonly log?: Logger;
+}
+
+export interface ControlPlane {
+  readonly xdsPort: number;
+  readonly monitoringPort?: number;
+  readonly cache: SnapshotCache;
+  readonly xds: RunningXdsServer;
+  model(): MeshModel | undefined;
+  problems(): readonly ConfigProblem[];
+  /** Called after every model that changed (e.g. the status writer). */
+  onModel(listener: (model: MeshModel) => void): () => void;
+  close(): Promise<void>;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const log = (opts.log ?? rootLog).child({ component: 'control-plane' });
+  const cache = new SnapshotCache({ generate: translate, checkConsistency, log });
+  const listeners = new Set<(m: MeshModel) => void>();
+  let problems: readonly ConfigProblem[] = [];
+  let synced = false;
+
+  const apply = (state: ConfigState): void => {
+    problems = state.problems;
+    const model = buildModel(state.objects, {
+      ...(opts.controlPlaneNamespace ? { controlPlaneNamespace: opts.controlPlaneNamespace } : {}),
+      ...(state.workloads ? { workloads: state.workloads } : {}),
+    });
+    if (cache.model?.version === model.version) return;
+    cache.setModel(model);
+    log.info({ modelVersion: model.version, services: model.services.size, problems: problems.length }, 'model updated');
+    for (const l of listeners) l(model);
+  };
+
+  const xds = await startXdsServer({
+    address: opts.xdsAddress,
+    cache,
+    log: opts.log ?? rootLog,
+    ...(opts.xdsCredentials ? { credentials: opts.xdsCredentials } : {}),
+    ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
+    ...(opts.pushDebounce ? { debounce: opts.pushDebounce } : {}),
+  });
+  let monitoring: RunningMonitoring | undefined;
+  try {
+    if (opts.monitoringAddress) {
+      monitoring = await startMonitoring({
+        address: opts.monitoringAddress,
+        log,
+        readiness: { configSynced: () => synced, ...opts.readiness },
+        debug: {
+          proxies: () => debugProxies(xds.ads),
+          config: () => ({
+            modelVersion: cache.model?.version,
+            services: [...(cache.model?.services.keys() ?? [])],
+            statuses: cache.model?.statuses ?? [],
+            problems,
+          }),
+          ...opts.debug,
+        },
+      });
+    }
+    await opts.source.start(apply);
+    synced = true;
+  } catch (err) {
+    await Promise.allSettled([xds.close(), monitoring?.close()]);
+    throw err;
+  }
+
+  return {
+    xdsPort: xds.port,
+    ...(monitoring ? { monitoringPort: monitoring.port } : {}),
+    cache,
+    xds,
+    model: () => cache.model,
+    problems: () => problems,
+    onModel(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await opts.source.stop();
+      await Promise.allSettled([xds.close(), monitoring?.close()]);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// The Programmed condition: has every connected proxy this resource affects acknowledged
+// the configuration built from the current model? Kept simple and honest:
+//  - a proxy counts as acknowledged when the snapshot it is pinned to is its group's
+//    snapshot for the CURRENT model and every type sent on its stream was ACKed (a NACK
+//    leaves it unacknowledged);
+//  - TrafficSplit and RetryPolicy shape outbound config every proxy receives, so every
+//    connected proxy is affected; a PeerAuth affects the proxies its scope selects
+//    (mesh-wide, its namespace, or its namespace and label selector);
+//  - no affected proxy connected: Unknown/NoProxies.
+import type { Condition, MeshModel, PeerAuthPolicy, PolicyStatus } from '../../model/types.ts';
+import type { ProxyInfo } from '../../../xds/resources/proxy.ts';
+import type { CachedSnapshot } from '../../../xds/snapshot/types.ts';
+import type { StreamDebug } from '../../../xds/server/stream.ts';
+
+/** What Programmed needs from the running control plane (ControlPlane satisfies it via an adapter). */
+export interface ProxyView {
+  model(): MeshModel | undefined;
+  streams(): readonly StreamDebug[];
+  snapshotFor(proxy: ProxyInfo): CachedSnapshot | undefined;
+}
+
+export interface ProxyAck {
+  readonly proxy: ProxyInfo;
+  readonly acked: boolean;
+}
+
+/** One pass over the connected streams; reuse the result for every resource in a status pass. */
+export function proxyAcks(view: ProxyView): ProxyAck[] {
+  const model = view.model();
+  return view.streams().map((s) => {
+    const snap = model ? view.snapshotFor(s.proxy) : undefined;
+    const acked =
+      snap !== undefined &&
+      snap.modelVersion === model?.version &&
+      s.snapshotVersion === snap.version &&
+      s.types.length > 0 &&
+      s.types.every((t) => t.versionSent !== '' && t.versionAcked === t.versionSent);
+    return { proxy: s.proxy, acked };
+  });
+}
+
+function selects(policy: PeerAuthPolicy, p: ProxyInfo): boolean {
+  if (policy.meshWide) return true;
+  if (p.namespace !== policy.namespace) return false;
+  return Object.entries(policy.selector ?? {}).every(([k, v]) => p.labels[k] === v);
+}
+
+export function affectedProxies(status: PolicyStatus, model: MeshModel | undefined, acks: readonly ProxyAck[]): ProxyAck[] {
+  if (status.kind !== 'PeerAuth') return [...acks];
+  const policy = model?.peerAuths.find((p) => p.policy === status.key);
+  const ns = status.key.split('/')[0];
+  return acks.filter((a) => (policy ? selects(policy, a.proxy) : a.proxy.namespace === ns));
+}
+
+const programmed = (status: Condition['status'], reason: string, message: string): Condition => ({ type: 'Programmed', status, reason, message });
+
+export function programmedCondition(status: PolicyStatus, model: MeshModel | undefined, acks: readonly ProxyAck[]): Condition {
+  const accepted = status.conditions.find((c) => c.type === 'Accepted');
+  if (accepted?.status !== 'True') return programmed('False', 'NotAccepted', 'Not programmed: the resource is not accepted');
+  if (status.conditions.some((c) => c.type === 'ResolvedRefs' && c.status === 'False')) {
+    return programmed('False', 'RefsNotResolved', 'Not programmed: the resource has unresolved references and is not applied');
+  }
+  const affected = affectedProxies(status, model, acks);
+  if (affected.length === 0) return programmed('Unknown', 'NoProxies', 'No connected proxy is affected by this resource');
+  const n = affected.filter((a) => a.acked).length;
+  const of = `${n}/${affected.length} proxies acknowledged the current configuration`;
+  return n === affected.length ? programmed('True', 'Programmed', of) : programmed('False', 'Pending', `${of}; waiting for the rest`);
+}

@@ -1,0 +1,175 @@
+// `weft controller` without the CLI: Kubernetes source → control plane (model, snapshots,
+// ADS, monitoring) → leader election → status writer, plus extension hooks for the parts
+// other components add (webhook server, CA bootstrap, caBundle patching, xDS mTLS and
+// proxy authentication).
+import os from 'node:os';
+import type { ServerCredentials } from '@grpc/grpc-js';
+import { KubeSource } from '../../sources/kube-source.ts';
+import { startControlPlane, type ControlPlane } from '../control-plane.ts';
+import { log as rootLog, type Logger } from '../../base/log.ts';
+import type { ClusterIndex } from '../../k8s/cluster-index.ts';
+import { KubeClient, loadKubeConfig } from '../../k8s/client.ts';
+import type { InformerOptions } from '../../k8s/informer.ts';
+import type { LabelSelector } from '../../k8s/label-selector.ts';
+import type { Authenticate } from '../../identity/auth-hook.ts';
+import { LeaderElector } from './leader.ts';
+import { StatusWriter } from './status-writer.ts';
+
+export interface LeaderElectionSettings {
+  readonly enabled: boolean;
+  readonly leaseName?: string;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+}
+
+/** What an extension gets to work with. */
+export interface ControllerContext {
+  readonly client: KubeClient;
+  readonly source: KubeSource;
+  readonly index: ClusterIndex;
+  readonly controlPlane: ControlPlane;
+  /** undefined when leader election is disabled (this replica always leads). */
+  readonly leader: LeaderElector | undefined;
+  isLeader(): boolean;
+  readonly namespace: string;
+  readonly identity: string;
+  readonly log: Logger;
+}
+
+/** A component started after the control plane is up (webhook server, CA, ...); closed first on shutdown. */
+export type ControllerExtension = (ctx: ControllerContext) => Promise<{ close(): Promise<void> } | void>;
+
+export interface ControllerOptions {
+  readonly kubeconfig?: string;
+  /** Control-plane namespace: the Lease lives here; PeerAuth here without selector is mesh-wide. */
+  readonly namespace: string;
+  readonly xdsAddress: string;
+  readonly monitoringAddress?: string;
+  readonly identity?: string;
+  readonly leaderElection: LeaderElectionSettings;
+  readonly informer?: Pick<InformerOptions<unknown>, 'stallTimeoutMs' | 'backoff' | 'watchTimeoutSeconds'>;
+  /** Only namespaces whose labels match are part of this control plane's mesh. */
+  readonly namespaceSelector?: LabelSelector;
+  readonly statusResyncMs?: number;
+  /** TLS for the xDS server; plaintext is loopback-only. */
+  readonly xdsCredentials?: ServerCredentials;
+  /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
+  readonly authenticate?: (index: ClusterIndex) => Authenticate;
+  readonly extensions?: readonly ControllerExtension[];
+  /** More /readyz checks (e.g. the webhook answers) and /debug views from the extensions' owners. */
+  readonly readiness?: Readonly<Record<string, () => boolean>>;
+  readonly debug?: Readonly<Record<string, () => unknown>>;
+  readonly log?: Logger;
+}
+
+export interface Controller {
+  readonly context: ControllerContext;
+  readonly xdsPort: number;
+  readonly monitoringPort?: number;
+  /** Graceful: stop writing status, release the lease, close extensions, informers and servers. */
+  close(): Promise<void>;
+}
+
+export function defaultIdentity(): string {
+  return process.env.POD_NAME || `${os.hostname()}_${process.pid}`;
+}
+
+/** Starts everything; resolves once informers synced and servers listen. Aborting `signal` cancels a start still waiting for sync. */
+export async function startController(opts: ControllerOptions, signal?: AbortSignal): Promise<Controller> {
+  const log = (opts.log ?? rootLog).child({ component: 'controller' });
+  const identity = opts.identity ?? defaultIdentity();
+  const client = new KubeClient(loadKubeConfig(opts.kubeconfig), opts.log ?? rootLog);
+  const source = new KubeSource({
+    client,
+    log: opts.log ?? rootLog,
+    ...(opts.informer ? { informer: opts.informer } : {}),
+    ...(opts.namespaceSelector ? { namespaceSelector: opts.namespaceSelector } : {}),
+  });
+  const le = opts.leaderElection;
+  const leader = le.enabled
+    ? new LeaderElector({
+        client,
+        namespace: opts.namespace,
+        identity,
+        log: opts.log ?? rootLog,
+        ...(le.leaseName ? { name: le.leaseName } : {}),
+        ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
+        ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+        ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
+      })
+    : undefined;
+  const isLeader = (): boolean => leader?.isLeader() ?? true;
+  log.info({ server: client.server, namespace: opts.namespace, identity, leaderElection: le.enabled }, 'starting controller');
+  leader?.start();
+
+  const onAbort = (): void => void source.stop();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let controlPlane: ControlPlane;
+  try {
+    controlPlane = await startControlPlane({
+      source,
+      xdsAddress: opts.xdsAddress,
+      controlPlaneNamespace: opts.namespace,
+      log: opts.log ?? rootLog,
+      ...(opts.monitoringAddress ? { monitoringAddress: opts.monitoringAddress } : {}),
+      ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
+      ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
+      readiness: { informersSynced: () => source.synced, ...opts.readiness },
+      debug: {
+        informers: () => source.informers(),
+        leader: () => ({ identity, enabled: le.enabled, leader: isLeader(), holder: leader?.holder() }),
+        ...opts.debug,
+      },
+    });
+  } catch (err) {
+    await leader?.release();
+    await source.stop();
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+
+  const writer = new StatusWriter({
+    client,
+    policies: () => source.policies(),
+    proxies: {
+      model: () => controlPlane.model(),
+      streams: () => controlPlane.xds.ads.debug(),
+      snapshotFor: (p) => controlPlane.cache.snapshotFor(p),
+    },
+    isLeader,
+    fieldManager: `weft-controller/${identity}`.slice(0, 128),
+    log: opts.log ?? rootLog,
+    ...(opts.statusResyncMs ? { resyncMs: opts.statusResyncMs } : {}),
+  });
+  controlPlane.onModel(() => writer.trigger());
+  leader?.on('started', () => writer.reset());
+  leader?.on('stopped', () => writer.reset());
+  writer.start();
+
+  const context: ControllerContext = { client, source, index: source.index, controlPlane, leader, isLeader, namespace: opts.namespace, identity, log };
+  const closers: { close(): Promise<void> }[] = [];
+  try {
+    for (const ext of opts.extensions ?? []) {
+      const c = await ext(context);
+      if (c) closers.push(c);
+    }
+  } catch (err) {
+    await Promise.allSettled([...closers.map((c) => c.close()), writer.stop(), leader?.release(), controlPlane.close()]);
+    throw err;
+  }
+
+  return {
+    context,
+    xdsPort: controlPlane.xdsPort,
+    ...(controlPlane.monitoringPort !== undefined ? { monitoringPort: controlPlane.monitoringPort } : {}),
+    async close() {
+      await writer.stop();
+      await leader?.release();
+      await Promise.allSettled(closers.map((c) => c.close()));
+      await controlPlane.close();
+      log.info('controller stopped');
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// Everything the xDS server needs to run secured, from one CA: TLS credentials with a
+// rotating serving certificate, the Authenticate hook (ServiceAccount tokens and/or client
+// certificates), and per-identity SDS secrets with renewal. `weft serve --ca-dir` and
+// `weft controller` both build it here and wire it the same way:
+//
+//   const sec = await createXdsSecurity({
+//     ca,                                                   // bootstrapCa(...) result
+//     tokens: { podLookup: podLookupFromIndex(index), jwks: { client } },   // Kubernetes only
+//     serving: { dnsNames: [...xdsServiceDnsNames(namespace), 'localhost'] },
+//   });
+//   const cp = await startControlPlane({ ..., xdsCredentials: sec.credentials, authenticate: sec.authenticate });
+//   sec.attach(cp.cache);            // SDS secrets in every snapshot, re-pushed on renewal
+//   ...
+//   sec.close();                     // on shutdown, after the control plane closed
+import type { ServerCredentials } from '@grpc/grpc-js';
+import type { CertificateAuthority } from '../ca/authority.ts';
+import type { KeyAlgorithm } from '../ca/keys.ts';
+import type { KubeClient } from '../k8s/client.ts';
+import { log as rootLog, type Logger } from '../base/log.ts';
+import type { Authenticate } from '../identity/auth-hook.ts';
+import { createXdsTls, type ServingCertStatus } from '../../xds/server/tls.ts';
+import { attachSecrets, type SecretsFor } from '../../xds/secrets/generator.ts';
+import { WorkloadSecrets, type IdentityCertStatus } from '../../xds/secrets/workload-secrets.ts';
+import type { Generator, SnapshotCache } from '../../xds/snapshot/cache.ts';
+import { translate } from '../../xds/translate/index.ts';
+import { createAuthenticator } from '../identity/authenticate.ts';
+import { JwksCache, kubeOidc, type JwksFetcher } from '../identity/jwks.ts';
+import { TokenVerifier, type PodLookup } from '../identity/token.ts';
+
+export interface TokenAuthOptions {
+  /** Live Pods by namespace/name: the controller's pod informer, or an API GET in tests. */
+  readonly podLookup: PodLookup;
+  /**
+   * The API server's signing keys: through its OIDC discovery with `client`'s credentials
+   * (issuer from /.well-known/openid-configuration), or an explicit fetcher and issuer.
+   */
+  readonly jwks: { readonly client: KubeClient } | { readonly fetch: JwksFetcher; readonly issuer: string | readonly string[] };
+  /** Required token audience (default `weft`, what the webhook projects). */
+  readonly audience?: string;
+  /** Minimum time between JWKS refetches caused by unknown key ids (default 10 s). */
+  readonly minRefetchIntervalMs?: number;
+  /** Clock for token expiry (tests). */
+  readonly now?: () => number;
+}
+
+export interface XdsSecurityOptions {
+  readonly ca: CertificateAuthority;
+  /** Accept projected ServiceAccount tokens (Kubernetes); omit for client certificates only. */
+  readonly tokens?: TokenAuthOptions;
+  /** Accept client certificates from the CA (default true). */
+  readonly clientCertificates?: boolean;
+  /** Workload certificate lifetime (default 24 h). */
+  readonly workloadCertTtlMs?: number;
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /** xDS serving certificate: SANs and lifetime (defaults in xds/server/tls.ts). */
+  readonly serving?: { readonly dnsNames?: readonly string[]; readonly ipAddresses?: readonly string[]; readonly ttlMs?: number };
+  readonly log?: Logger;
+}
+
+export interface XdsSecurityStatus {
+  readonly trustDomain: string;
+  readonly serving: ServingCertStatus;
+  readonly identities: readonly IdentityCertStatus[];
+  readonly jwksFetches?: number;
+  readonly cachedTokens?: number;
+}
+
+export interface XdsSecurity {
+  /** TLS for startXdsServer / ControlPlaneOptions.xdsCredentials; renews itself. */
+  readonly credentials: ServerCredentials;
+  /** For startXdsServer / ControlPlaneOptions.authenticate; issues the identity's certificate before it returns. */
+  readonly authenticate: Authenticate;
+  /** SDS secrets of an identity (none for undefined). */
+  readonly secretsFor: SecretsFor;
+  /** Runs after an identity's certificate was issued or renewed. */
+  onRotate(listener: (identity: string) => void): () => void;
+  /** Adds the secrets to `cache`'s generator (default base: translate) and re-pushes renewals. Returns the detach. */
+  attach(cache: Pick<SnapshotCache, 'setGenerator' | 'refresh'>, base?: Generator): () => void;
+  /** For a debug view: certificates (never keys) and token-verification counters. */
+  status(): XdsSecurityStatus;
+  close(): void;
+}
+
+export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSecurity> {
+  const log = opts.log ?? rootLog;
+  const trustDomain = opts.ca.trustDomain;
+  let jwks: JwksCache | undefined;
+  let tokens: TokenVerifier | undefined;
+  if (opts.tokens) {
+    const t = opts.tokens;
+    const source = 'client' in t.jwks ? await kubeOidc(t.jwks.client) : { issuer: t.jwks.issuer, fetchJwks: t.jwks.fetch };
+    jwks = new JwksCache({ fetch: source.fetchJwks, log, ...(t.minRefetchIntervalMs !== undefined ? { minRefetchIntervalMs: t.minRefetchIntervalMs } : {}) });
+    tokens = new TokenVerifier({
+      keys: jwks,
+      issuer: source.issuer,
+      trustDomain,
+      podLookup: t.podLookup,
+      ...(t.audience !== undefined ? { audience: t.audience } : {}),
+      ...(t.now !== undefined ? { now: t.now } : {}),
+    });
+    // Warm the key cache so the first proxies don't wait on it (a failure retries on demand).
+    void jwks.refresh();
+  }
+  const tls = await createXdsTls({ ca: opts.ca, log, ...opts.serving });
+  const secrets = new WorkloadSecrets({
+    ca: opts.ca,
+    log,
+    ...(opts.workloadCertTtlMs !== undefined ? { ttlMs: opts.workloadCertTtlMs } : {}),
+    ...(opts.keyAlgorithm !== undefined ? { keyAlgorithm: opts.keyAlgorithm } : {}),
+  });
+  const authenticator = createAuthenticator({
+    trustDomain,
+    log,
+    ...(tokens ? { tokens } : {}),
+    ...(opts.clientCertificates !== undefined ? { clientCertificates: opts.clientCertificates } : {}),
+  });
+
+  return {
+    credentials: tls.credentials,
+    async authenticate(call, node) {
+      const r = await authenticator(call, node);
+      // Issue before the stream's first snapshot, so it already carries the certificate.
+      if (r.ok && r.identity !== undefined) await secrets.ensure(r.identity);
+      return r;
+    },
+    secretsFor: (identity) => secrets.secretsFor(identity),
+    onRotate: (listener) => secrets.onRotate(listener),
+    attach: (cache, base = translate) => attachSecrets(cache, base, secrets),
+    status: () => ({
+      trustDomain,
+      serving: tls.current(),
+      identities: secrets.status(),
+      ...(jwks ? { jwksFetches: jwks.fetches } : {}),
+      ...(tokens ? { cachedTokens: tokens.cached } : {}),
+    }),
+    close() {
+      tls.close();
+      secrets.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Envoy/gRPC node → ProxyInfo. The node is untrusted input: it only selects configuration,
+// never identity (that comes from the credential, see src/identity/auth-hook.ts). Problems come
+// back as data naming the field and the reason.
+import { z } from 'zod';
+import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
+import type { ProxyInfo } from './proxy.ts';
+import { MeshPorts } from '../../src/base/mesh-ports.ts';
+
+const DEFAULT_NAMESPACE = 'default';
+const dnsLabel = z
+  .string()
+  .max(63, 'must be at most 63 characters')
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS-1123 label');
+
+const portNumber = z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
+
+const booleanString = z.union([z.enum(['true', 'false']), z.boolean()], {
+  error: 'must be "true" or "false"',
+});
+
+// Other metadata keys (Envoy's own, Istio-style ones) are allowed and ignored.
+const WeftMetadata = z.looseObject({
+  WEFT_NAMESPACE: dnsLabel.optional(),
+  WEFT_SERVICE: dnsLabel.optional(),
+  WEFT_CAPTURE: booleanString.optional(),
+  WEFT_LABELS: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
+  WEFT_OUTBOUND_PORT: portNumber.optional(),
+  WEFT_INBOUND_PORT: portNumber.optional(),
+  WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
+});
+
+/**
+ * gRPC's xDS clients name themselves in user_agent_name: "gRPC Node Pure JS"
+ * (@grpc/grpc-js-xds), "gRPC Go", "gRPC Java", "gRPC C-core …". Envoy sends "envoy".
+ */
+export function isGrpcUserAgent(userAgentName: string): boolean {
+  return /^gRPC\b/.test(userAgentName);
+}
+
+export type NodeResult = { ok: true; proxy: ProxyInfo } | { ok: false; reason: string };
+
+export function proxyFromNode(node: Node | undefined): NodeResult {
+  if (node === undefined) return { ok: false, reason: 'node: missing (the first request on a stream must carry it)' };
+  const parsed = WeftMetadata.safeParse(node.metadata ?? {});
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((i) => `node.metadata${i.path.map((p) => `.${String(p)}`).join('')}: ${i.message}`).join('; ');
+    return { ok: false, reason };
+  }
+  const md = parsed.data;
+  const kind = md.WEFT_PROXY_KIND ?? (isGrpcUserAgent(node.userAgentName) ? 'proxyless' : 'sidecar');
+  const capture = md.WEFT_CAPTURE === undefined ? kind === 'sidecar' : md.WEFT_CAPTURE === true || md.WEFT_CAPTURE === 'true';
+  if (kind === 'proxyless' && capture) {
+    return { ok: false, reason: 'node.metadata.WEFT_CAPTURE: must be "false" for proxyless clients (nothing captures their traffic)' };
+  }
+  if (md.WEFT_INBOUND_PORT !== undefined && !capture && md.WEFT_INBOUND_PORT === (md.WEFT_OUTBOUND_PORT ?? MeshPorts.outbound)) {
+    return { ok: false, reason: 'node.metadata.WEFT_INBOUND_PORT: must differ from the outbound listener port' };
+  }
+  return {
+    ok: true,
+    proxy: {
+      id: node.id,
+      kind,
+      namespace: md.WEFT_NAMESPACE ?? DEFAULT_NAMESPACE,
+      ...(md.WEFT_SERVICE !== undefined ? { service: md.WEFT_SERVICE } : {}),
+      labels: md.WEFT_LABELS ?? {},
+      capture,
+      ...(md.WEFT_OUTBOUND_PORT !== undefined && !capture ? { outboundPort: md.WEFT_OUTBOUND_PORT } : {}),
+      // Captured proxies receive inbound traffic on MeshPorts.inbound whatever they say.
+      ...(md.WEFT_INBOUND_PORT !== undefined && !capture && kind === 'sidecar' ? { inboundPort: md.WEFT_INBOUND_PORT } : {}),
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// What the xDS server knows about a connected proxy. Built from node metadata (and, once
+// authenticated, from its credential); translation and the snapshot cache key on it.
+
+export type ProxyKind = 'sidecar' | 'proxyless';
+
+export interface ProxyInfo {
+  /** Envoy node.id; display only, never trusted for identity. */
+  readonly id: string;
+  readonly kind: ProxyKind;
+  readonly namespace: string;
+  /** The Service this proxy fronts (inbound listeners for its ports), if any. */
+  readonly service?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /**
+   * True when traffic is captured by iptables (virtual outbound listener with original
+   * destination). False for standalone proxies and VMs: an explicit outbound HTTP listener
+   * routes on the Host header (usable as http_proxy).
+   */
+  readonly capture: boolean;
+  /** Explicit mode only: the port of the outbound HTTP proxy listener (default MeshPorts.outbound). */
+  readonly outboundPort?: number;
+  /**
+   * Explicit mode only: the port of the inbound listener (0.0.0.0) that fronts `service`.
+   * Clients reach this proxy there (it is the endpoint port of the service), and it
+   * forwards to the application on 127.0.0.1:<targetPort>. None: no inbound listener.
+   */
+  readonly inboundPort?: number;
+  /** SPIFFE identity once authenticated. */
+  readonly identity?: string;
+}
+
+/** Proxies with equal group keys receive identical configuration, built and encoded once. */
+export function proxyGroupKey(p: ProxyInfo): string {
+  const labels = Object.keys(p.labels)
+    .sort()
+    .map((k) => `${k}=${p.labels[k] ?? ''}`)
+    .join(',');
+  return [
+    p.kind,
+    p.namespace,
+    p.service ?? '',
+    p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`,
+    p.identity ?? '',
+    labels,
+  ].join('|');
+}
