@@ -96,6 +96,29 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     await env?.close();
   });
 
+  const slice = () => `${xdsService()}-host`;
+  /** The xDS Service gets its endpoint (the controller on the host): the control plane is reachable. */
+  const openControlPlane = () =>
+    apply(
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: slice(), labels: { 'kubernetes.io/service-name': xdsService() } },
+        addressType: 'IPv4',
+        ports: [{ name: 'grpc-xds', port: env.ctl.xdsPort, protocol: 'TCP' }],
+        endpoints: [{ addresses: [c.env.WEFT_BRIDGE_IP ?? ''] }],
+      },
+      { namespace: env.cpNs },
+    );
+  /** What the kubelet sees on the sidecar's readiness port of Pod `web`. */
+  const probe = async (ip: string, path: string): Promise<number | 'no answer'> => {
+    try {
+      return (await fetch(`http://${ip}:15021${path}`, { signal: AbortSignal.timeout(2_000) })).status;
+    } catch {
+      return 'no answer';
+    }
+  };
+
   it('holds the app until the sidecar has config from the control plane, then starts it', async () => {
     const pod = {
       apiVersion: 'v1',
@@ -110,7 +133,10 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
             imagePullPolicy: 'Never',
             command: ['sh', '-c', 'mkdir -p /tmp/www && echo ok >/tmp/www/healthz && exec busybox httpd -f -p 8080 -h /tmp/www'],
             ports: [{ name: 'http', containerPort: 8080 }],
-            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 2 },
+            // 30 s budget (Kubernetes' default is 10 s × 3): the last test restarts the sidecar,
+            // which the kubelet does after a 10 s back-off; the new Envoy serves the probe
+            // routes after its bounded initial fetches (2 × 5 s).
+            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 3, failureThreshold: 10 },
             readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 },
           },
         ],
@@ -137,17 +163,7 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
 
     // The control plane becomes reachable.
     const opened = Date.now();
-    await apply(
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: `${xdsService()}-host`, labels: { 'kubernetes.io/service-name': xdsService() } },
-        addressType: 'IPv4',
-        ports: [{ name: 'grpc-xds', port: env.ctl.xdsPort, protocol: 'TCP' }],
-        endpoints: [{ addresses: [c.env.WEFT_BRIDGE_IP ?? ''] }],
-      },
-      { namespace: env.cpNs },
-    );
+    await openControlPlane();
     await kubectl(['wait', '--for=condition=Ready', 'pod/web', '-n', ns, '--timeout=120s'], { timeoutMs: 150_000 });
     const ready = await get();
     const appStarted = seconds(statusOf(ready, 'app')?.state.running?.startedAt);
@@ -201,4 +217,44 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     expect(seconds(proxy?.finishedAt)).toBeGreaterThanOrEqual(seconds(app?.finishedAt));
     expect(seconds(app?.startedAt)).toBeGreaterThanOrEqual(seconds(statusOf(p, 'weft-proxy')?.state.terminated?.startedAt));
   }, 240_000);
+
+  it('control plane gone and the sidecar restarted: the app keeps passing liveness, the Pod is unready until config returns', async () => {
+    const get = () => kubectlJson<PodStatus & { status: { podIP?: string } }>(['get', 'pod', 'web', '-n', ns]);
+    const before = await get();
+    const ip = before.status.podIP ?? '';
+    expect(statusOf(before, 'app')?.restartCount).toBe(0);
+    await kubectl(['delete', 'endpointslice', slice(), '-n', env.cpNs]);
+    // Envoy is PID 1 of its container; SIGTERM ends it and the kubelet restarts the sidecar.
+    await kubectl(['exec', 'web', '-n', ns, '-c', 'weft-proxy', '--', 'sh', '-c', 'kill 1'], { allowFailure: true });
+    const restarted = await eventually(get, {
+      until: (p) => statusOf(p, 'weft-proxy')?.restartCount === 1 && statusOf(p, 'weft-proxy')?.state.running !== undefined,
+      what: 'the sidecar restarted',
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
+    const newStart = Date.parse(statusOf(restarted, 'weft-proxy')?.state.running?.startedAt ?? '');
+    const live = await eventually(() => probe(ip, '/app-health/app/livez'), {
+      until: (s) => s === 200,
+      what: 'the liveness route',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    const liveAfter = Date.now() - newStart;
+    console.log(`[node sidecar] restarted sidecar without a control plane serves the app's liveness ${Math.round(liveAfter / 1000)} s after it started`);
+    expect(live).toBe(200);
+    expect(liveAfter).toBeLessThan(20_000);
+    expect(await probe(ip, '/healthz/ready')).toBe(503);
+    // Longer than the app's liveness budget from the moment the sidecar went away.
+    await new Promise((r) => setTimeout(r, 15_000));
+    const during = await get();
+    expect(statusOf(during, 'app')).toMatchObject({ restartCount: 0 });
+    expect(statusOf(during, 'weft-proxy')).toMatchObject({ ready: false, restartCount: 1 });
+    expect(await probe(ip, '/app-health/app/livez')).toBe(200);
+
+    // The control plane comes back: the sidecar gets config again and the Pod is Ready.
+    await openControlPlane();
+    await kubectl(['wait', '--for=condition=Ready', 'pod/web', '-n', ns, '--timeout=120s'], { timeoutMs: 150_000 });
+    const after = await get();
+    expect(statusOf(after, 'app')).toMatchObject({ ready: true, restartCount: 0 });
+  }, 300_000);
 });
