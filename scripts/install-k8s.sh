@@ -30,6 +30,8 @@ K8S_VERSION=v1.37.2
 HELM_VERSION=v3.22.0
 # Bump to force a rebuild when the build recipe (flags, binaries) changes.
 RECIPE=3
+# helm's own (its directory is shared by every checkout): bump when its build changes.
+HELM_RECIPE=2
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS_DIR=$SCRIPT_DIR/k8s-tools
@@ -142,7 +144,7 @@ if ! flock -n 9; then
 fi
 
 K8S_KEY="recipe=$RECIPE k8s=$K8S_VERSION mods=$(sha "$TOOLS_DIR/go.mod" "$TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
-HELM_KEY="recipe=$RECIPE helm=$HELM_VERSION mods=$(sha "$HELM_TOOLS_DIR/go.mod" "$HELM_TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
+HELM_KEY="recipe=$HELM_RECIPE helm=$HELM_VERSION mods=$(sha "$HELM_TOOLS_DIR/go.mod" "$HELM_TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
 
 up_to_date() { # dir key bins...
   local dir=$1 key=$2; shift 2

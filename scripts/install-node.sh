@@ -94,7 +94,7 @@ component() {
   mkdir -p "$dir"; rm -f "$dir/.complete" "$dir/build.log"; rm -rf "$dir/bin.tmp"; mkdir -p "$dir/bin.tmp"
   log "building $name $ver (log: $dir/build.log)"
   "$fn" "$dir" "$ver"
-  rm -rf "$dir/bin"; mv "$dir/bin.tmp" "$dir/bin"
+  rm -rf "${dir:?}/bin"; mv "$dir/bin.tmp" "$dir/bin"
   [[ $(type -t "${fn}_post") == function ]] && "${fn}_post" "$dir" "$ver"
   printf '%s\n' "$key" >"$dir/.complete"
   log "built $name $ver in $((SECONDS - t0))s (cold build time)"

@@ -36,6 +36,12 @@ vitest_run() { # report-name vitest-args...
 
 node_run=0
 if [ "${WEFT_NODE:-1}" != 0 ] && [ "$(id -u)" = 0 ]; then node_run=1; fi
+# One node per host: on a machine shared with another running node, the node suites skip.
+node_free() { mkdir -p "$WEFT_CACHE" && flock -n "$WEFT_CACHE/.node-host.lock" true; }
+if ((node_run)) && ! node_free; then
+  echo "[test] another cluster's node runs on this host: the node suites are skipped"
+  node_run=0
+fi
 if ((node_run)) && [ $# -eq 0 ]; then
   # Its own node cluster up and down, checking the host is left as found; before the shared
   # node cluster starts (one node per host).
@@ -49,11 +55,16 @@ if ((node_run)); then
   fi
   echo "[test] node cluster ($WEFT_NODE_CLUSTER_DIR)"
   t0=$SECONDS
-  WEFT_NODE=1 WEFT_CLUSTER_DIR="$WEFT_NODE_CLUSTER_DIR" bash e2e/cluster/up.sh >/dev/null
-  echo "[test] node cluster up in $((SECONDS - t0))s"
-else
-  export WEFT_NODE=0
+  if WEFT_NODE=1 WEFT_CLUSTER_DIR="$WEFT_NODE_CLUSTER_DIR" bash e2e/cluster/up.sh >/dev/null; then
+    echo "[test] node cluster up in $((SECONDS - t0))s"
+  elif node_free; then
+    echo "[test] the node cluster did not come up (logs: $WEFT_NODE_CLUSTER_DIR/logs)"; exit 1
+  else
+    echo "[test] another cluster's node took the host first: the node suites are skipped"
+    node_run=0
+  fi
 fi
+((node_run)) || export WEFT_NODE=0
 
 echo "[test] vitest"
 if [ $# -eq 0 ]; then vitest_run main --exclude e2e/node/host-clean.test.ts; else vitest_run main "$@"; fi

@@ -58,10 +58,10 @@ stop() {
 . "$CLUSTER_SCRIPT_DIR/node-down.sh"
 if [[ -f $NODE_DIR/cgroup || -n "$(component_pid node-ns)" ]]; then
   node_drain
-  for ((i = ${#NODE_COMPONENTS[@]} - 1; i > 0; i--)); do stop "${NODE_COMPONENTS[i]}"; done
+  for ((i = ${#NODE_COMPONENTS[@]} - 1; i > 0; i--)); do stop_daemon "${NODE_COMPONENTS[i]}"; done
   node_cleanup
 fi
-for c in kube-scheduler; do stop "$c"; done
+stop kube-scheduler
 for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[i]}"; done
 rm -f "$CLUSTER_DIR/env"
 

@@ -13,10 +13,13 @@ node_drain() {
   [[ -x $kubectl ]] || return 0
   Kd() { "$kubectl" --kubeconfig="$kc" --request-timeout=10s "$@"; }
   Kd cordon "$NODE_NAME" >/dev/null 2>&1 || true
-  Kd delete pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" --wait=false \
-    --grace-period=5 >/dev/null 2>&1 || true
   local i left=''
   for ((i = 0; i < 60; i++)); do
+    # Again every few rounds: Pods made with spec.nodeName (or tolerating the cordon) come back.
+    if ((i % 10 == 0)); then
+      Kd delete pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" --wait=false \
+        --grace-period=5 >/dev/null 2>&1 || true
+    fi
     left=$(Kd get pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" -o name 2>/dev/null | head -5)
     [[ -z $left ]] && break
     sleep 0.5
@@ -25,7 +28,20 @@ node_drain() {
   else clog "kubelet stopped every pod on $NODE_NAME"; fi
 }
 
-# node_cleanup: after kube-proxy, the kubelet and containerd got SIGTERM.
+# stop_daemon NAME: SIGTERM the process alone (containerd's shims and containers are left
+# to node_cleanup's cgroup sweep), up to 5s.
+stop_daemon() {
+  local pid i; pid=$(component_pid "$1")
+  if pid_alive "$pid"; then
+    clog "stopping $1 (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do pid_alive "$pid" || break; sleep 0.1; done
+    pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$CLUSTER_DIR/$1.pid"
+}
+
+# node_cleanup: after kube-proxy, the kubelet and containerd were stopped.
 node_cleanup() {
   local cg c d i pids
   cg=$(cat "$NODE_DIR/cgroup" 2>/dev/null || true)
@@ -44,7 +60,8 @@ node_cleanup() {
   # The namespace (and with it every overlay, tmpfs and netns mount) is gone once its last
   # process is; the veths died with their network namespaces.
   if [[ -n $cg ]]; then
-    for c in "${NODE_CG_CONTROLLERS[@]}"; do
+    # unified: on this hybrid v1/v2 host runc and the kubelet mirror their cgroups there too.
+    for c in "${NODE_CG_CONTROLLERS[@]}" unified; do
       d=$(cg_dir "$c" "$cg")
       [[ -d $d ]] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
     done
@@ -52,7 +69,7 @@ node_cleanup() {
     if [[ -f $NODE_DIR/cgroup.created ]]; then
       tac "$NODE_DIR/cgroup.created" | while read -r d; do [[ -d $d ]] && rmdir "$d" 2>/dev/null; done
     fi
-    for c in "${NODE_CG_CONTROLLERS[@]}"; do
+    for c in "${NODE_CG_CONTROLLERS[@]}" unified; do
       d=$(cg_dir "$c" "$cg"); [[ -d $d ]] && clog "WARNING: cgroup $d still exists"
     done
   fi
@@ -64,7 +81,10 @@ node_cleanup() {
   fi
   nft delete table ip kube-proxy 2>/dev/null || true
   nft delete table ip6 kube-proxy 2>/dev/null || true
-  # Runtime state: images are imported again by the next up.sh (content-addressed, quick).
-  rm -rf "$NODE_DIR/var-lib" "$NODE_DIR/ns.ready" "$NODE_DIR/containerd.sock" "$NODE_DIR/cgroup" \
+  # The kubelet's and CNI's state go; containerd's root stays (down.sh --purge removes it):
+  # imported images survive a restart, like a rebooted node's, and its stale containers are
+  # only records (their mounts and processes are gone) that the kubelet removes.
+  find "$NODE_DIR/var-lib" -mindepth 1 -maxdepth 1 ! -name containerd -exec rm -rf {} + 2>/dev/null || true
+  rm -rf "$NODE_DIR/ns.ready" "$NODE_DIR/containerd.sock" "$NODE_DIR/cgroup" \
     "$NODE_DIR/cgroup.created"
 }

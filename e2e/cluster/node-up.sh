@@ -49,6 +49,10 @@ node_up() {
     echo 1 >"/proc/sys/net/ipv6/conf/$BRIDGE/disable_ipv6"
     ip addr add "$BRIDGE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
     ip link set "$BRIDGE" up
+    # The host (the API server calling webhooks, tests) reaches ClusterIPs through the bridge
+    # from the bridge address: kube-proxy DNATs them to Pods there, and a ClusterIP without a
+    # Service goes nowhere instead of out of eth0 by the default route.
+    ip route add "$SERVICE_CIDR" dev "$BRIDGE" src "$BRIDGE_IP"
   fi
   echo 1 >"/proc/sys/net/ipv4/conf/$BRIDGE/forwarding"
 
@@ -207,6 +211,10 @@ conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeou
 EOF
   start_in_node kube-proxy "$WEFT_KUBE_PROXY" --config="$NODE_DIR/kube-proxy.yaml"
 
+  kubelet_healthy() { [[ "$(curl -s --max-time 2 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz" 2>/dev/null)" == ok ]]; }
+  wait_for kubelet 60 kubelet_healthy
+  # After a restart the Node's status may still say Ready from before: the healthz above is
+  # this kubelet's own word, this is the API's.
   node_ready() {
     [[ "$(K get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
   }

@@ -29,6 +29,12 @@ if ! flock -n 8; then
   flock -w 900 8 || cdie "another up.sh/down.sh holds $CLUSTER_DIR/.lock"
 fi
 
+# One node per host: say so before starting anything (node_up checks again, for races).
+if [[ $MODE == node ]] && ! (mkdir -p "$WEFT_CACHE" && exec 7>"$NODE_LOCK" && flock -n 7) \
+  && ! pid_alive "$(component_pid node-ns)"; then
+  cdie "another cluster's node holds $NODE_LOCK (one node per host): stop it, or use WEFT_NODE=0"
+fi
+
 # --- tools --------------------------------------------------------------------
 "$REPO_ROOT/scripts/install-k8s.sh" >/dev/null
 if [[ $MODE == node ]]; then "$REPO_ROOT/scripts/install-node.sh" >/dev/null; fi

@@ -18,6 +18,7 @@ async function nodeLockFree(): Promise<boolean> {
   return r.code === 0;
 }
 
+const section = (snap: string, name: string): string => snap.split('\n# ').find((s) => s.startsWith(name)) ?? '';
 const snapshot = async (): Promise<string> => (await run('bash', [join(repoRoot, 'e2e/node/host-state.sh')])).stdout;
 
 describe.skipIf(!nodeSuitesEnabled)('node cluster-down', () => {
@@ -35,6 +36,8 @@ describe.skipIf(!nodeSuitesEnabled)('node cluster-down', () => {
       expect(during).toContain('weft0');
       expect(during).toMatch(/table ip kube-proxy/);
       expect(during).toMatch(/weft-node/);
+      // The runtime's overlay, tmpfs and netns mounts stay in the node's mount namespace.
+      expect(section(during, 'mounts')).toEqual(section(before, 'mounts'));
     } finally {
       const t1 = Date.now();
       await run('bash', [join(repoRoot, 'e2e/cluster/down.sh'), '--purge'], { env, timeoutMs: 300_000, allowFailure: true });
