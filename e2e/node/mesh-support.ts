@@ -1,23 +1,22 @@
-// A Weft mesh on the real node, for the sidecar suites: images built locally (weft-init:
-// Debian + iptables; weft-proxy: Debian + the Envoy the tests use; an app with busybox), the
-// chart in external mode and `weft controller` on the host (webhook by URL, TLS xDS on the
+// A Weft mesh on the real node, for the sidecar suites: Weft's own proxy image (one image for
+// weft-init and weft-proxy, built without Docker by scripts/images/build.sh from
+// images/weft-proxy/image.json and imported into the node's containerd; the chart's default
+// image names), an app image with busybox, the chart in external mode and `weft controller` on the host (webhook by URL, TLS xDS on the
 // bridge address). Sidecars reach xDS the way they would in a cluster: the injected address
 // <release>.<ns>.svc:15012, through CoreDNS and kube-proxy, to a selector-less Service whose
 // EndpointSlice points at the controller — created and deleted by the test, which makes the
 // control plane reachable or not for the Pods without touching the webhook.
-import { realpathSync } from 'node:fs';
-import { envoyBinary } from '../../test/support/envoy-binary.ts';
+import { join } from 'node:path';
+import { PROXY_IMAGE } from '../../webhook/values.ts';
 import { installAndRun, waitUntilInjecting, type InjectEnv } from '../inject/support.ts';
-import { apply, kubectl, tempNamespace } from '../support/kube.ts';
-import { debianImage, nodeCluster, nodeClusterDir, nodeSuitesEnabled, type NodeCluster } from './support.ts';
+import { apply, kubectl, repoRoot, run, tempNamespace } from '../support/kube.ts';
+import { debianImage, importImage, nodeCluster, nodeClusterDir, nodeSuitesEnabled, type NodeCluster } from './support.ts';
 
 // e2e/support/kube.ts (kubectl, helm, namespaces) and the injection helpers talk to the
 // cluster in WEFT_CLUSTER_DIR: make that the node cluster for files importing this module.
 if (nodeSuitesEnabled) process.env.WEFT_CLUSTER_DIR = nodeClusterDir();
 
 export const APP_IMAGE = 'weft.local/e2e-busybox:1';
-export const INIT_IMAGE = 'weft.local/e2e-weft-init:1';
-export const PROXY_IMAGE = 'weft.local/e2e-weft-proxy:1';
 const XDS_SERVICE_PORT = 15012;
 
 export interface ContainerStatus {
@@ -60,13 +59,14 @@ export interface NodeMesh {
 }
 
 export async function buildImages(): Promise<void> {
-  const envoy = realpathSync(envoyBinary());
   const t0 = Date.now();
-  await Promise.all([
-    debianImage(APP_IMAGE, 'busybox', ['--user', '65532:65532']),
-    debianImage(INIT_IMAGE, 'iptables'),
-    debianImage(PROXY_IMAGE, 'ca-certificates', ['--copy', `${envoy}:/usr/local/bin/envoy`, '--entrypoint', '["/usr/local/bin/envoy"]', '--user', '1337:1337']),
-  ]);
+  const proxy = async () => {
+    const built = await run('bash', [join(repoRoot, 'scripts/images/build.sh'), 'weft-proxy', '--no-import'], { timeoutMs: 1_800_000 });
+    const [, ref, tar] = built.stdout.trim().split('\n').at(-1)?.split(/\s+/) ?? [];
+    if (ref !== PROXY_IMAGE || !tar) throw new Error(`scripts/images/build.sh built ${ref ?? 'nothing'}, the chart injects ${PROXY_IMAGE}`);
+    await importImage(tar);
+  };
+  await Promise.all([debianImage(APP_IMAGE, 'busybox', ['--user', '65532:65532']), proxy()]);
   console.log(`[node mesh] images ready in ${Date.now() - t0} ms`);
 }
 
@@ -76,7 +76,8 @@ export async function nodeMesh(prefix: string, injection: Readonly<Record<string
   await buildImages();
   const bridge = cluster.env.WEFT_BRIDGE_IP ?? '';
   const env = await installAndRun(prefix, ['--xds-address', `${bridge}:0`], {
-    injection: { proxyImage: PROXY_IMAGE, initImage: INIT_IMAGE, imagePullPolicy: 'Never', ...injection },
+    // The chart's default images; IfNotPresent finds them imported (no registry is reachable).
+    ...(Object.keys(injection).length > 0 ? { injection } : {}),
   });
   const service = env.release; // the name the chart's xdsAddress uses
   const slice = `${service}-host`;
