@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --k8s
 export PATH="$PWD/node_modules/.bin:$PATH"
 export WEFT_CACHE="${WEFT_CACHE:-$HOME/.cache/weft}"
+# The unit tier alone samples the /inject property test; the full run checks all of it.
+export FUZZ_REVIEWS="${FUZZ_REVIEWS:-10000}"
 
 # The e2e suites get a control plane of their own, so a developer's cluster (or another
 # run's) is never disturbed, and it is stopped when the run ends, pass or fail.

@@ -1,6 +1,6 @@
 // A stand-in token issuer for unit tests: a real key pair, tokens shaped exactly like the
 // API server's bound ServiceAccount tokens, and its JWKS document. The real API server's
-// tokens are exercised in kube-token.test.ts.
+// tokens are exercised in e2e/identity/kube-token.test.ts.
 import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 
 export interface TestIssuer {
