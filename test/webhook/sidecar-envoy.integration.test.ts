@@ -6,7 +6,7 @@
 // unready and serves nothing (within its bounded initial fetches), then it answers the
 // initial CDS and LDS requests with empty responses, Envoy initializes, and the readiness
 // listener's app-probe route is checked against a real app. (What happens when the initial
-// fetches time out is test/bootstrap/probes-without-control-plane.test.ts.) Ending the streams UNAVAILABLE makes Envoy
+// fetches time out is test/bootstrap/probes-without-control-plane.integration.test.ts.) Ending the streams UNAVAILABLE makes Envoy
 // reconnect with the rotated token.
 import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
