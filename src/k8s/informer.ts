@@ -15,6 +15,7 @@ import { KubeApiError, type KubeClient } from './client.ts';
 import { informerObjects as objectsGauge, informerRestarts as restarts, informerSynced as syncedGauge, liveInformers as live } from './informer-metrics.ts';
 import { apiVersionOf, collectionPath, type ResourceRef } from './resources.ts';
 import { classify, watchOnce, type WatchEvent } from './watch.ts';
+import { errorMessage } from '../base/errors.ts';
 
 export interface InformerOptions<T> {
   readonly client: KubeClient;
@@ -123,7 +124,7 @@ export class SupervisedInformer<T> {
         if (signal.aborted) break;
         const reason = classify(err);
         const statusCode = err instanceof KubeApiError ? err.statusCode : 0;
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         this.#lastError = { statusCode, reason, message, at: new Date().toISOString() };
         this.#restarts++;
         restarts.inc({ resource: this.name, reason });

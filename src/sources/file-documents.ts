@@ -4,6 +4,7 @@
 import { parseAllDocuments } from 'yaml';
 import { objectId, parseObject, type ConfigObject } from '../api/objects.ts';
 import type { ConfigProblem, ConfigState } from './source.ts';
+import { errorMessage } from '../base/errors.ts';
 
 /** An object a file serves, with the document it came from. */
 export interface FileEntry {
@@ -49,7 +50,7 @@ export function evaluateFile(file: string, text: string, lastGood: readonly File
     try {
       raw = d.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      problems.push({ source, field: '(yaml)', reason: (err as Error).message });
+      problems.push({ source, field: '(yaml)', reason: errorMessage(err) });
       invalid.push({ doc, id: undefined });
       return;
     }

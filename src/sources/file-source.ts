@@ -12,6 +12,7 @@ import { evaluateFile, mergeFiles, type FileEntry, type FileOutcome } from './fi
 import { configObjects, configProblems, configReloads } from './metrics.ts';
 import { CONFIG_KINDS } from '../api/objects.ts';
 import type { ConfigProblem, ConfigSource, ConfigState } from './source.ts';
+import { errorMessage } from '../base/errors.ts';
 
 const YAML_FILE = /^[^.].*\.ya?ml$/;
 
@@ -123,7 +124,7 @@ export class FileSource implements ConfigSource {
     } catch (err) {
       // Directory gone or unreadable: keep serving everything we had.
       files = [...this.#lastGood.keys()];
-      extra.push({ source: this.#dir, field: '(directory)', reason: `cannot list directory: ${(err as Error).message}; still serving the last good config` });
+      extra.push({ source: this.#dir, field: '(directory)', reason: `cannot list directory: ${errorMessage(err)}; still serving the last good config` });
       for (const f of files) outcomes.push([f, { entries: this.#lastGood.get(f) ?? [], problems: [], kept: [] }]);
       return this.#publish(outcomes, extra);
     }
@@ -138,7 +139,7 @@ export class FileSource implements ConfigSource {
           file,
           {
             entries: last,
-            problems: [{ source: file, field: '(file)', reason: `cannot read: ${(err as Error).message}; still serving its last good version` }],
+            problems: [{ source: file, field: '(file)', reason: `cannot read: ${errorMessage(err)}; still serving its last good version` }],
             kept: [],
           },
         ]);

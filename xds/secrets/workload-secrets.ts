@@ -14,6 +14,7 @@ import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { sdsMetrics } from './metrics.ts';
 import { trustBundleSecret, workloadCertSecret } from './resources.ts';
+import { errorMessage } from '../../src/base/errors.ts';
 
 export interface WorkloadSecretsOptions {
   readonly ca: CertificateAuthority;
@@ -170,7 +171,7 @@ export class WorkloadSecrets {
         ...(this.#keyAlgorithm ? { keyAlgorithm: this.#keyAlgorithm } : {}),
       });
     } catch (err) {
-      result = { ok: false as const, reason: err instanceof Error ? err.message : String(err) };
+      result = { ok: false as const, reason: errorMessage(err) };
     }
     if (this.#closed || this.#entries.get(entry.identity) !== entry) return false;
     if (!result.ok || result.cert.keyPem === undefined) {

@@ -12,6 +12,7 @@ import { hashResourceVersions, hashStrings } from './hash.ts';
 import { createInternPool } from './intern.ts';
 import { snapshotMetrics } from './metrics.ts';
 import type { CachedSnapshot, EncodedResource } from './types.ts';
+import { errorMessage } from '../../src/base/errors.ts';
 
 /** Pure: (model, proxy) → resources. Called with one member of the proxy's group. */
 export type Generator = (model: MeshModel, proxy: ProxyInfo) => ResourceSet;
@@ -181,7 +182,7 @@ export class SnapshotCache {
     try {
       set = this.#generate(model, entry.proxy);
     } catch (err) {
-      this.#reject(entry, model, 'generate_failed', [`generator threw: ${err instanceof Error ? err.message : String(err)}`]);
+      this.#reject(entry, model, 'generate_failed', [`generator threw: ${errorMessage(err)}`]);
       return;
     }
     const problems = this.#check(set);

@@ -18,6 +18,7 @@ import type { KubeClient } from '../../k8s/client.ts';
 import type { Logger } from '../../base/log.ts';
 import type { Authenticate } from '../../identity/auth-hook.ts';
 import type { ControllerExtension, ControllerOptions } from './run.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 type SecretApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret'>;
 
@@ -49,7 +50,7 @@ export async function loadControllerCa(opts: ControllerCaOptions): Promise<Certi
   try {
     r = await bootstrapCa(store, { trustDomain: opts.trustDomain, createIfMissing: opts.create });
   } catch (err) {
-    throw new Error(`CA ${where}: ${(err as Error).message}`);
+    throw new Error(`CA ${where}: ${errorMessage(err)}`);
   }
   if (!r.ok) {
     const missing = r.errors.some((e) => e.field === 'store');

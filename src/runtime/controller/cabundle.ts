@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
 import type { Logger } from '../../base/log.ts';
 import { metricsRegistry } from '../../base/metrics.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 export type WebhookConfigurationKind = 'mutating' | 'validating';
 
@@ -131,7 +132,7 @@ export class CaBundleReconciler {
       try {
         await this.#reconcile(ref, bundle);
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         this.#status.lastError = `${ref.name}: ${message}`;
         patches.inc({ configuration: ref.name, result: 'error' });
         this.#log.warn({ configuration: ref.name, kind: ref.kind, err: message }, 'caBundle reconcile failed; retrying on the next pass');
@@ -196,10 +197,7 @@ export class CaBundleReconciler {
       } catch (err) {
         if (signal.aborted) return;
         failures++;
-        this.#log.debug(
-          { configuration: ref.name, err: err instanceof Error ? err.message : String(err) },
-          'caBundle watch failed; the periodic pass still runs',
-        );
+        this.#log.debug({ configuration: ref.name, err: errorMessage(err) }, 'caBundle watch failed; the periodic pass still runs');
       }
       if (failures > 0) await sleep(Math.min(500 * 2 ** failures, 30_000), undefined, { signal }).catch(() => {});
     }

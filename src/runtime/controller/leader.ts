@@ -13,6 +13,7 @@ import { log as rootLog, type Logger } from '../../base/log.ts';
 import { metricsRegistry } from '../../base/metrics.ts';
 import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
 import { Resources, namespacedCollectionPath, objectPath } from '../../k8s/resources.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 export interface LeaderElectionOptions {
   readonly client: KubeClient;
@@ -128,7 +129,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
         this.#log.info('leader lease released');
       }
     } catch (err) {
-      this.#log.warn({ err: (err as Error).message, statusCode: (err as KubeApiError).statusCode }, 'could not release the leader lease; it will expire');
+      this.#log.warn({ err: errorMessage(err), statusCode: (err as KubeApiError).statusCode }, 'could not release the leader lease; it will expire');
     }
     this.#setLeader(false, 'released');
   }
@@ -240,7 +241,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
       return 'held';
     } catch (err) {
       const statusCode = err instanceof KubeApiError ? err.statusCode : 0;
-      const fields = { statusCode, err: (err as Error).message };
+      const fields = { statusCode, err: errorMessage(err) };
       if (statusCode === 409) this.#log.debug(fields, 'leader lease changed under us; retrying');
       else this.#log.warn(fields, 'leader lease acquire/renew failed');
       return 'error';

@@ -19,6 +19,7 @@ import { Resources, type PolicyKind } from '../../k8s/resources.ts';
 import { toObservedStatus, type ObservedStatus, type StatusCondition } from '../../api/observed-status.ts';
 import { programmedCondition, proxyAcks, type ProxyView } from './programmed.ts';
 import { TokenBucket } from '../../base/token-bucket.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 export interface StatusWriterOptions {
   readonly client: KubeClient;
@@ -268,7 +269,7 @@ export class StatusWriter {
         f.count++;
         f.notBefore = Date.now() + Math.min(60_000, 500 * 2 ** Math.min(f.count, 10));
         this.#failures.set(entry.id, f);
-        this.#log.warn({ object: entry.id, statusCode: code, err: (err as Error).message, retryInMs: f.notBefore - Date.now() }, 'status write failed');
+        this.#log.warn({ object: entry.id, statusCode: code, err: errorMessage(err), retryInMs: f.notBefore - Date.now() }, 'status write failed');
         return;
       }
     }

@@ -19,6 +19,7 @@ import type { InjectContext } from '../../../webhook/inject.ts';
 import { CaBundleReconciler, type CaBundleStatus, type WebhookConfigurationRef } from './cabundle.ts';
 import type { ControllerContext, ControllerExtension } from './run.ts';
 import { crValidator } from '../../../webhook/validate-crs.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 const DAY = 24 * 60 * 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -40,13 +41,13 @@ export async function loadInjectValues(file: string | undefined, opts: { namespa
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new Error(`--inject-values ${file}: ${(err as Error).message}`);
+      throw new Error(`--inject-values ${file}: ${errorMessage(err)}`);
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new Error(`--inject-values ${file}: not JSON: ${(err as Error).message}`);
+      throw new Error(`--inject-values ${file}: not JSON: ${errorMessage(err)}`);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`--inject-values ${file}: must be a JSON object`);
     input = json as Record<string, unknown>;
@@ -148,7 +149,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       } catch (err) {
         failures++;
         const retryIn = Math.min(1_000 * 2 ** failures, 60_000);
-        log.error({ err: (err as Error).message, retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving');
+        log.error({ err: errorMessage(err), retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving');
         schedule(retryIn);
       }
     };
@@ -224,7 +225,7 @@ export async function injectContext(src: NamespaceLabelSource, values: InjectVal
     src.log.info({ namespace }, 'namespace cache miss answered by the API server');
     return { values, namespaceLabels: (ns) => (ns === namespace ? labels : src.cached(ns)) };
   } catch (err) {
-    src.log.warn({ namespace, err: (err as Error).message }, 'namespace cache miss and API read failed');
+    src.log.warn({ namespace, err: errorMessage(err) }, 'namespace cache miss and API read failed');
     return fromCache;
   }
 }
