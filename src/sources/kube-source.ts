@@ -19,6 +19,7 @@ import { configObjects, configProblems, configReloads } from './metrics.ts';
 import { CONFIG_KINDS, objectId, parseObject, type ConfigKind, type ConfigObject, type ParseResult } from '../api/objects.ts';
 import type { ConfigProblem, ConfigSource, ConfigState } from './source.ts';
 import { toObservedStatus, type ObservedStatus } from '../api/observed-status.ts';
+import { compareStrings } from '../base/order.ts';
 
 export interface KubeSourceOptions {
   readonly client: KubeClient;
@@ -106,7 +107,7 @@ export function toEntry(kind: ConfigKind, raw: Record<string, unknown>): ConfigE
 }
 
 function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareStrings(a.id, b.id);
 }
 
 export class KubeSource implements ConfigSource {
@@ -248,7 +249,7 @@ export class KubeSource implements ConfigSource {
       .pods()
       .filter((p) => this.inScope(p.namespace))
       .map((p) => workloadFacts(p))
-      .sort((a, b) => (a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
     return { objects, problems, workloads };
   }
 

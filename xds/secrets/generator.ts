@@ -4,6 +4,7 @@
 // identity's key. Renewals regenerate just that identity's groups, from the same model.
 import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { Generator, SnapshotCache } from '../snapshot/cache.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export type SecretsFor = (identity: string | undefined) => readonly Secret[];
 
@@ -14,7 +15,7 @@ export function withSecrets(generate: Generator, secretsFor: SecretsFor): Genera
     const own = secretsFor(proxy.identity);
     if (own.length === 0) return set;
     const names = new Set(own.map((s) => s.name));
-    const secrets = [...set.secrets.filter((s) => !names.has(s.name)), ...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const secrets = [...set.secrets.filter((s) => !names.has(s.name)), ...own].sort((a, b) => compareStrings(a.name, b.name));
     return { ...set, secrets };
   };
 }

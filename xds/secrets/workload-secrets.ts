@@ -15,6 +15,7 @@ import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/se
 import { sdsMetrics } from './metrics.ts';
 import { trustBundleSecret, workloadCertSecret } from './resources.ts';
 import { errorMessage } from '../../src/base/errors.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export interface WorkloadSecretsOptions {
   readonly ca: CertificateAuthority;
@@ -127,7 +128,7 @@ export class WorkloadSecrets {
   status(): IdentityCertStatus[] {
     return [...this.#entries.values()]
       .flatMap((e) => (e.current ? [{ identity: e.identity, ...statusOf(e.current) }] : []))
-      .sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+      .sort((a, b) => compareStrings(a.identity, b.identity));
   }
 
   /** Stops renewals; secretsFor answers nothing afterwards. */
