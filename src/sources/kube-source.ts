@@ -14,9 +14,9 @@ import { ClusterIndex, toNamespace, toPod, type NamespaceInfo, type PodInfo } fr
 import type { KubeClient } from '../k8s/client.ts';
 import { SupervisedInformer, type InformerOptions, type InformerStatus } from '../k8s/informer.ts';
 import { matchesSelector, type LabelSelector } from '../k8s/label-selector.ts';
-import { Resources, type PolicyKind } from '../k8s/resources.ts';
+import { Resources } from '../k8s/resources.ts';
 import { configObjects, configProblems, configReloads } from './metrics.ts';
-import { CONFIG_KINDS, objectId, parseObject, type ConfigKind, type ConfigObject, type ParseResult } from '../api/objects.ts';
+import { CONFIG_KINDS, isPolicyKind, objectId, parseObject, POLICY_KINDS, type ConfigKind, type ConfigObject, type ParseResult } from '../api/objects.ts';
 import type { ConfigProblem, ConfigSource, ConfigState } from './source.ts';
 import { toObservedStatus, type ObservedStatus } from '../api/observed-status.ts';
 import { compareStrings } from '../base/order.ts';
@@ -92,7 +92,6 @@ export function toEntry(kind: ConfigKind, raw: Record<string, unknown>): ConfigE
   const content = result.ok
     ? { ...result.object, metadata: { ...result.object.metadata, resourceVersion: undefined } }
     : { problems: result.problems, generation: meta.generation };
-  const isPolicy = kind === 'TrafficSplit' || kind === 'RetryPolicy' || kind === 'PeerAuth';
   return {
     kind,
     id: objectId({ kind, metadata: { namespace, name } }),
@@ -102,7 +101,7 @@ export function toEntry(kind: ConfigKind, raw: Record<string, unknown>): ConfigE
     ...(typeof meta.resourceVersion === 'string' ? { resourceVersion: meta.resourceVersion } : {}),
     result,
     fingerprint: canonicalJson(content),
-    ...(isPolicy ? { status: toObservedStatus(raw.status) } : {}),
+    ...(isPolicyKind(kind) ? { status: toObservedStatus(raw.status) } : {}),
   };
 }
 
@@ -182,7 +181,7 @@ export class KubeSource implements ConfigSource {
   /** Current Weft CRs in scope, valid or not, with the status the API server holds for each. */
   policies(): ConfigEntry[] {
     const out: ConfigEntry[] = [];
-    for (const kind of ['TrafficSplit', 'RetryPolicy', 'PeerAuth'] satisfies PolicyKind[]) out.push(...(this.#config.get(kind)?.list() ?? []));
+    for (const kind of POLICY_KINDS) out.push(...(this.#config.get(kind)?.list() ?? []));
     return out.filter((e) => this.inScope(e.namespace)).sort(byId);
   }
 

@@ -3,8 +3,9 @@
 // document both accept that a production mesh should refuse (reported to the zod owner,
 // the CRD mirrors zod until zod changes).
 import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
+import type { PolicyKind } from '../../src/api/objects.ts';
 
-export type Kind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
+export type Kind = PolicyKind;
 
 export interface WeftDoc {
   apiVersion: 'mesh.weft.dev/v1alpha1';
