@@ -7,6 +7,8 @@
 import { Counter, Histogram } from 'prom-client';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import { metricsRegistry } from '../base/metrics.ts';
+import type { Clock } from '../base/clock.ts';
+import { Debouncer } from '../base/debounce.ts';
 import { canonicalJson } from '../model/canonical.ts';
 import { workloadFacts } from '../model/meshed.ts';
 import type { WorkloadFacts } from '../model/types.ts';
@@ -28,6 +30,8 @@ export interface KubeSourceOptions {
   readonly holdoffMs?: number;
   /** Upper bound a stream of changes can postpone an emit (default 500 ms). */
   readonly maxDelayMs?: number;
+  /** Time for the debounce (default: the system clock, which vitest's fake timers drive). */
+  readonly clock?: Clock;
   readonly informer?: Pick<InformerOptions<unknown>, 'stallTimeoutMs' | 'backoff' | 'watchTimeoutSeconds' | 'pageSize'>;
   /**
    * Discovery selector: only namespaces whose labels match are part of the mesh (their
@@ -112,23 +116,21 @@ function byId(a: { id: string }, b: { id: string }): number {
 export class KubeSource implements ConfigSource {
   readonly index: ClusterIndex;
   readonly #log: Logger;
-  readonly #holdoffMs: number;
-  readonly #maxDelayMs: number;
+  /** The one debounce between a change and the proxies (see src/base/debounce.ts). */
+  readonly #debounce: Debouncer;
   readonly #selector: LabelSelector | undefined;
   readonly #config = new Map<ConfigKind, SupervisedInformer<ConfigEntry>>();
   readonly #all: SupervisedInformer<unknown>[] = [];
   #onChange: ((state: ConfigState) => void) | undefined;
-  #dirty = false;
-  #timer: NodeJS.Timeout | undefined;
-  #firstDirtyAt: number | undefined;
   #stopped = false;
   #stopWaiters = new Set<(err: Error) => void>();
   #loggedProblems = new Set<string>();
 
   constructor(opts: KubeSourceOptions) {
     this.#log = (opts.log ?? rootLog).child({ component: 'kube-source' });
-    this.#holdoffMs = opts.holdoffMs ?? 100;
-    this.#maxDelayMs = opts.maxDelayMs ?? 500;
+    this.#debounce = new Debouncer({ holdoffMs: opts.holdoffMs ?? 100, maxDelayMs: opts.maxDelayMs ?? 500, ...(opts.clock ? { clock: opts.clock } : {}) }, () =>
+      this.#emit(),
+    );
     this.#selector = opts.namespaceSelector && opts.namespaceSelector.length > 0 ? opts.namespaceSelector : undefined;
     const common = { client: opts.client, log: opts.log ?? rootLog, ...opts.informer };
     for (const kind of CONFIG_KINDS) {
@@ -196,12 +198,13 @@ export class KubeSource implements ConfigSource {
     }
     if (this.#stopped) throw new Error('config source stopped before its informers synced');
     this.#log.info({ informers: this.#all.length }, 'all informers synced');
+    this.#debounce.cancel(); // a change since the last informer synced is in this state already
     this.#emit();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#debounce.cancel();
     for (const reject of this.#stopWaiters) reject(new Error('config source stopped before its informers synced'));
     await Promise.all(this.#all.map((i) => i.stop()));
   }
@@ -221,15 +224,7 @@ export class KubeSource implements ConfigSource {
 
   #markDirty(): void {
     if (this.#stopped || !this.synced || this.#onChange === undefined) return;
-    this.#dirty = true;
-    const now = Date.now();
-    this.#firstDirtyAt ??= now;
-    const delay = Math.max(0, Math.min(this.#holdoffMs, this.#firstDirtyAt + this.#maxDelayMs - now));
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#firstDirtyAt = undefined;
-      if (this.#dirty) this.#emit();
-    }, delay);
+    this.#debounce.trigger();
   }
 
   /** The whole current state, objects sorted by kind/namespace/name, workloads by namespace/name. */
@@ -254,7 +249,6 @@ export class KubeSource implements ConfigSource {
 
   #emit(): void {
     if (this.#stopped) return;
-    this.#dirty = false;
     const state = this.state();
     configReloads.inc({ source: 'kubernetes', result: 'changed' });
     configProblems.set({ source: 'kubernetes' }, state.problems.length);
