@@ -1,5 +1,5 @@
 // StatusWriter against a fake API server: a 409 retry must not write once leadership is gone.
-import { setTimeout as sleep } from 'node:timers/promises';
+// Each test runs one pass to its end (trigger() resolves when it finished): no waiting.
 import { describe, expect, it } from 'vitest';
 import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
 import type { ConfigEntry } from '../../src/sources/kube-source.ts';
@@ -40,8 +40,7 @@ describe('StatusWriter', () => {
       fieldManager: 'test',
       resyncMs: 60_000,
     });
-    writer.start();
-    await sleep(200);
+    await writer.trigger();
     await writer.stop();
     expect(patches.length).toBe(1);
   });
@@ -76,8 +75,7 @@ describe('StatusWriter', () => {
       resyncMs: 60_000,
     });
     const before = Date.now() - 2_000;
-    writer.start();
-    await sleep(200);
+    await writer.trigger();
     await writer.stop();
     expect(bodies.length).toBe(2);
     const accepted = bodies[1]!.status.conditions.find((c) => c.type === 'Accepted')!;

@@ -143,7 +143,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     log: opts.log ?? rootLog,
     ...(opts.statusResyncMs ? { resyncMs: opts.statusResyncMs } : {}),
   });
-  controlPlane.onModel(() => writer.trigger());
+  controlPlane.onModel(() => void writer.trigger());
   leader?.on('started', () => writer.reset());
   leader?.on('stopped', () => writer.reset());
   writer.start();
