@@ -10,7 +10,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CertificateAuthority } from '../../ca/authority.ts';
-import { renewAt } from '../../ca/renewal.ts';
+import { Rotation } from '../../base/rotation.ts';
+import { systemClock, type Clock } from '../../base/clock.ts';
 import type { Logger } from '../../base/log.ts';
 import { CLUSTER_DOMAIN } from '../../../xds/resources/names.ts';
 import { startWebhookServer, type TlsMaterial, type WebhookServer } from '../../../webhook/server.ts';
@@ -22,7 +23,6 @@ import { crValidator } from '../../../webhook/validate-crs.ts';
 import { errorMessage } from '../../base/errors.ts';
 
 const DAY = 24 * 60 * 60_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The names a Service `name` in `namespace` answers to inside the cluster. */
 export function serviceDnsNames(name: string, namespace: string): string[] {
@@ -72,6 +72,8 @@ export interface WebhookWiringOptions {
   /** The configurations whose caBundle the leader keeps current (none: not managed). */
   readonly configurations: readonly WebhookConfigurationRef[];
   readonly caBundleIntervalMs?: number;
+  /** Time for the certificate rotation and the caBundle reconciler (default: the system clock). */
+  readonly clock?: Clock;
   readonly log: Logger;
 }
 
@@ -88,7 +90,6 @@ interface Issued {
   readonly tls: TlsMaterial;
   readonly serial: string;
   readonly notAfter: Date;
-  readonly renewAt: Date;
 }
 
 export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
@@ -96,25 +97,39 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
   const dnsNames = serviceDnsNames(opts.serviceName, opts.namespace);
   const ipAddresses = opts.ipAddresses ?? ['127.0.0.1'];
   const ttlMs = opts.servingTtlMs ?? 7 * DAY;
+  const clock = opts.clock ?? systemClock;
   let server: WebhookServer | undefined;
-  let current: Issued | undefined;
+  let rotation: Rotation<Issued> | undefined;
   let reconciler: CaBundleReconciler | undefined;
 
   const issue = async (): Promise<Issued> => {
-    const now = new Date();
-    const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now });
+    const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
     if (!r.ok) throw new Error(`webhook serving certificate: ${r.reason}`);
     if (r.cert.keyPem === undefined) throw new Error('webhook serving certificate: no key');
-    return {
-      tls: { cert: r.cert.chainPem, key: r.cert.keyPem },
-      serial: new X509Certificate(r.cert.certPem).serialNumber,
-      notAfter: r.cert.notAfter,
-      renewAt: renewAt({ notBefore: now, notAfter: r.cert.notAfter }, now, Math.random),
-    };
+    return { tls: { cert: r.cert.chainPem, key: r.cert.keyPem }, serial: new X509Certificate(r.cert.certPem).serialNumber, notAfter: r.cert.notAfter };
   };
 
   const extension: ControllerExtension = async (ctx) => {
-    current = await issue();
+    const rot = new Rotation<Issued>({
+      issue,
+      notAfter: (c) => c.notAfter,
+      // The first certificate is installed by startWebhookServer below; renewals swap it in.
+      install: (next, previous) => {
+        if (previous === undefined || !server) return;
+        server.setTls(next.tls);
+        log.info({ serial: next.serial, notAfter: next.notAfter.toISOString() }, 'webhook serving certificate rotated');
+      },
+      onError: (err, retryIn) => log.error({ err: errorMessage(err), retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving'),
+      clock,
+    });
+    rotation = rot;
+    let current: Issued;
+    try {
+      current = await rot.rotate();
+    } catch (err) {
+      rot.stop();
+      throw err;
+    }
     const validate = crValidator({
       objectsIn: (ns) => ctx.source.state().objects.filter((o) => (o.metadata.namespace ?? 'default') === ns),
       inScope: (ns) => ctx.source.inScope(ns),
@@ -130,31 +145,6 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
     });
     log.info({ port: server.port, dnsNames, ipAddresses, serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving');
 
-    let timer: NodeJS.Timeout | undefined;
-    let failures = 0;
-    const schedule = (ms: number): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void renew(), Math.min(Math.max(0, ms), MAX_TIMER_MS)).unref();
-    };
-    const renew = async (): Promise<void> => {
-      if (!current || !server) return;
-      const left = current.renewAt.getTime() - Date.now();
-      if (left > 1_000) return schedule(left); // re-armed past setTimeout's ceiling
-      try {
-        current = await issue();
-        server.setTls(current.tls);
-        failures = 0;
-        log.info({ serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving certificate rotated');
-        schedule(current.renewAt.getTime() - Date.now());
-      } catch (err) {
-        failures++;
-        const retryIn = Math.min(1_000 * 2 ** failures, 60_000);
-        log.error({ err: errorMessage(err), retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving');
-        schedule(retryIn);
-      }
-    };
-    schedule(current.renewAt.getTime() - Date.now());
-
     const onLeader = (): void => void reconciler?.trigger();
     if (opts.configurations.length > 0) {
       reconciler = new CaBundleReconciler({
@@ -163,6 +153,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
         bundlePem: () => opts.ca.trustBundlePem,
         isLeader: ctx.isLeader,
         ...(opts.caBundleIntervalMs !== undefined ? { intervalMs: opts.caBundleIntervalMs } : {}),
+        clock,
         log: ctx.log,
       });
       reconciler.start();
@@ -171,7 +162,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
 
     return {
       close: async () => {
-        clearTimeout(timer);
+        rot.stop();
         ctx.leader?.off('started', onLeader);
         await reconciler?.stop();
         await server?.close();
@@ -186,7 +177,9 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
     serving: () => server !== undefined,
     status: () => ({
       ...(server ? { port: server.port } : {}),
-      ...(current ? { serving: { serial: current.serial, notAfter: current.notAfter.toISOString(), renewAt: current.renewAt.toISOString() } } : {}),
+      ...(rotation?.current && rotation.renewAt
+        ? { serving: { serial: rotation.current.serial, notAfter: rotation.current.notAfter.toISOString(), renewAt: rotation.renewAt.toISOString() } }
+        : {}),
       ...(reconciler ? { caBundle: reconciler.status() } : {}),
     }),
   };
