@@ -25,6 +25,12 @@ export interface ControlPlaneOptions {
   /** Extra readiness checks (e.g. informers synced) and debug views from the caller. */
   readonly readiness?: Readonly<Record<string, () => boolean>>;
   readonly debug?: Readonly<Record<string, () => unknown>>;
+  /**
+   * Holdoff of the xDS server's pushes. Default none: the source already debounced the change
+   * (src/base/debounce.ts) before the model was rebuilt, so pushes go out at once (those of one
+   * event-loop turn still coalesce). A second holdoff only added its latency: bench/xds.ts
+   * --debounce-stages 2 measures it.
+   */
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
   readonly log?: Logger;
 }
@@ -66,7 +72,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     log: opts.log ?? rootLog,
     ...(opts.xdsCredentials ? { credentials: opts.xdsCredentials } : {}),
     ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
-    ...(opts.pushDebounce ? { debounce: opts.pushDebounce } : {}),
+    debounce: { holdoffMs: 0, maxDelayMs: 0, ...opts.pushDebounce },
   });
   let monitoring: RunningMonitoring | undefined;
   try {
