@@ -8,8 +8,10 @@
 //     tokens: { podLookup: podLookupFromIndex(index), jwks: { client } },   // Kubernetes only
 //     serving: { dnsNames: [...xdsServiceDnsNames(namespace), 'localhost'] },
 //   });
-//   const cp = await startControlPlane({ ..., xdsCredentials: sec.credentials, authenticate: sec.authenticate });
-//   sec.attach(cp.cache);            // SDS secrets in every snapshot, re-pushed on renewal
+//   const cp = await startControlPlane({
+//     ..., xdsCredentials: sec.credentials, authenticate: sec.authenticate,
+//     secrets: sec,                  // SDS secrets in every snapshot from the start, re-pushed on renewal
+//   });
 //   ...
 //   sec.close();                     // on shutdown, after the control plane closed
 import type { ServerCredentials } from '@grpc/grpc-js';
@@ -19,10 +21,8 @@ import type { KubeClient } from '../k8s/client.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
 import { createXdsTls, type ServingCertStatus } from '../../xds/server/tls.ts';
-import { attachSecrets, type SecretsFor } from '../../xds/secrets/generator.ts';
+import type { SecretsFor, SecretsProvider } from '../../xds/secrets/generator.ts';
 import { WorkloadSecrets, type IdentityCertStatus } from '../../xds/secrets/workload-secrets.ts';
-import type { Generator, SnapshotCache } from '../../xds/snapshot/cache.ts';
-import { translate } from '../../xds/translate/index.ts';
 import { createAuthenticator } from '../identity/authenticate.ts';
 import { JwksCache, kubeOidc, type JwksFetcher } from '../identity/jwks.ts';
 import { TokenVerifier, type PodLookup } from '../identity/token.ts';
@@ -65,7 +65,8 @@ export interface XdsSecurityStatus {
   readonly cachedTokens?: number;
 }
 
-export interface XdsSecurity {
+/** Also the control plane's SecretsProvider (ControlPlaneOptions.secrets). */
+export interface XdsSecurity extends SecretsProvider {
   /** TLS for startXdsServer / ControlPlaneOptions.xdsCredentials; renews itself. */
   readonly credentials: ServerCredentials;
   /** For startXdsServer / ControlPlaneOptions.authenticate; issues the identity's certificate before it returns. */
@@ -74,8 +75,6 @@ export interface XdsSecurity {
   readonly secretsFor: SecretsFor;
   /** Runs after an identity's certificate was issued or renewed. */
   onRotate(listener: (identity: string) => void): () => void;
-  /** Adds the secrets to `cache`'s generator (default base: translate) and re-pushes renewals. Returns the detach. */
-  attach(cache: Pick<SnapshotCache, 'setGenerator' | 'refresh'>, base?: Generator): () => void;
   /** For a debug view: certificates (never keys) and token-verification counters. */
   status(): XdsSecurityStatus;
   close(): void;
@@ -125,7 +124,6 @@ export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSe
     },
     secretsFor: (identity) => secrets.secretsFor(identity),
     onRotate: (listener) => secrets.onRotate(listener),
-    attach: (cache, base = translate) => attachSecrets(cache, base, secrets),
     status: () => ({
       trustDomain,
       serving: tls.current(),

@@ -7,7 +7,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKLOAD_CERT_SECRET, TRUST_BUNDLE_SECRET } from '../../xds/resources/names.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
-import { attachSecrets, withSecrets } from '../../xds/secrets/generator.ts';
+import { refreshOnRotate, withSecrets } from '../../xds/secrets/generator.ts';
 import { WorkloadSecrets } from '../../xds/secrets/workload-secrets.ts';
 import { startXdsServer } from '../../xds/server/start.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
@@ -57,7 +57,7 @@ describe('xDS serving certificate', () => {
     expect(rotated.serialNumber).toBe(s.security.status().serving.serial);
 
     // The open stream still gets pushes.
-    s.cache.setGenerator(() => resourceSet({ clusters: [cluster('a.shop'), cluster('b.shop')] }));
+    s.setClusters(['a.shop', 'b.shop']);
     const pushed = await c.next();
     expect(pushed.resources).toHaveLength(2);
     c.close();
@@ -107,8 +107,8 @@ describe('plaintext (no CA)', () => {
       withSecrets(base, (id) => secrets.secretsFor(id))(meshModel('m1'), { id: 'x', kind: 'sidecar', namespace: 'shop', labels: {}, capture: true }).secrets,
     ).toEqual([]);
 
-    const cache = new SnapshotCache({ generate: base, model: meshModel('m1') });
-    attachSecrets(cache, base, secrets);
+    const cache = new SnapshotCache({ generate: withSecrets(base, (id) => secrets.secretsFor(id)), model: meshModel('m1') });
+    const offRotate = refreshOnRotate(cache, secrets);
     const server = await startXdsServer({ address: '127.0.0.1:0', cache, debounce: { holdoffMs: 20, maxDelayMs: 200 } });
     const client = newGrpcClient(server.port);
     const c = new SotwClient(client, envoyNode('dev'));
@@ -119,6 +119,7 @@ describe('plaintext (no CA)', () => {
     c.close();
     client.close();
     await server.close();
+    offRotate();
     secrets.close();
   });
 });

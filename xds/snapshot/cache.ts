@@ -63,7 +63,7 @@ interface GroupEntry {
 const typeMaps = createInternPool<ReadonlyMap<string, EncodedResource>>();
 
 export class SnapshotCache {
-  #generate: Generator;
+  readonly #generate: Generator;
   readonly #check: ConsistencyCheck;
   readonly #log: Logger;
   readonly #groups = new Map<string, GroupEntry>();
@@ -93,15 +93,6 @@ export class SnapshotCache {
     snapshotMetrics.groups.set(this.#groups.size);
     this.#log.debug({ modelVersion: model.version, groups: this.#groups.size }, 'model set');
     for (const entry of this.#groups.values()) this.#notify(entry);
-  }
-
-  /**
-   * Swaps the generator (e.g. to add per-identity SDS secrets to translation, see
-   * xds/secrets/) and rebuilds every group from the current model.
-   */
-  setGenerator(generate: Generator): void {
-    this.#generate = generate;
-    this.refresh(() => true);
   }
 
   /**

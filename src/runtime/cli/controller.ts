@@ -220,7 +220,7 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
       ...(s.ca.workloadCertTtlMs !== undefined ? { workloadCertTtlMs: s.ca.workloadCertTtlMs } : {}),
       log,
     });
-    result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate };
+    result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate, secrets: sec.options.secrets };
     extensions.push(sec.options.extension);
     debug.identity = () => sec.security.status();
   } else {

@@ -90,9 +90,10 @@ export async function runServe(argv: string[]): Promise<number> {
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
       log,
-      ...(security ? { xdsCredentials: security.credentials, authenticate: security.authenticate, debug: { identity: security.status } } : {}),
+      ...(security
+        ? { xdsCredentials: security.credentials, authenticate: security.authenticate, secrets: security, debug: { identity: security.status } }
+        : {}),
     });
-    security?.attach(cp.cache);
     // One machine-readable line so scripts and tests can find the ports that were bound.
     process.stdout.write(`${JSON.stringify({ event: 'ready', xdsPort: cp.xdsPort, monitoringPort: cp.monitoringPort, tls: security !== undefined })}\n`);
     await waitForShutdown(log);

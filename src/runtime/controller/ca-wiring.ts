@@ -6,7 +6,7 @@
 //
 // secureXds wires createXdsSecurity into startController: TLS credentials, proxy
 // authentication (projected tokens verified against the API server's keys, pods looked up in
-// the controller's index) and SDS secrets attached to the snapshot cache.
+// the controller's index) and the SDS secrets the control plane's generator joins to translation.
 import { HttpMethod, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { CertificateAuthority } from '../../ca/authority.ts';
 import { bootstrapCa } from '../../ca/bootstrap.ts';
@@ -76,7 +76,7 @@ export interface SecureXdsOptions {
 export interface SecureXds {
   readonly security: XdsSecurity;
   /** The startController options that turn on TLS, authentication and SDS. */
-  readonly options: Required<Pick<ControllerOptions, 'xdsCredentials' | 'authenticate'>> & { readonly extension: ControllerExtension };
+  readonly options: Required<Pick<ControllerOptions, 'xdsCredentials' | 'authenticate' | 'secrets'>> & { readonly extension: ControllerExtension };
 }
 
 /** createXdsSecurity for the controller: tokens checked against pods in the controller's own index. */
@@ -100,14 +100,7 @@ export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
     index = ix;
     return security.authenticate;
   };
-  const extension: ControllerExtension = async (ctx) => {
-    const detach = security.attach(ctx.controlPlane.cache);
-    return {
-      close: async () => {
-        detach();
-        security.close();
-      },
-    };
-  };
-  return { security, options: { xdsCredentials: security.credentials, authenticate, extension } };
+  // Only the shutdown: the secrets reach the control plane through options.secrets.
+  const extension: ControllerExtension = async () => ({ close: async () => security.close() });
+  return { security, options: { xdsCredentials: security.credentials, authenticate, secrets: security, extension } };
 }
