@@ -19,6 +19,7 @@ import type { CertificateAuthority } from '../ca/authority.ts';
 import type { KeyAlgorithm } from '../ca/keys.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
+import type { Clock } from '../base/clock.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
 import { createXdsTls, type ServingCertStatus } from '../../xds/server/tls.ts';
 import type { SecretsFor, SecretsProvider } from '../../xds/secrets/generator.ts';
@@ -54,6 +55,8 @@ export interface XdsSecurityOptions {
   readonly keyAlgorithm?: KeyAlgorithm;
   /** xDS serving certificate: SANs and lifetime (defaults in xds/server/tls.ts). */
   readonly serving?: { readonly dnsNames?: readonly string[]; readonly ipAddresses?: readonly string[]; readonly ttlMs?: number };
+  /** Time for certificate issuance and rotation (default: the system clock). */
+  readonly clock?: Clock;
   readonly log?: Logger;
 }
 
@@ -100,10 +103,12 @@ export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSe
     // Warm the key cache so the first proxies don't wait on it (a failure retries on demand).
     void jwks.refresh();
   }
-  const tls = await createXdsTls({ ca: opts.ca, log, ...opts.serving });
+  const clock = opts.clock ? { clock: opts.clock } : {};
+  const tls = await createXdsTls({ ca: opts.ca, log, ...clock, ...opts.serving });
   const secrets = new WorkloadSecrets({
     ca: opts.ca,
     log,
+    ...clock,
     ...(opts.workloadCertTtlMs !== undefined ? { ttlMs: opts.workloadCertTtlMs } : {}),
     ...(opts.keyAlgorithm !== undefined ? { keyAlgorithm: opts.keyAlgorithm } : {}),
   });

@@ -11,6 +11,7 @@ import type { DiscoveryResponse } from '../../xds/gen/envoy/service/discovery/v3
 import { SecretSchema, type Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
+import type { Clock } from '../../src/base/clock.ts';
 import { refreshOnRotate, withSecrets } from '../../xds/secrets/generator.ts';
 import { cluster, resourceSet } from '../xds-server/support/resources.ts';
 import { meshModel } from '../xds-server/support/world.ts';
@@ -36,13 +37,14 @@ export interface SecureServer {
 }
 
 export async function startSecureServer(
-  opts: { workloadCertTtlMs?: number; servingTtlMs?: number; tokens?: TokenAuthOptions; ca?: CertificateAuthority } = {},
+  opts: { workloadCertTtlMs?: number; servingTtlMs?: number; tokens?: TokenAuthOptions; ca?: CertificateAuthority; clock?: Clock } = {},
 ): Promise<SecureServer> {
   const ca = opts.ca ?? (await newCa());
   const security = await createXdsSecurity({
     ca,
     ...(opts.workloadCertTtlMs !== undefined ? { workloadCertTtlMs: opts.workloadCertTtlMs } : {}),
     ...(opts.tokens ? { tokens: opts.tokens } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     serving: { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], ...(opts.servingTtlMs !== undefined ? { ttlMs: opts.servingTtlMs } : {}) },
   });
   let clusters: readonly string[] = ['a.shop'];

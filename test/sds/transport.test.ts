@@ -4,7 +4,7 @@
 // client certificate; and plaintext (no CA) serves no secrets at all.
 import { connect, type PeerCertificate } from 'node:tls';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WORKLOAD_CERT_SECRET, TRUST_BUNDLE_SECRET } from '../../xds/resources/names.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
 import { refreshOnRotate, withSecrets } from '../../xds/secrets/generator.ts';
@@ -16,6 +16,7 @@ import { cluster, resourceSet } from '../xds-server/support/resources.ts';
 import { meshModel } from '../xds-server/support/world.ts';
 import { newIssuer } from '../identity/support.ts';
 import { newCa, secretsOf, startSecureServer, type SecureServer } from './support.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 function peerCert(port: number, ca: string, servername: string): Promise<PeerCertificate> {
   return new Promise((resolve, reject) => {
@@ -30,8 +31,9 @@ function peerCert(port: number, ca: string, servername: string): Promise<PeerCer
 
 describe('xDS serving certificate', () => {
   let s: SecureServer;
+  const clock = new ManualClock(); // certificate time only: TLS and gRPC run on real timers
   beforeAll(async () => {
-    s = await startSecureServer({ servingTtlMs: 3_000 });
+    s = await startSecureServer({ servingTtlMs: 3_000, clock });
   });
   afterAll(() => s.close());
 
@@ -46,13 +48,10 @@ describe('xDS serving certificate', () => {
     c.request(TypeUrl.Cluster);
     c.ack(await c.next());
 
-    // ...the server renews at about half of the 3 s life; new handshakes see the new one.
-    const deadline = Date.now() + 5_000;
-    let rotated = first;
-    while (rotated.serialNumber === first.serialNumber && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      rotated = await peerCert(s.server.port, s.ca.trustBundlePem, 'localhost');
-    }
+    // ...the server renews at about half of the 3 s life (1.2–1.8 s); new handshakes see the new one.
+    clock.advance(1_900);
+    await vi.waitFor(() => expect(s.security.status().serving.serial).not.toBe(first.serialNumber), { timeout: 5_000 });
+    const rotated = await peerCert(s.server.port, s.ca.trustBundlePem, 'localhost');
     expect(rotated.serialNumber).not.toBe(first.serialNumber);
     expect(rotated.serialNumber).toBe(s.security.status().serving.serial);
 
