@@ -5,11 +5,9 @@
 import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
 import type { PolicyKind } from '../../src/api/objects.ts';
 
-export type Kind = PolicyKind;
-
 export interface WeftDoc {
   apiVersion: 'mesh.weft.dev/v1alpha1';
-  kind: Kind;
+  kind: PolicyKind;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: unknown;
 }
@@ -22,7 +20,7 @@ export interface CrdCase {
   readonly loose?: string;
 }
 
-function doc(kind: Kind, spec: unknown): WeftDoc {
+function doc(kind: PolicyKind, spec: unknown): WeftDoc {
   const d: WeftDoc = { apiVersion: 'mesh.weft.dev/v1alpha1', kind, metadata: { name: 'parity' } };
   if (spec !== undefined) d.spec = spec;
   return d;
