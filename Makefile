@@ -27,3 +27,4 @@ typecheck:
 -include e2e/cluster/cluster.mk
 -include e2e/kind/kind.mk
 -include crds/crds.mk
+-include images/images.mk

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Build (once) and cache the Kubernetes control-plane binaries used by the
-# end-to-end tests: kube-apiserver, kube-controller-manager, kubectl, etcd and
-# helm. Everything is compiled from the Go module proxy; nothing prebuilt is
+# Build (once) and cache the Kubernetes binaries used by the end-to-end tests:
+# kube-apiserver, kube-controller-manager, kubectl, etcd and helm, and the
+# node's kubelet, kube-proxy and kube-scheduler (see scripts/install-node.sh). Everything is compiled from the Go module proxy; nothing prebuilt is
 # downloaded.
 #
 #   scripts/install-k8s.sh              build if needed, then print tool env
@@ -10,7 +10,8 @@
 #                                       K8S_VERSION and re-tidy (maintainers)
 #
 # Layout (outside the repo, survives fresh clones on the same machine):
-#   ${WEFT_CACHE:-$HOME/.cache/weft}/k8s-<K8S_VERSION>/bin/{kube-apiserver,kube-controller-manager,kubectl,etcd}
+#   ${WEFT_CACHE:-$HOME/.cache/weft}/k8s-<K8S_VERSION>-r<RECIPE>/bin/{kube-apiserver,kube-controller-manager,kubectl,etcd,
+#                                                    kubelet,kube-proxy,kube-scheduler}
 #   ${WEFT_CACHE:-$HOME/.cache/weft}/helm-<HELM_VERSION>/bin/helm
 #   ${WEFT_CACHE:-$HOME/.cache/weft}/k8s-tools.env   (sourceable paths/versions)
 #
@@ -28,16 +29,20 @@ set -euo pipefail
 K8S_VERSION=v1.37.2
 HELM_VERSION=v3.22.0
 # Bump to force a rebuild when the build recipe (flags, binaries) changes.
-RECIPE=2
+RECIPE=3
+# helm's own (its directory is shared by every checkout): bump when its build changes.
+HELM_RECIPE=2
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS_DIR=$SCRIPT_DIR/k8s-tools
 HELM_TOOLS_DIR=$TOOLS_DIR/helm
 CACHE=${WEFT_CACHE:-$HOME/.cache/weft}
-K8S_DIR=$CACHE/k8s-$K8S_VERSION
+# The recipe is part of the directory, so a checkout with another recipe (another branch)
+# builds next to this one instead of replacing binaries a running cluster uses.
+K8S_DIR=$CACHE/k8s-$K8S_VERSION-r$RECIPE
 HELM_DIR=$CACHE/helm-$HELM_VERSION
 ENV_FILE=$CACHE/k8s-tools.env
-K8S_BINS=(kube-apiserver kube-controller-manager kubectl etcd)
+K8S_BINS=(kube-apiserver kube-controller-manager kubectl etcd kubelet kube-proxy kube-scheduler)
 
 FORCE=0
 REGEN=0
@@ -45,7 +50,7 @@ for arg in "$@"; do
   case $arg in
     --force) FORCE=1 ;;
     --regen-mod) REGEN=1 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "install-k8s: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -97,7 +102,8 @@ if (( REGEN )); then
   [[ -n $mods ]] || die "could not read staging modules from k8s.io/kubernetes $K8S_VERSION go.mod"
   {
     echo "// Wrapper module used by scripts/install-k8s.sh to build kube-apiserver,"
-    echo "// kube-controller-manager, kubectl and etcd from the Go module proxy."
+    echo "// kube-controller-manager, kubectl, etcd and the node's kubelet, kube-proxy and"
+    echo "// kube-scheduler from the Go module proxy."
     echo "// Not part of the Weft build. Regenerate with: scripts/install-k8s.sh --regen-mod"
     echo "module weft.local/k8s-tools"
     echo
@@ -107,7 +113,8 @@ if (( REGEN )); then
     echo
     echo "tool ("
     printf '\t%s\n' k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kubectl go.etcd.io/etcd/server/v3
+      k8s.io/kubernetes/cmd/kubectl go.etcd.io/etcd/server/v3 \
+      k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kube-scheduler
     echo ")"
     echo
     echo "// k8s.io/kubernetes requires its staging modules at v0.0.0 and its own"
@@ -137,7 +144,7 @@ if ! flock -n 9; then
 fi
 
 K8S_KEY="recipe=$RECIPE k8s=$K8S_VERSION mods=$(sha "$TOOLS_DIR/go.mod" "$TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
-HELM_KEY="recipe=$RECIPE helm=$HELM_VERSION mods=$(sha "$HELM_TOOLS_DIR/go.mod" "$HELM_TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
+HELM_KEY="recipe=$HELM_RECIPE helm=$HELM_VERSION mods=$(sha "$HELM_TOOLS_DIR/go.mod" "$HELM_TOOLS_DIR/go.sum") $("$GO" env GOOS GOARCH | tr '\n' ' ')"
 
 up_to_date() { # dir key bins...
   local dir=$1 key=$2; shift 2
@@ -172,6 +179,18 @@ build_k8s() {
   (cd "$TOOLS_DIR" && "$GO" build -trimpath \
       -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-$etcd_ver" -o "$tmp/etcd" go.etcd.io/etcd/server/v3) \
     >>"$logf" 2>&1 || { tail -40 "$logf" >&2; die "etcd build failed (full log: $logf)"; }
+  log "  etcd done after $((SECONDS - t0))s"
+  # The node's binaries, one go build each so each cold time is printed; they share
+  # most packages (client-go, apiserver libs) with the ones above, so GOCACHE is warm.
+  local b t1
+  for b in kube-scheduler kube-proxy kubelet; do
+    t1=$SECONDS
+    heartbeat "still compiling $b"
+    (cd "$TOOLS_DIR" && "$GO" build -trimpath -ldflags "$ldf" -o "$tmp/$b" "k8s.io/kubernetes/cmd/$b") \
+      >>"$logf" 2>&1 || { stop_heartbeat; tail -40 "$logf" >&2; die "$b build failed (full log: $logf)"; }
+    stop_heartbeat
+    log "  $b built in $((SECONDS - t1))s"
+  done
   rm -rf "$K8S_DIR/bin"; mv "$tmp" "$K8S_DIR/bin"
   printf '%s\n' "$etcd_ver" >"$K8S_DIR/etcd.version"
   log "built k8s tools in $((SECONDS - t0))s"
@@ -221,6 +240,9 @@ ETCD_VERSION=$(cat "$K8S_DIR/etcd.version" 2>/dev/null || echo unknown)
   kv WEFT_KUBE_CONTROLLER_MANAGER "$K8S_DIR/bin/kube-controller-manager"
   kv WEFT_KUBECTL "$K8S_DIR/bin/kubectl"
   kv WEFT_ETCD "$K8S_DIR/bin/etcd"
+  kv WEFT_KUBELET "$K8S_DIR/bin/kubelet"
+  kv WEFT_KUBE_PROXY "$K8S_DIR/bin/kube-proxy"
+  kv WEFT_KUBE_SCHEDULER "$K8S_DIR/bin/kube-scheduler"
   kv WEFT_HELM "$HELM_DIR/bin/helm"
 } >"$ENV_FILE.tmp"
 mv "$ENV_FILE.tmp" "$ENV_FILE"

@@ -3,7 +3,8 @@
 # (Envoy, Kubernetes binaries, helm) go to $WEFT_CACHE (default ~/.cache/weft) so a fresh
 # clone on the same machine reuses them; node_modules is per clone.
 #   scripts/setup.sh            npm deps + generated protos + Envoy
-#   scripts/setup.sh --k8s      also the Kubernetes control plane binaries and helm
+#   scripts/setup.sh --k8s      also the Kubernetes binaries, helm and the local node's
+#                               runtime (containerd, runc, CNI, CoreDNS, pause image)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WEFT_CACHE="${WEFT_CACHE:-$HOME/.cache/weft}"
@@ -43,5 +44,7 @@ fi
 if [ "${1:-}" = "--k8s" ]; then
   step "kubernetes control plane binaries and helm (cold build takes a while; cached after)"
   bash scripts/install-k8s.sh
+  step "node runtime: containerd, CNI plugins, CoreDNS, pause (cold build a few minutes; cached after)"
+  bash scripts/install-node.sh
 fi
 step "done"

@@ -5,6 +5,9 @@ import { MeshPorts } from '../src/base/mesh-ports.ts';
 
 export const WEFT_VERSION = '0.1.0';
 
+/** The proxy/init image `make images` and `make images-local` produce (images/weft-proxy/image.json). */
+export const PROXY_IMAGE = `ghcr.io/weft-mesh/weft-proxy:${WEFT_VERSION}`;
+
 export const Names = {
   initContainer: 'weft-init',
   proxyContainer: 'weft-proxy',
@@ -50,9 +53,10 @@ const cidr = z.string().refine((s) => parseCidr(s) !== undefined, 'must be an IP
 
 export const InjectValuesSchema = z
   .object({
-    proxyImage: z.string().min(1).default('envoyproxy/envoy:v1.40.0'),
-    /** An image with /bin/sh, iptables and ip6tables (the capture script runs there). */
-    initImage: z.string().min(1).default('ghcr.io/weft-mesh/weft-init:0.1.0'),
+    /** Envoy with the sidecar's uid 1337: `make images` builds it (images/weft-proxy). */
+    proxyImage: z.string().min(1).default(PROXY_IMAGE),
+    /** An image with /bin/sh, iptables and ip6tables (the capture script runs there): the same image by default. */
+    initImage: z.string().min(1).default(PROXY_IMAGE),
     imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
     proxyResources: z
       .object({ requests: resourceList.default({ cpu: '100m', memory: '128Mi' }), limits: resourceList.default({ memory: '512Mi' }) })

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stop the e2e control plane started by up.sh and leave nothing running.
+# Stop the e2e cluster started by up.sh and leave nothing running; with a node, also
+# leave the host as it was (node-down.sh: no mounts, cgroups, links or nft tables).
 #   e2e/cluster/down.sh           stop processes, keep state (etcd data, certs)
 #   e2e/cluster/down.sh --purge   stop and delete $WEFT_CLUSTER_DIR entirely
 set -euo pipefail
@@ -53,6 +54,14 @@ stop() {
   rm -f "$pidf"
 }
 
+# shellcheck source=e2e/cluster/node-down.sh
+. "$CLUSTER_SCRIPT_DIR/node-down.sh"
+if [[ -f $NODE_DIR/cgroup || -n "$(component_pid node-ns)" ]]; then
+  node_drain
+  for ((i = ${#NODE_COMPONENTS[@]} - 1; i > 0; i--)); do stop_daemon "${NODE_COMPONENTS[i]}"; done
+  node_cleanup
+fi
+stop kube-scheduler
 for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop "${COMPONENTS[i]}"; done
 rm -f "$CLUSTER_DIR/env"
 
@@ -66,7 +75,10 @@ for c in "${procs[@]}"; do
   pid_alive "$p" 2>/dev/null || continue
   # only our components (not e.g. a shell whose args mention the path)
   exe=$(readlink "/proc/$p/exe" 2>/dev/null || true)
-  case ${exe##*/} in etcd|kube-apiserver|kube-controller-manager) left+=("$p") ;; esac
+  case ${exe##*/} in
+    etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy|containerd|containerd-shim-runc-v2)
+      left+=("$p") ;;
+  esac
 done
 if ((${#left[@]})); then
   clog "WARNING: leftover cluster processes: ${left[*]}; killing them"

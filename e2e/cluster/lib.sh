@@ -4,9 +4,15 @@
 CLUSTER_SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$CLUSTER_SCRIPT_DIR/../.." && pwd)
 WEFT_CACHE=${WEFT_CACHE:-$HOME/.cache/weft}
-CLUSTER_DIR=${WEFT_CLUSTER_DIR:-$WEFT_CACHE/cluster}
-# Components in start order; down.sh stops them in reverse.
+# WEFT_NODE=1 (make cluster-up) adds a real node; its default state dir differs from the
+# control-plane-only one, so a developer's node cluster and the kubelet-less harness the
+# e2e suites start (e2e/support/kube.ts) never restart each other.
+if [[ ${WEFT_NODE:-0} == 1 ]]; then CLUSTER_DIR=${WEFT_CLUSTER_DIR:-$WEFT_CACHE/node-cluster}
+else CLUSTER_DIR=${WEFT_CLUSTER_DIR:-$WEFT_CACHE/cluster}; fi
+# Components in start order; down.sh stops them in reverse (the node's: node-lib.sh).
 COMPONENTS=(etcd kube-apiserver kube-controller-manager)
+# shellcheck source=e2e/cluster/node-lib.sh
+. "$CLUSTER_SCRIPT_DIR/node-lib.sh"
 
 # Never send loopback traffic through a proxy.
 export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"

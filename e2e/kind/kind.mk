@@ -2,20 +2,18 @@
 # harness (e2e/cluster) instead; these targets are not exercised by CI.
 KIND ?= kind
 KIND_CLUSTER ?= weft
-WEFT_IMAGE ?= weft:dev
 
 .PHONY: kind-up kind-down kind-e2e kind-image
 
-kind-up: ## create a kind cluster and install Weft with helm
+kind-up: ## create a kind cluster and install Weft with helm (the chart's default images, built by `make images`)
 	$(KIND) get clusters | grep -qx $(KIND_CLUSTER) || $(KIND) create cluster --name $(KIND_CLUSTER) --wait 120s
 	$(MAKE) kind-image
-	$(KIND) load docker-image $(WEFT_IMAGE) --name $(KIND_CLUSTER)
 	helm upgrade --install weft charts/weft --namespace weft-system --create-namespace \
-	  --kube-context kind-$(KIND_CLUSTER) --set image.repository=$(firstword $(subst :, ,$(WEFT_IMAGE))) \
-	  --set image.tag=$(lastword $(subst :, ,$(WEFT_IMAGE))) --wait
+	  --kube-context kind-$(KIND_CLUSTER) --wait
 
-kind-image: ## build the control-plane image (needs Docker)
-	docker build -t $(WEFT_IMAGE) -f Dockerfile .
+kind-image: images ## build the images with Docker and load them into the kind nodes
+	$(KIND) load docker-image --name $(KIND_CLUSTER) \
+	  $(foreach n,$(IMAGE_NAMES),$(shell $(IMAGES_NODE) scripts/images/dockerfile.ts --ref $(n)))
 
 kind-e2e: kind-up ## run the e2e suites against the kind cluster instead of the local harness
 	$(KIND) export kubeconfig --name $(KIND_CLUSTER) --kubeconfig $(CURDIR)/.kind-kubeconfig

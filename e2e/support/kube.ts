@@ -90,7 +90,8 @@ async function localCluster(): Promise<Cluster> {
   if (ready) return ready;
   // Not running (or not healthy): up.sh is idempotent and holds a lock, so concurrent
   // test files starting it at once is safe; a cold first run builds binaries (minutes).
-  const up = await run('bash', [join(repoRoot, 'e2e/cluster/up.sh')], { allowFailure: true, timeoutMs: 1_800_000 });
+  // WEFT_NODE=0: these suites play the node themselves; a kubelet would run their Pods.
+  const up = await run('bash', [join(repoRoot, 'e2e/cluster/up.sh')], { allowFailure: true, timeoutMs: 1_800_000, env: { WEFT_NODE: '0' } });
   const after = await load();
   if (!after) throw new Error(`e2e/cluster/up.sh did not bring up a healthy cluster (exit ${up.code}):\n${up.stderr.slice(-4000)}`);
   return after;

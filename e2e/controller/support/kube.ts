@@ -48,7 +48,11 @@ export function readClusterEnv(dir: string): ClusterEnv {
 
 /** Starts a PRIVATE harness instance in `dir` (its own etcd, API server and ports). */
 export async function privateClusterUp(dir: string): Promise<ClusterEnv> {
-  await run('bash', [join(repoRoot, 'e2e/cluster/up.sh')], { env: { ...process.env, WEFT_CLUSTER_DIR: dir }, maxBuffer: 16 << 20, timeout: 170_000 });
+  await run('bash', [join(repoRoot, 'e2e/cluster/up.sh')], {
+    env: { ...process.env, WEFT_CLUSTER_DIR: dir, WEFT_NODE: '0' },
+    maxBuffer: 16 << 20,
+    timeout: 170_000,
+  });
   return readClusterEnv(dir);
 }
 
