@@ -123,26 +123,26 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       clock,
     });
     rotation = rot;
-    let current: Issued;
-    try {
-      current = await rot.rotate();
-    } catch (err) {
-      rot.stop();
-      throw err;
-    }
     const validate = crValidator({
       objectsIn: (ns) => ctx.source.state().objects.filter((o) => (o.metadata.namespace ?? 'default') === ns),
       inScope: (ns) => ctx.source.inScope(ns),
       controlPlaneNamespace: ctx.namespace,
     });
     const labelSource = namespaceLabelSource(ctx);
-    server = await startWebhookServer({
-      host: opts.host,
-      port: opts.port,
-      tls: current.tls,
-      injectCtx: (ns) => injectContext(labelSource, opts.values, ns),
-      validate,
-    });
+    let current: Issued;
+    try {
+      current = await rot.rotate();
+      server = await startWebhookServer({
+        host: opts.host,
+        port: opts.port,
+        tls: current.tls,
+        injectCtx: (ns) => injectContext(labelSource, opts.values, ns),
+        validate,
+      });
+    } catch (err) {
+      rot.stop(); // no renewals for a webhook that never served
+      throw err;
+    }
     log.info({ port: server.port, dnsNames, ipAddresses, serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving');
 
     const onLeader = (): void => void reconciler?.trigger();
