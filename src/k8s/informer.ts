@@ -8,7 +8,7 @@
 //    bookmark) for `stallTimeoutMs` and re-watches from the last resourceVersion;
 //  - `synced` turns true after the first complete list and stays true;
 //  - every object goes through `transform` (zod at the boundary) before it is stored.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from '../base/clock.ts';
 import { HttpMethod } from '@kubernetes/client-node';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import { KubeApiError, type KubeClient } from './client.ts';
@@ -141,7 +141,7 @@ export class SupervisedInformer<T> {
           this.#log.warn(fields, 'informer failed; restarting');
         }
         try {
-          await sleep(delay, undefined, { signal });
+          await systemClock.sleep(delay, signal);
         } catch {
           break;
         }
