@@ -10,6 +10,7 @@ import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type List
 import { handleInject, parseReview, review, type Validator } from './admission.ts';
 import type { InjectContext } from './inject.ts';
 import { admissions, admissionSeconds } from './metrics.ts';
+import { errorMessage } from '../src/base/errors.ts';
 
 const wlog = log.child({ component: 'webhook' });
 
@@ -79,7 +80,7 @@ export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host'
         outcome = handleInject(r, await opts.injectCtx(r.namespace ?? ''));
       } catch (err) {
         // A bug must not block every pod in the cluster: admit unchanged, say so loudly.
-        wlog.error({ ...fields, err: (err as Error).message }, 'injection failed');
+        wlog.error({ ...fields, err: errorMessage(err) }, 'injection failed');
         admissions.inc({ endpoint: 'inject', result: 'error', reason: 'internal' });
         return review({ uid: r.uid, allowed: true, warnings: ['weft: sidecar injection failed internally; the pod was admitted without the mesh'] });
       }
@@ -111,7 +112,7 @@ export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host'
       try {
         verdict = await opts.validate(r);
       } catch (err) {
-        wlog.error({ uid: r.uid, err: (err as Error).message }, 'validator failed');
+        wlog.error({ uid: r.uid, err: errorMessage(err) }, 'validator failed');
         admissions.inc({ endpoint: 'validate', result: 'error', reason: 'internal' });
         return review({ uid: r.uid, allowed: false, status: { code: 500, message: 'weft: validation failed internally; retry' } });
       }

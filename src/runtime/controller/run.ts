@@ -14,6 +14,7 @@ import { KubeClient, loadKubeConfig } from '../../k8s/client.ts';
 import type { InformerOptions } from '../../k8s/informer.ts';
 import type { LabelSelector } from '../../k8s/label-selector.ts';
 import type { Authenticate } from '../../identity/auth-hook.ts';
+import type { SecretsProvider } from '../../../xds/secrets/generator.ts';
 import { LeaderElector } from './leader.ts';
 import { StatusWriter } from './status-writer.ts';
 
@@ -62,6 +63,8 @@ export interface ControllerOptions {
   readonly listenerTimeouts?: ListenerTimeouts;
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
   readonly authenticate?: (index: ClusterIndex) => Authenticate;
+  /** Per-identity SDS secrets in every snapshot (with a CA; see ControlPlaneOptions.secrets). */
+  readonly secrets?: SecretsProvider;
   readonly extensions?: readonly ControllerExtension[];
   /** More /readyz checks (e.g. the webhook answers) and /debug views from the extensions' owners. */
   readonly readiness?: Readonly<Record<string, () => boolean>>;
@@ -123,6 +126,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
       ...(opts.listenerTimeouts ? { listenerTimeouts: opts.listenerTimeouts } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
+      ...(opts.secrets ? { secrets: opts.secrets } : {}),
       readiness: { informersSynced: () => source.synced, ...opts.readiness },
       debug: {
         informers: () => source.informers(),
@@ -151,7 +155,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     log: opts.log ?? rootLog,
     ...(opts.statusResyncMs ? { resyncMs: opts.statusResyncMs } : {}),
   });
-  controlPlane.onModel(() => writer.trigger());
+  controlPlane.onModel(() => void writer.trigger());
   leader?.on('started', () => writer.reset());
   leader?.on('stopped', () => writer.reset());
   writer.start();
