@@ -196,7 +196,9 @@ export class CaBundleReconciler {
         failures++;
         this.#log.debug({ configuration: ref.name, err: errorMessage(err) }, 'caBundle watch failed; the periodic pass still runs');
       }
-      if (failures > 0) await this.#clock.sleep(Math.min(500 * 2 ** failures, 30_000), signal).catch(() => {});
+      // ±20 % jitter: replicas whose watches failed together (API server restart) do not retry in step.
+      if (failures > 0)
+        await this.#clock.sleep(Math.round(Math.min(500 * 2 ** Math.min(failures, 16), 30_000) * (0.8 + 0.4 * Math.random())), signal).catch(() => {});
     }
   }
 }

@@ -27,6 +27,8 @@ export interface LeaderElectionOptions {
   readonly retryPeriodMs?: number;
   /** Monotonic time for expiry and deadlines, wall time for the lease's timestamps (default: the system clock). */
   readonly clock?: Clock;
+  /** Jitter source in [0, 1) (default Math.random). */
+  readonly random?: () => number;
   readonly log?: Logger;
 }
 
@@ -88,6 +90,9 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   #loop: Promise<void> | undefined;
   /** An attempt that was in flight when release() stopped the loop took or renewed the lease. */
   #heldAtStop = false;
+  /** Failed attempts in a row: the retry backs off (doubling from retryPeriod, capped) while the API server fails. */
+  #failures = 0;
+  readonly #random: () => number;
 
   constructor(opts: LeaderElectionOptions) {
     super();
@@ -98,6 +103,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     this.#deadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.#retryMs = opts.retryPeriodMs ?? 2_000;
     this.#clock = opts.clock ?? systemClock;
+    this.#random = opts.random ?? Math.random;
     if (!(this.#durationMs > this.#deadlineMs && this.#deadlineMs > this.#retryMs)) {
       throw new Error('leader election needs leaseDuration > renewDeadline > retryPeriod');
     }
@@ -148,6 +154,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
         break;
       }
       const now = this.#clock.monotonic();
+      this.#failures = result === 'error' ? this.#failures + 1 : 0;
       if (result === 'held') {
         this.#lastRenew = now;
         this.#setLeader(true, 'acquired');
@@ -162,11 +169,20 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     }
   }
 
-  /** Leaders renew every retryPeriod; followers wake when the observed lease would expire, or after retryPeriod. */
+  /**
+   * Leaders renew every retryPeriod; followers wake when the observed lease would expire, or
+   * after retryPeriod. After a failed attempt, a follower's (API server down, refusing, 401) wait doubles
+   * from retryPeriod up to leaseDuration, jittered (+0-20 %) so replicas do not retry in step:
+   * a lease observed long ago is "expiring" at every turn, which made this loop retry every
+   * 10 ms through an outage (issue 13: 143k warnings in 30 minutes, 389 × 401 in 20 s).
+   */
   #nextDelay(): number {
-    if (this.#leader || !this.#observedHolder) return this.#retryMs;
+    const jitter = (ms: number): number => Math.round(ms * (1 + 0.2 * this.#random()));
+    if (this.#leader) return this.#retryMs; // renews at a steady pace until renewDeadline: its chances to keep the lease
+    if (this.#failures > 0) return jitter(Math.min(this.#durationMs, this.#retryMs * 2 ** Math.min(this.#failures - 1, 20)));
+    if (!this.#observedHolder) return jitter(this.#retryMs);
     const untilExpiry = this.#observedAt + this.#durationMs - this.#clock.monotonic();
-    return Math.max(10, Math.min(this.#retryMs, untilExpiry + 10));
+    return Math.max(10, Math.min(jitter(this.#retryMs), untilExpiry + 10));
   }
 
   #setLeader(leader: boolean, direction: 'acquired' | 'lost' | 'released'): void {
@@ -247,7 +263,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
       const statusCode = err instanceof KubeApiError ? err.statusCode : 0;
       const fields = { statusCode, err: errorMessage(err) };
       if (statusCode === 409) this.#log.debug(fields, 'leader lease changed under us; retrying');
-      else this.#log.warn(fields, 'leader lease acquire/renew failed');
+      else this.#log.warn({ ...fields, failuresInARow: this.#failures + 1 }, 'leader lease acquire/renew failed');
       return 'error';
     }
   }
