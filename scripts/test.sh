@@ -69,8 +69,8 @@ fi
 ((node_run)) || export WEFT_NODE=0
 
 echo "[test] vitest"
-# The three tiers (docs/testing.md); e2e-host (host-clean, above) runs on its own.
-if [ $# -eq 0 ]; then vitest_run main --project unit --project integration --project e2e; else vitest_run main "$@"; fi
+# The three tiers and the attack suite (docs/testing.md); e2e-host (host-clean, above) runs on its own.
+if [ $# -eq 0 ]; then vitest_run main --project unit --project attack --project integration --project e2e; else vitest_run main "$@"; fi
 # One plain closing line that any CI reads: "vitest: N passed, N failed, N skipped".
 node -e '
   const fs = require("fs");

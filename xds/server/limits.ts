@@ -27,6 +27,13 @@ export interface XdsLimits extends SubscriptionLimits {
   /** Requests per second one stream may send on average, and in a burst. */
   readonly requestsPerSecond: number;
   readonly requestBurst: number;
+  /**
+   * Bytes per second of answers to one stream's requests after each type's first (pushes of
+   * new config are not counted), and in a burst: a client re-subscribing to everything cannot make the server
+   * re-send the mesh faster than this; its answers wait, and coalesce.
+   */
+  readonly answerBytesPerSecond: number;
+  readonly answerBurstBytes: number;
 }
 
 export const defaultXdsLimits: XdsLimits = {
@@ -39,10 +46,12 @@ export const defaultXdsLimits: XdsLimits = {
   writeStallMs: 30_000,
   requestsPerSecond: 50,
   requestBurst: 200,
+  answerBytesPerSecond: 2 * MiB,
+  answerBurstBytes: 8 * MiB,
 };
 
 export type LimitName =
-  'subscribed_names' | 'name_length' | 'node_size' | 'streams_per_connection' | 'queued_bytes' | 'write_stall' | 'request_rate' | 'memo_full';
+  'subscribed_names' | 'name_length' | 'node_size' | 'streams_per_connection' | 'queued_bytes' | 'write_stall' | 'request_rate' | 'answer_rate' | 'memo_full';
 
 export const limitsHit = new Counter({
   name: 'weft_xds_limit_exceeded_total',
@@ -69,11 +78,21 @@ export class Pacer {
     this.#last = now;
   }
 
-  take(now: number): number {
+  take(now: number, n = 1): number {
+    this.#refill(now);
+    this.#tokens -= n;
+    return this.wait(now);
+  }
+
+  /** How long until the bucket is out of debt (0: not in debt). */
+  wait(now: number): number {
+    this.#refill(now);
+    return this.#tokens >= 0 ? 0 : Math.ceil(-this.#tokens / this.#perMs);
+  }
+
+  #refill(now: number): void {
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#perMs);
     this.#last = now;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : Math.ceil(-this.#tokens / this.#perMs);
   }
 }
 

@@ -6,8 +6,6 @@
 // answers of a request wait (and coalesce, one per type) while the client is not reading.
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../../src/base/log.ts';
-import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
-import type { Status } from '../gen/google/rpc/status_pb.js';
 import { responseSent } from '../protocol/ack.ts';
 import { emptyStream, resourceCount, type RequestStep, type Response, type Step, type StreamState } from '../protocol/state.ts';
 import type { Known } from '../protocol/views.ts';
@@ -17,57 +15,17 @@ import type { ProxyInfo } from '../resources/proxy.ts';
 import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
 import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
-import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { reportEvents } from './events.ts';
 import { describeStream, type StreamDebug } from './stream-debug.ts';
 import { resetStream } from './reset.ts';
-import { hit, ReadPacer, WriteQueue, type QueueBudget, type XdsLimits } from './limits.ts';
+import { hit, Pacer, ReadPacer, WriteQueue } from './limits.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
-export type Protocol = 'sotw' | 'delta';
+import type { AdsStream, BaseRequest, Protocol, StreamContext } from './stream-types.ts';
 
-/** The part of SnapshotCache the server uses. */
-export interface SnapshotSource {
-  watch(proxy: ProxyInfo, listener: () => void): SnapshotWatch;
-}
-
-export interface StreamContext {
-  readonly cache: SnapshotSource;
-  readonly authenticate?: Authenticate;
-  readonly log: Logger;
-  readonly limits: XdsLimits;
-  readonly queueBudget: QueueBudget;
-  /** Types served on this stream (SDS streams serve secrets only). */
-  readonly types: ReadonlySet<TypeUrl>;
-  /** Type assumed when type_url is empty (single-type services only). */
-  readonly defaultTypeUrl?: TypeUrl;
-  readonly onReady: (s: AdsStream) => void;
-  readonly onDirty: (s: AdsStream) => void;
-  readonly onClosed: (s: AdsStream) => void;
-}
-
-export type { StreamDebug, TypeDebug } from './stream-debug.ts';
-
-/** The server's view of a stream, whatever its protocol. */
-export interface AdsStream {
-  readonly id: string;
-  readonly protocol: Protocol;
-  readonly proxy: ProxyInfo | undefined;
-  /** Brings the proxy up to date with its group's current snapshot. */
-  push(): void;
-  /** Ends the stream from the server side (shutdown). */
-  end(): void;
-  debug(): StreamDebug | undefined;
-}
-
-interface BaseRequest {
-  node?: Node;
-  typeUrl: string;
-  responseNonce: string;
-  errorDetail?: Status;
-}
+export type { AdsStream, Protocol, SnapshotSource, StreamContext, StreamDebug, TypeDebug } from './stream-types.ts';
 
 let streamSeq = 0;
 let nonceSeq = 0;
@@ -88,6 +46,9 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   #closed = false;
   readonly #pacer: ReadPacer;
   readonly #writes: WriteQueue;
+  readonly #answers: Pacer;
+  readonly #answered = new Set<TypeUrl>();
+  #answerTimer: NodeJS.Timeout | undefined;
   /** Types whose answer is due, and whether a push is: done by #pump, so a burst of requests gets one answer per type. */
   readonly #owed = new Set<TypeUrl>();
   #pushOwed = false;
@@ -99,6 +60,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     this.log = ctx.log.child({ stream: this.id });
     const { limits } = ctx;
     this.#pacer = new ReadPacer(limits, call, () => this.log, performance.now());
+    this.#answers = new Pacer(limits.answerBytesPerSecond, limits.answerBurstBytes, performance.now());
     this.#writes = new WriteQueue(
       limits.maxQueuedBytes,
       ctx.queueBudget,
@@ -208,15 +170,31 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     if (this.#closed || this.#writes.mustWait()) return;
     const snap = this.#snapshot();
     if (snap === undefined) this.#owed.clear(); // no model yet: the first push answers
+    const wait = this.#owed.size > 0 ? this.#answers.wait(performance.now()) : 0;
+    if (wait > 0) this.#answerLater(wait);
     for (const t of pushOrder) {
-      if (snap === undefined || this.#writes.mustWait()) break;
+      if (snap === undefined || wait > 0 || this.#writes.mustWait()) break;
       if (!this.#owed.delete(t)) continue;
+      const before = this.#writes.queued;
       this.#apply(this.answer(this.#state, t, snap));
+      // A type's first answer is free (a proxy's start-up); answers after it re-send, and pay.
+      if (this.#answered.has(t)) this.#answers.take(performance.now(), this.#writes.queued - before);
+      this.#answered.add(t);
     }
     if (this.#pushOwed && !this.#writes.mustWait()) {
       this.#pushOwed = false;
       this.push();
     }
+  }
+
+  /** Answers over the stream's byte rate wait (what is owed meanwhile coalesces). */
+  #answerLater(ms: number): void {
+    if (this.#answerTimer !== undefined) return;
+    hit('answer_rate');
+    this.#answerTimer = setTimeout(() => {
+      this.#answerTimer = undefined;
+      this.#schedulePump();
+    }, ms);
   }
 
   #stalled(): void {
@@ -289,6 +267,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     this.#watch?.cancel();
     this.#writes.close();
     this.#pacer.close();
+    clearTimeout(this.#answerTimer);
     if (this.#pumpScheduled !== undefined) clearImmediate(this.#pumpScheduled);
     adsMetrics.streamsClosed.inc({ protocol: this.protocol, reason });
     if (this.proxy !== undefined) {

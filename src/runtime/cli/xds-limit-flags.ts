@@ -40,6 +40,8 @@ export const xdsLimitFlags = {
   },
   'xds-requests-per-second': limit('requests one stream may send on average', d.requestsPerSecond),
   'xds-request-burst': limit('... and at once', d.requestBurst),
+  'xds-answer-bytes-per-second': limit("bytes of answers to one stream's requests per second (config pushes not counted)", d.answerBytesPerSecond),
+  'xds-answer-burst-bytes': limit('... and at once', d.answerBurstBytes),
   'handshake-timeout': timeout('TLS handshake', t.handshakeMs),
   'request-timeout': timeout('one HTTP request, headers and body', t.requestMs),
   'idle-timeout': timeout('a connection with nothing in flight: keep-alive, xDS without streams', t.idleMs),
@@ -59,6 +61,8 @@ export function xdsLimitsFrom(v: Values): XdsLimits {
     writeStallMs: v['xds-write-stall-timeout'],
     requestsPerSecond: v['xds-requests-per-second'],
     requestBurst: v['xds-request-burst'],
+    answerBytesPerSecond: v['xds-answer-bytes-per-second'],
+    answerBurstBytes: v['xds-answer-burst-bytes'],
   };
 }
 
