@@ -88,6 +88,8 @@ process.on('message', (msg: ServerRequest) => {
         cp = await startControlPlane({
           source,
           xdsAddress: '127.0.0.1:0',
+          // The simulated proxies share a few connections (--streams-per-connection, 500); Envoys open one or two each.
+          xdsLimits: { maxStreamsPerConnection: 100_000 },
           ...(msg.debounceStages === 2 ? { pushDebounce: { holdoffMs: 100, maxDelayMs: 1000 } } : {}),
         });
         send({ cmd: 'started', port: cp.xdsPort, services: cp.model()?.services.size ?? 0 });
