@@ -55,7 +55,7 @@ export async function serveCheckout(opts: ServeOptions): Promise<Checkout> {
 
   const app = createServer((req: IncomingMessage, res: ServerResponse) => {
     req.resume();
-    const close = stopping ? { connection: 'close' } : {};
+    const close: Record<string, string> = stopping ? { connection: 'close' } : {};
     const path = (req.url ?? '/').split('?')[0];
     // Probes are never failed on purpose: liveness reflects the process, readiness its drain.
     if (path === '/healthz') return send(res, 200, { ok: true }, close);
