@@ -156,16 +156,26 @@ export async function envoyStats(podIP: string): Promise<Map<string, number>> {
   return out;
 }
 
-/** Sum of the series of `name` whose labels contain every `parts` substring. */
-export function statSum(stats: Map<string, number>, name: string, ...parts: string[]): number {
+/**
+ * Sum of the series whose text (name and labels) contains every part. Envoy's tag
+ * extraction cuts a cluster name at its first dot, so `outbound|8080||checkout-v1.shop…`
+ * shows up partly in the metric name, partly in a label: match on substrings.
+ */
+export function statSum(stats: Map<string, number>, ...parts: string[]): number {
   let sum = 0;
-  for (const [k, v] of stats) if ((k === name || k.startsWith(`${name}{`)) && parts.every((p) => k.includes(p))) sum += v;
+  for (const [k, v] of stats) if (parts.every((p) => k.includes(p))) sum += v;
   return sum;
 }
 
-/** Time from `start` until the Pod's Ready condition, polled from the API (ms resolution of the poll). */
+/** Waits for the Pod's Ready condition; on timeout the error carries `kubectl describe`. */
 export async function waitPodReady(namespace: string, name: string, timeoutMs = 120_000): Promise<void> {
-  await nk(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${name}`, `--timeout=${Math.round(timeoutMs / 1000)}s`], { timeoutMs: timeoutMs + 30_000 });
+  const r = await nk(['-n', namespace, 'wait', '--for=condition=Ready', `pod/${name}`, `--timeout=${Math.round(timeoutMs / 1000)}s`], {
+    timeoutMs: timeoutMs + 30_000,
+    allowFailure: true,
+  });
+  if (r.code === 0) return;
+  const described = await nk(['-n', namespace, 'describe', 'pod', name], { allowFailure: true });
+  throw new Error(`pod ${namespace}/${name} not Ready: ${r.stderr}\n${described.stdout.slice(-4000)}`);
 }
 
 /**
