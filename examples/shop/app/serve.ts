@@ -16,6 +16,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface ServeOptions {
   readonly version: string;
+  /** Address of the app port (default 0.0.0.0: the sidecar reaches it on the Pod IP); the admin port is always 127.0.0.1. */
+  readonly host?: string;
   readonly port: number;
   readonly adminPort: number;
   readonly failPercent: number;
@@ -85,7 +87,7 @@ export async function serveCheckout(opts: ServeOptions): Promise<Checkout> {
     send(res, 200, { version: opts.version, pod, failPercent: state.failPercent, ...state.counts });
   });
 
-  const port = await listen(app, opts.port, '0.0.0.0');
+  const port = await listen(app, opts.port, opts.host ?? '0.0.0.0');
   const adminPort = await listen(admin, opts.adminPort, '127.0.0.1');
 
   return {
