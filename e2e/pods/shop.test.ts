@@ -183,18 +183,28 @@ describe.skipIf(!nodeSuitesEnabled)('the shop on real Pods', () => {
   }, 180_000);
 
   it('a rolling update of checkout-v1 under continuous traffic fails no request', async () => {
+    const client = (await pods(SHOP, 'app=client'))[0] as PodInfo;
+    const retries = async () => statSum(await envoyStats(client.status.podIP ?? ''), 'upstream_rq_retry{', 'checkout');
+    const retriesBefore = await retries();
     const traffic = await startLoad({ rate: 50, concurrency: 4 });
     await sleep(2000);
     const t0 = Date.now();
     await nk(['-n', SHOP, 'rollout', 'restart', 'deployment/checkout-v1']);
     await nk(['-n', SHOP, 'rollout', 'status', 'deployment/checkout-v1', '--timeout=180s'], { timeoutMs: 200_000 });
     const rolled = Date.now() - t0;
-    // The last old Pod leaves its endpoints at once but serves through its preStop sleep.
-    await eventually(() => pods(SHOP, 'app=checkout,version=v1'), { until: (l) => l.length === 2, what: 'old Pods gone', timeoutMs: 60_000 });
-    await sleep(2000);
+    // The last old Pod has left the endpoints but serves on through its preStop sleep: keep
+    // the traffic running until it is gone.
+    await eventually(() => pods(SHOP, 'app=checkout,version=v1', { terminating: true }), {
+      until: (l) => l.length === 2,
+      what: 'old Pods gone',
+      timeoutMs: 60_000,
+    });
+    const gone = Date.now() - t0;
+    await sleep(1000);
     const s = await traffic.stop();
+    const retried = (await retries()) - retriesBefore;
     console.log(
-      `[shop] rolling update of checkout-v1 (2 Pods) in ${rolled} ms; ${s.requests} requests over ${s.seconds} s, errors ${JSON.stringify(s.errors)} ${JSON.stringify(s.firstErrors)}`,
+      `[shop] rolling update of checkout-v1 (2 Pods): rolled out in ${rolled} ms, old Pods gone after ${gone} ms; ${s.requests} requests over ${s.seconds} s, errors ${JSON.stringify(s.errors)} ${JSON.stringify(s.firstErrors)}, retries by the client sidecar ${retried}`,
     );
     expect(failures(s)).toBe(0);
     expect(s.ok.v1).toBeGreaterThan(0);

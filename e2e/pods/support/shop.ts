@@ -62,8 +62,10 @@ export interface ContainerStatus {
   state: { running?: { startedAt: string }; waiting?: { reason?: string }; terminated?: { exitCode: number; startedAt: string; finishedAt: string } };
 }
 
-export async function pods(namespace: string, selector: string): Promise<PodInfo[]> {
-  return (await nkJson<{ items: PodInfo[] }>(['get', 'pods', '-n', namespace, '-l', selector])).items.filter((p) => !p.metadata.deletionTimestamp);
+/** The Pods matching `selector`; terminating ones only with `terminating: true`. */
+export async function pods(namespace: string, selector: string, opts: { terminating?: boolean } = {}): Promise<PodInfo[]> {
+  const items = (await nkJson<{ items: PodInfo[] }>(['get', 'pods', '-n', namespace, '-l', selector])).items;
+  return opts.terminating ? items : items.filter((p) => !p.metadata.deletionTimestamp);
 }
 
 export const statusOf = (p: PodInfo, name: string): ContainerStatus | undefined =>
