@@ -159,13 +159,13 @@ export async function envoyStats(podIP: string): Promise<Map<string, number>> {
 }
 
 /**
- * Sum of the series whose text (name and labels) contains every part. Envoy's tag
+ * Sum of the series whose text (name and labels) contains every part (or matches it). Envoy's tag
  * extraction cuts a cluster name at its first dot, so `outbound|8080||checkout-v1.shop…`
  * shows up partly in the metric name, partly in a label: match on substrings.
  */
-export function statSum(stats: Map<string, number>, ...parts: string[]): number {
+export function statSum(stats: Map<string, number>, ...parts: (string | RegExp)[]): number {
   let sum = 0;
-  for (const [k, v] of stats) if (parts.every((p) => k.includes(p))) sum += v;
+  for (const [k, v] of stats) if (parts.every((p) => (typeof p === 'string' ? k.includes(p) : p.test(k)))) sum += v;
   return sum;
 }
 
