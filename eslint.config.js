@@ -26,7 +26,7 @@ export const LAYERS = {
   'xds/resources': [...ground, 'xds/gen'],
   'xds/translate': [...ground, 'src/ca', 'xds/resources', 'xds/gen'],
   'xds/snapshot': [...ground, 'xds/resources', 'xds/translate', 'xds/gen'],
-  'xds/protocol': [...base, 'xds/resources', 'xds/gen'],
+  'xds/protocol': [...base, 'xds/resources', 'xds/snapshot', 'xds/gen'],
   'xds/server': [...ground, 'src/ca', 'src/identity', 'xds/resources', 'xds/translate', 'xds/snapshot', 'xds/protocol', 'xds/gen'],
   'xds/secrets': [...ground, 'src/ca', 'xds/resources', 'xds/snapshot', 'xds/gen'],
   'xds/bootstrap': [...ground, 'xds/resources', 'xds/translate', 'xds/gen'],

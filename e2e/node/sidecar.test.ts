@@ -1,121 +1,38 @@
-// Injected Pods on the real node (kubelet, containerd, CNI, kube-proxy, CoreDNS): the chart in
-// external mode and `weft controller` on the host (webhook by URL, TLS xDS on the bridge
-// address), images built locally (weft-init: Debian + iptables; weft-proxy: Debian + the
-// Envoy the tests use). The sidecar reaches xDS the way it would in a cluster: the injected
-// address <release>.<ns>.svc:15012, through CoreDNS and kube-proxy, to a selector-less Service
-// whose EndpointSlice points at the controller on the host.
-//  - A Pod is created while that Service has no endpoints (the control plane unreachable):
-//    the kubelet runs weft-init (capture) and the native sidecar, and holds the app back — no
-//    restarts, the app not started — until the EndpointSlice appears and Envoy gets its
-//    config; the app's start time (containerStatuses) is after that moment, and the Pod turns
-//    Ready through the rewritten probes.
+// Injected Pods on the real node with native sidecars (kubelet, containerd, CNI, kube-proxy,
+// CoreDNS; the mesh of e2e/node/mesh-support.ts, control plane on the host).
+//  - A Pod is created while the control plane is unreachable: the kubelet runs weft-init
+//    (capture) and the native sidecar, and holds the app back — no restarts, the app not
+//    started — until the control plane is reachable and Envoy has its config; the app's
+//    start time (containerStatuses) is after that moment, and the Pod turns Ready through
+//    the rewritten probes.
 //  - A Job in the meshed namespace completes when its app exits, and the kubelet stops the
 //    sidecar after the app.
-import { realpathSync } from 'node:fs';
+//  - With the control plane gone again, the sidecar is restarted: it serves the app's
+//    liveness after its bounded initial fetches, the app is not restarted, the Pod is unready
+//    until the control plane returns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envoyBinary } from '../../test/support/envoy-binary.ts';
-import { installAndRun, waitUntilInjecting, type InjectEnv } from '../inject/support.ts';
-import { apply, eventually, kubectl, kubectlJson, tempNamespace } from '../support/kube.ts';
-import { debianImage, nodeCluster, nodeClusterDir, nodeSuitesEnabled, type NodeCluster } from './support.ts';
+import { apply, eventually, kubectl, kubectlJson } from '../support/kube.ts';
+import { APP_IMAGE, nodeMesh, seconds, sidecarProbe as probe, statusOf, webPod, type NodeMesh, type PodStatus } from './mesh-support.ts';
+import { nodeSuitesEnabled } from './support.ts';
 
-// e2e/support/kube.ts (kubectl, helm, namespaces) and the injection helpers talk to the
-// cluster in WEFT_CLUSTER_DIR: make that the node cluster for this file.
-if (nodeSuitesEnabled) process.env.WEFT_CLUSTER_DIR = nodeClusterDir();
-
-const APP_IMAGE = 'weft.local/e2e-busybox:1';
-const INIT_IMAGE = 'weft.local/e2e-weft-init:1';
-const PROXY_IMAGE = 'weft.local/e2e-weft-proxy:1';
-const XDS_SERVICE_PORT = 15012;
-
-interface ContainerStatus {
-  name: string;
-  ready: boolean;
-  started?: boolean;
-  restartCount: number;
-  state: {
-    running?: { startedAt: string };
-    waiting?: { reason?: string };
-    terminated?: { startedAt: string; finishedAt: string; exitCode: number; reason?: string };
-  };
-}
-interface PodStatus {
-  metadata: { name: string };
-  status: {
-    phase: string;
-    conditions?: { type: string; status: string; lastTransitionTime: string }[];
-    initContainerStatuses?: ContainerStatus[];
-    containerStatuses?: ContainerStatus[];
-  };
-}
-
-const statusOf = (p: PodStatus, name: string) =>
-  [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])].find((c) => c.name === name);
-const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : NaN);
-
-describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and Jobs', () => {
-  let c: NodeCluster;
-  let env: InjectEnv;
+describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order, Jobs, liveness without a control plane', () => {
+  let mesh: NodeMesh;
   let ns = '';
-  const xdsService = () => env.release; // what the chart's xdsAddress names
 
   beforeAll(async () => {
-    c = await nodeCluster();
-    const envoy = realpathSync(envoyBinary());
-    const t0 = Date.now();
-    await Promise.all([
-      debianImage(APP_IMAGE, 'busybox', ['--user', '65532:65532']),
-      debianImage(INIT_IMAGE, 'iptables'),
-      debianImage(PROXY_IMAGE, 'ca-certificates', [
-        '--copy',
-        `${envoy}:/usr/local/bin/envoy`,
-        '--entrypoint',
-        '["/usr/local/bin/envoy"]',
-        '--user',
-        '1337:1337',
-      ]),
-    ]);
-    console.log(`[node sidecar] images ready in ${Date.now() - t0} ms`);
-    env = await installAndRun('weft-side', ['--xds-address', `${c.env.WEFT_BRIDGE_IP}:0`], {
-      injection: { proxyImage: PROXY_IMAGE, initImage: INIT_IMAGE, imagePullPolicy: 'Never' },
-    });
-    // The xDS Service, without endpoints for now: the sidecar resolves the name but nothing answers.
-    await apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: { name: xdsService() },
-        spec: { ports: [{ name: 'grpc-xds', port: XDS_SERVICE_PORT, targetPort: env.ctl.xdsPort, protocol: 'TCP' }] },
-      },
-      { namespace: env.cpNs },
-    );
-    ns = await tempNamespace('weft-side-app', { 'weft.dev/inject': 'enabled', ...env.confine });
-    await waitUntilInjecting(ns);
+    mesh = await nodeMesh('weft-side');
+    ns = mesh.ns;
   }, 1_500_000);
 
   afterAll(async () => {
-    await env?.close();
+    await mesh?.close();
   });
 
   it('holds the app until the sidecar has config from the control plane, then starts it', async () => {
-    const pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web', labels: { app: 'web' } },
-      spec: {
-        terminationGracePeriodSeconds: 5,
-        containers: [
-          {
-            name: 'app',
-            image: APP_IMAGE,
-            imagePullPolicy: 'Never',
-            command: ['sh', '-c', 'mkdir -p /tmp/www && echo ok >/tmp/www/healthz && exec busybox httpd -f -p 8080 -h /tmp/www'],
-            ports: [{ name: 'http', containerPort: 8080 }],
-            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 2 },
-            readinessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 1 },
-          },
-        ],
-      },
-    };
+    // 30 s liveness budget (Kubernetes' default, 10 s × 3): the last test restarts the sidecar,
+    // which the kubelet does after a 10 s back-off; the new Envoy serves the probe routes after
+    // its bounded initial fetches (2 × 5 s).
+    const pod = webPod('web', { periodSeconds: 10, failureThreshold: 3 });
     const created = Date.now();
     await apply(pod, { namespace: ns });
     const get = () => kubectlJson<PodStatus>(['get', 'pod', 'web', '-n', ns]);
@@ -128,7 +45,7 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     const proxyStarted = seconds(statusOf(running, 'weft-proxy')?.state.running?.startedAt);
     expect(statusOf(running, 'weft-init')?.state.terminated?.exitCode).toBe(0);
     // Control plane unreachable: longer than the sidecar's bounded initial fetches (2 × 5 s)
-    // and than the app's liveness budget (2 × 2 s), the app is held back, nothing restarts.
+    // the app is held back, nothing restarts.
     await new Promise((r) => setTimeout(r, 15_000));
     const held = await get();
     expect(statusOf(held, 'app')?.state.waiting?.reason).toBe('PodInitializing');
@@ -137,17 +54,7 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
 
     // The control plane becomes reachable.
     const opened = Date.now();
-    await apply(
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: `${xdsService()}-host`, labels: { 'kubernetes.io/service-name': xdsService() } },
-        addressType: 'IPv4',
-        ports: [{ name: 'grpc-xds', port: env.ctl.xdsPort, protocol: 'TCP' }],
-        endpoints: [{ addresses: [c.env.WEFT_BRIDGE_IP ?? ''] }],
-      },
-      { namespace: env.cpNs },
-    );
+    await mesh.openControlPlane();
     await kubectl(['wait', '--for=condition=Ready', 'pod/web', '-n', ns, '--timeout=120s'], { timeoutMs: 150_000 });
     const ready = await get();
     const appStarted = seconds(statusOf(ready, 'app')?.state.running?.startedAt);
@@ -161,7 +68,7 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     expect(statusOf(ready, 'weft-proxy')).toMatchObject({ started: true, ready: true, restartCount: 0 });
     expect(statusOf(ready, 'app')).toMatchObject({ ready: true, restartCount: 0 });
     // The sidecar authenticated with the token the kubelet mounted: the controller issued its identity.
-    const identities = await env.ctl.json<unknown>('/debug/identity');
+    const identities = await mesh.env.ctl.json<unknown>('/debug/identity');
     expect(JSON.stringify(identities)).toContain(`spiffe://cluster.local/ns/${ns}/sa/default`);
   }, 300_000);
 
@@ -201,4 +108,44 @@ describe.skipIf(!nodeSuitesEnabled)('real node: native sidecar start order and J
     expect(seconds(proxy?.finishedAt)).toBeGreaterThanOrEqual(seconds(app?.finishedAt));
     expect(seconds(app?.startedAt)).toBeGreaterThanOrEqual(seconds(statusOf(p, 'weft-proxy')?.state.terminated?.startedAt));
   }, 240_000);
+
+  it('control plane gone and the sidecar restarted: the app keeps passing liveness, the Pod is unready until config returns', async () => {
+    const get = () => kubectlJson<PodStatus>(['get', 'pod', 'web', '-n', ns]);
+    const before = await get();
+    const ip = before.status.podIP ?? '';
+    expect(statusOf(before, 'app')?.restartCount).toBe(0);
+    await mesh.closeControlPlane();
+    // Envoy is PID 1 of its container; SIGTERM ends it and the kubelet restarts the sidecar.
+    await kubectl(['exec', 'web', '-n', ns, '-c', 'weft-proxy', '--', 'sh', '-c', 'kill 1'], { allowFailure: true });
+    const restarted = await eventually(get, {
+      until: (p) => statusOf(p, 'weft-proxy')?.restartCount === 1 && statusOf(p, 'weft-proxy')?.state.running !== undefined,
+      what: 'the sidecar restarted',
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
+    const newStart = Date.parse(statusOf(restarted, 'weft-proxy')?.state.running?.startedAt ?? '');
+    const live = await eventually(() => probe(ip, '/app-health/app/livez'), {
+      until: (s) => s === 200,
+      what: 'the liveness route',
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    const liveAfter = Date.now() - newStart;
+    console.log(`[node sidecar] restarted sidecar without a control plane serves the app's liveness ${Math.round(liveAfter / 1000)} s after it started`);
+    expect(live).toBe(200);
+    expect(liveAfter).toBeLessThan(20_000);
+    expect(await probe(ip, '/healthz/ready')).toBe(503);
+    // Longer than the app's liveness budget from the moment the sidecar went away.
+    await new Promise((r) => setTimeout(r, 15_000));
+    const during = await get();
+    expect(statusOf(during, 'app')).toMatchObject({ restartCount: 0 });
+    expect(statusOf(during, 'weft-proxy')).toMatchObject({ ready: false, restartCount: 1 });
+    expect(await probe(ip, '/app-health/app/livez')).toBe(200);
+
+    // The control plane comes back: the sidecar gets config again and the Pod is Ready.
+    await mesh.openControlPlane();
+    await kubectl(['wait', '--for=condition=Ready', 'pod/web', '-n', ns, '--timeout=120s'], { timeoutMs: 150_000 });
+    const after = await get();
+    expect(statusOf(after, 'app')).toMatchObject({ ready: true, restartCount: 0 });
+  }, 300_000);
 });

@@ -11,11 +11,11 @@ import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { Debouncer, type DebounceOptions } from './debounce.ts';
 import { DeltaStream } from './delta.ts';
 import { adsMetrics } from './metrics.ts';
+import { subscription, viewOf } from '../protocol/views.ts';
 import { sotwBody } from './responses.ts';
 import { aggregatedDiscoveryService, secretDiscoveryService, type EncodedMessage } from './service-definitions.ts';
 import { SotwStream } from './sotw.ts';
 import type { AdsStream, SnapshotSource, StreamContext, StreamDebug } from './stream.ts';
-import { subscription, viewOf } from './views.ts';
 
 export interface AdsServerOptions {
   readonly cache: SnapshotSource;

@@ -2,7 +2,7 @@
 // the last NACK per type. Plain JSON-ready data; the HTTP side mounts it elsewhere.
 import type { ProxyKind } from '../resources/proxy.ts';
 import type { AdsServer } from './ads.ts';
-import type { NackRecord } from './stream.ts';
+import type { NackRecord } from '../protocol/state.ts';
 
 export interface ProxyTypeDebug {
   readonly versionSent: string;

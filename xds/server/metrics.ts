@@ -1,19 +1,11 @@
 // ADS server metrics. Type labels use short names (cds, eds, lds, rds, sds) to keep series readable.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { metricsRegistry } from '../../src/base/metrics.ts';
-import { TypeUrl } from '../resources/type-urls.ts';
-
-const shortNames: Record<string, string> = {
-  [TypeUrl.Cluster]: 'cds',
-  [TypeUrl.Endpoint]: 'eds',
-  [TypeUrl.Listener]: 'lds',
-  [TypeUrl.Route]: 'rds',
-  [TypeUrl.Secret]: 'sds',
-};
+import { resourceType } from '../resources/type-urls.ts';
 
 /** Metric label for a type URL; unknown types collapse into one label value. */
 export function typeLabel(typeUrl: string): string {
-  return shortNames[typeUrl] ?? 'other';
+  return resourceType(typeUrl)?.label ?? 'other';
 }
 
 export const adsMetrics = {

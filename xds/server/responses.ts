@@ -4,6 +4,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { DeltaDiscoveryResponseSchema, DiscoveryResponseSchema, ResourceSchema } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import { nonceUsable } from '../protocol/ack.ts';
 import type { EncodedResource } from '../snapshot/types.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
@@ -60,7 +61,7 @@ const shared = new WeakMap<Uint8Array, { readonly nonce: string; readonly messag
  */
 export function sharedMessage(body: Uint8Array, nextNonce: () => string, after: string): { readonly nonce: string; readonly message: EncodedMessage } {
   let m = shared.get(body);
-  if (m === undefined || (after !== '' && parseInt(m.nonce, 36) <= parseInt(after, 36))) {
+  if (m === undefined || !nonceUsable(m.nonce, after)) {
     const nonce = nextNonce();
     m = { nonce, message: withNonce(body, nonce) };
     shared.set(body, m);

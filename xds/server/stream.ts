@@ -1,21 +1,24 @@
-// What SotW and Delta streams share: identifying the proxy from its first request, the
-// request queue, nonces, ACK/NACK bookkeeping, writing responses in make-before-break
-// order, lifecycle metrics, and the debug view. Per-stream state is deliberately small:
-// references to interned subscriptions and shared views, a few strings per type.
+// What SotW and Delta streams share, the I/O around the protocol reducers (xds/protocol/):
+// identifying the proxy from its first request, the request queue, feeding each request and
+// each new snapshot to the reducer and writing the responses it returns (shared messages,
+// nonces), logs and metrics for the events it reports, lifecycle, and the debug view.
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../../src/base/log.ts';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
+import { responseSent } from '../protocol/ack.ts';
+import { emptyStream, resourceCount, type NackRecord, type RequestStep, type Response, type Step, type StreamState } from '../protocol/state.ts';
+import type { Known } from '../protocol/views.ts';
 import { proxyFromNode } from '../resources/node-info.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
-import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
+import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
 import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
+import { reportEvents } from './events.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
-import { noSubscription, type Known, type Subscription, type View } from './views.ts';
 
 export type Protocol = 'sotw' | 'delta';
 
@@ -35,13 +38,6 @@ export interface StreamContext {
   readonly onReady: (s: AdsStream) => void;
   readonly onDirty: (s: AdsStream) => void;
   readonly onClosed: (s: AdsStream) => void;
-}
-
-export interface NackRecord {
-  readonly nonce: string;
-  readonly version: string;
-  readonly message: string;
-  readonly at: string;
 }
 
 export interface TypeDebug {
@@ -74,77 +70,6 @@ export interface AdsStream {
   debug(): StreamDebug | undefined;
 }
 
-export interface TypeState<H extends Known = Known> {
-  sub: Subscription;
-  /** The client named resources at least once: an empty list no longer means wildcard. */
-  explicit: boolean;
-  nonce: string;
-  versionSent: string;
-  versionAcked: string;
-  sentAt: number;
-  /** A response with `nonce` is waiting for its ACK/NACK. */
-  awaiting: boolean;
-  /** Push that wrote `nonce`; earlier unanswered responses of that push (a push may send two). */
-  batch?: number;
-  earlier?: readonly { readonly nonce: string; readonly version: string }[];
-  lastNack?: NackRecord;
-  /**
-   * The content last planned for this subscription. Only a different one is pushed again,
-   * so a NACKed config is never re-sent as is (no loop).
-   */
-  sent?: View;
-  /**
-   * What the client is believed to hold: the diff basis. Optimistic (what was last sent);
-   * after a NACK, back to what it last ACKed, so the next new content re-sends everything
-   * the rejected response carried (the client may have applied none of it).
-   */
-  basis?: H;
-  /** What the client holds once the latest response is accepted, and once it was. */
-  pending?: H;
-  acked?: H;
-}
-
-export function newTypeState<H extends Known = Known>(): TypeState<H> {
-  return { sub: noSubscription, explicit: false, nonce: '', versionSent: '', versionAcked: '', sentAt: 0, awaiting: false };
-}
-
-export interface Outgoing {
-  readonly typeUrl: TypeUrl;
-  readonly st: TypeState;
-  readonly body: Uint8Array;
-  readonly version: string;
-  /** What the client holds for this type once it accepts this response. */
-  readonly holds: Known;
-  readonly resources: number;
-  readonly removed: number;
-}
-
-/**
- * One push, in make-before-break order: additions in push order (CDS → EDS → LDS → RDS),
- * then removals in reverse (references dropped before their targets), then CLAs of
- * clusters the CDS removal response (re)introduced, which Envoy needs to finish warming.
- */
-export class PushPlan {
-  readonly now: Outgoing[] = [];
-  readonly removals = new Map<TypeUrl, Outgoing>();
-  readonly afterCdsRemoval: Outgoing[] = [];
-  /** CLA names of EDS clusters this push changes: resent even if unchanged. */
-  readonly forcedEds = new Set<string>();
-  /** CDS went out in two phases: the forced CLAs must follow the second one as well. */
-  cdsSplit = false;
-
-  ordered(): Outgoing[] {
-    const out = [...this.now];
-    for (let i = pushOrder.length - 1; i >= 0; i--) {
-      const t = pushOrder[i]!;
-      const removal = this.removals.get(t);
-      if (removal !== undefined) out.push(removal);
-      if (t === TypeUrl.Cluster) out.push(...this.afterCdsRemoval);
-    }
-    return out;
-  }
-}
-
 interface BaseRequest {
   node?: Node;
   typeUrl: string;
@@ -152,31 +77,23 @@ interface BaseRequest {
   errorDetail?: Status;
 }
 
-/** A NACK's error_detail is the client's text, as long as a request may be: kept and logged in part. */
-const NACK_MESSAGE_MAX = 4096;
-
-function nackMessage(detail: Status): string {
-  const m = detail.message;
-  return m.length <= NACK_MESSAGE_MAX ? m : `${m.slice(0, NACK_MESSAGE_MAX)}… (${m.length - NACK_MESSAGE_MAX} more characters)`;
-}
-
 let streamSeq = 0;
 let nonceSeq = 0;
 
-export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> implements AdsStream {
+export abstract class XdsStream<Req extends BaseRequest, H extends Known> implements AdsStream {
   abstract readonly protocol: Protocol;
   readonly id = `s${(++streamSeq).toString(36)}`;
   proxy: ProxyInfo | undefined;
   protected log: Logger;
   protected readonly ctx: StreamContext;
-  protected readonly types = new Map<TypeUrl, St>();
+  /** The protocol state: only the reducers make the next one. */
+  #state: StreamState<H> = emptyStream;
   readonly #call: ServerDuplexStream<Req, EncodedMessage>;
   readonly #connectedAt = new Date();
   #watch: SnapshotWatch | undefined;
   #pinned: CachedSnapshot | undefined;
   #queue: Promise<void> = Promise.resolve();
   #closed = false;
-  #batch = 0;
 
   constructor(call: ServerDuplexStream<Req, EncodedMessage>, ctx: StreamContext) {
     this.#call = call;
@@ -208,9 +125,13 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     this.#call.on('close', () => this.#close('closed'));
   }
 
-  protected abstract handleRequest(req: Req): void;
-  /** Plans responses for one type against `snap`; updates what the stream believes the client holds. */
-  protected abstract plan(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPlan): void;
+  /** The reducer's view of a request for a served type (`now`: wall clock, epoch ms). */
+  protected abstract request(state: StreamState<H>, typeUrl: TypeUrl, req: Req, now: number): RequestStep<H>;
+  /** The reducer's answer to a request for `typeUrl`, and its plan for a new snapshot. */
+  protected abstract answer(state: StreamState<H>, typeUrl: TypeUrl, snap: CachedSnapshot): Step<H>;
+  protected abstract pushed(state: StreamState<H>, snap: CachedSnapshot): Step<H>;
+  /** The encoded response body (everything but the nonce), shared where the content is. */
+  protected abstract body(r: Response): Uint8Array;
 
   push(): void {
     if (this.#closed || this.#watch === undefined) return;
@@ -219,12 +140,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     const unchanged = next.version === this.#pinned?.version;
     this.#pinned = next;
     if (unchanged) return;
-    const plan = new PushPlan();
-    for (const typeUrl of pushOrder) {
-      const st = this.types.get(typeUrl);
-      if (st !== undefined) this.plan(typeUrl, st, next, plan);
-    }
-    this.writeAll(plan);
+    this.#apply(this.pushed(this.#state, next));
   }
 
   end(): void {
@@ -234,85 +150,51 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
   }
 
   /** The snapshot this stream serves from; moves only on push(), so one flush stays consistent. */
-  protected snapshot(): CachedSnapshot | undefined {
+  #snapshot(): CachedSnapshot | undefined {
     this.#pinned ??= this.#watch?.snapshot();
     return this.#pinned;
   }
 
   /** The served type's canonical string (streams keep no per-request copies), or undefined. */
-  protected resolveType(typeUrl: string): TypeUrl | undefined {
+  #resolveType(typeUrl: string): TypeUrl | undefined {
     const t = typeUrl === '' ? this.ctx.defaultTypeUrl : typeUrl;
     for (const served of this.ctx.types) if (served === t) return served;
     this.log.debug({ typeUrl }, 'request for an unserved type ignored');
     return undefined;
   }
 
-  /** Call only for a request answering the latest nonce of this type. */
-  protected ackOrNack(typeUrl: TypeUrl, st: St, errorDetail: Status | undefined, ackedVersion: string): void {
-    if (!st.awaiting) return; // a later request re-using the nonce (subscription change), not a new answer
-    st.awaiting = false;
-    const type = typeLabel(typeUrl);
-    adsMetrics.pushAckSeconds.observe({ type }, (performance.now() - st.sentAt) / 1000);
-    if (errorDetail !== undefined) {
-      st.lastNack = { nonce: st.nonce, version: st.versionSent, message: nackMessage(errorDetail), at: new Date().toISOString() };
-      adsMetrics.nacks.inc({ type });
-      st.basis = st.acked;
-      this.log.warn(
-        { typeUrl, nonce: st.nonce, version: st.versionSent, error: nackMessage(errorDetail) },
-        'proxy rejected config (NACK); it keeps its last good config',
-      );
-    } else {
-      st.versionAcked = ackedVersion;
-      st.acked = st.pending;
-      adsMetrics.acks.inc({ type });
-      this.log.debug({ typeUrl, nonce: st.nonce, version: ackedVersion }, 'ACK');
-    }
+  #handle(req: Req): void {
+    const typeUrl = this.#resolveType(req.typeUrl);
+    if (typeUrl === undefined) return;
+    const step = this.request(this.#state, typeUrl, req, Date.now());
+    this.#state = step.state;
+    reportEvents(this.log, step.events);
+    if (step.answer === undefined) return;
+    const snap = this.#snapshot();
+    if (snap === undefined) return; // no model yet: the first push answers
+    this.#apply(this.answer(this.#state, step.answer, snap));
   }
 
-  /**
-   * A NACK of a response that an answered-later one of the same push followed (Delta additions
-   * before removals, a make-before-break phase): still a NACK, though its nonce is not the latest.
-   */
-  protected nackOfEarlier(typeUrl: TypeUrl, st: St, nonce: string, errorDetail: Status | undefined): void {
-    const earlier = st.earlier?.find((e) => e.nonce === nonce);
-    if (earlier === undefined) return;
-    st.earlier = st.earlier!.filter((e) => e !== earlier);
-    if (errorDetail === undefined) return;
-    st.lastNack = { nonce, version: earlier.version, message: nackMessage(errorDetail), at: new Date().toISOString() };
-    adsMetrics.nacks.inc({ type: typeLabel(typeUrl) });
-    st.basis = st.acked;
-    this.log.warn({ typeUrl, nonce, version: earlier.version, error: nackMessage(errorDetail) }, 'proxy rejected config (NACK); it keeps its last good config');
+  #apply(step: Step<H>): void {
+    this.#state = step.state;
+    reportEvents(this.log, step.events);
+    for (const r of step.responses) this.#write(r);
   }
 
-  protected writeAll(plan: PushPlan): void {
-    this.#batch++;
-    for (const out of plan.ordered()) this.#write(out);
-  }
-
-  #write(out: Outgoing): void {
+  #write(r: Response): void {
     if (this.#closed) return;
-    const { nonce, message } = sharedMessage(out.body, () => (++nonceSeq).toString(36), out.st.nonce);
+    const latest = this.#state.types.get(r.typeUrl)?.nonce ?? '';
+    const { nonce, message } = sharedMessage(this.body(r), () => (++nonceSeq).toString(36), latest);
     this.#call.write(message);
-    const st = out.st;
-    const earlier = st.batch === this.#batch && st.awaiting ? [...(st.earlier ?? []), { nonce: st.nonce, version: st.versionSent }] : [];
-    Object.assign(st, {
-      batch: this.#batch,
-      earlier,
-      nonce,
-      versionSent: out.version,
-      sentAt: performance.now(),
-      awaiting: true,
-      pending: out.holds,
-      basis: out.holds,
-    });
-    adsMetrics.pushes.inc({ type: typeLabel(out.typeUrl) });
-    this.log.debug({ typeUrl: out.typeUrl, version: out.version, nonce, resources: out.resources, removed: out.removed }, 'response sent');
+    this.#state = responseSent(this.#state, r, nonce, performance.now());
+    adsMetrics.pushes.inc({ type: typeLabel(r.typeUrl) });
+    this.log.debug({ typeUrl: r.typeUrl, version: r.holds.version, nonce, resources: resourceCount(r), removed: r.removed.length }, 'response sent');
   }
 
   async #process(req: Req): Promise<void> {
     if (this.#closed) return;
     if (this.proxy === undefined && !(await this.#identify(req))) return;
-    if (!this.#closed) this.handleRequest(req);
+    if (!this.#closed) this.#handle(req);
   }
 
   async #identify(req: Req): Promise<boolean> {
@@ -364,7 +246,7 @@ export abstract class XdsStream<Req extends BaseRequest, St extends TypeState> i
     if (this.proxy === undefined || this.#watch === undefined) return undefined;
     const types: TypeDebug[] = [];
     for (const typeUrl of pushOrder) {
-      const st = this.types.get(typeUrl);
+      const st = this.#state.types.get(typeUrl);
       if (st === undefined) continue;
       types.push({
         typeUrl,

@@ -32,7 +32,7 @@ import {
 } from './support.ts';
 
 const skipReason = imagesUnavailable();
-if (skipReason) console.log(`test/images/images.test.ts skipped: ${skipReason}`);
+if (skipReason) console.log(`test/images/images.integration.test.ts skipped: ${skipReason}`);
 
 const mib = (b: number) => (b / 1048576).toFixed(1);
 

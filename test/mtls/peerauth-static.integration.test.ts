@@ -1,7 +1,7 @@
 // PeerAuth between real Envoys without a control plane: each Envoy runs the resources
 // translate builds for it from one model (static bootstrap), with real SVIDs from Weft's
 // CA as static secrets in place of SDS. Isolates translation from the xDS/SDS server;
-// peerauth.test.ts runs the same cases with `weft serve --ca-dir` serving everything.
+// peerauth.integration.test.ts runs the same cases with `weft serve --ca-dir` serving everything.
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { CertificateAuthority } from '../../src/ca/authority.ts';
 import { buildModel } from '../../src/model/build.ts';

@@ -5,8 +5,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseObject } from '../../src/api/objects.ts';
-import { kubectl, repoRoot, tempNamespace, toYaml, waitFor } from '../../e2e/support/kube.ts';
-import { cases, type WeftDoc } from './cases.ts';
+import { kubectl, repoRoot, tempNamespace, toYaml, waitFor } from '../support/kube.ts';
+import { cases, type WeftDoc } from '../../test/crds/cases.ts';
 
 const crdDir = join(repoRoot, 'crds');
 let namespace = '';

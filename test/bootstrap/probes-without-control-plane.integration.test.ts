@@ -32,7 +32,7 @@ import { envoyBinary } from '../support/envoy-binary.ts';
 import { freePorts } from '../support/free-port.ts';
 
 const skipReason = netnsUnavailable();
-if (skipReason) console.log(`test/bootstrap/probes-without-control-plane.test.ts skipped: ${skipReason}`);
+if (skipReason) console.log(`test/bootstrap/probes-without-control-plane.integration.test.ts skipped: ${skipReason}`);
 
 // The app: /healthz is 200 unless the file `unhealthy` exists next to it; /ready always 200.
 const APP = `

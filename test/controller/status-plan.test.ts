@@ -1,7 +1,7 @@
 // The status writer's pure parts, through the real parse → buildModel pipeline: which
 // conditions each CR should carry (an invalid CR, a conflicting split, a PeerAuth's proxy
 // scope), when Programmed is True, and lastTransitionTime bookkeeping. The API side of
-// the same writer runs in controller.test.ts and leader.test.ts.
+// the same writer runs in e2e/controller/controller.test.ts and leader.test.ts.
 import { describe, expect, it } from 'vitest';
 import { toEntry, type ConfigEntry } from '../../src/sources/kube-source.ts';
 import type { ConfigObject } from '../../src/api/objects.ts';

@@ -1,7 +1,7 @@
 // Supervised informers and the KubeSource under the failures @kubernetes/client-node's
 // ListWatch does not survive (issues #364, #958, #1933): 5xx lists, 403 watches, silent
 // watches, 410 in the middle of a stream, missing CRDs, invalid objects. A scripted fake API
-// server produces them on cue; the real-API-server behaviour is in controller.test.ts.
+// server produces them on cue; the real-API-server behaviour is in e2e/controller/controller.test.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeSource } from '../../src/sources/kube-source.ts';
@@ -11,7 +11,7 @@ import { SupervisedInformer } from '../../src/k8s/informer.ts';
 import { matchesSelector, parseLabelSelector } from '../../src/k8s/label-selector.ts';
 import { Resources, collectionPath } from '../../src/k8s/resources.ts';
 import { metricsRegistry } from '../../src/base/metrics.ts';
-import { listBody, sendEvent, startFakeApiServer, startWatch, statusBody, type FakeApiServer } from './support/fake-apiserver.ts';
+import { listBody, sendEvent, startFakeApiServer, startWatch, statusBody, type FakeApiServer } from '../support/fake-apiserver.ts';
 
 const SERVICES = collectionPath(Resources.Service);
 const fast = { backoff: { initialMs: 20, maxMs: 200 }, watchTimeoutSeconds: 60 };

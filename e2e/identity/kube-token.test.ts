@@ -15,8 +15,8 @@ import { createXdsSecurity } from '../../src/runtime/xds-security.ts';
 import { KubeApiError, KubeClient } from '../../src/k8s/client.ts';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import type { AuthCall } from '../../src/identity/auth-hook.ts';
-import { kubeConfig, kubectl as kubectlRun, tempNamespace } from '../../e2e/support/kube.ts';
-import { apiPodLookup } from '../support/api-pod-lookup.ts';
+import { kubeConfig, kubectl as kubectlRun, tempNamespace } from '../support/kube.ts';
+import { apiPodLookup } from '../../test/support/api-pod-lookup.ts';
 
 let ns = '';
 let client: KubeClient;

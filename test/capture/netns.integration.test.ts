@@ -36,7 +36,7 @@ import {
 } from './support.ts';
 
 const skipReason = netnsUnavailable();
-if (skipReason) console.log(`test/capture/netns.test.ts skipped: ${skipReason}`);
+if (skipReason) console.log(`test/capture/netns.integration.test.ts skipped: ${skipReason}`);
 
 const backendScript = fileURLToPath(new URL('../../examples/backends/backend.ts', import.meta.url));
 const SERVICE_IP = '10.96.0.10';

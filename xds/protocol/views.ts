@@ -37,6 +37,8 @@ export function subscription(wildcard: boolean, names: Iterable<string>): Subscr
 }
 
 export const noSubscription: Subscription = subscription(false, []);
+/** `*` alone: what every SotW CDS/LDS ACK asks for (kept, so ACKs skip interning it). */
+export const wildcardSubscription: Subscription = subscription(true, []);
 
 const wildcardViews = new WeakMap<ReadonlyMap<string, EncodedResource>, View>();
 const namedViews = new WeakMap<ReadonlyMap<string, EncodedResource>, WeakMap<Subscription, View>>();

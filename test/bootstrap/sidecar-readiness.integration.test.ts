@@ -2,7 +2,7 @@
 // bootstrap (with and without app probes), its initial CDS/LDS fetches are bounded, and the
 // cluster /healthz/ready waits for is one translation really sends the proxy that bootstrap
 // describes (if translation ever stopped sending it, every sidecar would stay unready).
-// test/bootstrap/probes-without-control-plane.test.ts runs the whole story in a real Envoy.
+// test/bootstrap/probes-without-control-plane.integration.test.ts runs the whole story in a real Envoy.
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/model/build.ts';
 import { proxyFromNode } from '../../xds/resources/node-info.ts';
