@@ -1,7 +1,10 @@
 // RFC 6902 patch from an original document to a mutated copy. Objects are diffed key by key;
 // arrays element by element over their common length, then `add` for each new element at the
 // end (or `remove` from the end when shorter) — indexes never shift, so the patch is always
-// correct; injection only appends, which keeps patches small. Type changes become `replace`.
+// correct. One exception keeps prepends small: when the new array is the old one with
+// elements put in front (the native sidecar goes before the app's init containers), those
+// are `add`ed at their indexes (RFC 6902 inserts there) instead of rewriting every element.
+// Type changes become `replace`.
 // Keys are escaped per RFC 6901 (~ → ~0, / → ~1). `undefined` values count as absent.
 
 export type JsonPatchOp = { op: 'add'; path: string; value: unknown } | { op: 'remove'; path: string } | { op: 'replace'; path: string; value: unknown };
@@ -30,6 +33,11 @@ function diff(a: unknown, b: unknown, path: string, ops: JsonPatchOp[]): void {
     return;
   }
   if (Array.isArray(a) && Array.isArray(b)) {
+    const front = b.length - a.length;
+    if (front > 0 && a.length > 0 && a.every((x, i) => deepEqual(x, b[front + i]))) {
+      for (let i = 0; i < front; i++) ops.push({ op: 'add', path: `${path}/${i}`, value: clean(b[i]) });
+      return;
+    }
     const common = Math.min(a.length, b.length);
     for (let i = 0; i < common; i++) diff(a[i], b[i], `${path}/${i}`, ops);
     for (let i = common; i < b.length; i++) ops.push({ op: 'add', path: `${path}/${i}`, value: clean(b[i]) });

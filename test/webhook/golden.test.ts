@@ -1,5 +1,7 @@
-// Golden files: test/webhook/golden/<shape>/pod.yaml → patch.golden.json (the RFC 6902 patch
-// /inject returns). Refresh with UPDATE_GOLDEN=1 and review the diff like code.
+// Golden files: test/webhook/golden/<scenario>/pod.yaml → <shape>.patch.golden.json, the
+// RFC 6902 patch /inject returns for each sidecar shape (native: the proxy as an init
+// container with restartPolicy Always; container: the plain container for API servers
+// without native sidecars). Refresh with UPDATE_GOLDEN=1 and review the diff like code.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fjp from 'fast-json-patch';
@@ -9,30 +11,32 @@ import { handleInject } from '../../webhook/admission.ts';
 import type { JsonPatchOp } from '../../webhook/json-patch.ts';
 import { goldenDir, podRequest, testContext } from './fixtures.ts';
 
-const shapes = readdirSync(goldenDir)
+const scenarios = readdirSync(goldenDir)
   .filter((d) => statSync(join(goldenDir, d)).isDirectory())
   .sort();
+const cases = scenarios.flatMap((scenario) => (['native', 'container'] as const).map((shape) => [scenario, shape] as const));
 
 function decodePatch(b64: string | undefined): JsonPatchOp[] {
   return JSON.parse(Buffer.from(b64 ?? '', 'base64').toString('utf8')) as JsonPatchOp[];
 }
 
 describe('injection golden patches', () => {
-  it('has at least 8 shapes', () => expect(shapes.length).toBeGreaterThanOrEqual(8));
+  it('has at least 8 scenarios', () => expect(scenarios.length).toBeGreaterThanOrEqual(8));
 
-  it.each(shapes)('%s', (shape) => {
-    const pod = parseYaml(readFileSync(join(goldenDir, shape, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
-    const out = handleInject(podRequest(pod), testContext());
+  it.each(cases)('%s (%s)', (scenario, shape) => {
+    const pod = parseYaml(readFileSync(join(goldenDir, scenario, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
+    const ctx = testContext({ sidecarMode: shape });
+    const out = handleInject(podRequest(pod), ctx);
     expect(out.result).toBe('injected');
     const patch = decodePatch(out.response.patch);
-    const goldenPath = join(goldenDir, shape, 'patch.golden.json');
+    const goldenPath = join(goldenDir, scenario, `${shape}.patch.golden.json`);
     const text = `${JSON.stringify(patch, null, 2)}\n`;
     if (process.env.UPDATE_GOLDEN || !existsSync(goldenPath)) writeFileSync(goldenPath, text);
     expect(text).toBe(readFileSync(goldenPath, 'utf8'));
 
     // The patch applies to the pod as sent, and the result is stable under re-injection.
     const patched = fjp.applyPatch(structuredClone(pod), patch, true, false).newDocument;
-    const again = handleInject(podRequest(patched), testContext());
+    const again = handleInject(podRequest(patched), ctx);
     expect(again).toMatchObject({ result: 'skipped', reason: 'already-injected' });
     expect(again.response.patch).toBeUndefined();
   });

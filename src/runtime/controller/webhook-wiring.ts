@@ -16,6 +16,7 @@ import { CLUSTER_DOMAIN } from '../../../xds/resources/names.ts';
 import { startWebhookServer, type TlsMaterial, type WebhookServer } from '../../../webhook/server.ts';
 import { parseInjectValues, type InjectValues } from '../../../webhook/values.ts';
 import type { InjectContext } from '../../../webhook/inject.ts';
+import { learnServerVersion, resolveSidecarShape } from '../../../webhook/sidecar-mode.ts';
 import { CaBundleReconciler, type CaBundleStatus, type WebhookConfigurationRef } from './cabundle.ts';
 import type { ControllerContext, ControllerExtension } from './run.ts';
 import { crValidator } from '../../../webhook/validate-crs.ts';
@@ -120,11 +121,12 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       controlPlaneNamespace: ctx.namespace,
     });
     const labelSource = namespaceLabelSource(ctx);
+    const values = await withSidecarShape(opts.values, ctx, log);
     server = await startWebhookServer({
       host: opts.host,
       port: opts.port,
       tls: current.tls,
-      injectCtx: (ns) => injectContext(labelSource, opts.values, ns),
+      injectCtx: (ns) => injectContext(labelSource, values, ns),
       validate,
     });
     log.info({ port: server.port, dnsNames, ipAddresses, serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving');
@@ -189,6 +191,23 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       ...(reconciler ? { caBundle: reconciler.status() } : {}),
     }),
   };
+}
+
+/**
+ * Resolves sidecarMode `auto` once, from the API server's version (GET /version, which every
+ * client may read): native sidecars from 1.29, the plain container before that or when the
+ * version cannot be read. An explicit `native` or `container` is kept as is.
+ */
+export async function withSidecarShape(values: InjectValues, ctx: Pick<ControllerContext, 'client'>, log: Logger): Promise<InjectValues> {
+  const version =
+    values.sidecarMode === 'auto'
+      ? await learnServerVersion(() => ctx.client.request<unknown>('GET', '/version', { timeoutMs: 5_000 }), {
+          onError: (err, attempt) => log.warn({ err: err.message, attempt }, 'reading the API server version failed'),
+        })
+      : undefined;
+  const { shape, reason } = resolveSidecarShape(values.sidecarMode, version);
+  log.info({ sidecarShape: shape, reason, ...(version ? { serverVersion: version.text } : {}) }, 'sidecar injection shape');
+  return { ...values, sidecarMode: shape };
 }
 
 /** Where injection reads namespace labels: the informer cache, and the API server on a miss. */
