@@ -57,11 +57,11 @@ describe.skipIf(!nodeSuitesEnabled)('Weft in-cluster: the chart on the real node
       until: (p) => p.status.currentHealthy === 2 && p.status.disruptionsAllowed === 1,
       what: 'the PDB seeing 2 healthy Pods',
     });
-    // Exactly one replica generated the root; the other adopted it.
-    const sources = await Promise.all(pods.map(async (p) => (await nk(['-n', rel.namespace, 'logs', p.name])).stdout));
-    const created = sources.filter((l) => l.includes('"source":"created"')).length;
-    const adopted = sources.filter((l) => l.includes('"source":"adopted"')).length;
-    expect({ created, adopted }).toEqual({ created: 1, adopted: 1 });
+    // Exactly one replica generated the root; the other read it (or lost the create race and adopted it).
+    const logs = await Promise.all(pods.map(async (p) => (await nk(['-n', rel.namespace, 'logs', p.name])).stdout));
+    const sources = logs.map((l) => /"source":"(\w+)","trustDomain"/.exec(l)?.[1]).sort();
+    expect(sources.filter((s) => s === 'created')).toHaveLength(1);
+    expect(sources.filter((s) => s !== 'created')).toEqual([expect.stringMatching(/^(loaded|adopted)$/)]);
     await nk(['get', 'secret', 'weft-root-ca', '-n', rel.namespace]);
   });
 
@@ -97,7 +97,7 @@ describe.skipIf(!nodeSuitesEnabled)('Weft in-cluster: the chart on the real node
     const counts = await settledCount(mesh.name, t);
     expect(counts.fail).toBe(0);
     expect(counts.ok).toBeGreaterThan(20);
-  });
+  }, 300_000);
 
   it('times Pod create → Ready, injected vs plain', async () => {
     plain = {
