@@ -74,6 +74,7 @@ k -n "$NS" exec deploy/client -c client -- node /shop/shop.ts load --url "http:/
   "$ROOT/node_modules/.bin/node" "$ROOT/scripts/demo-split.ts"
 
 mem=$(k -n "$CP_NS" get pods -l app.kubernetes.io/component=controller -o name | while read -r p; do
+  # shellcheck disable=SC2016 # expanded in the container
   k -n "$CP_NS" exec "$p" -c controller -- sh -c 'echo $(( $(cat /sys/fs/cgroup/memory/memory.usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.current) / 1048576 ))' 2>/dev/null
 done | paste -sd, -)
 say "controller Pods' memory (cgroup usage, MiB): $mem"

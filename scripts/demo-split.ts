@@ -30,7 +30,9 @@ for await (const text of createInterface({ input: process.stdin })) {
   }
   if (line.summary) {
     const errs = sum(line.errors);
-    console.log(`total: ${line.requests} requests in ${line.seconds ?? '?'} s: ${versions(line.ok, line.requests)}  errors ${errs}${errs ? ` ${JSON.stringify(line.errors)}` : ''}`);
+    console.log(
+      `total: ${line.requests} requests in ${line.seconds ?? '?'} s: ${versions(line.ok, line.requests)}  errors ${errs}${errs ? ` ${JSON.stringify(line.errors)}` : ''}`,
+    );
     continue;
   }
   second++;
