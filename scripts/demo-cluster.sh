@@ -27,25 +27,31 @@ ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 [[ $DEMO_SECONDS =~ ^[0-9]+$ && $DEMO_SECONDS -ge 1 && $DEMO_SECONDS -le 3600 ]] || die "DEMO_SECONDS must be 1-3600"
 
 # --- 1. tools, cluster, images --------------------------------------------------------
+export WEFT_CLUSTER_DIR=${WEFT_CLUSTER_DIR:-${WEFT_CACHE:-$HOME/.cache/weft}/node-cluster}
+mkdir -p "$WEFT_CLUSTER_DIR"
+LOG=$WEFT_CLUSTER_DIR/demo-cluster.log
+: >"$LOG"
+# The steps' own chatter goes to the log; it is printed only when a step fails.
+quiet() { "$@" >>"$LOG" 2>&1 || { tail -40 "$LOG" >&2; die "$* failed (log: $LOG)"; }; }
 t0=$(date +%s%N)
-bash scripts/setup.sh --k8s >&2
+say "setting up (first run: npm ci, Envoy, Kubernetes and node binaries from source; log: $LOG)"
+quiet bash scripts/setup.sh --k8s
 say "setup done in $(ms "$t0") ms"
 t=$(date +%s%N)
-WEFT_NODE=1 bash e2e/cluster/up.sh >/dev/null
-export WEFT_CLUSTER_DIR=${WEFT_CLUSTER_DIR:-${WEFT_CACHE:-$HOME/.cache/weft}/node-cluster}
+quiet env WEFT_NODE=1 bash e2e/cluster/up.sh
 # shellcheck source=/dev/null
 . "$WEFT_CLUSTER_DIR/env"
 export KUBECONFIG=$WEFT_KUBECONFIG
 k() { "$WEFT_KUBECTL" "$@"; }
 say "cluster up in $(ms "$t") ms (kubeconfig $KUBECONFIG)"
 t=$(date +%s%N)
-bash scripts/images/build.sh --import >/dev/null
+quiet bash scripts/images/build.sh --import
 say "images built and loaded into the node in $(ms "$t") ms"
 
 # --- 2. Weft, in the cluster ------------------------------------------------------------
 t=$(date +%s%N)
-"$WEFT_HELM" upgrade --install "$RELEASE" charts/weft -n "$CP_NS" --create-namespace --wait --timeout 5m >/dev/null
-k -n "$CP_NS" rollout status "deployment/$RELEASE" --timeout=180s >&2
+quiet "$WEFT_HELM" upgrade --install "$RELEASE" charts/weft -n "$CP_NS" --create-namespace --wait --timeout 5m
+quiet k -n "$CP_NS" rollout status "deployment/$RELEASE" --timeout=180s
 # The namespace, labelled for injection (examples/shop/namespace.yaml carries the label too).
 k apply -f examples/shop/namespace.yaml >/dev/null
 k label namespace "$NS" weft.dev/inject=enabled --overwrite >/dev/null
@@ -62,7 +68,7 @@ say "Weft installed and injecting in $(ms "$t") ms: $(k -n "$CP_NS" get lease we
 # --- 3. the shop --------------------------------------------------------------------------
 t=$(date +%s%N)
 k apply -k examples/shop >/dev/null
-k -n "$NS" rollout status deploy/checkout-v1 deploy/checkout-v2 deploy/client --timeout=300s >&2
+quiet k -n "$NS" rollout status deploy/checkout-v1 deploy/checkout-v2 deploy/client --timeout=300s
 say "shop deployed and Ready in $(ms "$t") ms"
 k -n "$NS" get pods -o wide >&2
 k get trafficsplits,retrypolicies,peerauths -n "$NS" >&2
