@@ -11,6 +11,7 @@ import { hostOf } from '../../../xds/server/start.ts';
 import { parseOrReport } from './flags.ts';
 import { serveCommand, type ServeFlags } from './serve-flags.ts';
 import { waitForShutdown } from './shutdown.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 /** `weft serve` with its arguments (what tests and embedders call); the binary parses in weft.ts first. */
 export async function runServe(argv: string[]): Promise<number> {
@@ -42,9 +43,10 @@ export async function serveWith(values: ServeFlags): Promise<number> {
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
       log,
-      ...(security ? { xdsCredentials: security.credentials, authenticate: security.authenticate, debug: { identity: security.status } } : {}),
+      ...(security
+        ? { xdsCredentials: security.credentials, authenticate: security.authenticate, secrets: security, debug: { identity: security.status } }
+        : {}),
     });
-    security?.attach(cp.cache);
     // One machine-readable line so scripts and tests can find the ports that were bound.
     process.stdout.write(`${JSON.stringify({ event: 'ready', xdsPort: cp.xdsPort, monitoringPort: cp.monitoringPort, tls: security !== undefined })}\n`);
     await waitForShutdown(log);
@@ -53,7 +55,7 @@ export async function serveWith(values: ServeFlags): Promise<number> {
     return 0;
   } catch (err) {
     security?.close();
-    process.stderr.write(`weft serve: ${(err as Error).message}\n`);
+    process.stderr.write(`weft serve: ${errorMessage(err)}\n`);
     return 1;
   }
 }
