@@ -1,4 +1,4 @@
-// `weft serve --config-dir DIR`: the standalone control plane. Reads Services,
+// `weft serve --config-dir DIR...`: the standalone control plane. Reads Services,
 // EndpointSlices and Weft resources from YAML files and serves them over xDS.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../../ca/spiffe.ts';
 import { FileSource } from '../../sources/file-source.ts';
+import { MergedSource } from '../../sources/merged-source.ts';
 import { parseDurationMs } from '../../api/duration.ts';
 import { startControlPlane } from '../control-plane.ts';
 import { caFromDir } from '../../identity/ca-dir.ts';
@@ -15,7 +16,7 @@ import { MeshPorts } from '../../base/mesh-ports.ts';
 import { hostOf } from '../../../xds/server/start.ts';
 import { waitForShutdown } from './shutdown.ts';
 
-const usage = `usage: weft serve --config-dir DIR [--xds-address 127.0.0.1:15010] [--monitoring-address 127.0.0.1:15014]
+const usage = `usage: weft serve --config-dir DIR [--config-dir DIR]... [--xds-address 127.0.0.1:15010] [--monitoring-address 127.0.0.1:15014]
                   [--ca-dir DIR [--trust-domain cluster.local] [--workload-cert-ttl 24h] [--xds-san NAME|IP]...]
 
 --ca-dir serves xDS over TLS (default address 127.0.0.1:${MeshPorts.xdsTls}) with a certificate from the CA in DIR
@@ -30,7 +31,7 @@ export async function runServe(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        'config-dir': { type: 'string' },
+        'config-dir': { type: 'string', multiple: true },
         'xds-address': { type: 'string' },
         'monitoring-address': { type: 'string', default: `127.0.0.1:${MeshPorts.monitoring}` },
         'ca-dir': { type: 'string' },
@@ -49,15 +50,17 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const dir = values['config-dir'];
-  if (!dir) {
+  const given = values['config-dir'] ?? [];
+  const dirs = given.map((d) => resolve(d));
+  if (dirs.length === 0) {
     process.stderr.write(`weft serve: --config-dir is required\n${usage}`);
     return 2;
   }
-  const configDir = resolve(dir);
-  if (!existsSync(configDir) || !statSync(configDir).isDirectory()) {
-    process.stderr.write(`weft serve: --config-dir ${configDir}: not a directory\n`);
-    return 2;
+  for (const configDir of dirs) {
+    if (!existsSync(configDir) || !statSync(configDir).isDirectory()) {
+      process.stderr.write(`weft serve: --config-dir ${configDir}: not a directory\n`);
+      return 2;
+    }
   }
   const caDir = values['ca-dir'];
   const trustDomain = values['trust-domain'];
@@ -86,7 +89,8 @@ export async function runServe(argv: string[]): Promise<number> {
       });
     }
     const cp = await startControlPlane({
-      source: new FileSource(configDir),
+      source:
+        dirs.length === 1 ? new FileSource(dirs[0] as string) : new MergedSource(dirs.map((d, i) => ({ name: given[i] ?? d, source: new FileSource(d) }))),
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
       log,

@@ -4,7 +4,8 @@ const usage = `usage: weft <command> [flags]
 
 commands:
   serve       standalone control plane: serve xDS from a directory of YAML
-              --config-dir DIR                 Services, EndpointSlices and Weft resources (required; watched)
+              --config-dir DIR ...             Services, EndpointSlices and Weft resources (required; watched;
+                                               repeatable, an object in two directories comes from the first)
               --xds-address HOST:PORT          ADS listen address (127.0.0.1:15010; 127.0.0.1:15012 with --ca-dir)
               --monitoring-address HOST:PORT   /healthz, /readyz, /metrics, debug API (127.0.0.1:15014)
               --ca-dir DIR                     TLS xDS, client-certificate authentication and SDS from the CA in DIR
