@@ -101,6 +101,17 @@ describe('weft controller against a real API server', () => {
     await api.waitFor('TrafficSplit', app, 'api-canary', (x) => hasCond(x, 'ResolvedRefs', 'True') && hasCond(x, 'Programmed', 'True'));
   });
 
+  it('does not accept a TrafficSplit whose root Service is missing, and says weights 90/20 come to 82/18 once it exists', async () => {
+    await api.create(trafficSplit(app, 'early', 'soon', { 'checkout-v1': 90, 'checkout-v2': 20 }));
+    const o = await api.waitFor('TrafficSplit', app, 'early', (x) => hasCond(x, 'Accepted', 'False'));
+    expect(cond(o, 'Accepted')).toMatchObject({ reason: 'ServiceNotFound', message: expect.stringContaining(`Service ${app}/soon not found`) });
+    expect(cond(o, 'Programmed')).toMatchObject({ status: 'False', reason: 'NotAccepted' });
+    await api.create(service(app, 'soon'));
+    // Programmed too, so no status write of this test falls into a later test's quiet window.
+    const ok = await api.waitFor('TrafficSplit', app, 'early', (x) => hasCond(x, 'Accepted', 'True') && hasCond(x, 'Programmed', 'True'));
+    expect(cond(ok, 'Accepted')?.message).toContain('weights 90/20 sum to 110, not 100, and are normalised to 82/18 percent');
+  });
+
   it('propagates Services and EndpointSlices created through the API to the ADS client', async () => {
     const name = clusterName(app, 'late');
     let t0 = performance.now();

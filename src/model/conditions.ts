@@ -11,6 +11,13 @@ export const accepted = (message: string): Condition => condition('Accepted', tr
 export const conflicted = (message: string): Condition => condition('Accepted', false, 'Conflicted', message);
 export const refsResolved = (message: string): Condition => condition('ResolvedRefs', true, 'ResolvedRefs', message);
 
+/**
+ * Accepted=False reasons another object can cure: the missing Service created later, the
+ * older rival deleted. Admission warns about these instead of denying (GitOps tools apply
+ * a TrafficSplit and its Service in any order); every other Accepted=False is final.
+ */
+export const CURABLE_REASONS: ReadonlySet<string> = new Set(['Conflicted', 'ServiceNotFound', 'TargetNotFound']);
+
 export function statusOf(o: WeftPolicyObject, conditions: readonly Condition[]): PolicyStatus {
   return {
     kind: o.kind,

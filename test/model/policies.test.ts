@@ -49,9 +49,38 @@ describe('TrafficSplit resolution', () => {
     expect(refs?.message).toContain('not applied');
   });
 
-  it('reports a missing root service', () => {
+  it('does not accept a split whose root service is missing: there is nothing to split', () => {
     const m = buildModel([...shop, split('ghost', 'nope', { 'checkout-v1': 1 })]);
-    expect(cond(m, 'TrafficSplit', 'shop/ghost', 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
+    expect(status(m, 'TrafficSplit', 'shop/ghost')?.conditions).toEqual([
+      {
+        type: 'Accepted',
+        status: 'False',
+        reason: 'ServiceNotFound',
+        message: 'Service shop/nope not found: there is nothing to split; the split is applied once the Service exists',
+      },
+      { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All 1 backends of shop/nope exist' },
+    ]);
+    expect([...m.services.values()].some((s) => s.split)).toBe(false);
+  });
+
+  it.each([
+    [{ 'checkout-v1': 90, 'checkout-v2': 20 }, '; weights 90/20 sum to 110, not 100, and are normalised to 82/18 percent (checkout-v1/checkout-v2)'],
+    [
+      { 'checkout-v1': 1, 'checkout-v2': 1, checkout: 1 },
+      '; weights 1/1/1 sum to 3, not 100, and are normalised to 34/33/33 percent (checkout-v1/checkout-v2/checkout)',
+    ],
+    [{ 'checkout-v1': 5, checkout: 0 }, '; weights 5/0 sum to 5, not 100, and are normalised to 100/0 percent (checkout-v1/checkout)'],
+    [{ 'checkout-v1': 90, 'checkout-v2': 10 }, ''],
+  ])('says how weights %o that do not sum to 100 are normalised', (weights, note) => {
+    const m = buildModel([...shop, split('canary', 'checkout', weights)]);
+    expect(cond(m, 'TrafficSplit', 'shop/canary', 'Accepted')).toEqual({
+      type: 'Accepted',
+      status: 'True',
+      reason: 'Accepted',
+      message: `TrafficSplit applies to Service shop/checkout${note}`,
+    });
+    // What Envoy gets stays the weights as written: the message only explains them.
+    expect(m.services.get('shop/checkout')?.split?.backends.map((b) => b.weight)).toEqual(Object.values(weights).filter((w) => w > 0));
   });
 
   it('lets the oldest split win a conflict, then the first by name', () => {
@@ -118,6 +147,12 @@ describe('RetryPolicy resolution', () => {
     expect(m.services.get('shop/checkout')?.retry?.policy).toBe('shop/a');
     expect(cond(m, 'RetryPolicy', 'shop/b', 'Accepted')).toMatchObject({ status: 'False', reason: 'Conflicted' });
     expect(cond(m, 'RetryPolicy', 'shop/c', 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'TargetNotFound' });
+    expect(cond(m, 'RetryPolicy', 'shop/c', 'Accepted')).toEqual({
+      type: 'Accepted',
+      status: 'False',
+      reason: 'TargetNotFound',
+      message: 'Service shop/missing not found; the policy is applied once the Service exists',
+    });
     expect(m.statuses.map((s) => `${s.kind} ${s.key}`)).toEqual(['RetryPolicy shop/a', 'RetryPolicy shop/b', 'RetryPolicy shop/c']);
   });
 });
