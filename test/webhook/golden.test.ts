@@ -1,5 +1,7 @@
 // Golden files: test/webhook/golden/<shape>/pod.yaml → patch.golden.json (the RFC 6902 patch
-// /inject returns). Refresh with UPDATE_GOLDEN=1 and review the diff like code.
+// /inject returns), or skip.golden.json for a Pod that must not be injected (the outcome:
+// reason, message, and a response without a patch). Refresh with UPDATE_GOLDEN=1 and review
+// the diff like code.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fjp from 'fast-json-patch';
@@ -9,9 +11,13 @@ import { handleInject } from '../../webhook/admission.ts';
 import type { JsonPatchOp } from '../../webhook/json-patch.ts';
 import { goldenDir, podRequest, testContext } from './fixtures.ts';
 
-const shapes = readdirSync(goldenDir)
+const dirs = readdirSync(goldenDir)
   .filter((d) => statSync(join(goldenDir, d)).isDirectory())
   .sort();
+const isSkip = (d: string) => existsSync(join(goldenDir, d, 'skip.golden.json'));
+const shapes = dirs.filter((d) => !isSkip(d));
+const skips = dirs.filter(isSkip);
+const readPod = (shape: string) => parseYaml(readFileSync(join(goldenDir, shape, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
 
 function decodePatch(b64: string | undefined): JsonPatchOp[] {
   return JSON.parse(Buffer.from(b64 ?? '', 'base64').toString('utf8')) as JsonPatchOp[];
@@ -21,7 +27,7 @@ describe('injection golden patches', () => {
   it('has at least 8 shapes', () => expect(shapes.length).toBeGreaterThanOrEqual(8));
 
   it.each(shapes)('%s', (shape) => {
-    const pod = parseYaml(readFileSync(join(goldenDir, shape, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
+    const pod = readPod(shape);
     const out = handleInject(podRequest(pod), testContext());
     expect(out.result).toBe('injected');
     const patch = decodePatch(out.response.patch);
@@ -35,5 +41,19 @@ describe('injection golden patches', () => {
     const again = handleInject(podRequest(patched), testContext());
     expect(again).toMatchObject({ result: 'skipped', reason: 'already-injected' });
     expect(again.response.patch).toBeUndefined();
+  });
+});
+
+describe('injection golden skips', () => {
+  it('has the opt-outs', () => expect(skips).toEqual(expect.arrayContaining(['opted-out-annotation', 'opted-out-label'])));
+
+  it.each(skips)('%s', (shape) => {
+    const out = handleInject(podRequest(readPod(shape)), testContext());
+    const goldenPath = join(goldenDir, shape, 'skip.golden.json');
+    const text = `${JSON.stringify(out, null, 2)}\n`;
+    if (process.env.UPDATE_GOLDEN) writeFileSync(goldenPath, text);
+    expect(text).toBe(readFileSync(goldenPath, 'utf8'));
+    expect(out).toMatchObject({ result: 'skipped', response: { allowed: true } });
+    expect(out.response.patch).toBeUndefined();
   });
 });
