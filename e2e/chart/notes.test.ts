@@ -116,7 +116,7 @@ describe('the out-of-cluster NOTES, followed literally', () => {
     expect(forbiddenLines(output)).toEqual([]);
     // Listening where the NOTES say, not on every interface.
     const listening = await run('ss', ['-Hltnp']);
-    const mine = listening.stdout.split('\n').filter((l) => l.includes(`pid=${controller.pid},`));
+    const mine = listening.stdout.split('\n').filter((l) => l.includes(`pid=${controller?.pid ?? -1},`));
     expect(mine.length).toBeGreaterThanOrEqual(3);
     for (const l of mine) expect(l, 'bound to loopback').toMatch(/\s127\.0\.0\.1:\d+\s/);
   });
