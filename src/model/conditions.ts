@@ -2,6 +2,7 @@
 // CamelCase (Gateway API style); messages are sentences for humans.
 import type { Condition, PolicyStatus } from './types.ts';
 import type { WeftPolicyObject } from '../api/objects.ts';
+import { summaryOf } from './summary.ts';
 
 export function condition(type: Condition['type'], ok: boolean, reason: string, message: string): Condition {
   return { type, status: ok ? 'True' : 'False', reason, message };
@@ -24,6 +25,7 @@ export function statusOf(o: WeftPolicyObject, conditions: readonly Condition[]):
     key: `${o.metadata.namespace}/${o.metadata.name}`,
     ...(o.metadata.generation === undefined ? {} : { generation: o.metadata.generation }),
     conditions,
+    summary: summaryOf(o),
   };
 }
 

@@ -6,6 +6,7 @@ import type { TrafficSplitObject } from '../api/objects.ts';
 import { accepted, condition, conflicted, groupByPrecedence, refsResolved, statusOf } from './conditions.ts';
 import { byPrecedence } from './order.ts';
 import { regexProblem } from './regex.ts';
+import { percentages } from './summary.ts';
 import { serviceKey } from './services.ts';
 import type { Condition, MeshService, ObjectKey, PolicyStatus, ResolvedSplit } from './types.ts';
 
@@ -21,17 +22,6 @@ function matchProblems(ts: TrafficSplitObject): string[] {
       if (why) out.push(`spec.matches[${i}].headers[${j}].value: ${why}`);
     });
   });
-  return out;
-}
-
-/** Whole percentages that sum to 100 (largest remainder), for weights that do not. */
-export function percentages(weights: readonly number[]): number[] {
-  const total = weights.reduce((a, b) => a + b, 0);
-  if (total === 0) return weights.map(() => 0);
-  const exact = weights.map((w) => (w * 100) / total);
-  const out = exact.map(Math.floor);
-  const order = exact.map((e, i) => ({ i, rest: e - Math.floor(e) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
-  for (let k = 0, left = 100 - out.reduce((a, b) => a + b, 0); k < left; k++) out[order[k]!.i]! += 1;
   return out;
 }
 

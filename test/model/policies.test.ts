@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/model/build.ts';
 import type { MeshModel, PolicyStatus } from '../../src/model/types.ts';
-import { retry, service, split } from './fixtures.ts';
+import { peerAuth, retry, service, split } from './fixtures.ts';
 
 const status = (m: MeshModel, kind: PolicyStatus['kind'], key: string) => m.statuses.find((s) => s.kind === kind && s.key === key);
 const cond = (m: MeshModel, kind: PolicyStatus['kind'], key: string, type: string) => status(m, kind, key)?.conditions.find((c) => c.type === type);
@@ -36,6 +36,7 @@ describe('TrafficSplit resolution', () => {
         { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'TrafficSplit applies to Service shop/checkout' },
         { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All 3 backends of shop/checkout exist' },
       ],
+      summary: 'checkout-v1 90%, checkout-v2 10%, checkout 0%; 1 match',
     });
   });
 
@@ -154,5 +155,22 @@ describe('RetryPolicy resolution', () => {
       message: 'Service shop/missing not found; the policy is applied once the Service exists',
     });
     expect(m.statuses.map((s) => `${s.kind} ${s.key}`)).toEqual(['RetryPolicy shop/a', 'RetryPolicy shop/b', 'RetryPolicy shop/c']);
+  });
+});
+
+describe('status.summary (the readable printer column)', () => {
+  it.each([
+    [split('s', 'checkout', { 'checkout-v1': 90, 'checkout-v2': 20 }), 'checkout-v1 82%, checkout-v2 18%'],
+    [split('m', 'checkout', { 'checkout-v1': 1 }, { matches: [{ path: { value: '/a' } }, { path: { value: '/b' } }] }), 'checkout-v1 100%; 2 matches'],
+    [retry('r', 'checkout'), '5xx, connect-failure, reset'],
+    [retry('c', 'checkout', { retryOn: ['retriable-status-codes'], retriableStatusCodes: [503, 429] }), 'retriable-status-codes (503, 429)'],
+    [
+      peerAuth('p', { selector: { matchLabels: { app: 'web', tier: 'f' } }, portLevelMtls: { '8080': { mode: 'STRICT' } } }),
+      'app=web,tier=f; port 8080 STRICT',
+    ],
+    [peerAuth('n', { mtls: { mode: 'STRICT' } }), 'all workloads'],
+  ])('%#: %s', (object, summary) => {
+    const m = buildModel([...shop, object]);
+    expect(m.statuses[0]?.summary).toBe(summary);
   });
 });
