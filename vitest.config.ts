@@ -1,15 +1,54 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit and integration tests run in one pass; suites that need Envoy or the cluster
-// harness start those real components themselves (see test/support and e2e/).
+// Three tiers (docs/testing.md), one vitest project each; `vitest run` runs them all:
+//   unit         test/**/*.test.ts: Node and this repository only (loopback sockets, our own
+//                `weft` binary); no Envoy, no API server, no network namespaces, no Go build.
+//   integration  test/**/*.integration.test.ts: real Envoy, real gRPC xDS clients, netns.
+//   e2e          e2e/**/*.test.ts: the Kubernetes harness (API server, node; e2e/cluster).
+// WEFT_TEST_TIER lets test/support/tier.ts refuse a component above a file's tier.
+type Tier = 'unit' | 'integration' | 'e2e';
+interface Project {
+  tier: Tier;
+  name?: string;
+  include: string[];
+  exclude?: string[];
+  isolate?: boolean;
+  setupFiles?: string[];
+  env?: Record<string, string>;
+}
+const project = ({ tier, name = tier, env, ...test }: Project) => ({
+  extends: true as const,
+  test: { name, ...test, env: { WEFT_TEST_TIER: tier, ...env } },
+});
+
+// Brings a node cluster of its own up and down and checks the host is left as found: one node
+// per host, so it is a project of its own that scripts/test.sh runs alone, before the shared
+// node cluster starts.
+const HOST_CLEAN = 'e2e/node/host-clean.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'e2e/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 180_000,
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      // Unit files share each worker's module cache (isolate: false; the setup file restores
+      // timers, mocks and env after each file), and the /inject property test samples 3,000
+      // reviews (make test: all 10,000): together they keep the tier within a minute.
+      project({
+        tier: 'unit',
+        include: ['test/**/*.test.ts'],
+        exclude: ['test/**/*.integration.test.ts'],
+        isolate: false,
+        setupFiles: ['test/support/unit-setup.ts'],
+        env: { FUZZ_REVIEWS: process.env.FUZZ_REVIEWS ?? '3000' },
+      }),
+      project({ tier: 'integration', include: ['test/**/*.integration.test.ts'] }),
+      project({ tier: 'e2e', include: ['e2e/**/*.test.ts'], exclude: [HOST_CLEAN] }),
+      project({ tier: 'e2e', name: 'e2e-host', include: [HOST_CLEAN] }),
+    ],
   },
 });

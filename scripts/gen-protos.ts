@@ -32,6 +32,7 @@ const targets = [
   'envoy/extensions/filters/network/http_connection_manager/v3',
   'envoy/extensions/filters/network/tcp_proxy/v3',
   'envoy/extensions/filters/http/router/v3',
+  'envoy/extensions/filters/http/health_check/v3',
   'envoy/extensions/filters/listener/tls_inspector/v3',
   'envoy/extensions/filters/listener/original_dst/v3',
   'envoy/extensions/filters/listener/http_inspector/v3',

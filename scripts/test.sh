@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --k8s
 export PATH="$PWD/node_modules/.bin:$PATH"
 export WEFT_CACHE="${WEFT_CACHE:-$HOME/.cache/weft}"
+# The unit tier alone samples the /inject property test; the full run checks all of it.
+export FUZZ_REVIEWS="${FUZZ_REVIEWS:-10000}"
 
 # The e2e suites get clusters of their own, so a developer's clusters (or another run's) are
 # never disturbed, and they are stopped when the run ends, pass or fail: the kubelet-less
@@ -67,7 +69,8 @@ fi
 ((node_run)) || export WEFT_NODE=0
 
 echo "[test] vitest"
-if [ $# -eq 0 ]; then vitest_run main --exclude e2e/node/host-clean.test.ts; else vitest_run main "$@"; fi
+# The three tiers (docs/testing.md); e2e-host (host-clean, above) runs on its own.
+if [ $# -eq 0 ]; then vitest_run main --project unit --project integration --project e2e; else vitest_run main "$@"; fi
 # One plain closing line that any CI reads: "vitest: N passed, N failed, N skipped".
 node -e '
   const fs = require("fs");

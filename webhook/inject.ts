@@ -1,14 +1,13 @@
 // injectPod: a pure function from (pod, context) to a mutated deep copy or a skip with a
 // reason code. No clock, no I/O: the namespace's labels come from the caller's cache.
-import { PROXY_UID } from '../src/base/mesh-ports.ts';
 import { renderSidecarBootstrap } from '../xds/bootstrap/sidecar.ts';
 import { captureScript } from './capture.ts';
-import type { Container, Pod } from './pod.ts';
+import { initContainer, proxyContainer, tokenVolume } from './containers.ts';
+import type { Pod } from './pod.ts';
 import { appProbesEnv, probeRoutes, rewriteProbes } from './probes.ts';
-import { proxyResources, resourcesSpec } from './resources.ts';
+import { shapeOf } from './sidecar-mode.ts';
 import {
   Annotations,
-  ENVOY_LOG_LEVELS,
   INJECT_LABEL,
   INJECT_LABEL_VALUE,
   Names,
@@ -58,9 +57,20 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
     appProbes: probeRoutes(originals),
   });
 
-  spec.initContainers = [...(spec.initContainers ?? []), initContainer(v, captureScript(capture))];
-  // Appended: the app stays the default container for kubectl logs/exec, and the patch stays small.
-  spec.containers = [...spec.containers, proxyContainer(v, annotations, bootstrap, originals.size ? appProbesEnv(originals) : undefined, warnings)];
+  const shape = shapeOf(v.sidecarMode);
+  const init = initContainer(v, captureScript(capture));
+  const proxy = proxyContainer({ values: v, shape, annotations, bootstrap, appProbes: originals.size ? appProbesEnv(originals) : undefined, warnings });
+  if (shape === 'native') {
+    // Capture first, then the proxy, then the app's own init containers: those run meshed
+    // (their traffic is captured and the proxy already has config), like the app.
+    spec.initContainers = [init, proxy, ...(spec.initContainers ?? [])];
+  } else {
+    // Capture last: the app's init containers run before any proxy exists, so they must not
+    // be captured (their traffic would be redirected to nothing).
+    spec.initContainers = [...(spec.initContainers ?? []), init];
+    // Appended: the app stays the default container for kubectl logs/exec, and the patch stays small.
+    spec.containers = [...spec.containers, proxy];
+  }
   spec.volumes = [...(spec.volumes ?? []), tokenVolume(v)];
 
   const meta = (out.metadata ??= {});
@@ -72,8 +82,8 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
   }
   newAnnotations[Annotations.status] = JSON.stringify({
     version: WEFT_VERSION,
-    initContainers: [Names.initContainer],
-    containers: [Names.proxyContainer],
+    initContainers: shape === 'native' ? [Names.initContainer, Names.proxyContainer] : [Names.initContainer],
+    containers: shape === 'native' ? [] : [Names.proxyContainer],
     volumes: [Names.tokenVolume],
   });
   meta.annotations = newAnnotations;
@@ -97,99 +107,6 @@ function skipReason(pod: Pod, namespace: string, ctx: InjectContext, annotations
     return { reason: 'already-injected', message: 'the pod already has the weft sidecar' };
   }
   return undefined;
-}
-
-function initContainer(v: InjectValues, script: string): Container {
-  return {
-    name: Names.initContainer,
-    image: v.initImage,
-    imagePullPolicy: v.imagePullPolicy,
-    command: ['/bin/sh', '-ec'],
-    args: [script],
-    resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-    securityContext: {
-      runAsUser: 0,
-      runAsGroup: 0,
-      runAsNonRoot: false,
-      privileged: false,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
-    },
-  };
-}
-
-function proxyContainer(v: InjectValues, annotations: Record<string, string>, bootstrap: string, appProbes: string | undefined, warnings: string[]): Container {
-  const resources = proxyResources(
-    { requests: { ...v.proxyResources.requests }, limits: { ...v.proxyResources.limits } },
-    { ...optional('cpu', annotations[Annotations.proxyCpu]), ...optional('memory', annotations[Annotations.proxyMemory]) },
-    warnings,
-    { cpu: Annotations.proxyCpu, memory: Annotations.proxyMemory },
-  );
-  let logLevel: string = v.proxyLogLevel;
-  const requested = annotations[Annotations.proxyLogLevel];
-  if (requested !== undefined) {
-    if ((ENVOY_LOG_LEVELS as readonly string[]).includes(requested)) logLevel = requested;
-    else warnings.push(`annotation ${Annotations.proxyLogLevel}: "${requested}" is not one of ${ENVOY_LOG_LEVELS.join(', ')}; using ${logLevel}`);
-  }
-  const env: Record<string, unknown>[] = [
-    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-  ];
-  if (appProbes) env.push({ name: Names.appProbesEnv, value: appProbes });
-  return {
-    name: Names.proxyContainer,
-    image: v.proxyImage,
-    imagePullPolicy: v.imagePullPolicy,
-    // Kubernetes expands $(POD_NAME) in args, giving each proxy a readable node id; identity
-    // never comes from it (the xDS server reads the token).
-    args: [
-      '--config-yaml',
-      bootstrap,
-      '--service-node',
-      '$(POD_NAME).$(POD_NAMESPACE)',
-      '--log-level',
-      logLevel,
-      '--drain-time-s',
-      '5',
-      '--disable-hot-restart',
-    ],
-    env,
-    ports: [{ containerPort: MeshPorts.stats, name: Names.promPortName, protocol: 'TCP' }],
-    readinessProbe: {
-      httpGet: { path: '/healthz/ready', port: MeshPorts.readiness, scheme: 'HTTP' },
-      initialDelaySeconds: 1,
-      periodSeconds: 2,
-      timeoutSeconds: 3,
-      failureThreshold: 30,
-    },
-    resources: resourcesSpec(resources),
-    securityContext: {
-      runAsUser: PROXY_UID,
-      runAsGroup: PROXY_UID,
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-    },
-    volumeMounts: [{ name: Names.tokenVolume, mountPath: Names.tokenDir, readOnly: true }],
-  };
-}
-
-function tokenVolume(v: InjectValues): { name: string } & Record<string, unknown> {
-  return {
-    name: Names.tokenVolume,
-    projected: {
-      // 0644: the proxy runs as uid 1337, not the file's owner; the token is only good for
-      // this pod's own identity at the xDS server (audience weft), which every container shares.
-      defaultMode: 0o644,
-      sources: [{ serviceAccountToken: { audience: Names.tokenAudience, expirationSeconds: v.tokenExpirationSeconds, path: Names.tokenFile } }],
-    },
-  };
-}
-
-function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 function portsAnnotation(annotations: Record<string, string>, key: string, warnings: string[]): number[] {

@@ -3,11 +3,17 @@
 // at /app-health/<container>/<livez|readyz|startupz> and the sidecar forwards to the app's
 // original path on 127.0.0.1 (routes in xds/bootstrap/sidecar.ts). The originals travel in the
 // sidecar's WEFT_APP_PROBES env (JSON) as the record of what was rewritten.
+// These routes are static and need nothing from the control plane: liveness reflects the app
+// alone. With native sidecars the app starts only once the proxy has config, and a sidecar
+// that restarts while the control plane is away serves them after its bounded initial fetch
+// (xds/bootstrap/sidecar.ts). Readiness of the Pod includes the proxy through weft-proxy's
+// own readiness probe, so the app's readiness probe is forwarded as is.
 // HTTPS probes are left alone (the app terminates TLS itself; the sidecar would need to
 // originate TLS to it), as are tcpSocket/exec/grpc probes.
 import { MeshPorts } from '../src/base/mesh-ports.ts';
 import type { AppProbeRoute } from '../xds/bootstrap/sidecar.ts';
 import type { Container, Probe } from './pod.ts';
+import { compareStrings } from '../src/base/order.ts';
 
 const KINDS = [
   ['livenessProbe', 'livez'],
@@ -61,7 +67,7 @@ function resolvePort(c: Container, port: number | string): number | undefined {
 
 /** The env value: originals keyed by the new path, keys sorted for a stable patch. */
 export function appProbesEnv(originals: Map<string, OriginalProbe>): string {
-  return JSON.stringify(Object.fromEntries([...originals.entries()].sort(([a], [b]) => (a < b ? -1 : 1))));
+  return JSON.stringify(Object.fromEntries([...originals.entries()].sort(([a], [b]) => compareStrings(a, b))));
 }
 
 export function probeRoutes(originals: Map<string, OriginalProbe>): AppProbeRoute[] {

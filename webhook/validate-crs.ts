@@ -8,12 +8,10 @@
 //     ResolvedRefs=False                                  → admitted with a warning, because
 //     the other object may come later (a backend Service created after its TrafficSplit).
 import { buildModel } from '../src/model/build.ts';
-import { objectId, parseObject, type ConfigObject } from '../src/api/objects.ts';
+import { isPolicyKind, objectId, parseObject, type ConfigObject } from '../src/api/objects.ts';
 import type { Condition } from '../src/model/types.ts';
 import { CURABLE_REASONS } from '../src/model/conditions.ts';
 import type { AdmissionRequest, ValidateResult, Validator } from './admission.ts';
-
-const POLICY_KINDS = new Set(['TrafficSplit', 'RetryPolicy', 'PeerAuth']);
 
 export interface CrValidatorDeps {
   /** Valid config objects currently known in `namespace` (informer cache). */
@@ -25,7 +23,7 @@ export interface CrValidatorDeps {
 
 export function crValidator(deps: CrValidatorDeps): Validator {
   return (req: AdmissionRequest): ValidateResult => {
-    if (!POLICY_KINDS.has(req.kind.kind) || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) return { allowed: true };
+    if (!isPolicyKind(req.kind.kind) || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) return { allowed: true };
     const parsed = parseObject(withNamespace(req.object, req.namespace));
     if (!parsed.ok) {
       const problems = parsed.problems.slice(0, 5).map((p) => `${p.field}: ${p.reason}`);

@@ -41,6 +41,9 @@ export const INJECT_LABEL_VALUE = 'enabled';
 
 export const PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'] as const;
 
+export const SIDECAR_MODES = ['auto', 'native', 'container'] as const;
+export type SidecarMode = (typeof SIDECAR_MODES)[number];
+
 export const ENVOY_LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'] as const;
 
 // Kubernetes resource.Quantity syntax (apimachinery's regexp, without the sign).
@@ -77,6 +80,12 @@ export const InjectValuesSchema = z
     /** PEM trust bundle (the CA's roots); proxies verify the xDS server with it. */
     trustBundlePem: z.string().includes('-----BEGIN CERTIFICATE-----', { message: 'must contain a PEM certificate' }),
     tokenExpirationSeconds: z.number().int().min(600).default(3600),
+    /**
+     * How the proxy is injected (webhook/sidecar-mode.ts): `native` as an init container with
+     * restartPolicy Always (Kubernetes native sidecar), `container` as a plain container (API
+     * servers without native sidecars), `auto` by the API server's version, read at start.
+     */
+    sidecarMode: z.enum(SIDECAR_MODES).default('auto'),
   })
   .strict();
 

@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apply, eventually, helm, kubectl, kubectlJson, repoRoot, tempNamespace, toYaml, uniqueName, waitFor } from '../support/kube.ts';
+import { POLICY_KINDS } from '../../src/api/objects.ts';
+import { Resources } from '../../src/k8s/resources.ts';
 import { STUB_ANNOTATION, startWebhookStub, type WebhookStub } from './webhook-stub.ts';
 
 const chart = join(repoRoot, 'charts/weft');
-const CRDS = ['trafficsplits', 'retrypolicies', 'peerauths'].map((p) => `${p}.mesh.weft.dev`);
+const CRDS = POLICY_KINDS.map((k) => `${Resources[k].plural}.${Resources[k].group}`);
 // Contains "weft", so the chart's fullname (and the ServiceAccount) is the release name.
 const release = uniqueName('weft-chart');
 const confine = { 'weft.dev/e2e-release': release };

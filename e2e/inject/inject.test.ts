@@ -21,6 +21,7 @@ import { caBundles, histogramBuckets, histogramQuantile, installAndRun, percenti
 
 interface Container {
   name: string;
+  restartPolicy?: string;
   args?: string[];
   ports?: { containerPort: number }[];
 }
@@ -51,6 +52,8 @@ const pod = (name: string, extra: { annotations?: Record<string, string>; hostNe
 });
 const get = (ns: string, name: string) => kubectlJson<PodJson>(['get', 'pod', name, '-n', ns]);
 const names = (cs: Container[] | undefined) => (cs ?? []).map((c) => c.name);
+// This API server (>= 1.29) gets native sidecars: weft-proxy is an init container.
+const proxyOf = (p: PodJson) => p.spec.initContainers?.find((c) => c.name === 'weft-proxy');
 const logLines = (pred: (l: Record<string, unknown>) => boolean) =>
   env.ctl
     .output()
@@ -87,17 +90,22 @@ describe('injection through the real API server', () => {
   it('injects a Pod in a labeled namespace: init container, sidecar, projected token, bootstrap with the trust bundle', async () => {
     await apply(pod('web-0'), { namespace: meshed });
     const p = await get(meshed, 'web-0');
-    expect(names(p.spec.initContainers)).toContain('weft-init');
-    expect(names(p.spec.containers)).toEqual(['app', 'weft-proxy']);
+    expect(names(p.spec.initContainers)).toEqual(['weft-init', 'weft-proxy']);
+    expect(proxyOf(p)?.restartPolicy).toBe('Always');
+    expect(names(p.spec.containers)).toEqual(['app']);
     const token = p.spec.volumes?.find((v) => v.name === 'weft-token')?.projected?.sources[0]?.serviceAccountToken;
     expect(token).toMatchObject({ audience: 'weft', path: 'token' });
-    const args = p.spec.containers.find((c) => c.name === 'weft-proxy')?.args ?? [];
+    const args = proxyOf(p)?.args ?? [];
     const bootstrap = args[args.indexOf('--config-yaml') + 1] ?? '';
     expect(bootstrap).toContain(TOKEN_PATH);
     const ca = (await kubectlJson<{ data: Record<string, string> }>(['get', 'secret', 'weft-root-ca', '-n', env.cpNs])).data['tls.crt'] ?? '';
     const rootPem = Buffer.from(ca, 'base64').toString();
     expect(JSON.stringify(JSON.parse(bootstrap))).toContain(new X509Certificate(rootPem).toString().split('\n')[1]);
     expect(p.metadata.annotations?.['weft.dev/status']).toBeDefined();
+    // The shape came from the API server's version, read once at start.
+    expect(logLines((l) => l.msg === 'sidecar injection shape')).toEqual([
+      expect.objectContaining({ sidecarShape: 'native', serverVersion: expect.stringMatching(/^v1\.(29|[3-9]\d)\./) }),
+    ]);
     // The API server called our webhook for it (not a stub): the controller logged the injection.
     expect(logLines((l) => l.msg === 'pod injected' && l.namespace === meshed && l.name === 'web-0')).toHaveLength(1);
   });
@@ -148,7 +156,7 @@ describe('injection through the real API server', () => {
   it('answers a server-side dry-run with the injected Pod and leaves nothing behind', async () => {
     const r = await kubectl(['create', '--dry-run=server', '-n', meshed, '-f', '-', '-o', 'json'], { input: JSON.stringify(pod('dry')) });
     const p = JSON.parse(r.stdout) as PodJson;
-    expect(names(p.spec.containers)).toEqual(['app', 'weft-proxy']);
+    expect(names(p.spec.initContainers)).toEqual(['weft-init', 'weft-proxy']);
     expect(logLines((l) => l.msg === 'pod injected' && l.name === 'dry' && l.dryRun === true).length).toBeGreaterThan(0);
     expect((await kubectl(['get', 'pod', 'dry', '-n', meshed], { allowFailure: true })).code).not.toBe(0);
     // The webhook creates nothing: no Secret, ConfigMap or other object per Pod.
@@ -238,7 +246,7 @@ describe('injection through the real API server', () => {
     expect(lat('pod injected')).toHaveLength(N);
     expect(server50.count).toBe(N + reinvoked);
     const stored = await kubectlJson<{ items: PodJson[] }>(['get', 'pods', '-n', meshed]);
-    expect(stored.items.filter((p) => p.metadata.name.startsWith('lat-') && names(p.spec.containers).includes('weft-proxy'))).toHaveLength(N);
+    expect(stored.items.filter((p) => p.metadata.name.startsWith('lat-') && proxyOf(p) !== undefined)).toHaveLength(N);
     expect(percentile(injected, 0.5)).toBeLessThan(1000);
   }, 120_000);
 
@@ -258,8 +266,7 @@ describe('injection through the real API server', () => {
       timeoutMs: 30_000,
     });
     const p = await get(meshed, 'web-1');
-    const proxy = p.spec.containers.find((c) => c.name === 'weft-proxy');
-    const args = proxy?.args ?? [];
+    const args = proxyOf(p)?.args ?? [];
     const bootstrap = JSON.parse(args[args.indexOf('--config-yaml') + 1] ?? '{}') as Bootstrap;
 
     const dir = await mkdtemp(join(tmpdir(), 'weft-inj-envoy-'));

@@ -24,7 +24,12 @@ export interface InjectEnv {
   close(): Promise<void>;
 }
 
-export async function installAndRun(prefix: string, extraArgs: readonly string[] = []): Promise<InjectEnv> {
+/** `chartValues` are merged at the top level into the chart values (e.g. `injection` images). */
+export async function installAndRun(
+  prefix: string,
+  extraArgs: readonly string[] = [],
+  chartValues: Readonly<Record<string, unknown>> = {},
+): Promise<InjectEnv> {
   // Contains "weft", so the chart's fullname (and its ServiceAccount) is the release name.
   const release = uniqueName(prefix);
   const confine = { [RELEASE_LABEL]: release };
@@ -37,6 +42,7 @@ export async function installAndRun(prefix: string, extraArgs: readonly string[]
     toYaml({
       controlPlane: { external: { enabled: true, webhookUrl: `https://127.0.0.1:${port}` } },
       webhooks: { namespaceSelector: { matchLabels: confine }, timeoutSeconds: 10 },
+      ...chartValues,
     }),
   );
   await helm(['install', release, join(repoRoot, 'charts/weft'), '-n', cpNs, '-f', valuesFile]);

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { requireTier } from '../../test/support/tier.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -108,6 +109,7 @@ let current: Promise<Cluster> | undefined;
 
 /** The cluster under test, started with e2e/cluster/up.sh if needed. Memoized per process. */
 export function cluster(): Promise<Cluster> {
+  requireTier('The Kubernetes API server', 'e2e');
   current ??= (process.env.WEFT_E2E_KUBECONFIG ? externalCluster(process.env.WEFT_E2E_KUBECONFIG) : localCluster()).catch((e: unknown) => {
     current = undefined; // let a later call retry
     throw e;
@@ -150,6 +152,7 @@ let cachedTools: Promise<{ kubectl: string; helm: string }> | undefined;
  * harness cache (scripts/install-k8s.sh builds it once), or WEFT_KUBECTL / WEFT_HELM.
  */
 export function tools(): Promise<{ kubectl: string; helm: string }> {
+  requireTier('kubectl and helm (built from Go by scripts/install-k8s.sh)', 'e2e');
   cachedTools ??= (async () => {
     if (process.env.WEFT_KUBECTL && process.env.WEFT_HELM) return { kubectl: process.env.WEFT_KUBECTL, helm: process.env.WEFT_HELM };
     // Judged by what it prints, not its exit status (a cleanup trap may fail after success).

@@ -5,14 +5,22 @@
 // forged kids cannot turn into a flood of requests to the API server. Keys are also
 // refetched when older than `maxAgeMs`, so a key the API server stopped publishing (e.g.
 // a compromised one) stops verifying tokens within that time.
+//
+// Key selection and import are jose's (a local JWKS set: kid, alg, kty, curve, `use`); the
+// fetch policy is ours, not jose's remote set, because the JWKS comes through the API server
+// with the kubeconfig's credentials, a failed fetch must not be retried on every token during
+// an API server outage, stale keys keep verifying while a refresh fails, and the clock is
+// injectable for tests.
 import type { KeyObject } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
 import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
+import * as jose from 'jose';
 import { z } from 'zod';
 import type { KubeClient } from '../k8s/client.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
-import { keyFromJwk } from './jwt.ts';
+import { keyFromJwk, KeysUnavailableError } from './jwt.ts';
 import { identityMetrics } from './metrics.ts';
+import { errorMessage } from '../base/errors.ts';
 
 /** Returns a JWKS document (`{"keys": [...]}`), as JSON. */
 export type JwksFetcher = () => Promise<unknown>;
@@ -39,6 +47,7 @@ export class JwksCache {
   readonly #log: Logger;
   #byKid = new Map<string, KeyObject>();
   #all: readonly KeyObject[] = [];
+  #set: ((header: jose.JWSHeaderParameters) => Promise<jose.CryptoKey>) | undefined;
   #loaded = false;
   #loadedAt = -Infinity;
   #lastAttempt = -Infinity;
@@ -65,6 +74,18 @@ export class JwksCache {
     return key ? { ok: true, keys: [key] } : { ok: false, reason: 'unknown_key' };
   }
 
+  /**
+   * The verification key for a token's header, for jose's jwtVerify: throws jose's
+   * JWKSNoMatchingKey (no published key fits kid, alg and curve), JWKSMultipleMatchingKeys
+   * (no kid: try each) or KeysUnavailableError.
+   */
+  async resolve(header: jose.JWSHeaderParameters): Promise<jose.CryptoKey> {
+    const found = await this.lookup(header.kid);
+    if (!found.ok) throw found.reason === 'unknown_key' ? new jose.errors.JWKSNoMatchingKey() : new KeysUnavailableError();
+    if (this.#set === undefined) throw new KeysUnavailableError();
+    return this.#set(header);
+  }
+
   /** Fetches the keys now, unless a fetch is running or ran less than the minimum interval ago. */
   refresh(): Promise<void> {
     if (this.#inflight) return this.#inflight;
@@ -86,7 +107,7 @@ export class JwksCache {
       doc = await this.#fetch();
     } catch (err) {
       identityMetrics.jwksFetchFailures.inc();
-      this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'service account signing keys could not be fetched');
+      this.#log.error({ err: errorMessage(err) }, 'service account signing keys could not be fetched');
       return;
     }
     const parsed = JwksSchema.safeParse(doc);
@@ -97,6 +118,7 @@ export class JwksCache {
     }
     const byKid = new Map<string, KeyObject>();
     const all: KeyObject[] = [];
+    const usable: jose.JWK[] = [];
     let skipped = 0;
     for (const jwk of parsed.data.keys) {
       const key = keyFromJwk(jwk);
@@ -105,10 +127,12 @@ export class JwksCache {
         continue;
       }
       all.push(key);
+      usable.push(jwk as jose.JWK);
       if (typeof jwk.kid === 'string') byKid.set(jwk.kid, key);
     }
     this.#byKid = byKid;
     this.#all = all;
+    this.#set = jose.createLocalJWKSet({ keys: usable });
     this.#loaded = true;
     this.#loadedAt = this.#now();
     this.#log.info({ keys: all.length, skipped, kids: [...byKid.keys()] }, 'service account signing keys loaded');

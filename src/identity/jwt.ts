@@ -1,74 +1,114 @@
-// Compact JWS (RFC 7515) parsing and signature verification with node:crypto, for the
-// algorithms Kubernetes signs ServiceAccount tokens with (RS256/384/512, ES256/384/512,
-// PS256/384/512). Nothing here trusts the token: parse returns data or a reason, verify
-// is a yes/no against a key the caller chose by `kid`.
-import { constants, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+// Compact JWS (RFC 7515) verification of Kubernetes ServiceAccount tokens with `jose`: it
+// parses the token, refuses any algorithm outside the asymmetric ones the API server signs
+// with (so `none`, and HS256 keyed with a public key, never get near a key), picks the key
+// by kid, alg, kty and curve from the JWKS (never from the token's own `jwk`/`jku`/`x5u`
+// headers), verifies the signature and checks iss, aud, exp and nbf. What stays here is the
+// mapping of jose's errors to Weft's rejection codes, and trying every key when a token
+// names no kid. Nothing here trusts the token: the result is the payload or a reason.
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import * as jose from 'jose';
+import { errorMessage } from '../base/errors.ts';
 
-export interface ParsedJwt {
-  readonly header: { readonly alg: string; readonly kid?: string; readonly typ?: string };
-  /** The decoded payload object (unvalidated: claims are checked by the caller's schema). */
-  readonly payload: Readonly<Record<string, unknown>>;
-  /** `base64url(header).base64url(payload)`: what the signature covers. */
-  readonly signingInput: string;
-  readonly signature: Buffer;
-}
+/** The algorithms Kubernetes signs ServiceAccount tokens with (RSA, RSA-PSS, ECDSA). */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
 
-export type JwtParse = { ok: true; jwt: ParsedJwt } | { ok: false; reason: string };
-
-const HeaderSchema = z.object({ alg: z.string(), kid: z.string().optional(), typ: z.string().optional() });
-const B64URL = /^[A-Za-z0-9_-]*$/;
-/** Kubernetes tokens are ~1 KiB; anything this large is not one. */
+/** Kubernetes tokens are ~1 KiB; anything this large is not one (refused before parsing). */
 export const MAX_TOKEN_BYTES = 16 * 1024;
 
-function decodeJson(part: string): unknown {
-  try {
-    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
+export type JwtRejection =
+  | 'malformed'
+  | 'unsupported_alg'
+  | 'unknown_key'
+  | 'keys_unavailable'
+  | 'bad_signature'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_claims';
+
+/** Thrown by a key resolver when the signing keys cannot be fetched (a retryable condition, not a bad token). */
+export class KeysUnavailableError extends Error {
+  constructor() {
+    super("the API server's signing keys are unavailable");
+    this.name = 'KeysUnavailableError';
   }
 }
 
-export function parseJwt(token: string): JwtParse {
-  if (token.length > MAX_TOKEN_BYTES) return { ok: false, reason: 'token too large' };
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) return { ok: false, reason: 'not a compact JWS (three base64url parts)' };
-  const [h = '', p = '', s = ''] = parts;
-  const header = HeaderSchema.safeParse(decodeJson(h));
-  if (!header.success) return { ok: false, reason: 'malformed JWS header' };
-  const payload = decodeJson(p);
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { ok: false, reason: 'payload is not a JSON object' };
-  return {
-    ok: true,
-    jwt: { header: header.data, payload: payload as Record<string, unknown>, signingInput: `${h}.${p}`, signature: Buffer.from(s, 'base64url') },
+/** Resolves the verification key for a token's protected header (jose's JWTVerifyGetKey shape). */
+export type KeyResolver = (header: jose.JWSHeaderParameters) => Promise<jose.CryptoKey>;
+
+export interface JwtCheck {
+  readonly issuers: readonly string[];
+  readonly audience: string;
+  /** Clock skew allowed on exp and nbf. */
+  readonly skewMs: number;
+  readonly now: () => number;
+}
+
+export type JwtResult =
+  { ok: true; payload: jose.JWTPayload; header: jose.JWTHeaderParameters; key: jose.CryptoKey } | { ok: false; code: JwtRejection; reason: string };
+
+type Rejected = Extract<JwtResult, { ok: false }>;
+const reject = (code: JwtRejection, reason: string): Rejected => ({ ok: false, code, reason });
+
+/** Verifies `token`'s signature with the key `resolve` picks, and its iss, aud, exp and nbf. */
+export async function verifyJwt(token: string, resolve: KeyResolver, check: JwtCheck): Promise<JwtResult> {
+  if (token.length > MAX_TOKEN_BYTES) return reject('malformed', 'token too large');
+  const options: jose.JWTVerifyOptions = {
+    algorithms: [...JWT_ALGORITHMS],
+    issuer: [...check.issuers],
+    audience: check.audience,
+    clockTolerance: check.skewMs / 1000,
+    currentDate: new Date(check.now()),
   };
+  try {
+    const r = await jose.jwtVerify(token, resolve, options);
+    return { ok: true, payload: r.payload, header: r.protectedHeader, key: r.key as jose.CryptoKey };
+  } catch (err) {
+    if (!(err instanceof jose.errors.JWKSMultipleMatchingKeys)) return rejection(err, check);
+    // A token without a kid: every published key of its algorithm is a candidate.
+    let last: unknown = new jose.errors.JWSSignatureVerificationFailed();
+    for await (const key of err as jose.errors.JWKSMultipleMatchingKeys & AsyncIterable<jose.CryptoKey>) {
+      try {
+        const r = await jose.jwtVerify(token, key, options);
+        return { ok: true, payload: r.payload, header: r.protectedHeader, key };
+      } catch (e) {
+        last = e;
+        if (!(e instanceof jose.errors.JWSSignatureVerificationFailed)) break; // signed by this key, but its claims are wrong
+      }
+    }
+    return rejection(last, check);
+  }
 }
 
-interface AlgSpec {
-  readonly hash: 'sha256' | 'sha384' | 'sha512';
-  readonly kty: 'RSA' | 'EC';
-  readonly pss?: boolean;
-  /** ECDSA curve the key must be on (RFC 7518 §3.4 binds each ES alg to one curve). */
-  readonly curve?: string;
+function rejection(err: unknown, check: JwtCheck): Rejected {
+  const e = jose.errors;
+  if (err instanceof KeysUnavailableError) return reject('keys_unavailable', "the API server's signing keys are unavailable; try again");
+  if (err instanceof e.JOSEAlgNotAllowed) return reject('unsupported_alg', 'signature algorithm is not accepted');
+  if (err instanceof e.JWKSNoMatchingKey) return reject('unknown_key', 'token signed by a key the API server does not publish');
+  if (err instanceof e.JWSSignatureVerificationFailed) return reject('bad_signature', 'token signature does not verify');
+  if (err instanceof e.JWTExpired) return reject('expired', `token expired at ${claimDate(err.payload.exp)}`);
+  if (err instanceof e.JWTClaimValidationFailed) {
+    if (err.claim === 'iss' && err.reason === 'check_failed') return reject('wrong_issuer', `issuer "${String(err.payload.iss)}" is not this cluster's`);
+    if (err.claim === 'aud' && err.reason === 'check_failed') return reject('wrong_audience', `token audience does not include "${check.audience}"`);
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return reject('not_yet_valid', `token not valid before ${claimDate(err.payload.nbf)}`);
+    return reject('bad_claims', `not a Kubernetes ServiceAccount token (${err.message})`);
+  }
+  // JOSENotSupported: a `crit` header parameter jose does not implement.
+  if (err instanceof e.JWSInvalid || err instanceof e.JWTInvalid || err instanceof e.JOSENotSupported)
+    return reject('malformed', `not a compact JWS token (${err.message})`);
+  // jose checks inputs with TypeErrors too (e.g. an RSA key under 2048 bits): never a pass.
+  return reject('malformed', `token refused: ${errorMessage(err)}`);
 }
 
-const ALGS: Readonly<Record<string, AlgSpec>> = {
-  RS256: { hash: 'sha256', kty: 'RSA' },
-  RS384: { hash: 'sha384', kty: 'RSA' },
-  RS512: { hash: 'sha512', kty: 'RSA' },
-  PS256: { hash: 'sha256', kty: 'RSA', pss: true },
-  PS384: { hash: 'sha384', kty: 'RSA', pss: true },
-  PS512: { hash: 'sha512', kty: 'RSA', pss: true },
-  ES256: { hash: 'sha256', kty: 'EC', curve: 'prime256v1' },
-  ES384: { hash: 'sha384', kty: 'EC', curve: 'secp384r1' },
-  ES512: { hash: 'sha512', kty: 'EC', curve: 'secp521r1' },
-};
+const claimDate = (seconds: unknown): string => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : 'an invalid time');
 
-export function isSupportedAlg(alg: string): boolean {
-  return Object.hasOwn(ALGS, alg);
-}
-
-/** A verification key from a JWK (public RSA or EC only), or undefined when unusable. */
+/**
+ * A public RSA or EC key from a JWKS member, or undefined when unusable (a private key, a
+ * symmetric one, or one node:crypto cannot read). The JWKS cache keeps only usable members,
+ * and compares a remembered token's key with these to see whether it is still published.
+ */
 export function keyFromJwk(jwk: Readonly<Record<string, unknown>>): KeyObject | undefined {
   if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') return undefined;
   if ('d' in jwk) return undefined; // a private key has no business in a JWKS
@@ -76,23 +116,5 @@ export function keyFromJwk(jwk: Readonly<Record<string, unknown>>): KeyObject | 
     return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
   } catch {
     return undefined;
-  }
-}
-
-/** Whether `jwt`'s signature verifies with `key` under its header's algorithm (never `none`). */
-export function verifySignature(jwt: ParsedJwt, key: KeyObject): boolean {
-  const spec = ALGS[jwt.header.alg];
-  if (spec === undefined) return false;
-  const type = key.asymmetricKeyType;
-  if (spec.kty === 'RSA' && type !== 'rsa') return false;
-  if (spec.kty === 'EC' && (type !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== spec.curve)) return false;
-  try {
-    const data = Buffer.from(jwt.signingInput, 'ascii');
-    if (spec.kty === 'EC') return verify(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, jwt.signature);
-    if (spec.pss)
-      return verify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, jwt.signature);
-    return verify(spec.hash, data, key, jwt.signature);
-  } catch {
-    return false;
   }
 }

@@ -1,14 +1,14 @@
 // Verifies a projected ServiceAccount token locally — no TokenReview per connection:
 // signature against the API server's keys (jwks.ts), issuer, audience, expiry and
-// not-before with a small skew, the Kubernetes claims, and that the Pod the token is bound
+// not-before with a small skew (all three by jose, jwt.ts), the Kubernetes claims, and that the Pod the token is bound
 // to still exists with the bound UID (and runs as that ServiceAccount). The identity comes
 // from the token's claims only. Tokens whose signature and claims passed are remembered by
 // SHA-256 until they expire, so a reconnect storm costs a hash and a pod lookup each.
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { identityProblem, spiffeId } from '../ca/spiffe.ts';
 import type { JwksCache } from './jwks.ts';
-import { isSupportedAlg, parseJwt, verifySignature } from './jwt.ts';
+import { verifyJwt, type JwtRejection } from './jwt.ts';
 import { identityMetrics } from './metrics.ts';
 
 /** What the pod lookup must tell: the Pod's UID and, when known, its ServiceAccount. */
@@ -23,22 +23,7 @@ export interface PodRef {
  */
 export type PodLookup = (namespace: string, name: string) => PodRef | undefined | Promise<PodRef | undefined>;
 
-export type TokenRejection =
-  | 'malformed'
-  | 'unsupported_alg'
-  | 'unknown_key'
-  | 'keys_unavailable'
-  | 'bad_signature'
-  | 'wrong_issuer'
-  | 'wrong_audience'
-  | 'expired'
-  | 'not_yet_valid'
-  | 'bad_claims'
-  | 'not_pod_bound'
-  | 'pod_not_found'
-  | 'pod_uid_mismatch'
-  | 'pod_service_account_mismatch'
-  | 'pod_lookup_failed';
+export type TokenRejection = JwtRejection | 'not_pod_bound' | 'pod_not_found' | 'pod_uid_mismatch' | 'pod_service_account_mismatch' | 'pod_lookup_failed';
 
 export interface VerifiedToken {
   /** `spiffe://<trust-domain>/ns/<ns>/sa/<sa>`. */
@@ -52,7 +37,7 @@ export interface VerifiedToken {
 export type TokenResult = { ok: true; token: VerifiedToken } | { ok: false; code: TokenRejection; reason: string };
 
 export interface TokenVerifierOptions {
-  readonly keys: Pick<JwksCache, 'lookup'>;
+  readonly keys: Pick<JwksCache, 'lookup' | 'resolve'>;
   /** Accepted `iss` values (the API server's --service-account-issuer; several during an issuer migration). */
   readonly issuer: string | readonly string[];
   /** Required member of `aud` (default `weft`). */
@@ -95,7 +80,7 @@ const reject = (code: TokenRejection, reason: string): Rejected => ({ ok: false,
 
 export class TokenVerifier {
   readonly #o: TokenVerifierOptions;
-  readonly #issuers: ReadonlySet<string>;
+  readonly #issuers: readonly string[];
   readonly #audience: string;
   readonly #skewMs: number;
   readonly #now: () => number;
@@ -104,7 +89,7 @@ export class TokenVerifier {
 
   constructor(opts: TokenVerifierOptions) {
     this.#o = opts;
-    this.#issuers = new Set(typeof opts.issuer === 'string' ? [opts.issuer] : opts.issuer);
+    this.#issuers = typeof opts.issuer === 'string' ? [opts.issuer] : [...opts.issuer];
     this.#audience = opts.audience ?? 'weft';
     this.#skewMs = opts.skewMs ?? 30_000;
     this.#now = opts.now ?? Date.now;
@@ -142,24 +127,16 @@ export class TokenVerifier {
   }
 
   async #verifyFully(token: string): Promise<{ ok: true; entry: Remembered } | Rejected> {
-    const parsed = parseJwt(token);
-    if (!parsed.ok) return reject('malformed', parsed.reason);
-    const jwt = parsed.jwt;
-    if (!isSupportedAlg(jwt.header.alg)) return reject('unsupported_alg', `signature algorithm "${jwt.header.alg}" is not accepted`);
-    const keys = await this.#o.keys.lookup(jwt.header.kid);
-    if (!keys.ok) {
-      return keys.reason === 'unknown_key'
-        ? reject('unknown_key', 'token signed by a key the API server does not publish')
-        : reject('keys_unavailable', "the API server's signing keys are unavailable; try again");
-    }
-    const key = keys.keys.find((k) => verifySignature(jwt, k));
-    if (key === undefined) return reject('bad_signature', 'token signature does not verify');
+    const jwt = await verifyJwt(token, (header) => this.#o.keys.resolve(header), {
+      issuers: this.#issuers,
+      audience: this.#audience,
+      skewMs: this.#skewMs,
+      now: this.#now,
+    });
+    if (!jwt.ok) return jwt;
     const claims = ClaimsSchema.safeParse(jwt.payload);
     if (!claims.success) return reject('bad_claims', 'not a Kubernetes ServiceAccount token (claims missing or malformed)');
     const c = claims.data;
-    if (!this.#issuers.has(c.iss)) return reject('wrong_issuer', `issuer "${c.iss}" is not this cluster's`);
-    const aud = typeof c.aud === 'string' ? [c.aud] : c.aud;
-    if (!aud.includes(this.#audience)) return reject('wrong_audience', `token audience does not include "${this.#audience}"`);
     const k8s = c['kubernetes.io'];
     const ns = k8s.namespace;
     const sa = k8s.serviceaccount.name;
@@ -177,7 +154,7 @@ export class TokenVerifier {
       pod: { name: k8s.pod.name, uid: k8s.pod.uid },
       expiresAt: new Date(expMs),
     };
-    return { ok: true, entry: { token: verified, key, kid: jwt.header.kid, expMs, nbfMs } };
+    return { ok: true, entry: { token: verified, key: KeyObject.from(jwt.key), kid: jwt.header.kid, expMs, nbfMs } };
   }
 
   async #stillPublished(entry: Remembered): Promise<boolean> {

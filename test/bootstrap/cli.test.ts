@@ -1,12 +1,12 @@
-// `weft bootstrap`: good flags print a bootstrap Envoy accepts; bad ones name the flag and
-// exit 2. One case runs the real `weft` binary to check the exit code reaches the shell.
+// `weft bootstrap`: good flags print the bootstrap they ask for (cli-envoy.integration.test.ts
+// has the real Envoy accept it); bad ones name the flag and exit 2. One case runs the real
+// `weft` binary to check the exit code reaches the shell.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runBootstrap } from '../../src/runtime/cli/bootstrap.ts';
-import { validateBootstrap } from '../support/envoy.ts';
 
 const good = ['--node-id', 'vm-1', '--namespace', 'shop', '--service', 'web', '--xds-address', '127.0.0.1:15010'];
 
@@ -18,7 +18,7 @@ function run(argv: string[]): { code: number; out: string; err: string } {
 }
 
 describe('weft bootstrap', () => {
-  it('prints a bootstrap the real Envoy accepts', async () => {
+  it('prints a bootstrap with the flags in the node metadata and the ADS api type', () => {
     const r = run([
       ...good,
       '--delta',
@@ -42,8 +42,6 @@ describe('weft bootstrap', () => {
       WEFT_LABELS: { app: 'web', tier: '' },
     });
     expect(doc.dynamic_resources.ads_config.api_type).toBe('DELTA_GRPC');
-    const v = await validateBootstrap(r.out);
-    expect(v.code, v.output).toBe(0);
   });
 
   it.each<[string, string[], RegExp]>([

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { PROXY_UID } from '../../src/base/mesh-ports.ts';
+import { requireTier } from '../support/tier.ts';
 
 const execFile = promisify(execFileCb);
 
@@ -92,6 +93,7 @@ async function stopProc(p: Proc): Promise<void> {
  * collide: netns weft-t-<pid>-a/-b, root bridge wt<pid>br, root-side veths wt<pid>a/-b.
  */
 export async function createTopology(): Promise<Topology> {
+  requireTier('Network namespaces', 'integration');
   const pid = process.pid;
   const tag = `weft-t-${pid}`;
   const net = `10.250.${pid % 250}`;

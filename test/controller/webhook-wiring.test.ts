@@ -8,13 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import fjp from 'fast-json-patch';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ControllerContext } from '../../src/runtime/controller/run.ts';
 import { loadInjectValues, webhookWiring } from '../../src/runtime/controller/webhook-wiring.ts';
 import { KubeApiError } from '../../src/k8s/client.ts';
 import { log } from '../../src/base/log.ts';
 import { testCa } from '../translate/test-secrets.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 function peer(port: number, ca: string): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
@@ -62,6 +63,23 @@ async function review(port: number, ca: string, namespace: string): Promise<{ re
   });
 }
 
+/** A client that answers only GET /version, as an API server of `gitVersion` would. */
+function versionClient(gitVersion: string | Error): { request: (method: string, path: string) => Promise<unknown> } {
+  return {
+    request: async (_method, path) => {
+      if (path !== '/version') throw new KubeApiError(404, 'NotFound', 'not found');
+      if (gitVersion instanceof Error) throw gitVersion;
+      const [major = '', minor = ''] = gitVersion.slice(1).split('.');
+      return { major, minor, gitVersion };
+    },
+  };
+}
+
+function patchedPod(patch: string | undefined): { spec: { containers: { name: string }[]; initContainers?: { name: string; restartPolicy?: string }[] } } {
+  const ops = JSON.parse(Buffer.from(patch ?? '', 'base64').toString()) as fjp.Operation[];
+  return fjp.applyPatch({ metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'x' }] } }, ops, true, false).newDocument as never;
+}
+
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
@@ -69,6 +87,7 @@ describe('webhookWiring', () => {
   it('serves a CA-issued certificate for the Service names and 127.0.0.1, renews it in place, and injects by cached namespace labels', async () => {
     const ca = await testCa();
     const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
+    const clock = new ManualClock(); // the rotation's time only: the HTTPS server runs on real timers
     const w = webhookWiring({
       host: '127.0.0.1',
       port: 0,
@@ -78,10 +97,12 @@ describe('webhookWiring', () => {
       namespace: 'weft-system',
       servingTtlMs: 3_000,
       configurations: [],
+      clock,
       log,
     });
     const labels: Record<string, Record<string, string>> = { shop: { 'weft.dev/inject': 'enabled' } };
     const ctx = {
+      client: versionClient('v1.37.2'),
       index: { namespaceLabels: (ns: string) => labels[ns] },
       source: { state: () => ({ objects: [], problems: [], workloads: [] }), inScope: () => true },
       namespace: 'weft-system',
@@ -97,10 +118,19 @@ describe('webhookWiring', () => {
         'DNS:weft-webhook, DNS:weft-webhook.weft-system, DNS:weft-webhook.weft-system.svc, DNS:weft-webhook.weft-system.svc.cluster.local, IP Address:127.0.0.1',
       );
       expect(first.checkIssued(new X509Certificate(ca.trustBundlePem))).toBe(true);
-      expect((await review(port, ca.trustBundlePem, 'shop')).response.patch).toBeDefined();
+      const injected = patchedPod((await review(port, ca.trustBundlePem, 'shop')).response.patch);
+      expect(injected.spec.initContainers?.map((c) => [c.name, c.restartPolicy])).toEqual([
+        ['weft-init', undefined],
+        ['weft-proxy', 'Always'],
+      ]);
       expect((await review(port, ca.trustBundlePem, 'elsewhere')).response.patch).toBeUndefined();
-      // Renewal at about half of 3 s: the listener keeps running and serves the new certificate.
-      await sleep(2_500);
+      // Renewal at about half of 3 s (1.2–1.8 s with jitter): the listener keeps running and
+      // serves the new certificate.
+      clock.advance(1_100);
+      expect(clock.pending).toBe(1); // the renewal timer, not yet due
+      clock.advance(800);
+      expect(clock.pending).toBe(0); // fired: issuing
+      await vi.waitFor(() => expect(w.status().serving?.serial).not.toBe(first.serialNumber), { timeout: 5_000 });
       const second = await peer(port, ca.trustBundlePem);
       expect(second.serialNumber).not.toBe(first.serialNumber);
       expect(w.status().serving?.serial).toBe(second.serialNumber);
@@ -124,7 +154,8 @@ describe('webhookWiring', () => {
     });
     const leader = new EventEmitter();
     const client = {
-      request: async () => {
+      request: async (_method: string, path: string) => {
+        if (path === '/version') return { major: '1', minor: '37', gitVersion: 'v1.37.2' };
         throw new KubeApiError(404, 'NotFound', 'not found');
       },
       stream: async () => {
@@ -146,6 +177,53 @@ describe('webhookWiring', () => {
     await closer?.close();
     expect(leader.listenerCount('started')).toBe(before);
   });
+
+  it.each([
+    ['v1.37.2', 'auto', 'native'],
+    ['v1.29.0-gke.1', 'auto', 'native'],
+    ['v1.28.9', 'auto', 'container'],
+    [new Error('connection refused'), 'auto', 'container'],
+    ['v1.28.9', 'native', 'native'],
+    ['v1.37.2', 'container', 'container'],
+  ] as const)(
+    'learns the API server version once: %s with sidecarMode %s injects the %s shape',
+    async (version, sidecarMode, shape) => {
+      const ca = await testCa();
+      const dir = await mkdtemp(join(tmpdir(), 'weft-values-'));
+      dirs.push(dir);
+      await writeFile(join(dir, 'values.json'), JSON.stringify({ sidecarMode }));
+      const values = await loadInjectValues(join(dir, 'values.json'), { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
+      const w = webhookWiring({ host: '127.0.0.1', port: 0, ca, values, serviceName: 'weft-webhook', namespace: 'weft-system', configurations: [], log });
+      let versionReads = 0;
+      const client = versionClient(version);
+      const ctx = {
+        client: { request: (m: string, p: string) => (p === '/version' && versionReads++, client.request(m, p)) },
+        index: { namespaceLabels: () => ({ 'weft.dev/inject': 'enabled' }) },
+        source: { state: () => ({ objects: [], problems: [], workloads: [] }), inScope: () => true },
+        namespace: 'weft-system',
+        isLeader: () => true,
+        leader: undefined,
+        log,
+      } as unknown as ControllerContext;
+      const closer = await w.extension(ctx);
+      try {
+        for (let i = 0; i < 2; i++) {
+          const pod = patchedPod((await review(w.port() ?? 0, ca.trustBundlePem, 'shop')).response.patch);
+          const where = pod.spec.containers.some((c) => c.name === 'weft-proxy')
+            ? 'container'
+            : pod.spec.initContainers?.some((c) => c.name === 'weft-proxy' && c.restartPolicy === 'Always')
+              ? 'native'
+              : 'none';
+          expect(where).toBe(shape);
+        }
+        // Read at start only (three tries when it fails), never per admission.
+        expect(versionReads).toBe(sidecarMode !== 'auto' ? 0 : version instanceof Error ? 3 : 1);
+      } finally {
+        await closer?.close();
+      }
+    },
+    20_000,
+  );
 
   it('loadInjectValues: the chart file plus the CA bundle; every bad field named', async () => {
     const ca = await testCa();

@@ -1,6 +1,6 @@
 // The CRD schemas read every bound, pattern, vocabulary and default from bounds.ts: a
 // change on one side without the other fails here, before any API server is involved.
-// (crd-parity.test.ts then proves the behaviour on a real API server.)
+// (e2e/crds/crd-parity.test.ts then proves the behaviour on a real API server.)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

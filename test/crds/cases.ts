@@ -3,12 +3,11 @@
 // document both accept that a production mesh should refuse (reported to the zod owner,
 // the CRD mirrors zod until zod changes).
 import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
-
-export type Kind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
+import type { PolicyKind } from '../../src/api/objects.ts';
 
 export interface WeftDoc {
   apiVersion: 'mesh.weft.dev/v1alpha1';
-  kind: Kind;
+  kind: PolicyKind;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: unknown;
 }
@@ -21,7 +20,7 @@ export interface CrdCase {
   readonly loose?: string;
 }
 
-function doc(kind: Kind, spec: unknown): WeftDoc {
+function doc(kind: PolicyKind, spec: unknown): WeftDoc {
   const d: WeftDoc = { apiVersion: 'mesh.weft.dev/v1alpha1', kind, metadata: { name: 'parity' } };
   if (spec !== undefined) d.spec = spec;
   return d;

@@ -1,13 +1,25 @@
 // A stand-in token issuer for unit tests: a real key pair, tokens shaped exactly like the
 // API server's bound ServiceAccount tokens, and its JWKS document. The real API server's
-// tokens are exercised in kube-token.test.ts.
-import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+// tokens are exercised in e2e/identity/kube-token.test.ts.
+import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 
 export interface TestIssuer {
   readonly issuer: string;
   readonly kid: string;
+  readonly publicKey: KeyObject;
   readonly jwks: { keys: Record<string, unknown>[] };
-  token(claims?: TokenClaims, opts?: { alg?: string; kid?: string | null; key?: KeyObject }): string;
+  token(claims?: TokenClaims, opts?: TokenOptions): string;
+}
+
+export interface TokenOptions {
+  alg?: string;
+  kid?: string | null;
+  /** Signs with this key instead of the issuer's. */
+  key?: KeyObject;
+  /** Extra protected-header members (jwk, jku, crit, ...): what an attacker controls. */
+  header?: Record<string, unknown>;
+  /** For HS*: the HMAC secret (the attack uses the issuer's public key as one). */
+  hmacSecret?: string | Buffer;
 }
 
 export interface TokenClaims {
@@ -34,6 +46,7 @@ export function newIssuer(opts: { alg?: 'ES256' | 'RS256'; issuer?: string } = {
   return {
     issuer,
     kid,
+    publicKey,
     jwks: { keys: [jwk] },
     token(c = {}, o = {}) {
       const now = Math.floor(Date.now() / 1000);
@@ -51,15 +64,19 @@ export function newIssuer(opts: { alg?: 'ES256' | 'RS256'; issuer?: string } = {
         sub: c.sub ?? `system:serviceaccount:${ns}:${sa}`,
       };
       const useAlg = o.alg ?? alg;
-      const header = { alg: useAlg, ...(o.kid === null ? {} : { kid: o.kid ?? kid }) };
+      const header = { alg: useAlg, ...(o.kid === null ? {} : { kid: o.kid ?? kid }), ...o.header };
       const input = `${b64(header)}.${b64(payload)}`;
       const key = o.key ?? privateKey;
       const sig =
         useAlg === 'none'
           ? Buffer.alloc(0)
-          : useAlg.startsWith('ES')
-            ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
-            : sign('sha256', Buffer.from(input), key);
+          : useAlg.startsWith('HS')
+            ? createHmac('sha256', o.hmacSecret ?? 'secret')
+                .update(input)
+                .digest()
+            : useAlg.startsWith('ES')
+              ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+              : sign('sha256', Buffer.from(input), key);
       return `${input}.${sig.toString('base64url')}`;
     },
   };

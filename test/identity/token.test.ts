@@ -2,9 +2,9 @@
 // code, the identity comes from the claims only, verified tokens are remembered (but the
 // bound pod is re-checked every time), and unknown kids refetch keys at a bounded rate.
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JwksCache } from '../../src/identity/jwks.ts';
-import { parseJwt, verifySignature, keyFromJwk } from '../../src/identity/jwt.ts';
+import { keyFromJwk, verifyJwt, type JwtCheck } from '../../src/identity/jwt.ts';
 import { TokenVerifier, type PodLookup, type PodRef } from '../../src/identity/token.ts';
 import { newIssuer, type TestIssuer } from './support.ts';
 
@@ -45,7 +45,12 @@ describe('TokenVerifier', () => {
   it.each<[string, (i: TestIssuer) => string, string]>([
     ['garbage', () => 'not-a-jwt', 'malformed'],
     ['alg none', (i) => i.token({}, { alg: 'none' }), 'unsupported_alg'],
-    ['HS256 (a symmetric alg with the public key as secret)', (i) => i.token({}, { alg: 'HS256' }), 'unsupported_alg'],
+    [
+      'HS256 (a symmetric alg with the public key as secret)',
+      (i) => i.token({}, { alg: 'HS256', hmacSecret: i.publicKey.export({ format: 'pem', type: 'spki' }) }),
+      'unsupported_alg',
+    ],
+    ['HS256 keyed with the public JWK', (i) => i.token({}, { alg: 'HS256', hmacSecret: JSON.stringify(i.jwks.keys[0]) }), 'unsupported_alg'],
     ['unknown kid', (i) => i.token({}, { kid: 'nope' }), 'unknown_key'],
     ['signed by another key', (i) => i.token({}, { key: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }), 'bad_signature'],
     ['another issuer', (i) => i.token({ iss: 'https://evil.example' }), 'wrong_issuer'],
@@ -187,29 +192,86 @@ describe('JwksCache', () => {
   });
 });
 
+describe('attacks on the JWS header', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const attackerJwk = { ...attacker.publicKey.export({ format: 'jwk' }), kid: 'attacker', alg: 'ES256', use: 'sig' };
+  const rsaAttacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  it.each<[string, (i: TestIssuer) => string, string]>([
+    ['an embedded jwk of the signing key, no kid', (i) => i.token({}, { kid: null, key: attacker.privateKey, header: { jwk: attackerJwk } }), 'bad_signature'],
+    [
+      'an embedded jwk naming the published kid',
+      (i) => i.token({}, { key: attacker.privateKey, header: { jwk: { ...attackerJwk, kid: i.kid } } }),
+      'bad_signature',
+    ],
+    ['an embedded jwk with its own kid', (i) => i.token({}, { kid: 'attacker', key: attacker.privateKey, header: { jwk: attackerJwk } }), 'unknown_key'],
+    ['a jku pointing at the attacker', (i) => i.token({}, { key: attacker.privateKey, header: { jku: 'https://evil.example/jwks.json' } }), 'bad_signature'],
+    [
+      'an x5u pointing at the attacker',
+      (i) => i.token({}, { kid: null, key: attacker.privateKey, header: { x5u: 'https://evil.example/cert.pem' } }),
+      'bad_signature',
+    ],
+    // kid confusion: the published EC key's kid on a token signed with RSA (RS256).
+    ["the EC key's kid with alg RS256", (i) => i.token({}, { alg: 'RS256', key: rsaAttacker.privateKey }), 'unknown_key'],
+    ["the EC key's kid with alg ES384", (i) => i.token({}, { alg: 'ES384', key: attacker.privateKey }), 'unknown_key'],
+    ['a crit header the verifier does not know', (i) => i.token({}, { header: { crit: ['weft'], weft: 1 } }), 'malformed'],
+    ['an unencoded payload (b64: false)', (i) => i.token({}, { header: { crit: ['b64'], b64: false } }), 'malformed'],
+  ])('refuses %s, and fetches nothing it names', async (_name, make, code) => {
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const { issuer, verifier, fetches } = setup();
+    const r = await verifier.verify(make(issuer));
+    expect(r).toMatchObject({ ok: false, code });
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(fetches()).toBeLessThanOrEqual(2); // the JWKS itself (and one refetch for an unknown kid), nothing else
+  });
+
+  it('picks the key by kid among several published keys of different types', async () => {
+    const ec = newIssuer();
+    const rsa = newIssuer({ alg: 'RS256', issuer: ec.issuer });
+    const { verifier, setDoc } = setup({ issuer: ec });
+    setDoc({ keys: [...ec.jwks.keys, ...rsa.jwks.keys] });
+    expect((await verifier.verify(rsa.token())).ok).toBe(true);
+    expect((await verifier.verify(ec.token())).ok).toBe(true);
+    // Each kid on the other's algorithm: no published key fits.
+    expect(await verifier.verify(rsa.token({}, { kid: ec.kid }))).toMatchObject({ ok: false, code: 'unknown_key' });
+    expect(await verifier.verify(ec.token({}, { kid: rsa.kid }))).toMatchObject({ ok: false, code: 'unknown_key' });
+    // No kid: every published key of the token's algorithm is tried.
+    expect((await verifier.verify(ec.token({}, { kid: null }))).ok).toBe(true);
+    expect((await verifier.verify(rsa.token({}, { kid: null }))).ok).toBe(true);
+  });
+});
+
 describe('jwt', () => {
-  it('never accepts a private JWK, a mismatched curve, or a tampered payload', () => {
+  const check = (issuer: TestIssuer): JwtCheck => ({ issuers: [issuer.issuer], audience: 'weft', skewMs: 30_000, now: Date.now });
+
+  it('never accepts a private JWK, a mismatched curve, or a tampered payload', async () => {
     const issuer = newIssuer();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     expect(keyFromJwk(privateKey.export({ format: 'jwk' }) as Record<string, unknown>)).toBeUndefined();
     expect(keyFromJwk({ kty: 'oct', k: 'c2VjcmV0' })).toBeUndefined();
+    const privateOnly = new JwksCache({ fetch: async () => ({ keys: [{ ...privateKey.export({ format: 'jwk' }), kid: issuer.kid }] }) });
+    expect(await privateOnly.lookup(issuer.kid)).toEqual({ ok: false, reason: 'unknown_key' });
     const token = issuer.token();
-    const key = keyFromJwk(issuer.jwks.keys[0]!)!;
-    const parsed = parseJwt(token);
-    if (!parsed.ok) throw new Error(parsed.reason);
-    expect(verifySignature(parsed.jwt, key)).toBe(true);
+    const keys = new JwksCache({ fetch: async () => issuer.jwks });
+    expect(await verifyJwt(token, (h) => keys.resolve(h), check(issuer))).toMatchObject({ ok: true });
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
-    expect(verifySignature(parsed.jwt, p384)).toBe(false);
+    const p384Doc = { keys: [{ ...p384.export({ format: 'jwk' }), kid: issuer.kid, alg: 'ES256', use: 'sig' }] };
+    const wrongCurve = new JwksCache({ fetch: async () => p384Doc });
+    expect(await verifyJwt(token, (h) => wrongCurve.resolve(h), check(issuer))).toMatchObject({ ok: false });
     const [h, p, s] = token.split('.');
     const evil = Buffer.from(
       JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), 'kubernetes.io': { namespace: 'kube-system' } }),
     ).toString('base64url');
-    const tampered = parseJwt(`${h}.${evil}.${s}`);
-    if (!tampered.ok) throw new Error(tampered.reason);
-    expect(verifySignature(tampered.jwt, key)).toBe(false);
+    expect(await verifyJwt(`${h}.${evil}.${s}`, (k) => keys.resolve(k), check(issuer))).toMatchObject({ ok: false, code: 'bad_signature' });
   });
 
-  it.each(['', 'a.b', 'a.b.c.d', '!!.??.##', `${'a'.repeat(20_000)}.b.c`, 'e30.W10.'])('parses %j into a reason, never a throw', (t) => {
-    expect(parseJwt(t).ok).toBe(false);
+  it.each(['', 'a.b', 'a.b.c.d', '!!.??.##', `${'a'.repeat(20_000)}.b.c`, 'e30.W10.'])('parses %j into a reason, never a throw', async (t) => {
+    const issuer = newIssuer();
+    const keys = new JwksCache({ fetch: async () => issuer.jwks });
+    const r = await verifyJwt(t, (h) => keys.resolve(h), check(issuer));
+    expect(r).toMatchObject({ ok: false, code: 'malformed' });
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { requireTier } from '../support/tier.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,6 +40,7 @@ export interface BuiltImage {
 
 /** scripts/images/build.sh for these images (a cache hit takes seconds; cold, a few minutes). */
 export function buildImages(names: string[], env: NodeJS.ProcessEnv = process.env): BuiltImage[] {
+  requireTier('Image builds (mmdebstrap, runc)', 'integration');
   const out = execFileSync('bash', ['scripts/images/build.sh', ...names, '--no-import'], {
     cwd: repoRoot,
     env,

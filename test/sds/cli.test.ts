@@ -1,6 +1,7 @@
 // The identity flags of `weft bootstrap` and `weft serve`: good ones render a TLS xDS cluster
-// Envoy accepts; bad ones name the flag (exit 2); a missing CA directory is an operational
-// error (exit 1) with a hint, from the real binary too.
+// (test/bootstrap/cli-envoy.integration.test.ts has the real Envoy accept it); bad ones name
+// the flag (exit 2); a missing CA directory is an operational error (exit 1) with a hint,
+// from the real binary too.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -11,7 +12,6 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runBootstrapAsync } from '../../src/runtime/cli/bootstrap.ts';
 import { caFromDir } from '../../src/identity/ca-dir.ts';
-import { validateBootstrap } from '../support/envoy.ts';
 import { weftBin } from '../support/weft-serve.ts';
 
 const base = ['--node-id', 'vm-1', '--namespace', 'shop', '--service', 'web', '--xds-address', 'localhost:15012'];
@@ -37,7 +37,7 @@ function xdsTls(yaml: string): Tls {
 }
 
 describe('weft bootstrap identity flags', () => {
-  it('--ca-dir issues a client certificate for the identity and inlines it; Envoy accepts the bootstrap', async () => {
+  it('--ca-dir issues a client certificate for the identity and inlines it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weft-ca-'));
     const ca = await caFromDir(dir, { trustDomain: 'cluster.local', create: true });
     if (!ca.ok) throw new Error(ca.error);
@@ -54,8 +54,6 @@ describe('weft bootstrap identity flags', () => {
     expect(tls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'DNS', matcher: { exact: 'localhost' } }]);
     expect(tls.common_tls_context.alpn_protocols).toEqual(['h2']);
     expect(tls.sni).toBe('localhost');
-    const v = await validateBootstrap(r.out);
-    expect(v.code, v.output).toBe(0);
   });
 
   it('--cert/--key/--ca reference the files by absolute path; an IP address is matched as an IP SAN', async () => {

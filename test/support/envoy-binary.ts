@@ -5,6 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireTier } from './tier.ts';
 
 const installScript = fileURLToPath(new URL('../../scripts/install-envoy.sh', import.meta.url));
 let cached: string | undefined;
@@ -19,6 +20,7 @@ function executable(path: string): boolean {
 }
 
 export function envoyBinary(): string {
+  requireTier('Envoy', 'integration');
   if (cached) return cached;
   const override = process.env.WEFT_ENVOY;
   if (override) {

@@ -1,7 +1,9 @@
-// Golden files: test/webhook/golden/<shape>/pod.yaml → patch.golden.json (the RFC 6902 patch
-// /inject returns), or skip.golden.json for a Pod that must not be injected (the outcome:
-// reason, message, and a response without a patch). Refresh with UPDATE_GOLDEN=1 and review
-// the diff like code.
+// Golden files: test/webhook/golden/<scenario>/pod.yaml → <shape>.patch.golden.json, the
+// RFC 6902 patch /inject returns for each sidecar shape (native: the proxy as an init
+// container with restartPolicy Always; container: the plain container for API servers
+// without native sidecars). A scenario with skip.golden.json instead is a Pod that must not be
+// injected: the outcome (reason, message, a response without a patch). Refresh with
+// UPDATE_GOLDEN=1 and review the diff like code.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fjp from 'fast-json-patch';
@@ -15,30 +17,32 @@ const dirs = readdirSync(goldenDir)
   .filter((d) => statSync(join(goldenDir, d)).isDirectory())
   .sort();
 const isSkip = (d: string) => existsSync(join(goldenDir, d, 'skip.golden.json'));
-const shapes = dirs.filter((d) => !isSkip(d));
+const scenarios = dirs.filter((d) => !isSkip(d));
 const skips = dirs.filter(isSkip);
-const readPod = (shape: string) => parseYaml(readFileSync(join(goldenDir, shape, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
+const readPod = (d: string) => parseYaml(readFileSync(join(goldenDir, d, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
+const cases = scenarios.flatMap((scenario) => (['native', 'container'] as const).map((shape) => [scenario, shape] as const));
 
 function decodePatch(b64: string | undefined): JsonPatchOp[] {
   return JSON.parse(Buffer.from(b64 ?? '', 'base64').toString('utf8')) as JsonPatchOp[];
 }
 
 describe('injection golden patches', () => {
-  it('has at least 8 shapes', () => expect(shapes.length).toBeGreaterThanOrEqual(8));
+  it('has at least 8 scenarios', () => expect(scenarios.length).toBeGreaterThanOrEqual(8));
 
-  it.each(shapes)('%s', (shape) => {
-    const pod = readPod(shape);
-    const out = handleInject(podRequest(pod), testContext());
+  it.each(cases)('%s (%s)', (scenario, shape) => {
+    const pod = parseYaml(readFileSync(join(goldenDir, scenario, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
+    const ctx = testContext({ sidecarMode: shape });
+    const out = handleInject(podRequest(pod), ctx);
     expect(out.result).toBe('injected');
     const patch = decodePatch(out.response.patch);
-    const goldenPath = join(goldenDir, shape, 'patch.golden.json');
+    const goldenPath = join(goldenDir, scenario, `${shape}.patch.golden.json`);
     const text = `${JSON.stringify(patch, null, 2)}\n`;
     if (process.env.UPDATE_GOLDEN || !existsSync(goldenPath)) writeFileSync(goldenPath, text);
     expect(text).toBe(readFileSync(goldenPath, 'utf8'));
 
     // The patch applies to the pod as sent, and the result is stable under re-injection.
     const patched = fjp.applyPatch(structuredClone(pod), patch, true, false).newDocument;
-    const again = handleInject(podRequest(patched), testContext());
+    const again = handleInject(podRequest(patched), ctx);
     expect(again).toMatchObject({ result: 'skipped', reason: 'already-injected' });
     expect(again.response.patch).toBeUndefined();
   });
@@ -47,9 +51,9 @@ describe('injection golden patches', () => {
 describe('injection golden skips', () => {
   it('has the opt-outs', () => expect(skips).toEqual(expect.arrayContaining(['opted-out-annotation', 'opted-out-label'])));
 
-  it.each(skips)('%s', (shape) => {
-    const out = handleInject(podRequest(readPod(shape)), testContext());
-    const goldenPath = join(goldenDir, shape, 'skip.golden.json');
+  it.each(skips)('%s', (scenario) => {
+    const out = handleInject(podRequest(readPod(scenario)), testContext());
+    const goldenPath = join(goldenDir, scenario, 'skip.golden.json');
     const text = `${JSON.stringify(out, null, 2)}\n`;
     if (process.env.UPDATE_GOLDEN) writeFileSync(goldenPath, text);
     expect(text).toBe(readFileSync(goldenPath, 'utf8'));

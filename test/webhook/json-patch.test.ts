@@ -28,9 +28,22 @@ describe('jsonPatch', () => {
     ['type change', { a: [1] }, { a: { 0: 1 } }],
     ['add and remove keys', { a: 1, b: 2 }, { b: 3, c: { d: [] } }],
     ['root replace', [1, 2], { x: 1 }],
+    // fast-json-patch's compare() alone turns this into a replace plus a stray add ([1, 1]).
+    ['root object to array', { k: 1 }, [1]],
+    ['root scalar', 1, { a: 1 }],
     ['nested arrays', { a: [[1], [2, 3]] }, { a: [[1, 0], [3]] }],
     ['null values', { a: null }, { a: { b: null } }],
+    ['prepend', { a: [{ n: 'app-init' }] }, { a: [{ n: 'weft-init' }, { n: 'weft-proxy' }, { n: 'app-init' }] }],
+    ['prepend to a modified tail', { a: [1, 2] }, { a: [0, 1, 3] }],
   ])('%s round-trips', (_n, a, b) => roundTrip(a, b));
+
+  it('prepends with inserts at the front, leaving the existing elements alone', () => {
+    const ops = jsonPatch({ a: [{ n: 'app-init' }] }, { a: [{ n: 'weft-init' }, { n: 'weft-proxy' }, { n: 'app-init' }] });
+    expect(ops).toEqual([
+      { op: 'add', path: '/a/0', value: { n: 'weft-init' } },
+      { op: 'add', path: '/a/1', value: { n: 'weft-proxy' } },
+    ]);
+  });
 
   it('round-trips random documents', () => {
     let seed = 7;

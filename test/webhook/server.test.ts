@@ -55,7 +55,8 @@ describe('webhook server', () => {
     expect(res).toMatchObject({ uid: 'uid-1', allowed: true, patchType: 'JSONPatch' });
     const ops = JSON.parse(Buffer.from(res.patch, 'base64').toString()) as fjp.Operation[];
     const patched = fjp.applyPatch(structuredClone(pod), ops, true, false).newDocument;
-    expect(patched.spec.containers.map((c) => c.name)).toEqual(['app', 'weft-proxy']);
+    expect(patched.spec.containers.map((c) => c.name)).toEqual(['app']);
+    expect((patched.spec as { initContainers?: { name: string }[] }).initContainers?.map((c) => c.name)).toEqual(['weft-init', 'weft-proxy']);
   });
 
   it('answers dry-run requests the same way (nothing is created either way)', async () => {

@@ -71,7 +71,7 @@ describe('bad annotations become warnings', () => {
     expect(r.warnings.join('\n')).toMatch(/"abc".*\n.*"70000"/);
     const init = r.pod.spec.initContainers?.find((c) => c.name === 'weft-init') as { args: string[] } | undefined;
     expect(init?.args[0]).toContain('--dport 80 -j RETURN');
-    const proxy = r.pod.spec.containers.find((c) => c.name === 'weft-proxy') as { resources: unknown; args: string[] } | undefined;
+    const proxy = r.pod.spec.initContainers?.find((c) => c.name === 'weft-proxy') as { resources: unknown; args: string[] } | undefined;
     expect(proxy?.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
     expect(proxy?.args).toContain('warning');
   });
@@ -79,7 +79,7 @@ describe('bad annotations become warnings', () => {
   it('raises the memory limit when an annotation asks for more than it', () => {
     const r = injectPod(pod({ annotations: { 'weft.dev/proxy-memory': '1Gi', 'weft.dev/proxy-cpu': '250m' } }), 'shop', testContext());
     if (!('pod' in r)) throw new Error('skipped');
-    const proxy = r.pod.spec.containers.find((c) => c.name === 'weft-proxy') as { resources: unknown } | undefined;
+    const proxy = r.pod.spec.initContainers?.find((c) => c.name === 'weft-proxy') as { resources: unknown } | undefined;
     expect(proxy?.resources).toEqual({ requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '1Gi' } });
   });
 });

@@ -6,6 +6,7 @@ import { create, fromJson, toJson, type JsonObject, type JsonValue, type Message
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { isIP } from 'node:net';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parseHostPort } from '../../src/base/host-port.ts';
 import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/base/mesh-ports.ts';
 import { BootstrapSchema, type Bootstrap } from '../gen/envoy/config/bootstrap/v3/bootstrap_pb.js';
 import { Cluster_DiscoveryType, Cluster_DnsLookupFamily, ClusterSchema, type Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
@@ -15,6 +16,7 @@ import type { DataSourceSchema } from '../gen/envoy/config/core/v3/base_pb.js';
 import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../resources/registry.ts';
+import { errorMessage } from '../../src/base/errors.ts';
 
 /** Node metadata keys the xDS server reads to build ProxyInfo (xds/resources/proxy.ts). */
 export const NodeMetadataKeys = {
@@ -73,18 +75,7 @@ export interface RenderedBootstrap {
   json: JsonObject;
 }
 
-export type HostPort = { ok: true; host: string; port: number } | { ok: false; reason: string };
-
-/** Parses `host:port` / `[v6]:port`; the reason says what is wrong, for CLI messages. */
-export function parseHostPort(value: string): HostPort {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d+)$/.exec(value);
-  if (!m) return { ok: false, reason: `expected HOST:PORT or [IPv6]:PORT, got "${value}"` };
-  const host = m[1] ?? m[2] ?? '';
-  if (m[1] !== undefined && isIP(host) !== 6) return { ok: false, reason: `"${host}" is not an IPv6 address` };
-  const port = Number(m[3]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return { ok: false, reason: `port ${m[3]} is not in 1-65535` };
-  return { ok: true, host, port };
-}
+export { parseHostPort, type HostPort } from '../../src/base/host-port.ts';
 
 function dataSource(src: PemSource): MessageInitShape<typeof DataSourceSchema> {
   return 'inline' in src ? { specifier: { case: 'inlineString', value: src.inline } } : { specifier: { case: 'filename', value: src.file } };
@@ -227,12 +218,12 @@ export function parseBootstrap(text: string): ParsedBootstrap {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    return { ok: false, error: `not YAML: ${(err as Error).message}` };
+    return { ok: false, error: `not YAML: ${errorMessage(err)}` };
   }
   try {
     return { ok: true, bootstrap: fromJson(BootstrapSchema, doc as JsonValue, { registry: envoyRegistry }) };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return { ok: false, error: errorMessage(err) };
   }
 }
 

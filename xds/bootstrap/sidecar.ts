@@ -5,12 +5,21 @@
 //    ServiceAccount token from its file on every stream and send `authorization: Bearer <token>`
 //    (envoy.grpc_credentials.file_based_metadata only plugs into google_grpc, not envoy_grpc);
 //  - static listeners the kubelet and Prometheus reach without routes from xDS: readiness on
-//    MeshPorts.readiness (/healthz/ready → admin /ready, plus the rewritten app probes) and
-//    stats on MeshPorts.stats (/stats/prometheus → admin).
-// Like the base bootstrap it sets no initial fetch timeout (initial_fetch_timeout 0s), and
-// Envoy serves no listener, static ones included, before its initial CDS/LDS: until the
-// control plane has answered, the sidecar's readiness probe fails (the pod gets no traffic
-// it would blackhole) — and so do the app probes rewritten through it, liveness included.
+//    MeshPorts.readiness (/healthz/ready, plus the rewritten app probes) and stats on
+//    MeshPorts.stats (/stats/prometheus → admin).
+//
+// Probes and the control plane. Envoy accepts connections on no listener, static ones
+// included, until its initial CDS and LDS have answered or timed out (Envoy docs,
+// "Initialization"). With the base bootstrap's initial_fetch_timeout 0s a sidecar whose
+// control plane is unreachable would never serve the app's rewritten liveness probe, and
+// the kubelet would restart a healthy app. So here the initial fetches are bounded
+// (SIDECAR_INITIAL_FETCH_TIMEOUT_MS each, CDS then LDS): after at most twice that, the static
+// listeners serve, and liveness reflects the app alone. Readiness must still mean "has
+// config" (a proxy without listeners blackholes the Pod's traffic), and after the timeout
+// Envoy's own /ready says LIVE with no config at all; so /healthz/ready is answered by the
+// health_check filter, which fails while a cluster only the control plane delivers is
+// missing: PASSTHROUGH_CLUSTER, which translation sends every capture-mode proxy. It also
+// fails once Envoy is draining (/healthcheck/fail).
 import { create, toJson, type JsonObject } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
@@ -22,11 +31,32 @@ import { FileBasedMetadataConfigSchema } from '../gen/envoy/config/grpc_credenti
 import { ListenerSchema, type Listener } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import { RouteConfigurationSchema } from '../gen/envoy/config/route/v3/route_pb.js';
 import { RouteSchema, type Route } from '../gen/envoy/config/route/v3/route_components_pb.js';
+import { HealthCheckSchema } from '../gen/envoy/extensions/filters/http/health_check/v3/health_check_pb.js';
+import {
+  HttpConnectionManagerSchema,
+  HttpFilterSchema,
+} from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { FilterSchema } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { envoyRegistry } from '../resources/registry.ts';
-import { duration, hcmFilter, socketAddress } from '../translate/common.ts';
+import { PASSTHROUGH_CLUSTER } from '../resources/names.ts';
+import { duration, FilterName, hcmFilter, httpConnectionManager, socketAddress } from '../translate/common.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export const FILE_BASED_METADATA = 'envoy.grpc_credentials.file_based_metadata';
 export const ADMIN_CLUSTER = 'weft-admin';
+const HEALTH_CHECK_FILTER = 'envoy.filters.http.health_check';
+/** The sidecar's readiness path on MeshPorts.readiness (the webhook's probes call it). */
+export const READY_PATH = '/healthz/ready';
+/** A cluster every capture-mode proxy gets from the control plane: readiness requires it. */
+export const CONFIG_MARKER_CLUSTER = PASSTHROUGH_CLUSTER;
+
+/**
+ * How long the sidecar waits for its initial CDS, then its initial LDS, before its static
+ * listeners serve anyway. 5 s each: a control plane that answers at all answers in well
+ * under a second, and 2 × 5 s stays inside the kubelet's default liveness budget (period
+ * 10 s × 3 failures) even for an app whose liveness probe starts at once.
+ */
+export const SIDECAR_INITIAL_FETCH_TIMEOUT_MS = 5_000;
 
 /** An app HTTP probe the kubelet now sends to the sidecar's readiness port, forwarded to the app. */
 export interface AppProbeRoute {
@@ -69,8 +99,12 @@ export function buildSidecarBootstrap(opts: SidecarBootstrapOptions): Bootstrap 
     labels: { ...opts.labels },
     adminPort: opts.ports?.admin ?? MeshPorts.admin,
   });
-  const ads = base.dynamicResources?.adsConfig;
-  if (!ads) throw new Error('base bootstrap has no ADS config'); // xds/bootstrap/bootstrap.ts always sets it
+  const dyn = base.dynamicResources;
+  const ads = dyn?.adsConfig;
+  if (!dyn || !ads || !dyn.cdsConfig || !dyn.ldsConfig) throw new Error('base bootstrap has no ADS config'); // xds/bootstrap/bootstrap.ts always sets it
+  // Separate messages: the base may share one ConfigSource between CDS and LDS.
+  dyn.cdsConfig = { ...dyn.cdsConfig, initialFetchTimeout: duration(SIDECAR_INITIAL_FETCH_TIMEOUT_MS) };
+  dyn.ldsConfig = { ...dyn.ldsConfig, initialFetchTimeout: duration(SIDECAR_INITIAL_FETCH_TIMEOUT_MS) };
   const tokenCreds = create(FileBasedMetadataConfigSchema, {
     secretData: { specifier: { case: 'filename', value: opts.tokenPath } },
     headerKey: 'authorization',
@@ -101,7 +135,7 @@ export function buildSidecarBootstrap(opts: SidecarBootstrapOptions): Bootstrap 
       timeout: duration(30_000),
     }),
   ];
-  const probes = [...(opts.appProbes ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const probes = [...(opts.appProbes ?? [])].sort((a, b) => compareStrings(a.path, b.path));
   const ports = [...new Set(probes.map((p) => p.port))].sort((a, b) => a - b);
   // The base bootstrap's static xDS cluster is dropped: google_grpc dials target_uri itself.
   base.staticResources = create(Bootstrap_StaticResourcesSchema, {
@@ -162,11 +196,42 @@ function httpListener(name: string, port: number, routes: Route[]): Listener {
   });
 }
 
+/**
+ * /healthz/ready is answered by the health_check filter (non-pass-through): 200 while
+ * CONFIG_MARKER_CLUSTER exists (0 % healthy hosts required: the ORIGINAL_DST cluster has
+ * none until traffic flows) and Envoy is not failing health checks, 503 otherwise. The app
+ * probes behind it are plain static routes to 127.0.0.1, which need nothing from xDS.
+ */
 function readinessListener(probes: readonly AppProbeRoute[], port: number): Listener {
-  return httpListener('weft-readiness', port, [
-    route('/healthz/ready', ADMIN_CLUSTER, '/ready'),
-    ...probes.map((p) => route(p.path, appCluster(p.port), p.originalPath, p)),
-  ]);
+  const name = 'weft-readiness';
+  const routeConfig = create(RouteConfigurationSchema, {
+    name,
+    virtualHosts: [{ name, domains: ['*'], routes: probes.map((p) => route(p.path, appCluster(p.port), p.originalPath, p)) }],
+  });
+  const hcm = httpConnectionManager({ statPrefix: name, routes: { inline: routeConfig } });
+  const healthCheck = create(HealthCheckSchema, {
+    passThroughMode: false,
+    headers: [{ name: ':path', headerMatchSpecifier: { case: 'stringMatch', value: { matchPattern: { case: 'exact', value: READY_PATH } } } }],
+    clusterMinHealthyPercentages: { [CONFIG_MARKER_CLUSTER]: { value: 0 } },
+  });
+  hcm.httpFilters = [
+    create(HttpFilterSchema, { name: HEALTH_CHECK_FILTER, configType: { case: 'typedConfig', value: anyPack(HealthCheckSchema, healthCheck) } }),
+    ...hcm.httpFilters,
+  ];
+  return create(ListenerSchema, {
+    name,
+    address: socketAddress('0.0.0.0', port),
+    filterChains: [
+      {
+        filters: [
+          create(FilterSchema, {
+            name: FilterName.httpConnectionManager,
+            configType: { case: 'typedConfig', value: anyPack(HttpConnectionManagerSchema, hcm) },
+          }),
+        ],
+      },
+    ],
+  });
 }
 
 function statsListener(port: number): Listener {

@@ -1,35 +1,42 @@
 #!/usr/bin/env node
-// `weft` — the control plane binary. Subcommands load lazily so `weft bootstrap` stays fast.
-const usage = `usage: weft <command> [flags]
+// `weft` — the control plane binary. Every command's flags are parsed and checked here, by
+// one parser (flags.ts) from one table per command; the command itself loads only once its
+// flags are good, so --help and flag errors are instant.
+import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
+import { controllerCommand } from './controller-flags.ts';
+import { flagLines, parseOrReport, synopsis } from './flags.ts';
+import { serveCommand } from './serve-flags.ts';
+
+const col = (name: string): string => `  ${name.padEnd(12)}`;
+const indent = ' '.repeat(14);
+
+const usage = `usage: weft <command> [flags]     (weft <command> --help: that command's flags)
 
 commands:
-  serve       standalone control plane: serve xDS from a directory of YAML
-              --config-dir DIR ...             Services, EndpointSlices and Weft resources (required; watched;
-                                               repeatable, an object in two directories comes from the first)
-              --xds-address HOST:PORT          ADS listen address (127.0.0.1:15010; 127.0.0.1:15012 with --ca-dir)
-              --monitoring-address HOST:PORT   /healthz, /readyz, /metrics, debug API (127.0.0.1:15014)
-              --ca-dir DIR                     TLS xDS, client-certificate authentication and SDS from the CA in DIR
-              --trust-domain TD                SPIFFE trust domain (cluster.local)
-              --workload-cert-ttl DURATION     lifetime of certificates served over SDS (24h; needs --ca-dir)
-              --xds-san NAME|IP ...            extra names in the xDS serving certificate (needs --ca-dir)
-  controller  the Kubernetes operator (CRDs, webhook, CA); see \`weft controller --help\`
-  bootstrap   print an Envoy bootstrap for a proxy outside Kubernetes
-              --node-id ID --namespace NS --service NAME --xds-address HOST:PORT (required)
-              [--outbound-port PORT] [--inbound-port PORT] [--admin-port PORT] [--label KEY=VALUE]... [--delta]
-              [--ca-dir DIR ... | --cert FILE --key FILE --ca FILE]; see \`weft bootstrap --help\`
+${col('serve')}${serveCommand.summary}
+${flagLines(serveCommand.flags, indent)}
+${col('controller')}${controllerCommand.summary}; see \`weft controller --help\`
+${col('bootstrap')}${bootstrapCommand.summary}
+${synopsis(bootstrapCommand.flags, indent)}
+${indent}see \`weft bootstrap --help\`
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'serve':
-      return (await import('./serve.ts')).runServe(rest);
-    case 'controller':
-      return (await import('./controller.ts')).runController(rest);
-    case 'bootstrap':
-      // The async entry point handles every flag (--ca-dir issues a certificate) and
-      // resolves to the real exit code.
-      return (await import('./bootstrap.ts')).runBootstrapAsync(rest);
+    case 'serve': {
+      const flags = parseOrReport(serveCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./serve.ts')).serveWith(flags);
+    }
+    case 'controller': {
+      const flags = parseOrReport(controllerCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./controller.ts')).controllerWith(flags);
+    }
+    case 'bootstrap': {
+      // Resolves to the real exit code (--ca-dir issues a certificate: 1 when the CA is missing).
+      const flags = parseOrReport(bootstrapCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./bootstrap.ts')).bootstrapWith(bootstrapFlags(flags));
+    }
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,53 @@
+// `weft serve`'s flags (kept apart from serve.ts so `weft --help` and flag errors never load
+// the control plane).
+import { MeshPorts } from '../../base/mesh-ports.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
+import { absolutePath, directory, duration, listenAddress, text, trustDomain } from './flag-values.ts';
+import { defineCommand, type FlagValues } from './flags.ts';
+
+export const serveCommand = defineCommand({
+  name: 'serve',
+  summary: 'standalone control plane: serve xDS from a directory of YAML',
+  about: `--ca-dir serves xDS over TLS (default address 127.0.0.1:${MeshPorts.xdsTls}) with a certificate from the CA in DIR
+(created on first start), authenticates proxies by client certificate (\`weft bootstrap --ca-dir\`), and
+serves each proxy its workload certificate over SDS. Without it xDS is plaintext, loopback only,
+unauthenticated, and no certificates are served.`,
+  flags: {
+    'config-dir': {
+      kind: 'value',
+      value: 'DIR',
+      help: 'Services, EndpointSlices and Weft resources (watched); an object in two directories comes from the first',
+      required: true,
+      multiple: true,
+      schema: directory,
+    },
+    'xds-address': {
+      kind: 'value',
+      value: 'HOST:PORT',
+      help: 'ADS listen address',
+      defaultText: `127.0.0.1:${MeshPorts.xdsPlaintext}; 127.0.0.1:${MeshPorts.xdsTls} with --ca-dir`,
+      schema: listenAddress,
+    },
+    'monitoring-address': {
+      kind: 'value',
+      value: 'HOST:PORT',
+      help: '/healthz, /readyz, /metrics, debug API',
+      default: `127.0.0.1:${MeshPorts.monitoring}`,
+      schema: listenAddress,
+    },
+    'ca-dir': { kind: 'value', value: 'DIR', help: 'TLS xDS, client-certificate authentication and SDS from the CA in DIR', schema: absolutePath },
+    'trust-domain': { kind: 'value', value: 'TD', help: 'SPIFFE trust domain', default: DEFAULT_TRUST_DOMAIN, schema: trustDomain },
+    'workload-cert-ttl': {
+      kind: 'value',
+      value: 'DURATION',
+      help: 'lifetime of certificates served over SDS (needs --ca-dir)',
+      defaultText: '24h',
+      schema: duration({ ms: 10_000, text: '10s' }),
+    },
+    'xds-san': { kind: 'value', value: 'NAME|IP', help: 'extra name in the xDS serving certificate (needs --ca-dir)', multiple: true, schema: text },
+  },
+  check: (v) =>
+    v['ca-dir'] === undefined && (v['workload-cert-ttl'] !== undefined || v['xds-san'].length > 0) ? ['--workload-cert-ttl and --xds-san need --ca-dir'] : [],
+});
+
+export type ServeFlags = FlagValues<typeof serveCommand.flags>;
