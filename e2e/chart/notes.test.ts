@@ -107,9 +107,19 @@ describe('the out-of-cluster NOTES, followed literally', () => {
     await eventually(
       async () => {
         const r = await apply(pod, { namespace: app, allowFailure: true });
-        if (r.code !== 0) return false;
-        const p = await kubectlJson<{ spec: { containers: { name: string }[] } }>(['get', 'pod', 'web', '-n', app]);
-        return p.spec.containers.map((c) => c.name).includes('weft-proxy');
+        if (r.code !== 0) throw new Error(`apply: ${r.stderr.trim()}`);
+        const p = await kubectlJson<{ spec: { containers: { name: string }[]; initContainers?: { name: string }[] } }>(['get', 'pod', 'web', '-n', app]);
+        const names = [...(p.spec.initContainers ?? []), ...p.spec.containers].map((c) => c.name);
+        if (!names.includes('weft-proxy')) {
+          throw new Error(
+            `not injected (containers ${names.join(',')}); controller log:\n${output
+              .split('\n')
+              .filter((l) => /inject|webhook|warn|error/i.test(l))
+              .slice(-15)
+              .join('\n')}`,
+          );
+        }
+        return true;
       },
       { timeoutMs: 60_000, until: (ok) => ok, what: 'the Pod injected through the local webhook' },
     );
@@ -119,7 +129,7 @@ describe('the out-of-cluster NOTES, followed literally', () => {
     const mine = listening.stdout.split('\n').filter((l) => l.includes(`pid=${controller?.pid ?? -1},`));
     expect(mine.length).toBeGreaterThanOrEqual(3);
     for (const l of mine) expect(l, 'bound to loopback').toMatch(/\s127\.0\.0\.1:\d+\s/);
-  });
+  }, 240_000); // the controller's first start (CA, informers) on a loaded machine
 
   it('say what helm uninstall leaves (the CA Secret and the Lease), and how to remove it', async () => {
     controller?.kill('SIGTERM');
