@@ -129,6 +129,8 @@ export interface PolicyStatus {
   readonly key: ObjectKey;
   readonly generation?: number;
   readonly conditions: readonly Condition[];
+  /** One readable line for `kubectl get -o wide` (status.summary). */
+  readonly summary: string;
 }
 
 export interface MeshModel {

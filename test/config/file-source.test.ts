@@ -36,6 +36,7 @@ const setWeights = (text: string, v1: string, v2: string) => text.replace('weigh
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'weft-file-source-'));
   await cp('examples/mesh', dir, { recursive: true });
+  await cp('examples/mesh/standalone', dir, { recursive: true }); // the loopback EndpointSlices
   states = [];
   source = new FileSource(dir, { debounceMs: 30 });
   await source.start((s) => states.push(s));

@@ -22,7 +22,7 @@ import { inboundClusterName, outboundClusterName, PASSTHROUGH_CLUSTER, serviceFq
 import { adsConfigSource, duration, FilterName, sortByName, socketAddress } from './common.ts';
 import { circuitBreakers, clusterResilience, outlierDetection, type ClusterResilience } from './cluster-policy.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
-import { inboundPorts, isHttp2Port, lookupService, proxiedPorts, sortedServices } from './model-view.ts';
+import { isHttp2Port, proxiedPorts, sortedServices, type InboundPort } from './model-view.ts';
 import { autoMtlsSocketMatches, MESH_TCP_ALPN } from './mtls.ts';
 
 /** TCP connect timeout for every cluster (Envoy's default of 5s is fine for pods; 10s tolerates VMs). */
@@ -89,16 +89,21 @@ export const passthroughCluster: Cluster = create(ClusterSchema, {
 });
 
 /**
- * STATIC clusters to the application on 127.0.0.1:<targetPort>, for a proxy fronting
- * `namespace/name`. Empty when the service is unknown. Memoized per (model, service).
+ * STATIC clusters to the application on 127.0.0.1:<targetPort>, one per inbound port of a
+ * proxy's plan (the ports of the service it fronts, or of every service selecting its
+ * Pod). Memoized per (model, ports).
  */
-export const inboundClusters = memoByModelAndKey((model: MeshModel, key: string): readonly Cluster[] => {
-  const [namespace = '', name = ''] = key.split('/');
-  const svc = lookupService(model, namespace, name);
-  if (!svc) return [];
+export function inboundClusters(model: MeshModel, ports: readonly InboundPort[]): readonly Cluster[] {
+  return inboundClustersByKey(model, ports.map((p) => `${p.targetPort}/${p.appProtocol}`).join(','));
+}
+
+const inboundClustersByKey = memoByModelAndKey((_model: MeshModel, key: string): readonly Cluster[] => {
+  if (key === '') return [];
   return sortByName(
-    inboundPorts(svc).map((p) => {
-      const clusterName = inboundClusterName(p.targetPort);
+    key.split(',').map((entry) => {
+      const [port = '0', appProtocol = ''] = entry.split('/');
+      const targetPort = Number(port);
+      const clusterName = inboundClusterName(targetPort);
       return create(ClusterSchema, {
         name: clusterName,
         clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.STATIC },
@@ -107,9 +112,9 @@ export const inboundClusters = memoByModelAndKey((model: MeshModel, key: string)
         circuitBreakers: circuitBreakers(),
         loadAssignment: create(ClusterLoadAssignmentSchema, {
           clusterName,
-          endpoints: [{ lbEndpoints: [{ hostIdentifier: { case: 'endpoint', value: { address: socketAddress(LOCAL_APP_ADDRESS, p.targetPort) } } }] }],
+          endpoints: [{ lbEndpoints: [{ hostIdentifier: { case: 'endpoint', value: { address: socketAddress(LOCAL_APP_ADDRESS, targetPort) } } }] }],
         }),
-        ...(p.appProtocol === 'grpc' || p.appProtocol === 'http2' ? { typedExtensionProtocolOptions: http2Options() } : {}),
+        ...(appProtocol === 'grpc' || appProtocol === 'http2' ? { typedExtensionProtocolOptions: http2Options() } : {}),
       });
     }),
   );

@@ -48,7 +48,7 @@ import { EXPLICIT_INBOUND_LISTENER, inboundClusterName, PASSTHROUGH_CLUSTER, VIR
 import { duration, FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
-import { inboundPorts, lookupService, proxiedPorts } from './model-view.ts';
+import { inboundPorts, lookupService, proxiedPorts, selectingServices, type InboundPort } from './model-view.ts';
 import { downstreamMtlsSocket, INBOUND_HTTP_ALPN, MESH_TCP_ALPN } from './mtls.ts';
 
 const ANY_IPV4 = '0.0.0.0';
@@ -91,7 +91,12 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
   const svc = proxy.service ? lookupService(model, proxy.namespace, proxy.service) : undefined;
   const td = trustDomain === undefined ? {} : { trustDomain };
   if (proxy.capture) {
-    const ports = svc ? inboundPorts(svc).map((p) => ({ ...p, mode: mode(p.targetPort) })) : [];
+    // An injected sidecar names no service (one Pod may back several): its services are the
+    // ones whose selector matches its labels, as kube-proxy would pick it as an endpoint.
+    const services = svc ? [svc] : selectingServices(model, proxy.namespace, proxy.labels);
+    const byTarget = new Map<number, InboundPort>();
+    for (const s of services) for (const p of inboundPorts(s)) if (!byTarget.has(p.targetPort)) byTarget.set(p.targetPort, p);
+    const ports = [...byTarget.values()].sort((a, b) => a.targetPort - b.targetPort).map((p) => ({ ...p, mode: mode(p.targetPort) }));
     return { ...td, ports, otherPorts: mode() };
   }
   if (proxy.inboundPort === undefined || !svc) return undefined;

@@ -8,7 +8,6 @@ import type { MeshModel } from '../../src/model/types.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
 import type { ResourceSet } from './types.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
-import { inboundClusterName } from '../resources/names.ts';
 import { sortByName } from './common.ts';
 import { inboundClusters, mtlsOutboundClusters, outboundClusters, passthroughCluster } from './clusters.ts';
 import { loadAssignments } from './endpoints.ts';
@@ -67,8 +66,7 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
       });
     case 'explicit': {
       const plan = spec.inbound;
-      const targets = new Set(plan?.ports.map((p) => inboundClusterName(p.targetPort)));
-      const inbound = plan ? inboundClusters(model, spec.service).filter((c) => targets.has(c.name)) : [];
+      const inbound = plan ? inboundClusters(model, plan.ports) : [];
       return freeze({
         clusters: inbound.length > 0 ? sortByName([...outbound, ...inbound]) : outbound,
         endpoints,
@@ -78,7 +76,7 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
     }
     case 'capture':
       return freeze({
-        clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.service)]),
+        clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.inbound?.ports ?? [])]),
         endpoints,
         listeners: sortByName([virtualOutboundListener, ...outboundPortListeners(model), virtualInboundListener(model, spec.inbound ?? { ports: [] })]),
         routes: captureRoutes(model, spec.namespace),

@@ -25,6 +25,20 @@ export function lookupService(model: MeshModel, namespace: string, name: string)
   return model.services.get(`${namespace}/${name}`);
 }
 
+/**
+ * Services of `namespace` whose (non-empty) selector matches `labels`, by name: the
+ * services a Pod with those labels backs.
+ */
+export function selectingServices(model: MeshModel, namespace: string, labels: Readonly<Record<string, string>>): MeshService[] {
+  const out: MeshService[] = [];
+  for (const s of model.services.values()) {
+    if (s.namespace !== namespace || !s.selector) continue;
+    const sel = Object.entries(s.selector);
+    if (sel.length > 0 && sel.every(([k, v]) => labels[k] === v)) out.push(s);
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** Envoy proxies TCP ports only; UDP and SCTP ports get no clusters or listeners. */
 export function isProxiedPort(p: ServicePort): boolean {
   return p.protocol === 'TCP';

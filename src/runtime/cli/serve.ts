@@ -1,7 +1,8 @@
-// `weft serve --config-dir DIR`: the standalone control plane. Reads Services,
+// `weft serve --config-dir DIR...`: the standalone control plane. Reads Services,
 // EndpointSlices and Weft resources from YAML files and serves them over xDS.
 import { isIP } from 'node:net';
 import { FileSource } from '../../sources/file-source.ts';
+import { MergedSource } from '../../sources/merged-source.ts';
 import { startControlPlane } from '../control-plane.ts';
 import { caFromDir } from '../../identity/ca-dir.ts';
 import { createXdsSecurity, type XdsSecurity } from '../xds-security.ts';
@@ -22,7 +23,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
 /** Runs the standalone control plane until SIGINT/SIGTERM; the exit code. */
 export async function serveWith(values: ServeFlags): Promise<number> {
-  const configDir = values['config-dir'];
+  const configDirs = values['config-dir'];
   const caDir = values['ca-dir'];
   const trustDomain = values['trust-domain'];
   const ttlMs = values['workload-cert-ttl'];
@@ -40,7 +41,9 @@ export async function serveWith(values: ServeFlags): Promise<number> {
       });
     }
     const cp = await startControlPlane({
-      source: new FileSource(configDir),
+      // Several directories: e.g. examples/mesh and its standalone/ EndpointSlices (merged-source.ts).
+      source:
+        configDirs.length === 1 ? new FileSource(configDirs[0] as string) : new MergedSource(configDirs.map((d) => ({ name: d, source: new FileSource(d) }))),
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
       xdsLimits: xdsLimitsFrom(values),

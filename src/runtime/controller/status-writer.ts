@@ -49,6 +49,7 @@ export interface StatusWriterOptions {
 
 export interface DesiredStatus {
   readonly observedGeneration?: number;
+  readonly summary?: string;
   readonly conditions: readonly StatusCondition[];
 }
 
@@ -77,9 +78,11 @@ export function desiredStatus(
   generation: number | undefined,
   observed: ObservedStatus | undefined,
   now: string,
+  summary?: string,
 ): DesiredStatus {
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    ...(summary !== undefined ? { summary: summary.slice(0, 1024) } : {}),
     conditions: conditions.map((c) => {
       const old = observed?.conditions.find((o) => o.type === c.type);
       return {
@@ -98,6 +101,7 @@ export function desiredStatus(
 function sameStatus(a: DesiredStatus, b: ObservedStatus | undefined): boolean {
   const strip = (s: DesiredStatus | ObservedStatus | undefined) => ({
     observedGeneration: s?.observedGeneration,
+    summary: s?.summary,
     conditions: (s?.conditions ?? []).map(({ lastTransitionTime: _t, ...rest }) => rest),
   });
   return canonicalJson(strip(a)) === canonicalJson(strip(b));
@@ -154,8 +158,8 @@ export class StatusWriter {
   }
 
   /** The status every current CR should have, keyed by entry id; undefined while the model lags. */
-  plan(model: MeshModel | undefined): Map<string, { entry: ConfigEntry; conditions: Condition[] }> {
-    const out = new Map<string, { entry: ConfigEntry; conditions: Condition[] }>();
+  plan(model: MeshModel | undefined): Map<string, { entry: ConfigEntry; conditions: Condition[]; summary?: string }> {
+    const out = new Map<string, { entry: ConfigEntry; conditions: Condition[]; summary?: string }>();
     const byKey = new Map<string, PolicyStatus>();
     for (const s of model?.statuses ?? []) byKey.set(`${s.kind} ${s.key}`, s);
     const acks = proxyAcks(this.#o.proxies);
@@ -166,7 +170,7 @@ export class StatusWriter {
       }
       const s = byKey.get(`${e.kind} ${e.namespace}/${e.name}`);
       if (s === undefined || s.generation !== e.generation) continue; // model not rebuilt for this edit yet
-      out.set(e.id, { entry: e, conditions: [...s.conditions, this.#settle(e, programmedCondition(s, model, acks))] });
+      out.set(e.id, { entry: e, conditions: [...s.conditions, this.#settle(e, programmedCondition(s, model, acks))], summary: s.summary });
     }
     return out;
   }
@@ -195,26 +199,26 @@ export class StatusWriter {
     if (!this.#o.isLeader()) return;
     const now = new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const live = new Set<string>();
-    for (const [id, { entry, conditions }] of this.plan(this.#o.proxies.model())) {
+    for (const [id, { entry, conditions, summary }] of this.plan(this.#o.proxies.model())) {
       live.add(id);
       if (this.#loop.stopped || !this.#o.isLeader()) return;
-      const desired = desiredStatus(conditions, entry.generation, entry.status, now);
+      const desired = desiredStatus(conditions, entry.generation, entry.status, now, summary);
       if (sameStatus(desired, entry.status)) continue;
-      const hash = canonicalJson(desired.conditions.map(({ lastTransitionTime: _t, ...c }) => c)) + desired.observedGeneration;
+      const hash = canonicalJson(desired.conditions.map(({ lastTransitionTime: _t, ...c }) => c)) + desired.observedGeneration + (summary ?? '');
       const w = this.#written.get(id);
       if (w && w.hash === hash && (entry.resourceVersion === w.rvBefore || entry.resourceVersion === w.rvAfter)) continue;
       const f = this.#failures.get(id);
       if (f && f.notBefore > this.#clock.now()) continue;
       await this.#bucket.take();
       if (this.#loop.stopped || !this.#o.isLeader()) return;
-      await this.#write(entry, conditions, desired, hash, now);
+      await this.#write(entry, conditions, desired, hash, now, summary);
     }
     for (const m of [this.#written, this.#failures, this.#pendingSince, this.#lastWriteAt]) {
       for (const id of m.keys()) if (!live.has(id)) m.delete(id);
     }
   }
 
-  async #write(entry: ConfigEntry, conditions: readonly Condition[], first: DesiredStatus, hash: string, now: string): Promise<void> {
+  async #write(entry: ConfigEntry, conditions: readonly Condition[], first: DesiredStatus, hash: string, now: string, summary?: string): Promise<void> {
     const kind = entry.kind as PolicyKind;
     const path = `/apis/${Resources[kind].group}/${Resources[kind].version}/namespaces/${encodeURIComponent(entry.namespace)}/${Resources[kind].plural}/${encodeURIComponent(entry.name)}/status`;
     let rv = entry.resourceVersion;
@@ -252,7 +256,7 @@ export class StatusWriter {
           const fresh = await this.#read(path.slice(0, -'/status'.length)).catch(() => undefined);
           if (fresh === undefined) break;
           rv = fresh.rv;
-          desired = desiredStatus(conditions, entry.generation, fresh.status, now);
+          desired = desiredStatus(conditions, entry.generation, fresh.status, now, summary);
           await this.#clock.sleep(10 * attempt);
           // Leadership may have moved (or we were stopped) during the re-read: no write then.
           if (this.#loop.stopped || !this.#o.isLeader()) return;
