@@ -9,7 +9,8 @@
 //              namespace i mod 10 and fronts one of its 5 services: 50 distinct configs.
 //   change     flip ns-00's split (every proxy gets new routes), then add an endpoint to
 //              ns-00/svc-1 (every proxy gets new endpoints); time from the change to each
-//              proxy's ACK of the new version. Includes the server's push debounce.
+//              proxy's ACK of the new version. Includes the source's debounce (100 ms holdoff);
+//              --debounce-stages 2 adds the push debounce of old (100 ms holdoff, 1 s max) after it.
 //
 // Prints figures only; never fails on timing.
 import { parseArgs } from 'node:util';
@@ -26,6 +27,7 @@ interface Options {
   readonly shape: MeshShape;
   readonly streamsPerConnection: number;
   readonly rounds: number;
+  readonly debounceStages: 1 | 2;
   /** Directory for a V8 CPU profile of the server process (--cpu-prof), if wanted. */
   readonly profileServer?: string;
 }
@@ -40,6 +42,7 @@ function options(args: string[]): Options {
       endpoints: { type: 'string', default: String(DEFAULT_SHAPE.endpointsPerService) },
       'streams-per-connection': { type: 'string', default: '500' },
       rounds: { type: 'string', default: '3' },
+      'debounce-stages': { type: 'string', default: '1' },
       'profile-server': { type: 'string' },
     },
   });
@@ -57,6 +60,7 @@ function options(args: string[]): Options {
     },
     streamsPerConnection: int('streams-per-connection', values['streams-per-connection'], 1, MAX_PROXIES),
     rounds: int('rounds', values.rounds, 1, 20),
+    debounceStages: int('debounce-stages', values['debounce-stages'], 1, 2) as 1 | 2,
     ...(values['profile-server'] ? { profileServer: values['profile-server'] } : {}),
   };
 }
@@ -98,7 +102,7 @@ export async function runXdsBench(args: string[]): Promise<void> {
     execArgv: ['--max-old-space-size=8192'],
   });
   try {
-    const started = await server.request({ cmd: 'start', shape }, 'started');
+    const started = await server.request({ cmd: 'start', shape, debounceStages: opts.debounceStages }, 'started');
     const idle = await server.request({ cmd: 'stats', gc: true }, 'stats');
     const connect = async (from: number, to: number) => {
       const t = performance.now();
@@ -148,7 +152,11 @@ export async function runXdsBench(args: string[]): Promise<void> {
     }
 
     // 3. Config changes: time from the change to each proxy's ACK of the new version.
-    console.log(`\nconfig change → ACK of the new version by each of ${n} proxies (server push debounce: 100 ms holdoff, 1 s max):`);
+    const stages =
+      opts.debounceStages === 2
+        ? 'two debounce stages: source 100 ms holdoff / 500 ms max, then push 100 ms holdoff / 1 s max'
+        : 'one debounce stage: source 100 ms holdoff / 500 ms max, push at once';
+    console.log(`\nconfig change → ACK of the new version by each of ${n} proxies (${stages}):`);
     const mutations: Mutation[] = ['split', 'endpoints'];
     const totals: Record<Mutation, number[]> = { split: [], endpoints: [] };
     for (let round = 1; round <= opts.rounds; round++) {

@@ -6,7 +6,7 @@
 #
 #   DEMO_SECONDS=30   how long to send traffic (Ctrl-C stops earlier)
 #   DEMO_RPS=200      request rate
-#   DEMO_MESH_DIR     config directory (default examples/mesh)
+#   DEMO_MESH_DIR     config directory (default examples/mesh; its standalone/ folder is read too)
 # Every process it starts is stopped on exit, Ctrl-C included. Logs: $DEMO_TMP (printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,8 +80,12 @@ wait_port() {
 }
 
 # --- start the pieces -----------------------------------------------------------
-say "weft serve --config-dir $MESH_DIR (xDS on 127.0.0.1:$XDS_PORT)"
-start_bg node src/runtime/cli/weft.ts serve --config-dir "$MESH_DIR" --xds-address "127.0.0.1:$XDS_PORT" >"$DEMO_TMP/weft.log" 2>&1
+# examples/mesh is what a cluster accepts; the EndpointSlices pointing at the loopback
+# backends live in examples/mesh/standalone (the API server rejects 127.0.0.1 endpoints).
+CONFIG_DIRS=(--config-dir "$MESH_DIR")
+[[ -d $MESH_DIR/standalone ]] && CONFIG_DIRS+=(--config-dir "$MESH_DIR/standalone")
+say "weft serve ${CONFIG_DIRS[*]} (xDS on 127.0.0.1:$XDS_PORT)"
+start_bg node src/runtime/cli/weft.ts serve "${CONFIG_DIRS[@]}" --xds-address "127.0.0.1:$XDS_PORT" >"$DEMO_TMP/weft.log" 2>&1
 wait_port $XDS_PORT "${PIDS[-1]}" weft
 
 for b in "v1 $V1_PORT" "v2 $V2_PORT"; do

@@ -95,6 +95,9 @@ function skipReason(pod: Pod, namespace: string, ctx: InjectContext, annotations
   if (protectedNs.includes(namespace))
     return { reason: 'protected-namespace', message: `namespace ${namespace} runs cluster or mesh infrastructure and is never injected` };
   if (annotations[Annotations.inject] === 'false') return { reason: 'opted-out', message: `the pod is annotated ${Annotations.inject}: "false"` };
+  // The label works too (Istio and Linkerd users reach for either), and the chart's objectSelector
+  // sees it, so the API server does not even call the webhook for such a Pod.
+  if (pod.metadata?.labels?.[INJECT_LABEL] === 'false') return { reason: 'opted-out', message: `the pod is labeled ${INJECT_LABEL}: "false"` };
   if (ctx.namespaceLabels(namespace)?.[INJECT_LABEL] !== INJECT_LABEL_VALUE) {
     return { reason: 'namespace-not-enabled', message: `namespace ${namespace} is not labeled ${INJECT_LABEL}=${INJECT_LABEL_VALUE}` };
   }

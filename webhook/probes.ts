@@ -13,6 +13,7 @@
 import { MeshPorts } from '../src/base/mesh-ports.ts';
 import type { AppProbeRoute } from '../xds/bootstrap/sidecar.ts';
 import type { Container, Probe } from './pod.ts';
+import { compareStrings } from '../src/base/order.ts';
 
 const KINDS = [
   ['livenessProbe', 'livez'],
@@ -66,7 +67,7 @@ function resolvePort(c: Container, port: number | string): number | undefined {
 
 /** The env value: originals keyed by the new path, keys sorted for a stable patch. */
 export function appProbesEnv(originals: Map<string, OriginalProbe>): string {
-  return JSON.stringify(Object.fromEntries([...originals.entries()].sort(([a], [b]) => (a < b ? -1 : 1))));
+  return JSON.stringify(Object.fromEntries([...originals.entries()].sort(([a], [b]) => compareStrings(a, b))));
 }
 
 export function probeRoutes(originals: Map<string, OriginalProbe>): AppProbeRoute[] {

@@ -2,6 +2,7 @@
 // an annotation that raises a request above the values' limit raises the limit too (the API
 // server would otherwise reject the pod: requests must not exceed limits).
 import { QUANTITY_RE } from './values.ts';
+import { compareStrings } from '../src/base/order.ts';
 
 export interface ResourceList {
   cpu?: string;
@@ -78,6 +79,6 @@ function sortKeys(r: ResourceList): ResourceList {
   return Object.fromEntries(
     Object.entries(r)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1)),
+      .sort(([a], [b]) => compareStrings(a, b)),
   ) as ResourceList;
 }

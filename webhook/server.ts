@@ -9,6 +9,7 @@ import { log } from '../src/base/log.ts';
 import { handleInject, parseReview, review, type Validator } from './admission.ts';
 import type { InjectContext } from './inject.ts';
 import { admissions, admissionSeconds } from './metrics.ts';
+import { errorMessage } from '../src/base/errors.ts';
 
 const wlog = log.child({ component: 'webhook' });
 
@@ -72,7 +73,7 @@ export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host'
         outcome = handleInject(r, await opts.injectCtx(r.namespace ?? ''));
       } catch (err) {
         // A bug must not block every pod in the cluster: admit unchanged, say so loudly.
-        wlog.error({ ...fields, err: (err as Error).message }, 'injection failed');
+        wlog.error({ ...fields, err: errorMessage(err) }, 'injection failed');
         admissions.inc({ endpoint: 'inject', result: 'error', reason: 'internal' });
         return review({ uid: r.uid, allowed: true, warnings: ['weft: sidecar injection failed internally; the pod was admitted without the mesh'] });
       }
@@ -104,7 +105,7 @@ export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host'
       try {
         verdict = await opts.validate(r);
       } catch (err) {
-        wlog.error({ uid: r.uid, err: (err as Error).message }, 'validator failed');
+        wlog.error({ uid: r.uid, err: errorMessage(err) }, 'validator failed');
         admissions.inc({ endpoint: 'validate', result: 'error', reason: 'internal' });
         return review({ uid: r.uid, allowed: false, status: { code: 500, message: 'weft: validation failed internally; retry' } });
       }

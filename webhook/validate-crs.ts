@@ -4,14 +4,14 @@
 // the object's own conditions give the verdict:
 //   - it fails zod (the CRD's twin) or Accepted=False for a reason other than a conflict
 //     (e.g. a regular expression RE2 cannot run)        → denied, with the model's message;
-//   - Accepted=False/Conflicted, ResolvedRefs=False      → admitted with a warning, because
+//   - Accepted=False for a curable reason (Conflicted, ServiceNotFound, TargetNotFound) or
+//     ResolvedRefs=False                                  → admitted with a warning, because
 //     the other object may come later (a backend Service created after its TrafficSplit).
 import { buildModel } from '../src/model/build.ts';
-import { objectId, parseObject, type ConfigObject } from '../src/api/objects.ts';
+import { isPolicyKind, objectId, parseObject, type ConfigObject } from '../src/api/objects.ts';
 import type { Condition } from '../src/model/types.ts';
+import { CURABLE_REASONS } from '../src/model/conditions.ts';
 import type { AdmissionRequest, ValidateResult, Validator } from './admission.ts';
-
-const POLICY_KINDS = new Set(['TrafficSplit', 'RetryPolicy', 'PeerAuth']);
 
 export interface CrValidatorDeps {
   /** Valid config objects currently known in `namespace` (informer cache). */
@@ -23,7 +23,7 @@ export interface CrValidatorDeps {
 
 export function crValidator(deps: CrValidatorDeps): Validator {
   return (req: AdmissionRequest): ValidateResult => {
-    if (!POLICY_KINDS.has(req.kind.kind) || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) return { allowed: true };
+    if (!isPolicyKind(req.kind.kind) || (req.operation !== 'CREATE' && req.operation !== 'UPDATE')) return { allowed: true };
     const parsed = parseObject(withNamespace(req.object, req.namespace));
     if (!parsed.ok) {
       const problems = parsed.problems.slice(0, 5).map((p) => `${p.field}: ${p.reason}`);
@@ -37,12 +37,13 @@ export function crValidator(deps: CrValidatorDeps): Validator {
     const status = model.statuses.find((s) => s.kind === candidate.kind && s.key === `${ns}/${candidate.metadata.name}`);
     const conditions: readonly Condition[] = status?.conditions ?? [];
     const accepted = conditions.find((c) => c.type === 'Accepted');
-    if (accepted?.status === 'False' && accepted.reason !== 'Conflicted') return { allowed: false, message: `weft: ${accepted.message}` };
+    if (accepted?.status === 'False' && !CURABLE_REASONS.has(accepted.reason)) return { allowed: false, message: `weft: ${accepted.message}` };
     const warnings: string[] = [];
-    if (accepted?.status === 'False') warnings.push(accepted.message);
-    const refs = conditions.find((c) => c.type === 'ResolvedRefs');
     // Outside the mesh's namespaces the cache holds no Services, so a missing one proves nothing.
-    if (refs?.status === 'False' && deps.inScope(ns)) warnings.push(refs.message);
+    if (accepted?.status === 'False' && (accepted.reason === 'Conflicted' || deps.inScope(ns))) warnings.push(accepted.message);
+    const refs = conditions.find((c) => c.type === 'ResolvedRefs');
+    // A RetryPolicy's missing target is in both conditions: warn once.
+    if (refs?.status === 'False' && deps.inScope(ns) && refs.reason !== accepted?.reason) warnings.push(refs.message);
     return warnings.length ? { allowed: true, warnings: warnings.map((w) => `weft: ${w}`) } : { allowed: true };
   };
 }

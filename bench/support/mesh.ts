@@ -4,6 +4,7 @@
 // return a new object list (config levels, not events).
 import { objectId, parseObject, type ConfigObject } from '../../src/api/objects.ts';
 import type { ConfigState } from '../../src/sources/source.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export interface MeshShape {
   readonly namespaces: number;
@@ -123,7 +124,7 @@ function validated(docs: unknown[]): ConfigObject[] {
     if (!r.ok) throw new Error(`bench mesh document ${i} is invalid: ${JSON.stringify(r.problems)}`);
     return r.object;
   });
-  return objects.sort((a, b) => (objectId(a) < objectId(b) ? -1 : objectId(a) > objectId(b) ? 1 : 0));
+  return objects.sort((a, b) => compareStrings(objectId(a), objectId(b)));
 }
 
 /** The mesh and its mutations: each `mutate` returns the next complete state. */

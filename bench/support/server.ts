@@ -1,33 +1,38 @@
 // The benchmark's control plane, in its own process so its RSS is the server's alone:
 // the real pipeline (startControlPlane) over an in-memory source that emits the bench
-// mesh and its mutations on request. Driven over IPC (see protocol.ts); run with
+// mesh and its mutations on request, debounced as the file and Kubernetes sources are
+// (100 ms holdoff, 500 ms max), so change → ACK includes the debounce a real change sees. Driven over IPC (see protocol.ts); run with
 // --expose-gc so memory figures are taken after a full collection.
 import type { ConfigSource, ConfigState } from '../../src/sources/source.ts';
 import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane.ts';
 import { metricsRegistry } from '../../src/base/metrics.ts';
+import { Debouncer } from '../../src/base/debounce.ts';
 import { BenchMesh } from './mesh.ts';
 import { cpuMs, nowMs, type MemoryFigures, type ServerCounters, type ServerReply, type ServerRequest } from './protocol.ts';
 
 /** A source whose states come from the benchmark, not from files or an API server. */
 class MemorySource implements ConfigSource {
   #onChange: ((s: ConfigState) => void) | undefined;
-  readonly #initial: ConfigState;
+  #latest: ConfigState;
+  readonly #debounce = new Debouncer({ holdoffMs: 100, maxDelayMs: 500 }, () => this.#onChange?.(this.#latest));
 
   constructor(initial: ConfigState) {
-    this.#initial = initial;
+    this.#latest = initial;
   }
 
   start(onChange: (s: ConfigState) => void): Promise<void> {
     this.#onChange = onChange;
-    onChange(this.#initial);
+    onChange(this.#latest);
     return Promise.resolve();
   }
 
   emit(state: ConfigState): void {
-    this.#onChange?.(state);
+    this.#latest = state;
+    this.#debounce.trigger();
   }
 
   stop(): Promise<void> {
+    this.#debounce.cancel();
     this.#onChange = undefined;
     return Promise.resolve();
   }
@@ -80,7 +85,11 @@ process.on('message', (msg: ServerRequest) => {
       case 'start': {
         mesh = new BenchMesh(msg.shape);
         source = new MemorySource(mesh.state());
-        cp = await startControlPlane({ source, xdsAddress: '127.0.0.1:0' });
+        cp = await startControlPlane({
+          source,
+          xdsAddress: '127.0.0.1:0',
+          ...(msg.debounceStages === 2 ? { pushDebounce: { holdoffMs: 100, maxDelayMs: 1000 } } : {}),
+        });
         send({ cmd: 'started', port: cp.xdsPort, services: cp.model()?.services.size ?? 0 });
         break;
       }
@@ -93,7 +102,7 @@ process.on('message', (msg: ServerRequest) => {
         if (!mesh || !source) throw new Error('mutate before start');
         const next = mesh.mutate(msg.mutation);
         const at = nowMs();
-        source.emit(next); // model rebuild + snapshot invalidation happen here; pushes follow the debounce
+        source.emit(next); // the source's debounce, then model rebuild, snapshot invalidation and pushes
         send({ cmd: 'mutated', at });
         break;
       }

@@ -1,7 +1,8 @@
 // The chart's default (in-cluster) mode against the real API server. No kubelet and no
 // scheduler run in the harness, so the controller Pods are created by the ReplicaSet
 // controller but never scheduled: this proves the objects are accepted and wired
-// (Deployment, Services, PDB selecting the same Pods), not that they run. Webhooks are
+// (Deployment, Services, PDB selecting the same Pods), not that they run (e2e/pods/
+// controller.test.ts runs them on the real node). Webhooks are
 // confined to this release's namespace label, so the shared cluster is never intercepted.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';

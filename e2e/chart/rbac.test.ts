@@ -4,9 +4,12 @@
 // are made with a token issued to that ServiceAccount.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POLICY_KINDS } from '../../src/api/objects.ts';
+import { Resources } from '../../src/k8s/resources.ts';
 import { canI, cluster, helm, kubectl, repoRoot, run, serviceAccountKubeconfig, tempNamespace, uniqueName } from '../support/kube.ts';
 
 const release = uniqueName('weft-rbac');
+const policyResources = POLICY_KINDS.map((k) => `${Resources[k].plural}.${Resources[k].group}`);
 let ns = '';
 let elsewhere = '';
 let as = '';
@@ -50,22 +53,14 @@ async function ask([verb, resource, where, subresource]: Question): Promise<bool
 }
 
 const needed: Question[] = [
-  ...[
-    'services',
-    'pods',
-    'namespaces',
-    'endpointslices.discovery.k8s.io',
-    'trafficsplits.mesh.weft.dev',
-    'retrypolicies.mesh.weft.dev',
-    'peerauths.mesh.weft.dev',
-  ].flatMap((r): Question[] => [
+  ...['services', 'pods', 'namespaces', 'endpointslices.discovery.k8s.io', ...policyResources].flatMap((r): Question[] => [
     ['list', r, 'all'],
     ['watch', r, 'all'],
     ['get', r, 'all'],
   ]),
-  ...['trafficsplits', 'retrypolicies', 'peerauths'].flatMap((r): Question[] => [
-    ['patch', `${r}.mesh.weft.dev`, 'all', 'status'],
-    ['update', `${r}.mesh.weft.dev`, 'all', 'status'],
+  ...policyResources.flatMap((r): Question[] => [
+    ['patch', r, 'all', 'status'],
+    ['update', r, 'all', 'status'],
   ]),
   ['create', 'events', 'elsewhere'],
   ['create', 'events.events.k8s.io', 'elsewhere'],
@@ -133,7 +128,7 @@ it('a token of the chart ServiceAccount does what the controller does, and no mo
   const kubeconfig = await serviceAccountKubeconfig(ns, release);
   const { kubectl: bin } = await cluster();
   const sa = (args: string[], input?: string) => run(bin, ['--kubeconfig', kubeconfig, ...args], { allowFailure: true, ...(input ? { input } : {}) });
-  expect((await sa(['get', 'services,pods,endpointslices,trafficsplits,retrypolicies,peerauths', '-A'])).code).toBe(0);
+  expect((await sa(['get', ['services', 'pods', 'endpointslices', ...POLICY_KINDS.map((k) => Resources[k].plural)].join(','), '-A'])).code).toBe(0);
   const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'weft-controller', namespace: ns }, spec: { holderIdentity: 'e2e' } };
   expect((await sa(['create', '-f', '-'], JSON.stringify(lease))).stderr).toBe('');
   expect((await sa(['get', 'lease', 'weft-controller', '-n', ns])).code).toBe(0);

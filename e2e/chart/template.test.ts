@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
+import { POLICY_KINDS } from '../../src/api/objects.ts';
+import { Resources } from '../../src/k8s/resources.ts';
 import { helmOffline, repoRoot } from '../support/kube.ts';
 
 const chart = join(repoRoot, 'charts/weft');
@@ -100,7 +102,7 @@ describe('in-cluster rendering', async () => {
     expect(at(inject, 'namespaceSelector.matchLabels')).toEqual({ 'weft.dev/inject': 'enabled' });
     expect(inject).toMatchObject({ failurePolicy: 'Fail', reinvocationPolicy: 'IfNeeded', timeoutSeconds: 10, clientConfig: { service: { path: '/inject' } } });
     expect(at(inject, 'rules')).toEqual([{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
-    expect(at(validate, 'rules[0].resources')).toEqual(['trafficsplits', 'retrypolicies', 'peerauths']);
+    expect(at(validate, 'rules[0].resources')).toEqual(POLICY_KINDS.map((k) => Resources[k].plural));
   });
 
   it("names the proxies' xDS address after the xDS Service", () => {

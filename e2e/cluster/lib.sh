@@ -30,7 +30,9 @@ pid_alive() {
   [[ -r /proc/$pid/stat ]] || return 1
   state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 1
   [[ $state != Z && $state != X ]] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CLUSTER_DIR/"
+  # grep without -q reads all its input: with -q it may exit first, tr dies of SIGPIPE and
+  # pipefail turns a match into 141 (not ours).
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -F -- "$CLUSTER_DIR/" >/dev/null
 }
 
 # group_pids PGID: live (non-zombie) members of a process group.

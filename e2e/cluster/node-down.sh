@@ -20,7 +20,9 @@ node_drain() {
       Kd delete pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" --wait=false \
         --grace-period=5 >/dev/null 2>&1 || true
     fi
-    left=$(Kd get pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" -o name 2>/dev/null | head -5)
+    # sed, not head: head exits early, kubectl dies of SIGPIPE and, with pipefail under set -e,
+    # down.sh stopped right here (exit 141) leaving the whole node up (seen with ~10 Pods).
+    left=$(Kd get pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" -o name 2>/dev/null | sed -n 1,5p || true)
     [[ -z $left ]] && break
     sleep 0.5
   done

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, clusterName, cond, endpointSlice, hasCond, peerAuth, retryPolicy, service, trafficSplit, type KubeObject } from './support/api.ts';
 import { connectAds, type AdsWatcher } from './support/ads-watcher.ts';
 import { forbiddenLines, forbiddenSeries, startController, type ControllerProcess } from './support/controller-process.ts';
-import { tempNamespace, uniqueName } from '../support/kube.ts';
+import { kubectl, tempNamespace, uniqueName } from '../support/kube.ts';
 import { controllerIdentity, installCrds, SCOPE_LABEL, sharedCluster, type ClusterEnv } from './support/kube.ts';
 import { controllerRbacYaml } from './support/rbac.ts';
 
@@ -86,6 +86,12 @@ describe('weft controller against a real API server', () => {
       expect(cond(o, 'Programmed')?.message).toBe('1/1 proxies acknowledged the current configuration');
       for (const c of o.status?.conditions ?? []) expect(c.observedGeneration).toBe(o.metadata.generation);
     }
+    // The printer columns the API server computes read as text, not raw JSON.
+    const wide = (await kubectl(['get', 'ts,rp,pa', '-n', app, '-o', 'wide'])).stdout;
+    expect(wide).not.toMatch(/[[{]"/);
+    expect(wide).toMatch(/checkout-v1 90%, checkout-v2 10%/);
+    expect(wide).toMatch(/RETRY-ON.*\n.*  5xx, connect-failure  /);
+    expect(wide).toMatch(/all workloads/);
   });
 
   it('gives a TrafficSplit naming a missing Service ResolvedRefs=False with a clear message, and the rest keeps serving', async () => {
@@ -99,6 +105,17 @@ describe('weft controller against a real API server', () => {
     // Creating the missing backend resolves it.
     await api.create(service(app, 'api-v9'));
     await api.waitFor('TrafficSplit', app, 'api-canary', (x) => hasCond(x, 'ResolvedRefs', 'True') && hasCond(x, 'Programmed', 'True'));
+  });
+
+  it('does not accept a TrafficSplit whose root Service is missing, and says weights 90/20 come to 82/18 once it exists', async () => {
+    await api.create(trafficSplit(app, 'early', 'soon', { 'checkout-v1': 90, 'checkout-v2': 20 }));
+    const o = await api.waitFor('TrafficSplit', app, 'early', (x) => hasCond(x, 'Accepted', 'False'));
+    expect(cond(o, 'Accepted')).toMatchObject({ reason: 'ServiceNotFound', message: expect.stringContaining(`Service ${app}/soon not found`) });
+    expect(cond(o, 'Programmed')).toMatchObject({ status: 'False', reason: 'NotAccepted' });
+    await api.create(service(app, 'soon'));
+    // Programmed too, so no status write of this test falls into a later test's quiet window.
+    const ok = await api.waitFor('TrafficSplit', app, 'early', (x) => hasCond(x, 'Accepted', 'True') && hasCond(x, 'Programmed', 'True'));
+    expect(cond(ok, 'Accepted')?.message).toContain('weights 90/20 sum to 110, not 100, and are normalised to 82/18 percent');
   });
 
   it('propagates Services and EndpointSlices created through the API to the ADS client', async () => {

@@ -104,13 +104,15 @@ describe('injection through the real API server', () => {
     expect(logLines((l) => l.msg === 'pod injected' && l.namespace === meshed && l.name === 'web-0')).toHaveLength(1);
   });
 
-  it('leaves alone: an unlabeled namespace (not even called), an opted-out Pod, a hostNetwork Pod', async () => {
+  it('leaves alone: an unlabeled namespace (not even called), an opted-out Pod (annotation; label: not even called), a hostNetwork Pod', async () => {
     await apply(pod('plain'), { namespace: plain });
     await apply(pod('opted-out', { annotations: { 'weft.dev/inject': 'false' } }), { namespace: meshed });
+    await apply(pod('opted-out-label', { labels: { 'weft.dev/inject': 'false' } }), { namespace: meshed });
     await apply(pod('host', { hostNetwork: true }), { namespace: meshed });
     for (const [ns, name] of [
       [plain, 'plain'],
       [meshed, 'opted-out'],
+      [meshed, 'opted-out-label'],
       [meshed, 'host'],
     ] as const) {
       const p = await get(ns, name);
@@ -118,6 +120,8 @@ describe('injection through the real API server', () => {
       expect(names(p.spec.initContainers), name).toEqual([]);
     }
     expect(logLines((l) => l.namespace === plain && typeof l.uid === 'string')).toEqual([]);
+    // The chart's objectSelector keeps the labelled Pod away from the webhook altogether.
+    expect(logLines((l) => l.namespace === meshed && l.name === 'opted-out-label')).toEqual([]);
     const skips = logLines((l) => l.msg === 'injection skipped' && l.namespace === meshed).map((l) => [l.name, l.reason]);
     expect(skips).toEqual(
       expect.arrayContaining([

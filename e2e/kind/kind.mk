@@ -1,5 +1,7 @@
 # kind path, for users who have Docker. CI has no Docker engine and runs the local
-# harness (e2e/cluster) instead; these targets are not exercised by CI.
+# harness (e2e/cluster) instead; these targets are not exercised by CI. It installs the same
+# chart with the same image names as `make demo-cluster` does on the local node; after
+# `make kind-up`, `kubectl apply -k examples/shop` deploys the same shop.
 KIND ?= kind
 KIND_CLUSTER ?= weft
 

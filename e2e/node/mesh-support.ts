@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { PROXY_IMAGE } from '../../webhook/values.ts';
 import { installAndRun, waitUntilInjecting, type InjectEnv } from '../inject/support.ts';
-import { apply, kubectl, repoRoot, run, tempNamespace } from '../support/kube.ts';
+import { apply, kubectl, kubectlJson, repoRoot, run, tempNamespace } from '../support/kube.ts';
 import { debianImage, importImage, nodeCluster, nodeClusterDir, nodeSuitesEnabled, type NodeCluster } from './support.ts';
 
 // e2e/support/kube.ts (kubectl, helm, namespaces) and the injection helpers talk to the
@@ -73,6 +73,12 @@ export async function buildImages(): Promise<void> {
 /** The mesh with the control plane not yet reachable from Pods. `injection` adds chart injection values. */
 export async function nodeMesh(prefix: string, injection: Readonly<Record<string, unknown>> = {}): Promise<NodeMesh> {
   const cluster = await nodeCluster();
+  // The node cluster is shared: another suite may have cordoned the node (a drain test); Pods
+  // would only sit Pending, so say so at once.
+  const nodes = await kubectlJson<{ items: { metadata: { name: string }; spec: { unschedulable?: boolean } }[] }>(['get', 'nodes']);
+  const cordoned = nodes.items.filter((n) => n.spec.unschedulable === true).map((n) => n.metadata.name);
+  if (cordoned.length > 0)
+    throw new Error(`node ${cordoned.join(', ')} of ${cluster.dir} is cordoned (another suite is draining it): Pods could not be scheduled`);
   await buildImages();
   const bridge = cluster.env.WEFT_BRIDGE_IP ?? '';
   const env = await installAndRun(prefix, ['--xds-address', `${bridge}:0`], {

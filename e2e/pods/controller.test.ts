@@ -88,15 +88,21 @@ describe.skipIf(!nodeSuitesEnabled)('Weft in-cluster: the chart on the real node
       ).stdout;
     const certs = await admin('/certs');
     expect(certs).toContain(`spiffe://cluster.local/ns/${mesh.name}/sa/default`);
-    const stats = await admin('/stats?filter=(control_plane.connected_state|weft-xds.*ssl|listener_manager.total_listeners_active)');
+    const stats = await admin('/stats?filter=(control_plane.connected_state|listener_manager.total_listeners_active)');
     console.log(`[pods controller] sidecar stats:\n${stats.trim()}`);
     expect(stats).toMatch(/control_plane\.connected_state: 1/);
-    // The connected xDS cluster is the bootstrap's TLS one (the chart's xDS Service, port 15012).
-    const bootstrap = JSON.parse(await admin('/config_dump?resource=static_clusters')) as {
-      configs: { cluster: { name: string; transport_socket?: { name: string } } }[];
-    };
-    const xds = bootstrap.configs.map((x) => x.cluster).find((x) => x.name === 'weft-xds');
-    expect(xds?.transport_socket?.name).toBe('envoy.transport_sockets.tls');
+    // The connected ADS stream is the bootstrap's google_grpc one: TLS (ssl_credentials with the
+    // mesh CA) to the chart's xDS Service, whose port 15012 serves TLS only.
+    interface GrpcService {
+      google_grpc?: { target_uri: string; channel_credentials?: { ssl_credentials?: unknown } };
+    }
+    interface BootstrapDump {
+      configs: { '@type': string; bootstrap?: { dynamic_resources: { ads_config: { grpc_services: GrpcService[] } } } }[];
+    }
+    const dump = JSON.parse(await admin('/config_dump')) as BootstrapDump;
+    const ads = dump.configs.find((x) => x.bootstrap)?.bootstrap?.dynamic_resources.ads_config.grpc_services[0]?.google_grpc;
+    expect(ads?.target_uri).toBe(`${rel.fullname}.${rel.namespace}.svc:15012`);
+    expect(ads?.channel_credentials?.ssl_credentials).toBeDefined();
     const t = Date.now();
     await new Promise((r) => setTimeout(r, 3000));
     const counts = await settledCount(mesh.name, t);

@@ -7,7 +7,6 @@
 // from WEFT_KUBECTL / WEFT_HELM or PATH) or else the local harness. The harness is
 // shared by every test file and every engineer, so: use tempNamespace() for unique
 // namespaces, delete what you create, and never stop the cluster from a test.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { homedir, tmpdir } from 'node:os';
@@ -17,6 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { requireTier } from '../../test/support/tier.ts';
+import { run, type RunOptions, type RunResult } from './run.ts';
+
+export { run, type RunOptions, type RunResult };
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -30,21 +32,6 @@ export interface Cluster {
   readonly env: Readonly<Record<string, string>>;
   /** True for the local harness (no kubelet: Pods never run, the harness plays the node). */
   readonly local: boolean;
-}
-
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export interface RunOptions {
-  /** Written to stdin. */
-  input?: string;
-  /** Resolve with a non-zero code instead of throwing. */
-  allowFailure?: boolean;
-  timeoutMs?: number;
-  env?: Record<string, string>;
 }
 
 function clusterDir(): string {
@@ -115,34 +102,6 @@ export function cluster(): Promise<Cluster> {
     throw e;
   });
   return current;
-}
-
-/** Runs a command; throws (with its output) on a non-zero exit unless allowFailure. */
-export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', ...opts.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const result = { code: code ?? 128, stdout, stderr };
-      if (result.code === 0 || opts.allowFailure) return resolve(result);
-      const why = signal ? `killed by ${signal}` : `exit ${result.code}`;
-      reject(new Error(`${cmd} ${args.join(' ')}: ${why}\n${stderr.trim()}\n${stdout.slice(-2000).trim()}`));
-    });
-    child.stdin.on('error', () => {}); // the command may exit before reading stdin
-    child.stdin.end(opts.input ?? '');
-  });
 }
 
 let cachedTools: Promise<{ kubectl: string; helm: string }> | undefined;

@@ -14,7 +14,19 @@ export { SERVICE_NAME_LABEL } from './endpoint-slice.ts';
 
 export type ConfigObject = ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject;
 export type ConfigKind = ConfigObject['kind'];
-export type WeftPolicyObject = TrafficSplitObject | RetryPolicyObject | PeerAuthObject;
+
+/**
+ * The Weft policy kinds: the custom resources Weft resolves into the model and writes status
+ * for. The one list: the informers, the status writer, the validating webhook, the model's
+ * statuses and the tests derive theirs from it.
+ */
+export const POLICY_KINDS = ['TrafficSplit', 'RetryPolicy', 'PeerAuth'] as const satisfies readonly ConfigKind[];
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+export type WeftPolicyObject = Extract<ConfigObject, { kind: PolicyKind }>;
+
+export function isPolicyKind(kind: string): kind is PolicyKind {
+  return (POLICY_KINDS as readonly string[]).includes(kind);
+}
 
 export type ParseResult = { ok: true; object: ConfigObject } | { ok: false; problems: FieldProblem[] };
 

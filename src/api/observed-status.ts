@@ -14,6 +14,7 @@ export interface StatusCondition {
 
 export interface ObservedStatus {
   readonly observedGeneration?: number;
+  readonly summary?: string;
   readonly conditions: readonly StatusCondition[];
 }
 
@@ -28,6 +29,7 @@ const ConditionSchema = z.object({
 
 const StatusSchema = z.object({
   observedGeneration: z.int().optional().catch(undefined),
+  summary: z.string().optional().catch(undefined),
   conditions: z
     .array(z.unknown())
     .catch([])
@@ -44,6 +46,7 @@ export function toObservedStatus(raw: unknown): ObservedStatus {
   if (!r.success) return { conditions: [] };
   return {
     ...(r.data.observedGeneration !== undefined ? { observedGeneration: r.data.observedGeneration } : {}),
+    ...(r.data.summary !== undefined ? { summary: r.data.summary } : {}),
     conditions: r.data.conditions.map((c) => ({
       type: c.type,
       status: c.status,

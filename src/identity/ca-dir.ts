@@ -6,6 +6,7 @@ import type { CertificateAuthority } from '../ca/authority.ts';
 import { bootstrapCa } from '../ca/bootstrap.ts';
 import { spiffeId } from '../ca/spiffe.ts';
 import { fileRootStore } from '../ca/store.ts';
+import { errorMessage } from '../base/errors.ts';
 
 export const CA_FILE = 'weft-root-ca.pem';
 
@@ -18,7 +19,7 @@ export async function caFromDir(dir: string, opts: { trustDomain: string; create
   try {
     r = await bootstrapCa(fileRootStore(path), { trustDomain: opts.trustDomain, createIfMissing: opts.create });
   } catch (err) {
-    return { ok: false, error: `${path}: ${(err as Error).message}` };
+    return { ok: false, error: `${path}: ${errorMessage(err)}` };
   }
   if (!r.ok) {
     const missing = r.errors.some((e) => e.field === 'store');

@@ -20,6 +20,7 @@ import type { KubeClient } from '../k8s/client.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import { keyFromJwk, KeysUnavailableError } from './jwt.ts';
 import { identityMetrics } from './metrics.ts';
+import { errorMessage } from '../base/errors.ts';
 
 /** Returns a JWKS document (`{"keys": [...]}`), as JSON. */
 export type JwksFetcher = () => Promise<unknown>;
@@ -106,7 +107,7 @@ export class JwksCache {
       doc = await this.#fetch();
     } catch (err) {
       identityMetrics.jwksFetchFailures.inc();
-      this.#log.error({ err: err instanceof Error ? err.message : String(err) }, 'service account signing keys could not be fetched');
+      this.#log.error({ err: errorMessage(err) }, 'service account signing keys could not be fetched');
       return;
     }
     const parsed = JwksSchema.safeParse(doc);

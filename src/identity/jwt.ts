@@ -7,6 +7,7 @@
 // names no kid. Nothing here trusts the token: the result is the payload or a reason.
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import * as jose from 'jose';
+import { errorMessage } from '../base/errors.ts';
 
 /** The algorithms Kubernetes signs ServiceAccount tokens with (RSA, RSA-PSS, ECDSA). */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] as const;
@@ -98,7 +99,7 @@ function rejection(err: unknown, check: JwtCheck): Rejected {
   if (err instanceof e.JWSInvalid || err instanceof e.JWTInvalid || err instanceof e.JOSENotSupported)
     return reject('malformed', `not a compact JWS token (${err.message})`);
   // jose checks inputs with TypeErrors too (e.g. an RSA key under 2048 bits): never a pass.
-  return reject('malformed', `token refused: ${err instanceof Error ? err.message : String(err)}`);
+  return reject('malformed', `token refused: ${errorMessage(err)}`);
 }
 
 const claimDate = (seconds: unknown): string => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : 'an invalid time');

@@ -9,6 +9,7 @@ import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, typ
 import { Counter } from 'prom-client';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import { metricsRegistry } from '../base/metrics.ts';
+import { errorMessage } from '../base/errors.ts';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -165,7 +166,7 @@ export class KubeClient {
       kubeRequests.inc({ verb, resource, code: String(status) });
       if (err instanceof KubeApiError) throw err;
       const aborted = signal.aborted;
-      const message = aborted ? `request aborted: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}` : (err as Error).message;
+      const message = aborted ? `request aborted: ${errorMessage(signal.reason)}` : errorMessage(err);
       throw new KubeApiError(0, aborted ? 'Aborted' : 'NetworkError', `${method} ${path}: ${message}`);
     }
   }

@@ -8,13 +8,14 @@
 //    bookmark) for `stallTimeoutMs` and re-watches from the last resourceVersion;
 //  - `synced` turns true after the first complete list and stays true;
 //  - every object goes through `transform` (zod at the boundary) before it is stored.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from '../base/clock.ts';
 import { HttpMethod } from '@kubernetes/client-node';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import { KubeApiError, type KubeClient } from './client.ts';
 import { informerObjects as objectsGauge, informerRestarts as restarts, informerSynced as syncedGauge, liveInformers as live } from './informer-metrics.ts';
 import { apiVersionOf, collectionPath, type ResourceRef } from './resources.ts';
 import { classify, watchOnce, type WatchEvent } from './watch.ts';
+import { errorMessage } from '../base/errors.ts';
 
 export interface InformerOptions<T> {
   readonly client: KubeClient;
@@ -123,7 +124,7 @@ export class SupervisedInformer<T> {
         if (signal.aborted) break;
         const reason = classify(err);
         const statusCode = err instanceof KubeApiError ? err.statusCode : 0;
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         this.#lastError = { statusCode, reason, message, at: new Date().toISOString() };
         this.#restarts++;
         restarts.inc({ resource: this.name, reason });
@@ -140,7 +141,7 @@ export class SupervisedInformer<T> {
           this.#log.warn(fields, 'informer failed; restarting');
         }
         try {
-          await sleep(delay, undefined, { signal });
+          await systemClock.sleep(delay, signal);
         } catch {
           break;
         }

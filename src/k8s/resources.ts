@@ -44,6 +44,3 @@ export const Resources = {
   Namespace: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
   Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
 } as const satisfies Record<string, ResourceRef>;
-
-export type PolicyKind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
-export const POLICY_KINDS: readonly PolicyKind[] = ['TrafficSplit', 'RetryPolicy', 'PeerAuth'];

@@ -3,6 +3,7 @@
 // the stall timeout, and name every way it can end as a restart reason.
 import { KubeApiError, type KubeClient } from './client.ts';
 import { collectionPath, type ResourceRef } from './resources.ts';
+import { errorMessage } from '../base/errors.ts';
 
 export type RestartReason = 'gone' | 'stalled' | 'closed' | 'forbidden' | 'unauthorized' | 'not_found' | 'server_error' | 'network' | 'decode' | 'other';
 
@@ -88,7 +89,7 @@ export async function watchOnce(w: WatchRequest): Promise<boolean> {
     if (ctl.signal.aborted && ctl.signal.reason instanceof StallError) throw ctl.signal.reason;
     if (err instanceof KubeApiError || err instanceof SyntaxError) throw err;
     if (outer.aborted) return true;
-    throw new KubeApiError(0, 'NetworkError', `watch broken: ${err instanceof Error ? err.message : String(err)}`);
+    throw new KubeApiError(0, 'NetworkError', `watch broken: ${errorMessage(err)}`);
   } finally {
     clearInterval(dog);
     outer.removeEventListener('abort', abortOuter);

@@ -1,10 +1,11 @@
 // Canonical serialization for content hashes: object keys sorted, Maps as sorted entry
 // lists, undefined dropped. Equal models serialize to equal bytes, whatever the input order.
 import { createHash } from 'node:crypto';
+import { compareStrings } from '../base/order.ts';
 
 function normalize(value: unknown): unknown {
   if (value instanceof Map) {
-    return [...value.entries()].map(([k, v]) => [String(k), normalize(v)] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...value.entries()].map(([k, v]) => [String(k), normalize(v)] as const).sort(([a], [b]) => compareStrings(a, b));
   }
   if (Array.isArray(value)) return value.map(normalize);
   if (value !== null && typeof value === 'object') {

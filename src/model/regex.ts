@@ -1,6 +1,8 @@
 // Envoy matches regular expressions with RE2. JavaScript's engine accepts more, so
 // reject the constructs RE2 lacks (lookaround, backreferences) and anything JS cannot
 // compile. A CRD cannot say this; the model (and the validating webhook) can.
+import { errorMessage } from '../base/errors.ts';
+
 const RE2_UNSUPPORTED: readonly (readonly [RegExp, string])[] = [
   [/\(\?<?[=!]/, 'lookaround assertions are not supported by RE2'],
   [/\\[1-9]/, 'backreferences are not supported by RE2'],
@@ -14,6 +16,6 @@ export function regexProblem(pattern: string): string | undefined {
     new RegExp(pattern, 'u');
     return undefined;
   } catch (err) {
-    return `invalid regular expression: ${(err as Error).message}`;
+    return `invalid regular expression: ${errorMessage(err)}`;
   }
 }

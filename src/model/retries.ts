@@ -69,9 +69,12 @@ export function resolveRetries(
       const refs = exists
         ? refsResolved(`Target Service ${target} exists`)
         : condition('ResolvedRefs', false, 'TargetNotFound', `Service ${target} not found; the policy is not applied`);
+      // Policy attachment (Gateway API GEP-713): a policy whose target is missing is not Accepted.
       const acc =
         rp === winner
-          ? accepted(`RetryPolicy applies to every caller of Service ${target}`)
+          ? exists
+            ? accepted(`RetryPolicy applies to every caller of Service ${target}`)
+            : condition('Accepted', false, 'TargetNotFound', `Service ${target} not found; the policy is applied once the Service exists`)
           : conflicted(
               `Service ${target} is already targeted by RetryPolicy ${rp.metadata.namespace}/${winner?.metadata.name} (older, or first by name); this policy is not applied`,
             );

@@ -1,10 +1,12 @@
-// TrafficSplit resolution: one split per root Service (oldest wins), every backend must
+// TrafficSplit resolution: one split per root Service (oldest wins), the root Service must
+// exist (else the split is not Accepted: there is nothing to split), every backend must
 // exist in the split's namespace, and an unresolved split is not applied at all so the
 // root Service keeps serving all traffic itself.
 import type { TrafficSplitObject } from '../api/objects.ts';
 import { accepted, condition, conflicted, groupByPrecedence, refsResolved, statusOf } from './conditions.ts';
 import { byPrecedence } from './order.ts';
 import { regexProblem } from './regex.ts';
+import { percentages } from './summary.ts';
 import { serviceKey } from './services.ts';
 import type { Condition, MeshService, ObjectKey, PolicyStatus, ResolvedSplit } from './types.ts';
 
@@ -21,6 +23,14 @@ function matchProblems(ts: TrafficSplitObject): string[] {
     });
   });
   return out;
+}
+
+/** Weights that do not sum to 100 are relative: say what they come to (90/20 → 82/18). */
+function normalisation(ts: TrafficSplitObject): string {
+  const weights = ts.spec.backends.map((b) => b.weight);
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total === 100) return '';
+  return `; weights ${weights.join('/')} sum to ${total}, not 100, and are normalised to ${percentages(weights).join('/')} percent (${ts.spec.backends.map((b) => b.service).join('/')})`;
 }
 
 function resolved(ts: TrafficSplitObject): ResolvedSplit {
@@ -45,9 +55,8 @@ export function resolveSplits(
     const [winner] = group;
     for (const ts of group) {
       const ns = ts.metadata.namespace;
-      const missing = [ts.spec.service, ...ts.spec.backends.map((b) => b.service)].filter(
-        (name, i, all) => all.indexOf(name) === i && !services.has(serviceKey(ns, name)),
-      );
+      // ResolvedRefs is about the backends (as Gateway API's backendRefs); a missing root is Accepted's.
+      const missing = ts.spec.backends.map((b) => b.service).filter((name, i, all) => all.indexOf(name) === i && !services.has(serviceKey(ns, name)));
       const refs: Condition = missing.length
         ? condition(
             'ResolvedRefs',
@@ -62,8 +71,15 @@ export function resolveSplits(
         acc = conflicted(`Service ${root} is already split by TrafficSplit ${ns}/${winner.metadata.name} (older, or first by name); this split is not applied`);
       } else if (invalid.length) {
         acc = condition('Accepted', false, 'UnsupportedValue', `${invalid.join('; ')}; the split is not applied`);
+      } else if (!services.has(root as ObjectKey)) {
+        acc = condition(
+          'Accepted',
+          false,
+          'ServiceNotFound',
+          `Service ${root} not found: there is nothing to split; the split is applied once the Service exists`,
+        );
       } else {
-        acc = accepted(`TrafficSplit applies to Service ${root}`);
+        acc = accepted(`TrafficSplit applies to Service ${root}${normalisation(ts)}`);
         if (!missing.length) applied.set(root as ObjectKey, resolved(ts));
       }
       statuses.push(statusOf(ts, [acc, refs]));

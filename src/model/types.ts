@@ -1,5 +1,6 @@
 // The validated mesh model: what translation reads. Built from config objects by
 // src/model/build.ts; immutable once built. Nothing here knows which source ran.
+import type { PolicyKind } from '../api/objects.ts';
 
 /** `namespace/name` of a namespaced object. */
 export type ObjectKey = `${string}/${string}`;
@@ -124,10 +125,12 @@ export interface Condition {
 
 /** Status the model computed for one Weft custom resource. */
 export interface PolicyStatus {
-  readonly kind: 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
+  readonly kind: PolicyKind;
   readonly key: ObjectKey;
   readonly generation?: number;
   readonly conditions: readonly Condition[];
+  /** One readable line for `kubectl get -o wide` (status.summary). */
+  readonly summary: string;
 }
 
 export interface MeshModel {

@@ -1,5 +1,6 @@
 // The one pipeline both `weft serve` and `weft controller` run:
-// config source → validated model → snapshot cache (pure translation) → ADS server.
+// config source → validated model → snapshot cache (pure translation, plus each proxy's SDS
+// secrets when a CA is configured) → ADS server. The generator is chosen here, once.
 // Sources deliver whole states (levels, not events); every state rebuilds the model, and
 // an unchanged model version is a no-op all the way down.
 import type { ServerCredentials } from '@grpc/grpc-js';
@@ -13,18 +14,27 @@ import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts
 import type { Authenticate } from '../identity/auth-hook.ts';
 import { debugProxies } from '../../xds/server/debug.ts';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
+import { refreshOnRotate, withSecrets, type SecretsProvider } from '../../xds/secrets/generator.ts';
 
 export interface ControlPlaneOptions {
   readonly source: ConfigSource;
   readonly xdsAddress: string;
   readonly xdsCredentials?: ServerCredentials;
   readonly authenticate?: Authenticate;
+  /** Per-identity SDS secrets (a CA is configured): joined to translation, an identity's groups regenerated when it rotates. */
+  readonly secrets?: SecretsProvider;
   /** host:port for /healthz, /readyz, /metrics, /debug/*; omit to not serve them. */
   readonly monitoringAddress?: string;
   readonly controlPlaneNamespace?: string;
   /** Extra readiness checks (e.g. informers synced) and debug views from the caller. */
   readonly readiness?: Readonly<Record<string, () => boolean>>;
   readonly debug?: Readonly<Record<string, () => unknown>>;
+  /**
+   * Holdoff of the xDS server's pushes. Default none: the source already debounced the change
+   * (src/base/debounce.ts) before the model was rebuilt, so pushes go out at once (those of one
+   * event-loop turn still coalesce). A second holdoff only added its latency: bench/xds.ts
+   * --debounce-stages 2 measures it.
+   */
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
   readonly log?: Logger;
 }
@@ -43,7 +53,10 @@ export interface ControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const log = (opts.log ?? rootLog).child({ component: 'control-plane' });
-  const cache = new SnapshotCache({ generate: translate, checkConsistency, log });
+  const secrets = opts.secrets;
+  const generate = secrets ? withSecrets(translate, (identity) => secrets.secretsFor(identity)) : translate;
+  const cache = new SnapshotCache({ generate, checkConsistency, log });
+  const offRotate = secrets ? refreshOnRotate(cache, secrets) : undefined;
   const listeners = new Set<(m: MeshModel) => void>();
   let problems: readonly ConfigProblem[] = [];
   let synced = false;
@@ -66,7 +79,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     log: opts.log ?? rootLog,
     ...(opts.xdsCredentials ? { credentials: opts.xdsCredentials } : {}),
     ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
-    ...(opts.pushDebounce ? { debounce: opts.pushDebounce } : {}),
+    debounce: { holdoffMs: 0, maxDelayMs: 0, ...opts.pushDebounce },
   });
   let monitoring: RunningMonitoring | undefined;
   try {
@@ -90,6 +103,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     await opts.source.start(apply);
     synced = true;
   } catch (err) {
+    offRotate?.();
     await Promise.allSettled([xds.close(), monitoring?.close()]);
     throw err;
   }
@@ -106,6 +120,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       return () => listeners.delete(listener);
     },
     async close() {
+      offRotate?.();
       await opts.source.stop();
       await Promise.allSettled([xds.close(), monitoring?.close()]);
     },

@@ -8,8 +8,10 @@
 //     tokens: { podLookup: podLookupFromIndex(index), jwks: { client } },   // Kubernetes only
 //     serving: { dnsNames: [...xdsServiceDnsNames(namespace), 'localhost'] },
 //   });
-//   const cp = await startControlPlane({ ..., xdsCredentials: sec.credentials, authenticate: sec.authenticate });
-//   sec.attach(cp.cache);            // SDS secrets in every snapshot, re-pushed on renewal
+//   const cp = await startControlPlane({
+//     ..., xdsCredentials: sec.credentials, authenticate: sec.authenticate,
+//     secrets: sec,                  // SDS secrets in every snapshot from the start, re-pushed on renewal
+//   });
 //   ...
 //   sec.close();                     // on shutdown, after the control plane closed
 import type { ServerCredentials } from '@grpc/grpc-js';
@@ -17,12 +19,11 @@ import type { CertificateAuthority } from '../ca/authority.ts';
 import type { KeyAlgorithm } from '../ca/keys.ts';
 import type { KubeClient } from '../k8s/client.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
+import type { Clock } from '../base/clock.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
 import { createXdsTls, type ServingCertStatus } from '../../xds/server/tls.ts';
-import { attachSecrets, type SecretsFor } from '../../xds/secrets/generator.ts';
+import type { SecretsFor, SecretsProvider } from '../../xds/secrets/generator.ts';
 import { WorkloadSecrets, type IdentityCertStatus } from '../../xds/secrets/workload-secrets.ts';
-import type { Generator, SnapshotCache } from '../../xds/snapshot/cache.ts';
-import { translate } from '../../xds/translate/index.ts';
 import { createAuthenticator } from '../identity/authenticate.ts';
 import { JwksCache, kubeOidc, type JwksFetcher } from '../identity/jwks.ts';
 import { TokenVerifier, type PodLookup } from '../identity/token.ts';
@@ -54,6 +55,8 @@ export interface XdsSecurityOptions {
   readonly keyAlgorithm?: KeyAlgorithm;
   /** xDS serving certificate: SANs and lifetime (defaults in xds/server/tls.ts). */
   readonly serving?: { readonly dnsNames?: readonly string[]; readonly ipAddresses?: readonly string[]; readonly ttlMs?: number };
+  /** Time for certificate issuance and rotation (default: the system clock). */
+  readonly clock?: Clock;
   readonly log?: Logger;
 }
 
@@ -65,7 +68,8 @@ export interface XdsSecurityStatus {
   readonly cachedTokens?: number;
 }
 
-export interface XdsSecurity {
+/** Also the control plane's SecretsProvider (ControlPlaneOptions.secrets). */
+export interface XdsSecurity extends SecretsProvider {
   /** TLS for startXdsServer / ControlPlaneOptions.xdsCredentials; renews itself. */
   readonly credentials: ServerCredentials;
   /** For startXdsServer / ControlPlaneOptions.authenticate; issues the identity's certificate before it returns. */
@@ -74,8 +78,6 @@ export interface XdsSecurity {
   readonly secretsFor: SecretsFor;
   /** Runs after an identity's certificate was issued or renewed. */
   onRotate(listener: (identity: string) => void): () => void;
-  /** Adds the secrets to `cache`'s generator (default base: translate) and re-pushes renewals. Returns the detach. */
-  attach(cache: Pick<SnapshotCache, 'setGenerator' | 'refresh'>, base?: Generator): () => void;
   /** For a debug view: certificates (never keys) and token-verification counters. */
   status(): XdsSecurityStatus;
   close(): void;
@@ -101,10 +103,12 @@ export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSe
     // Warm the key cache so the first proxies don't wait on it (a failure retries on demand).
     void jwks.refresh();
   }
-  const tls = await createXdsTls({ ca: opts.ca, log, ...opts.serving });
+  const clock = opts.clock ? { clock: opts.clock } : {};
+  const tls = await createXdsTls({ ca: opts.ca, log, ...clock, ...opts.serving });
   const secrets = new WorkloadSecrets({
     ca: opts.ca,
     log,
+    ...clock,
     ...(opts.workloadCertTtlMs !== undefined ? { ttlMs: opts.workloadCertTtlMs } : {}),
     ...(opts.keyAlgorithm !== undefined ? { keyAlgorithm: opts.keyAlgorithm } : {}),
   });
@@ -125,7 +129,6 @@ export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSe
     },
     secretsFor: (identity) => secrets.secretsFor(identity),
     onRotate: (listener) => secrets.onRotate(listener),
-    attach: (cache, base = translate) => attachSecrets(cache, base, secrets),
     status: () => ({
       trustDomain,
       serving: tls.current(),

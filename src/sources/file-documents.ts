@@ -4,6 +4,8 @@
 import { parseAllDocuments } from 'yaml';
 import { objectId, parseObject, type ConfigObject } from '../api/objects.ts';
 import type { ConfigProblem, ConfigState } from './source.ts';
+import { errorMessage } from '../base/errors.ts';
+import { compareStrings } from '../base/order.ts';
 
 /** An object a file serves, with the document it came from. */
 export interface FileEntry {
@@ -49,7 +51,7 @@ export function evaluateFile(file: string, text: string, lastGood: readonly File
     try {
       raw = d.toJS({ maxAliasCount: 100 });
     } catch (err) {
-      problems.push({ source, field: '(yaml)', reason: (err as Error).message });
+      problems.push({ source, field: '(yaml)', reason: errorMessage(err) });
       invalid.push({ doc, id: undefined });
       return;
     }
@@ -86,7 +88,7 @@ export function evaluateFile(file: string, text: string, lastGood: readonly File
 
 /** All files, sorted by name → one state; on duplicates across files the first file wins. */
 export function mergeFiles(files: readonly (readonly [string, FileOutcome])[], extra: readonly ConfigProblem[] = []): ConfigState {
-  const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...files].sort(([a], [b]) => compareStrings(a, b));
   const owner = new Map<string, string>();
   const objects: [string, ConfigObject][] = [];
   const problems: ConfigProblem[] = [...extra];
@@ -103,6 +105,6 @@ export function mergeFiles(files: readonly (readonly [string, FileOutcome])[], e
       objects.push([id, object]);
     }
   }
-  objects.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  objects.sort(([a], [b]) => compareStrings(a, b));
   return { objects: objects.map(([, o]) => o), problems };
 }

@@ -7,11 +7,14 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../base/log.ts';
+import { systemClock, type Clock } from '../base/clock.ts';
+import { Debouncer } from '../base/debounce.ts';
 import { canonicalJson } from '../model/canonical.ts';
 import { evaluateFile, mergeFiles, type FileEntry, type FileOutcome } from './file-documents.ts';
 import { configObjects, configProblems, configReloads } from './metrics.ts';
 import { CONFIG_KINDS } from '../api/objects.ts';
 import type { ConfigProblem, ConfigSource, ConfigState } from './source.ts';
+import { errorMessage } from '../base/errors.ts';
 
 const YAML_FILE = /^[^.].*\.ya?ml$/;
 
@@ -20,27 +23,31 @@ export interface FileSourceOptions {
   readonly debounceMs?: number;
   /** Upper bound on how long a stream of events can postpone a reload. */
   readonly maxDelayMs?: number;
+  /** Time for the debounce and the re-watch delay (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export class FileSource implements ConfigSource {
   readonly #dir: string;
-  readonly #debounceMs: number;
-  readonly #maxDelayMs: number;
+  readonly #clock: Clock;
+  /** The one debounce between an edit and the proxies (see src/base/debounce.ts). */
+  readonly #debounce: Debouncer;
   readonly #log;
   #lastGood = new Map<string, readonly FileEntry[]>();
   #lastEmitted: string | undefined;
   #loggedProblems = new Set<string>();
   #onChange: ((state: ConfigState) => void) | undefined;
   #watcher: FSWatcher | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #firstEventAt: number | undefined;
   #chain: Promise<void> = Promise.resolve();
   #stopped = false;
 
   constructor(dir: string, opts: FileSourceOptions = {}) {
     this.#dir = dir;
-    this.#debounceMs = opts.debounceMs ?? 100;
-    this.#maxDelayMs = opts.maxDelayMs ?? 500;
+    this.#clock = opts.clock ?? systemClock;
+    this.#debounce = new Debouncer(
+      { holdoffMs: opts.debounceMs ?? 100, maxDelayMs: opts.maxDelayMs ?? 500, clock: this.#clock },
+      () => void this.#enqueueReload(),
+    );
     this.#log = log.child({ component: 'file-source', dir });
   }
 
@@ -53,7 +60,7 @@ export class FileSource implements ConfigSource {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#debounce.cancel();
     this.#watcher?.close();
     this.#watcher = undefined;
     await this.#chain;
@@ -74,23 +81,18 @@ export class FileSource implements ConfigSource {
     this.#watcher?.close();
     this.#watcher = undefined;
     if (this.#stopped) return;
-    setTimeout(() => {
-      if (this.#stopped) return;
-      this.#watch();
-      this.#markDirty();
-    }, 1000).unref();
+    this.#clock
+      .setTimeout(() => {
+        if (this.#stopped) return;
+        this.#watch();
+        this.#markDirty();
+      }, 1000)
+      .unref();
   }
 
   #markDirty(): void {
     if (this.#stopped) return;
-    const now = Date.now();
-    this.#firstEventAt ??= now;
-    const delay = Math.max(0, Math.min(this.#debounceMs, this.#firstEventAt + this.#maxDelayMs - now));
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#firstEventAt = undefined;
-      void this.#enqueueReload();
-    }, delay);
+    this.#debounce.trigger();
   }
 
   /** Reloads never overlap: each waits for the previous one. */
@@ -123,7 +125,7 @@ export class FileSource implements ConfigSource {
     } catch (err) {
       // Directory gone or unreadable: keep serving everything we had.
       files = [...this.#lastGood.keys()];
-      extra.push({ source: this.#dir, field: '(directory)', reason: `cannot list directory: ${(err as Error).message}; still serving the last good config` });
+      extra.push({ source: this.#dir, field: '(directory)', reason: `cannot list directory: ${errorMessage(err)}; still serving the last good config` });
       for (const f of files) outcomes.push([f, { entries: this.#lastGood.get(f) ?? [], problems: [], kept: [] }]);
       return this.#publish(outcomes, extra);
     }
@@ -138,7 +140,7 @@ export class FileSource implements ConfigSource {
           file,
           {
             entries: last,
-            problems: [{ source: file, field: '(file)', reason: `cannot read: ${(err as Error).message}; still serving its last good version` }],
+            problems: [{ source: file, field: '(file)', reason: `cannot read: ${errorMessage(err)}; still serving its last good version` }],
             kept: [],
           },
         ]);

@@ -7,6 +7,8 @@
 import { Counter, Histogram } from 'prom-client';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import { metricsRegistry } from '../base/metrics.ts';
+import type { Clock } from '../base/clock.ts';
+import { Debouncer } from '../base/debounce.ts';
 import { canonicalJson } from '../model/canonical.ts';
 import { workloadFacts } from '../model/meshed.ts';
 import type { WorkloadFacts } from '../model/types.ts';
@@ -14,11 +16,12 @@ import { ClusterIndex, toNamespace, toPod, type NamespaceInfo, type PodInfo } fr
 import type { KubeClient } from '../k8s/client.ts';
 import { SupervisedInformer, type InformerOptions, type InformerStatus } from '../k8s/informer.ts';
 import { matchesSelector, type LabelSelector } from '../k8s/label-selector.ts';
-import { Resources, type PolicyKind } from '../k8s/resources.ts';
+import { Resources } from '../k8s/resources.ts';
 import { configObjects, configProblems, configReloads } from './metrics.ts';
-import { CONFIG_KINDS, objectId, parseObject, type ConfigKind, type ConfigObject, type ParseResult } from '../api/objects.ts';
+import { CONFIG_KINDS, isPolicyKind, objectId, parseObject, POLICY_KINDS, type ConfigKind, type ConfigObject, type ParseResult } from '../api/objects.ts';
 import type { ConfigProblem, ConfigSource, ConfigState } from './source.ts';
 import { toObservedStatus, type ObservedStatus } from '../api/observed-status.ts';
+import { compareStrings } from '../base/order.ts';
 
 export interface KubeSourceOptions {
   readonly client: KubeClient;
@@ -27,6 +30,8 @@ export interface KubeSourceOptions {
   readonly holdoffMs?: number;
   /** Upper bound a stream of changes can postpone an emit (default 500 ms). */
   readonly maxDelayMs?: number;
+  /** Time for the debounce (default: the system clock, which vitest's fake timers drive). */
+  readonly clock?: Clock;
   readonly informer?: Pick<InformerOptions<unknown>, 'stallTimeoutMs' | 'backoff' | 'watchTimeoutSeconds' | 'pageSize'>;
   /**
    * Discovery selector: only namespaces whose labels match are part of the mesh (their
@@ -91,7 +96,6 @@ export function toEntry(kind: ConfigKind, raw: Record<string, unknown>): ConfigE
   const content = result.ok
     ? { ...result.object, metadata: { ...result.object.metadata, resourceVersion: undefined } }
     : { problems: result.problems, generation: meta.generation };
-  const isPolicy = kind === 'TrafficSplit' || kind === 'RetryPolicy' || kind === 'PeerAuth';
   return {
     kind,
     id: objectId({ kind, metadata: { namespace, name } }),
@@ -101,34 +105,32 @@ export function toEntry(kind: ConfigKind, raw: Record<string, unknown>): ConfigE
     ...(typeof meta.resourceVersion === 'string' ? { resourceVersion: meta.resourceVersion } : {}),
     result,
     fingerprint: canonicalJson(content),
-    ...(isPolicy ? { status: toObservedStatus(raw.status) } : {}),
+    ...(isPolicyKind(kind) ? { status: toObservedStatus(raw.status) } : {}),
   };
 }
 
 function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return compareStrings(a.id, b.id);
 }
 
 export class KubeSource implements ConfigSource {
   readonly index: ClusterIndex;
   readonly #log: Logger;
-  readonly #holdoffMs: number;
-  readonly #maxDelayMs: number;
+  /** The one debounce between a change and the proxies (see src/base/debounce.ts). */
+  readonly #debounce: Debouncer;
   readonly #selector: LabelSelector | undefined;
   readonly #config = new Map<ConfigKind, SupervisedInformer<ConfigEntry>>();
   readonly #all: SupervisedInformer<unknown>[] = [];
   #onChange: ((state: ConfigState) => void) | undefined;
-  #dirty = false;
-  #timer: NodeJS.Timeout | undefined;
-  #firstDirtyAt: number | undefined;
   #stopped = false;
   #stopWaiters = new Set<(err: Error) => void>();
   #loggedProblems = new Set<string>();
 
   constructor(opts: KubeSourceOptions) {
     this.#log = (opts.log ?? rootLog).child({ component: 'kube-source' });
-    this.#holdoffMs = opts.holdoffMs ?? 100;
-    this.#maxDelayMs = opts.maxDelayMs ?? 500;
+    this.#debounce = new Debouncer({ holdoffMs: opts.holdoffMs ?? 100, maxDelayMs: opts.maxDelayMs ?? 500, ...(opts.clock ? { clock: opts.clock } : {}) }, () =>
+      this.#emit(),
+    );
     this.#selector = opts.namespaceSelector && opts.namespaceSelector.length > 0 ? opts.namespaceSelector : undefined;
     const common = { client: opts.client, log: opts.log ?? rootLog, ...opts.informer };
     for (const kind of CONFIG_KINDS) {
@@ -181,7 +183,7 @@ export class KubeSource implements ConfigSource {
   /** Current Weft CRs in scope, valid or not, with the status the API server holds for each. */
   policies(): ConfigEntry[] {
     const out: ConfigEntry[] = [];
-    for (const kind of ['TrafficSplit', 'RetryPolicy', 'PeerAuth'] satisfies PolicyKind[]) out.push(...(this.#config.get(kind)?.list() ?? []));
+    for (const kind of POLICY_KINDS) out.push(...(this.#config.get(kind)?.list() ?? []));
     return out.filter((e) => this.inScope(e.namespace)).sort(byId);
   }
 
@@ -196,12 +198,13 @@ export class KubeSource implements ConfigSource {
     }
     if (this.#stopped) throw new Error('config source stopped before its informers synced');
     this.#log.info({ informers: this.#all.length }, 'all informers synced');
+    this.#debounce.cancel(); // a change since the last informer synced is in this state already
     this.#emit();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#debounce.cancel();
     for (const reject of this.#stopWaiters) reject(new Error('config source stopped before its informers synced'));
     await Promise.all(this.#all.map((i) => i.stop()));
   }
@@ -221,15 +224,7 @@ export class KubeSource implements ConfigSource {
 
   #markDirty(): void {
     if (this.#stopped || !this.synced || this.#onChange === undefined) return;
-    this.#dirty = true;
-    const now = Date.now();
-    this.#firstDirtyAt ??= now;
-    const delay = Math.max(0, Math.min(this.#holdoffMs, this.#firstDirtyAt + this.#maxDelayMs - now));
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#firstDirtyAt = undefined;
-      if (this.#dirty) this.#emit();
-    }, delay);
+    this.#debounce.trigger();
   }
 
   /** The whole current state, objects sorted by kind/namespace/name, workloads by namespace/name. */
@@ -248,13 +243,12 @@ export class KubeSource implements ConfigSource {
       .pods()
       .filter((p) => this.inScope(p.namespace))
       .map((p) => workloadFacts(p))
-      .sort((a, b) => (a.namespace !== b.namespace ? (a.namespace < b.namespace ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name));
     return { objects, problems, workloads };
   }
 
   #emit(): void {
     if (this.#stopped) return;
-    this.#dirty = false;
     const state = this.state();
     configReloads.inc({ source: 'kubernetes', result: 'changed' });
     configProblems.set({ source: 'kubernetes' }, state.problems.length);

@@ -174,8 +174,13 @@ describe.skipIf(skipReason !== undefined)('sidecar probes without a control plan
       serving: { dnsNames: ['localhost'], ipAddresses: [topo.rootIp, '127.0.0.1'] },
     });
     cleanups.push(async () => sec.close());
-    cp = await startControlPlane({ source: new FileSource(configDir), xdsAddress, xdsCredentials: sec.credentials, authenticate: sec.authenticate });
-    sec.attach(cp.cache);
+    cp = await startControlPlane({
+      source: new FileSource(configDir),
+      xdsAddress,
+      xdsCredentials: sec.credentials,
+      authenticate: sec.authenticate,
+      secrets: sec,
+    });
     const plane = cp;
     cleanups.push(() => plane.close());
     const cpAt = Date.now();

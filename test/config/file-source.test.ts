@@ -3,10 +3,14 @@
 import { cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileSource } from '../../src/sources/file-source.ts';
 import { objectId, type ConfigObject } from '../../src/api/objects.ts';
 import type { ConfigState } from '../../src/sources/source.ts';
+import { configReloads } from '../../src/sources/metrics.ts';
+
+const unchangedReloads = async (): Promise<number> =>
+  (await configReloads.get()).values.find((v) => v.labels.source === 'file' && v.labels.result === 'unchanged')?.value ?? 0;
 
 let dir: string;
 let source: FileSource;
@@ -32,6 +36,7 @@ const setWeights = (text: string, v1: string, v2: string) => text.replace('weigh
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'weft-file-source-'));
   await cp('examples/mesh', dir, { recursive: true });
+  await cp('examples/mesh/standalone', dir, { recursive: true }); // the loopback EndpointSlices
   states = [];
   source = new FileSource(dir, { debounceMs: 30 });
   await source.start((s) => states.push(s));
@@ -109,12 +114,15 @@ describe('FileSource', () => {
   });
 
   it('emits nothing when a save changes no content, and nothing after stop', async () => {
+    const before = await unchangedReloads();
     await utimes(splitFile(), new Date(), new Date());
     await writeFile(splitFile(), await readFile(splitFile(), 'utf8'));
-    await new Promise((r) => setTimeout(r, 300));
+    // Not "nothing for 300 ms": the reload that found nothing new has run, and emitted nothing.
+    await vi.waitFor(async () => expect(await unchangedReloads()).toBeGreaterThan(before), { timeout: 5_000 });
     expect(states).toHaveLength(1);
     await source.stop();
     await writeFile(splitFile(), 'garbage: [');
+    // A real wait: what could break here is fs.watch delivering an event after close().
     await new Promise((r) => setTimeout(r, 200));
     expect(states).toHaveLength(1);
   });

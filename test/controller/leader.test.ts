@@ -1,7 +1,7 @@
 // Leader election edge cases against an in-memory Lease (no API server): a renew that hangs
-// past renewDeadline, and a shutdown that races with the first acquisition.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+// past renewDeadline, and a shutdown that races with the first acquisition. Time is vitest's
+// fake timers (the elector's default clock reads them): no test waits real time.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
 import { LeaderElector } from '../../src/runtime/controller/leader.ts';
 
@@ -37,8 +37,12 @@ function fakeClient() {
 }
 
 const electors: LeaderElector[] = [];
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(async () => {
   await Promise.all(electors.splice(0).map((e) => e.release()));
+  vi.useRealTimers();
 });
 
 describe('LeaderElector', () => {
@@ -47,11 +51,13 @@ describe('LeaderElector', () => {
     const e = new LeaderElector({ client, namespace: 'ns', identity: 'a', leaseDurationMs: 1_500, renewDeadlineMs: 400, retryPeriodMs: 100 });
     electors.push(e);
     e.start();
-    for (let i = 0; i < 50 && !e.isLeader(); i++) await sleep(20);
+    await vi.advanceTimersByTimeAsync(0); // the first acquire: no lease yet, created
     expect(e.isLeader()).toBe(true);
     let open!: () => void;
     state.gate = new Promise((r) => (open = r)); // the API server stops answering
-    await sleep(700);
+    await vi.advanceTimersByTimeAsync(400); // renewDeadline, exactly
+    expect(e.isLeader()).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
     const stillLeader = e.isLeader();
     open();
     state.gate = undefined;
@@ -64,7 +70,8 @@ describe('LeaderElector', () => {
     let open!: () => void;
     state.gate = new Promise((r) => (open = r));
     e.start();
-    for (let i = 0; i < 50 && state.calls.length === 0; i++) await sleep(5);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(state.calls).toEqual(['GET']);
     const released = e.release(); // the first acquire is in flight
     open();
     state.gate = undefined;
@@ -80,11 +87,12 @@ describe('LeaderElector', () => {
       throw new Error('listener bug');
     });
     e.start();
-    for (let i = 0; i < 50 && !e.isLeader(); i++) await sleep(20);
+    await vi.advanceTimersByTimeAsync(0);
     expect(e.isLeader()).toBe(true);
-    const puts = state.calls.length;
-    await sleep(300);
-    expect(state.calls.length).toBeGreaterThan(puts); // still renewing
+    const calls = state.calls.length;
+    await vi.advanceTimersByTimeAsync(50); // one retryPeriod: a renewal (GET + PUT)
+    expect(state.calls.slice(calls)).toEqual(['GET', 'PUT']);
+    expect(e.isLeader()).toBe(true);
     await e.release();
     expect(state.lease?.spec?.holderIdentity).toBe('');
   });

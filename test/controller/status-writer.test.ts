@@ -1,9 +1,10 @@
 // StatusWriter against a fake API server: a 409 retry must not write once leadership is gone.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+// Each test runs one pass to its end (trigger() resolves when it finished): no waiting.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
 import type { ConfigEntry } from '../../src/sources/kube-source.ts';
 import { StatusWriter } from '../../src/runtime/controller/status-writer.ts';
+import type { ObservedStatus } from '../../src/api/observed-status.ts';
 
 const invalid: ConfigEntry = {
   kind: 'TrafficSplit',
@@ -40,8 +41,7 @@ describe('StatusWriter', () => {
       fieldManager: 'test',
       resyncMs: 60_000,
     });
-    writer.start();
-    await sleep(200);
+    await writer.trigger();
     await writer.stop();
     expect(patches.length).toBe(1);
   });
@@ -76,11 +76,47 @@ describe('StatusWriter', () => {
       resyncMs: 60_000,
     });
     const before = Date.now() - 2_000;
-    writer.start();
-    await sleep(200);
+    await writer.trigger();
     await writer.stop();
     expect(bodies.length).toBe(2);
     const accepted = bodies[1]!.status.conditions.find((c) => c.type === 'Accepted')!;
     expect(Date.parse(accepted.lastTransitionTime)).toBeGreaterThan(before);
+  });
+});
+
+describe('StatusWriter resyncs (fake timers)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('writes a status once, however many resync passes follow, whether or not the informer has caught up', async () => {
+    for (const informerCatchesUp of [true, false]) {
+      let entry: ConfigEntry = { ...invalid, status: { conditions: [] } };
+      const patches: unknown[] = [];
+      const client = {
+        async request(method: string, _path: string, opts: { body?: { status: ObservedStatus } }): Promise<unknown> {
+          if (method !== 'PATCH') throw new Error(`unexpected ${method}`);
+          patches.push(opts.body);
+          const rv = String(11 + patches.length);
+          if (informerCatchesUp) entry = { ...entry, resourceVersion: rv, status: opts.body!.status };
+          return { metadata: { resourceVersion: rv } };
+        },
+      } as unknown as KubeClient;
+      const writer = new StatusWriter({
+        client,
+        policies: () => [entry],
+        proxies: { model: () => undefined, streams: () => [], snapshotFor: () => undefined },
+        isLeader: () => true,
+        fieldManager: 'test',
+        resyncMs: 1_000,
+      });
+      writer.start();
+      await vi.advanceTimersByTimeAsync(10_000); // ten resync passes
+      await writer.stop();
+      expect(patches, `informer catches up: ${informerCatchesUp}`).toHaveLength(1);
+    }
   });
 });

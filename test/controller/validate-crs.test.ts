@@ -45,6 +45,26 @@ describe('crValidator', () => {
     expect(r).toMatchObject({ allowed: true, warnings: [expect.stringContaining(`Service ${NS}/checkout-v9 not found`)] });
   });
 
+  it('admits a split for a Service that does not exist yet, warning that it is not accepted until then', async () => {
+    const r = await validate(request(split('early', { service: 'checkout-next', backends })));
+    expect(r).toMatchObject({
+      allowed: true,
+      warnings: [`weft: Service ${NS}/checkout-next not found: there is nothing to split; the split is applied once the Service exists`],
+    });
+    const outside = crValidator({ objectsIn: () => [], inScope: () => false, controlPlaneNamespace: 'weft-system' });
+    expect(await outside(request(split('early', { service: 'checkout-next', backends })))).toEqual({ allowed: true });
+    const rp = {
+      apiVersion: 'mesh.weft.dev/v1alpha1',
+      kind: 'RetryPolicy',
+      metadata: { name: 'r', namespace: NS },
+      spec: { targetRef: { kind: 'Service', name: 'later' } },
+    };
+    expect(await validate(request(rp))).toEqual({
+      allowed: true,
+      warnings: [`weft: Service ${NS}/later not found; the policy is applied once the Service exists`],
+    });
+  });
+
   it('denies a regular expression RE2 cannot run, naming the field', async () => {
     const r = await validate(
       request(split('canary', { service: 'checkout', backends, matches: [{ path: { type: 'RegularExpression', value: '/(?!admin).*' } }] })),

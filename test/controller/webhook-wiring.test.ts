@@ -8,14 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import fjp from 'fast-json-patch';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ControllerContext } from '../../src/runtime/controller/run.ts';
 import { loadInjectValues, webhookWiring } from '../../src/runtime/controller/webhook-wiring.ts';
 import { KubeApiError } from '../../src/k8s/client.ts';
 import { log } from '../../src/base/log.ts';
 import { testCa } from '../translate/test-secrets.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 function peer(port: number, ca: string): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
@@ -87,6 +87,7 @@ describe('webhookWiring', () => {
   it('serves a CA-issued certificate for the Service names and 127.0.0.1, renews it in place, and injects by cached namespace labels', async () => {
     const ca = await testCa();
     const values = await loadInjectValues(undefined, { namespace: 'weft-system', trustBundlePem: ca.trustBundlePem });
+    const clock = new ManualClock(); // the rotation's time only: the HTTPS server runs on real timers
     const w = webhookWiring({
       host: '127.0.0.1',
       port: 0,
@@ -96,6 +97,7 @@ describe('webhookWiring', () => {
       namespace: 'weft-system',
       servingTtlMs: 3_000,
       configurations: [],
+      clock,
       log,
     });
     const labels: Record<string, Record<string, string>> = { shop: { 'weft.dev/inject': 'enabled' } };
@@ -122,8 +124,13 @@ describe('webhookWiring', () => {
         ['weft-proxy', 'Always'],
       ]);
       expect((await review(port, ca.trustBundlePem, 'elsewhere')).response.patch).toBeUndefined();
-      // Renewal at about half of 3 s: the listener keeps running and serves the new certificate.
-      await sleep(2_500);
+      // Renewal at about half of 3 s (1.2–1.8 s with jitter): the listener keeps running and
+      // serves the new certificate.
+      clock.advance(1_100);
+      expect(clock.pending).toBe(1); // the renewal timer, not yet due
+      clock.advance(800);
+      expect(clock.pending).toBe(0); // fired: issuing
+      await vi.waitFor(() => expect(w.status().serving?.serial).not.toBe(first.serialNumber), { timeout: 5_000 });
       const second = await peer(port, ca.trustBundlePem);
       expect(second.serialNumber).not.toBe(first.serialNumber);
       expect(w.status().serving?.serial).toBe(second.serialNumber);

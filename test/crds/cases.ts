@@ -4,58 +4,26 @@
 // the CRD mirrors zod until zod changes).
 import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
 
-export type Kind = 'TrafficSplit' | 'RetryPolicy' | 'PeerAuth';
+import {
+  doc,
+  split,
+  match,
+  retry,
+  peer,
+  app,
+  backends,
+  headers,
+  ports,
+  labels,
+  withField,
+  prefix253,
+  ok,
+  bad,
+  type CrdCase,
+  type WeftDoc,
+} from './case-builders.ts';
 
-export interface WeftDoc {
-  apiVersion: 'mesh.weft.dev/v1alpha1';
-  kind: Kind;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: unknown;
-}
-
-export interface CrdCase {
-  readonly name: string;
-  readonly doc: WeftDoc;
-  /** Absent: both accept. Present: both reject, naming this field (overrides when their spellings differ). */
-  readonly rejects?: { readonly field: string; readonly zodField?: string; readonly apiField?: string };
-  readonly loose?: string;
-}
-
-function doc(kind: Kind, spec: unknown): WeftDoc {
-  const d: WeftDoc = { apiVersion: 'mesh.weft.dev/v1alpha1', kind, metadata: { name: 'parity' } };
-  if (spec !== undefined) d.spec = spec;
-  return d;
-}
-
-// Fixture builders: a valid baseline per kind, overridden per case.
-const split = (over: Record<string, unknown> = {}) =>
-  doc('TrafficSplit', {
-    service: 'checkout',
-    backends: [
-      { service: 'checkout-v1', weight: 90 },
-      { service: 'checkout-v2', weight: 10 },
-    ],
-    ...over,
-  });
-const match = (m: Record<string, unknown>) => split({ matches: [m] });
-const retry = (over: Record<string, unknown> = {}) => doc('RetryPolicy', { targetRef: { kind: 'Service', name: 'inventory' }, ...over });
-const peer = (spec?: unknown) => doc('PeerAuth', spec);
-const app = { matchLabels: { app: 'payments' } };
-
-const backends = (n: number) => Array.from({ length: n }, (_, i) => ({ service: `b${i}`, weight: 1 }));
-const headers = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `x-h${i}`, value: 'v' }));
-const ports = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [String(1000 + i), { mode: 'STRICT' }]));
-const labels = (matchLabels: Record<string, unknown>) => peer({ selector: { matchLabels } });
-/** `d` with one more top-level field (a typo, or null for spec). */
-const withField = (d: WeftDoc, field: string, value: unknown): WeftDoc => ({ ...d, [field]: value });
-const prefix253 = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
-
-const ok = (name: string, d: WeftDoc, loose?: string): CrdCase => (loose ? { name, doc: d, loose } : { name, doc: d });
-const bad = (name: string, d: WeftDoc, field: string, spellings: { zodField?: string; apiField?: string } = {}): CrdCase => ({
-  name,
-  doc: d,
-  rejects: { field, ...spellings },
-});
+export type { CrdCase, WeftDoc };
 
 export const cases: readonly CrdCase[] = [
   // ---- TrafficSplit: valid -------------------------------------------------------------

@@ -11,6 +11,7 @@ import { SupervisedInformer } from '../../src/k8s/informer.ts';
 import { matchesSelector, parseLabelSelector } from '../../src/k8s/label-selector.ts';
 import { Resources, collectionPath } from '../../src/k8s/resources.ts';
 import { metricsRegistry } from '../../src/base/metrics.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { listBody, sendEvent, startFakeApiServer, startWatch, statusBody, type FakeApiServer } from '../support/fake-apiserver.ts';
 
 const SERVICES = collectionPath(Resources.Service);
@@ -219,21 +220,27 @@ describe('KubeSource over a faulty API server', () => {
         watchRes = res;
       },
     });
-    const source = new KubeSource({ client: new KubeClient(server.kubeConfig), informer: fast, holdoffMs: 100, maxDelayMs: 500 });
+    // The debounce runs on a clock the test moves; the informers' HTTP runs on real time.
+    const clock = new ManualClock();
+    const source = new KubeSource({ client: new KubeClient(server.kubeConfig), informer: fast, holdoffMs: 100, maxDelayMs: 500, clock });
     cleanups.push(() => source.stop());
-    const states: { at: number; state: ConfigState }[] = [];
-    await source.start((state) => states.push({ at: performance.now(), state }));
+    const states: ConfigState[] = [];
+    await source.start((state) => states.push(state));
     await until(() => watchRes !== undefined);
-    const t0 = performance.now();
     for (let i = 0; i < 20; i++) sendEvent(watchRes!, 'ADDED', svc(`s${i}`, String(10 + i)));
-    await until(() => states.length === 2);
-    await sleep(300);
-    expect(states).toHaveLength(2); // the first (synced) state, then ONE state with all 20
-    expect(states[1]!.state.objects).toHaveLength(20);
-    expect(states[1]!.at - t0).toBeGreaterThanOrEqual(90);
+    await until(() => source.state().objects.length === 20); // every event is in the informer
+    expect(states).toHaveLength(1); // only the first (synced) state: the burst is held
+    expect(clock.pending).toBe(1); // one debounce timer for all 20
+    clock.advance(99);
+    expect(states).toHaveLength(1);
+    clock.advance(1);
+    expect(states).toHaveLength(2); // then ONE state with all 20
+    expect(states[1]!.objects).toHaveLength(20);
     // an event that changes nothing Weft reads (same content, new resourceVersion) emits nothing
     sendEvent(watchRes!, 'MODIFIED', svc('s0', '99'));
-    await sleep(300);
+    await until(() => source.state().objects.some((o) => o.metadata.name === 's0' && o.metadata.resourceVersion === '99'));
+    expect(clock.pending).toBe(0); // nothing armed
+    clock.advance(1_000);
     expect(states).toHaveLength(2);
   });
 

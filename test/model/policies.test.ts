@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/model/build.ts';
 import type { MeshModel, PolicyStatus } from '../../src/model/types.ts';
-import { retry, service, split } from './fixtures.ts';
+import { peerAuth, retry, service, split } from './fixtures.ts';
 
 const status = (m: MeshModel, kind: PolicyStatus['kind'], key: string) => m.statuses.find((s) => s.kind === kind && s.key === key);
 const cond = (m: MeshModel, kind: PolicyStatus['kind'], key: string, type: string) => status(m, kind, key)?.conditions.find((c) => c.type === type);
@@ -36,6 +36,7 @@ describe('TrafficSplit resolution', () => {
         { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'TrafficSplit applies to Service shop/checkout' },
         { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All 3 backends of shop/checkout exist' },
       ],
+      summary: 'checkout-v1 90%, checkout-v2 10%, checkout 0%; 1 match',
     });
   });
 
@@ -49,9 +50,38 @@ describe('TrafficSplit resolution', () => {
     expect(refs?.message).toContain('not applied');
   });
 
-  it('reports a missing root service', () => {
+  it('does not accept a split whose root service is missing: there is nothing to split', () => {
     const m = buildModel([...shop, split('ghost', 'nope', { 'checkout-v1': 1 })]);
-    expect(cond(m, 'TrafficSplit', 'shop/ghost', 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
+    expect(status(m, 'TrafficSplit', 'shop/ghost')?.conditions).toEqual([
+      {
+        type: 'Accepted',
+        status: 'False',
+        reason: 'ServiceNotFound',
+        message: 'Service shop/nope not found: there is nothing to split; the split is applied once the Service exists',
+      },
+      { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'All 1 backends of shop/nope exist' },
+    ]);
+    expect([...m.services.values()].some((s) => s.split)).toBe(false);
+  });
+
+  it.each([
+    [{ 'checkout-v1': 90, 'checkout-v2': 20 }, '; weights 90/20 sum to 110, not 100, and are normalised to 82/18 percent (checkout-v1/checkout-v2)'],
+    [
+      { 'checkout-v1': 1, 'checkout-v2': 1, checkout: 1 },
+      '; weights 1/1/1 sum to 3, not 100, and are normalised to 34/33/33 percent (checkout-v1/checkout-v2/checkout)',
+    ],
+    [{ 'checkout-v1': 5, checkout: 0 }, '; weights 5/0 sum to 5, not 100, and are normalised to 100/0 percent (checkout-v1/checkout)'],
+    [{ 'checkout-v1': 90, 'checkout-v2': 10 }, ''],
+  ])('says how weights %o that do not sum to 100 are normalised', (weights, note) => {
+    const m = buildModel([...shop, split('canary', 'checkout', weights)]);
+    expect(cond(m, 'TrafficSplit', 'shop/canary', 'Accepted')).toEqual({
+      type: 'Accepted',
+      status: 'True',
+      reason: 'Accepted',
+      message: `TrafficSplit applies to Service shop/checkout${note}`,
+    });
+    // What Envoy gets stays the weights as written: the message only explains them.
+    expect(m.services.get('shop/checkout')?.split?.backends.map((b) => b.weight)).toEqual(Object.values(weights).filter((w) => w > 0));
   });
 
   it('lets the oldest split win a conflict, then the first by name', () => {
@@ -118,6 +148,29 @@ describe('RetryPolicy resolution', () => {
     expect(m.services.get('shop/checkout')?.retry?.policy).toBe('shop/a');
     expect(cond(m, 'RetryPolicy', 'shop/b', 'Accepted')).toMatchObject({ status: 'False', reason: 'Conflicted' });
     expect(cond(m, 'RetryPolicy', 'shop/c', 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'TargetNotFound' });
+    expect(cond(m, 'RetryPolicy', 'shop/c', 'Accepted')).toEqual({
+      type: 'Accepted',
+      status: 'False',
+      reason: 'TargetNotFound',
+      message: 'Service shop/missing not found; the policy is applied once the Service exists',
+    });
     expect(m.statuses.map((s) => `${s.kind} ${s.key}`)).toEqual(['RetryPolicy shop/a', 'RetryPolicy shop/b', 'RetryPolicy shop/c']);
+  });
+});
+
+describe('status.summary (the readable printer column)', () => {
+  it.each([
+    [split('s', 'checkout', { 'checkout-v1': 90, 'checkout-v2': 20 }), 'checkout-v1 82%, checkout-v2 18%'],
+    [split('m', 'checkout', { 'checkout-v1': 1 }, { matches: [{ path: { value: '/a' } }, { path: { value: '/b' } }] }), 'checkout-v1 100%; 2 matches'],
+    [retry('r', 'checkout'), '5xx, connect-failure, reset'],
+    [retry('c', 'checkout', { retryOn: ['retriable-status-codes'], retriableStatusCodes: [503, 429] }), 'retriable-status-codes (503, 429)'],
+    [
+      peerAuth('p', { selector: { matchLabels: { app: 'web', tier: 'f' } }, portLevelMtls: { '8080': { mode: 'STRICT' } } }),
+      'app=web,tier=f; port 8080 STRICT',
+    ],
+    [peerAuth('n', { mtls: { mode: 'STRICT' } }), 'all workloads'],
+  ])('%#: %s', (object, summary) => {
+    const m = buildModel([...shop, object]);
+    expect(m.statuses[0]?.summary).toBe(summary);
   });
 });

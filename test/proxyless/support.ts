@@ -13,6 +13,7 @@ import { parseClientLine, type CallProgress, type CallSummary } from '../../exam
 import type { ProxyDebug } from '../../xds/server/debug.ts';
 
 const exampleMesh = fileURLToPath(new URL('../../examples/proxyless/mesh.yaml', import.meta.url));
+const exampleSlices = fileURLToPath(new URL('../../examples/proxyless/standalone/endpointslices.yaml', import.meta.url));
 const clientScript = fileURLToPath(new URL('../../examples/proxyless/client.ts', import.meta.url));
 
 const dirs = new Set<string>();
@@ -28,15 +29,16 @@ export interface ProxylessMesh {
   write(text: string): Promise<void>;
 }
 
-/** examples/proxyless/mesh.yaml in a temp dir, greeter-v1/v2 endpoints on the given ports. */
+/** examples/proxyless/mesh.yaml and its standalone EndpointSlices in a temp dir, greeter-v1/v2 endpoints on the given ports. */
 export async function proxylessMesh(ports: { v1: number; v2: number }): Promise<ProxylessMesh> {
   const dir = await mkdtemp(join(tmpdir(), 'weft-proxyless-'));
   dirs.add(dir);
-  const text = (await readFile(exampleMesh, 'utf8'))
+  const slices = (await readFile(exampleSlices, 'utf8'))
     .replace(new RegExp(`\\b${DEMO_GREETER_PORTS['greeter-v1']}\\b`, 'g'), String(ports.v1))
     .replace(new RegExp(`\\b${DEMO_GREETER_PORTS['greeter-v2']}\\b`, 'g'), String(ports.v2));
+  await writeFile(join(dir, 'endpointslices.yaml'), slices);
   const file = join(dir, 'mesh.yaml');
-  await writeFile(file, text);
+  await writeFile(file, await readFile(exampleMesh, 'utf8'));
   return { dir, read: () => readFile(file, 'utf8'), write: (t) => writeFile(file, t) };
 }
 

@@ -11,6 +11,8 @@ import type { DiscoveryResponse } from '../../xds/gen/envoy/service/discovery/v3
 import { SecretSchema, type Secret } from '../../xds/gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
+import type { Clock } from '../../src/base/clock.ts';
+import { refreshOnRotate, withSecrets } from '../../xds/secrets/generator.ts';
 import { cluster, resourceSet } from '../xds-server/support/resources.ts';
 import { meshModel } from '../xds-server/support/world.ts';
 
@@ -25,6 +27,8 @@ export interface SecureServer {
   readonly security: XdsSecurity;
   readonly server: RunningXdsServer;
   readonly cache: SnapshotCache;
+  /** Serves these clusters from now on (every group regenerated). */
+  setClusters(names: readonly string[]): void;
   /** A client presenting `cert` (chain + key), or none; `token` adds `authorization: Bearer`. */
   client(opts?: { cert?: { chainPem: string; keyPem: string }; token?: string; trust?: string }): Client;
   /** An SVID from this server's CA for ns/sa, for use as a client certificate. */
@@ -33,18 +37,21 @@ export interface SecureServer {
 }
 
 export async function startSecureServer(
-  opts: { workloadCertTtlMs?: number; servingTtlMs?: number; tokens?: TokenAuthOptions; ca?: CertificateAuthority } = {},
+  opts: { workloadCertTtlMs?: number; servingTtlMs?: number; tokens?: TokenAuthOptions; ca?: CertificateAuthority; clock?: Clock } = {},
 ): Promise<SecureServer> {
   const ca = opts.ca ?? (await newCa());
   const security = await createXdsSecurity({
     ca,
     ...(opts.workloadCertTtlMs !== undefined ? { workloadCertTtlMs: opts.workloadCertTtlMs } : {}),
     ...(opts.tokens ? { tokens: opts.tokens } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
     serving: { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], ...(opts.servingTtlMs !== undefined ? { ttlMs: opts.servingTtlMs } : {}) },
   });
-  const base = () => resourceSet({ clusters: [cluster('a.shop')] });
-  const cache = new SnapshotCache({ generate: base, model: meshModel('m1') });
-  security.attach(cache, base);
+  let clusters: readonly string[] = ['a.shop'];
+  const base = () => resourceSet({ clusters: clusters.map((c) => cluster(c)) });
+  // As the control plane does: the secrets generator from the start, refreshed on rotation.
+  const cache = new SnapshotCache({ generate: withSecrets(base, security.secretsFor), model: meshModel('m1') });
+  const offRotate = refreshOnRotate(cache, security);
   const server = await startXdsServer({
     address: '127.0.0.1:0',
     cache,
@@ -58,6 +65,10 @@ export async function startSecureServer(
     security,
     server,
     cache,
+    setClusters(names) {
+      clusters = names;
+      cache.refresh(() => true);
+    },
     client(c = {}) {
       let creds = credentials.createSsl(
         Buffer.from(c.trust ?? ca.trustBundlePem),
@@ -77,6 +88,7 @@ export async function startSecureServer(
     async close() {
       for (const c of clients) c.close();
       await server.close();
+      offRotate();
       security.close();
     },
   };

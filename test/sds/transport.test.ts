@@ -4,10 +4,10 @@
 // client certificate; and plaintext (no CA) serves no secrets at all.
 import { connect, type PeerCertificate } from 'node:tls';
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WORKLOAD_CERT_SECRET, TRUST_BUNDLE_SECRET } from '../../xds/resources/names.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
-import { attachSecrets, withSecrets } from '../../xds/secrets/generator.ts';
+import { refreshOnRotate, withSecrets } from '../../xds/secrets/generator.ts';
 import { WorkloadSecrets } from '../../xds/secrets/workload-secrets.ts';
 import { startXdsServer } from '../../xds/server/start.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
@@ -16,6 +16,7 @@ import { cluster, resourceSet } from '../xds-server/support/resources.ts';
 import { meshModel } from '../xds-server/support/world.ts';
 import { newIssuer } from '../identity/support.ts';
 import { newCa, secretsOf, startSecureServer, type SecureServer } from './support.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 function peerCert(port: number, ca: string, servername: string): Promise<PeerCertificate> {
   return new Promise((resolve, reject) => {
@@ -30,8 +31,9 @@ function peerCert(port: number, ca: string, servername: string): Promise<PeerCer
 
 describe('xDS serving certificate', () => {
   let s: SecureServer;
+  const clock = new ManualClock(); // certificate time only: TLS and gRPC run on real timers
   beforeAll(async () => {
-    s = await startSecureServer({ servingTtlMs: 3_000 });
+    s = await startSecureServer({ servingTtlMs: 3_000, clock });
   });
   afterAll(() => s.close());
 
@@ -46,18 +48,15 @@ describe('xDS serving certificate', () => {
     c.request(TypeUrl.Cluster);
     c.ack(await c.next());
 
-    // ...the server renews at about half of the 3 s life; new handshakes see the new one.
-    const deadline = Date.now() + 5_000;
-    let rotated = first;
-    while (rotated.serialNumber === first.serialNumber && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      rotated = await peerCert(s.server.port, s.ca.trustBundlePem, 'localhost');
-    }
+    // ...the server renews at about half of the 3 s life (1.2–1.8 s); new handshakes see the new one.
+    clock.advance(1_900);
+    await vi.waitFor(() => expect(s.security.status().serving.serial).not.toBe(first.serialNumber), { timeout: 5_000 });
+    const rotated = await peerCert(s.server.port, s.ca.trustBundlePem, 'localhost');
     expect(rotated.serialNumber).not.toBe(first.serialNumber);
     expect(rotated.serialNumber).toBe(s.security.status().serving.serial);
 
     // The open stream still gets pushes.
-    s.cache.setGenerator(() => resourceSet({ clusters: [cluster('a.shop'), cluster('b.shop')] }));
+    s.setClusters(['a.shop', 'b.shop']);
     const pushed = await c.next();
     expect(pushed.resources).toHaveLength(2);
     c.close();
@@ -107,8 +106,8 @@ describe('plaintext (no CA)', () => {
       withSecrets(base, (id) => secrets.secretsFor(id))(meshModel('m1'), { id: 'x', kind: 'sidecar', namespace: 'shop', labels: {}, capture: true }).secrets,
     ).toEqual([]);
 
-    const cache = new SnapshotCache({ generate: base, model: meshModel('m1') });
-    attachSecrets(cache, base, secrets);
+    const cache = new SnapshotCache({ generate: withSecrets(base, (id) => secrets.secretsFor(id)), model: meshModel('m1') });
+    const offRotate = refreshOnRotate(cache, secrets);
     const server = await startXdsServer({ address: '127.0.0.1:0', cache, debounce: { holdoffMs: 20, maxDelayMs: 200 } });
     const client = newGrpcClient(server.port);
     const c = new SotwClient(client, envoyNode('dev'));
@@ -119,6 +118,7 @@ describe('plaintext (no CA)', () => {
     c.close();
     client.close();
     await server.close();
+    offRotate();
     secrets.close();
   });
 });

@@ -1,4 +1,5 @@
-// A private, writable copy of examples/mesh for one test: backend ports rewritten to the
+// A private, writable copy of examples/mesh for one test (with its standalone/ EndpointSlices
+// flattened into the same directory, so one --config-dir serves it): backend ports rewritten to the
 // ones this test's backends got, and helpers to edit files while `weft serve` watches them.
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ export async function copyExampleMesh(ports: Record<number, number> = {}): Promi
   const dir = await mkdtemp(join(tmpdir(), 'weft-mesh-'));
   dirs.add(dir);
   await cp(exampleMeshDir, dir, { recursive: true });
+  await cp(join(exampleMeshDir, 'standalone'), dir, { recursive: true });
+  await rm(join(dir, 'standalone'), { recursive: true, force: true });
   for (const name of await readdir(dir)) {
     if (!/\.ya?ml$/.test(name)) continue;
     const path = join(dir, name);

@@ -1,7 +1,9 @@
 // Golden files: test/webhook/golden/<scenario>/pod.yaml → <shape>.patch.golden.json, the
 // RFC 6902 patch /inject returns for each sidecar shape (native: the proxy as an init
 // container with restartPolicy Always; container: the plain container for API servers
-// without native sidecars). Refresh with UPDATE_GOLDEN=1 and review the diff like code.
+// without native sidecars). A scenario with skip.golden.json instead is a Pod that must not be
+// injected: the outcome (reason, message, a response without a patch). Refresh with
+// UPDATE_GOLDEN=1 and review the diff like code.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fjp from 'fast-json-patch';
@@ -11,9 +13,13 @@ import { handleInject } from '../../webhook/admission.ts';
 import type { JsonPatchOp } from '../../webhook/json-patch.ts';
 import { goldenDir, podRequest, testContext } from './fixtures.ts';
 
-const scenarios = readdirSync(goldenDir)
+const dirs = readdirSync(goldenDir)
   .filter((d) => statSync(join(goldenDir, d)).isDirectory())
   .sort();
+const isSkip = (d: string) => existsSync(join(goldenDir, d, 'skip.golden.json'));
+const scenarios = dirs.filter((d) => !isSkip(d));
+const skips = dirs.filter(isSkip);
+const readPod = (d: string) => parseYaml(readFileSync(join(goldenDir, d, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
 const cases = scenarios.flatMap((scenario) => (['native', 'container'] as const).map((shape) => [scenario, shape] as const));
 
 function decodePatch(b64: string | undefined): JsonPatchOp[] {
@@ -39,5 +45,19 @@ describe('injection golden patches', () => {
     const again = handleInject(podRequest(patched), ctx);
     expect(again).toMatchObject({ result: 'skipped', reason: 'already-injected' });
     expect(again.response.patch).toBeUndefined();
+  });
+});
+
+describe('injection golden skips', () => {
+  it('has the opt-outs', () => expect(skips).toEqual(expect.arrayContaining(['opted-out-annotation', 'opted-out-label'])));
+
+  it.each(skips)('%s', (scenario) => {
+    const out = handleInject(podRequest(readPod(scenario)), testContext());
+    const goldenPath = join(goldenDir, scenario, 'skip.golden.json');
+    const text = `${JSON.stringify(out, null, 2)}\n`;
+    if (process.env.UPDATE_GOLDEN) writeFileSync(goldenPath, text);
+    expect(text).toBe(readFileSync(goldenPath, 'utf8'));
+    expect(out).toMatchObject({ result: 'skipped', response: { allowed: true } });
+    expect(out.response.patch).toBeUndefined();
   });
 });

@@ -6,9 +6,9 @@ import type { Pod } from '../../webhook/pod.ts';
 import { parseInjectValues } from '../../webhook/values.ts';
 import { podRequest, testContext, trustBundlePem } from './fixtures.ts';
 
-function pod(extra: { annotations?: Record<string, string>; hostNetwork?: boolean; containers?: string[] } = {}): Pod {
+function pod(extra: { annotations?: Record<string, string>; labels?: Record<string, string>; hostNetwork?: boolean; containers?: string[] } = {}): Pod {
   return {
-    metadata: { name: 'p', ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+    metadata: { name: 'p', ...(extra.annotations ? { annotations: extra.annotations } : {}), ...(extra.labels ? { labels: extra.labels } : {}) },
     spec: { containers: (extra.containers ?? ['app']).map((name) => ({ name, image: 'x' })), ...(extra.hostNetwork ? { hostNetwork: true } : {}) },
   };
 }
@@ -18,6 +18,7 @@ describe('skips', () => {
     ['unlabeled namespace', pod(), 'plain', 'namespace-not-enabled'],
     ['namespace unknown to the cache', pod(), 'nowhere', 'namespace-not-enabled'],
     ['opted out', pod({ annotations: { 'weft.dev/inject': 'false' } }), 'shop', 'opted-out'],
+    ['opted out by label', pod({ labels: { 'weft.dev/inject': 'false' } }), 'shop', 'opted-out'],
     ['host network', pod({ hostNetwork: true }), 'shop', 'host-network'],
     ['already injected (status)', pod({ annotations: { 'weft.dev/status': '{}' } }), 'shop', 'already-injected'],
     ['already injected (container)', pod({ containers: ['app', 'weft-proxy'] }), 'shop', 'already-injected'],

@@ -16,6 +16,7 @@ import type { DataSourceSchema } from '../gen/envoy/config/core/v3/base_pb.js';
 import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../resources/registry.ts';
+import { errorMessage } from '../../src/base/errors.ts';
 
 /** Node metadata keys the xDS server reads to build ProxyInfo (xds/resources/proxy.ts). */
 export const NodeMetadataKeys = {
@@ -217,12 +218,12 @@ export function parseBootstrap(text: string): ParsedBootstrap {
   try {
     doc = parseYaml(text);
   } catch (err) {
-    return { ok: false, error: `not YAML: ${(err as Error).message}` };
+    return { ok: false, error: `not YAML: ${errorMessage(err)}` };
   }
   try {
     return { ok: true, bootstrap: fromJson(BootstrapSchema, doc as JsonValue, { registry: envoyRegistry }) };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return { ok: false, error: errorMessage(err) };
   }
 }
 

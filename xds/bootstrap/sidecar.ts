@@ -40,6 +40,7 @@ import { FilterSchema } from '../gen/envoy/config/listener/v3/listener_component
 import { envoyRegistry } from '../resources/registry.ts';
 import { PASSTHROUGH_CLUSTER } from '../resources/names.ts';
 import { duration, FilterName, hcmFilter, httpConnectionManager, socketAddress } from '../translate/common.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export const FILE_BASED_METADATA = 'envoy.grpc_credentials.file_based_metadata';
 export const ADMIN_CLUSTER = 'weft-admin';
@@ -134,7 +135,7 @@ export function buildSidecarBootstrap(opts: SidecarBootstrapOptions): Bootstrap 
       timeout: duration(30_000),
     }),
   ];
-  const probes = [...(opts.appProbes ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const probes = [...(opts.appProbes ?? [])].sort((a, b) => compareStrings(a.path, b.path));
   const ports = [...new Set(probes.map((p) => p.port))].sort((a, b) => a - b);
   // The base bootstrap's static xDS cluster is dropped: google_grpc dials target_uri itself.
   base.staticResources = create(Bootstrap_StaticResourcesSchema, {

@@ -5,6 +5,7 @@
 import { createInternPool } from '../snapshot/intern.ts';
 import { hashResourceVersions } from '../snapshot/hash.ts';
 import type { EncodedResource } from '../snapshot/types.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 /** A subscription for one type: `*` (wildcard) and/or explicit names. Interned: compare with ===. */
 export interface Subscription {
@@ -103,6 +104,6 @@ export function unionView(from: ReadonlyMap<string, EncodedResource>, to: View):
 function makeUnion(from: ReadonlyMap<string, EncodedResource>, to: View): View {
   const resources = new Map(to.resources);
   for (const [name, r] of from) if (!resources.has(name)) resources.set(name, r);
-  const sorted = new Map([...resources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = new Map([...resources].sort(([a], [b]) => compareStrings(a, b)));
   return { resources: sorted, version: hashResourceVersions(sorted.values()) };
 }

@@ -1,9 +1,11 @@
 // Joins per-identity SDS secrets to translation: `(model, proxy) => ({ ...translate(model,
 // proxy), secrets: secretsFor(proxy.identity) })`. The identity is part of the proxy group key
 // (xds/resources/proxy.ts), so a group's snapshot — and every proxy in it — only ever holds that one
-// identity's key. Renewals regenerate just that identity's groups, from the same model.
+// identity's key. Renewals regenerate just that identity's groups, from the same model. The
+// generator is chosen once, where the control plane is built (src/runtime/control-plane.ts).
 import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type { Generator, SnapshotCache } from '../snapshot/cache.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export type SecretsFor = (identity: string | undefined) => readonly Secret[];
 
@@ -14,7 +16,7 @@ export function withSecrets(generate: Generator, secretsFor: SecretsFor): Genera
     const own = secretsFor(proxy.identity);
     if (own.length === 0) return set;
     const names = new Set(own.map((s) => s.name));
-    const secrets = [...set.secrets.filter((s) => !names.has(s.name)), ...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const secrets = [...set.secrets.filter((s) => !names.has(s.name)), ...own].sort((a, b) => compareStrings(a.name, b.name));
     return { ...set, secrets };
   };
 }
@@ -24,15 +26,7 @@ export interface SecretsProvider {
   onRotate(listener: (identity: string) => void): () => void;
 }
 
-/**
- * Serves `secrets` from `cache`: swaps its generator for `withSecrets(base, …)` and re-pushes
- * an identity's groups whenever its certificate is issued or renewed. Returns the detach.
- */
-export function attachSecrets(cache: Pick<SnapshotCache, 'setGenerator' | 'refresh'>, base: Generator, secrets: SecretsProvider): () => void {
-  const off = secrets.onRotate((identity) => cache.refresh((p) => p.identity === identity));
-  cache.setGenerator(withSecrets(base, (id) => secrets.secretsFor(id)));
-  return () => {
-    off();
-    cache.setGenerator(base);
-  };
+/** Regenerates an identity's groups in `cache` whenever its certificate is issued or renewed. Returns the unsubscribe. */
+export function refreshOnRotate(cache: Pick<SnapshotCache, 'refresh'>, secrets: Pick<SecretsProvider, 'onRotate'>): () => void {
+  return secrets.onRotate((identity) => cache.refresh((p) => p.identity === identity));
 }

@@ -8,19 +8,23 @@ import { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from '../../src/ca/authority.ts';
 import { DEFAULT_SVID_TTL_MS } from '../../src/ca/authority.ts';
 import type { KeyAlgorithm } from '../../src/ca/keys.ts';
-import { renewAt } from '../../src/ca/renewal.ts';
+import { Rotation } from '../../src/base/rotation.ts';
+import { systemClock, type Clock } from '../../src/base/clock.ts';
 import { parseSpiffeId } from '../../src/ca/spiffe.ts';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import { sdsMetrics } from './metrics.ts';
 import { trustBundleSecret, workloadCertSecret } from './resources.ts';
+import { errorMessage } from '../../src/base/errors.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export interface WorkloadSecretsOptions {
   readonly ca: CertificateAuthority;
   /** Workload certificate lifetime (default 24 h). */
   readonly ttlMs?: number;
   readonly keyAlgorithm?: KeyAlgorithm;
-  readonly now?: () => Date;
+  /** Time for issuance, renewal and eviction (default: the system clock). */
+  readonly clock?: Clock;
   /** Jitter source for renewAt, [0, 1). */
   readonly rand?: () => number;
   /** First retry delay after a failed issuance; doubles up to 1 min (default 2 s). */
@@ -43,30 +47,21 @@ interface Issued {
   readonly serial: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  readonly renewAt: Date;
   readonly issuedAt: number;
 }
 
 interface Entry {
   readonly identity: string;
-  readonly namespace: string;
-  readonly serviceAccount: string;
-  current?: Issued;
-  pending?: Promise<boolean>;
-  timer?: NodeJS.Timeout;
+  readonly rotation: Rotation<Issued>;
   lastUsed: number;
-  failures: number;
 }
-
-/** setTimeout's ceiling (~24.8 days); longer waits re-arm when they fire. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class WorkloadSecrets {
   readonly #ca: CertificateAuthority;
   readonly #ttlMs: number;
   readonly #keyAlgorithm: KeyAlgorithm | undefined;
-  readonly #now: () => Date;
-  readonly #rand: () => number;
+  readonly #clock: Clock;
+  readonly #rand: (() => number) | undefined;
   readonly #retryMs: number;
   readonly #log: Logger;
   readonly #bundle: Secret;
@@ -78,8 +73,8 @@ export class WorkloadSecrets {
     this.#ca = opts.ca;
     this.#ttlMs = opts.ttlMs ?? DEFAULT_SVID_TTL_MS;
     this.#keyAlgorithm = opts.keyAlgorithm;
-    this.#now = opts.now ?? (() => new Date());
-    this.#rand = opts.rand ?? Math.random;
+    this.#clock = opts.clock ?? systemClock;
+    this.#rand = opts.rand;
     this.#retryMs = opts.retryMs ?? 2_000;
     this.#log = (opts.log ?? rootLog).child({ component: 'sds' });
     // One message object for every identity: encoded once (xds/snapshot/encode.ts).
@@ -97,9 +92,12 @@ export class WorkloadSecrets {
   ensure(identity: string): Promise<boolean> {
     const entry = this.#entry(identity);
     if (entry === undefined) return Promise.resolve(false);
-    entry.lastUsed = this.#now().getTime();
-    if (entry.current !== undefined) return Promise.resolve(true);
-    return this.#issue(entry, 'first');
+    entry.lastUsed = this.#clock.now();
+    if (entry.rotation.current !== undefined) return Promise.resolve(true);
+    return entry.rotation.rotate().then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -111,9 +109,10 @@ export class WorkloadSecrets {
     if (identity === undefined || this.#closed) return [];
     const entry = this.#entry(identity);
     if (entry === undefined) return [];
-    entry.lastUsed = this.#now().getTime();
-    if (entry.current !== undefined) return entry.current.secrets;
-    void this.#issue(entry, 'first');
+    entry.lastUsed = this.#clock.now();
+    const current = entry.rotation.current;
+    if (current !== undefined) return current.secrets;
+    entry.rotation.rotate().catch(() => {}); // reported and retried by the rotation
     return [this.#bundle];
   }
 
@@ -125,79 +124,84 @@ export class WorkloadSecrets {
 
   status(): IdentityCertStatus[] {
     return [...this.#entries.values()]
-      .flatMap((e) => (e.current ? [{ identity: e.identity, ...statusOf(e.current) }] : []))
-      .sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+      .flatMap((e) => {
+        const current = e.rotation.current;
+        return current && e.rotation.renewAt ? [{ identity: e.identity, ...statusOf(current, e.rotation.renewAt) }] : [];
+      })
+      .sort((a, b) => compareStrings(a.identity, b.identity));
   }
 
   /** Stops renewals; secretsFor answers nothing afterwards. */
   close(): void {
     this.#closed = true;
-    for (const e of this.#entries.values()) clearTimeout(e.timer);
+    for (const e of this.#entries.values()) e.rotation.stop();
     this.#entries.clear();
     sdsMetrics.identities.set(0);
   }
 
   #entry(identity: string): Entry | undefined {
-    let entry = this.#entries.get(identity);
+    const entry = this.#entries.get(identity);
     if (entry !== undefined || this.#closed) return entry;
     const parsed = parseSpiffeId(identity);
     if (!parsed.ok || parsed.identity.trustDomain !== this.#ca.trustDomain) {
       this.#log.warn({ identity }, 'no workload certificate for an identity outside this trust domain');
       return undefined;
     }
-    entry = { identity, namespace: parsed.identity.namespace, serviceAccount: parsed.identity.serviceAccount, lastUsed: 0, failures: 0 };
-    this.#entries.set(identity, entry);
-    return entry;
-  }
-
-  /** One issuance at a time per identity; concurrent callers share it. */
-  #issue(entry: Entry, reason: 'first' | 'renewal'): Promise<boolean> {
-    entry.pending ??= this.#doIssue(entry, reason).finally(() => {
-      entry.pending = undefined;
-    });
-    return entry.pending;
-  }
-
-  async #doIssue(entry: Entry, reason: 'first' | 'renewal'): Promise<boolean> {
-    const now = this.#now();
-    let result;
-    try {
-      result = await this.#ca.issueSvid({
-        namespace: entry.namespace,
-        serviceAccount: entry.serviceAccount,
-        ttlMs: this.#ttlMs,
-        now,
-        ...(this.#keyAlgorithm ? { keyAlgorithm: this.#keyAlgorithm } : {}),
-      });
-    } catch (err) {
-      result = { ok: false as const, reason: err instanceof Error ? err.message : String(err) };
-    }
-    if (this.#closed || this.#entries.get(entry.identity) !== entry) return false;
-    if (!result.ok || result.cert.keyPem === undefined) {
-      entry.failures++;
-      sdsMetrics.failures.inc();
-      const retryIn = Math.min(this.#retryMs * 2 ** (entry.failures - 1), 60_000);
-      this.#log.error({ identity: entry.identity, reason: result.ok ? 'no key' : result.reason, retryIn }, 'workload certificate not issued');
-      this.#arm(entry, retryIn, reason);
-      return false;
-    }
-    const cert = result.cert;
-    // Half of the life from issuance: notBefore is backdated a minute for clock skew, which
-    // would make a short-lived certificate (minutes) due for renewal the moment it is issued.
-    const at = renewAt({ notBefore: now, notAfter: cert.notAfter }, now, this.#rand);
-    entry.current = {
-      secrets: [this.#bundle, workloadCertSecret(cert.chainPem, cert.keyPem!)],
-      serial: new X509Certificate(cert.certPem).serialNumber,
-      notBefore: cert.notBefore,
-      notAfter: cert.notAfter,
-      renewAt: at,
-      issuedAt: now.getTime(),
+    const { namespace, serviceAccount } = parsed.identity;
+    const self: Entry = {
+      identity,
+      lastUsed: 0,
+      rotation: new Rotation<Issued>({
+        issue: () => this.#issue(namespace, serviceAccount),
+        notAfter: (c) => c.notAfter,
+        install: (cert, previous) => this.#installed(self, cert, previous === undefined ? 'first' : 'renewal'),
+        onError: (err, retryIn) => {
+          sdsMetrics.failures.inc();
+          this.#log.error({ identity, reason: errorMessage(err), retryIn }, 'workload certificate not issued');
+        },
+        // Nobody asked for this identity since its certificate was issued: let it go.
+        keep: () => {
+          const current = self.rotation.current;
+          if (current === undefined || self.lastUsed >= current.issuedAt) return true;
+          this.#entries.delete(identity);
+          sdsMetrics.evicted.inc();
+          sdsMetrics.identities.set(this.#entries.size);
+          this.#log.info({ identity }, 'idle identity dropped instead of renewed');
+          return false;
+        },
+        retryMs: this.#retryMs,
+        clock: this.#clock,
+        ...(this.#rand ? { rand: this.#rand } : {}),
+      }),
     };
-    entry.failures = 0;
+    this.#entries.set(identity, self);
+    return self;
+  }
+
+  async #issue(namespace: string, serviceAccount: string): Promise<Issued> {
+    const now = this.#clock.now();
+    const r = await this.#ca.issueSvid({
+      namespace,
+      serviceAccount,
+      ttlMs: this.#ttlMs,
+      now: new Date(now),
+      ...(this.#keyAlgorithm ? { keyAlgorithm: this.#keyAlgorithm } : {}),
+    });
+    if (!r.ok) throw new Error(r.reason);
+    if (r.cert.keyPem === undefined) throw new Error('no key');
+    return {
+      secrets: [this.#bundle, workloadCertSecret(r.cert.chainPem, r.cert.keyPem)],
+      serial: new X509Certificate(r.cert.certPem).serialNumber,
+      notBefore: r.cert.notBefore,
+      notAfter: r.cert.notAfter,
+      issuedAt: now,
+    };
+  }
+
+  #installed(entry: Entry, cert: Issued, reason: 'first' | 'renewal'): void {
     sdsMetrics.issued.inc({ reason });
     sdsMetrics.identities.set(this.#entries.size);
-    this.#log.info({ identity: entry.identity, reason, ...statusOf(entry.current) }, 'workload certificate issued');
-    this.#arm(entry, at.getTime() - now.getTime(), 'renewal');
+    this.#log.info({ identity: entry.identity, reason, ...statusOf(cert, entry.rotation.renewAt ?? new Date(cert.issuedAt)) }, 'workload certificate issued');
     for (const l of this.#listeners) {
       try {
         l(entry.identity);
@@ -205,33 +209,9 @@ export class WorkloadSecrets {
         this.#log.error({ err, identity: entry.identity }, 'rotation listener failed');
       }
     }
-    return true;
-  }
-
-  #arm(entry: Entry, delayMs: number, reason: 'first' | 'renewal'): void {
-    clearTimeout(entry.timer);
-    const due = this.#now().getTime() + Math.max(0, delayMs);
-    const fire = (): void => {
-      if (this.#closed || this.#entries.get(entry.identity) !== entry) return;
-      const left = due - this.#now().getTime();
-      if (left > 1_000) {
-        entry.timer = setTimeout(fire, Math.min(left, MAX_TIMER_MS)).unref();
-        return;
-      }
-      if (entry.current !== undefined && entry.lastUsed < entry.current.issuedAt) {
-        // Nobody asked for this identity since its certificate was issued: let it go.
-        this.#entries.delete(entry.identity);
-        sdsMetrics.evicted.inc();
-        sdsMetrics.identities.set(this.#entries.size);
-        this.#log.info({ identity: entry.identity }, 'idle identity dropped instead of renewed');
-        return;
-      }
-      void this.#issue(entry, entry.current === undefined ? reason : 'renewal');
-    };
-    entry.timer = setTimeout(fire, Math.min(Math.max(0, delayMs), MAX_TIMER_MS)).unref();
   }
 }
 
-function statusOf(i: Issued): Omit<IdentityCertStatus, 'identity'> {
-  return { serial: i.serial, notBefore: i.notBefore.toISOString(), notAfter: i.notAfter.toISOString(), renewAt: i.renewAt.toISOString() };
+function statusOf(i: Issued, renewAt: Date): Omit<IdentityCertStatus, 'identity'> {
+  return { serial: i.serial, notBefore: i.notBefore.toISOString(), notAfter: i.notAfter.toISOString(), renewAt: renewAt.toISOString() };
 }

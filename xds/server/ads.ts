@@ -8,7 +8,7 @@ import type { DeltaDiscoveryRequest, DiscoveryRequest, DiscoveryResponse } from 
 import { proxyFromNode } from '../resources/node-info.ts';
 import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
-import { Debouncer, type DebounceOptions } from './debounce.ts';
+import { Debouncer, type DebounceOptions } from '../../src/base/debounce.ts';
 import { DeltaStream } from './delta.ts';
 import { adsMetrics } from './metrics.ts';
 import { subscription, viewOf } from '../protocol/views.ts';

@@ -3,6 +3,7 @@
 import type { ProxyKind } from '../resources/proxy.ts';
 import type { AdsServer } from './ads.ts';
 import type { NackRecord } from '../protocol/state.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 export interface ProxyTypeDebug {
   readonly versionSent: string;
@@ -53,5 +54,5 @@ export function debugProxies(ads: AdsServer): ProxyDebug[] {
         ]),
       ),
     }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.stream < b.stream ? -1 : 1));
+    .sort((a, b) => compareStrings(a.id, b.id) || compareStrings(a.stream, b.stream));
 }

@@ -13,7 +13,8 @@
 import { experimental, type ServerCredentials } from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import type { CertificateAuthority } from '../../src/ca/authority.ts';
-import { renewAt } from '../../src/ca/renewal.ts';
+import { Rotation } from '../../src/base/rotation.ts';
+import { systemClock, type Clock } from '../../src/base/clock.ts';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import { CLUSTER_DOMAIN } from '../resources/names.ts';
 
@@ -34,7 +35,7 @@ export interface XdsTlsOptions {
   readonly ipAddresses?: readonly string[];
   /** Serving certificate lifetime (default 7 days); renewed at about half of it. */
   readonly ttlMs?: number;
-  readonly now?: () => Date;
+  readonly clock?: Clock;
   readonly rand?: () => number;
   readonly log?: Logger;
 }
@@ -92,80 +93,70 @@ class MemoryCertificateProvider implements CertificateProvider {
 interface Serving {
   readonly certificate: Buffer;
   readonly privateKey: Buffer;
-  readonly status: ServingCertStatus;
-  readonly renewAt: Date;
+  readonly serial: string;
+  readonly notAfter: Date;
 }
 
 const DAY = 24 * 60 * 60_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Issues the first serving certificate and returns rotating server credentials; rejects if the CA cannot issue. */
 export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
   const log = (opts.log ?? rootLog).child({ component: 'xds-tls' });
-  const now = opts.now ?? (() => new Date());
-  const rand = opts.rand ?? Math.random;
+  const clock = opts.clock ?? systemClock;
   const dnsNames = opts.dnsNames ?? [...xdsServiceDnsNames('weft-system'), 'localhost'];
   const ipAddresses = opts.ipAddresses ?? ['127.0.0.1', '::1'];
   const ttlMs = opts.ttlMs ?? 7 * DAY;
 
-  const issue = async (): Promise<Serving> => {
-    const at = now();
-    const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: at });
-    if (!r.ok) throw new Error(`xDS serving certificate: ${r.reason}`);
-    if (r.cert.keyPem === undefined) throw new Error('xDS serving certificate: no key');
-    // From issuance, not the backdated notBefore (see xds/secrets/workload-secrets.ts).
-    const renew = renewAt({ notBefore: at, notAfter: r.cert.notAfter }, at, rand);
-    const status = { serial: new X509Certificate(r.cert.certPem).serialNumber, notAfter: r.cert.notAfter.toISOString(), renewAt: renew.toISOString() };
-    return { certificate: Buffer.from(r.cert.chainPem), privateKey: Buffer.from(r.cert.keyPem), status, renewAt: renew };
-  };
+  // Created with the first certificate; renewals update it.
+  const serving: { provider?: MemoryCertificateProvider } = {};
+  const rotation = new Rotation<Serving>({
+    issue: async () => {
+      const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
+      if (!r.ok) throw new Error(`xDS serving certificate: ${r.reason}`);
+      if (r.cert.keyPem === undefined) throw new Error('xDS serving certificate: no key');
+      const serial = new X509Certificate(r.cert.certPem).serialNumber;
+      return { certificate: Buffer.from(r.cert.chainPem), privateKey: Buffer.from(r.cert.keyPem), serial, notAfter: r.cert.notAfter };
+    },
+    notAfter: (s) => s.notAfter,
+    install: (next, previous) => {
+      serving.provider?.setIdentity(next.certificate, next.privateKey);
+      log.info(
+        { ...(previous ? {} : { dnsNames, ipAddresses }), ...status() },
+        previous ? 'xDS serving certificate rotated' : 'xDS serving certificate issued',
+      );
+    },
+    onError: (err, retryIn) =>
+      log.error({ err, retryIn, notAfter: rotation.current?.notAfter.toISOString() }, 'xDS serving certificate renewal failed; the current one keeps serving'),
+    clock,
+    ...(opts.rand ? { rand: opts.rand } : {}),
+  });
+  const status = (): ServingCertStatus => ({
+    serial: rotation.current?.serial ?? '',
+    notAfter: rotation.current?.notAfter.toISOString() ?? '',
+    renewAt: rotation.renewAt?.toISOString() ?? '',
+  });
 
-  let serving = await issue();
-  const provider = new MemoryCertificateProvider(Buffer.from(opts.ca.trustBundlePem), serving.certificate, serving.privateKey);
+  let first: Serving;
+  try {
+    first = await rotation.rotate();
+  } catch (err) {
+    rotation.stop();
+    throw err;
+  }
+  const provider = new MemoryCertificateProvider(Buffer.from(opts.ca.trustBundlePem), first.certificate, first.privateKey);
+  serving.provider = provider;
   // grpc-js's parameter names are swapped relative to its constructor; one provider serving
   // both roles makes the order irrelevant. Client certificates: requested, not required.
   const credentials = experimental.createCertificateProviderServerCredentials(provider, provider, false);
-  log.info({ dnsNames, ipAddresses, ...serving.status }, 'xDS serving certificate issued');
-
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  let failures = 0;
-  const schedule = (delayMs: number): void => {
-    clearTimeout(timer);
-    if (closed) return;
-    timer = setTimeout(() => void renew(), Math.min(Math.max(0, delayMs), MAX_TIMER_MS)).unref();
-  };
-  const install = (next: Serving): void => {
-    serving = next;
-    provider.setIdentity(next.certificate, next.privateKey);
-    log.info(next.status, 'xDS serving certificate rotated');
-  };
-  const renew = async (): Promise<void> => {
-    if (closed) return;
-    const left = serving.renewAt.getTime() - now().getTime();
-    if (left > 1_000) return schedule(left); // a long wait re-armed past setTimeout's ceiling
-    try {
-      install(await issue());
-      failures = 0;
-      schedule(serving.renewAt.getTime() - now().getTime());
-    } catch (err) {
-      failures++;
-      const retryIn = Math.min(1_000 * 2 ** failures, 60_000);
-      log.error({ err, retryIn, notAfter: serving.status.notAfter }, 'xDS serving certificate renewal failed; the current one keeps serving');
-      schedule(retryIn);
-    }
-  };
-  schedule(serving.renewAt.getTime() - now().getTime());
 
   return {
     credentials,
-    current: () => serving.status,
+    current: status,
     async rotate() {
-      install(await issue());
-      schedule(serving.renewAt.getTime() - now().getTime());
+      await rotation.rotate();
     },
     close() {
-      closed = true;
-      clearTimeout(timer);
+      rotation.stop();
     },
   };
 }

@@ -12,6 +12,7 @@ import { hashResourceVersions, hashStrings } from './hash.ts';
 import { createInternPool } from './intern.ts';
 import { snapshotMetrics } from './metrics.ts';
 import type { CachedSnapshot, EncodedResource } from './types.ts';
+import { errorMessage } from '../../src/base/errors.ts';
 
 /** Pure: (model, proxy) → resources. Called with one member of the proxy's group. */
 export type Generator = (model: MeshModel, proxy: ProxyInfo) => ResourceSet;
@@ -62,7 +63,7 @@ interface GroupEntry {
 const typeMaps = createInternPool<ReadonlyMap<string, EncodedResource>>();
 
 export class SnapshotCache {
-  #generate: Generator;
+  readonly #generate: Generator;
   readonly #check: ConsistencyCheck;
   readonly #log: Logger;
   readonly #groups = new Map<string, GroupEntry>();
@@ -92,15 +93,6 @@ export class SnapshotCache {
     snapshotMetrics.groups.set(this.#groups.size);
     this.#log.debug({ modelVersion: model.version, groups: this.#groups.size }, 'model set');
     for (const entry of this.#groups.values()) this.#notify(entry);
-  }
-
-  /**
-   * Swaps the generator (e.g. to add per-identity SDS secrets to translation, see
-   * xds/secrets/) and rebuilds every group from the current model.
-   */
-  setGenerator(generate: Generator): void {
-    this.#generate = generate;
-    this.refresh(() => true);
   }
 
   /**
@@ -181,7 +173,7 @@ export class SnapshotCache {
     try {
       set = this.#generate(model, entry.proxy);
     } catch (err) {
-      this.#reject(entry, model, 'generate_failed', [`generator threw: ${err instanceof Error ? err.message : String(err)}`]);
+      this.#reject(entry, model, 'generate_failed', [`generator threw: ${errorMessage(err)}`]);
       return;
     }
     const problems = this.#check(set);

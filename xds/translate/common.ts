@@ -16,6 +16,7 @@ import {
 } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import { compareStrings } from '../../src/base/order.ts';
 
 /** Well-known extension names (Envoy resolves typed_config by type URL; names are for humans and stats). */
 export const FilterName = {
@@ -50,10 +51,6 @@ export function socketAddress(address: string, port: number): Address {
 /** Sorts by `name` (code-unit order, locale independent) without touching the input. */
 export function sortByName<T extends { readonly name: string }>(items: Iterable<T>): T[] {
   return [...items].sort((a, b) => compareStrings(a.name, b.name));
-}
-
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function routerFilter(): HttpFilter {

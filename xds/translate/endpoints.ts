@@ -13,7 +13,8 @@ import { ClusterLoadAssignmentSchema, type ClusterLoadAssignment } from '../gen/
 import { LocalityLbEndpointsSchema, type LocalityLbEndpoints } from '../gen/envoy/config/endpoint/v3/endpoint_components_pb.js';
 import type { EndpointAddress, MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
 import { outboundClusterName } from '../resources/names.ts';
-import { compareStrings, socketAddress, sortByName } from './common.ts';
+import { socketAddress, sortByName } from './common.ts';
+import { compareStrings } from '../../src/base/order.ts';
 import { memoByModel } from './memo.ts';
 import { proxiedPorts, sortedServices } from './model-view.ts';
 import { meshedEndpointMetadata } from './mtls.ts';

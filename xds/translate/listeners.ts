@@ -30,7 +30,8 @@ import {
   proxylessRouteName,
   VIRTUAL_OUTBOUND_LISTENER,
 } from '../resources/names.ts';
-import { compareStrings, FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
+import { FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
+import { compareStrings } from '../../src/base/order.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, isReservedPort, proxiedPorts, sortedServices, usableClusterIP } from './model-view.ts';
 

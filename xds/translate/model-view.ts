@@ -3,6 +3,7 @@
 import type { MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { memoByModel } from './memo.ts';
+import { compareStrings } from '../../src/base/order.ts';
 
 /** Ports a sidecar's Envoy binds itself (not the control plane's: those are ordinary ports in a pod). */
 const reservedPorts: ReadonlySet<number> = new Set([MeshPorts.outbound, MeshPorts.inbound, MeshPorts.admin, MeshPorts.stats, MeshPorts.readiness]);
@@ -16,12 +17,9 @@ export function isReservedPort(port: number): boolean {
 }
 
 /** Services sorted by namespace then name, whatever order the map was built in. */
-export const sortedServices = memoByModel((model: MeshModel): readonly MeshService[] => [...model.services.values()].sort((a, b) => compareKey(a, b)));
-
-function compareKey(a: MeshService, b: MeshService): number {
-  if (a.namespace !== b.namespace) return a.namespace < b.namespace ? -1 : 1;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
+export const sortedServices = memoByModel((model: MeshModel): readonly MeshService[] =>
+  [...model.services.values()].sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name)),
+);
 
 export function lookupService(model: MeshModel, namespace: string, name: string): MeshService | undefined {
   return model.services.get(`${namespace}/${name}`);

@@ -20,7 +20,8 @@ import {
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import type { MeshModel, MeshService, ResolvedRetry, ServicePort } from '../../src/model/types.ts';
 import { outboundClusterName } from '../resources/names.ts';
-import { compareStrings, duration, FilterName } from './common.ts';
+import { duration, FilterName } from './common.ts';
+import { compareStrings } from '../../src/base/order.ts';
 import { andCond, condFromMatch, methodMatcher, routeMatch, type Cond, type MatchFlavor } from './matchers.ts';
 import { isHttpPort, lookupService } from './model-view.ts';
 

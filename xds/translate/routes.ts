@@ -24,7 +24,8 @@ import {
   serviceHosts,
   virtualHostName,
 } from '../resources/names.ts';
-import { compareStrings, duration, sortByName } from './common.ts';
+import { duration, sortByName } from './common.ts';
+import { compareStrings } from '../../src/base/order.ts';
 import { memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, isHttpPort, isReservedPort, sortedServices, usableClusterIP } from './model-view.ts';
 import { serviceRoutes, type RouteFlavor } from './route-rules.ts';

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { repoRoot, type ClusterEnv } from './kube.ts';
+import { POLICY_KINDS } from '../../../src/api/objects.ts';
+import { Resources } from '../../../src/k8s/resources.ts';
+
+const policyPlurals = POLICY_KINDS.map((k) => Resources[k].plural);
 
 const run = promisify(execFile);
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
@@ -39,8 +43,8 @@ function fallbackRbac(namespace: string): Doc[] {
       rules: [
         { apiGroups: [''], resources: ['services', 'pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [weftGroup], resources: ['trafficsplits', 'retrypolicies', 'peerauths'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [weftGroup], resources: ['trafficsplits/status', 'retrypolicies/status', 'peerauths/status'], verbs: ['patch', 'update'] },
+        { apiGroups: [weftGroup], resources: policyPlurals, verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [weftGroup], resources: policyPlurals.map((p) => `${p}/status`), verbs: ['patch', 'update'] },
       ],
     } as Doc,
     {

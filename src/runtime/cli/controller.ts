@@ -14,6 +14,7 @@ import { xdsServiceDnsNames } from '../../../xds/server/tls.ts';
 import { controllerCommand, type ControllerFlags } from './controller-flags.ts';
 import { parseOrReport } from './flags.ts';
 import { waitForShutdown } from './shutdown.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 /** What the flags (and the chart's environment) ask for, before anything touches the network. */
 interface Settings {
@@ -124,7 +125,7 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
       ...(s.ca.workloadCertTtlMs !== undefined ? { workloadCertTtlMs: s.ca.workloadCertTtlMs } : {}),
       log,
     });
-    result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate };
+    result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate, secrets: sec.options.secrets };
     extensions.push(sec.options.extension);
     debug.identity = () => sec.security.status();
   } else {
@@ -169,7 +170,7 @@ export async function controllerWith(flags: ControllerFlags): Promise<number> {
     controller = await startController(secured.opts, shutdown.signal);
   } catch (err) {
     if (shutdown.signal.aborted) return 0; // asked to stop while waiting for informers
-    process.stderr.write(`weft controller: ${(err as Error).message}\n`);
+    process.stderr.write(`weft controller: ${errorMessage(err)}\n`);
     return 1;
   }
   // One machine-readable line so scripts and tests can find the ports that were bound.

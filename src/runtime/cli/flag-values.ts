@@ -7,6 +7,7 @@ import { parseDurationMs } from '../../api/duration.ts';
 import { parseHostPort } from '../../base/host-port.ts';
 import { isValidTrustDomain } from '../../ca/spiffe.ts';
 import { parseLabelSelector, type LabelSelector } from '../../k8s/label-selector.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 export const text = z.string().min(1, 'must not be empty');
 
@@ -68,7 +69,7 @@ export const labelSelector = z.string().transform((v, ctx): LabelSelector => {
   try {
     return parseLabelSelector(v);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
     return z.NEVER;
   }
 });

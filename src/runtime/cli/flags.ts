@@ -6,6 +6,7 @@
 // stack trace. Switches take `--x`, `--x=true` or `--x=false` (Kubernetes style).
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { errorMessage } from '../../base/errors.ts';
 
 export interface FlagSpec<T = unknown> {
   /** `value` takes an argument; `switch` is a boolean. */
@@ -71,7 +72,7 @@ export function parseFlags<T extends FlagTable>(cmd: Command<T>, argv: readonly 
     }));
   } catch (err) {
     // node:util's messages name the flag: "Unknown option '--x'", "Option '--y <value>' argument missing".
-    return { kind: 'error', errors: [(err as Error).message] };
+    return { kind: 'error', errors: [errorMessage(err)] };
   }
   const values: Record<string, unknown> = {};
   const errors: string[] = [];

@@ -13,7 +13,14 @@ export const serveCommand = defineCommand({
 serves each proxy its workload certificate over SDS. Without it xDS is plaintext, loopback only,
 unauthenticated, and no certificates are served.`,
   flags: {
-    'config-dir': { kind: 'value', value: 'DIR', help: 'Services, EndpointSlices and Weft resources (watched)', required: true, schema: directory },
+    'config-dir': {
+      kind: 'value',
+      value: 'DIR',
+      help: 'Services, EndpointSlices and Weft resources (watched); an object in two directories comes from the first',
+      required: true,
+      multiple: true,
+      schema: directory,
+    },
     'xds-address': {
       kind: 'value',
       value: 'HOST:PORT',

@@ -1,7 +1,8 @@
-// `weft serve --config-dir DIR`: the standalone control plane. Reads Services,
+// `weft serve --config-dir DIR...`: the standalone control plane. Reads Services,
 // EndpointSlices and Weft resources from YAML files and serves them over xDS.
 import { isIP } from 'node:net';
 import { FileSource } from '../../sources/file-source.ts';
+import { MergedSource } from '../../sources/merged-source.ts';
 import { startControlPlane } from '../control-plane.ts';
 import { caFromDir } from '../../identity/ca-dir.ts';
 import { createXdsSecurity, type XdsSecurity } from '../xds-security.ts';
@@ -11,6 +12,7 @@ import { hostOf } from '../../../xds/server/start.ts';
 import { parseOrReport } from './flags.ts';
 import { serveCommand, type ServeFlags } from './serve-flags.ts';
 import { waitForShutdown } from './shutdown.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 /** `weft serve` with its arguments (what tests and embedders call); the binary parses in weft.ts first. */
 export async function runServe(argv: string[]): Promise<number> {
@@ -20,7 +22,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
 /** Runs the standalone control plane until SIGINT/SIGTERM; the exit code. */
 export async function serveWith(values: ServeFlags): Promise<number> {
-  const configDir = values['config-dir'];
+  const configDirs = values['config-dir'];
   const caDir = values['ca-dir'];
   const trustDomain = values['trust-domain'];
   const ttlMs = values['workload-cert-ttl'];
@@ -38,13 +40,16 @@ export async function serveWith(values: ServeFlags): Promise<number> {
       });
     }
     const cp = await startControlPlane({
-      source: new FileSource(configDir),
+      // Several directories: e.g. examples/mesh and its standalone/ EndpointSlices (merged-source.ts).
+      source:
+        configDirs.length === 1 ? new FileSource(configDirs[0] as string) : new MergedSource(configDirs.map((d) => ({ name: d, source: new FileSource(d) }))),
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
       log,
-      ...(security ? { xdsCredentials: security.credentials, authenticate: security.authenticate, debug: { identity: security.status } } : {}),
+      ...(security
+        ? { xdsCredentials: security.credentials, authenticate: security.authenticate, secrets: security, debug: { identity: security.status } }
+        : {}),
     });
-    security?.attach(cp.cache);
     // One machine-readable line so scripts and tests can find the ports that were bound.
     process.stdout.write(`${JSON.stringify({ event: 'ready', xdsPort: cp.xdsPort, monitoringPort: cp.monitoringPort, tls: security !== undefined })}\n`);
     await waitForShutdown(log);
@@ -53,7 +58,7 @@ export async function serveWith(values: ServeFlags): Promise<number> {
     return 0;
   } catch (err) {
     security?.close();
-    process.stderr.write(`weft serve: ${(err as Error).message}\n`);
+    process.stderr.write(`weft serve: ${errorMessage(err)}\n`);
     return 1;
   }
 }

@@ -6,7 +6,7 @@
 //
 // secureXds wires createXdsSecurity into startController: TLS credentials, proxy
 // authentication (projected tokens verified against the API server's keys, pods looked up in
-// the controller's index) and SDS secrets attached to the snapshot cache.
+// the controller's index) and the SDS secrets the control plane's generator joins to translation.
 import { HttpMethod, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { CertificateAuthority } from '../../ca/authority.ts';
 import { bootstrapCa } from '../../ca/bootstrap.ts';
@@ -18,6 +18,7 @@ import type { KubeClient } from '../../k8s/client.ts';
 import type { Logger } from '../../base/log.ts';
 import type { Authenticate } from '../../identity/auth-hook.ts';
 import type { ControllerExtension, ControllerOptions } from './run.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 type SecretApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret'>;
 
@@ -49,7 +50,7 @@ export async function loadControllerCa(opts: ControllerCaOptions): Promise<Certi
   try {
     r = await bootstrapCa(store, { trustDomain: opts.trustDomain, createIfMissing: opts.create });
   } catch (err) {
-    throw new Error(`CA ${where}: ${(err as Error).message}`);
+    throw new Error(`CA ${where}: ${errorMessage(err)}`);
   }
   if (!r.ok) {
     const missing = r.errors.some((e) => e.field === 'store');
@@ -75,7 +76,7 @@ export interface SecureXdsOptions {
 export interface SecureXds {
   readonly security: XdsSecurity;
   /** The startController options that turn on TLS, authentication and SDS. */
-  readonly options: Required<Pick<ControllerOptions, 'xdsCredentials' | 'authenticate'>> & { readonly extension: ControllerExtension };
+  readonly options: Required<Pick<ControllerOptions, 'xdsCredentials' | 'authenticate' | 'secrets'>> & { readonly extension: ControllerExtension };
 }
 
 /** createXdsSecurity for the controller: tokens checked against pods in the controller's own index. */
@@ -99,14 +100,7 @@ export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
     index = ix;
     return security.authenticate;
   };
-  const extension: ControllerExtension = async (ctx) => {
-    const detach = security.attach(ctx.controlPlane.cache);
-    return {
-      close: async () => {
-        detach();
-        security.close();
-      },
-    };
-  };
-  return { security, options: { xdsCredentials: security.credentials, authenticate, extension } };
+  // Only the shutdown: the secrets reach the control plane through options.secrets.
+  const extension: ControllerExtension = async () => ({ close: async () => security.close() });
+  return { security, options: { xdsCredentials: security.credentials, authenticate, secrets: security, extension } };
 }

@@ -5,13 +5,15 @@
 // reads the objects as they are now and patches only webhooks whose bundle differs, with a
 // JSON-patch `test` on each webhook's name so a concurrent edit that reorders them fails the
 // patch instead of writing the wrong entry (the next pass retries).
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
 import type { Logger } from '../../base/log.ts';
 import { metricsRegistry } from '../../base/metrics.ts';
+import { systemClock, type Clock } from '../../base/clock.ts';
+import { ReconcileLoop } from '../../base/reconcile-loop.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 export type WebhookConfigurationKind = 'mutating' | 'validating';
 
@@ -67,6 +69,8 @@ export interface CaBundleReconcilerOptions {
   readonly intervalMs?: number;
   /** Watch the configurations to restore a change at once (default true). */
   readonly watch?: boolean;
+  /** Time for the period, the watch backoff and the status timestamps (default: the system clock). */
+  readonly clock?: Clock;
   readonly log: Logger;
 }
 
@@ -80,29 +84,34 @@ export interface CaBundleStatus {
 export class CaBundleReconciler {
   readonly #o: CaBundleReconcilerOptions;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #stop = new AbortController();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #loop: ReconcileLoop;
   #status: { lastPass?: string; lastPatch?: string; patches: number; lastError?: string } = { patches: 0 };
   readonly #missing = new Set<string>();
 
   constructor(opts: CaBundleReconcilerOptions) {
     this.#o = opts;
     this.#log = opts.log.child({ component: 'cabundle' });
+    this.#clock = opts.clock ?? systemClock;
+    this.#loop = new ReconcileLoop({
+      pass: async () => {
+        if (this.#o.isLeader()) await this.#pass();
+      },
+      onError: (err) => this.#log.error({ err }, 'caBundle pass failed'),
+      intervalMs: opts.intervalMs ?? 10_000,
+      clock: this.#clock,
+    });
   }
 
   start(): void {
-    this.trigger();
-    this.#timer = setInterval(() => this.trigger(), this.#o.intervalMs ?? 10_000);
-    this.#timer.unref();
+    this.#loop.start();
     if (this.#o.watch ?? true) for (const ref of this.#o.configurations) void this.#watchLoop(ref);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
     this.#stop.abort();
-    await this.#running;
+    await this.#loop.stop();
   }
 
   status(): CaBundleStatus {
@@ -111,18 +120,7 @@ export class CaBundleReconciler {
 
   /** Runs a pass now (coalesced with one already running); a no-op unless leader. */
   trigger(): Promise<void> {
-    if (this.#stop.signal.aborted) return Promise.resolve();
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false;
-        if (this.#o.isLeader()) await this.#pass();
-      } while (this.#again && !this.#stop.signal.aborted);
-    })().finally(() => (this.#running = undefined));
-    return this.#running;
+    return this.#loop.trigger();
   }
 
   async #pass(): Promise<void> {
@@ -131,13 +129,13 @@ export class CaBundleReconciler {
       try {
         await this.#reconcile(ref, bundle);
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         this.#status.lastError = `${ref.name}: ${message}`;
         patches.inc({ configuration: ref.name, result: 'error' });
         this.#log.warn({ configuration: ref.name, kind: ref.kind, err: message }, 'caBundle reconcile failed; retrying on the next pass');
       }
     }
-    this.#status.lastPass = new Date().toISOString();
+    this.#status.lastPass = new Date(this.#clock.now()).toISOString();
   }
 
   async #reconcile(ref: WebhookConfigurationRef, bundle: string): Promise<void> {
@@ -163,7 +161,7 @@ export class CaBundleReconciler {
       signal: this.#stop.signal,
     });
     this.#status.patches++;
-    this.#status.lastPatch = new Date().toISOString();
+    this.#status.lastPatch = new Date(this.#clock.now()).toISOString();
     patches.inc({ configuration: ref.name, result: 'patched' });
     this.#log.info({ configuration: ref.name, kind: ref.kind, webhooks: ops.length / 2 }, 'webhook caBundle restored');
   }
@@ -173,7 +171,7 @@ export class CaBundleReconciler {
     const signal = this.#stop.signal;
     let failures = 0;
     while (!signal.aborted) {
-      const started = Date.now();
+      const started = this.#clock.monotonic();
       try {
         const stream = await this.#o.client.stream(configurationPath(ref), {
           query: { watch: 1, fieldSelector: `metadata.name=${ref.name}`, timeoutSeconds: 300 + Math.floor(Math.random() * 300) },
@@ -192,16 +190,13 @@ export class CaBundleReconciler {
           stream.close();
         }
         // A watch the server ended after a while is healthy; one that ends at once backs off.
-        failures = Date.now() - started > 1_000 ? 0 : failures + 1;
+        failures = this.#clock.monotonic() - started > 1_000 ? 0 : failures + 1;
       } catch (err) {
         if (signal.aborted) return;
         failures++;
-        this.#log.debug(
-          { configuration: ref.name, err: err instanceof Error ? err.message : String(err) },
-          'caBundle watch failed; the periodic pass still runs',
-        );
+        this.#log.debug({ configuration: ref.name, err: errorMessage(err) }, 'caBundle watch failed; the periodic pass still runs');
       }
-      if (failures > 0) await sleep(Math.min(500 * 2 ** failures, 30_000), undefined, { signal }).catch(() => {});
+      if (failures > 0) await this.#clock.sleep(Math.min(500 * 2 ** failures, 30_000), signal).catch(() => {});
     }
   }
 }

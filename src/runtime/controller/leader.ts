@@ -6,13 +6,14 @@
 // if it could not renew for renewDeadline; release() hands the lease over at once
 // (holderIdentity emptied) so a graceful shutdown fails over in about one retryPeriod.
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
 import { Counter, Gauge } from 'prom-client';
 import { log as rootLog, type Logger } from '../../base/log.ts';
 import { metricsRegistry } from '../../base/metrics.ts';
+import { systemClock, type Clock } from '../../base/clock.ts';
 import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
 import { Resources, namespacedCollectionPath, objectPath } from '../../k8s/resources.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 export interface LeaderElectionOptions {
   readonly client: KubeClient;
@@ -24,6 +25,8 @@ export interface LeaderElectionOptions {
   readonly leaseDurationMs?: number;
   readonly renewDeadlineMs?: number;
   readonly retryPeriodMs?: number;
+  /** Monotonic time for expiry and deadlines, wall time for the lease's timestamps (default: the system clock). */
+  readonly clock?: Clock;
   readonly log?: Logger;
 }
 
@@ -75,6 +78,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   readonly #durationMs: number;
   readonly #deadlineMs: number;
   readonly #retryMs: number;
+  readonly #clock: Clock;
   #leader = false;
   #lastRenew = 0;
   #observed = '';
@@ -93,6 +97,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     this.#durationMs = opts.leaseDurationMs ?? 15_000;
     this.#deadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.#retryMs = opts.retryPeriodMs ?? 2_000;
+    this.#clock = opts.clock ?? systemClock;
     if (!(this.#durationMs > this.#deadlineMs && this.#deadlineMs > this.#retryMs)) {
       throw new Error('leader election needs leaseDuration > renewDeadline > retryPeriod');
     }
@@ -102,7 +107,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
 
   /** False as soon as renewDeadline passed without a renewal, even while a renew is still hanging. */
   isLeader(): boolean {
-    return this.#leader && performance.now() - this.#lastRenew <= this.#deadlineMs;
+    return this.#leader && this.#clock.monotonic() - this.#lastRenew <= this.#deadlineMs;
   }
 
   /** The holder we last saw on the lease (may be us). */
@@ -123,12 +128,12 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     try {
       const lease = await this.#get();
       if (lease?.spec?.holderIdentity === this.identity) {
-        const spec: LeaseSpec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() };
+        const spec: LeaseSpec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(new Date(this.#clock.now())) };
         await this.#o.client.request(HttpMethod.PUT, this.#path(), { body: { ...lease, spec }, timeoutMs: 5_000 });
         this.#log.info('leader lease released');
       }
     } catch (err) {
-      this.#log.warn({ err: (err as Error).message, statusCode: (err as KubeApiError).statusCode }, 'could not release the leader lease; it will expire');
+      this.#log.warn({ err: errorMessage(err), statusCode: (err as KubeApiError).statusCode }, 'could not release the leader lease; it will expire');
     }
     this.#setLeader(false, 'released');
   }
@@ -142,7 +147,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
         this.#heldAtStop = result === 'held';
         break;
       }
-      const now = performance.now();
+      const now = this.#clock.monotonic();
       if (result === 'held') {
         this.#lastRenew = now;
         this.#setLeader(true, 'acquired');
@@ -150,7 +155,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
         this.#setLeader(false, 'lost');
       }
       try {
-        await sleep(this.#nextDelay(), undefined, { signal });
+        await this.#clock.sleep(this.#nextDelay(), signal);
       } catch {
         break;
       }
@@ -160,7 +165,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
   /** Leaders renew every retryPeriod; followers wake when the observed lease would expire, or after retryPeriod. */
   #nextDelay(): number {
     if (this.#leader || !this.#observedHolder) return this.#retryMs;
-    const untilExpiry = this.#observedAt + this.#durationMs - performance.now();
+    const untilExpiry = this.#observedAt + this.#durationMs - this.#clock.monotonic();
     return Math.max(10, Math.min(this.#retryMs, untilExpiry + 10));
   }
 
@@ -201,13 +206,13 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
     const record = JSON.stringify(spec ?? {});
     if (record !== this.#observed) {
       this.#observed = record;
-      this.#observedAt = performance.now();
+      this.#observedAt = this.#clock.monotonic();
     }
     this.#observedHolder = spec?.holderIdentity || undefined;
   }
 
   async #tryAcquireOrRenew(): Promise<Attempt> {
-    const now = microTime();
+    const now = microTime(new Date(this.#clock.now()));
     const durationSeconds = Math.max(1, Math.ceil(this.#durationMs / 1000));
     const timeoutMs = this.#retryMs * 2;
     try {
@@ -224,7 +229,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
       const holder = spec.holderIdentity || undefined;
       const heldByOther = holder !== undefined && holder !== this.identity;
       const durationMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
-      if (heldByOther && performance.now() - this.#observedAt < durationMs) return 'other';
+      if (heldByOther && this.#clock.monotonic() - this.#observedAt < durationMs) return 'other';
       const mine = holder === this.identity;
       const next: LeaseSpec = {
         holderIdentity: this.identity,
@@ -240,7 +245,7 @@ export class LeaderElector extends EventEmitter<LeaderEvents> {
       return 'held';
     } catch (err) {
       const statusCode = err instanceof KubeApiError ? err.statusCode : 0;
-      const fields = { statusCode, err: (err as Error).message };
+      const fields = { statusCode, err: errorMessage(err) };
       if (statusCode === 409) this.#log.debug(fields, 'leader lease changed under us; retrying');
       else this.#log.warn(fields, 'leader lease acquire/renew failed');
       return 'error';

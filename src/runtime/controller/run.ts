@@ -12,6 +12,7 @@ import { KubeClient, loadKubeConfig } from '../../k8s/client.ts';
 import type { InformerOptions } from '../../k8s/informer.ts';
 import type { LabelSelector } from '../../k8s/label-selector.ts';
 import type { Authenticate } from '../../identity/auth-hook.ts';
+import type { SecretsProvider } from '../../../xds/secrets/generator.ts';
 import { LeaderElector } from './leader.ts';
 import { StatusWriter } from './status-writer.ts';
 
@@ -56,6 +57,8 @@ export interface ControllerOptions {
   readonly xdsCredentials?: ServerCredentials;
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
   readonly authenticate?: (index: ClusterIndex) => Authenticate;
+  /** Per-identity SDS secrets in every snapshot (with a CA; see ControlPlaneOptions.secrets). */
+  readonly secrets?: SecretsProvider;
   readonly extensions?: readonly ControllerExtension[];
   /** More /readyz checks (e.g. the webhook answers) and /debug views from the extensions' owners. */
   readonly readiness?: Readonly<Record<string, () => boolean>>;
@@ -115,6 +118,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.monitoringAddress ? { monitoringAddress: opts.monitoringAddress } : {}),
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
+      ...(opts.secrets ? { secrets: opts.secrets } : {}),
       readiness: { informersSynced: () => source.synced, ...opts.readiness },
       debug: {
         informers: () => source.informers(),
@@ -143,7 +147,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     log: opts.log ?? rootLog,
     ...(opts.statusResyncMs ? { resyncMs: opts.statusResyncMs } : {}),
   });
-  controlPlane.onModel(() => writer.trigger());
+  controlPlane.onModel(() => void writer.trigger());
   leader?.on('started', () => writer.reset());
   leader?.on('stopped', () => writer.reset());
   writer.start();

@@ -6,7 +6,6 @@
 // lastTransitionTime moves only when a condition's status changes. Merge patches carry
 // the observed resourceVersion (409 → re-read and retry); writes go through a token
 // bucket, failures back off per object.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpMethod } from '@kubernetes/client-node';
 import { Counter } from 'prom-client';
 import { log as rootLog, type Logger } from '../../base/log.ts';
@@ -15,10 +14,14 @@ import { canonicalJson } from '../../model/canonical.ts';
 import type { Condition, MeshModel, PolicyStatus } from '../../model/types.ts';
 import type { ConfigEntry } from '../../sources/kube-source.ts';
 import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
-import { Resources, type PolicyKind } from '../../k8s/resources.ts';
+import { Resources } from '../../k8s/resources.ts';
+import type { PolicyKind } from '../../api/objects.ts';
 import { toObservedStatus, type ObservedStatus, type StatusCondition } from '../../api/observed-status.ts';
 import { programmedCondition, proxyAcks, type ProxyView } from './programmed.ts';
 import { TokenBucket } from '../../base/token-bucket.ts';
+import { systemClock, type Clock } from '../../base/clock.ts';
+import { ReconcileLoop } from '../../base/reconcile-loop.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 export interface StatusWriterOptions {
   readonly client: KubeClient;
@@ -39,11 +42,14 @@ export interface StatusWriterOptions {
   readonly pendingGraceMs?: number;
   /** A Programmed that only changes its proxy count is rewritten at most this often per CR (default 10 s). */
   readonly programmedMessageIntervalMs?: number;
+  /** Time for resyncs, grace periods, backoff and lastTransitionTime (default: the system clock). */
+  readonly clock?: Clock;
   readonly log?: Logger;
 }
 
 export interface DesiredStatus {
   readonly observedGeneration?: number;
+  readonly summary?: string;
   readonly conditions: readonly StatusCondition[];
 }
 
@@ -72,9 +78,11 @@ export function desiredStatus(
   generation: number | undefined,
   observed: ObservedStatus | undefined,
   now: string,
+  summary?: string,
 ): DesiredStatus {
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    ...(summary !== undefined ? { summary: summary.slice(0, 1024) } : {}),
     conditions: conditions.map((c) => {
       const old = observed?.conditions.find((o) => o.type === c.type);
       return {
@@ -93,6 +101,7 @@ export function desiredStatus(
 function sameStatus(a: DesiredStatus, b: ObservedStatus | undefined): boolean {
   const strip = (s: DesiredStatus | ObservedStatus | undefined) => ({
     observedGeneration: s?.observedGeneration,
+    summary: s?.summary,
     conditions: (s?.conditions ?? []).map(({ lastTransitionTime: _t, ...rest }) => rest),
   });
   return canonicalJson(strip(a)) === canonicalJson(strip(b));
@@ -107,60 +116,50 @@ interface Written {
 export class StatusWriter {
   readonly #o: StatusWriterOptions;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #bucket: TokenBucket;
+  readonly #loop: ReconcileLoop;
   readonly #written = new Map<string, Written>();
   readonly #failures = new Map<string, { count: number; notBefore: number }>();
   readonly #pendingSince = new Map<string, number>();
   readonly #lastWriteAt = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = false;
 
   constructor(opts: StatusWriterOptions) {
     this.#o = opts;
     this.#log = (opts.log ?? rootLog).child({ component: 'status-writer', fieldManager: opts.fieldManager });
-    this.#bucket = new TokenBucket(opts.writesPerSecond ?? 20, opts.burst ?? 50);
+    this.#clock = opts.clock ?? systemClock;
+    this.#bucket = new TokenBucket(opts.writesPerSecond ?? 20, opts.burst ?? 50, this.#clock);
+    this.#loop = new ReconcileLoop({
+      pass: () => this.#pass(),
+      onError: (err) => this.#log.error({ err }, 'status pass failed'),
+      intervalMs: opts.resyncMs ?? 1000,
+      clock: this.#clock,
+    });
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.trigger(), this.#o.resyncMs ?? 1000);
-    this.trigger();
+    this.#loop.start();
   }
 
   /** Leadership changed: forget what we wrote, so a new term starts from what the server holds. */
   reset(): void {
     this.#written.clear();
     this.#failures.clear();
-    this.trigger();
+    void this.trigger();
   }
 
-  trigger(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#pass()
-      .catch((err: unknown) => this.#log.error({ err }, 'status pass failed'))
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.trigger();
-        }
-      });
+  /** A pass now, or right after the running one; resolves when it finished. */
+  trigger(): Promise<void> {
+    return this.#loop.trigger();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearInterval(this.#timer);
-    await this.#running;
+    await this.#loop.stop();
   }
 
   /** The status every current CR should have, keyed by entry id; undefined while the model lags. */
-  plan(model: MeshModel | undefined): Map<string, { entry: ConfigEntry; conditions: Condition[] }> {
-    const out = new Map<string, { entry: ConfigEntry; conditions: Condition[] }>();
+  plan(model: MeshModel | undefined): Map<string, { entry: ConfigEntry; conditions: Condition[]; summary?: string }> {
+    const out = new Map<string, { entry: ConfigEntry; conditions: Condition[]; summary?: string }>();
     const byKey = new Map<string, PolicyStatus>();
     for (const s of model?.statuses ?? []) byKey.set(`${s.kind} ${s.key}`, s);
     const acks = proxyAcks(this.#o.proxies);
@@ -171,7 +170,7 @@ export class StatusWriter {
       }
       const s = byKey.get(`${e.kind} ${e.namespace}/${e.name}`);
       if (s === undefined || s.generation !== e.generation) continue; // model not rebuilt for this edit yet
-      out.set(e.id, { entry: e, conditions: [...s.conditions, this.#settle(e, programmedCondition(s, model, acks))] });
+      out.set(e.id, { entry: e, conditions: [...s.conditions, this.#settle(e, programmedCondition(s, model, acks))], summary: s.summary });
     }
     return out;
   }
@@ -182,7 +181,7 @@ export class StatusWriter {
    */
   #settle(e: ConfigEntry, next: Condition): Condition {
     const observed = e.status?.conditions.find((c) => c.type === 'Programmed');
-    const now = Date.now();
+    const now = this.#clock.now();
     if (next.reason !== 'Pending') this.#pendingSince.delete(e.id);
     if (observed === undefined) return next;
     const held: Condition = { type: 'Programmed', status: observed.status, reason: observed.reason, message: observed.message };
@@ -198,28 +197,28 @@ export class StatusWriter {
 
   async #pass(): Promise<void> {
     if (!this.#o.isLeader()) return;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const live = new Set<string>();
-    for (const [id, { entry, conditions }] of this.plan(this.#o.proxies.model())) {
+    for (const [id, { entry, conditions, summary }] of this.plan(this.#o.proxies.model())) {
       live.add(id);
-      if (this.#stopped || !this.#o.isLeader()) return;
-      const desired = desiredStatus(conditions, entry.generation, entry.status, now);
+      if (this.#loop.stopped || !this.#o.isLeader()) return;
+      const desired = desiredStatus(conditions, entry.generation, entry.status, now, summary);
       if (sameStatus(desired, entry.status)) continue;
-      const hash = canonicalJson(desired.conditions.map(({ lastTransitionTime: _t, ...c }) => c)) + desired.observedGeneration;
+      const hash = canonicalJson(desired.conditions.map(({ lastTransitionTime: _t, ...c }) => c)) + desired.observedGeneration + (summary ?? '');
       const w = this.#written.get(id);
       if (w && w.hash === hash && (entry.resourceVersion === w.rvBefore || entry.resourceVersion === w.rvAfter)) continue;
       const f = this.#failures.get(id);
-      if (f && f.notBefore > Date.now()) continue;
+      if (f && f.notBefore > this.#clock.now()) continue;
       await this.#bucket.take();
-      if (this.#stopped || !this.#o.isLeader()) return;
-      await this.#write(entry, conditions, desired, hash, now);
+      if (this.#loop.stopped || !this.#o.isLeader()) return;
+      await this.#write(entry, conditions, desired, hash, now, summary);
     }
     for (const m of [this.#written, this.#failures, this.#pendingSince, this.#lastWriteAt]) {
       for (const id of m.keys()) if (!live.has(id)) m.delete(id);
     }
   }
 
-  async #write(entry: ConfigEntry, conditions: readonly Condition[], first: DesiredStatus, hash: string, now: string): Promise<void> {
+  async #write(entry: ConfigEntry, conditions: readonly Condition[], first: DesiredStatus, hash: string, now: string, summary?: string): Promise<void> {
     const kind = entry.kind as PolicyKind;
     const path = `/apis/${Resources[kind].group}/${Resources[kind].version}/namespaces/${encodeURIComponent(entry.namespace)}/${Resources[kind].plural}/${encodeURIComponent(entry.name)}/status`;
     let rv = entry.resourceVersion;
@@ -237,7 +236,7 @@ export class StatusWriter {
           ...(res.metadata?.resourceVersion ? { rvAfter: res.metadata.resourceVersion } : {}),
         });
         this.#failures.delete(entry.id);
-        this.#lastWriteAt.set(entry.id, Date.now());
+        this.#lastWriteAt.set(entry.id, this.#clock.now());
         writes.inc({ kind, result: 'ok' });
         this.#log.info(
           { object: entry.id, generation: entry.generation, conditions: desired.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`).join(',') },
@@ -257,18 +256,18 @@ export class StatusWriter {
           const fresh = await this.#read(path.slice(0, -'/status'.length)).catch(() => undefined);
           if (fresh === undefined) break;
           rv = fresh.rv;
-          desired = desiredStatus(conditions, entry.generation, fresh.status, now);
-          await sleep(10 * attempt);
+          desired = desiredStatus(conditions, entry.generation, fresh.status, now, summary);
+          await this.#clock.sleep(10 * attempt);
           // Leadership may have moved (or we were stopped) during the re-read: no write then.
-          if (this.#stopped || !this.#o.isLeader()) return;
+          if (this.#loop.stopped || !this.#o.isLeader()) return;
           continue;
         }
         writes.inc({ kind, result: 'error' });
         const f = this.#failures.get(entry.id) ?? { count: 0, notBefore: 0 };
         f.count++;
-        f.notBefore = Date.now() + Math.min(60_000, 500 * 2 ** Math.min(f.count, 10));
+        f.notBefore = this.#clock.now() + Math.min(60_000, 500 * 2 ** Math.min(f.count, 10));
         this.#failures.set(entry.id, f);
-        this.#log.warn({ object: entry.id, statusCode: code, err: (err as Error).message, retryInMs: f.notBefore - Date.now() }, 'status write failed');
+        this.#log.warn({ object: entry.id, statusCode: code, err: errorMessage(err), retryInMs: f.notBefore - this.#clock.now() }, 'status write failed');
         return;
       }
     }

@@ -10,7 +10,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CertificateAuthority } from '../../ca/authority.ts';
-import { renewAt } from '../../ca/renewal.ts';
+import { Rotation } from '../../base/rotation.ts';
+import { systemClock, type Clock } from '../../base/clock.ts';
 import type { Logger } from '../../base/log.ts';
 import { CLUSTER_DOMAIN } from '../../../xds/resources/names.ts';
 import { startWebhookServer, type TlsMaterial, type WebhookServer } from '../../../webhook/server.ts';
@@ -20,9 +21,9 @@ import { learnServerVersion, resolveSidecarShape } from '../../../webhook/sideca
 import { CaBundleReconciler, type CaBundleStatus, type WebhookConfigurationRef } from './cabundle.ts';
 import type { ControllerContext, ControllerExtension } from './run.ts';
 import { crValidator } from '../../../webhook/validate-crs.ts';
+import { errorMessage } from '../../base/errors.ts';
 
 const DAY = 24 * 60 * 60_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The names a Service `name` in `namespace` answers to inside the cluster. */
 export function serviceDnsNames(name: string, namespace: string): string[] {
@@ -41,13 +42,13 @@ export async function loadInjectValues(file: string | undefined, opts: { namespa
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new Error(`--inject-values ${file}: ${(err as Error).message}`);
+      throw new Error(`--inject-values ${file}: ${errorMessage(err)}`);
     }
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new Error(`--inject-values ${file}: not JSON: ${(err as Error).message}`);
+      throw new Error(`--inject-values ${file}: not JSON: ${errorMessage(err)}`);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`--inject-values ${file}: must be a JSON object`);
     input = json as Record<string, unknown>;
@@ -72,6 +73,8 @@ export interface WebhookWiringOptions {
   /** The configurations whose caBundle the leader keeps current (none: not managed). */
   readonly configurations: readonly WebhookConfigurationRef[];
   readonly caBundleIntervalMs?: number;
+  /** Time for the certificate rotation and the caBundle reconciler (default: the system clock). */
+  readonly clock?: Clock;
   readonly log: Logger;
 }
 
@@ -88,7 +91,6 @@ interface Issued {
   readonly tls: TlsMaterial;
   readonly serial: string;
   readonly notAfter: Date;
-  readonly renewAt: Date;
 }
 
 export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
@@ -96,25 +98,32 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
   const dnsNames = serviceDnsNames(opts.serviceName, opts.namespace);
   const ipAddresses = opts.ipAddresses ?? ['127.0.0.1'];
   const ttlMs = opts.servingTtlMs ?? 7 * DAY;
+  const clock = opts.clock ?? systemClock;
   let server: WebhookServer | undefined;
-  let current: Issued | undefined;
+  let rotation: Rotation<Issued> | undefined;
   let reconciler: CaBundleReconciler | undefined;
 
   const issue = async (): Promise<Issued> => {
-    const now = new Date();
-    const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now });
+    const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
     if (!r.ok) throw new Error(`webhook serving certificate: ${r.reason}`);
     if (r.cert.keyPem === undefined) throw new Error('webhook serving certificate: no key');
-    return {
-      tls: { cert: r.cert.chainPem, key: r.cert.keyPem },
-      serial: new X509Certificate(r.cert.certPem).serialNumber,
-      notAfter: r.cert.notAfter,
-      renewAt: renewAt({ notBefore: now, notAfter: r.cert.notAfter }, now, Math.random),
-    };
+    return { tls: { cert: r.cert.chainPem, key: r.cert.keyPem }, serial: new X509Certificate(r.cert.certPem).serialNumber, notAfter: r.cert.notAfter };
   };
 
   const extension: ControllerExtension = async (ctx) => {
-    current = await issue();
+    const rot = new Rotation<Issued>({
+      issue,
+      notAfter: (c) => c.notAfter,
+      // The first certificate is installed by startWebhookServer below; renewals swap it in.
+      install: (next, previous) => {
+        if (previous === undefined || !server) return;
+        server.setTls(next.tls);
+        log.info({ serial: next.serial, notAfter: next.notAfter.toISOString() }, 'webhook serving certificate rotated');
+      },
+      onError: (err, retryIn) => log.error({ err: errorMessage(err), retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving'),
+      clock,
+    });
+    rotation = rot;
     const validate = crValidator({
       objectsIn: (ns) => ctx.source.state().objects.filter((o) => (o.metadata.namespace ?? 'default') === ns),
       inScope: (ns) => ctx.source.inScope(ns),
@@ -122,39 +131,21 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
     });
     const labelSource = namespaceLabelSource(ctx);
     const values = await withSidecarShape(opts.values, ctx, log);
-    server = await startWebhookServer({
-      host: opts.host,
-      port: opts.port,
-      tls: current.tls,
-      injectCtx: (ns) => injectContext(labelSource, values, ns),
-      validate,
-    });
+    let current: Issued;
+    try {
+      current = await rot.rotate();
+      server = await startWebhookServer({
+        host: opts.host,
+        port: opts.port,
+        tls: current.tls,
+        injectCtx: (ns) => injectContext(labelSource, values, ns),
+        validate,
+      });
+    } catch (err) {
+      rot.stop(); // no renewals for a webhook that never served
+      throw err;
+    }
     log.info({ port: server.port, dnsNames, ipAddresses, serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving');
-
-    let timer: NodeJS.Timeout | undefined;
-    let failures = 0;
-    const schedule = (ms: number): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void renew(), Math.min(Math.max(0, ms), MAX_TIMER_MS)).unref();
-    };
-    const renew = async (): Promise<void> => {
-      if (!current || !server) return;
-      const left = current.renewAt.getTime() - Date.now();
-      if (left > 1_000) return schedule(left); // re-armed past setTimeout's ceiling
-      try {
-        current = await issue();
-        server.setTls(current.tls);
-        failures = 0;
-        log.info({ serial: current.serial, notAfter: current.notAfter.toISOString() }, 'webhook serving certificate rotated');
-        schedule(current.renewAt.getTime() - Date.now());
-      } catch (err) {
-        failures++;
-        const retryIn = Math.min(1_000 * 2 ** failures, 60_000);
-        log.error({ err: (err as Error).message, retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving');
-        schedule(retryIn);
-      }
-    };
-    schedule(current.renewAt.getTime() - Date.now());
 
     const onLeader = (): void => void reconciler?.trigger();
     if (opts.configurations.length > 0) {
@@ -164,6 +155,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
         bundlePem: () => opts.ca.trustBundlePem,
         isLeader: ctx.isLeader,
         ...(opts.caBundleIntervalMs !== undefined ? { intervalMs: opts.caBundleIntervalMs } : {}),
+        clock,
         log: ctx.log,
       });
       reconciler.start();
@@ -172,7 +164,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
 
     return {
       close: async () => {
-        clearTimeout(timer);
+        rot.stop();
         ctx.leader?.off('started', onLeader);
         await reconciler?.stop();
         await server?.close();
@@ -187,7 +179,9 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
     serving: () => server !== undefined,
     status: () => ({
       ...(server ? { port: server.port } : {}),
-      ...(current ? { serving: { serial: current.serial, notAfter: current.notAfter.toISOString(), renewAt: current.renewAt.toISOString() } } : {}),
+      ...(rotation?.current && rotation.renewAt
+        ? { serving: { serial: rotation.current.serial, notAfter: rotation.current.notAfter.toISOString(), renewAt: rotation.renewAt.toISOString() } }
+        : {}),
       ...(reconciler ? { caBundle: reconciler.status() } : {}),
     }),
   };
@@ -243,7 +237,7 @@ export async function injectContext(src: NamespaceLabelSource, values: InjectVal
     src.log.info({ namespace }, 'namespace cache miss answered by the API server');
     return { values, namespaceLabels: (ns) => (ns === namespace ? labels : src.cached(ns)) };
   } catch (err) {
-    src.log.warn({ namespace, err: (err as Error).message }, 'namespace cache miss and API read failed');
+    src.log.warn({ namespace, err: errorMessage(err) }, 'namespace cache miss and API read failed');
     return fromCache;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renewAt } from '../../src/ca/renewal.ts';
+import { renewAt } from '../../src/base/rotation.ts';
 
 const H = 3_600_000;
 const issued = new Date('2025-01-01T00:00:00Z');

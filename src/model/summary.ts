@@ -1,0 +1,36 @@
+// One line per Weft resource for `kubectl get -o wide` (status.summary, a printer column).
+// Printer columns are JSONPath: a list or map prints as raw JSON, and a [*] path shows only
+// its first match, so the readable form is computed here and written with the conditions.
+import type { WeftPolicyObject } from '../api/objects.ts';
+
+/** Whole percentages that sum to 100 (largest remainder), for weights that need not. */
+export function percentages(weights: readonly number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total === 0) return weights.map(() => 0);
+  const exact = weights.map((w) => (w * 100) / total);
+  const out = exact.map(Math.floor);
+  const order = exact.map((e, i) => ({ i, rest: e - Math.floor(e) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+  for (let k = 0, left = 100 - out.reduce((a, b) => a + b, 0); k < left; k++) out[order[k]!.i]! += 1;
+  return out;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('h') ? 'es' : 's'}`;
+
+export function summaryOf(o: WeftPolicyObject): string {
+  switch (o.kind) {
+    case 'TrafficSplit': {
+      const pct = percentages(o.spec.backends.map((b) => b.weight));
+      const split = o.spec.backends.map((b, i) => `${b.service} ${pct[i]}%`).join(', ');
+      return o.spec.matches.length ? `${split}; ${plural(o.spec.matches.length, 'match')}` : split;
+    }
+    case 'RetryPolicy': {
+      const codes = o.spec.retriableStatusCodes ?? [];
+      return `${o.spec.retryOn.join(', ')}${codes.length ? ` (${codes.join(', ')})` : ''}`;
+    }
+    case 'PeerAuth': {
+      const labels = Object.entries(o.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+      const ports = Object.entries(o.spec.portLevelMtls ?? {}).map(([p, m]) => `port ${p} ${m.mode}`);
+      return [labels.length ? labels.join(',') : 'all workloads', ...ports].join('; ');
+    }
+  }
+}
