@@ -253,11 +253,16 @@ describe.skipIf(!nodeSuitesEnabled)('the shop on real Pods', () => {
     expect(failures(during)).toBe(0);
     expect(Math.abs(share(during, 'v2') - 0.1)).toBeLessThanOrEqual(0.06); // still 90/10
 
+    const upAt = Date.now();
     await nk(['-n', rel.namespace, 'scale', `deployment/${rel.fullname}`, '--replicas=2']);
     await rel.waitReady();
     const back = Date.now();
     await waitPodReady(SHOP, 'late', 120_000);
     const lateReady = Date.now();
+    // The app was held until its sidecar had config: it started after the controller came back
+    // (container start times have whole seconds).
+    const appStarted = Date.parse(statusOf(await nkJson<PodInfo>(['-n', SHOP, 'get', 'pod', 'late']), 'app')?.state.running?.startedAt ?? '');
+    expect(appStarted).toBeGreaterThanOrEqual(Math.floor(upAt / 1000) * 1000);
     const after = await eventually(() => load(600, { rate: 200 }), {
       until: (s) => Math.abs(share(s, 'v2') - 0.5) <= 0.08,
       what: 'the 50/50 split',

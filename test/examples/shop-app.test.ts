@@ -2,9 +2,12 @@
 // answers with its version, fails exactly the share it is told (also at run time through its
 // admin port), and refuses connections once shut down; the client counts by version and by
 // error, and stops at its bound.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { WEFT_VERSION } from '../../webhook/values.ts';
 import { runLoad, type LoadOptions } from '../../examples/shop/app/load.ts';
 import { failsAt, serveCheckout, type Checkout } from '../../examples/shop/app/serve.ts';
 
@@ -83,5 +86,17 @@ describe('the shop program', () => {
     expect(ready.status).toBe(200);
     await c.shutdown();
     await expect(fetch(url, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+  });
+
+  it('runs from the weft image of this version (the manifests name it; kustomize ships the program)', () => {
+    const dir = new URL('../../examples/shop/', import.meta.url);
+    const images = ['checkout.yaml', 'client.yaml'].flatMap((f) =>
+      parseAllDocuments(readFileSync(new URL(f, dir), 'utf8')).map(
+        (d) => (d.toJS() as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]?.image,
+      ),
+    );
+    expect(images).toEqual(Array(3).fill(`ghcr.io/weft-mesh/weft:${WEFT_VERSION}`));
+    const kustomization = readFileSync(new URL('kustomization.yaml', dir), 'utf8');
+    for (const f of ['shop.ts', 'serve.ts', 'load.ts']) expect(kustomization).toContain(`app/${f}`);
   });
 });

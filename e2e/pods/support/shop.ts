@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { WEFT_VERSION } from '../../../webhook/values.ts';
 import { repoRoot, run } from '../../support/kube.ts';
 import { napply, nk, nkJson, nodeCluster } from '../../node/support.ts';
 
@@ -195,7 +196,7 @@ export function checkoutPod(name: string, opts: { labels?: Record<string, string
       containers: [
         {
           name: 'app',
-          image: 'ghcr.io/weft-mesh/weft:0.1.0',
+          image: `ghcr.io/weft-mesh/weft:${WEFT_VERSION}`,
           imagePullPolicy: 'IfNotPresent',
           command: ['/usr/local/bin/node', '/shop/shop.ts', 'serve', '--version', opts.version ?? name],
           ports: [{ name: 'http', containerPort: 8080 }],
