@@ -9,8 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { caFromDir } from '../../src/identity/ca-dir.ts';
 import { runBootstrapAsync } from '../../src/runtime/cli/bootstrap.ts';
 import { validateBootstrap } from '../support/envoy.ts';
+import { EXPLICIT_PORTS_AND_LABELS, NODE_FLAGS } from './cli-flags.ts';
 
-const base = ['--node-id', 'vm-1', '--namespace', 'shop', '--service', 'web'];
+const base = NODE_FLAGS;
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
@@ -24,22 +25,7 @@ async function printed(argv: string[]): Promise<string> {
 
 describe('weft bootstrap output in the real Envoy', () => {
   it('accepts the plaintext bootstrap with Delta xDS, explicit ports and labels', async () => {
-    const yaml = await printed([
-      ...base,
-      '--xds-address',
-      '127.0.0.1:15010',
-      '--delta',
-      '--outbound-port',
-      '16001',
-      '--inbound-port',
-      '16006',
-      '--admin-port',
-      '16000',
-      '--label',
-      'app=web',
-      '--label',
-      'tier=',
-    ]);
+    const yaml = await printed([...base, '--xds-address', '127.0.0.1:15010', ...EXPLICIT_PORTS_AND_LABELS]);
     const v = await validateBootstrap(yaml);
     expect(v.code, v.output).toBe(0);
   });

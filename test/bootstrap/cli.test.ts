@@ -7,8 +7,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runBootstrap } from '../../src/runtime/cli/bootstrap.ts';
+import { EXPLICIT_PORTS_AND_LABELS, NODE_FLAGS } from './cli-flags.ts';
 
-const good = ['--node-id', 'vm-1', '--namespace', 'shop', '--service', 'web', '--xds-address', '127.0.0.1:15010'];
+const good = [...NODE_FLAGS, '--xds-address', '127.0.0.1:15010'];
 
 function run(argv: string[]): { code: number; out: string; err: string } {
   let out = '';
@@ -19,20 +20,7 @@ function run(argv: string[]): { code: number; out: string; err: string } {
 
 describe('weft bootstrap', () => {
   it('prints a bootstrap with the flags in the node metadata and the ADS api type', () => {
-    const r = run([
-      ...good,
-      '--delta',
-      '--outbound-port',
-      '16001',
-      '--inbound-port',
-      '16006',
-      '--admin-port',
-      '16000',
-      '--label',
-      'app=web',
-      '--label',
-      'tier=',
-    ]);
+    const r = run([...good, ...EXPLICIT_PORTS_AND_LABELS]);
     expect(r).toMatchObject({ code: 0, err: '' });
     const doc = parseYaml(r.out) as { node: { metadata: Record<string, unknown> }; dynamic_resources: { ads_config: { api_type: string } } };
     expect(doc.node.metadata).toMatchObject({
