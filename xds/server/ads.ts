@@ -1,6 +1,6 @@
 // The ADS server: accepts SotW and Delta streams (ADS, and SDS for secrets), keeps the set
-// of connected streams, and pushes model changes to them debounced, a batch of streams per
-// event-loop turn so ACKs keep flowing while 10,000 proxies are brought up to date.
+// of connected streams, and pushes model changes to them (with an optional holdoff: the control
+// plane sets none, since its sources already debounce), a batch of streams per event-loop turn so ACKs keep flowing while 10,000 proxies are brought up to date.
 import type { handleBidiStreamingCall, handleUnaryCall, Server, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
@@ -23,7 +23,7 @@ export interface AdsServerOptions {
   /** Identity hook (see auth.ts); without it every well-formed node is accepted. */
   readonly authenticate?: Authenticate;
   readonly log?: Logger;
-  /** Push debouncing; defaults 100 ms holdoff, 1 s max. */
+  /** Push holdoff when the server is started on its own (tests); the control plane passes 0. Defaults 100 ms holdoff, 1 s max. */
   readonly debounce?: Partial<DebounceOptions>;
   /** Streams pushed per event-loop turn during a flush (default 500). */
   readonly flushBatch?: number;
