@@ -1,6 +1,7 @@
 // The ADS server: accepts SotW and Delta streams (ADS, and SDS for secrets), keeps the set
 // of connected streams, and pushes model changes to them (with an optional holdoff: the control
-// plane sets none, since its sources already debounce), a batch of streams per event-loop turn so ACKs keep flowing while 10,000 proxies are brought up to date.
+// plane sets none, since its sources already debounce), a batch of streams per event-loop
+// turn so ACKs keep flowing while 10,000 proxies are brought up to date.
 import type { handleBidiStreamingCall, handleUnaryCall, Server, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
