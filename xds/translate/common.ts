@@ -67,6 +67,11 @@ export interface HcmOptions {
   readonly routes: HcmRoutes;
   /** Accept absolute-form request URIs (`GET http://host:port/ HTTP/1.1`): explicit HTTP proxy mode. */
   readonly absoluteUrls?: boolean;
+  /**
+   * Policy filters (authorization, rate limit, fault, ...) in the order they run; the router
+   * is appended last. Each policy module builds its own filter and says where it goes.
+   */
+  readonly httpFilters?: readonly HttpFilter[];
 }
 
 /**
@@ -82,7 +87,7 @@ export function httpConnectionManager(opts: HcmOptions): HttpConnectionManager {
       'rds' in opts.routes
         ? { case: 'rds', value: { configSource: adsConfigSource(), routeConfigName: opts.routes.rds } }
         : { case: 'routeConfig', value: opts.routes.inline },
-    httpFilters: [routerFilter()],
+    httpFilters: [...(opts.httpFilters ?? []), routerFilter()],
     normalizePath: true,
     generateRequestId: true,
     // Envoy refuses HTTP/1.1 Upgrade unless listed; apps behind a mesh expect websockets to work.
