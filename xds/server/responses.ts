@@ -31,6 +31,13 @@ export function deltaBody(typeUrl: string, systemVersionInfo: string, resources:
   );
 }
 
+/** The gRPC length-prefixed frame header: a compressed flag (0) and a 32-bit big-endian length. */
+const FRAME_HEADER = 5;
+
+/**
+ * The complete message for a body and nonce, built once inside its gRPC frame: every stream
+ * that sends it writes this same buffer (see zero-copy.ts), so nothing is copied per stream.
+ */
 export function withNonce(body: Uint8Array, nonce: string): EncodedMessage {
   const n = Buffer.from(nonce, 'utf8');
   const len: number[] = [];
@@ -41,12 +48,15 @@ export function withNonce(body: Uint8Array, nonce: string): EncodedMessage {
     }
     len.push((v & 0x7f) | 0x80);
   }
-  const out = Buffer.allocUnsafe(body.length + 1 + len.length + n.length);
-  out.set(body, 0);
-  out[body.length] = NONCE_TAG;
-  out.set(len, body.length + 1);
-  out.set(n, body.length + 1 + len.length);
-  return { encoded: out };
+  const size = body.length + 1 + len.length + n.length;
+  const framed = Buffer.allocUnsafe(FRAME_HEADER + size);
+  framed[0] = 0;
+  framed.writeUInt32BE(size, 1);
+  framed.set(body, FRAME_HEADER);
+  framed[FRAME_HEADER + body.length] = NONCE_TAG;
+  framed.set(len, FRAME_HEADER + body.length + 1);
+  framed.set(n, FRAME_HEADER + body.length + 1 + len.length);
+  return { encoded: framed.subarray(FRAME_HEADER), framed };
 }
 
 const shared = new WeakMap<Uint8Array, { readonly nonce: string; readonly message: EncodedMessage }>();

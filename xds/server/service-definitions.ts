@@ -17,6 +17,8 @@ import {
 /** A message already serialized to its wire form. */
 export interface EncodedMessage {
   readonly encoded: Uint8Array;
+  /** The same bytes inside their gRPC frame (header + `encoded`), written as is when given. */
+  readonly framed?: Buffer;
 }
 
 function isEncoded(value: object): value is EncodedMessage {
