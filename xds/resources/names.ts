@@ -50,9 +50,18 @@ export function outboundPortListenerName(port: number): string {
   return `0.0.0.0_${port}`;
 }
 
-/** Route config referenced by the per-port outbound listener: the port number. */
+/** Route config of the per-port outbound listener's unmatched chain (Host routing, allow_any): the port number. */
 export function outboundPortRouteName(port: number): string {
   return String(port);
+}
+
+/**
+ * Route config of one service port in capture mode, named like its cluster (another type:
+ * no clash): `outbound|8080||checkout.shop.svc.cluster.local`. The listener's chain for the
+ * service's ClusterIP refers to it, so a route change of one service is pushed alone.
+ */
+export function outboundServiceRouteName(svc: ServiceRef, port: number): string {
+  return outboundClusterName(svc, port);
 }
 
 /** Virtual host name for one service port inside a route config. */

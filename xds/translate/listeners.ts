@@ -2,8 +2,9 @@
 //
 //   capture   `virtualOutbound` (0.0.0.0:15001, original destination, hands connections off
 //             to the per-port listeners; default chain → PassthroughCluster), per outbound
-//             port `0.0.0.0_<port>` (bind_to_port false; HCM over RDS `<port>`; TCP
-//             services matched by ClusterIP → tcp_proxy); inbound.ts adds `virtualInbound`.
+//             port `0.0.0.0_<port>` (bind_to_port false; services matched by ClusterIP: HTTP
+//             → HCM over RDS `outbound|<port>||<fqdn>`, TCP → tcp_proxy; else HCM over RDS
+//             `<port>`); inbound.ts adds `virtualInbound`.
 //   explicit  `explicitOutbound` on 127.0.0.1:15001: a plain HTTP proxy routing on Host;
 //             inbound.ts adds `explicitInbound` when the proxy declares an inbound port.
 //   proxyless API listeners named `<host>:<port>` for every gRPC service port.
@@ -17,7 +18,7 @@ import { ListenerSchema, type Listener } from '../gen/envoy/config/listener/v3/l
 import { FilterChainSchema, ListenerFilterSchema, type FilterChain, type ListenerFilter } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { OriginalDstSchema } from '../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
-import type { MeshModel, MeshService } from '../../src/model/types.ts';
+import type { MeshModel } from '../../src/model/types.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import {
   EXPLICIT_OUTBOUND_LISTENER,
@@ -25,15 +26,16 @@ import {
   outboundClusterName,
   outboundPortListenerName,
   outboundPortRouteName,
+  outboundServiceRouteName,
   PASSTHROUGH_CLUSTER,
   proxylessListenerNames,
   proxylessRouteName,
   VIRTUAL_OUTBOUND_LISTENER,
 } from '../resources/names.ts';
 import { FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
-import { compareStrings } from '../../src/base/order.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
-import { isHttp2Port, isReservedPort, proxiedPorts, sortedServices, usableClusterIP } from './model-view.ts';
+import { isHttp2Port, sortedServices } from './model-view.ts';
+import { outboundPorts } from './outbound-ports.ts';
 
 const ANY_IPV4 = '0.0.0.0';
 const LOOPBACK = '127.0.0.1';
@@ -60,32 +62,24 @@ export const virtualOutboundListener: Listener = create(ListenerSchema, {
 });
 
 /**
- * One listener per outbound port that has HTTP services or TCP services with a ClusterIP.
- * TCP services get a chain matching their ClusterIP (no HTTP parsing of their bytes); the
- * unmatched chain is HTTP (RDS `<port>`) when any HTTP service uses the port, otherwise
- * passthrough. Shared by all capture-mode proxies of a model.
+ * One listener per outbound port that has HTTP services or services with a ClusterIP. Each
+ * ClusterIP gets a chain of its own (outbound-ports.ts): TCP services a tcp_proxy (no HTTP
+ * parsing of their bytes), HTTP services an HCM over their own RDS config. The unmatched
+ * chain is HTTP (RDS `<port>`: Host routing for headless services, else allow_any) when any
+ * HTTP service uses the port, otherwise passthrough. Shared by all capture-mode proxies.
  */
 export const outboundPortListeners = memoByModel((model: MeshModel): readonly Listener[] => {
-  const byPort = new Map<number, { http: boolean; tcpIPs: Map<string, MeshService> }>();
-  for (const svc of sortedServices(model)) {
-    for (const p of proxiedPorts(svc)) {
-      const entry = byPort.get(p.port) ?? { http: false, tcpIPs: new Map<string, MeshService>() };
-      const ip = usableClusterIP(svc);
-      if (p.appProtocol !== 'tcp') entry.http = true;
-      else if (ip && !entry.tcpIPs.has(ip)) entry.tcpIPs.set(ip, svc);
-      byPort.set(p.port, entry);
-    }
-  }
   const listeners: Listener[] = [];
-  for (const [port, { http, tcpIPs }] of byPort) {
-    if ((!http && tcpIPs.size === 0) || isReservedPort(port)) continue;
+  for (const { port, byIP, http } of outboundPorts(model)) {
+    if (!http && byIP.length === 0) continue;
     const name = outboundPortListenerName(port);
-    const tcpChains = [...tcpIPs.keys()].sort(compareStrings).map((ip) => {
-      const cluster = outboundClusterName(tcpIPs.get(ip) as MeshService, port);
+    const ipChains = byIP.map(({ ip, svc, http: l7 }) => {
+      const cluster = outboundClusterName(svc, port);
+      const route = outboundServiceRouteName(svc, port);
       return create(FilterChainSchema, {
-        name: cluster,
+        name: l7 ? route : cluster,
         filterChainMatch: { prefixRanges: [{ addressPrefix: ip, prefixLen: ip.includes(':') ? 128 : 32 }] },
-        filters: [tcpProxyFilter(cluster, cluster)],
+        filters: [l7 ? hcmFilter({ statPrefix: route, routes: { rds: route } }) : tcpProxyFilter(cluster, cluster)],
       });
     });
     const fallback = http
@@ -100,7 +94,7 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
         address: socketAddress(ANY_IPV4, port),
         bindToPort: false,
         trafficDirection: TrafficDirection.OUTBOUND,
-        filterChains: [...tcpChains, fallback],
+        filterChains: [...ipChains, fallback],
       }),
     );
   }

@@ -2,8 +2,10 @@
 // every proxy in that namespace. The namespace matters only for the short host name
 // (`checkout` resolves only for callers in the service's own namespace).
 //
-//   capture   one config per outbound port, named by the port (`8080`): a virtual host per
-//             service with that port, plus `allow_any` → PassthroughCluster.
+//   capture   one config per service port with a ClusterIP, `outbound|8080||<fqdn>` (one
+//             virtual host, any Host: the ClusterIP chose it); one per outbound port, named
+//             by the port (`8080`): virtual hosts for services without a ClusterIP, then
+//             `allow_any` → PassthroughCluster. See outbound-ports.ts for why.
 //   explicit  one config `explicitOutbound`: a virtual host per service port; host names
 //             carry the port (without it only for port 80, as HTTP clients omit it).
 //   proxyless one config per gRPC service port, shared by its API listeners.
@@ -17,6 +19,7 @@ import type { MeshModel, MeshService, ServicePort } from '../../src/model/types.
 import {
   EXPLICIT_OUTBOUND_ROUTE,
   outboundPortRouteName,
+  outboundServiceRouteName,
   PASSTHROUGH_CLUSTER,
   proxylessRouteName,
   serviceDomains,
@@ -26,8 +29,9 @@ import {
 } from '../resources/names.ts';
 import { duration, sortByName } from './common.ts';
 import { compareStrings } from '../../src/base/order.ts';
-import { memoByModelAndKey } from './memo.ts';
-import { isHttp2Port, isHttpPort, isReservedPort, sortedServices, usableClusterIP } from './model-view.ts';
+import { memoByModel, memoByModelAndKey } from './memo.ts';
+import { isHttp2Port, isHttpPort, sortedServices, usableClusterIP } from './model-view.ts';
+import { outboundPorts } from './outbound-ports.ts';
 import { serviceRoutes, type RouteFlavor } from './route-rules.ts';
 
 const sidecar: RouteFlavor = { proxyless: false };
@@ -85,40 +89,44 @@ function clusterIPDomains(svc: MeshService, port: number, withBare: boolean): st
   return withBare ? [host, `${host}:${port}`] : [`${host}:${port}`];
 }
 
-/** HTTP ports of the model grouped by port number, services in key order. */
-function httpPortsByNumber(model: MeshModel): Map<number, { svc: MeshService; port: ServicePort }[]> {
-  const byPort = new Map<number, { svc: MeshService; port: ServicePort }[]>();
-  for (const svc of sortedServices(model)) {
-    for (const port of svc.ports.filter((p) => isHttpPort(p) && !isReservedPort(p.port))) {
-      const list = byPort.get(port.port) ?? [];
-      if (!list.some((e) => e.svc === svc)) list.push({ svc, port });
-      byPort.set(port.port, list);
-    }
-  }
-  return byPort;
-}
-
-/** Capture mode: one config per outbound HTTP port (the port listener's RDS name; none for reserved ports). */
+/**
+ * Capture mode, per outbound HTTP port: the port's config (the listener's unmatched chain;
+ * Host routing for service ports without a chain of their own, then allow_any), and one
+ * config per service port with a ClusterIP chain (outbound-ports.ts). The per-service configs
+ * do not depend on the caller's namespace: shared by every capture-mode proxy of a model.
+ */
 export const captureRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
-  const configs = [...httpPortsByNumber(model)].map(([portNumber, entries]) =>
-    create(RouteConfigurationSchema, {
-      name: outboundPortRouteName(portNumber),
-      virtualHosts: [
-        ...virtualHosts(
-          model,
-          entries.map(({ svc, port }) => ({
-            svc,
-            port,
-            domains: [...serviceDomains(svc, portNumber, ns), ...clusterIPDomains(svc, portNumber, true)],
-          })),
-          sidecar,
-        ),
-        allowAny,
-      ],
-    }),
-  );
-  return sortByName(configs);
+  const portConfigs = outboundPorts(model)
+    .filter((p) => p.http)
+    .map(({ port, byHost }) =>
+      create(RouteConfigurationSchema, {
+        name: outboundPortRouteName(port),
+        virtualHosts: [
+          ...virtualHosts(
+            model,
+            byHost.map(({ svc, port: sp }) => ({ svc, port: sp, domains: [...serviceDomains(svc, port, ns), ...clusterIPDomains(svc, port, true)] })),
+            sidecar,
+          ),
+          allowAny,
+        ],
+      }),
+    );
+  return sortByName([...portConfigs, ...serviceRouteConfigs(model)]);
 });
+
+/** One config per service port that has a ClusterIP chain: its one virtual host takes every Host. */
+const serviceRouteConfigs = memoByModel((model: MeshModel): readonly RouteConfiguration[] =>
+  outboundPorts(model).flatMap(({ port, byIP }) =>
+    byIP
+      .filter((c) => c.http)
+      .map(({ svc, port: sp }) =>
+        create(RouteConfigurationSchema, {
+          name: outboundServiceRouteName(svc, port),
+          virtualHosts: virtualHosts(model, [{ svc, port: sp, domains: ['*'] }], sidecar),
+        }),
+      ),
+  ),
+);
 
 /** Explicit mode: the HTTP proxy's single config; Host carries `name:port` (bare name on port 80). */
 export const explicitRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
