@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MeshPorts, XDS_CLUSTER_NAME } from '../../src/base/mesh-ports.ts';
 import { buildBootstrap, parseBootstrap, parseHostPort, renderBootstrap, type BootstrapOptions } from '../../xds/bootstrap/bootstrap.ts';
+import { renderSidecarBootstrap } from '../../xds/bootstrap/sidecar.ts';
 import { proxyFromNode } from '../../xds/resources/node-info.ts';
 
 const base: BootstrapOptions = { nodeId: 'web-1', namespace: 'shop', service: 'web', xdsAddress: '127.0.0.1:15010' };
@@ -119,5 +120,15 @@ describe('parseBootstrap', () => {
   it('reports what is wrong instead of throwing', () => {
     expect(parseBootstrap('admin: {bogus_field: 1}')).toMatchObject({ ok: false, error: expect.stringContaining('bogus_field') });
     expect(parseBootstrap('node: [unclosed')).toMatchObject({ ok: false, error: expect.stringMatching(/YAML/) });
+  });
+});
+
+describe('renderSidecarBootstrap', () => {
+  const sidecar = { namespace: 'shop', labels: {}, xdsAddress: 'weft.weft-system.svc:15012', trustBundlePem: 'PEM', tokenPath: '/var/run/token' };
+  const apiType = (o: { delta?: boolean }) => (JSON.parse(renderSidecarBootstrap({ ...sidecar, ...o })) as Doc).dynamic_resources.ads_config.api_type;
+
+  it('speaks Delta ADS by default (a change sends only what changed), SotW on request', () => {
+    expect(apiType({})).toBe('DELTA_GRPC');
+    expect(apiType({ delta: false })).toBe('GRPC');
   });
 });

@@ -100,6 +100,7 @@ describe('sidecar bootstrap in a real Envoy', () => {
     await writeFile(tokenPath, 'token-one');
     const [readiness = 0, stats = 0] = await freePorts(2);
     const bootstrap = renderSidecarBootstrap({
+      delta: false, // the fake server above speaks SotW; Delta sidecars: test/bootstrap, test/xds-server
       namespace: 'shop',
       labels: { app: 'web' },
       xdsAddress: `127.0.0.1:${(xds.address() as AddressInfo).port}`,

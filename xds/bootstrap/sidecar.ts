@@ -83,6 +83,12 @@ export interface SidecarBootstrapOptions {
   readonly appProbes?: readonly AppProbeRoute[];
   /** Node id placeholder; the sidecar overrides it with `--service-node $(POD_NAME).$(POD_NAMESPACE)`. */
   readonly nodeId?: string;
+  /**
+   * Incremental (Delta) ADS, the default: a change then sends each sidecar the resources that
+   * changed, never a type's full state (SotW re-sends every listener and cluster on any change
+   * to one of them). false: State-of-the-World, for control planes without Delta.
+   */
+  readonly delta?: boolean;
   /** Listener ports (default MeshPorts); tests running several Envoys at once override them. */
   readonly ports?: { readonly readiness?: number; readonly stats?: number; readonly admin?: number };
 }
@@ -96,6 +102,7 @@ export function buildSidecarBootstrap(opts: SidecarBootstrapOptions): Bootstrap 
     namespace: opts.namespace,
     xdsAddress: opts.xdsAddress,
     capture: true,
+    delta: opts.delta ?? true,
     labels: { ...opts.labels },
     adminPort: opts.ports?.admin ?? MeshPorts.admin,
   });
