@@ -2,7 +2,9 @@
 // (not recursive; dot-files ignored; symlinks followed, so a mounted ConfigMap works),
 // watched with fs.watch. Any event just marks the directory dirty; a debounced reload
 // re-reads the whole directory (level-triggered), so editors' rename-on-save, deletes
-// and bursts of writes all converge on the same result.
+// and bursts of writes all converge on the same result. Only files whose text changed are
+// parsed again: the others keep their outcome (and object instances), and a reload where
+// no text changed ends there.
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +36,8 @@ export class FileSource implements ConfigSource {
   readonly #debounce: Debouncer;
   readonly #log;
   #lastGood = new Map<string, readonly FileEntry[]>();
+  /** Each file's text at the last reload and what it evaluated to (a file's outcome is a function of its text, see #reload). */
+  #parsed = new Map<string, { readonly text: string; readonly outcome: FileOutcome }>();
   #lastEmitted: string | undefined;
   #loggedProblems = new Set<string>();
   #onChange: ((state: ConfigState) => void) | undefined;
@@ -127,8 +131,11 @@ export class FileSource implements ConfigSource {
       files = [...this.#lastGood.keys()];
       extra.push({ source: this.#dir, field: '(directory)', reason: `cannot list directory: ${errorMessage(err)}; still serving the last good config` });
       for (const f of files) outcomes.push([f, { entries: this.#lastGood.get(f) ?? [], problems: [], kept: [] }]);
+      this.#parsed = new Map(); // the next listing publishes, clearing this problem
       return this.#publish(outcomes, extra);
     }
+    const parsed = new Map<string, { text: string; outcome: FileOutcome }>();
+    let changed = files.length !== this.#parsed.size;
     for (const file of files) {
       const last = this.#lastGood.get(file) ?? [];
       let text: string;
@@ -136,6 +143,7 @@ export class FileSource implements ConfigSource {
         text = await readFile(join(this.#dir, file), 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted since listing
+        changed = true;
         outcomes.push([
           file,
           {
@@ -146,9 +154,20 @@ export class FileSource implements ConfigSource {
         ]);
         continue;
       }
-      outcomes.push([file, evaluateFile(file, text, last)]);
+      // Same text, same outcome: evaluating it again against its own entries as the last
+      // good version gives back the same entries and problems, so the parse is skipped.
+      const before = this.#parsed.get(file);
+      const outcome = before?.text === text ? before.outcome : evaluateFile(file, text, last);
+      if (outcome !== before?.outcome) changed = true;
+      parsed.set(file, { text, outcome });
+      outcomes.push([file, outcome]);
     }
+    this.#parsed = parsed;
     this.#lastGood = new Map(outcomes.map(([f, o]) => [f, o.entries]));
+    if (!changed && this.#lastEmitted !== undefined) {
+      configReloads.inc({ source: 'file', result: 'unchanged' });
+      return;
+    }
     this.#publish(outcomes, extra);
   }
 

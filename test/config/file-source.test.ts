@@ -137,3 +137,19 @@ describe('FileSource', () => {
     ]);
   });
 });
+
+describe('FileSource re-parses only what changed', () => {
+  it('keeps the objects of untouched files (same instances) and skips a reload where no text changed', async () => {
+    const first = states[0]!;
+    const untouched = first.objects.find((o) => o.kind === 'Service');
+    const original = await readFile(splitFile(), 'utf8');
+    await writeFile(splitFile(), setWeights(original, '50', '50'));
+    const edited = await waitFor((s) => weights(s)?.[0] === 50, 'the edit');
+    expect(edited.objects.find((o) => objectId(o) === objectId(untouched!))).toBe(untouched);
+    const unchanged = await unchangedReloads();
+    const count = states.length;
+    await writeFile(splitFile(), setWeights(original, '50', '50')); // same text again: an event, no change
+    await vi.waitFor(async () => expect(await unchangedReloads()).toBeGreaterThan(unchanged), { timeout: 5000 });
+    expect(states).toHaveLength(count);
+  });
+});
