@@ -1,7 +1,7 @@
 // What the protocol reducers report (ACKs, NACKs, stale answers) as logs and metrics.
 import type { Logger } from '../../src/base/log.ts';
 import type { ProtocolEvent } from '../protocol/state.ts';
-import { adsMetrics, typeLabel } from './metrics.ts';
+import { ackLatency, tally, typeLabel } from './metrics.ts';
 
 export function reportEvents(log: Logger, events: readonly ProtocolEvent[]): void {
   for (const e of events) {
@@ -11,12 +11,12 @@ export function reportEvents(log: Logger, events: readonly ProtocolEvent[]): voi
       continue;
     }
     // sentAt (performance.now() when written) is set for answers to the latest response.
-    if (e.sentAt !== undefined) adsMetrics.pushAckSeconds.observe({ type }, (performance.now() - e.sentAt) / 1000);
+    if (e.sentAt !== undefined) ackLatency(type, (performance.now() - e.sentAt) / 1000);
     if (e.kind === 'ack') {
-      adsMetrics.acks.inc({ type });
+      tally.ack(type);
       log.debug({ typeUrl: e.typeUrl, nonce: e.nonce, version: e.version }, 'ACK');
     } else {
-      adsMetrics.nacks.inc({ type });
+      tally.nack(type);
       log.warn({ typeUrl: e.typeUrl, nonce: e.nonce, version: e.version, error: e.message }, 'proxy rejected config (NACK); it keeps its last good config');
     }
   }

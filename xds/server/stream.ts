@@ -19,7 +19,7 @@ import { reportEvents } from './events.ts';
 import { describeStream, type StreamDebug } from './stream-debug.ts';
 import { resetStream } from './reset.ts';
 import { hit, Pacer, ReadPacer, WriteQueue } from './limits.ts';
-import { adsMetrics, typeLabel } from './metrics.ts';
+import { adsMetrics, tally, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
@@ -217,7 +217,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     const { nonce, message } = sharedMessage(this.body(r), () => (++nonceSeq).toString(36), latest);
     this.#call.write(message, this.#writes.wrote(message.encoded.length));
     this.#state = responseSent(this.#state, r, nonce, performance.now());
-    adsMetrics.pushes.inc({ type: typeLabel(r.typeUrl) });
+    tally.push(typeLabel(r.typeUrl));
     this.log.debug({ typeUrl: r.typeUrl, version: r.holds.version, nonce, resources: resourceCount(r), removed: r.removed.length }, 'response sent');
   }
 
