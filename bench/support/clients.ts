@@ -48,6 +48,10 @@ function connectionFor(index: number, plan: ConnectPlan): Client {
         'grpc.max_receive_message_length': 64 * MiB,
         'grpc.use_local_subchannel_pool': 1,
         'grpc.keepalive_time_ms': 300_000,
+        // Envoy's HTTP/2 windows (stream and connection) default to 256 MiB. With 64 KiB, 500
+        // streams' first responses crawl through one connection window, and under load some
+        // wait past the server's write-stall bound (30 s) and are reset: a bench artifact.
+        'grpc-node.flow_control_window': 256 * MiB,
       }),
     );
   }
