@@ -4,6 +4,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import { AdsServer, type AdsServerOptions } from './ads.ts';
 import { defaultXdsLimits } from './limits.ts';
+import { DEFAULT_ACCEPT_BACKLOG, listenXds } from './listen.ts';
 import { defaultListenerTimeouts, type ListenerTimeouts } from '../../src/base/listener-timeouts.ts';
 
 export interface XdsServerOptions extends AdsServerOptions {
@@ -14,6 +15,8 @@ export interface XdsServerOptions extends AdsServerOptions {
   readonly log?: Logger;
   /** TLS handshake and idle-connection bounds (defaults: src/base/listener-timeouts.ts; request: n/a, streams are long-lived). */
   readonly timeouts?: ListenerTimeouts;
+  /** Connections the kernel queues before they are accepted (default DEFAULT_ACCEPT_BACKLOG; see listen.ts). */
+  readonly acceptBacklog?: number;
   /** How long close() waits for streams to end before forcing the shutdown. */
   readonly shutdownGraceMs?: number;
 }
@@ -62,9 +65,8 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
   });
   const ads = new AdsServer({ ...opts, limits, log: opts.log ?? rootLog });
   ads.addTo(server);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(opts.address, credentials, (err, p) => (err ? reject(err) : resolve(p)));
-  });
+  const listener = await listenXds(server, opts.address, credentials, opts.acceptBacklog ?? DEFAULT_ACCEPT_BACKLOG);
+  const { port } = listener;
   log.info({ address: opts.address, port, tls: credentials._isSecure() }, 'xDS server listening');
   let closing: Promise<void> | undefined;
   return {
@@ -72,6 +74,7 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
     ads,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        listener.close();
         ads.close();
         const force = setTimeout(() => {
           log.warn('xDS server graceful shutdown timed out, forcing');
