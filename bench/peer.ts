@@ -1,0 +1,201 @@
+// `npm run bench -- peer [--proxies N] [--rounds R] [--modes sotw,delta]`: Weft side by side
+// with go-control-plane v0.14 (issue 11). The same Go load generator (one TCP connection and
+// one ADS stream per simulated sidecar, subscribing as Envoy does) runs against each server in
+// turn; the peer is fed what Weft serves each proxy group (bench/support/capture.ts), state by
+// state. Each server and the load generator are pinned to their own core when taskset and two
+// cores exist (said in the output). Figures, both sides and the ratio Weft/peer (< 1: Weft ahead):
+//   initial sync      connect N proxies until each ACKed CDS, EDS, LDS and RDS; connection attempts
+//   split flip        change → the last proxy's ACK of the new routes (Weft's includes its 100 ms
+//                     source debounce; the peer's snapshot is set at once)
+//   endpoint add      the same for one more endpoint (EDS)
+//   reconnect storm   every connection dropped at once and redialled: proxies resynced per second
+//   RSS               idle (model loaded, no proxy) and per connected stream, from /proc, no forced GC
+// Prints figures only; never fails on timing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { captureStates } from './support/capture.ts';
+import { Child } from './support/child.ts';
+import { kib, mib, ms, percentile } from './support/figures.ts';
+import { canPin, GoProc, peerBinary, pin, rssOf } from './support/go-peer.ts';
+import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
+import type { ServerReply, ServerRequest } from './support/protocol.ts';
+
+interface Figures {
+  idleRss: number;
+  rssPerStream: number;
+  syncMs: number;
+  attemptsPerProxy: number;
+  synced: number;
+  flips: number[]; // change → last ACK, ms
+  flipP90: number[];
+  adds: number[];
+  stormPerSecond: number;
+  missing: number;
+}
+
+interface Server {
+  readonly port: number;
+  readonly pid: number;
+  /** Applies the k-th mutation; returns when it was made (epoch ms). */
+  mutate(k: number, m: Mutation): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const settle = (t: number) => new Promise((r) => setTimeout(r, t));
+
+async function startWeft(): Promise<Server> {
+  const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), { env: { WEFT_LOG_LEVEL: 'warn' } });
+  const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1 }, 'started');
+  return {
+    port,
+    pid: child.pid,
+    mutate: async (_k, m) => (await child.request({ cmd: 'mutate', mutation: m }, 'mutated')).at,
+    stop: async () => {
+      await child.request({ cmd: 'stop' }, 'stopped').catch(() => undefined);
+      await child.stop(10_000);
+    },
+  };
+}
+
+async function startPeer(bin: string, dir: string): Promise<Server> {
+  const p = new GoProc(bin, ['serve', '-addr', '127.0.0.1:0', '-dir', dir]);
+  const port = Number((await p.line((l) => l.startsWith('listening '), 'listening')).split(' ')[1]);
+  p.send('load v0');
+  await p.line((l) => l === 'loaded' || l.startsWith('error'), 'the first snapshot');
+  return {
+    port,
+    pid: p.pid,
+    mutate: async (k) => {
+      const at = Date.now();
+      p.send(`load v${k}`);
+      const r = await p.line((l) => l === 'loaded' || l.startsWith('error'), `snapshot v${k}`);
+      if (r !== 'loaded') throw new Error(`peer: ${r}`);
+      return at;
+    },
+    stop: () => {
+      p.stop();
+      return Promise.resolve();
+    },
+  };
+}
+
+async function measure(server: Server, bin: string, mode: string, n: number, mutations: readonly Mutation[], pinned: boolean): Promise<Figures> {
+  if (pinned) pin(server.pid, 0);
+  await settle(1000);
+  const idleRss = rssOf(server.pid);
+  const load = new GoProc(bin, [
+    'load',
+    '-addr',
+    `127.0.0.1:${server.port}`,
+    '-mode',
+    mode,
+    '-namespaces',
+    String(DEFAULT_SHAPE.namespaces),
+    '-services',
+    String(DEFAULT_SHAPE.servicesPerNamespace),
+  ]);
+  if (pinned) pin(load.pid, 1);
+  try {
+    load.send(`connect 0 ${n}`);
+    const sync = await load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null }>('synced');
+    if (sync.problems?.length) console.log(`    problems: ${sync.problems.slice(0, 3).join('; ')}`);
+    await settle(500);
+    const rssPerStream = (rssOf(server.pid) - idleRss) / n;
+    const f: Figures = {
+      idleRss,
+      rssPerStream,
+      syncMs: sync.ms,
+      attemptsPerProxy: sync.attempts / n,
+      synced: sync.proxies,
+      flips: [],
+      flipP90: [],
+      adds: [],
+      stormPerSecond: 0,
+      missing: 0,
+    };
+    for (let k = 1; k <= mutations.length; k++) {
+      const m = mutations[k - 1]!;
+      load.send(`arm ${mutationTypeUrl[m]}`);
+      await load.event('armed');
+      const at = await server.mutate(k, m);
+      load.send('collect 120000');
+      const got = await load.event<{ acked: number[] | null; missing: number }>('collected');
+      const lat = (got.acked ?? []).map((t) => t - at).sort((a, b) => a - b);
+      f.missing += got.missing;
+      if (m === 'split') {
+        f.flips.push(percentile(lat, 100));
+        f.flipP90.push(percentile(lat, 90));
+      } else f.adds.push(percentile(lat, 100));
+    }
+    load.send('storm');
+    const storm = await load.event<{ proxies: number; ms: number }>('synced');
+    f.stormPerSecond = storm.proxies / (storm.ms / 1000);
+    load.send('quit');
+    return f;
+  } finally {
+    load.stop();
+  }
+}
+
+const med = (v: readonly number[]) =>
+  percentile(
+    [...v].sort((a, b) => a - b),
+    50,
+  );
+
+function print(n: number, mode: string, w: Figures, p: Figures): void {
+  const row = (name: string, a: number, b: number, fmt: (v: number) => string, higherIsBetter = false) => {
+    const ratio = higherIsBetter ? b / a : a / b;
+    console.log(`  ${name.padEnd(34)} ${fmt(a).padStart(14)} ${fmt(b).padStart(14)}   ${ratio.toFixed(2)}×`);
+  };
+  console.log(`\n${mode.toUpperCase()}, N = ${n}: ${'Weft'.padStart(48)} ${'peer'.padStart(14)}   Weft/peer (time or cost; < 1 = Weft ahead)`);
+  row('split flip, change → last ACK', med(w.flips), med(p.flips), ms);
+  row('split flip p90 (median of rounds)', med(w.flipP90), med(p.flipP90), ms);
+  row('endpoint add, change → last ACK', med(w.adds), med(p.adds), ms);
+  row('initial sync of all proxies', w.syncMs, p.syncMs, ms);
+  console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)} ${p.attemptsPerProxy.toFixed(2).padStart(14)}`);
+  row('reconnect storm (proxies/s resynced)', w.stormPerSecond, p.stormPerSecond, (v) => `${Math.round(v)}/s`, true);
+  row('RSS per stream', w.rssPerStream, p.rssPerStream, kib);
+  row('idle RSS', w.idleRss, p.idleRss, mib);
+  if (w.missing + p.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}, peer ${p.missing}`);
+}
+
+export async function runPeerBench(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { proxies: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, modes: { type: 'string', default: 'sotw,delta' } },
+  });
+  const n = Number(values.proxies);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000 || !Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+    throw new Error('--proxies 1..10000, --rounds 1..20');
+  const bin = peerBinary();
+  const mutations: Mutation[] = Array.from({ length: rounds }, () => ['split', 'endpoints'] as const).flat();
+  const dir = mkdtempSync(join(tmpdir(), 'weft-peer-'));
+  const pinned = availableParallelism() >= 2 && canPin();
+  try {
+    const bytes = captureStates(DEFAULT_SHAPE, mutations, dir);
+    console.log(
+      `captured what Weft serves each of the ${DEFAULT_SHAPE.namespaces * DEFAULT_SHAPE.servicesPerNamespace} proxy groups (${kib(bytes)} initially), ${mutations.length} mutations`,
+    );
+    console.log(
+      pinned ? 'pinned: each server to CPU 0, the load generator to CPU 1 (taskset)' : 'NOT pinned (taskset or a second core missing): figures share cores',
+    );
+    for (const mode of values.modes.split(',')) {
+      const results: Figures[] = [];
+      for (const start of [startWeft, () => startPeer(bin, dir)]) {
+        const server = await start();
+        try {
+          results.push(await measure(server, bin, mode, n, mutations, pinned));
+        } finally {
+          await server.stop();
+        }
+      }
+      print(n, mode, results[0]!, results[1]!);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,401 @@
+// The load generator: N simulated sidecars, each with its own TCP connection and one ADS
+// stream (SotW or Delta), subscribing as Envoy does — CDS wildcard; EDS for the clusters' EDS
+// names; once clusters are warm, LDS wildcard; RDS for the route configs the listeners name —
+// and ACKing every response. The same binary drives Weft and the peer.
+//
+//	peer load -addr HOST:PORT -mode sotw|delta -namespaces 10 -services 5
+//	stdin:  connect FROM TO    → {"event":"synced","proxies":n,"ms":t,"attempts":a}
+//	        arm TYPEURL        → {"event":"armed","proxies":n}   (the next response of that type counts)
+//	        collect TIMEOUT_MS → {"event":"collected","acked":[epoch ms...],"missing":m}
+//	        storm              → every connection dropped at once and redialled: {"event":"synced",...}
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resource "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+var attempts atomic.Int64
+
+type sim struct {
+	id, ns, svc string
+	delta       bool
+	conn        *grpc.ClientConn
+	cancel      context.CancelFunc
+	synced      chan struct{}
+	armMu       sync.Mutex
+	armed       string
+	onArmed     func(at int64)
+}
+
+func node(s *sim) *core.Node {
+	md, _ := structpb.NewStruct(map[string]any{"WEFT_NAMESPACE": s.ns, "WEFT_SERVICE": s.svc, "WEFT_PROXY_KIND": "sidecar"})
+	return &core.Node{Id: s.id, Cluster: s.svc, UserAgentName: "envoy", Metadata: md}
+}
+
+func dial(addr string) (*grpc.ClientConn, error) {
+	return grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
+		grpc.WithInitialWindowSize(256<<20), grpc.WithInitialConnWindowSize(256<<20), // Envoy's defaults
+		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
+			attempts.Add(1)
+			return (&net.Dialer{}).DialContext(ctx, "tcp", a)
+		}))
+}
+
+func edsNames(rs []*anypb.Any) []string {
+	var names []string
+	for _, a := range rs {
+		var c cluster.Cluster
+		if a.UnmarshalTo(&c) != nil || c.GetType() != cluster.Cluster_EDS {
+			continue
+		}
+		if n := c.GetEdsClusterConfig().GetServiceName(); n != "" {
+			names = append(names, n)
+		} else {
+			names = append(names, c.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func routeNames(rs []*anypb.Any) []string {
+	seen := map[string]bool{}
+	for _, a := range rs {
+		var l listener.Listener
+		if a.UnmarshalTo(&l) != nil {
+			continue
+		}
+		chains := append([]*listener.FilterChain{}, l.FilterChains...)
+		if l.DefaultFilterChain != nil {
+			chains = append(chains, l.DefaultFilterChain)
+		}
+		for _, fc := range chains {
+			for _, f := range fc.Filters {
+				var h hcm.HttpConnectionManager
+				if f.GetTypedConfig() == nil || f.GetTypedConfig().UnmarshalTo(&h) != nil {
+					continue
+				}
+				if n := h.GetRds().GetRouteConfigName(); n != "" {
+					seen[n] = true
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *sim) noteResponse(typeURL string) {
+	s.armMu.Lock()
+	hit := s.armed == typeURL
+	if hit {
+		s.armed = ""
+	}
+	s.armMu.Unlock()
+	if hit {
+		s.onArmed(time.Now().UnixMilli())
+	}
+}
+
+func (s *sim) runSotw(ctx context.Context) error {
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).StreamAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string][]string{}
+	version := map[string]string{}
+	nonce := map[string]string{}
+	send := func(t string) error {
+		return st.Send(&discovery.DiscoveryRequest{TypeUrl: t, VersionInfo: version[t], ResourceNames: names[t], ResponseNonce: nonce[t]})
+	}
+	if err := st.Send(&discovery.DiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType}); err != nil {
+		return err
+	}
+	ldsAsked, done := false, false
+	for {
+		r, err := st.Recv()
+		if err != nil {
+			return err
+		}
+		t := r.TypeUrl
+		nonce[t] = r.Nonce
+		if t == resource.ClusterType {
+			if n := edsNames(r.Resources); strings.Join(n, ",") != strings.Join(names[resource.EndpointType], ",") || version[resource.EndpointType] == "" && nonce[resource.EndpointType] == "" {
+				names[resource.EndpointType] = n
+				if err := send(resource.EndpointType); err != nil {
+					return err
+				}
+			}
+		}
+		if t == resource.ListenerType {
+			if n := routeNames(r.Resources); strings.Join(n, ",") != strings.Join(names[resource.RouteType], ",") || nonce[resource.RouteType] == "" {
+				names[resource.RouteType] = n
+				if err := send(resource.RouteType); err != nil {
+					return err
+				}
+			}
+		}
+		version[t] = r.VersionInfo
+		if err := send(t); err != nil {
+			return err
+		}
+		if t == resource.EndpointType && !ldsAsked {
+			ldsAsked = true
+			if err := send(resource.ListenerType); err != nil {
+				return err
+			}
+		}
+		s.noteResponse(t)
+		if !done && version[resource.ClusterType] != "" && version[resource.EndpointType] != "" && version[resource.ListenerType] != "" && version[resource.RouteType] != "" {
+			done = true
+			close(s.synced)
+		}
+	}
+}
+
+func (s *sim) runDelta(ctx context.Context) error {
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	known := map[string]map[string]*anypb.Any{}
+	subscribed := map[string][]string{}
+	got := map[string]bool{}
+	if err := st.Send(&discovery.DeltaDiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType}); err != nil {
+		return err
+	}
+	resubscribe := func(t string, want []string) error {
+		have := map[string]bool{}
+		for _, n := range subscribed[t] {
+			have[n] = true
+		}
+		wantSet := map[string]bool{}
+		var sub, unsub []string
+		for _, n := range want {
+			wantSet[n] = true
+			if !have[n] {
+				sub = append(sub, n)
+			}
+		}
+		for _, n := range subscribed[t] {
+			if !wantSet[n] {
+				unsub = append(unsub, n)
+			}
+		}
+		if len(sub) == 0 && len(unsub) == 0 && subscribed[t] != nil {
+			return nil
+		}
+		subscribed[t] = want
+		return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: sub, ResourceNamesUnsubscribe: unsub})
+	}
+	ldsAsked, done := false, false
+	for {
+		r, err := st.Recv()
+		if err != nil {
+			return err
+		}
+		t := r.TypeUrl
+		m := known[t]
+		if m == nil {
+			m = map[string]*anypb.Any{}
+			known[t] = m
+		}
+		for _, res := range r.Resources {
+			m[res.Name] = res.Resource
+		}
+		for _, n := range r.RemovedResources {
+			delete(m, n)
+		}
+		all := make([]*anypb.Any, 0, len(m))
+		for _, a := range m {
+			all = append(all, a)
+		}
+		if t == resource.ClusterType {
+			if err := resubscribe(resource.EndpointType, edsNames(all)); err != nil {
+				return err
+			}
+		}
+		if t == resource.ListenerType {
+			if err := resubscribe(resource.RouteType, routeNames(all)); err != nil {
+				return err
+			}
+		}
+		if err := st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.Nonce}); err != nil {
+			return err
+		}
+		got[t] = true
+		if t == resource.EndpointType && !ldsAsked {
+			ldsAsked = true
+			if err := st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: resource.ListenerType}); err != nil {
+				return err
+			}
+		}
+		s.noteResponse(t)
+		if !done && got[resource.ClusterType] && got[resource.EndpointType] && got[resource.ListenerType] && got[resource.RouteType] {
+			done = true
+			close(s.synced)
+		}
+	}
+}
+
+func (s *sim) start(addr string, problems chan<- string) error {
+	conn, err := dial(addr)
+	if err != nil {
+		return err
+	}
+	s.conn = conn
+	s.synced = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		var err error
+		if s.delta {
+			err = s.runDelta(ctx)
+		} else {
+			err = s.runSotw(ctx)
+		}
+		if ctx.Err() == nil && err != nil {
+			select {
+			case problems <- fmt.Sprintf("%s: %v", s.id, err):
+			default:
+			}
+		}
+	}()
+	return nil
+}
+
+func (s *sim) stop() {
+	s.cancel()
+	_ = s.conn.Close()
+}
+
+type out map[string]any
+
+func emit(o out) {
+	b, _ := json.Marshal(o)
+	fmt.Println(string(b))
+}
+
+func load(args []string) error {
+	fs := flag.NewFlagSet("load", flag.ExitOnError)
+	addr := fs.String("addr", "", "xDS server")
+	mode := fs.String("mode", "sotw", "sotw or delta")
+	namespaces := fs.Int("namespaces", 10, "")
+	services := fs.Int("services", 5, "")
+	_ = fs.Parse(args)
+	var sims []*sim
+	var mu sync.Mutex
+	var acked []int64
+	var pending atomic.Int64
+	problems := make(chan string, 100)
+	connect := func(batch []*sim) {
+		t0, a0 := time.Now(), attempts.Load()
+		for _, s := range batch {
+			if err := s.start(*addr, problems); err != nil {
+				emit(out{"event": "error", "error": err.Error()})
+			}
+		}
+		deadline := time.After(10 * time.Minute)
+		n := 0
+	wait:
+		for _, s := range batch {
+			select {
+			case <-s.synced:
+				n++
+			case <-deadline:
+				break wait
+			}
+		}
+		var ps []string
+		for len(problems) > 0 {
+			ps = append(ps, <-problems)
+		}
+		emit(out{"event": "synced", "proxies": n, "ms": float64(time.Since(t0).Microseconds()) / 1000, "attempts": attempts.Load() - a0, "problems": ps})
+	}
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		f := strings.Fields(in.Text())
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "connect":
+			from, _ := strconv.Atoi(f[1])
+			to, _ := strconv.Atoi(f[2])
+			var batch []*sim
+			for i := from; i < to; i++ {
+				s := &sim{id: fmt.Sprintf("sidecar-%d", i), ns: fmt.Sprintf("ns-%02d", i%*namespaces), svc: fmt.Sprintf("svc-%d", (i / *namespaces)%*services), delta: *mode == "delta"}
+				s.onArmed = func(at int64) {
+					mu.Lock()
+					acked = append(acked, at)
+					mu.Unlock()
+					pending.Add(-1)
+				}
+				batch = append(batch, s)
+			}
+			sims = append(sims, batch...)
+			connect(batch)
+		case "arm":
+			mu.Lock()
+			acked = nil
+			mu.Unlock()
+			pending.Store(int64(len(sims)))
+			for _, s := range sims {
+				s.armMu.Lock()
+				s.armed = f[1]
+				s.armMu.Unlock()
+			}
+			emit(out{"event": "armed", "proxies": len(sims)})
+		case "collect":
+			ms, _ := strconv.Atoi(f[1])
+			deadline := time.Now().Add(time.Duration(ms) * time.Millisecond)
+			for pending.Load() > 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			mu.Lock()
+			emit(out{"event": "collected", "acked": acked, "missing": pending.Load()})
+			mu.Unlock()
+		case "storm":
+			for _, s := range sims {
+				s.stop()
+			}
+			connect(sims)
+		case "quit":
+			for _, s := range sims {
+				s.stop()
+			}
+			return nil
+		}
+	}
+	return nil
+}
