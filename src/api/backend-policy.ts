@@ -17,7 +17,7 @@ const token = z
   .string({ error: 'must be a string' })
   .min(1, { error: 'must not be empty' })
   .max(HTTP_HEADER_NAME_MAX, { error: `must be at most ${HTTP_HEADER_NAME_MAX} characters` })
-  .regex(HTTP_HEADER_NAME, { error: 'must be an RFC 7230 token (letters, digits and !#$%&\'*+-.^_`|~)' });
+  .regex(HTTP_HEADER_NAME, { error: "must be an RFC 7230 token (letters, digits and !#$%&'*+-.^_`|~)" });
 
 const cookie = weftObject({
   name: token,

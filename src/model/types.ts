@@ -106,9 +106,7 @@ export interface ResolvedRetry {
 
 /** What a ring hash or Maglev balancer hashes: exactly one key. */
 export type HashKey =
-  | { readonly header: string }
-  | { readonly cookie: { readonly name: string; readonly ttlMs?: number; readonly path?: string } }
-  | { readonly sourceIP: true };
+  { readonly header: string } | { readonly cookie: { readonly name: string; readonly ttlMs?: number; readonly path?: string } } | { readonly sourceIP: true };
 
 export interface ResolvedBackend {
   readonly policy: ObjectKey;

@@ -68,13 +68,7 @@ function upstreamAlpn(port: ServicePort): readonly string[] {
  * EDS cluster for one service port; endpoints arrive as the CLA of the same name. With a
  * trust domain (the proxy has a certificate), meshed endpoints are reached over mTLS.
  */
-export function outboundCluster(
-  svc: MeshService,
-  port: ServicePort,
-  resilience: ClusterResilience = {},
-  trustDomain?: string,
-  proxyless = false,
-): Cluster {
+export function outboundCluster(svc: MeshService, port: ServicePort, resilience: ClusterResilience = {}, trustDomain?: string, proxyless = false): Cluster {
   const options = outboundHttpOptions(svc, port);
   return create(ClusterSchema, {
     name: outboundClusterName(svc, port.port),
