@@ -47,12 +47,26 @@ function envoyBinary(): string {
   if (process.env.WEFT_ENVOY) return process.env.WEFT_ENVOY;
   const cached = join(process.env.WEFT_CACHE ?? join(homedir(), '.cache', 'weft'), 'bin', 'envoy');
   if (existsSync(cached)) return cached;
-  return execFileSync('bash', [join(root, 'scripts/install-envoy.sh')], { encoding: 'utf8' }).trim().split('\n').at(-1) ?? 'envoy';
+  return (
+    execFileSync('bash', [join(root, 'scripts/install-envoy.sh')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .at(-1) ?? 'envoy'
+  );
 }
 
 /** Starts `weft serve` on `configDir` and resolves with its xDS port once it is ready. */
 function weftServe(configDir: string): Promise<number> {
-  const args = [join(root, 'src/runtime/cli/weft.ts'), 'serve', '--config-dir', configDir, '--xds-address', '127.0.0.1:0', '--monitoring-address', '127.0.0.1:0'];
+  const args = [
+    join(root, 'src/runtime/cli/weft.ts'),
+    'serve',
+    '--config-dir',
+    configDir,
+    '--xds-address',
+    '127.0.0.1:0',
+    '--monitoring-address',
+    '127.0.0.1:0',
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, WEFT_LOG_LEVEL: 'warn' } });
   children.push(child);
   return new Promise((resolve, reject) => {

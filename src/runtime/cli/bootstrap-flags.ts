@@ -42,7 +42,11 @@ const flags = {
     kind: 'value',
     value: 'ZONE',
     help: "the proxy's zone (node.locality.zone), which BackendPolicy zone failover prefers",
-    schema: z.string().min(1, 'must not be empty').max(LABEL_VALUE_MAX, `must be at most ${LABEL_VALUE_MAX} characters`).regex(LABEL_VALUE, 'must be a label value'),
+    schema: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(LABEL_VALUE_MAX, `must be at most ${LABEL_VALUE_MAX} characters`)
+      .regex(LABEL_VALUE, 'must be a label value'),
   },
   'ca-dir': { kind: 'value', value: 'DIR', help: 'issue a client certificate from the CA in DIR', section: IDENTITY, schema: absolutePath },
   'identity-namespace': {
