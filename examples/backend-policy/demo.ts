@@ -24,6 +24,7 @@ const PER_USER = Number(process.env.DEMO_REQUESTS_PER_USER ?? 10);
 const DEMO_PORTS = ['18181', '18182', '18183', '18184'];
 const NAMES = ['a1', 'a2', 'b1', 'b2'];
 
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const children: ChildProcess[] = [];
 const backends: Backend[] = [];
 let dir = '';
@@ -99,10 +100,10 @@ async function round(proxyPort: number, title: string): Promise<Map<string, Set<
     const user = `user-${i % USERS}`;
     seen.set(user, (seen.get(user) ?? new Set()).add(await get(proxyPort, user)));
   }
-  console.log(`\n${title}`);
-  for (const [user, who] of seen) console.log(`  x-user ${user.padEnd(8)} → ${[...who].sort().join(', ')}`);
+  say(`\n${title}`);
+  for (const [user, who] of seen) say(`  x-user ${user.padEnd(8)} → ${[...who].sort().join(', ')}`);
   const sticky = [...seen.values()].filter((s) => s.size === 1).length;
-  console.log(`  ${sticky}/${USERS} users on exactly one backend; backends used: ${[...new Set([...seen.values()].flatMap((s) => [...s]))].sort().join(', ')}`);
+  say(`  ${sticky}/${USERS} users on exactly one backend; backends used: ${[...new Set([...seen.values()].flatMap((s) => [...s]))].sort().join(', ')}`);
   return seen;
 }
 
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     if (i > 300) throw new Error('Envoy did not route to reviews within 30 s');
     await new Promise((r) => setTimeout(r, 100));
   }
-  console.log(`weft serve on 127.0.0.1:${xdsPort}; Envoy (zone-a) proxying on 127.0.0.1:${outboundPort}, admin 127.0.0.1:${adminPort}`);
+  say(`weft serve on 127.0.0.1:${xdsPort}; Envoy (zone-a) proxying on 127.0.0.1:${outboundPort}, admin 127.0.0.1:${adminPort}`);
   await round(outboundPort, 'RingHash on x-user, zone failover, caller in zone-a, every endpoint ready:');
 
   await writeFile(join(dir, 'endpointslices.yaml'), slices.replace(/zone: zone-a, conditions: \{ready: true\}/g, 'zone: zone-a, conditions: {ready: false}'));
