@@ -145,6 +145,62 @@ describe.skipIf(!nodeSuitesEnabled)('BackendPolicy on real Pods', () => {
     expect(podsUsed(r).size).toBeGreaterThan(1);
   });
 
+  // One node has one zone, so this Service's EndpointSlice is written by hand: the same echo
+  // Pods, one of them said to be in the client's zone, the other two in zone-b. The client's
+  // sidecar knows its zone only from its Pod's label (WEFT_ZONE → --service-zone).
+  it('zone failover: the client sidecar prefers its zone, and fails over when it has no ready endpoint', { timeout: 240_000 }, async () => {
+    type Pod = { metadata: { name: string }; status: { podIP: string } };
+    const echo = (await nkJson<{ items: Pod[] }>(['-n', mesh.name, 'get', 'pods', '-l', 'app=echo'])).items.sort((a, b) =>
+      a.metadata.name < b.metadata.name ? -1 : 1,
+    );
+    const [local, ...remote] = echo;
+    if (!local || remote.length !== 2) throw new Error(`expected 3 echo Pods, got ${echo.length}`);
+    const slice = (localReady: boolean) => ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'zoned-1', labels: { 'kubernetes.io/service-name': 'zoned', 'endpointslice.kubernetes.io/managed-by': 'weft-e2e' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints: echo.map((p) => ({
+        addresses: [p.status.podIP],
+        zone: p === local ? ZONE : 'zone-e2e-b',
+        conditions: { ready: p === local ? localReady : true },
+        targetRef: { kind: 'Pod', name: p.metadata.name, namespace: mesh.name },
+      })),
+    });
+    await napply(
+      [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'zoned' }, spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+        slice(true),
+        {
+          apiVersion: 'mesh.weft.dev/v1alpha1',
+          kind: 'BackendPolicy',
+          metadata: { name: 'zoned' },
+          spec: { targetRef: { kind: 'Service', name: 'zoned' }, locality: { mode: 'Failover' } },
+        },
+      ],
+      mesh.name,
+    );
+    const url = `http://zoned.${mesh.name}.svc.cluster.local/`;
+    const pods = async () => {
+      const r = await nk(['-n', mesh.name, 'exec', 'client', '-c', 'app', '--', 'node', '-e', CALLER, url, '60', '6'], { timeoutMs: 120_000 });
+      const res = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as CallResult;
+      expect(res.errors).toBe(0);
+      return [...podsUsed(res)].sort();
+    };
+    const near = await eventually(pods, {
+      until: (p) => p.length === 1 && p[0] === local.metadata.name,
+      timeoutMs: 60_000,
+      what: `only ${local.metadata.name} (${ZONE}) answering`,
+    });
+    console.log(`[pods backend] zone failover, client in ${ZONE}: answered by ${near.join(', ')} (the only Pod in ${ZONE})`);
+
+    await napply(slice(false), mesh.name);
+    const expected = remote.map((p) => p.metadata.name).sort();
+    const far = await eventually(pods, { until: (p) => JSON.stringify(p) === JSON.stringify(expected), timeoutMs: 60_000, what: 'the zone-b Pods answering' });
+    console.log(`[pods backend] ${local.metadata.name} unready: answered by ${far.join(', ')} (zone-e2e-b)`);
+  });
+
   it('a BackendPolicy the API server refuses names the field', async () => {
     const bad = await nk(['-n', mesh.name, 'apply', '-f', '-'], {
       input: JSON.stringify({
