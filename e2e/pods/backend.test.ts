@@ -4,7 +4,8 @@
 // several Pods; with a BackendPolicy RingHash on x-user, applied with kubectl, every value
 // stays on one Pod while the values spread over the three. The node carries a
 // topology.kubernetes.io/zone label, which reaches the EndpointSlices (the zone failover input)
-// and the Pods (the sidecar's --service-zone).
+// and the Pods (the sidecar's --service-zone); zone failover is then shown through the client's
+// sidecar on a Service whose EndpointSlice places one Pod in the client's zone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/kube.ts';
 import { napply, nk, nkJson, nodeCluster, nodeSuitesEnabled } from '../node/support.ts';
