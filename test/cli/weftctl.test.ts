@@ -119,7 +119,7 @@ describe('weftctl binary', { timeout: 120_000 }, () => {
     const r = await weftctl('analyze', '--kubeconfig', kubeconfig, '-f', dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^weftctl analyze: cannot read the cluster: .*\n {2}check --kubeconfig and that the API server is reachable, or add --local to check the files alone\n$/,
+      /^weftctl analyze: cannot read the cluster: .*\n {2}check --kubeconfig and that the API server is reachable, or add --local to use the files alone\n$/,
     );
   });
 });

@@ -5,6 +5,7 @@
 import { analyzeCommand } from './analyze-flags.ts';
 import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
 import { parseOrReport } from './flags.ts';
+import { previewCommand } from './preview-flags.ts';
 
 const weftctlBootstrap = { ...bootstrapCommand, program: 'weftctl' };
 
@@ -14,6 +15,7 @@ const usage = `usage: weftctl <command> [flags]     (weftctl <command> --help: t
 
 commands:
 ${col('analyze')}${analyzeCommand.summary}
+${col('preview')}${previewCommand.summary}
 ${col('bootstrap')}${bootstrapCommand.summary} (as \`weft bootstrap\`)
 `;
 
@@ -23,6 +25,10 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze': {
       const flags = parseOrReport(analyzeCommand, rest);
       return typeof flags === 'number' ? flags : (await import('./analyze.ts')).analyzeWith(flags);
+    }
+    case 'preview': {
+      const flags = parseOrReport(previewCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./preview.ts')).previewWith(flags);
     }
     case 'bootstrap': {
       const flags = parseOrReport(weftctlBootstrap, rest);
