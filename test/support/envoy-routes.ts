@@ -52,12 +52,25 @@ function routeMatches(match: Json | undefined, method: string, path: string): bo
  * `GET /`, or undefined if it has none yet.
  */
 export function routeForHost(configDump: unknown, host: string, req: { method?: string; path?: string } = {}): RouteView | undefined {
+  return findRoute(configDump, req, (vh) => (arr(vh.domains) as unknown as string[]).includes(host)) ?? findRoute(configDump, req, (vh) => ownVhost(vh, host));
+}
+
+/**
+ * A capture-mode service with a ClusterIP has a route config of its own whose one virtual host
+ * takes any Host (xds/translate/outbound-ports.ts): found by its name, `<fqdn>:<port>`.
+ */
+function ownVhost(vh: Json, host: string): boolean {
+  const m = /^([^.:]+)\.([^.:]+)(?:\.svc(?:\.cluster\.local)?)?:(\d+)$/.exec(host);
+  const domains = arr(vh.domains) as unknown as string[];
+  return m !== null && domains.length === 1 && domains[0] === '*' && vh.name === `${m[1]}.${m[2]}.svc.cluster.local:${m[3]}`;
+}
+
+function findRoute(configDump: unknown, req: { method?: string; path?: string }, pick: (vh: Json) => boolean): RouteView | undefined {
   for (const section of arr(obj(configDump)?.configs)) {
     for (const dyn of arr(section.dynamic_route_configs)) {
       const rc = obj(dyn.route_config);
       for (const vh of arr(rc?.virtual_hosts)) {
-        const domains = arr(vh.domains) as unknown as string[];
-        if (!domains.includes(host)) continue;
+        if (!pick(vh)) continue;
         const route = obj(arr(vh.routes).find((r) => routeMatches(obj(r.match), req.method ?? 'GET', req.path ?? '/'))?.route);
         if (!route) continue;
         const weighted = arr(obj(route.weighted_clusters)?.clusters).map((c) => ({ name: String(c.name), weight: Number(c.weight ?? 0) }));

@@ -32,6 +32,7 @@ import {
   proxylessRouteName,
   VIRTUAL_OUTBOUND_LISTENER,
 } from '../resources/names.ts';
+import { tcpHashPolicies } from './backend-policy.ts';
 import { FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, sortedServices } from './model-view.ts';
@@ -79,7 +80,7 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
       return create(FilterChainSchema, {
         name: l7 ? route : cluster,
         filterChainMatch: { prefixRanges: [{ addressPrefix: ip, prefixLen: ip.includes(':') ? 128 : 32 }] },
-        filters: [l7 ? hcmFilter({ statPrefix: route, routes: { rds: route } }) : tcpProxyFilter(cluster, cluster)],
+        filters: [l7 ? hcmFilter({ statPrefix: route, routes: { rds: route } }) : tcpProxyFilter(cluster, cluster, tcpHashPolicies(svc))],
       });
     });
     const fallback = http
