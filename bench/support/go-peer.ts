@@ -24,7 +24,7 @@ export function peerBinary(): string {
   mkdirSync(dir, { recursive: true });
   console.log(`building the peer (go-control-plane v0.14 + load generator) into ${dir}; the first build downloads modules and takes minutes`);
   const r = spawnSync('go', ['build', '-o', `${bin}.tmp`, '.'], { cwd: SRC, stdio: 'inherit', env: { ...process.env, GOFLAGS: '-mod=readonly' } });
-  if (r.status !== 0) throw new Error(`go build of bench/peer failed (${r.error?.message ?? `exit ${r.status}`}); is Go ≥ 1.24 installed?`);
+  if (r.status !== 0) throw new Error(`go build of bench/peer failed (${r.error?.message ?? `exit ${r.status}`}); is Go ≥ 1.26 (bench/peer/go.mod) installed?`);
   renameSync(`${bin}.tmp`, bin);
   return bin;
 }
