@@ -1,7 +1,8 @@
 // Config objects → MeshModel. Pure: no clock, no I/O; the same objects in any order
 // give the same model and the same version.
-import type { ConfigObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject } from '../api/objects.ts';
+import type { AuthorizationPolicyObject, ConfigObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject } from '../api/objects.ts';
 import { objectId } from '../api/objects.ts';
+import { resolveAuthorizations } from './authz.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from '../base/order.ts';
 import { markMeshed, meshedServiceKeys } from './meshed.ts';
@@ -32,12 +33,13 @@ interface ByKind {
   TrafficSplit: TrafficSplitObject[];
   RetryPolicy: RetryPolicyObject[];
   PeerAuth: PeerAuthObject[];
+  AuthorizationPolicy: AuthorizationPolicyObject[];
 }
 
 /** Sorted by identity; a repeated kind/namespace/name keeps its first occurrence. */
 function partition(objects: readonly ConfigObject[]): ByKind {
   const seen = new Set<string>();
-  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [] };
+  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [], AuthorizationPolicy: [] };
   const unique = objects.filter((o) => {
     const id = objectId(o);
     if (seen.has(id)) return false;
@@ -55,6 +57,7 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
   const base = markMeshed(buildServices(byKind.Service, byKind.EndpointSlice), peer.policies, meshedServiceKeys(byKind.Service), opts.workloads);
   const splits = resolveSplits(byKind.TrafficSplit, base);
   const retries = resolveRetries(byKind.RetryPolicy, base);
+  const authz = resolveAuthorizations(byKind.AuthorizationPolicy, base, opts.controlPlaneNamespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE);
 
   const services = new Map<ObjectKey, MeshService>();
   for (const [key, svc] of base) {
@@ -62,9 +65,9 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
     const retry = retries.applied.get(key);
     services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}) });
   }
-  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses].sort(
+  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses, ...authz.statuses].sort(
     (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key),
   );
-  const content = { services, peerAuths: peer.policies, statuses };
+  const content = { services, peerAuths: peer.policies, authorizations: authz.policies, statuses };
   return { ...content, version: contentHash(content) };
 }

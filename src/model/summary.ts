@@ -32,5 +32,11 @@ export function summaryOf(o: WeftPolicyObject): string {
       const ports = Object.entries(o.spec.portLevelMtls ?? {}).map(([p, m]) => `port ${p} ${m.mode}`);
       return [labels.length ? labels.join(',') : 'all workloads', ...ports].join('; ');
     }
+    case 'AuthorizationPolicy': {
+      const s = o.spec;
+      const rules = `${plural(s.allow?.length ?? 0, 'allow rule')}, ${plural(s.deny?.length ?? 0, 'deny rule')}`;
+      const deny = s.defaultAction === 'Deny' || (s.allow?.length ?? 0) > 0;
+      return `${rules}; default ${deny ? 'deny' : 'allow'}${s.dryRun ? '; dry run' : ''}`;
+    }
   }
 }
