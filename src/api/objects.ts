@@ -13,13 +13,7 @@ import { WEFT_API_VERSION } from './weft-meta.ts';
 export type { AuthorizationPolicyObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject, FieldProblem };
 export { SERVICE_NAME_LABEL } from './endpoint-slice.ts';
 
-export type ConfigObject =
-  | ServiceObject
-  | EndpointSliceObject
-  | TrafficSplitObject
-  | RetryPolicyObject
-  | PeerAuthObject
-  | AuthorizationPolicyObject;
+export type ConfigObject = ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject | AuthorizationPolicyObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /**

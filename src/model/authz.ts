@@ -68,7 +68,8 @@ export function resolveAuthorizations(
     const ns = ap.metadata.namespace;
     const target = ap.spec.targetRef?.name;
     const meshWide = target === undefined && ns === controlPlaneNamespace;
-    const scope = target !== undefined ? `the workloads behind Service ${ns}/${target}` : meshWide ? 'every workload in the mesh' : `every workload in namespace ${ns}`;
+    const scope =
+      target !== undefined ? `the workloads behind Service ${ns}/${target}` : meshWide ? 'every workload in the mesh' : `every workload in namespace ${ns}`;
     const exists = target === undefined || services.has(serviceKey(ns, target));
     const badRegex = regexError(ap);
     const refs = exists
@@ -127,9 +128,7 @@ function setOf(policies: readonly AuthzPolicy[]): AuthzSet {
  * namespace); undefined when no policy applies (nothing to enforce, no filter to add).
  */
 export function workloadAuthz(model: Pick<MeshModel, 'authorizations'>, namespace: string, services: readonly string[]): WorkloadAuthz | undefined {
-  const applies = model.authorizations.filter(
-    (p) => p.meshWide || (p.namespace === namespace && (p.service === undefined || services.includes(p.service))),
-  );
+  const applies = model.authorizations.filter((p) => p.meshWide || (p.namespace === namespace && (p.service === undefined || services.includes(p.service))));
   if (applies.length === 0) return undefined;
   const enforced = setOf(applies.filter((p) => !p.dryRun));
   return applies.some((p) => p.dryRun) ? { enforced, dryRun: setOf(applies) } : { enforced };

@@ -1,6 +1,14 @@
 // Config objects → MeshModel. Pure: no clock, no I/O; the same objects in any order
 // give the same model and the same version.
-import type { AuthorizationPolicyObject, ConfigObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject } from '../api/objects.ts';
+import type {
+  AuthorizationPolicyObject,
+  ConfigObject,
+  EndpointSliceObject,
+  PeerAuthObject,
+  RetryPolicyObject,
+  ServiceObject,
+  TrafficSplitObject,
+} from '../api/objects.ts';
 import { objectId } from '../api/objects.ts';
 import { resolveAuthorizations } from './authz.ts';
 import { contentHash } from './canonical.ts';

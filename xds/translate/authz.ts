@@ -96,7 +96,8 @@ function permission(to: AuthzTo | undefined, deny: boolean, ctx: AuthzContext): 
   if (httpOnly && !ctx.http && !deny) return undefined;
   if (ctx.http) {
     if (to.paths.length > 0) conds.push(anyOf(to.paths.map(pathPermission)));
-    if (to.methods.length > 0) conds.push(anyOf(to.methods.map((m) => ({ rule: { case: 'header', value: headerMatcher({ name: ':method', type: 'Exact', value: m }) } }))));
+    if (to.methods.length > 0)
+      conds.push(anyOf(to.methods.map((m) => ({ rule: { case: 'header', value: headerMatcher({ name: ':method', type: 'Exact', value: m }) } }))));
     for (const h of to.headers) conds.push({ rule: { case: 'header', value: headerMatcher(h) } });
   }
   if (conds.length === 0) return ANY_PERMISSION;

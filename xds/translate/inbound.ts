@@ -102,7 +102,11 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
     const byTarget = new Map<number, InboundPort>();
     for (const s of services) for (const p of inboundPorts(s)) if (!byTarget.has(p.targetPort)) byTarget.set(p.targetPort, p);
     const ports = [...byTarget.values()].sort((a, b) => a.targetPort - b.targetPort).map((p) => ({ ...p, mode: mode(p.targetPort) }));
-    const authz = workloadAuthz(model, proxy.namespace, services.map((s) => s.name));
+    const authz = workloadAuthz(
+      model,
+      proxy.namespace,
+      services.map((s) => s.name),
+    );
     return { ...td, ports, otherPorts: mode(), ...(authz ? { authz } : {}) };
   }
   if (proxy.inboundPort === undefined || !svc) return undefined;
@@ -154,7 +158,12 @@ function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undef
   const httpFilters = httpAuthzFilters(authz, actx);
   const app = tcp
     ? tcpProxyFilter(statPrefix, cluster)
-    : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster) }, httpFilters, ...(httpFilters.length > 0 ? { localReply: authzLocalReply() } : {}) });
+    : hcmFilter({
+        statPrefix,
+        routes: { inline: inboundRouteConfig(cluster) },
+        httpFilters,
+        ...(httpFilters.length > 0 ? { localReply: authzLocalReply() } : {}),
+      });
   const guards = tcp ? networkAuthzFilters(authz, actx, statPrefix) : [];
   const alpn = tcp ? [] : INBOUND_HTTP_ALPN;
   const chain = (name: string, match: Match, filters: Filter[], tls: boolean) =>
@@ -166,9 +175,7 @@ function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undef
     });
   if (trustDomain === undefined) {
     // Without a certificate nothing can be terminated; STRICT fails closed.
-    return p.mode === 'STRICT'
-      ? [chain(`${cluster}denied`, base, [denyAllFilter(statPrefix), app], false)]
-      : [chain(cluster, base, [...guards, app], false)];
+    return p.mode === 'STRICT' ? [chain(`${cluster}denied`, base, [denyAllFilter(statPrefix), app], false)] : [chain(cluster, base, [...guards, app], false)];
   }
   const filters = [...guards, app];
   switch (p.mode) {
