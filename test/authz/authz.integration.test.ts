@@ -88,6 +88,7 @@ describe('AuthorizationPolicy between real mTLS peers and real Envoys', () => {
   let app: Backend;
   let echo: Server;
   let appPort = 0;
+  let echoPort = 0;
   let payPort = 0;
   let dbPort = 0;
   let payEnvoy: EnvoyHandle;
@@ -100,7 +101,7 @@ describe('AuthorizationPolicy between real mTLS peers and real Envoys', () => {
     appPort = app.port;
     echo = createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-    const echoPort = (echo.address() as { port: number }).port;
+    echoPort = (echo.address() as { port: number }).port;
     const ports = (await freePorts(4)) as [number, number, number, number];
     [payPort, dbPort] = ports;
     const model = buildModel(parseDocuments(meshYaml(appPort, echoPort)));
@@ -175,6 +176,10 @@ describe('AuthorizationPolicy between real mTLS peers and real Envoys', () => {
   });
 
   it('counts enforced verdicts in Envoy stats', async () => {
+    const tcp = await (envoys[1] as EnvoyHandle).stats('rbac');
+    expect(tcp.get(`inbound_${echoPort}.authz_deny.rbac.denied`)).toBeGreaterThan(0);
+    expect(tcp.get(`inbound_${echoPort}.authz_allow.rbac.denied`)).toBeGreaterThan(0);
+    expect(tcp.get(`inbound_${echoPort}.authz_allow.rbac.allowed`)).toBeGreaterThan(0);
     const stats = await payEnvoy.stats('rbac');
     expect(stats.get(`http.inbound_${appPort}.rbac.authz_allow.denied`)).toBeGreaterThan(0);
     expect(stats.get(`http.inbound_${appPort}.rbac.authz_deny.denied`)).toBeGreaterThan(0);
