@@ -10,6 +10,7 @@
 // Dry-run policies are left out of the enforced set and judged only in the "as if
 // enforced" set, which translation turns into Envoy shadow rules.
 import type { AuthorizationPolicyObject } from '../api/objects.ts';
+import { canonicalJson } from './canonical.ts';
 import { accepted, condition, refsResolved, statusOf } from './conditions.ts';
 import { regexProblem } from './regex.ts';
 import { serviceKey } from './services.ts';
@@ -44,6 +45,16 @@ function ruleOf(r: Rule): AuthzRule {
   };
 }
 
+/** A rule both allowed and denied (deny would win: the allow is dead), as a field path and a reason. */
+function conflictError(ap: AuthorizationPolicyObject): string | undefined {
+  const allowed = new Map((ap.spec.allow ?? []).map((r, i) => [canonicalJson(ruleOf(r)), i] as const));
+  for (const [i, r] of (ap.spec.deny ?? []).entries()) {
+    const j = allowed.get(canonicalJson(ruleOf(r)));
+    if (j !== undefined) return `spec.deny[${i}]: the same rule as spec.allow[${j}] (deny would win; remove one)`;
+  }
+  return undefined;
+}
+
 /** The first header regular expression RE2 cannot run, as a field path and a reason. */
 function regexError(ap: AuthorizationPolicyObject): string | undefined {
   for (const list of ['deny', 'allow'] as const) {
@@ -71,17 +82,20 @@ export function resolveAuthorizations(
     const scope =
       target !== undefined ? `the workloads behind Service ${ns}/${target}` : meshWide ? 'every workload in the mesh' : `every workload in namespace ${ns}`;
     const exists = target === undefined || services.has(serviceKey(ns, target));
+    const conflict = conflictError(ap);
     const badRegex = regexError(ap);
     const refs = exists
       ? refsResolved(target === undefined ? 'AuthorizationPolicy references no other objects' : `Target Service ${ns}/${target} exists`)
       : condition('ResolvedRefs', false, 'TargetNotFound', `Service ${ns}/${target} not found; the policy is not applied`);
-    const acc = badRegex
-      ? condition('Accepted', false, 'InvalidRegex', `AuthorizationPolicy ${ns}/${ap.metadata.name}: ${badRegex}`)
-      : exists
-        ? accepted(`AuthorizationPolicy ${ap.spec.dryRun ? 'is recorded (dry run) for' : 'applies to'} ${scope}`)
-        : condition('Accepted', false, 'TargetNotFound', `Service ${ns}/${target} not found; the policy is applied once the Service exists`);
+    const acc = conflict
+      ? condition('Accepted', false, 'ConflictingRules', `AuthorizationPolicy ${ns}/${ap.metadata.name}: ${conflict}`)
+      : badRegex
+        ? condition('Accepted', false, 'InvalidRegex', `AuthorizationPolicy ${ns}/${ap.metadata.name}: ${badRegex}`)
+        : exists
+          ? accepted(`AuthorizationPolicy ${ap.spec.dryRun ? 'is recorded (dry run) for' : 'applies to'} ${scope}`)
+          : condition('Accepted', false, 'TargetNotFound', `Service ${ns}/${target} not found; the policy is applied once the Service exists`);
     statuses.push(statusOf(ap, [acc, refs]));
-    if (badRegex || !exists) continue;
+    if (conflict || badRegex || !exists) continue;
     const allow = (ap.spec.allow ?? []).map(ruleOf);
     policies.push({
       policy: `${ns}/${ap.metadata.name}`,

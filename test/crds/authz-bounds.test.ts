@@ -33,7 +33,8 @@ describe.each(['allow', 'deny'])('AuthorizationPolicy CRD spec.%s mirrors bounds
   const r = (p: string) => at(`spec.${list}[].${p}`);
   it('rule counts', () => expect(at(`spec.${list}`)).toMatchObject({ maxItems: B.rulesMax }));
   it('identities', () => {
-    for (const p of ['from.serviceAccounts', 'from.namespaces']) expect(r(p)).toMatchObject({ minItems: 1, maxItems: B.listMax, 'x-kubernetes-list-type': 'set' });
+    for (const p of ['from.serviceAccounts', 'from.namespaces'])
+      expect(r(p)).toMatchObject({ minItems: 1, maxItems: B.listMax, 'x-kubernetes-list-type': 'set' });
     // JavaScript escapes the "/" in RegExp.source; the CRD pattern need not.
     expect(r('from.serviceAccounts[]')).toMatchObject({ maxLength: B.serviceAccountMaxLength, pattern: b.SERVICE_ACCOUNT_REF.source.replace('\\/', '/') });
     expect(r('from.namespaces[]')).toMatchObject({ maxLength: b.DNS_LABEL_MAX, pattern: b.DNS1123_LABEL.source });

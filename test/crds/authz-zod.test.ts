@@ -14,6 +14,9 @@ describe('AuthorizationPolicy rows: zod', () => {
     expect(r.ok).toBe(false);
     const field = c.rejects.zodField ?? c.rejects.field;
     const fields = r.ok ? [] : r.problems.map((p) => p.field);
-    expect(fields.some((f) => f.startsWith(field)), JSON.stringify(r)).toBe(true);
+    expect(
+      fields.some((f) => f.startsWith(field)),
+      JSON.stringify(r),
+    ).toBe(true);
   });
 });
