@@ -168,6 +168,11 @@ describe('AuthorizationPolicy between real mTLS peers and real Envoys', () => {
     // Requests outside the dry-run rule are not counted.
     expect(await get(payPort, '/orders', callers.checkout)).toMatchObject({ ok: true, status: 200 });
     expect(await count()).toBe(before + 2);
+    // What an operator graphs: the Prometheus form, the rule set in a tag.
+    const prom = await payEnvoy.admin('/stats/prometheus');
+    expect(prom).toContain(
+      `envoy_http_rbac_shadow_denied{envoy_rbac_http_prefix="authz_deny",envoy_http_conn_manager_prefix="inbound_${appPort}"} ${before + 2}`,
+    );
   });
 
   it('TCP: the allowed identity exchanges bytes; a denied one has its connection closed', async () => {
