@@ -17,6 +17,7 @@ import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../resources/registry.ts';
 import { errorMessage } from '../../src/base/errors.ts';
+import { otlpCluster, statsConfig, telemetryMetadata, type ProxyTelemetry } from './telemetry.ts';
 
 /** Node metadata keys the xDS server reads to build ProxyInfo (xds/resources/proxy.ts). */
 export const NodeMetadataKeys = {
@@ -56,6 +57,8 @@ export interface BootstrapOptions {
   delta?: boolean;
   /** Dial the xDS server over TLS, presenting a client certificate (proxies outside Kubernetes). */
   tls?: XdsClientTls;
+  /** Stats tags, access log and tracing switches, the OTLP collector (xds/bootstrap/telemetry.ts). */
+  telemetry?: ProxyTelemetry;
 }
 
 /** PEM material: inline in the bootstrap, or a file Envoy reads at startup. */
@@ -175,6 +178,8 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (opts.service) metadata[NodeMetadataKeys.service] = opts.service;
   if (outboundPort !== MeshPorts.outbound) metadata[NodeMetadataKeys.outboundPort] = String(outboundPort);
   if (opts.inboundPort !== undefined) metadata[NodeMetadataKeys.inboundPort] = String(opts.inboundPort);
+  if (opts.telemetry) Object.assign(metadata, telemetryMetadata(opts.telemetry));
+  const t = opts.telemetry;
 
   // initial_fetch_timeout 0s: Envoy waits for its first CDS/LDS for as long as it takes,
   // staying unready (admin /ready 503, the sidecar's readiness probe failing) rather than
@@ -197,7 +202,8 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
       cdsConfig: viaAds,
       ldsConfig: viaAds,
     },
-    staticResources: { clusters: [xdsCluster(xds.host, xds.port, opts.tls)] },
+    staticResources: { clusters: [xdsCluster(xds.host, xds.port, opts.tls), ...(t?.otlpAddress ? [otlpCluster(t.otlpAddress)] : [])] },
+    ...(t ? { statsConfig: statsConfig(opts.namespace, t) } : {}),
     admin: {
       address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: adminPort } } } },
     },

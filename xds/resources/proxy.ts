@@ -27,6 +27,22 @@ export interface ProxyInfo {
   readonly inboundPort?: number;
   /** SPIFFE identity once authenticated. */
   readonly identity?: string;
+  /** Access log and tracing switches from the node metadata (xds/bootstrap/telemetry.ts); absent: both off. */
+  readonly telemetry?: ProxyTelemetrySwitches;
+}
+
+export interface ProxyTelemetrySwitches {
+  /** The workload's name: the service of its spans. */
+  readonly workload?: string;
+  readonly accessLog: boolean;
+  /** Percent of requests traced; set only when the proxy's bootstrap has the OTLP collector cluster. */
+  readonly traceSampling?: number;
+}
+
+/** The part of a group key telemetry adds ('' when everything is off). */
+export function telemetryKey(t: ProxyTelemetrySwitches | undefined): string {
+  if (!t || (!t.accessLog && t.traceSampling === undefined)) return '';
+  return `log=${t.accessLog};trace=${t.traceSampling ?? ''};wl=${t.workload ?? ''}`;
 }
 
 /** Proxies with equal group keys receive identical configuration, built and encoded once. */
@@ -42,5 +58,6 @@ export function proxyGroupKey(p: ProxyInfo): string {
     p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`,
     p.identity ?? '',
     labels,
+    telemetryKey(p.telemetry),
   ].join('|');
 }

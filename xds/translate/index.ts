@@ -15,6 +15,8 @@ import { explicitInboundListener, inboundPlan, inboundPlanKey, virtualInboundLis
 import { explicitOutboundListener, outboundPortListeners, proxylessListeners, virtualOutboundListener } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
 import { trustDomainOf } from './mtls.ts';
+import { telemetrySpecKey, withTelemetry, type TelemetrySpec } from './telemetry.ts';
+import type { Listener } from '../gen/envoy/config/listener/v3/listener_pb.js';
 import { captureRoutes, explicitRoutes, proxylessRoutes } from './routes.ts';
 
 export type { ResourceSet } from './types.ts';
@@ -31,6 +33,8 @@ interface TranslationSpec {
   /** Set when the proxy has a workload certificate (SDS): mTLS is possible. */
   readonly trustDomain?: string;
   readonly inbound?: InboundPlan;
+  /** Access logs and tracing (sidecars whose node metadata turns them on). */
+  readonly telemetry?: TelemetrySpec;
 }
 
 function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
@@ -40,8 +44,19 @@ function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
   if (mode === 'proxyless') return base;
   const trustDomain = trustDomainOf(proxy.identity);
   const inbound = inboundPlan(model, proxy, trustDomain);
+  const t = proxy.telemetry;
+  const telemetry: TelemetrySpec | undefined =
+    t && (t.accessLog || t.traceSampling !== undefined)
+      ? {
+          accessLog: t.accessLog,
+          ...(t.traceSampling !== undefined ? { traceSampling: t.traceSampling } : {}),
+          serviceName: `${t.workload ?? proxy.service ?? proxy.id}.${proxy.namespace}`,
+          ...(proxy.identity !== undefined ? { identity: proxy.identity } : {}),
+        }
+      : undefined;
   return {
     ...base,
+    ...(telemetry ? { telemetry } : {}),
     ...(mode === 'explicit' ? { outboundPort: proxy.outboundPort ?? MeshPorts.outbound } : {}),
     ...(trustDomain === undefined ? {} : { trustDomain }),
     ...(inbound ? { inbound } : {}),
@@ -49,7 +64,15 @@ function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
 }
 
 function specKey(s: TranslationSpec): string {
-  return [s.mode, s.namespace, s.service, s.outboundPort ?? '', s.trustDomain ?? '', s.inbound ? inboundPlanKey(s.inbound) : ''].join('|');
+  return [
+    s.mode,
+    s.namespace,
+    s.service,
+    s.outboundPort ?? '',
+    s.trustDomain ?? '',
+    s.inbound ? inboundPlanKey(s.inbound) : '',
+    telemetrySpecKey(s.telemetry),
+  ].join('|');
 }
 
 const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationSpec): ResourceSet => {
@@ -70,7 +93,10 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
       return freeze({
         clusters: inbound.length > 0 ? sortByName([...outbound, ...inbound]) : outbound,
         endpoints,
-        listeners: sortByName([explicitOutboundListener(spec.outboundPort ?? MeshPorts.outbound), ...(plan ? [explicitInboundListener(model, plan)] : [])]),
+        listeners: decorate(
+          sortByName([explicitOutboundListener(spec.outboundPort ?? MeshPorts.outbound), ...(plan ? [explicitInboundListener(model, plan)] : [])]),
+          spec.telemetry,
+        ),
         routes: explicitRoutes(model, spec.namespace),
       });
     }
@@ -78,11 +104,18 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
       return freeze({
         clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.inbound?.ports ?? [])]),
         endpoints,
-        listeners: sortByName([virtualOutboundListener, ...outboundPortListeners(model), virtualInboundListener(model, spec.inbound ?? { ports: [] })]),
+        listeners: decorate(
+          sortByName([virtualOutboundListener, ...outboundPortListeners(model), virtualInboundListener(model, spec.inbound ?? { ports: [] })]),
+          spec.telemetry,
+        ),
         routes: captureRoutes(model, spec.namespace),
       });
   }
 });
+
+function decorate(listeners: readonly Listener[], t: TelemetrySpec | undefined): readonly Listener[] {
+  return t ? listeners.map((l) => withTelemetry(l, t)) : listeners;
+}
 
 function freeze(set: Omit<ResourceSet, 'secrets'>): ResourceSet {
   // SDS secrets are per identity and come from the CA, not from the model (xds/secrets).
