@@ -17,7 +17,7 @@ set -euo pipefail
 
 # Debian bookworm's package; the version is whatever apt offers, recorded in the directory.
 OTELCOL_VERSION=v0.165.0
-RECIPE=1
+RECIPE=2
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${WEFT_CACHE:-$HOME/.cache/weft}

@@ -34,6 +34,8 @@ export interface ProxyTelemetry {
 /** Node metadata keys that carry ProxyTelemetry to the xDS server (parsed in xds/resources/node-info.ts). */
 export const TelemetryMetadataKeys = {
   workload: 'WEFT_WORKLOAD',
+  /** The SPIFFE id the workload claims: spans' weft.identity when the xDS stream is not authenticated. */
+  identity: 'WEFT_IDENTITY',
   /** "true" when access logs are on. */
   accessLog: 'WEFT_ACCESS_LOG',
   /** Decimal percent; present only when the bootstrap has the OTLP cluster. */
@@ -144,6 +146,7 @@ export function otlpCluster(address: string): Cluster {
 /** The node metadata entries for `t` (tracing only when the collector cluster is there). */
 export function telemetryMetadata(t: ProxyTelemetry): JsonObject {
   const md: JsonObject = { [TelemetryMetadataKeys.workload]: t.workload };
+  if (t.identity) md[TelemetryMetadataKeys.identity] = t.identity;
   if (t.accessLog) md[TelemetryMetadataKeys.accessLog] = 'true';
   if (t.otlpAddress !== undefined && t.traceSampling !== undefined && t.traceSampling > 0) md[TelemetryMetadataKeys.traceSampling] = String(t.traceSampling);
   return md;

@@ -29,6 +29,7 @@ const WeftMetadata = z.looseObject({
   WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
   // Telemetry (xds/bootstrap/telemetry.ts TelemetryMetadataKeys).
   WEFT_WORKLOAD: z.string().min(1).max(253).optional(),
+  WEFT_IDENTITY: z.string().min(1).max(2048).optional(),
   WEFT_ACCESS_LOG: booleanString.optional(),
   WEFT_TRACE_SAMPLING: z.coerce.number({ error: 'must be a percentage' }).min(0, 'must be 0-100').max(100, 'must be 0-100').optional(),
 });
@@ -80,6 +81,7 @@ function telemetry(md: z.infer<typeof WeftMetadata>): Pick<ProxyInfo, 'telemetry
       accessLog,
       ...(traceSampling !== undefined ? { traceSampling } : {}),
       ...(md.WEFT_WORKLOAD !== undefined ? { workload: md.WEFT_WORKLOAD } : {}),
+      ...(md.WEFT_IDENTITY !== undefined ? { identity: md.WEFT_IDENTITY } : {}),
     },
   };
 }

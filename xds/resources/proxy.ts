@@ -34,6 +34,8 @@ export interface ProxyInfo {
 export interface ProxyTelemetrySwitches {
   /** The workload's name: the service of its spans. */
   readonly workload?: string;
+  /** The identity the proxy's bootstrap claims (display only; the authenticated `identity` wins). */
+  readonly identity?: string;
   readonly accessLog: boolean;
   /** Percent of requests traced; set only when the proxy's bootstrap has the OTLP collector cluster. */
   readonly traceSampling?: number;
@@ -42,7 +44,7 @@ export interface ProxyTelemetrySwitches {
 /** The part of a group key telemetry adds ('' when everything is off). */
 export function telemetryKey(t: ProxyTelemetrySwitches | undefined): string {
   if (!t || (!t.accessLog && t.traceSampling === undefined)) return '';
-  return `log=${t.accessLog};trace=${t.traceSampling ?? ''};wl=${t.workload ?? ''}`;
+  return `log=${t.accessLog};trace=${t.traceSampling ?? ''};wl=${t.workload ?? ''};id=${t.identity ?? ''}`;
 }
 
 /** Proxies with equal group keys receive identical configuration, built and encoded once. */

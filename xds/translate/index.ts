@@ -51,7 +51,7 @@ function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
           accessLog: t.accessLog,
           ...(t.traceSampling !== undefined ? { traceSampling: t.traceSampling } : {}),
           serviceName: `${t.workload ?? proxy.service ?? proxy.id}.${proxy.namespace}`,
-          ...(proxy.identity !== undefined ? { identity: proxy.identity } : {}),
+          ...((proxy.identity ?? t.identity) !== undefined ? { identity: proxy.identity ?? t.identity } : {}),
         }
       : undefined;
   return {

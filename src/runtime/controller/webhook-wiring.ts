@@ -133,6 +133,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       },
       onError: (err, retryIn) => log.error({ err: errorMessage(err), retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving'),
       clock,
+      metricName: 'webhook-serving',
     });
     rotation = rot;
     const validate = crValidator({
