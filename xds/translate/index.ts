@@ -1,7 +1,8 @@
 // translate(model, proxy): the Envoy resources one proxy needs. Pure: the output depends
 // only on the model and on what translationSpec reads of the proxy — its kind, namespace,
 // capture mode and listener ports, whether it has a certificate (and its trust domain), and
-// the mTLS modes PeerAuth gives its inbound ports (its labels only through those modes) —
+// the mTLS modes PeerAuth gives its inbound ports (its labels only through those modes), and
+// its telemetry switches (access log, trace sampling, span service and identity) —
 // so proxies that agree on those get the very same arrays and message objects (memoized
 // per model; see memo.ts for why identity matters to the snapshot cache).
 import type { MeshModel } from '../../src/model/types.ts';
