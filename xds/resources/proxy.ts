@@ -29,6 +29,11 @@ export interface ProxyInfo {
   readonly identity?: string;
   /** Access log and tracing switches from the node metadata (xds/bootstrap/telemetry.ts); absent: both off. */
   readonly telemetry?: ProxyTelemetrySwitches;
+  /**
+   * The proxy's zone (Envoy node.locality.zone; a sidecar's is its node's
+   * topology.kubernetes.io/zone label). Orders endpoints for BackendPolicy zone failover.
+   */
+  readonly zone?: string;
 }
 
 export interface ProxyTelemetrySwitches {
@@ -60,6 +65,7 @@ export function proxyGroupKey(p: ProxyInfo): string {
     p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`,
     p.identity ?? '',
     labels,
+    p.zone ?? '',
     telemetryKey(p.telemetry),
   ].join('|');
 }
