@@ -26,6 +26,7 @@ const WeftMetadata = z.looseObject({
   WEFT_LABELS: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
   WEFT_OUTBOUND_PORT: portNumber.optional(),
   WEFT_INBOUND_PORT: portNumber.optional(),
+  WEFT_STATS_PORT: portNumber.optional(),
   WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
 });
 
@@ -96,6 +97,7 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
       ...(md.WEFT_OUTBOUND_PORT !== undefined && !capture ? { outboundPort: md.WEFT_OUTBOUND_PORT } : {}),
       // Captured proxies receive inbound traffic on MeshPorts.inbound whatever they say.
       ...(md.WEFT_INBOUND_PORT !== undefined && !capture && kind === 'sidecar' ? { inboundPort: md.WEFT_INBOUND_PORT } : {}),
+      ...(md.WEFT_STATS_PORT !== undefined && kind === 'sidecar' ? { statsPort: md.WEFT_STATS_PORT } : {}),
     },
   };
 }
