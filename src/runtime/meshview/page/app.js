@@ -4,8 +4,8 @@
 
 const POLL_MS = 2000;
 const SVG_NS = 'http://www.w3.org/2000/svg';
-const COL_W = 250;
-const ROW_H = 90;
+const COL_W = 430;
+const ROW_H = 110;
 const NODE_W = 170;
 const NODE_H = 44;
 
@@ -58,10 +58,10 @@ function layout(nodes, edges) {
   let rows = 1;
   for (const [c, list] of columns) {
     list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    list.forEach((n, i) => pos.set(n.id, { x: 20 + c * COL_W, y: 20 + i * ROW_H }));
+    list.forEach((n, i) => pos.set(n.id, { x: 20 + c * COL_W, y: 50 + i * ROW_H }));
     rows = Math.max(rows, list.length);
   }
-  return { pos, width: 40 + Math.max(1, columns.size) * COL_W, height: 40 + rows * ROW_H };
+  return { pos, width: 40 + Math.max(1, columns.size) * COL_W - (COL_W - NODE_W), height: 60 + rows * ROW_H };
 }
 
 function edgeClass(e) {
@@ -72,21 +72,60 @@ function edgeClass(e) {
   return 'edge traffic';
 }
 
+/** Two lines: the headline (rate, or the split's weight) and the details. */
 function edgeLabel(e) {
-  const lock = e.mtls === 'mtls' ? ' · mTLS' : e.mtls === 'mixed' ? ' · mTLS partly' : e.mtls === 'plaintext' ? ' · plaintext' : '';
+  const lock = e.mtls === 'mtls' ? 'mTLS' : e.mtls === 'mixed' ? 'mTLS partly' : e.mtls === 'plaintext' ? 'plaintext' : 'no endpoints';
   if (e.kind === 'split') {
-    const obs = e.observedShare === null || e.observedShare === undefined ? '' : ` (observed ${e.observedShare.toFixed(1)}%)`;
-    return `${e.weight.toFixed(0)}%${obs}`;
+    const obs =
+      e.observedShare === null || e.observedShare === undefined ? 'no traffic observed' : `observed ${e.observedShare.toFixed(1)}% · ${fmtRate(e.requestRate)}`;
+    return [`split ${e.weight.toFixed(0)}%`, obs];
   }
-  return `${fmtRate(e.requestRate)} · ${fmtPct(e.successRate)} · p99 ${fmtMs(e.p99Ms)}${lock}`;
+  return [`${fmtRate(e.requestRate)} · ${fmtPct(e.successRate)} ok`, `p99 ${fmtMs(e.p99Ms)} · ${lock}`];
+}
+
+/**
+ * The edges as drawn: traffic to a split's backend is drawn into the split's root (callers
+ * address the root; the split edges then show where it went), merged per caller and root.
+ */
+function drawnEdges(edges) {
+  const rootOf = new Map();
+  for (const e of edges) if (e.kind === 'split') rootOf.set(`${e.destination}:${e.port}`, e.source);
+  const merged = new Map();
+  const out = [];
+  for (const e of edges) {
+    const root = e.kind === 'traffic' ? rootOf.get(`${e.destination}:${e.port}`) : undefined;
+    if (root === undefined || root === e.source) {
+      out.push(e);
+      continue;
+    }
+    const key = `${e.source}>${root}:${e.port}`;
+    let m = merged.get(key);
+    if (!m) {
+      m = { ...e, id: key, destination: root, requestRate: 0, successRate: null, p99Ms: null, retryRate: 0, via: [], okWeight: 0, answered: 0 };
+      merged.set(key, m);
+      out.push(m);
+    }
+    m.via.push(e.destination);
+    m.requestRate += e.requestRate || 0;
+    m.retryRate += e.retryRate || 0;
+    if (e.successRate !== null) {
+      m.okWeight += e.successRate * (e.requestRate || 0);
+      m.answered += e.requestRate || 0;
+      m.successRate = m.answered > 0 ? m.okWeight / m.answered : e.successRate;
+    }
+    if (e.p99Ms !== null) m.p99Ms = Math.max(m.p99Ms || 0, e.p99Ms);
+    if (m.mtls !== e.mtls) m.mtls = 'mixed';
+  }
+  return out;
 }
 
 function drawGraph(view) {
   const svg = document.getElementById('graph');
+  const edges = drawnEdges(view.edges);
   const used = new Set();
-  for (const e of view.edges) used.add(e.source).add(e.destination);
+  for (const e of edges) used.add(e.source).add(e.destination);
   const nodes = view.services.filter((s) => used.has(s.id) || s.proxies > 0 || s.split);
-  const { pos, width, height } = layout(nodes, view.edges);
+  const { pos, width, height } = layout(nodes, edges);
   svg.replaceChildren();
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
   svg.setAttribute('height', String(height));
@@ -96,7 +135,7 @@ function drawGraph(view) {
   defs.append(marker);
   svg.append(defs);
   const pairs = new Map();
-  for (const e of view.edges) {
+  for (const e of edges) {
     const a = pos.get(e.source);
     const b = pos.get(e.destination);
     if (!a || !b) continue;
@@ -121,9 +160,13 @@ function drawGraph(view) {
       'data-weight': e.weight,
       'data-share': e.observedShare,
       'data-mtls': e.mtls,
+      'data-via': e.via ? e.via.join(' ') : undefined,
     });
     g.append(el('svg:path', { d: `M ${x1} ${y1} Q ${mx} ${my} ${x2} ${y2}`, 'marker-end': 'url(#arrow)' }));
-    g.append(el('svg:text', { x: mx, y: my - 4, 'text-anchor': 'middle' }, edgeLabel(e)));
+    const [head, detail] = edgeLabel(e);
+    const text = el('svg:text', { x: mx, y: my - 18, 'text-anchor': 'middle' });
+    text.append(el('svg:tspan', { x: mx, dy: 0, 'font-weight': 600 }, head), el('svg:tspan', { x: mx, dy: 13 }, detail));
+    g.append(text);
     svg.append(g);
   }
   for (const n of nodes) {
