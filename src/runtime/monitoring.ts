@@ -8,6 +8,7 @@ import { metricsRegistry } from '../base/metrics.ts';
 import type { Logger } from '../base/log.ts';
 import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type ListenerTimeouts } from '../base/listener-timeouts.ts';
 import { listenerBoundary, type Authorizer } from './access/access.ts';
+import { meshViewMetrics } from './meshview/metrics.ts';
 import { meshViewRoutes } from './meshview/routes.ts';
 import type { MeshViewSource } from './meshview/view.ts';
 
@@ -61,6 +62,7 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<RunningM
       if (!guarded(req.url)) return;
       const header = req.headers.authorization;
       const decision = await access.check(header !== undefined ? { authorization: header } : {});
+      meshViewMetrics.access.inc({ status: decision.ok ? '200' : String(decision.status) });
       if (decision.ok) return;
       opts.log.debug({ path: req.url.split('?')[0], status: decision.status, reason: decision.reason }, 'debug API: request refused');
       if (decision.status === 401) reply.header('www-authenticate', 'Bearer realm="weft"');

@@ -172,7 +172,10 @@ export async function controllerWith(flags: ControllerFlags): Promise<number> {
   const settings = settingsFrom(flags);
   const debugHost = hostOf(settings.base.debugAddress ?? settings.base.monitoringAddress ?? '127.0.0.1:0');
   if (settings.base.debugAuth !== 'kube' && !isLoopbackHost(debugHost)) {
-    log.warn({ debugHost }, '/debug/* and the mesh view are served on a non-loopback address without authentication: use --debug-auth=kube or --debug-address=127.0.0.1:PORT');
+    log.warn(
+      { debugHost },
+      '/debug/* and the mesh view are served on a non-loopback address without authentication: use --debug-auth=kube or --debug-address=127.0.0.1:PORT',
+    );
   }
   const shutdown = new AbortController();
   const signalled = waitForShutdown(log).then(() => shutdown.abort());

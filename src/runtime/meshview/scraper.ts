@@ -8,6 +8,7 @@ import { systemClock, type Clock, type Timer } from '../../base/clock.ts';
 import { errorMessage } from '../../base/errors.ts';
 import type { Logger } from '../../base/log.ts';
 import { deltaOf, type Delta } from './edge-stats.ts';
+import { meshViewMetrics } from './metrics.ts';
 import { parseClusterStats, type ClusterStats } from './prom-text.ts';
 
 export interface ScrapeTarget {
@@ -123,6 +124,7 @@ export class StatsScraper {
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, targets.length) }, worker));
     if (this.#closed) return;
+    meshViewMetrics.roundSeconds.observe((clock.monotonic() - started) / 1000);
     this.#lastRound = {
       at: new Date(clock.now()).toISOString(),
       windowSeconds: windows.length > 0 ? Math.max(...windows) : null,
@@ -156,6 +158,7 @@ export class StatsScraper {
       const prev = this.#readings.get(t.key);
       this.#readings.set(t.key, { monotonic: now, stats });
       if (prev === undefined) {
+        meshViewMetrics.scrapes.inc({ result: 'ok' });
         this.#results.set(t.key, { state: 'ok', at });
         return { state: 'ok' };
       }
@@ -172,11 +175,13 @@ export class StatsScraper {
         deltas.set(cluster, d);
       }
       this.#results.set(t.key, { state: 'ok', at, deltas });
+      meshViewMetrics.scrapes.inc({ result: 'ok' });
       return { state: 'ok', window: seconds };
     } catch (err) {
       const error = errorMessage(err);
       this.#o.log.debug({ target: t.url, err: error }, 'mesh view: stats scrape failed');
       this.#results.set(t.key, { state: 'error', at, error });
+      meshViewMetrics.scrapes.inc({ result: 'error' });
       return { state: 'error' };
     }
   }
