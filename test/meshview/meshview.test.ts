@@ -154,7 +154,7 @@ describe('buildMeshView', () => {
   const stream = (id: string, nack = false): StreamDebug => ({
     stream: id,
     protocol: 'sotw',
-    proxy: proxy({ id: `client-${id}`, service: 'client' }),
+    proxy: proxy({ id: `client-${id}`, labels: { app: 'client' } }),
     group: 'g',
     connectedSince: '2026-01-01T00:00:00.000Z',
     types: [

@@ -32,9 +32,13 @@ export function parseOutboundCluster(name: string): { id: string; port: number }
   return m ? { id: `${m[3]}/${m[2]}`, port: Number(m[1]) } : undefined;
 }
 
-/** The graph node a proxy speaks for: its Service, else its node id. */
+/**
+ * The graph node a proxy speaks for: its Service, else its workload's name label
+ * (`app.kubernetes.io/name`, then `app`: every replica of a client is one node), else its node id.
+ */
 export function callerId(s: Pick<StreamDebug, 'proxy'>): string {
-  return `${s.proxy.namespace}/${s.proxy.service ?? s.proxy.id}`;
+  const p = s.proxy;
+  return `${p.namespace}/${p.service ?? p.labels['app.kubernetes.io/name'] ?? p.labels.app ?? p.id}`;
 }
 
 function shortType(typeUrl: string): string {
@@ -109,7 +113,7 @@ export function buildMeshView(inp: GraphInputs): MeshView {
     services.set(id, {
       id,
       namespace: s.proxy.namespace,
-      name: s.proxy.service ?? s.proxy.id,
+      name: id.slice(id.indexOf('/') + 1),
       kind: 'workload',
       ports: [],
       endpoints: { total: 0, ready: 0, meshed: 0 },
