@@ -1,6 +1,7 @@
-// `weftctl preview` against the real API server: the mesh as the cluster holds it, a meshed Pod
-// (the webhook's status annotation), and a split edit in a file: the preview shows the route
-// change for that Pod and applies nothing.
+// `weftctl preview` and `weftctl describe pod` against the real API server: the mesh as the
+// cluster holds it, a meshed Pod (the webhook's status annotation), and a split edit in a file:
+// the preview shows the route change for that Pod and applies nothing; describe shows the Pod's
+// inbound mTLS mode with the PeerAuth that decided it, and the split it routes by.
 import { execFile } from 'node:child_process';
 import { readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,13 @@ beforeAll(async () => {
     split(90, 10),
     {
       apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'client', namespace: ns },
+      spec: { selector: { app: 'client' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    },
+    { apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'PeerAuth', metadata: { name: 'strict', namespace: ns }, spec: { mtls: { mode: 'STRICT' } } },
+    {
+      apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
         name: 'client',
@@ -70,4 +78,15 @@ it('a split edit: one changed route configuration for the meshed Pod, with the n
   expect(r.stdout).toMatch(/replace \/virtualHosts\/\d+\/routes\/\d+\/route\/weightedClusters\/clusters\/0\/weight = 50/);
   const live = JSON.parse((await kubectl(['-n', ns, 'get', 'trafficsplit', 'web', '-o', 'json'])).stdout) as { spec: { backends: { weight: number }[] } };
   expect(live.spec.backends.map((b) => b.weight)).toEqual([90, 10]);
+});
+
+it('describe pod: identity, inbound mode with the deciding PeerAuth, the split it routes by; an unknown Pod is one line, exit 1', async () => {
+  const r = await weftctl('describe', 'pod', 'client', '-n', ns, '--kubeconfig', kubeconfig);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain(`Identity:  spiffe://cluster.local/ns/${ns}/sa/default`);
+  expect(r.stdout).toContain(`  ${ns}/client port 80 → 8080 (http): mTLS STRICT (PeerAuth ${ns}/strict, namespace level)`);
+  expect(r.stdout).toContain(`  ${ns}/web: TrafficSplit ${ns}/web — web-v1 90%, web-v2 10%`);
+  const missing = await weftctl('describe', 'pod', 'nope', '-n', ns, '--kubeconfig', kubeconfig);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toBe(`weftctl describe: pod ${ns}/nope not found; check the name and -n (kubectl get pods -n ${ns})\n`);
 });
