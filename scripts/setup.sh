@@ -4,7 +4,8 @@
 # clone on the same machine reuses them; node_modules is per clone.
 #   scripts/setup.sh            npm deps + generated protos + Envoy + Prometheus and the OTel Collector
 #   scripts/setup.sh --k8s      also the Kubernetes binaries, helm and the local node's
-#                               runtime (containerd, runc, CNI, CoreDNS, pause image)
+#                               runtime (containerd, runc, CNI, CoreDNS, pause image), and
+#                               Debian's chromium (the mesh view's browser test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WEFT_CACHE="${WEFT_CACHE:-$HOME/.cache/weft}"
@@ -48,5 +49,7 @@ if [ "${1:-}" = "--k8s" ]; then
   bash scripts/install-k8s.sh
   step "node runtime: containerd, CNI plugins, CoreDNS, pause (cold build a few minutes; cached after)"
   bash scripts/install-node.sh
+  step "chromium for the mesh view's browser test (apt, about 50 s cold; cached after)"
+  bash scripts/install-chromium.sh >/dev/null || step "WARNING: no chromium; the mesh view's browser test will skip"
 fi
 step "done"

@@ -24,6 +24,8 @@ export interface StartEnvoyOptions {
   waitFor?: 'ready' | 'admin';
   /** How long to wait (default 60 s: the CPU here is shared with compilers). */
   timeoutMs?: number;
+  /** Keep the bootstrap's admin port (the caller picked a free one, e.g. to announce it as WEFT_STATS_PORT) instead of 0. */
+  keepAdminPort?: boolean;
 }
 
 export interface EnvoyHandle {
@@ -66,7 +68,7 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<EnvoyHandle> 
   const configPath = join(dir, 'bootstrap.yaml');
   const adminPath = join(dir, 'admin-address');
   const logPath = join(dir, 'envoy.log');
-  await writeFile(configPath, withEphemeralAdmin(opts.bootstrapYaml));
+  await writeFile(configPath, opts.keepAdminPort ? opts.bootstrapYaml : withEphemeralAdmin(opts.bootstrapYaml));
 
   const args = ['-c', configPath, '--disable-hot-restart', '--concurrency', '1', '--admin-address-path', adminPath];
   args.push('--log-path', logPath, '-l', opts.logLevel ?? 'warning');

@@ -32,6 +32,8 @@ export const NodeMetadataKeys = {
   outboundPort: 'WEFT_OUTBOUND_PORT',
   /** Decimal string; explicit mode only: the port of the inbound listener (`explicitInbound`) clients dial. */
   inboundPort: 'WEFT_INBOUND_PORT',
+  /** Decimal string: the port on the proxy's address that serves /stats/prometheus (the mesh view scrapes it). */
+  statsPort: 'WEFT_STATS_PORT',
 } as const;
 
 export interface BootstrapOptions {
@@ -51,6 +53,8 @@ export interface BootstrapOptions {
   inboundPort?: number;
   /** Admin port on 127.0.0.1 (default MeshPorts.admin; 0 = any free port). */
   adminPort?: number;
+  /** Announced as WEFT_STATS_PORT: where the control plane's mesh view scrapes /stats/prometheus. */
+  statsPort?: number;
   capture?: boolean;
   labels?: Record<string, string>;
   /** Delta (incremental) ADS instead of State-of-the-World. */
@@ -180,6 +184,7 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (opts.service) metadata[NodeMetadataKeys.service] = opts.service;
   if (outboundPort !== MeshPorts.outbound) metadata[NodeMetadataKeys.outboundPort] = String(outboundPort);
   if (opts.inboundPort !== undefined) metadata[NodeMetadataKeys.inboundPort] = String(opts.inboundPort);
+  if (opts.statsPort !== undefined) metadata[NodeMetadataKeys.statsPort] = String(opts.statsPort);
   if (opts.telemetry) Object.assign(metadata, telemetryMetadata(opts.telemetry));
   const t = opts.telemetry;
 

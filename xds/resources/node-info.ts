@@ -27,6 +27,7 @@ const WeftMetadata = z.looseObject({
   WEFT_LABELS: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
   WEFT_OUTBOUND_PORT: portNumber.optional(),
   WEFT_INBOUND_PORT: portNumber.optional(),
+  WEFT_STATS_PORT: portNumber.optional(),
   WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
   // Telemetry (xds/bootstrap/telemetry.ts TelemetryMetadataKeys).
   WEFT_WORKLOAD: z.string().min(1).max(253).optional(),
@@ -121,6 +122,7 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
       // Captured proxies receive inbound traffic on MeshPorts.inbound whatever they say.
       ...(md.WEFT_INBOUND_PORT !== undefined && !capture && kind === 'sidecar' ? { inboundPort: md.WEFT_INBOUND_PORT } : {}),
       ...telemetry(md),
+      ...(md.WEFT_STATS_PORT !== undefined && kind === 'sidecar' ? { statsPort: md.WEFT_STATS_PORT } : {}),
       ...(zone ? { zone } : {}),
     },
   };

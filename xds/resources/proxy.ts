@@ -25,6 +25,13 @@ export interface ProxyInfo {
    * forwards to the application on 127.0.0.1:<targetPort>. None: no inbound listener.
    */
   readonly inboundPort?: number;
+  /**
+   * Where the proxy serves Envoy's Prometheus stats (/stats/prometheus) on its own address (the
+   * xDS peer's IP): node metadata WEFT_STATS_PORT. Absent: MeshPorts.stats for captured sidecars
+   * (the injected bootstrap's stats listener), none otherwise. Read only by the mesh view's
+   * scraper; not part of the group key (it changes no configuration).
+   */
+  readonly statsPort?: number;
   /** SPIFFE identity once authenticated. */
   readonly identity?: string;
   /** Access log and tracing switches from the node metadata (xds/bootstrap/telemetry.ts); absent: both off. */

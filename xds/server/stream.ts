@@ -308,6 +308,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
       proxy: this.proxy,
       group: this.#watch.groupKey,
       connectedAt: this.#connectedAt,
+      peer: this.#call.getPeer(),
       pinned: this.#pinned,
       state: this.#state,
     });
