@@ -158,7 +158,8 @@ describe('AuthorizationPolicy between real mTLS peers and real Envoys', () => {
   });
 
   it('dry run denies nothing and counts what it would have denied (Envoy shadow stats)', async () => {
-    const stat = `http.inbound_${appPort}.rbac.authz_deny.shadow_denied`;
+    // checkout calls over mTLS: the chain's stat prefix says so (inbound_<port>_mtls).
+    const stat = `http.inbound_${appPort}_mtls.rbac.authz_deny.shadow_denied`;
     const count = async () => (await payEnvoy.stats('shadow_denied$')).get(stat) ?? -1;
     const before = await count();
     expect(before).toBeGreaterThanOrEqual(0);
@@ -171,7 +172,7 @@ describe('AuthorizationPolicy between real mTLS peers and real Envoys', () => {
     // What an operator graphs: the Prometheus form, the rule set in a tag.
     const prom = await payEnvoy.admin('/stats/prometheus');
     expect(prom).toContain(
-      `envoy_http_rbac_shadow_denied{envoy_rbac_http_prefix="authz_deny",envoy_http_conn_manager_prefix="inbound_${appPort}"} ${before + 2}`,
+      `envoy_http_rbac_shadow_denied{envoy_rbac_http_prefix="authz_deny",envoy_http_conn_manager_prefix="inbound_${appPort}_mtls"} ${before + 2}`,
     );
   });
 
@@ -182,11 +183,15 @@ describe('AuthorizationPolicy between real mTLS peers and real Envoys', () => {
 
   it('counts enforced verdicts in Envoy stats', async () => {
     const tcp = await (envoys[1] as EnvoyHandle).stats('rbac');
-    expect(tcp.get(`inbound_${echoPort}.authz_deny.rbac.denied`)).toBeGreaterThan(0);
-    expect(tcp.get(`inbound_${echoPort}.authz_allow.rbac.denied`)).toBeGreaterThan(0);
-    expect(tcp.get(`inbound_${echoPort}.authz_allow.rbac.allowed`)).toBeGreaterThan(0);
+    // legacy (denied) and checkout (allowed) over mTLS; the plaintext caller on its own chain.
+    expect(tcp.get(`inbound_${echoPort}_mtls.authz_deny.rbac.denied`)).toBeGreaterThan(0);
+    expect(tcp.get(`inbound_${echoPort}_mtls.authz_allow.rbac.denied`)).toBeGreaterThan(0);
+    expect(tcp.get(`inbound_${echoPort}_mtls.authz_allow.rbac.allowed`)).toBeGreaterThan(0);
+    expect(tcp.get(`inbound_${echoPort}_plaintext.authz_allow.rbac.denied`)).toBeGreaterThan(0);
     const stats = await payEnvoy.stats('rbac');
-    expect(stats.get(`http.inbound_${appPort}.rbac.authz_allow.denied`)).toBeGreaterThan(0);
-    expect(stats.get(`http.inbound_${appPort}.rbac.authz_deny.denied`)).toBeGreaterThan(0);
+    expect(stats.get(`http.inbound_${appPort}_mtls.rbac.authz_allow.denied`)).toBeGreaterThan(0);
+    expect(stats.get(`http.inbound_${appPort}_mtls.rbac.authz_deny.denied`)).toBeGreaterThan(0);
+    expect(stats.get(`http.inbound_${appPort}_plaintext.rbac.authz_allow.denied`)).toBeGreaterThan(0);
+    expect(stats.get(`http.inbound_${appPort}_plaintext.rbac.authz_allow.allowed`)).toBeGreaterThan(0);
   });
 });

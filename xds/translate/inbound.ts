@@ -46,7 +46,14 @@ import { workloadAuthz, type WorkloadAuthz } from '../../src/model/authz.ts';
 import { canonicalJson } from '../../src/model/canonical.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
-import { EXPLICIT_INBOUND_LISTENER, inboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER } from '../resources/names.ts';
+import {
+  EXPLICIT_INBOUND_LISTENER,
+  inboundClusterName,
+  inboundStatPrefix,
+  PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND_LISTENER,
+  type InboundSecurity,
+} from '../resources/names.ts';
 import { authzLocalReply, httpAuthzFilters, networkAuthzFilters } from './authz.ts';
 import { duration, FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';
@@ -151,20 +158,18 @@ type Predicate = MessageInitShape<typeof ListenerFilterChainMatchPredicateSchema
 /** The chains of one port; `base` is the port match (capture) or nothing (explicit). */
 function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undefined, authz: WorkloadAuthz | undefined): FilterChain[] {
   const cluster = inboundClusterName(p.targetPort);
-  const statPrefix = `inbound_${p.targetPort}`;
   const tcp = p.appProtocol === 'tcp';
   const actx = { port: p.targetPort, ...(trustDomain === undefined ? {} : { trustDomain }) };
   // Authorization first: a denied request never reaches rate limits or the app.
   const httpFilters = httpAuthzFilters(authz, actx);
-  const app = tcp
-    ? tcpProxyFilter(statPrefix, cluster)
-    : hcmFilter({
-        statPrefix,
-        routes: { inline: inboundRouteConfig(cluster) },
-        httpFilters,
-        ...(httpFilters.length > 0 ? { localReply: authzLocalReply() } : {}),
-      });
-  const guards = tcp ? networkAuthzFilters(authz, actx, statPrefix) : [];
+  const localReply = httpFilters.length > 0 ? { localReply: authzLocalReply() } : {};
+  // One stat prefix per chain: its suffix tells mTLS from plaintext in the stats (docs/telemetry.md).
+  const app = (security: InboundSecurity) => {
+    const statPrefix = inboundStatPrefix(p.targetPort, security);
+    return tcp ? tcpProxyFilter(statPrefix, cluster) : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster) }, httpFilters, ...localReply });
+  };
+  // TCP: the network RBAC filters before tcp_proxy (HTTP authorizes in the connection manager).
+  const filters = (security: InboundSecurity) => [...(tcp ? networkAuthzFilters(authz, actx, inboundStatPrefix(p.targetPort, security)) : []), app(security)];
   const alpn = tcp ? [] : INBOUND_HTTP_ALPN;
   const chain = (name: string, match: Match, filters: Filter[], tls: boolean) =>
     create(FilterChainSchema, {
@@ -175,20 +180,21 @@ function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undef
     });
   if (trustDomain === undefined) {
     // Without a certificate nothing can be terminated; STRICT fails closed.
-    return p.mode === 'STRICT' ? [chain(`${cluster}denied`, base, [denyAllFilter(statPrefix), app], false)] : [chain(cluster, base, [...guards, app], false)];
+    return p.mode === 'STRICT'
+      ? [chain(`${cluster}denied`, base, [denyAllFilter(inboundStatPrefix(p.targetPort, 'plaintext')), app('plaintext')], false)]
+      : [chain(cluster, base, filters('plaintext'), false)];
   }
-  const filters = [...guards, app];
   switch (p.mode) {
     case 'STRICT':
-      return [chain(`${cluster}mtls`, base, filters, true)];
+      return [chain(`${cluster}mtls`, base, filters('mtls'), true)];
     case 'DISABLE':
-      return [chain(cluster, base, filters, false)];
+      return [chain(cluster, base, filters('plaintext'), false)];
     case 'PERMISSIVE':
       return [
-        chain(`${cluster}mtls`, { ...base, transportProtocol: 'tls', ...(tcp ? { applicationProtocols: [MESH_TCP_ALPN] } : {}) }, filters, true),
+        chain(`${cluster}mtls`, { ...base, transportProtocol: 'tls', ...(tcp ? { applicationProtocols: [MESH_TCP_ALPN] } : {}) }, filters('mtls'), true),
         // Opaque TCP: TLS without the mesh ALPN is the application's own; pass it through.
-        ...(tcp ? [chain(`${cluster}tls`, { ...base, transportProtocol: 'tls' }, filters, false)] : []),
-        chain(cluster, base, filters, false),
+        ...(tcp ? [chain(`${cluster}tls`, { ...base, transportProtocol: 'tls' }, filters('tls'), false)] : []),
+        chain(cluster, base, filters('plaintext'), false),
       ];
   }
 }
