@@ -75,6 +75,9 @@ const DEFAULT_TAGS = [
   'envoy.udp_prefix',
   'envoy.clientssl_prefix',
   'envoy.ratelimit_prefix',
+  // AuthorizationPolicy verdicts: `authz_allow` / `authz_deny` as a tag, not in the metric name.
+  'envoy.rbac_prefix',
+  'envoy.rbac_http_prefix',
   'envoy.http_conn_manager_prefix',
   'envoy.listener_address',
   'envoy.virtual_host',
