@@ -1,8 +1,9 @@
 // injectPod: a pure function from (pod, context) to a mutated deep copy or a skip with a
 // reason code. No clock, no I/O: the namespace's labels come from the caller's cache.
 import { renderSidecarBootstrap } from '../xds/bootstrap/sidecar.ts';
-import { captureScript } from './capture.ts';
-import { initContainer, proxyContainer, tokenVolume } from './containers.ts';
+import { encodeCapture } from '../src/capture/annotation.ts';
+import { captureScript } from '../src/capture/rules.ts';
+import { initContainer, proxyContainer, tokenVolume, validationContainer } from './containers.ts';
 import type { Pod } from './pod.ts';
 import { appProbesEnv, probeRoutes, rewriteProbes } from './probes.ts';
 import { shapeOf } from './sidecar-mode.ts';
@@ -58,7 +59,11 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
   });
 
   const shape = shapeOf(v.sidecarMode);
-  const init = initContainer(v, captureScript(capture));
+  // Init-container mode: weft-init installs the rules (root, NET_ADMIN). CNI mode: the weft-cni
+  // plugin already did when the sandbox was created, told by the capture annotation below;
+  // weft-validation (unprivileged) only proves it, so the Pod passes PodSecurity `restricted`.
+  const cni = v.captureMode === 'cni';
+  const init = cni ? validationContainer(v, encodeCapture(capture)) : initContainer(v, captureScript(capture));
   const proxy = proxyContainer({ values: v, shape, annotations, bootstrap, appProbes: originals.size ? appProbesEnv(originals) : undefined, warnings });
   if (shape === 'native') {
     // Capture first, then the proxy, then the app's own init containers: those run meshed
@@ -80,9 +85,11 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
     newAnnotations[Annotations.promPort] = String(MeshPorts.stats);
     newAnnotations[Annotations.promPath] = '/stats/prometheus';
   }
+  if (cni) newAnnotations[Annotations.capture] = encodeCapture(capture);
+  else delete newAnnotations[Annotations.capture];
   newAnnotations[Annotations.status] = JSON.stringify({
     version: WEFT_VERSION,
-    initContainers: shape === 'native' ? [Names.initContainer, Names.proxyContainer] : [Names.initContainer],
+    initContainers: shape === 'native' ? [init.name, Names.proxyContainer] : [init.name],
     containers: shape === 'native' ? [] : [Names.proxyContainer],
     volumes: [Names.tokenVolume],
   });
@@ -103,7 +110,8 @@ function skipReason(pod: Pod, namespace: string, ctx: InjectContext, annotations
   }
   if (pod.spec.hostNetwork === true) return { reason: 'host-network', message: 'the pod uses the host network; capturing its traffic would capture the node' };
   const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name);
-  if (annotations[Annotations.status] !== undefined || names.includes(Names.proxyContainer) || names.includes(Names.initContainer)) {
+  const ours: string[] = [Names.proxyContainer, Names.initContainer, Names.validationContainer];
+  if (annotations[Annotations.status] !== undefined || names.some((n) => ours.includes(n))) {
     return { reason: 'already-injected', message: 'the pod already has the weft sidecar' };
   }
   return undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureCommands, captureScript } from '../../webhook/capture.ts';
+import { captureCommands, captureScript } from '../../src/capture/rules.ts';
 
 const base = { excludeInboundPorts: [], excludeOutboundPorts: [], excludeOutboundCidrs: [], ipv6: false };
 
