@@ -18,8 +18,8 @@ import { CaptureChains, type CaptureConfig } from './rules.ts';
 const SEARCH = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
 const LOG_MAX_BYTES = 4 << 20;
 
-function which(names: readonly string[]): string | undefined {
-  const dirs = [...SEARCH, ...(process.env.PATH ?? '').split(':').filter(Boolean)];
+function which(names: readonly string[], first: readonly string[]): string | undefined {
+  const dirs = [...first, ...SEARCH, ...(process.env.PATH ?? '').split(':').filter(Boolean)];
   for (const n of names) for (const d of dirs) if (existsSync(join(d, n))) return join(d, n);
   return undefined;
 }
@@ -41,26 +41,27 @@ function exec(argv: readonly string[], input: string, timeoutMs = 10_000): Promi
   });
 }
 
-function tools(family: 4 | 6): { nsenter: string; restore: string; save: string } {
-  const nsenter = which(['nsenter']);
+function tools(family: 4 | 6, first: readonly string[]): { nsenter: string; restore: string; save: string } {
+  const nsenter = which(['nsenter'], first);
   const p = family === 4 ? 'iptables' : 'ip6tables';
-  const restore = which([`${p}-nft-restore`, `${p}-restore`]);
-  const save = which([`${p}-nft-save`, `${p}-save`]);
+  const restore = which([`${p}-nft-restore`, `${p}-restore`], first);
+  const save = which([`${p}-nft-save`, `${p}-save`], first);
   if (!nsenter || !restore || !save)
     throw new Error(`the node lacks ${!nsenter ? 'nsenter' : `${p}-restore / ${p}-save`} (searched ${SEARCH.join(', ')} and PATH)`);
   return { nsenter, restore, save };
 }
 
-const host: CniHost = {
+/** The node's tools, looked up in the configuration's `binDirs` first (nodes with iptables elsewhere), then the usual places. */
+const hostWith = (first: readonly string[]): CniHost => ({
   async apply(netns, restores) {
     for (const { family, input } of restores) {
-      const t = tools(family);
+      const t = tools(family, first);
       await exec([t.nsenter, `--net=${netns}`, '--', t.restore, '--noflush'], input);
     }
   },
   async check(netns, cfg: CaptureConfig) {
     for (const family of cfg.ipv6 ? ([4, 6] as const) : ([4] as const)) {
-      const t = tools(family);
+      const t = tools(family, first);
       const saved = await exec([t.nsenter, `--net=${netns}`, '--', t.save, '-t', 'nat'], '');
       for (const chain of Object.values(CaptureChains)) if (!saved.includes(`:${chain} `)) return `IPv${family} chain ${chain} is missing`;
       if (!saved.includes(`-A OUTPUT -p tcp -j ${CaptureChains.output}`)) return `IPv${family} OUTPUT does not jump to ${CaptureChains.output}`;
@@ -68,7 +69,7 @@ const host: CniHost = {
     return undefined;
   },
   now: () => performance.now(),
-};
+});
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -76,14 +77,20 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function logLine(stdin: string, record: object): void {
-  let file: unknown;
+/** The plugin's own settings in its configuration entry: `logFile`, `binDirs` (absolute paths only). */
+function settings(stdin: string): { logFile?: string; binDirs: string[] } {
+  let conf: { logFile?: unknown; binDirs?: unknown } = {};
   try {
-    file = (JSON.parse(stdin) as { logFile?: unknown }).logFile;
+    conf = JSON.parse(stdin) as typeof conf;
   } catch {
-    return;
+    // handleCni reports the bad input.
   }
-  if (typeof file !== 'string' || !file.startsWith('/')) return;
+  const abs = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/');
+  return { ...(abs(conf.logFile) ? { logFile: conf.logFile } : {}), binDirs: Array.isArray(conf.binDirs) ? conf.binDirs.filter(abs) : [] };
+}
+
+function logLine(file: string | undefined, record: object): void {
+  if (!file) return;
   try {
     mkdirSync(dirname(file), { recursive: true });
     if (existsSync(file) && statSync(file).size > LOG_MAX_BYTES) truncateSync(file, 0);
@@ -94,7 +101,8 @@ function logLine(stdin: string, record: object): void {
 }
 
 const stdin = await readStdin();
-const outcome = await handleCni({ env: process.env, stdin }, host);
-if (outcome.log) logLine(stdin, { time: new Date().toISOString(), ...outcome.log, totalMs: Math.round(performance.now() * 100) / 100 });
+const conf = settings(stdin);
+const outcome = await handleCni({ env: process.env, stdin }, hostWith(conf.binDirs));
+if (outcome.log) logLine(conf.logFile, { time: new Date().toISOString(), ...outcome.log, totalMs: Math.round(performance.now() * 100) / 100 });
 process.stdout.write(outcome.stdout);
 process.exitCode = outcome.exitCode;
