@@ -85,7 +85,7 @@ describe.skipIf(!nodeSuitesEnabled)('CNI mode on the real node', () => {
       'cni.binDir': dirs.binDir,
       'cni.confDir': dirs.confDir,
       'cni.logFile': logFile,
-      [`cni.nodeSelector.${gate.replace(/\./g, '\\.')}`]: 'true',
+      [`cni.nodeSelector.${gate.replace(/\./g, '\\.')}`]: 'ready',
     });
     console.log(`[cni] upgraded to CNI mode (DaemonSet held off the node) in ${Date.now() - t0} ms`);
     const ds = `${rel.fullname}-cni`;
@@ -108,7 +108,7 @@ describe.skipIf(!nodeSuitesEnabled)('CNI mode on the real node', () => {
     expect(served).not.toMatch(/^HTTP/);
 
     const t1 = Date.now();
-    await nk(['label', 'node', node, `${gate}=true`]);
+    await nk(['label', 'node', node, `${gate}=ready`]);
     await nk(['-n', rel.namespace, 'rollout', 'status', `daemonset/${ds}`, '--timeout=120s'], { timeoutMs: 150_000 });
     const dsReady = Date.now() - t1;
     const fresh = await eventually(() => pods(rNs.name, 'app=web'), {
