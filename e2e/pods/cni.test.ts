@@ -130,6 +130,13 @@ describe.skipIf(!nodeSuitesEnabled)('CNI mode on the real node', () => {
 
   it('restricted: injected Pods are admitted and start; outbound goes through the sidecar over mTLS; plaintext inbound is refused under STRICT', async () => {
     const web = (await pods(rNs.name, 'app=web'))[0] as PodInfo;
+    // PERMISSIVE (the default): a plaintext request from the host (not meshed) is captured and served.
+    const permissive = await eventually(() => hostGet(`http://${web.status.podIP}:8080/`), {
+      until: (r) => r === 'HTTP 200',
+      timeoutMs: 30_000,
+      what: 'plaintext served under PERMISSIVE',
+    });
+    console.log(`[cni] plaintext GET from the host to web under PERMISSIVE: ${permissive}`);
     await napply({ apiVersion: 'mesh.weft.dev/v1alpha1', kind: 'PeerAuth', metadata: { name: 'default' }, spec: { mtls: { mode: 'STRICT' } } }, rNs.name);
     await napply(restrictedPod('client'), rNs.name);
     await waitPodReady(rNs.name, 'client');
@@ -161,7 +168,6 @@ describe.skipIf(!nodeSuitesEnabled)('CNI mode on the real node', () => {
       what: 'plaintext refused',
     });
     console.log(`[cni] plaintext GET from the host (unmeshed) to web under STRICT: ${plain}`);
-    expect(statSum(await envoyStats(web.status.podIP ?? ''), 'envoy_listener_no_filter_chain_match{', '0.0.0.0_15006')).toBeGreaterThan(0);
 
     timings['CNI mode (restricted)'] = await createToReady(rNs.name, 'cni', 3);
     const lines = (await pluginLog(logFile)).filter((l) => l.captured);
