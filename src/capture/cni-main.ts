@@ -37,6 +37,9 @@ function exec(argv: readonly string[], input: string, timeoutMs = 10_000): Promi
       if (code === 0) resolve(out);
       else reject(new Error(`${argv.join(' ')} exited ${code ?? signal}: ${err.trim().slice(0, 1000)}`));
     });
+    // A child that exits without reading all of stdin (a failing restore, iptables-save) closes
+    // the pipe: its exit status is the answer, not our EPIPE.
+    child.stdin.on('error', () => {});
     child.stdin.end(input);
   });
 }
