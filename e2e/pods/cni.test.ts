@@ -5,6 +5,7 @@
 // installs the plugin, repairs that Pod, and injected Pods in a namespace enforcing
 // `restricted` are admitted, captured, talk over mTLS and refuse plaintext under STRICT.
 // Uninstall must leave the node's CNI configuration byte for byte as before.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, run, toYaml } from '../support/kube.ts';
@@ -54,6 +55,7 @@ describe.skipIf(!nodeSuitesEnabled)('CNI mode on the real node', () => {
     dirs = await cniDirs();
     node = c.env.WEFT_NODE_NAME ?? '';
     logFile = join(c.dir, 'node', 'weft-cni.log');
+    await rm(logFile, { force: true }); // a kept cluster dir holds an earlier run's lines
     before = { conf: await dirBytes(dirs.confDir), bin: await dirBytes(dirs.binDir) };
     rel = await installWeft({ set: { 'controller.replicas': '1' } });
     gate = `weft.dev/e2e-cni-${rel.release}`;
