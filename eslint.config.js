@@ -24,6 +24,7 @@ export const LAYERS = {
   'src/capture': base,
   'src/identity': [...ground, 'src/k8s', 'src/ca'],
   'src/sources': [...ground, 'src/k8s'],
+  'src/analyze': ground,
   'xds/resources': [...ground, 'xds/gen'],
   'xds/translate': [...ground, 'src/ca', 'xds/resources', 'xds/gen'],
   'xds/snapshot': [...ground, 'xds/resources', 'xds/translate', 'xds/gen'],
@@ -34,7 +35,7 @@ export const LAYERS = {
   webhook: [...ground, 'src/ca', 'src/capture', 'src/k8s', 'src/identity', 'xds/resources', 'xds/bootstrap'],
   'src/runtime': [
     ...ground,
-    ...['src/k8s', 'src/ca', 'src/capture', 'src/identity', 'src/sources', 'webhook'],
+    ...['src/k8s', 'src/ca', 'src/capture', 'src/identity', 'src/sources', 'src/analyze', 'webhook'],
     ...['xds/resources', 'xds/translate', 'xds/snapshot', 'xds/protocol', 'xds/server', 'xds/secrets', 'xds/bootstrap'],
   ],
 };

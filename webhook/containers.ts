@@ -26,7 +26,7 @@ import { CAPTURE_ENV } from '../src/capture/validate.ts';
 import type { Container } from './pod.ts';
 import { proxyResources, resourcesSpec } from './resources.ts';
 import type { SidecarShape } from './sidecar-mode.ts';
-import { Annotations, ENVOY_LOG_LEVELS, Names, type InjectValues } from './values.ts';
+import { Annotations, ENVOY_LOG_LEVELS, Names, ZONE_LABEL, type InjectValues } from './values.ts';
 
 /** weft-validation's uid: the controller image's user (images/weft), not the proxy's. */
 const VALIDATION_UID = 65532;
@@ -117,6 +117,10 @@ export function proxyContainer({ values: v, shape, annotations, bootstrap, appPr
   const env: Record<string, unknown>[] = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    // The zone BackendPolicy zone failover prefers. Unknown at admission (the Pod is not yet
+    // scheduled): Kubernetes ≥ 1.33 copies the Node's zone label onto the Pod at binding, and
+    // the kubelet resolves this when the container starts. No label: empty, no zone preference.
+    { name: Names.zoneEnv, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
   ];
   if (appProbes) env.push({ name: Names.appProbesEnv, value: appProbes });
   const probes =
@@ -136,6 +140,8 @@ export function proxyContainer({ values: v, shape, annotations, bootstrap, appPr
       bootstrap,
       '--service-node',
       '$(POD_NAME).$(POD_NAMESPACE)',
+      '--service-zone',
+      `$(${Names.zoneEnv})`,
       '--log-level',
       logLevel,
       '--drain-time-s',
