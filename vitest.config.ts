@@ -49,7 +49,8 @@ export default defineConfig({
       // The attack suite (issue 13, docs/xds-limits.md): loopback only, bounded in count and time,
       // but it loads the machine (a control plane under 10,000 hostile requests) and measures
       // memory and latency, so its files get their own workers rather than the unit tier's.
-      project({ tier: 'unit', name: 'attack', include: ['test/attack/**/*.test.ts'] }),
+      // Its findings that need a real Envoy (test/attack/*.integration.test.ts) run in the integration tier.
+      project({ tier: 'unit', name: 'attack', include: ['test/attack/**/*.test.ts'], exclude: ['test/attack/**/*.integration.test.ts'] }),
       project({ tier: 'integration', include: ['test/**/*.integration.test.ts'] }),
       project({ tier: 'e2e', include: ['e2e/**/*.test.ts'], exclude: [HOST_CLEAN] }),
       project({ tier: 'e2e', name: 'e2e-host', include: [HOST_CLEAN] }),
