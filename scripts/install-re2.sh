@@ -26,7 +26,7 @@ if [[ ! -f $CACHE/libweftre2.a ]]; then
   src=$CACHE.tmp/package
   # The sources its binding.gyp compiles, less the Windows-only ones.
   grep -o '"vendor/[^"]*\.cc"' "$src/binding.gyp" | tr -d '"' | grep -v '_win\.cc$' >"$CACHE.tmp/sources"
-  (cd "$src" && xargs -P "$(nproc)" -I{} sh -c 'g++ "$@" -Ivendor/re2 -Ivendor/abseil-cpp -c {} -o "$0/$(echo {} | tr / _).o"' \
+  (cd "$src" && xargs -P "$(nproc)" -I{} sh -c 'g++ "$@" -w -Ivendor/re2 -Ivendor/abseil-cpp -c {} -o "$0/$(echo {} | tr / _).o"' \
     "$CACHE.tmp/obj" "${CXXFLAGS[@]}" <"$CACHE.tmp/sources")
   ar rcs "$CACHE.tmp/libweftre2.a" "$CACHE.tmp"/obj/*.o
   mkdir -p "$CACHE.tmp/include"
