@@ -9,6 +9,7 @@
 import type { Logger } from '../base/log.ts';
 import { log as rootLog } from '../base/log.ts';
 import type { AuthCall, AuthResult, Authenticate } from './auth-hook.ts';
+import { parseSpiffeId } from '../ca/spiffe.ts';
 import { identityFromCertificate } from './client-cert.ts';
 import { identityMetrics } from './metrics.ts';
 import type { TokenVerifier } from './token.ts';
@@ -50,16 +51,18 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
           reason: 'bearer tokens are not accepted by this server; use a client certificate',
         });
       const r = await opts.tokens.verify(m[1]!);
-      return r.ok
-        ? decide(call, node.id, 'token', 'ok', { ok: true, identity: r.token.identity })
-        : decide(call, node.id, 'token', r.code, { ok: false, reason: r.reason });
+      if (!r.ok) return decide(call, node.id, 'token', r.code, { ok: false, reason: r.reason });
+      const scope = { namespace: r.token.namespace, serviceAccount: r.token.serviceAccount, ...(r.podLabels ? { labels: r.podLabels } : {}) };
+      return decide(call, node.id, 'token', 'ok', { ok: true, identity: r.token.identity, scope });
     }
     const peer = certs ? call.getAuthContext().sslPeerCertificate : undefined;
     if (peer?.raw !== undefined) {
       const r = identityFromCertificate(new Uint8Array(peer.raw), opts.trustDomain);
-      return r.ok
-        ? decide(call, node.id, 'certificate', 'ok', { ok: true, identity: r.identity })
-        : decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: r.reason });
+      if (!r.ok) return decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: r.reason });
+      const parsed = parseSpiffeId(r.identity);
+      if (!parsed.ok) return decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: parsed.reason });
+      const scope = { namespace: parsed.identity.namespace, serviceAccount: parsed.identity.serviceAccount };
+      return decide(call, node.id, 'certificate', 'ok', { ok: true, identity: r.identity, scope });
     }
     const want = [opts.tokens ? 'a ServiceAccount token (authorization: Bearer)' : '', certs ? 'a client certificate from the mesh CA' : '']
       .filter(Boolean)

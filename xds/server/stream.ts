@@ -21,6 +21,7 @@ import { resetStream } from './reset.ts';
 import { hit, Pacer, ReadPacer, WriteQueue } from './limits.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
+import { scopeProxy } from './scope.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
 import type { AdsStream, BaseRequest, Protocol, StreamContext } from './stream-types.ts';
@@ -244,6 +245,14 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
         return false;
       }
       if (auth.identity !== undefined) proxy = { ...proxy, identity: auth.identity };
+      const scoped = scopeProxy(proxy, auth.scope, this.ctx.cache.model);
+      if (!scoped.ok) {
+        adsMetrics.scopeRefused.inc({ claim: scoped.claim });
+        this.log.warn({ proxy: proxy.id, identity: proxy.identity, reason: scoped.reason }, 'stream rejected: claim outside the credential');
+        this.#fail(status.PERMISSION_DENIED, scoped.reason, 'rejected');
+        return false;
+      }
+      proxy = scoped.proxy;
     }
     if (this.#closed) return false;
     this.proxy = proxy;
