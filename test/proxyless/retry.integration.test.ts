@@ -4,7 +4,7 @@
 // the policy. On gRPC ports those conditions now also name `unavailable`
 // (docs/grpc-retries.md). Two greeters answer UNAVAILABLE to 30 % of calls; a grpc-js-xds
 // client and a grpc-go client (scripts/install-grpc-go-client.sh) each make 400 calls.
-// Without the RetryPolicy about 30 % fail (the control); with it, at most 3 %.
+// Without the RetryPolicy about 30 % fail (the control); with it, at most 5 % (2.7 % expected: two retries of a 30 % failure).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxylessBootstrap } from '../../examples/proxyless/bootstrap.ts';
 import { startGreeter, type Greeter } from '../../examples/proxyless/greeter.ts';
@@ -73,16 +73,18 @@ describe('gRPC retries for proxyless clients: retryOn [5xx, connect-failure, res
   it('control: without the RetryPolicy about 30 % of calls fail', { timeout: 120_000 }, async () => {
     await mesh.write(withoutRetryPolicy(example));
     await policyServed(false);
-    const [js, go] = await Promise.all([jsFailures('retry-control-js'), goFailures('retry-control-go')]);
+    const js = await jsFailures('retry-control-js');
+    const go = await goFailures('retry-control-go');
     expect(js).toBeGreaterThan(20);
     expect(go).toBeGreaterThan(20);
   });
 
-  it('with examples/proxyless’s RetryPolicy at most 3 % fail, for grpc-js-xds and grpc-go', { timeout: 120_000 }, async () => {
+  it('with examples/proxyless’s RetryPolicy at most 5 % fail, for grpc-js-xds and grpc-go', { timeout: 120_000 }, async () => {
     await mesh.write(example);
     await policyServed(true);
-    const [js, go] = await Promise.all([jsFailures('retry-policy-js'), goFailures('retry-policy-go')]);
-    expect(js).toBeLessThanOrEqual(3);
-    expect(go).toBeLessThanOrEqual(3);
+    const js = await jsFailures('retry-policy-js');
+    const go = await goFailures('retry-policy-go');
+    expect(js).toBeLessThanOrEqual(5);
+    expect(go).toBeLessThanOrEqual(5);
   });
 });
