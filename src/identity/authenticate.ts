@@ -6,6 +6,7 @@
 // A call carrying a token is judged by the token alone. Anything else is refused with a
 // reason the proxy sees in its stream status, a warning log and a metric by reason code.
 // The identity never comes from node.id.
+import { clip } from '../base/clip.ts';
 import type { Logger } from '../base/log.ts';
 import { log as rootLog } from '../base/log.ts';
 import type { AuthCall, AuthResult, Authenticate } from './auth-hook.ts';
@@ -32,7 +33,8 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
   const log = (opts.log ?? rootLog).child({ component: 'xds-auth' });
   const certs = opts.clientCertificates ?? true;
 
-  const decide = (call: AuthCall, nodeId: string, method: Method, code: string, result: AuthResult): AuthResult => {
+  const decide = (call: AuthCall, id: string, method: Method, code: string, result: AuthResult): AuthResult => {
+    const nodeId = clip(id);
     identityMetrics.decisions.inc({ method, result: result.ok ? 'ok' : 'rejected', reason: result.ok ? 'ok' : code });
     if (result.ok) log.debug({ method, identity: result.identity, node: nodeId, peer: call.getPeer() }, 'proxy authenticated');
     else log.warn({ method, reason: code, detail: result.reason, node: nodeId, peer: call.getPeer() }, 'proxy authentication refused');

@@ -92,6 +92,11 @@ describe('weft bootstrap identity flags', () => {
     ['a missing --key file', ['--cert', '/etc/hostname', '--key', '/nonexistent/k.pem', '--ca', '/etc/hostname'], /--key: \/nonexistent\/k.pem: no such file/],
     ['a bad --service-account', ['--ca-dir', '/tmp', '--service-account', 'Not_Valid'], /--service-account: must be a Kubernetes ServiceAccount name/],
     ['a bad --cert-ttl', ['--ca-dir', '/tmp', '--cert-ttl', '30s'], /--cert-ttl: "30s" is not a duration of at least 1m/],
+    [
+      'a --cert-ttl over the cap (issue 13: uncapped before)',
+      ['--ca-dir', '/tmp', '--cert-ttl', '8760h'],
+      /--cert-ttl: must be at most 720h \(30 days\): client certificates cannot be revoked/,
+    ],
     ['a bad --trust-domain', ['--ca-dir', '/tmp', '--trust-domain', 'Bad Domain'], /--trust-domain: must be lowercase/],
   ])('rejects %s, naming the flag', async (_n, extra, message) => {
     const r = await run([...base, ...extra]);

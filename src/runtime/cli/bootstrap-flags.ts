@@ -7,6 +7,9 @@ import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
 import { absolutePath, dialAddress, dnsLabel, duration, existingFile, port, serviceAccountName, switchValue, trustDomain } from './flag-values.ts';
 import { defineCommand, parseFlags, type FlagTable, type FlagValues } from './flags.ts';
 
+/** Client certificates cannot be revoked: --cert-ttl is bounded (the default is the bound). */
+const MAX_CLIENT_CERT_TTL_MS = 30 * 24 * 3_600_000;
+
 const IDENTITY = 'How the proxy authenticates to xDS (TLS): a certificate issued now, or files it already has';
 
 const flags = {
@@ -65,10 +68,14 @@ const flags = {
   'cert-ttl': {
     kind: 'value',
     value: 'DURATION',
-    help: "the client certificate's lifetime (with --ca-dir; re-run to renew)",
+    help: "the client certificate's lifetime, at most 720h: it cannot be revoked (with --ca-dir; re-run to renew)",
     defaultText: '720h',
     section: IDENTITY,
-    schema: duration({ ms: 60_000, text: '1m', example: '720h' }),
+    // A client certificate cannot be revoked (no CRL or OCSP in the mesh): a lost one is good
+    // until it expires, so its life is bounded (issue 13).
+    schema: duration({ ms: 60_000, text: '1m', example: '720h' }).refine((ms) => ms <= MAX_CLIENT_CERT_TTL_MS, {
+      message: 'must be at most 720h (30 days): client certificates cannot be revoked, so a lost one is good until it expires',
+    }),
   },
   cert: { kind: 'value', value: 'FILE', help: 'client certificate chain (PEM) Envoy reads', section: IDENTITY, schema: existingFile },
   key: { kind: 'value', value: 'FILE', help: "the certificate's private key (PEM)", section: IDENTITY, schema: existingFile },
