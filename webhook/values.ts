@@ -17,7 +17,12 @@ export const Names = {
   tokenAudience: 'weft',
   promPortName: 'http-envoy-prom',
   appProbesEnv: 'WEFT_APP_PROBES',
+  /** The Pod's zone: its topology.kubernetes.io/zone label, which Kubernetes copies from the Node at binding. */
+  zoneEnv: 'WEFT_ZONE',
 } as const;
+
+/** The well-known zone label of Nodes (and, from Kubernetes 1.33's PodTopologyLabelsAdmission, of their Pods). */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export const TOKEN_PATH = `${Names.tokenDir}/${Names.tokenFile}`;
 

@@ -1,7 +1,16 @@
 // Config objects → MeshModel. Pure: no clock, no I/O; the same objects in any order
 // give the same model and the same version.
-import type { ConfigObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject } from '../api/objects.ts';
+import type {
+  BackendPolicyObject,
+  ConfigObject,
+  EndpointSliceObject,
+  PeerAuthObject,
+  RetryPolicyObject,
+  ServiceObject,
+  TrafficSplitObject,
+} from '../api/objects.ts';
 import { objectId } from '../api/objects.ts';
+import { resolveBackends } from './backends.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from '../base/order.ts';
 import { markMeshed, meshedServiceKeys } from './meshed.ts';
@@ -32,12 +41,13 @@ interface ByKind {
   TrafficSplit: TrafficSplitObject[];
   RetryPolicy: RetryPolicyObject[];
   PeerAuth: PeerAuthObject[];
+  BackendPolicy: BackendPolicyObject[];
 }
 
 /** Sorted by identity; a repeated kind/namespace/name keeps its first occurrence. */
 function partition(objects: readonly ConfigObject[]): ByKind {
   const seen = new Set<string>();
-  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [] };
+  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [], BackendPolicy: [] };
   const unique = objects.filter((o) => {
     const id = objectId(o);
     if (seen.has(id)) return false;
@@ -55,14 +65,16 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
   const base = markMeshed(buildServices(byKind.Service, byKind.EndpointSlice), peer.policies, meshedServiceKeys(byKind.Service), opts.workloads);
   const splits = resolveSplits(byKind.TrafficSplit, base);
   const retries = resolveRetries(byKind.RetryPolicy, base);
+  const backends = resolveBackends(byKind.BackendPolicy, base);
 
   const services = new Map<ObjectKey, MeshService>();
   for (const [key, svc] of base) {
     const split = splits.applied.get(key);
     const retry = retries.applied.get(key);
-    services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}) });
+    const backend = backends.applied.get(key);
+    services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}), ...(backend ? { backend } : {}) });
   }
-  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses].sort(
+  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses, ...backends.statuses].sort(
     (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key),
   );
   const content = { services, peerAuths: peer.policies, statuses };

@@ -54,6 +54,8 @@ export interface BootstrapOptions {
   labels?: Record<string, string>;
   /** Delta (incremental) ADS instead of State-of-the-World. */
   delta?: boolean;
+  /** node.locality.zone: the zone BackendPolicy zone failover prefers (Envoy's --service-zone overrides it). */
+  zone?: string;
   /** Dial the xDS server over TLS, presenting a client certificate (proxies outside Kubernetes). */
   tls?: XdsClientTls;
 }
@@ -185,7 +187,12 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
     initialFetchTimeout: { seconds: 0n },
   };
   return create(BootstrapSchema, {
-    node: { id: opts.nodeId, cluster: opts.service ? `${opts.service}.${opts.namespace}` : opts.namespace, metadata },
+    node: {
+      id: opts.nodeId,
+      cluster: opts.service ? `${opts.service}.${opts.namespace}` : opts.namespace,
+      metadata,
+      ...(opts.zone ? { locality: { zone: opts.zone } } : {}),
+    },
     dynamicResources: {
       adsConfig: {
         apiType: opts.delta ? ApiConfigSource_ApiType.DELTA_GRPC : ApiConfigSource_ApiType.GRPC,

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { ProxyInfo } from './proxy.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
+import { LABEL_VALUE, LABEL_VALUE_MAX } from '../../src/api/bounds.ts';
 
 const DEFAULT_NAMESPACE = 'default';
 const dnsLabel = z
@@ -76,6 +77,10 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
     return { ok: false, reason };
   }
   const md = parsed.data;
+  const zone = node.locality?.zone ?? '';
+  if (zone.length > LABEL_VALUE_MAX || !LABEL_VALUE.test(zone)) {
+    return { ok: false, reason: 'node.locality.zone: must be a label value (at most 63 letters, digits, "-", "_" and ".")' };
+  }
   const kind = md.WEFT_PROXY_KIND ?? (isGrpcUserAgent(node.userAgentName) ? 'proxyless' : 'sidecar');
   const capture = md.WEFT_CAPTURE === undefined ? kind === 'sidecar' : md.WEFT_CAPTURE === true || md.WEFT_CAPTURE === 'true';
   if (kind === 'proxyless' && capture) {
@@ -96,6 +101,7 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
       ...(md.WEFT_OUTBOUND_PORT !== undefined && !capture ? { outboundPort: md.WEFT_OUTBOUND_PORT } : {}),
       // Captured proxies receive inbound traffic on MeshPorts.inbound whatever they say.
       ...(md.WEFT_INBOUND_PORT !== undefined && !capture && kind === 'sidecar' ? { inboundPort: md.WEFT_INBOUND_PORT } : {}),
+      ...(zone ? { zone } : {}),
     },
   };
 }

@@ -27,6 +27,11 @@ export interface ProxyInfo {
   readonly inboundPort?: number;
   /** SPIFFE identity once authenticated. */
   readonly identity?: string;
+  /**
+   * The proxy's zone (Envoy node.locality.zone; a sidecar's is its node's
+   * topology.kubernetes.io/zone label). Orders endpoints for BackendPolicy zone failover.
+   */
+  readonly zone?: string;
 }
 
 /** Proxies with equal group keys receive identical configuration, built and encoded once. */
@@ -42,5 +47,6 @@ export function proxyGroupKey(p: ProxyInfo): string {
     p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`,
     p.identity ?? '',
     labels,
+    p.zone ?? '',
   ].join('|');
 }

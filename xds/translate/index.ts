@@ -1,7 +1,8 @@
 // translate(model, proxy): the Envoy resources one proxy needs. Pure: the output depends
 // only on the model and on what translationSpec reads of the proxy — its kind, namespace,
-// capture mode and listener ports, whether it has a certificate (and its trust domain), and
-// the mTLS modes PeerAuth gives its inbound ports (its labels only through those modes) —
+// capture mode and listener ports, whether it has a certificate (and its trust domain), the
+// mTLS modes PeerAuth gives its inbound ports (its labels only through those modes), and its
+// zone when a BackendPolicy asks for zone failover —
 // so proxies that agree on those get the very same arrays and message objects (memoized
 // per model; see memo.ts for why identity matters to the snapshot cache).
 import type { MeshModel } from '../../src/model/types.ts';
@@ -9,8 +10,8 @@ import type { ProxyInfo } from '../resources/proxy.ts';
 import type { ResourceSet } from './types.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { sortByName } from './common.ts';
-import { inboundClusters, mtlsOutboundClusters, outboundClusters, passthroughCluster } from './clusters.ts';
-import { loadAssignments } from './endpoints.ts';
+import { inboundClusters, mtlsOutboundClusters, outboundClusters, passthroughCluster, proxylessOutboundClusters } from './clusters.ts';
+import { loadAssignments, zoneFailoverInUse } from './endpoints.ts';
 import { explicitInboundListener, inboundPlan, inboundPlanKey, virtualInboundListener, type InboundPlan } from './inbound.ts';
 import { explicitOutboundListener, outboundPortListeners, proxylessListeners, virtualOutboundListener } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
@@ -31,11 +32,14 @@ interface TranslationSpec {
   /** Set when the proxy has a workload certificate (SDS): mTLS is possible. */
   readonly trustDomain?: string;
   readonly inbound?: InboundPlan;
+  /** The caller's zone, only when some BackendPolicy asks for zone failover (else ''). */
+  readonly zone: string;
 }
 
 function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
   const mode = proxy.kind === 'proxyless' ? 'proxyless' : proxy.capture ? 'capture' : 'explicit';
-  const base = { mode, namespace: proxy.namespace, service: proxy.service ? `${proxy.namespace}/${proxy.service}` : '' } as const;
+  const zone = zoneFailoverInUse(model) ? (proxy.zone ?? '') : '';
+  const base = { mode, namespace: proxy.namespace, service: proxy.service ? `${proxy.namespace}/${proxy.service}` : '', zone } as const;
   // Proxyless gRPC gets no SDS secrets and no inbound listeners.
   if (mode === 'proxyless') return base;
   const trustDomain = trustDomainOf(proxy.identity);
@@ -49,17 +53,17 @@ function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
 }
 
 function specKey(s: TranslationSpec): string {
-  return [s.mode, s.namespace, s.service, s.outboundPort ?? '', s.trustDomain ?? '', s.inbound ? inboundPlanKey(s.inbound) : ''].join('|');
+  return [s.mode, s.namespace, s.service, s.outboundPort ?? '', s.trustDomain ?? '', s.inbound ? inboundPlanKey(s.inbound) : '', s.zone].join('|');
 }
 
 const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationSpec): ResourceSet => {
-  const endpoints = loadAssignments(model);
+  const endpoints = loadAssignments(model, spec.zone);
   const outbound = spec.trustDomain === undefined ? outboundClusters(model) : mtlsOutboundClusters(model, spec.trustDomain);
   switch (spec.mode) {
     case 'proxyless':
       // gRPC understands neither ORIGINAL_DST nor inbound listeners: outbound only.
       return freeze({
-        clusters: outboundClusters(model),
+        clusters: proxylessOutboundClusters(model),
         endpoints,
         listeners: proxylessListeners(model, spec.namespace),
         routes: proxylessRoutes(model, spec.namespace),
