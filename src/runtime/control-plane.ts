@@ -61,7 +61,9 @@ export interface ControlPlane {
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const log = (opts.log ?? rootLog).child({ component: 'control-plane' });
   if (!re2Available())
-    log.warn('the RE2 addon is missing (scripts/install-re2.sh): regular expressions are judged by a JavaScript approximation, and one Envoy refuses can make a route configuration NACKed');
+    log.warn(
+      'the RE2 addon is missing (scripts/install-re2.sh): regular expressions are judged by a JavaScript approximation, and one Envoy refuses can make a route configuration NACKed',
+    );
   const secrets = opts.secrets;
   const generate = secrets ? withSecrets(translate, (identity) => secrets.secretsFor(identity)) : translate;
   const cache = new SnapshotCache({ generate, checkConsistency, log });
