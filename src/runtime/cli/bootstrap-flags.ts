@@ -171,6 +171,8 @@ export function bootstrapFlags(f: Flags): Extract<ParsedFlags, { ok: true }> {
       outboundPort: f['outbound-port'],
       inboundPort: f['inbound-port'],
       adminPort: f['admin-port'],
+      // Admin serves /stats/prometheus: the control plane's mesh view scrapes it there.
+      ...(f['admin-port'] !== 0 ? { statsPort: f['admin-port'] } : {}),
       labels,
       delta: f.delta,
       capture: false,
