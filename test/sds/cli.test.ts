@@ -41,7 +41,8 @@ describe('weft bootstrap identity flags', () => {
     const dir = await mkdtemp(join(tmpdir(), 'weft-ca-'));
     const ca = await caFromDir(dir, { trustDomain: 'cluster.local', create: true });
     if (!ca.ok) throw new Error(ca.error);
-    const r = await run([...base, '--ca-dir', dir, '--service-account', 'api', '--identity-namespace', 'vms', '--cert-ttl', '48h']);
+    const inVms = base.map((a) => (a === 'shop' ? 'vms' : a));
+    const r = await run([...inVms, '--ca-dir', dir, '--service-account', 'api', '--identity-namespace', 'vms', '--cert-ttl', '48h']);
     expect(r).toMatchObject({ code: 0, err: '' });
     const tls = xdsTls(r.out);
     const chain = tls.common_tls_context.tls_certificates[0]!.certificate_chain.inline_string!;

@@ -115,6 +115,12 @@ its private key are inlined in the bootstrap, so keep the output private. With
       ? [`--inbound-port: must differ from the outbound port (${f['inbound-port']})`]
       : []),
     ...identityProblems(f),
+    // The xDS server refuses a proxy claiming a namespace other than its certificate's (issue 13).
+    ...(f['identity-namespace'] !== undefined && f.namespace !== undefined && f['identity-namespace'] !== f.namespace
+      ? [
+          `--identity-namespace ${f['identity-namespace']} differs from --namespace ${f.namespace}: the xDS server refuses a proxy claiming a namespace other than its certificate's`,
+        ]
+      : []),
   ],
 });
 
