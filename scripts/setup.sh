@@ -23,6 +23,9 @@ else
 fi
 # postinstall generates protos; make sure they exist even when npm ci was skipped.
 PATH="$PWD/node_modules/.bin:$PATH" node scripts/gen-protos.ts
+# RE2 itself judges regular expressions at admission and in the model (src/model/regex.ts).
+step "re2 addon"
+bash scripts/install-re2.sh >/dev/null
 
 step "envoy"
 bash scripts/install-envoy.sh >/dev/null

@@ -6,6 +6,7 @@
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ConfigProblem, ConfigSource, ConfigState } from '../sources/source.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
+import { re2Available } from '../model/re2-native.ts';
 import { buildModel } from '../model/build.ts';
 import type { MeshModel } from '../model/types.ts';
 import { startMonitoring, type RunningMonitoring } from './monitoring.ts';
@@ -73,6 +74,10 @@ export interface ControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const log = (opts.log ?? rootLog).child({ component: 'control-plane' });
+  if (!re2Available())
+    log.warn(
+      'the RE2 addon is missing (scripts/install-re2.sh): regular expressions are judged by a JavaScript approximation, and one Envoy refuses can make a route configuration NACKed',
+    );
   const secrets = opts.secrets;
   const generate = secrets ? withSecrets(translate, (identity) => secrets.secretsFor(identity)) : translate;
   const cache = new SnapshotCache({ generate, checkConsistency, log });

@@ -27,6 +27,12 @@ export const adsMetrics = {
     labelNames: ['protocol', 'reason'] as const,
     registers: [metricsRegistry],
   }),
+  scopeRefused: new Counter({
+    name: 'weft_xds_scope_refused_total',
+    help: "Streams refused because the node metadata claimed a namespace or Service outside the proxy's credential.",
+    labelNames: ['claim'] as const,
+    registers: [metricsRegistry],
+  }),
   pushes: new Counter({
     name: 'weft_xds_pushes_total',
     help: 'Discovery responses sent.',

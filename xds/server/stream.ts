@@ -5,6 +5,7 @@
 // What a client may cost is bounded (limits.ts): requests are paced, names checked, and the
 // answers of a request wait (and coalesce, one per type) while the client is not reading.
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { clip } from '../../src/base/clip.ts';
 import type { Logger } from '../../src/base/log.ts';
 import { responseSent } from '../protocol/ack.ts';
 import { emptyStream, resourceCount, type ProtocolEvent, type RequestStep, type Response, type Step, type StreamState } from '../protocol/state.ts';
@@ -21,6 +22,7 @@ import { resetStream } from './reset.ts';
 import { hit, Pacer, ReadPacer, WriteQueue } from './limits.ts';
 import { adsMetrics, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
+import { scopeProxy } from './scope.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
 import type { AdsStream, BaseRequest, Protocol, StreamContext } from './stream-types.ts';
@@ -259,15 +261,23 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     if (this.ctx.authenticate !== undefined && req.node !== undefined) {
       const auth = await this.ctx.authenticate(this.#call, req.node);
       if (!auth.ok) {
-        this.log.warn({ proxy: proxy.id, reason: auth.reason }, 'stream rejected: authentication failed');
+        this.log.warn({ proxy: clip(proxy.id), reason: auth.reason }, 'stream rejected: authentication failed');
         this.#fail(status.UNAUTHENTICATED, auth.reason, 'rejected');
         return false;
       }
       if (auth.identity !== undefined) proxy = { ...proxy, identity: auth.identity };
+      const scoped = scopeProxy(proxy, auth.scope, this.ctx.cache.model);
+      if (!scoped.ok) {
+        adsMetrics.scopeRefused.inc({ claim: scoped.claim });
+        this.log.warn({ proxy: clip(proxy.id), identity: proxy.identity, reason: scoped.reason }, 'stream rejected: claim outside the credential');
+        this.#fail(status.PERMISSION_DENIED, scoped.reason, 'rejected');
+        return false;
+      }
+      proxy = scoped.proxy;
     }
     if (this.#closed) return false;
     this.proxy = proxy;
-    this.log = this.ctx.log.child({ stream: this.id, proxy: proxy.id, kind: proxy.kind }); // one child per stream
+    this.log = this.ctx.log.child({ stream: this.id, proxy: clip(proxy.id), kind: proxy.kind }); // one child per stream
     this.#watch = this.ctx.cache.watch(proxy, () => {
       this.#changedAt ??= performance.now();
       this.ctx.onDirty(this);
