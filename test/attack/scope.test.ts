@@ -35,6 +35,7 @@ describe('attack: a proxy claiming a namespace or Service outside its credential
         ['payments/billing', { namespace: 'payments', name: 'billing', selector: { app: 'billing' }, ports: [] }],
       ]),
       peerAuths: [],
+      authorizations: [],
       statuses: [],
     });
   });
