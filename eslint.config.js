@@ -21,6 +21,7 @@ export const LAYERS = {
   'src/model': ground,
   'src/k8s': [...base, 'src/api'],
   'src/ca': base,
+  'src/capture': base,
   'src/identity': [...ground, 'src/k8s', 'src/ca'],
   'src/sources': [...ground, 'src/k8s'],
   'src/analyze': ground,
@@ -31,10 +32,10 @@ export const LAYERS = {
   'xds/server': [...ground, 'src/ca', 'src/identity', 'xds/resources', 'xds/translate', 'xds/snapshot', 'xds/protocol', 'xds/gen'],
   'xds/secrets': [...ground, 'src/ca', 'xds/resources', 'xds/snapshot', 'xds/gen'],
   'xds/bootstrap': [...ground, 'xds/resources', 'xds/translate', 'xds/gen'],
-  webhook: [...ground, 'src/ca', 'src/k8s', 'src/identity', 'xds/resources', 'xds/bootstrap'],
+  webhook: [...ground, 'src/ca', 'src/capture', 'src/k8s', 'src/identity', 'xds/resources', 'xds/bootstrap'],
   'src/runtime': [
     ...ground,
-    ...['src/k8s', 'src/ca', 'src/identity', 'src/sources', 'src/analyze', 'webhook'],
+    ...['src/k8s', 'src/ca', 'src/capture', 'src/identity', 'src/sources', 'src/analyze', 'webhook'],
     ...['xds/resources', 'xds/translate', 'xds/snapshot', 'xds/protocol', 'xds/server', 'xds/secrets', 'xds/bootstrap'],
   ],
 };

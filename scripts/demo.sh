@@ -2,7 +2,8 @@
 # The standalone demo (npm run demo / make demo): weft serve on examples/mesh, the two
 # checkout backends, a real Envoy bootstrapped by `weft bootstrap`, and live traffic through
 # that Envoy printing the observed split every second. Edit examples/mesh/trafficsplit.yaml
-# while it runs and watch the split follow.
+# while it runs and watch the split follow, in the terminal and in the mesh view (the URL is
+# printed: http://127.0.0.1:15014/mesh/, docs/mesh-view.md).
 #
 #   DEMO_SECONDS=30   how long to send traffic (Ctrl-C stops earlier)
 #   DEMO_RPS=200      request rate
@@ -19,6 +20,7 @@ MESH_DIR=${DEMO_MESH_DIR:-$ROOT/examples/mesh}
 XDS_PORT=15010
 ADMIN_PORT=15000
 OUTBOUND_PORT=15001
+MONITORING_PORT=15014
 V1_PORT=18081
 V2_PORT=18082
 
@@ -35,9 +37,9 @@ node --version | grep -q '^v2[4-9]' || die "node 24+ expected from node_modules/
 [[ -d xds/gen ]] || node scripts/gen-protos.ts >&2
 ENVOY=$(bash scripts/install-envoy.sh | tail -n1)
 
-for port in $XDS_PORT $ADMIN_PORT $OUTBOUND_PORT $V1_PORT $V2_PORT; do
+for port in $XDS_PORT $ADMIN_PORT $OUTBOUND_PORT $MONITORING_PORT $V1_PORT $V2_PORT; do
   if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-    die "port $port is in use (another demo running?); the demo needs $XDS_PORT $ADMIN_PORT $OUTBOUND_PORT $V1_PORT $V2_PORT"
+    die "port $port is in use (another demo running?); the demo needs $XDS_PORT $ADMIN_PORT $OUTBOUND_PORT $MONITORING_PORT $V1_PORT $V2_PORT"
   fi
 done
 
@@ -85,7 +87,9 @@ wait_port() {
 CONFIG_DIRS=(--config-dir "$MESH_DIR")
 [[ -d $MESH_DIR/standalone ]] && CONFIG_DIRS+=(--config-dir "$MESH_DIR/standalone")
 say "weft serve ${CONFIG_DIRS[*]} (xDS on 127.0.0.1:$XDS_PORT)"
-start_bg node src/runtime/cli/weft.ts serve "${CONFIG_DIRS[@]}" --xds-address "127.0.0.1:$XDS_PORT" >"$DEMO_TMP/weft.log" 2>&1
+# The mesh view scrapes Envoy's stats (its admin port, announced by `weft bootstrap`) every 2 s.
+start_bg node src/runtime/cli/weft.ts serve "${CONFIG_DIRS[@]}" --xds-address "127.0.0.1:$XDS_PORT" \
+  --monitoring-address "127.0.0.1:$MONITORING_PORT" --mesh-view-scrape-interval 2s >"$DEMO_TMP/weft.log" 2>&1
 wait_port $XDS_PORT "${PIDS[-1]}" weft
 
 for b in "v1 $V1_PORT" "v2 $V2_PORT"; do
@@ -109,6 +113,7 @@ done
 wait_port $OUTBOUND_PORT "$ENVOY_PID" envoy
 say "envoy ready (admin http://127.0.0.1:$ADMIN_PORT, HTTP proxy 127.0.0.1:$OUTBOUND_PORT)"
 say "try: curl -x http://127.0.0.1:$OUTBOUND_PORT http://checkout.shop:8080/"
+say "mesh view: http://127.0.0.1:$MONITORING_PORT/mesh/ (services, split weights, request and success rates, p99; JSON at /mesh/api/graph)"
 say "sending ${DEMO_RPS} req/s to http://checkout.shop:8080/ for ${DEMO_SECONDS}s; edit $MESH_DIR/trafficsplit.yaml to shift traffic"
 
 node examples/backends/traffic.ts --proxy "127.0.0.1:$OUTBOUND_PORT" --url http://checkout.shop:8080/ \

@@ -2,9 +2,10 @@
 # Installs everything Weft's demo and tests need, idempotently. Tools that outlive a clone
 # (Envoy, Kubernetes binaries, helm) go to $WEFT_CACHE (default ~/.cache/weft) so a fresh
 # clone on the same machine reuses them; node_modules is per clone.
-#   scripts/setup.sh            npm deps + generated protos + Envoy
+#   scripts/setup.sh            npm deps + generated protos + Envoy + Prometheus and the OTel Collector
 #   scripts/setup.sh --k8s      also the Kubernetes binaries, helm and the local node's
-#                               runtime (containerd, runc, CNI, CoreDNS, pause image)
+#                               runtime (containerd, runc, CNI, CoreDNS, pause image), and
+#                               Debian's chromium (the mesh view's browser test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WEFT_CACHE="${WEFT_CACHE:-$HOME/.cache/weft}"
@@ -22,9 +23,14 @@ else
 fi
 # postinstall generates protos; make sure they exist even when npm ci was skipped.
 PATH="$PWD/node_modules/.bin:$PATH" node scripts/gen-protos.ts
+# RE2 itself judges regular expressions at admission and in the model (src/model/regex.ts).
+step "re2 addon"
+bash scripts/install-re2.sh >/dev/null
 
 step "envoy"
 bash scripts/install-envoy.sh >/dev/null
+step "telemetry back ends: Prometheus and the OpenTelemetry Collector (cold about 1.5 min; cached after)"
+bash scripts/install-telemetry.sh >/dev/null
 # The capture-mode test applies the injected iptables rules in network namespaces for real;
 # without root or these packages it skips itself, so a failed install is only a warning.
 missing=""
@@ -46,5 +52,7 @@ if [ "${1:-}" = "--k8s" ]; then
   bash scripts/install-k8s.sh
   step "node runtime: containerd, CNI plugins, CoreDNS, pause (cold build a few minutes; cached after)"
   bash scripts/install-node.sh
+  step "chromium for the mesh view's browser test (apt, about 50 s cold; cached after)"
+  bash scripts/install-chromium.sh >/dev/null || step "WARNING: no chromium; the mesh view's browser test will skip"
 fi
 step "done"

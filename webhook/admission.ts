@@ -1,7 +1,7 @@
 // AdmissionReview v1 in, AdmissionReview v1 out. Parsing is zod; every failure names the field.
 // The handlers are plain functions so the server stays thin and tests can call them directly.
 import { z } from 'zod';
-import { injectPod, type InjectContext, type SkipReason } from './inject.ts';
+import { injectPod, type InjectContext, type SkipReason, type DenyReason } from './inject.ts';
 import { jsonPatch } from './json-patch.ts';
 import { PodSchema } from './pod.ts';
 
@@ -68,7 +68,8 @@ export function review(response: AdmissionResponse): AdmissionReviewOut {
 export type InjectOutcome =
   | { result: 'injected'; response: AdmissionResponse; patchOps: number }
   | { result: 'skipped'; reason: SkipReason | 'not-a-pod-create'; message: string; response: AdmissionResponse }
-  | { result: 'invalid'; reason: string; response: AdmissionResponse };
+  | { result: 'invalid'; reason: string; response: AdmissionResponse }
+  | { result: 'denied'; reason: DenyReason; message: string; response: AdmissionResponse };
 
 export function handleInject(req: AdmissionRequest, ctx: InjectContext): InjectOutcome {
   const uid = req.uid;
@@ -88,6 +89,10 @@ export function handleInject(req: AdmissionRequest, ctx: InjectContext): InjectO
   const namespace = req.namespace || pod.data.metadata?.namespace || 'default';
   const r = injectPod(pod.data, namespace, ctx);
   if ('skip' in r) return { result: 'skipped', reason: r.skip.reason, message: r.skip.message, response: { uid, allowed: true } };
+  if ('deny' in r) {
+    const message = `weft: ${r.deny.message}`;
+    return { result: 'denied', reason: r.deny.reason, message, response: { uid, allowed: false, status: { code: 403, message } } };
+  }
   // Diff against the parsed (loose) pod: it equals the request object for every field we keep.
   const ops = jsonPatch(pod.data, r.pod);
   const response: AdmissionResponse = { uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') };

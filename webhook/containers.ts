@@ -22,10 +22,14 @@
 // container gets SIGTERM together. docs/design-decisions.md ("Sidecar shape") has the
 // reasoning.
 import { MeshPorts, PROXY_UID } from '../src/base/mesh-ports.ts';
+import { CAPTURE_ENV } from '../src/capture/validate.ts';
 import type { Container } from './pod.ts';
 import { proxyResources, resourcesSpec } from './resources.ts';
 import type { SidecarShape } from './sidecar-mode.ts';
 import { Annotations, ENVOY_LOG_LEVELS, Names, ZONE_LABEL, type InjectValues } from './values.ts';
+
+/** weft-validation's uid: the controller image's user (images/weft), not the proxy's. */
+const VALIDATION_UID = 65532;
 
 /** Envoy's readiness: 200 once it has config from the control plane and is not draining. */
 const READY = { httpGet: { path: '/healthz/ready', port: MeshPorts.readiness, scheme: 'HTTP' } } as const;
@@ -61,6 +65,29 @@ export function initContainer(v: InjectValues, script: string): Container {
       readOnlyRootFilesystem: true,
       capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] },
     },
+  };
+}
+
+/** The restricted PodSecurity profile's container settings (runAsNonRoot, no capabilities, no escalation, seccomp). */
+const RESTRICTED = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+} as const;
+
+/** CNI mode's capture check (src/capture/validate.ts): unprivileged, passes PodSecurity `restricted`. */
+export function validationContainer(v: InjectValues, captureJson: string): Container {
+  return {
+    name: Names.validationContainer,
+    image: v.validationImage,
+    imagePullPolicy: v.imagePullPolicy,
+    command: ['/usr/local/bin/node', '/app/src/capture/validate.ts'],
+    env: [{ name: CAPTURE_ENV, value: captureJson }],
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '500m', memory: '128Mi' } },
+    // Any uid but the proxy's: the proxy's own traffic is never captured.
+    securityContext: { runAsUser: VALIDATION_UID, runAsGroup: VALIDATION_UID, ...structuredClone(RESTRICTED) },
   };
 }
 
@@ -125,14 +152,7 @@ export function proxyContainer({ values: v, shape, annotations, bootstrap, appPr
     ports: [{ containerPort: MeshPorts.stats, name: Names.promPortName, protocol: 'TCP' }],
     ...structuredClone(probes),
     resources: resourcesSpec(resources),
-    securityContext: {
-      runAsUser: PROXY_UID,
-      runAsGroup: PROXY_UID,
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    securityContext: { runAsUser: PROXY_UID, runAsGroup: PROXY_UID, ...structuredClone(RESTRICTED) },
     volumeMounts: [{ name: Names.tokenVolume, mountPath: Names.tokenDir, readOnly: true }],
   };
 }

@@ -1,11 +1,14 @@
 // injectPod: a pure function from (pod, context) to a mutated deep copy or a skip with a
 // reason code. No clock, no I/O: the namespace's labels come from the caller's cache.
 import { renderSidecarBootstrap } from '../xds/bootstrap/sidecar.ts';
-import { captureScript } from './capture.ts';
-import { initContainer, proxyContainer, tokenVolume } from './containers.ts';
+import { encodeCapture } from '../src/capture/annotation.ts';
+import { captureScript } from '../src/capture/rules.ts';
+import { judgeDodges } from './dodge.ts';
+import { initContainer, proxyContainer, tokenVolume, validationContainer } from './containers.ts';
 import type { Pod } from './pod.ts';
 import { appProbesEnv, probeRoutes, rewriteProbes } from './probes.ts';
 import { shapeOf } from './sidecar-mode.ts';
+import { podTelemetry } from './telemetry.ts';
 import {
   Annotations,
   INJECT_LABEL,
@@ -27,8 +30,13 @@ export interface InjectContext {
   readonly namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined;
 }
 
+/** A Pod that would dodge injection silently (dodge.ts): denied with the reason. */
+export type DenyReason = 'injection-dodge';
+
 export type InjectResult =
-  { readonly pod: Pod; readonly warnings: readonly string[] } | { readonly skip: { readonly reason: SkipReason; readonly message: string } };
+  | { readonly pod: Pod; readonly warnings: readonly string[] }
+  | { readonly skip: { readonly reason: SkipReason; readonly message: string } }
+  | { readonly deny: { readonly reason: DenyReason; readonly message: string } };
 
 /** `namespace` is the admission request's (a Pod being created may not carry one yet). */
 export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): InjectResult {
@@ -38,16 +46,26 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
   if (skip) return { skip };
 
   const warnings: string[] = [];
-  const out = structuredClone(pod);
-  const spec = out.spec;
-
-  const originals = rewriteProbes(spec.containers, warnings);
   const capture = {
     excludeInboundPorts: [...v.excludeInboundPorts, ...portsAnnotation(annotations, Annotations.excludeInboundPorts, warnings)],
     excludeOutboundPorts: [...v.excludeOutboundPorts, ...portsAnnotation(annotations, Annotations.excludeOutboundPorts, warnings)],
     excludeOutboundCidrs: [...v.excludeOutboundCidrs, ...cidrsAnnotation(annotations, warnings)],
     ipv6: v.ipv6,
   };
+  // Init-container mode: weft-init installs the rules (root, NET_ADMIN). CNI mode: the weft-cni
+  // plugin already did when the sandbox was created, told by the capture annotation below;
+  // weft-validation (unprivileged) only proves it, so the Pod passes PodSecurity `restricted`.
+  const cni = v.captureMode === 'cni';
+  const init = cni ? validationContainer(v, encodeCapture(capture)) : initContainer(v, captureScript(capture));
+  const dodge = judgeDodges(pod, v, init);
+  if (dodge?.verdict === 'deny') return { deny: { reason: 'injection-dodge', message: dodge.message } };
+  if (dodge?.verdict === 'genuine') return { skip: { reason: 'already-injected', message: 'the pod already has the weft sidecar' } };
+  if (dodge?.verdict === 'forged-status')
+    warnings.push(`the pod carried a ${Annotations.status} annotation without the sidecar: it is injected now and the annotation rewritten`);
+
+  const out = structuredClone(pod);
+  const spec = out.spec;
+  const originals = rewriteProbes(spec.containers, warnings);
   const bootstrap = renderSidecarBootstrap({
     namespace,
     labels: pod.metadata?.labels ?? {},
@@ -55,10 +73,10 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
     trustBundlePem: v.trustBundlePem,
     tokenPath: TOKEN_PATH,
     appProbes: probeRoutes(originals),
+    telemetry: podTelemetry(pod, namespace, ctx.namespaceLabels(namespace), v, warnings),
   });
 
   const shape = shapeOf(v.sidecarMode);
-  const init = initContainer(v, captureScript(capture));
   const proxy = proxyContainer({ values: v, shape, annotations, bootstrap, appProbes: originals.size ? appProbesEnv(originals) : undefined, warnings });
   if (shape === 'native') {
     // Capture first, then the proxy, then the app's own init containers: those run meshed
@@ -80,9 +98,11 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
     newAnnotations[Annotations.promPort] = String(MeshPorts.stats);
     newAnnotations[Annotations.promPath] = '/stats/prometheus';
   }
+  if (cni) newAnnotations[Annotations.capture] = encodeCapture(capture);
+  else delete newAnnotations[Annotations.capture];
   newAnnotations[Annotations.status] = JSON.stringify({
     version: WEFT_VERSION,
-    initContainers: shape === 'native' ? [Names.initContainer, Names.proxyContainer] : [Names.initContainer],
+    initContainers: shape === 'native' ? [init.name, Names.proxyContainer] : [init.name],
     containers: shape === 'native' ? [] : [Names.proxyContainer],
     volumes: [Names.tokenVolume],
   });
@@ -102,10 +122,7 @@ function skipReason(pod: Pod, namespace: string, ctx: InjectContext, annotations
     return { reason: 'namespace-not-enabled', message: `namespace ${namespace} is not labeled ${INJECT_LABEL}=${INJECT_LABEL_VALUE}` };
   }
   if (pod.spec.hostNetwork === true) return { reason: 'host-network', message: 'the pod uses the host network; capturing its traffic would capture the node' };
-  const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => c.name);
-  if (annotations[Annotations.status] !== undefined || names.includes(Names.proxyContainer) || names.includes(Names.initContainer)) {
-    return { reason: 'already-injected', message: 'the pod already has the weft sidecar' };
-  }
+  // Whether it is already injected is judgeDodges' to say: a name or an annotation proves nothing.
   return undefined;
 }
 

@@ -89,7 +89,10 @@ export function buildWebhookApp(opts: Omit<WebhookServerOptions, 'port' | 'host'
         admissions.inc({ endpoint: 'inject', result: 'invalid', reason: 'pod' });
         return reply.code(400).send(review(outcome.response));
       }
-      if (outcome.result === 'skipped') {
+      if (outcome.result === 'denied') {
+        wlog.warn({ ...fields, reason: outcome.reason, message: outcome.message }, 'pod denied');
+        admissions.inc({ endpoint: 'inject', result: 'denied', reason: outcome.reason });
+      } else if (outcome.result === 'skipped') {
         wlog.info({ ...fields, reason: outcome.reason, message: outcome.message }, 'injection skipped');
         admissions.inc({ endpoint: 'inject', result: 'skipped', reason: outcome.reason });
       } else {

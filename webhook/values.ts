@@ -2,14 +2,22 @@
 // when the control plane builds them; injectPod trusts them.
 import { z } from 'zod';
 import { MeshPorts } from '../src/base/mesh-ports.ts';
+import { CAPTURE_ANNOTATION } from '../src/capture/annotation.ts';
+import { parseCidr } from '../src/capture/rules.ts';
+
+export { parseCidr };
 
 export const WEFT_VERSION = '0.1.0';
 
 /** The proxy/init image `make images` and `make images-local` produce (images/weft-proxy/image.json). */
 export const PROXY_IMAGE = `ghcr.io/weft-mesh/weft-proxy:${WEFT_VERSION}`;
 
+/** The control-plane image (images/weft): Node and Weft's sources; CNI mode's weft-validation runs in it. */
+export const CONTROLLER_IMAGE = `ghcr.io/weft-mesh/weft:${WEFT_VERSION}`;
+
 export const Names = {
   initContainer: 'weft-init',
+  validationContainer: 'weft-validation',
   proxyContainer: 'weft-proxy',
   tokenVolume: 'weft-token',
   tokenDir: '/var/run/secrets/weft',
@@ -28,6 +36,8 @@ export const TOKEN_PATH = `${Names.tokenDir}/${Names.tokenFile}`;
 
 export const Annotations = {
   inject: 'weft.dev/inject',
+  /** CNI mode: the Pod's capture configuration, read by the weft-cni plugin (src/capture/annotation.ts). */
+  capture: CAPTURE_ANNOTATION,
   status: 'weft.dev/status',
   excludeInboundPorts: 'weft.dev/exclude-inbound-ports',
   excludeOutboundPorts: 'weft.dev/exclude-outbound-ports',
@@ -38,6 +48,10 @@ export const Annotations = {
   promScrape: 'prometheus.io/scrape',
   promPort: 'prometheus.io/port',
   promPath: 'prometheus.io/path',
+  /** "true" | "false": JSON access log lines on the sidecar's stdout (also a Namespace label). */
+  accessLog: 'telemetry.weft.dev/access-log',
+  /** Percent of requests traced, 0-100 (also a Namespace label). */
+  traceSampling: 'telemetry.weft.dev/trace-sampling',
 } as const;
 
 /** Namespace label that turns injection on. */
@@ -48,6 +62,9 @@ export const PROTECTED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-le
 
 export const SIDECAR_MODES = ['auto', 'native', 'container'] as const;
 export type SidecarMode = (typeof SIDECAR_MODES)[number];
+
+/** Who installs the capture rules: the privileged weft-init container, or the weft-cni plugin on the node. */
+export const CAPTURE_MODES = ['init-container', 'cni'] as const;
 
 export const ENVOY_LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'warn', 'error', 'critical', 'off'] as const;
 
@@ -91,6 +108,36 @@ export const InjectValuesSchema = z
      * servers without native sidecars), `auto` by the API server's version, read at start.
      */
     sidecarMode: z.enum(SIDECAR_MODES).default('auto'),
+    /**
+     * `init-container`: weft-init (root, NET_ADMIN, NET_RAW) installs the capture rules.
+     * `cni`: the weft-cni plugin does, when the sandbox is created (chart value cni.enabled);
+     * the Pod gets the unprivileged weft-validation init container instead and passes
+     * PodSecurity `restricted` (docs/cni.md).
+     */
+    captureMode: z.enum(CAPTURE_MODES).default('init-container'),
+    /** CNI mode: the image weft-validation runs in (Node and src/capture/validate.ts): the controller image. */
+    validationImage: z.string().min(1).default(CONTROLLER_IMAGE),
+    /** The mesh's SPIFFE trust domain (the controller fills it from the CA): the `source_identity` stats tag. */
+    trustDomain: z.string().min(1).optional(),
+    /** Mesh-wide telemetry defaults; a Namespace label or a Pod annotation overrides them (docs/telemetry.md). */
+    telemetry: z
+      .object({
+        accessLog: z.boolean().default(false),
+        tracing: z
+          .object({
+            /** `host:port` of an OTLP/gRPC collector; tracing is off without it. */
+            endpoint: z
+              .string()
+              .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'must be HOST:PORT')
+              .optional(),
+            /** Percent of requests traced. */
+            sampling: z.number().min(0).max(100).default(1),
+          })
+          .strict()
+          .default({ sampling: 1 }),
+      })
+      .strict()
+      .default({ accessLog: false, tracing: { sampling: 1 } }),
   })
   .strict();
 
@@ -105,20 +152,4 @@ export function parseInjectValues(input: unknown): ValuesResult {
   if (!r.success) return { ok: false, errors: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
   const v = r.data;
   return { ok: true, values: { ...v, xdsAddress: v.xdsAddress ?? `weft.${v.controlPlaneNamespace}.svc:${MeshPorts.xdsTls}` } };
-}
-
-/** `{ family, text }` for a valid CIDR, else undefined. */
-export function parseCidr(s: string): { family: 4 | 6; text: string } | undefined {
-  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(s.trim());
-  if (!m) return undefined;
-  const [, addr = '', bits = ''] = m;
-  const prefix = Number(bits);
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(addr)) {
-    const ok = addr.split('.').every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
-    return ok && prefix <= 32 ? { family: 4, text: `${addr}/${prefix}` } : undefined;
-  }
-  if (addr.includes(':') && prefix <= 128 && /^[0-9a-fA-F:]+$/.test(addr) && (addr.match(/::/g) ?? []).length <= 1) {
-    return { family: 6, text: `${addr.toLowerCase()}/${prefix}` };
-  }
-  return undefined;
 }

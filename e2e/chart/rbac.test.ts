@@ -84,6 +84,7 @@ const forbidden: Question[] = [
   ['update', 'trafficsplits.mesh.weft.dev', 'elsewhere'], // specs belong to users; only /status is ours
   ['patch', 'retrypolicies.mesh.weft.dev', 'elsewhere'],
   ['delete', 'peerauths.mesh.weft.dev', 'elsewhere'],
+  ['patch', 'authorizationpolicies.mesh.weft.dev', 'elsewhere'],
   ['create', 'trafficsplits.mesh.weft.dev', 'elsewhere'],
   ['get', 'secrets', 'elsewhere'],
   ['list', 'secrets', 'release'],

@@ -146,3 +146,38 @@ it('one replica gets no PodDisruptionBudget (minAvailable 1 would block every dr
   const objs = await render('--set', 'controller.replicas=1');
   expect(objs.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
 });
+
+describe('CNI mode (cni.enabled)', () => {
+  it('is off by default: no DaemonSet, injection keeps weft-init', async () => {
+    const objs = await render();
+    expect(objs.filter((o) => o.kind === 'DaemonSet')).toEqual([]);
+    const values = JSON.parse((at(one(objs, 'ConfigMap', 'weft-inject-values'), 'data') as Record<string, string>)['values.json'] ?? '') as {
+      captureMode?: string;
+    };
+    expect(values.captureMode).toBeUndefined();
+  });
+
+  it('renders the weft-cni DaemonSet on the node paths, and switches injection to captureMode cni with the controller image', async () => {
+    const objs = await render('--set', 'cni.enabled=true', '--set', 'cni.binDir=/opt/x/bin', '--set', 'image.tag=9.9.9');
+    const ds = one(objs, 'DaemonSet', 'weft-cni');
+    const pod = at(ds, 'spec.template.spec') as {
+      containers: { args: string[]; securityContext: Record<string, unknown>; volumeMounts: { mountPath: string }[] }[];
+      volumes: { hostPath?: { path: string } }[];
+      tolerations: unknown[];
+    };
+    const c = pod.containers[0]!;
+    expect(c.args).toEqual(expect.arrayContaining(['cni-node', '--bin-dir=/opt/x/bin', '--conf-dir=/etc/cni/net.d', '--node-name=$(NODE_NAME)']));
+    expect(pod.volumes.map((v) => v.hostPath?.path)).toEqual(['/opt/x/bin', '/etc/cni/net.d']);
+    expect(c.volumeMounts.map((m) => m.mountPath)).toEqual(['/opt/x/bin', '/etc/cni/net.d']);
+    expect(c.securityContext).not.toHaveProperty('privileged');
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+    const role = one(objs, 'ClusterRole', 'weft-cni') as unknown as { rules: unknown[] };
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'delete'] }]);
+    const values = JSON.parse((at(one(objs, 'ConfigMap', 'weft-inject-values'), 'data') as Record<string, string>)['values.json'] ?? '') as {
+      captureMode?: string;
+      validationImage?: string;
+    };
+    expect(values).toMatchObject({ captureMode: 'cni', validationImage: 'ghcr.io/weft-mesh/weft:9.9.9' });
+  });
+});

@@ -10,7 +10,7 @@ node_up() {
   # shellcheck source=/dev/null
   . "$WEFT_CACHE/node-tools.env"
   set +a
-  mkdir -p "$NODE_DIR"/{var-lib,cni/net.d,sysctl}
+  mkdir -p "$NODE_DIR"/{var-lib,cni/net.d,cni/bin,sysctl}
   # The one lock for the host: fail early and clearly when another cluster's node runs.
   if ! (exec 7>"$NODE_LOCK"; flock -n 7); then
     cdie "another cluster's node holds $NODE_LOCK (one node per host): stop it, or start this cluster with WEFT_NODE=0"
@@ -112,7 +112,9 @@ state = "/run/containerd"
           BinaryName = "$WEFT_RUNC"
           SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ["$WEFT_CNI_BIN_DIR"]
+      # The second is the node's own, writable bin dir (/opt/cni/bin on a real node): Weft's
+      # CNI mode installs its plugin there (e2e/pods/cni.test.ts); the cache stays untouched.
+      bin_dirs = ["$WEFT_CNI_BIN_DIR", "$NODE_DIR/cni/bin"]
       conf_dir = "$NODE_DIR/cni/net.d"
       max_conf_num = 1
   [plugins.'io.containerd.cri.v1.images']

@@ -350,6 +350,9 @@ fi
     # From a Pod the API server is https://kubernetes.default.svc or this URL.
     kv WEFT_APISERVER_POD_URL "https://$BRIDGE_IP:$APISERVER_PORT"
     kv WEFT_CONTAINERD_SOCK "$CONTAINERD_SOCK"
+    # The node's CNI directories as the runtime sees them (/opt/cni/bin, /etc/cni/net.d elsewhere).
+    kv WEFT_CNI_NODE_BIN_DIR "$NODE_DIR/cni/bin"
+    kv WEFT_CNI_CONF_DIR "$NODE_DIR/cni/net.d"
     kv WEFT_CTR "$WEFT_CTR"
     kv WEFT_CONTAINERD_VERSION "$WEFT_CONTAINERD_VERSION"
     kv WEFT_COREDNS_VERSION "$WEFT_COREDNS_VERSION"

@@ -18,6 +18,8 @@ it.each([
   ['retrypolicy.spec.outlierDetection.baseEjectionTime', 'How long an endpoint stays ejected'],
   ['peerauth.spec.portLevelMtls', 'keyed by port number'],
   ['ts.status.conditions.reason', 'CamelCase'],
+  ['authz.spec.allow.from.serviceAccounts', '<namespace>/<name>'],
+  ['authorizationpolicy.spec.dryRun', 'shadow_denied'],
 ])('%s', async (field, text) => {
   // The OpenAPI publisher picks up a CRD change a moment after Established: retry briefly.
   let last = '';

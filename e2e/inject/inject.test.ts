@@ -131,6 +131,25 @@ describe('injection through the real API server', () => {
     );
   });
 
+  it('cannot be dodged silently: a forged status is injected over, a container named weft-proxy and an app at uid 1337 are denied with the reason', async () => {
+    await apply(pod('forged-status', { annotations: { 'weft.dev/status': '{"version":"0","containers":["weft-proxy"]}' } }), { namespace: meshed });
+    const forged = await get(meshed, 'forged-status');
+    expect(names(forged.spec.initContainers)).toEqual(['weft-init', 'weft-proxy']);
+    expect(JSON.parse(forged.metadata.annotations?.['weft.dev/status'] ?? '{}')).toMatchObject({ initContainers: ['weft-init', 'weft-proxy'] });
+
+    const own = pod('own-proxy') as { spec: { containers: Record<string, unknown>[] } };
+    own.spec.containers.push({ name: 'weft-proxy', image: 'weft.test/not-envoy:1' });
+    const r1 = await apply(own, { namespace: meshed, allowFailure: true });
+    expect(r1.code).not.toBe(0);
+    expect(r1.stderr).toMatch(/denied the request: weft: container weft-proxy is not the sidecar this webhook injects/);
+
+    const root = pod('uid-1337') as { spec: Record<string, unknown> };
+    root.spec.securityContext = { runAsUser: 1337 };
+    const r2 = await apply(root, { namespace: meshed, allowFailure: true });
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toMatch(/denied the request: weft: container app runs as uid 1337, the sidecar's/);
+  });
+
   it('never intercepts kube-system: its configuration excludes it even when it carries every label the selector asks for', async () => {
     const live = await kubectlJson<{ webhooks: { namespaceSelector: { matchExpressions: { key: string; operator: string; values: string[] }[] } }[] }>([
       'get',
@@ -187,6 +206,16 @@ describe('injection through the real API server', () => {
     );
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toMatch(/denied the request: weft: spec\.matches\[0\]\.path\.value: lookaround assertions are not supported by RE2/);
+    const big = await apply(
+      ts('session', {
+        service: 'web',
+        backends: [{ service: 'web', weight: 1 }],
+        matches: [{ headers: [{ name: 'x-session', type: 'RegularExpression', value: '^[0-9a-f]{64}$' }] }],
+      }),
+      { namespace: meshed, allowFailure: true },
+    );
+    expect(big.code).not.toBe(0);
+    expect(big.stderr).toMatch(/its RE2 program size is 130, over Envoy's limit of 100/);
     const warned = await apply(ts('canary', { service: 'web', backends: [{ service: 'web-v9', weight: 1 }] }), { namespace: meshed });
     expect(warned.stderr).toContain('Warning: weft: Service ');
     expect(warned.stderr).toContain(`${meshed}/web-v9`);

@@ -8,7 +8,8 @@
 // created (listed across all API resources before and after).
 // Figures printed: Pod create → Ready injected vs plain, controller Pod memory, failover.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, run } from '../support/kube.ts';
+import { join } from 'node:path';
+import { eventually, repoRoot, run } from '../support/kube.ts';
 import { napply, nk, nkJson, nodeCluster, nodeSuitesEnabled, type NodeCluster } from '../node/support.ts';
 import { installWeft, nhelm, retagWeftImage, weftImages, type WeftImages, type WeftRelease } from './support/weft.ts';
 import { countRequests, deployEcho, settledCount, startLoop } from './support/traffic-loop.ts';
@@ -64,6 +65,24 @@ describe.skipIf(!nodeSuitesEnabled)('Weft in-cluster: the chart on the real node
     expect(sources.filter((s) => s !== 'created')).toEqual([expect.stringMatching(/^(loaded|adopted)$/)]);
     await nk(['get', 'secret', 'weft-root-ca', '-n', rel.namespace]);
   });
+
+  it('weftctl check: every check passes against the running release, one line each, exit 0', async () => {
+    const r = await run(
+      process.execPath,
+      [join(repoRoot, 'bin/weftctl.js'), 'check', '-n', rel.namespace, '--release', rel.release, '--kubeconfig', c.kubeconfig],
+      {
+        allowFailure: true,
+      },
+    );
+    console.log(`[pods controller] weftctl check:\n${r.stdout}`);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^✔ API server v1\.\d+/m);
+    expect(r.stdout).toMatch(/^✔ controller .*: 2\/2 replicas ready$/m);
+    expect(r.stdout).toMatch(/^✔ leader \S+ \(Lease /m);
+    expect(r.stdout).toMatch(/^✔ injection webhook .*: caBundle trusts the root CA$/m);
+    expect(r.stdout).toMatch(/^✔ injection: a dry-run Pod in \S+ came back with the weft-proxy sidecar$/m);
+    expect(r.stdout).not.toMatch(/^✘/m);
+  }, 120_000);
 
   it('injects Pods through the in-cluster webhook; their sidecars get config and a SPIFFE certificate over TLS xDS', async () => {
     await deployEcho(mesh.name, img.weft);

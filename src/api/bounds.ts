@@ -118,3 +118,19 @@ export const BackendPolicyBounds = {
   cookieTtlMax: '8760h',
   cookiePathMaxLength: 1024,
 } as const;
+
+/** AuthorizationPolicy: HTTP methods a rule may name (RFC 9110 plus PATCH). */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
+export const AUTHZ_ACTIONS = ['Allow', 'Deny'] as const;
+/** `<namespace>/<service account>`: a namespace (DNS-1123 label), a service account name (DNS-1123 subdomain). */
+export const SERVICE_ACCOUNT_REF = new RegExp(`^${DNS1123_LABEL.source.slice(1, -1)}/${DNS1123_SUBDOMAIN.source.slice(1, -1)}$`);
+/** An Istio-style path: exact `/a`, prefix `/a/*`, suffix `*.json`, or `*` (any). */
+export const AUTHZ_PATH = /^(\*|\/[^*]*\*?|\*[^*]+)$/;
+export const AuthorizationBounds = {
+  rulesMax: 32, // allow and deny, each
+  listMax: 32, // serviceAccounts, namespaces, paths, ports
+  headersMax: 16,
+  serviceAccountMaxLength: DNS_LABEL_MAX + 1 + DNS_SUBDOMAIN_MAX,
+  pathMaxLength: 1024,
+  valueMaxLength: 1024,
+} as const;

@@ -2,6 +2,7 @@
 // one entry point that turns an untrusted document into one of them (or problems).
 import type { z } from 'zod';
 import { BackendPolicySchema, type BackendPolicyObject } from './backend-policy.ts';
+import { AuthorizationPolicySchema, type AuthorizationPolicyObject } from './authorization-policy.ts';
 import { problemsFrom, type FieldProblem } from './common.ts';
 import { EndpointSliceSchema, type EndpointSliceObject } from './endpoint-slice.ts';
 import { PeerAuthSchema, type PeerAuthObject } from './peer-auth.ts';
@@ -10,10 +11,20 @@ import { ServiceSchema, type ServiceObject } from './service.ts';
 import { TrafficSplitSchema, type TrafficSplitObject } from './traffic-split.ts';
 import { WEFT_API_VERSION } from './weft-meta.ts';
 
-export type { BackendPolicyObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject, FieldProblem };
+export type {
+  AuthorizationPolicyObject,
+  BackendPolicyObject,
+  EndpointSliceObject,
+  PeerAuthObject,
+  RetryPolicyObject,
+  ServiceObject,
+  TrafficSplitObject,
+  FieldProblem,
+};
 export { SERVICE_NAME_LABEL } from './endpoint-slice.ts';
 
-export type ConfigObject = ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject | BackendPolicyObject;
+export type ConfigObject =
+  ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject | BackendPolicyObject | AuthorizationPolicyObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /**
@@ -21,7 +32,7 @@ export type ConfigKind = ConfigObject['kind'];
  * for. The one list: the informers, the status writer, the validating webhook, the model's
  * statuses and the tests derive theirs from it.
  */
-export const POLICY_KINDS = ['TrafficSplit', 'RetryPolicy', 'PeerAuth', 'BackendPolicy'] as const satisfies readonly ConfigKind[];
+export const POLICY_KINDS = ['TrafficSplit', 'RetryPolicy', 'PeerAuth', 'BackendPolicy', 'AuthorizationPolicy'] as const satisfies readonly ConfigKind[];
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 export type WeftPolicyObject = Extract<ConfigObject, { kind: PolicyKind }>;
 
@@ -38,6 +49,7 @@ const KINDS: Readonly<Record<ConfigKind, { apiVersion: string; schema: z.ZodType
   RetryPolicy: { apiVersion: WEFT_API_VERSION, schema: RetryPolicySchema },
   PeerAuth: { apiVersion: WEFT_API_VERSION, schema: PeerAuthSchema },
   BackendPolicy: { apiVersion: WEFT_API_VERSION, schema: BackendPolicySchema },
+  AuthorizationPolicy: { apiVersion: WEFT_API_VERSION, schema: AuthorizationPolicySchema },
 };
 
 export const CONFIG_KINDS = Object.keys(KINDS) as ConfigKind[];

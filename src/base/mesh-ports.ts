@@ -16,8 +16,10 @@ export const MeshPorts = {
   xdsTls: 15012,
   /** Control plane: admission webhook (HTTPS). */
   webhook: 9443,
-  /** Control plane: /healthz, /readyz, /metrics, debug API. */
+  /** Control plane: /healthz, /readyz, /metrics, debug API and mesh view. */
   monitoring: 15014,
+  /** Control plane in the chart: the debug API and mesh view on 127.0.0.1 only, unless they are authenticated. */
+  debug: 15015,
 } as const;
 
 /** Envoy runs as this uid; its own traffic bypasses capture. */

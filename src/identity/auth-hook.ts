@@ -22,8 +22,21 @@ export interface AuthCall {
   getAuthContext(): ReturnType<ServerDuplexStream<unknown, unknown>['getAuthContext']>;
 }
 
+/**
+ * What the credential proves about where the proxy runs: its namespace always (token claims,
+ * or the SPIFFE id of a client certificate), and for a token its bound Pod's ServiceAccount
+ * and labels (from the pod informer). xds/server/scope.ts holds the proxy's node metadata to
+ * it: a different namespace is refused, the labels replace the claimed ones.
+ */
+export interface ProxyScope {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** The bound Pod's labels (token credentials with a pod lookup that knows them). */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
 /** `identity` (a SPIFFE id) becomes ProxyInfo.identity and so part of the proxy's group. */
-export type AuthResult = { ok: true; identity?: string } | { ok: false; reason: string };
+export type AuthResult = { ok: true; identity?: string; scope?: ProxyScope } | { ok: false; reason: string };
 
 /** What of the proxy's Node the hook sees: its id, for logs only (never the identity). */
 export interface AuthNode {

@@ -6,9 +6,11 @@
 // A call carrying a token is judged by the token alone. Anything else is refused with a
 // reason the proxy sees in its stream status, a warning log and a metric by reason code.
 // The identity never comes from node.id.
+import { clip } from '../base/clip.ts';
 import type { Logger } from '../base/log.ts';
 import { log as rootLog } from '../base/log.ts';
 import type { AuthCall, AuthResult, Authenticate } from './auth-hook.ts';
+import { parseSpiffeId } from '../ca/spiffe.ts';
 import { identityFromCertificate } from './client-cert.ts';
 import { identityMetrics } from './metrics.ts';
 import type { TokenVerifier } from './token.ts';
@@ -31,7 +33,8 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
   const log = (opts.log ?? rootLog).child({ component: 'xds-auth' });
   const certs = opts.clientCertificates ?? true;
 
-  const decide = (call: AuthCall, nodeId: string, method: Method, code: string, result: AuthResult): AuthResult => {
+  const decide = (call: AuthCall, id: string, method: Method, code: string, result: AuthResult): AuthResult => {
+    const nodeId = clip(id);
     identityMetrics.decisions.inc({ method, result: result.ok ? 'ok' : 'rejected', reason: result.ok ? 'ok' : code });
     if (result.ok) log.debug({ method, identity: result.identity, node: nodeId, peer: call.getPeer() }, 'proxy authenticated');
     else log.warn({ method, reason: code, detail: result.reason, node: nodeId, peer: call.getPeer() }, 'proxy authentication refused');
@@ -50,16 +53,18 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
           reason: 'bearer tokens are not accepted by this server; use a client certificate',
         });
       const r = await opts.tokens.verify(m[1]!);
-      return r.ok
-        ? decide(call, node.id, 'token', 'ok', { ok: true, identity: r.token.identity })
-        : decide(call, node.id, 'token', r.code, { ok: false, reason: r.reason });
+      if (!r.ok) return decide(call, node.id, 'token', r.code, { ok: false, reason: r.reason });
+      const scope = { namespace: r.token.namespace, serviceAccount: r.token.serviceAccount, ...(r.podLabels ? { labels: r.podLabels } : {}) };
+      return decide(call, node.id, 'token', 'ok', { ok: true, identity: r.token.identity, scope });
     }
     const peer = certs ? call.getAuthContext().sslPeerCertificate : undefined;
     if (peer?.raw !== undefined) {
       const r = identityFromCertificate(new Uint8Array(peer.raw), opts.trustDomain);
-      return r.ok
-        ? decide(call, node.id, 'certificate', 'ok', { ok: true, identity: r.identity })
-        : decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: r.reason });
+      if (!r.ok) return decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: r.reason });
+      const parsed = parseSpiffeId(r.identity);
+      if (!parsed.ok) return decide(call, node.id, 'certificate', 'certificate_invalid', { ok: false, reason: parsed.reason });
+      const scope = { namespace: parsed.identity.namespace, serviceAccount: parsed.identity.serviceAccount };
+      return decide(call, node.id, 'certificate', 'ok', { ok: true, identity: r.identity, scope });
     }
     const want = [opts.tokens ? 'a ServiceAccount token (authorization: Bearer)' : '', certs ? 'a client certificate from the mesh CA' : '']
       .filter(Boolean)

@@ -4,7 +4,10 @@
 // `minRefetchIntervalMs` and shared by every caller waiting at that moment, so a flood of
 // forged kids cannot turn into a flood of requests to the API server. Keys are also
 // refetched when older than `maxAgeMs`, so a key the API server stopped publishing (e.g.
-// a compromised one) stops verifying tokens within that time.
+// a compromised one) stops verifying tokens within that time. While refetching fails (the API
+// server is unreachable) the loaded keys keep verifying for at most `maxStaleMs` more; past
+// maxAgeMs + maxStaleMs nothing verifies (keys_unavailable) until a fetch succeeds: otherwise a
+// key retired during the outage would verify for as long as the outage lasts (issue 13).
 //
 // Key selection and import are jose's (a local JWKS set: kid, alg, kty, curve, `use`); the
 // fetch policy is ours, not jose's remote set, because the JWKS comes through the API server
@@ -33,6 +36,8 @@ export interface JwksCacheOptions {
   readonly minRefetchIntervalMs?: number;
   /** Keys older than this are refetched before use (default 10 min). */
   readonly maxAgeMs?: number;
+  /** How long keys past maxAgeMs still verify while refetching fails (default 1 h). */
+  readonly maxStaleMs?: number;
   readonly now?: () => number;
   readonly log?: Logger;
 }
@@ -43,6 +48,7 @@ export class JwksCache {
   readonly #fetch: JwksFetcher;
   readonly #minIntervalMs: number;
   readonly #maxAgeMs: number;
+  readonly #maxStaleMs: number;
   readonly #now: () => number;
   readonly #log: Logger;
   #byKid = new Map<string, KeyObject>();
@@ -59,6 +65,7 @@ export class JwksCache {
     this.#fetch = opts.fetch;
     this.#minIntervalMs = opts.minRefetchIntervalMs ?? 10_000;
     this.#maxAgeMs = opts.maxAgeMs ?? 10 * 60_000;
+    this.#maxStaleMs = opts.maxStaleMs ?? 60 * 60_000;
     this.#now = opts.now ?? Date.now;
     this.#log = (opts.log ?? rootLog).child({ component: 'jwks' });
   }
@@ -69,6 +76,10 @@ export class JwksCache {
     const unknownKid = kid !== undefined && !this.#byKid.has(kid) && now - this.#lastAttempt >= this.#minIntervalMs;
     if (!this.#loaded || unknownKid || now - this.#loadedAt > this.#maxAgeMs) await this.refresh();
     if (!this.#loaded) return { ok: false, reason: 'keys_unavailable' };
+    if (this.#now() - this.#loadedAt > this.#maxAgeMs + this.#maxStaleMs) {
+      identityMetrics.jwksExpired.inc();
+      return { ok: false, reason: 'keys_unavailable' };
+    }
     if (kid === undefined) return this.#all.length > 0 ? { ok: true, keys: this.#all } : { ok: false, reason: 'unknown_key' };
     const key = this.#byKid.get(kid);
     return key ? { ok: true, keys: [key] } : { ok: false, reason: 'unknown_key' };

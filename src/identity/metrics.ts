@@ -27,4 +27,9 @@ export const identityMetrics = {
     help: 'JWKS fetches that failed or returned something that is not a JWKS.',
     registers: [metricsRegistry],
   }),
+  jwksExpired: new Counter({
+    name: 'weft_identity_jwks_expired_total',
+    help: 'Token verifications refused because the signing keys could not be refreshed for longer than the stale bound (API server unreachable).',
+    registers: [metricsRegistry],
+  }),
 };

@@ -7,7 +7,7 @@ import type { PodLookup } from './token.ts';
 export function podLookupFromIndex(index: Pick<ClusterIndex, 'synced' | 'pod'>): PodLookup {
   return (namespace, name) => {
     const pod = index.pod(namespace, name);
-    if (pod !== undefined) return { uid: pod.uid, serviceAccount: pod.serviceAccount };
+    if (pod !== undefined) return { uid: pod.uid, serviceAccount: pod.serviceAccount, labels: pod.labels };
     if (!index.synced) throw new Error('pod informer not synced yet');
     return undefined;
   };

@@ -15,6 +15,8 @@ import { identityMetrics } from './metrics.ts';
 export interface PodRef {
   readonly uid: string;
   readonly serviceAccount?: string;
+  /** The Pod's labels, when the lookup knows them (the informer does): the proxy's labels. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -34,7 +36,9 @@ export interface VerifiedToken {
   readonly expiresAt: Date;
 }
 
-export type TokenResult = { ok: true; token: VerifiedToken } | { ok: false; code: TokenRejection; reason: string };
+/** `podLabels`: the bound Pod's labels as the lookup saw them now (they change; the token does not). */
+export type TokenResult =
+  { ok: true; token: VerifiedToken; podLabels?: Readonly<Record<string, string>> } | { ok: false; code: TokenRejection; reason: string };
 
 export interface TokenVerifierOptions {
   readonly keys: Pick<JwksCache, 'lookup' | 'resolve'>;
@@ -175,7 +179,7 @@ export class TokenVerifier {
     if (pod.serviceAccount !== undefined && pod.serviceAccount !== token.serviceAccount) {
       return reject('pod_service_account_mismatch', `the bound Pod does not run as ServiceAccount ${token.serviceAccount}`);
     }
-    return { ok: true, token };
+    return pod.labels === undefined ? { ok: true, token } : { ok: true, token, podLabels: pod.labels };
   }
 
   #remember(hash: string, entry: Remembered): void {

@@ -39,6 +39,7 @@ export const Resources = {
   RetryPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'retrypolicies', kind: 'RetryPolicy', namespaced: true },
   PeerAuth: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'peerauths', kind: 'PeerAuth', namespaced: true },
   BackendPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'backendpolicies', kind: 'BackendPolicy', namespaced: true },
+  AuthorizationPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   Pod: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },

@@ -2,6 +2,7 @@
 // give the same model and the same version.
 import type {
   BackendPolicyObject,
+  AuthorizationPolicyObject,
   ConfigObject,
   EndpointSliceObject,
   PeerAuthObject,
@@ -10,6 +11,7 @@ import type {
   TrafficSplitObject,
 } from '../api/objects.ts';
 import { objectId } from '../api/objects.ts';
+import { resolveAuthorizations } from './authz.ts';
 import { resolveBackends } from './backends.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from '../base/order.ts';
@@ -42,12 +44,13 @@ interface ByKind {
   RetryPolicy: RetryPolicyObject[];
   PeerAuth: PeerAuthObject[];
   BackendPolicy: BackendPolicyObject[];
+  AuthorizationPolicy: AuthorizationPolicyObject[];
 }
 
 /** Sorted by identity; a repeated kind/namespace/name keeps its first occurrence. */
 function partition(objects: readonly ConfigObject[]): ByKind {
   const seen = new Set<string>();
-  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [], BackendPolicy: [] };
+  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [], BackendPolicy: [], AuthorizationPolicy: [] };
   const unique = objects.filter((o) => {
     const id = objectId(o);
     if (seen.has(id)) return false;
@@ -66,6 +69,7 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
   const splits = resolveSplits(byKind.TrafficSplit, base);
   const retries = resolveRetries(byKind.RetryPolicy, base);
   const backends = resolveBackends(byKind.BackendPolicy, base);
+  const authz = resolveAuthorizations(byKind.AuthorizationPolicy, base, opts.controlPlaneNamespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE);
 
   const services = new Map<ObjectKey, MeshService>();
   for (const [key, svc] of base) {
@@ -74,9 +78,9 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
     const backend = backends.applied.get(key);
     services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}), ...(backend ? { backend } : {}) });
   }
-  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses, ...backends.statuses].sort(
+  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses, ...backends.statuses, ...authz.statuses].sort(
     (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key),
   );
-  const content = { services, peerAuths: peer.policies, statuses };
+  const content = { services, peerAuths: peer.policies, authorizations: authz.policies, statuses };
   return { ...content, version: contentHash(content) };
 }

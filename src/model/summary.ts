@@ -34,6 +34,12 @@ export function summaryOf(o: WeftPolicyObject): string {
     }
     case 'BackendPolicy':
       return backendSummary(o.spec);
+    case 'AuthorizationPolicy': {
+      const s = o.spec;
+      const rules = `${plural(s.allow?.length ?? 0, 'allow rule')}, ${plural(s.deny?.length ?? 0, 'deny rule')}`;
+      const deny = s.defaultAction === 'Deny' || (s.allow?.length ?? 0) > 0;
+      return `${rules}; default ${deny ? 'deny' : 'allow'}${s.dryRun ? '; dry run' : ''}`;
+    }
   }
 }
 

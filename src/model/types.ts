@@ -136,6 +136,47 @@ export interface PeerAuthPolicy {
   readonly portModes: Readonly<Record<number, MtlsMode>>;
 }
 
+/** Who an authorization rule matches. Absent on a rule: every caller with a verified mesh identity. */
+export interface AuthzFrom {
+  /** `namespace/name` service accounts, sorted. */
+  readonly serviceAccounts: readonly string[];
+  readonly namespaces: readonly string[];
+  /** Any verified identity in the mesh's trust domain. */
+  readonly mesh: boolean;
+  /** Callers without a verified identity (plaintext under PERMISSIVE or DISABLE). */
+  readonly unauthenticated: boolean;
+}
+
+/** What an authorization rule matches; every given condition must hold, each list is any-of. */
+export interface AuthzTo {
+  /** Istio-style: `/a` exact, `/a/*` prefix, `*.json` suffix, `*` any. */
+  readonly paths: readonly string[];
+  readonly methods: readonly string[];
+  readonly headers: readonly HeaderMatch[];
+  /** The workload's (target) ports. */
+  readonly ports: readonly number[];
+}
+
+export interface AuthzRule {
+  readonly from?: AuthzFrom;
+  readonly to?: AuthzTo;
+}
+
+/** An accepted AuthorizationPolicy. */
+export interface AuthzPolicy {
+  readonly policy: ObjectKey;
+  readonly namespace: string;
+  /** No targetRef in the control-plane namespace: every workload of the mesh. */
+  readonly meshWide: boolean;
+  /** The target Service (same namespace); absent: every workload of the namespace (or mesh). */
+  readonly service?: string;
+  readonly dryRun: boolean;
+  /** defaultAction: Deny (an allow rule implies it too; see src/model/authz.ts). */
+  readonly defaultDeny: boolean;
+  readonly deny: readonly AuthzRule[];
+  readonly allow: readonly AuthzRule[];
+}
+
 export type ConditionType = 'Accepted' | 'ResolvedRefs' | 'Programmed';
 
 export interface Condition {
@@ -159,6 +200,8 @@ export interface MeshModel {
   /** Services by `namespace/name`, sorted by key. */
   readonly services: ReadonlyMap<ObjectKey, MeshService>;
   readonly peerAuths: readonly PeerAuthPolicy[];
+  /** Accepted AuthorizationPolicies, sorted by key. */
+  readonly authorizations: readonly AuthzPolicy[];
   readonly statuses: readonly PolicyStatus[];
   /** Content hash of everything above: equal hashes mean equal models. */
   readonly version: string;

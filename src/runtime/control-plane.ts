@@ -6,9 +6,13 @@
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ConfigProblem, ConfigSource, ConfigState } from '../sources/source.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
+import { re2Available } from '../model/re2-native.ts';
 import { buildModel } from '../model/build.ts';
 import type { MeshModel } from '../model/types.ts';
 import { startMonitoring, type RunningMonitoring } from './monitoring.ts';
+import type { Authorizer } from './access/access.ts';
+import type { CertificateInfo } from './meshview/graph.ts';
+import { MeshViewSource, type ScrapeSettings } from './meshview/view.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
@@ -27,6 +31,15 @@ export interface ControlPlaneOptions {
   readonly secrets?: SecretsProvider;
   /** host:port for /healthz, /readyz, /metrics, /debug/*; omit to not serve them. */
   readonly monitoringAddress?: string;
+  /**
+   * host:port of a listener of its own for /debug/* and the mesh view (e.g. loopback while
+   * the monitoring address is not); unset: they share the monitoring listener.
+   */
+  readonly debugAddress?: string;
+  /** Who may read /debug/* and the mesh view's API (default: whoever reaches the listener). */
+  readonly access?: Authorizer;
+  /** The mesh view's scraping bounds and the certificates whose expiry it shows. */
+  readonly meshView?: { readonly scrape?: Partial<ScrapeSettings>; readonly certificates?: () => readonly CertificateInfo[] };
   readonly controlPlaneNamespace?: string;
   /** Extra readiness checks (e.g. informers synced) and debug views from the caller. */
   readonly readiness?: Readonly<Record<string, () => boolean>>;
@@ -48,6 +61,8 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   readonly xdsPort: number;
   readonly monitoringPort?: number;
+  /** The debug listener's port, when it is not the monitoring listener. */
+  readonly debugPort?: number;
   readonly cache: SnapshotCache;
   readonly xds: RunningXdsServer;
   model(): MeshModel | undefined;
@@ -59,6 +74,10 @@ export interface ControlPlane {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const log = (opts.log ?? rootLog).child({ component: 'control-plane' });
+  if (!re2Available())
+    log.warn(
+      'the RE2 addon is missing (scripts/install-re2.sh): regular expressions are judged by a JavaScript approximation, and one Envoy refuses can make a route configuration NACKed',
+    );
   const secrets = opts.secrets;
   const generate = secrets ? withSecrets(translate, (identity) => secrets.secretsFor(identity)) : translate;
   const cache = new SnapshotCache({ generate, checkConsistency, log });
@@ -90,36 +109,49 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
   });
   let monitoring: RunningMonitoring | undefined;
+  let debugListener: RunningMonitoring | undefined;
+  const meshView = new MeshViewSource({
+    streams: () => xds.ads.debug(),
+    model: () => cache.model,
+    ...(opts.meshView?.certificates ? { certificates: opts.meshView.certificates } : {}),
+    ...(opts.meshView?.scrape ? { scrape: opts.meshView.scrape } : {}),
+    log,
+  });
   try {
+    const debug = {
+      proxies: () => debugProxies(xds.ads),
+      config: () => ({
+        modelVersion: cache.model?.version,
+        services: [...(cache.model?.services.keys() ?? [])],
+        statuses: cache.model?.statuses ?? [],
+        problems,
+      }),
+      ...opts.debug,
+    };
+    const common = { log, ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}), ...(opts.access ? { access: opts.access } : {}) };
+    const separate = opts.debugAddress !== undefined && opts.debugAddress !== opts.monitoringAddress;
     if (opts.monitoringAddress) {
       monitoring = await startMonitoring({
+        ...common,
         address: opts.monitoringAddress,
-        log,
-        ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
         readiness: { configSynced: () => synced, ...opts.readiness },
-        debug: {
-          proxies: () => debugProxies(xds.ads),
-          config: () => ({
-            modelVersion: cache.model?.version,
-            services: [...(cache.model?.services.keys() ?? [])],
-            statuses: cache.model?.statuses ?? [],
-            problems,
-          }),
-          ...opts.debug,
-        },
+        ...(separate ? {} : { debug, meshView }),
       });
     }
+    if (separate && opts.debugAddress) debugListener = await startMonitoring({ ...common, address: opts.debugAddress, debug, meshView });
     await opts.source.start(apply);
     synced = true;
   } catch (err) {
     offRotate?.();
-    await Promise.allSettled([xds.close(), monitoring?.close()]);
+    meshView.close();
+    await Promise.allSettled([xds.close(), monitoring?.close(), debugListener?.close()]);
     throw err;
   }
 
   return {
     xdsPort: xds.port,
     ...(monitoring ? { monitoringPort: monitoring.port } : {}),
+    ...(debugListener ? { debugPort: debugListener.port } : {}),
     cache,
     xds,
     model: () => cache.model,
@@ -130,8 +162,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     },
     async close() {
       offRotate?.();
+      meshView.close();
       await opts.source.stop();
-      await Promise.allSettled([xds.close(), monitoring?.close()]);
+      await Promise.allSettled([xds.close(), monitoring?.close(), debugListener?.close()]);
     },
   };
 }

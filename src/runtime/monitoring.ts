@@ -1,17 +1,28 @@
-// The control plane's operator HTTP endpoints: liveness, readiness, Prometheus metrics and
-// read-only debug views. Bound to loopback by default; nothing here mutates state.
+// The control plane's operator HTTP endpoints: liveness, readiness, Prometheus metrics, the
+// read-only debug views and the mesh view (docs/mesh-view.md). Bound to loopback by default;
+// nothing here mutates state. The debug views and the mesh view's data pass the Authorizer
+// (src/runtime/access/); the probes and /metrics do not (the kubelet and Prometheus read them),
+// and neither does the mesh view's page, which is static code with no data in it.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { metricsRegistry } from '../base/metrics.ts';
 import type { Logger } from '../base/log.ts';
 import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type ListenerTimeouts } from '../base/listener-timeouts.ts';
+import { listenerBoundary, type Authorizer } from './access/access.ts';
+import { meshViewMetrics } from './meshview/metrics.ts';
+import { meshViewRoutes } from './meshview/routes.ts';
+import type { MeshViewSource } from './meshview/view.ts';
 
 export interface MonitoringOptions {
   readonly address: string; // host:port
   readonly log: Logger;
-  /** Named readiness checks; /readyz is 200 only when all pass. */
-  readonly readiness: Readonly<Record<string, () => boolean>>;
-  /** Read-only JSON views mounted under /debug/<name>. */
-  readonly debug: Readonly<Record<string, () => unknown>>;
+  /** Named readiness checks; /readyz is 200 only when all pass. Omit for a listener without probes and /metrics. */
+  readonly readiness?: Readonly<Record<string, () => boolean>>;
+  /** Read-only JSON views mounted under /debug/<name>; omit for a listener without them. */
+  readonly debug?: Readonly<Record<string, () => unknown>>;
+  /** The mesh view (/mesh and /mesh/api/*), served with the debug views. */
+  readonly meshView?: MeshViewSource;
+  /** Who may read /debug/* and /mesh/api/* (default: anyone who reaches the listener). */
+  readonly access?: Authorizer;
   /** Request and idle bounds (defaults: src/base/listener-timeouts.ts; plain HTTP, no handshake). */
   readonly timeouts?: ListenerTimeouts;
 }
@@ -27,24 +38,43 @@ export function splitHostPort(address: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port: Number(m[3]) };
 }
 
+const guarded = (url: string): boolean => url.startsWith('/debug/') || url.startsWith('/mesh/api/');
+
 export async function startMonitoring(opts: MonitoringOptions): Promise<RunningMonitoring> {
   const timeouts = opts.timeouts ?? defaultListenerTimeouts;
+  const access = opts.access ?? listenerBoundary;
   const app: FastifyInstance = Fastify({ logger: false, http: nodeServerTimeouts(timeouts, false), ...fastifyTimeouts(timeouts) });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    const checks = Object.fromEntries(Object.entries(opts.readiness).map(([name, check]) => [name, check()]));
-    const ready = Object.values(checks).every(Boolean);
-    return reply.code(ready ? 200 : 503).send({ ready, checks });
-  });
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', metricsRegistry.contentType);
-    return metricsRegistry.metrics();
-  });
-  for (const [name, view] of Object.entries(opts.debug)) app.get(`/debug/${name}`, async () => view());
+  if (opts.readiness) {
+    const readiness = opts.readiness;
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    app.get('/readyz', async (_req, reply) => {
+      const checks = Object.fromEntries(Object.entries(readiness).map(([name, check]) => [name, check()]));
+      const ready = Object.values(checks).every(Boolean);
+      return reply.code(ready ? 200 : 503).send({ ready, checks });
+    });
+    app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', metricsRegistry.contentType);
+      return metricsRegistry.metrics();
+    });
+  }
+  if (opts.debug || opts.meshView) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (!guarded(req.url)) return;
+      const header = req.headers.authorization;
+      const decision = await access.check(header !== undefined ? { authorization: header } : {});
+      meshViewMetrics.access.inc({ status: decision.ok ? '200' : String(decision.status) });
+      if (decision.ok) return;
+      opts.log.debug({ path: req.url.split('?')[0], status: decision.status, reason: decision.reason }, 'debug API: request refused');
+      if (decision.status === 401) reply.header('www-authenticate', 'Bearer realm="weft"');
+      return reply.code(decision.status).send({ error: decision.reason });
+    });
+  }
+  for (const [name, view] of Object.entries(opts.debug ?? {})) app.get(`/debug/${name}`, async () => view());
+  if (opts.meshView) meshViewRoutes(app, opts.meshView);
   const { host, port } = splitHostPort(opts.address);
   await app.listen({ host, port });
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;
-  opts.log.info({ address: `${host}:${bound}` }, 'monitoring listening');
+  opts.log.info({ address: `${host}:${bound}`, debugAccess: opts.debug || opts.meshView ? access.describe : undefined }, 'monitoring listening');
   return { port: bound, close: () => app.close() };
 }

@@ -142,3 +142,11 @@ export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSe
     },
   };
 }
+
+/** The certificates whose expiry the mesh view shows: the xDS serving certificate and every workload identity's (no key material). */
+export function certificatesOf(status: XdsSecurityStatus): { kind: 'workload' | 'serving'; subject: string; notAfter: string }[] {
+  return [
+    { kind: 'serving', subject: 'xDS server', notAfter: status.serving.notAfter },
+    ...status.identities.map((i) => ({ kind: 'workload' as const, subject: i.identity, notAfter: i.notAfter })),
+  ];
+}

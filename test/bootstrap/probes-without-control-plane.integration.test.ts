@@ -90,7 +90,7 @@ describe.skipIf(skipReason !== undefined)('sidecar probes without a control plan
     const values = parseInjectValues({ trustBundlePem: ca.ca.trustBundlePem, xdsAddress });
     if (!values.ok) throw new Error(values.errors.join('; '));
     const injected = injectPod(structuredClone(POD), 'shop', { values: values.values, namespaceLabels: () => ({ 'weft.dev/inject': 'enabled' }) });
-    if (!('pod' in injected)) throw new Error(injected.skip.message);
+    if (!('pod' in injected)) throw new Error(JSON.stringify(injected));
     const proxy = injected.pod.spec.initContainers?.find((c) => c.name === 'weft-proxy') as
       (Container & { args: string[]; restartPolicy?: string }) | undefined;
     const app = injected.pod.spec.containers.find((c) => c.name === 'app') as Container;

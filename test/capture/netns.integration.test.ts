@@ -1,6 +1,6 @@
 // The capture-mode (iptables-redirected) sidecar data path with real traffic. Two pods are
 // two network namespaces on one veth pair (A 10.244.0.2, B 10.244.0.3); each runs the
-// injection webhook's own capture script (webhook/capture.ts) with real iptables and a real
+// injection webhook's own capture script (src/capture/rules.ts) with real iptables and a real
 // Envoy as uid 1337, bootstrapped as a captured sidecar with a client certificate for TLS
 // xDS to `weft serve --ca-dir` in the root namespace (reached over a bridge, 10.250.N.1).
 // Mesh: Service web.shop (clusterIP 10.96.0.10:8080, weft.dev/mtls) → 10.244.0.3:8080,
@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caFromDir, issueClientCertificate } from '../../src/identity/ca-dir.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
-import { captureScript } from '../../webhook/capture.ts';
+import { captureScript } from '../../src/capture/rules.ts';
 import { renderBootstrap } from '../../xds/bootstrap/bootstrap.ts';
 import { envoyBinary } from '../support/envoy-binary.ts';
 import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';

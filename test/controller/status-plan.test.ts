@@ -165,6 +165,21 @@ describe('status plan', () => {
     });
   });
 
+  it('an AuthorizationPolicy affects the proxies behind its target Service, or its namespace', () => {
+    const proxies = [proxy('pay', ns, { app: 'payments' }), proxy('web', ns, { app: 'web' }), proxy('elsewhere', 'other', { app: 'payments' })];
+    const az = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'mesh.weft.dev/v1alpha1',
+      kind: 'AuthorizationPolicy',
+      metadata: meta(name),
+      spec,
+    });
+    const payments = { ...svc('payments'), spec: { selector: { app: 'payments' }, ports: [{ port: 80 }] } };
+    const raws = [payments, az('pay', { targetRef: { kind: 'Service', name: 'payments' }, deny: [{}] }), az('all', { defaultAction: 'Deny' })];
+    const { of } = setup(raws, proxies, new Set(['pay']));
+    expect(of('AuthorizationPolicy', 'pay').Programmed).toBe('True/Programmed: 1/1 proxies acknowledged the current configuration');
+    expect(of('AuthorizationPolicy', 'all').Programmed).toMatch(/^False\/Pending: 1\/2 proxies/);
+  });
+
   it('waits for the model to catch up with a new generation before planning a CR', () => {
     const entries = [split('web', 'web', { web: 1 }, 2)].map((r) => toEntry('TrafficSplit', r));
     const oldModel = buildModel(

@@ -96,6 +96,17 @@ describe('crValidator', () => {
     expect(h).toMatchObject({ allowed: false, message: expect.stringContaining('backreferences') });
   });
 
+  it('denies a regular expression over Envoy’s RE2 program size, and admits what JavaScript cannot compile but RE2 can', async () => {
+    const header = (value: string) =>
+      request(split('canary', { service: 'checkout', backends, matches: [{ headers: [{ name: 'x-session', type: 'RegularExpression', value }] }] }));
+    expect(await validate(header('^[0-9a-f]{64}$'))).toMatchObject({
+      allowed: false,
+      message: expect.stringMatching(/spec\.matches\[0\]\.headers\[0\]\.value: its RE2 program size is 130, over Envoy's limit of 100/),
+    });
+    expect(await validate(header('^[0-9a-f]{32}$'))).toEqual({ allowed: true });
+    expect(await validate(header('(?i)^canary$'))).toEqual({ allowed: true });
+  });
+
   it('warns when another split already owns the service; the stored version of the same object is replaced, not a rival', async () => {
     const older = obj(split('first', { service: 'checkout', backends }, { creationTimestamp: '2023-01-01T00:00:00Z' }));
     const v = crValidator({ objectsIn: () => [...stored, older], inScope: () => true, controlPlaneNamespace: 'weft-system' });

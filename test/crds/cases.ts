@@ -4,6 +4,7 @@
 // the CRD mirrors zod until zod changes).
 import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
 import { backendCases } from './backend-cases.ts';
+import { authzCases } from './authz-cases.ts';
 
 import {
   doc,
@@ -285,4 +286,5 @@ export const cases: readonly CrdCase[] = [
     'spec.backoff.maxInterval',
   ),
   ...backendCases,
+  ...authzCases,
 ];

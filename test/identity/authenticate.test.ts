@@ -110,7 +110,11 @@ describe('createAuthenticator', () => {
       trustDomain: 'cluster.local',
       tokens: { verify: async (t) => (seen.push(t), t === 'good.tok.en' ? verified : { ok: false, code: 'expired', reason: 'token expired' }) },
     });
-    expect(await auth(call({ authorization: ['Bearer good.tok.en'] }), node)).toEqual({ ok: true, identity: verified.token.identity });
+    expect(await auth(call({ authorization: ['Bearer good.tok.en'] }), node)).toEqual({
+      ok: true,
+      identity: verified.token.identity,
+      scope: { namespace: 'shop', serviceAccount: 'web' },
+    });
     expect(seen).toEqual(['good.tok.en']);
     // A bad token with a good certificate is still refused: the token is what the proxy presented.
     const before = await metricValue('weft_xds_auth_total', { method: 'token', result: 'rejected', reason: 'expired' });
@@ -133,6 +137,7 @@ describe('createAuthenticator', () => {
     expect(await createAuthenticator({ trustDomain: 'cluster.local' })(call({ certPem: pem }), node)).toEqual({
       ok: true,
       identity: 'spiffe://cluster.local/ns/vms/sa/db',
+      scope: { namespace: 'vms', serviceAccount: 'db' },
     });
     const tokensOnly = createAuthenticator({ trustDomain: 'cluster.local', clientCertificates: false, tokens: { verify: async () => verified } });
     expect(await tokensOnly(call({ certPem: pem }), node)).toMatchObject({ ok: false, reason: expect.stringMatching(/ServiceAccount token/) });

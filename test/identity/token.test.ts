@@ -176,6 +176,27 @@ describe('JwksCache', () => {
     expect(keys.fetches).toBe(2);
   });
 
+  it('stops verifying with keys it cannot refresh after maxAgeMs + maxStaleMs, while the API server is unreachable (issue 13)', async () => {
+    let clock = Date.now();
+    let down = false;
+    const issuer = newIssuer();
+    const keys = new JwksCache({
+      fetch: async () => (down ? Promise.reject(new Error('connect ECONNREFUSED')) : issuer.jwks),
+      now: () => clock,
+      maxAgeMs: 60_000,
+      maxStaleMs: 120_000,
+    });
+    expect(await keys.lookup(issuer.kid)).toMatchObject({ ok: true });
+    down = true; // the key may be retired meanwhile: nobody can tell
+    clock += 61_000;
+    expect(await keys.lookup(issuer.kid)).toMatchObject({ ok: true }); // stale, within the bound
+    clock += 120_000;
+    expect(await keys.lookup(issuer.kid)).toEqual({ ok: false, reason: 'keys_unavailable' }); // before: still ok, indefinitely
+    down = false;
+    clock += 10_000;
+    expect(await keys.lookup(issuer.kid)).toMatchObject({ ok: true });
+  });
+
   it('reports keys_unavailable when the fetch fails or returns junk, and recovers', async () => {
     let clock = 0;
     let fail = true;

@@ -38,6 +38,8 @@ describe('image names', () => {
     if (!r.ok) throw new Error(r.errors.join('; '));
     expect(r.values.proxyImage).toBe(loadImage('weft-proxy').ref);
     expect(r.values.initImage).toBe(loadImage('weft-proxy').ref);
+    // CNI mode's weft-validation runs src/capture/validate.ts with the controller image's Node.
+    expect(r.values.validationImage).toBe(loadImage('weft').ref);
   });
 });
 

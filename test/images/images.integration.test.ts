@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../scripts/images/definition.ts';
-import { captureCommands } from '../../webhook/capture.ts';
+import { captureCommands } from '../../src/capture/rules.ts';
 import { injectPod } from '../../webhook/inject.ts';
 import { freePorts } from '../support/free-port.ts';
 import { weftBootstrap } from '../support/weft-bootstrap.ts';

@@ -41,7 +41,8 @@ describe('weft bootstrap identity flags', () => {
     const dir = await mkdtemp(join(tmpdir(), 'weft-ca-'));
     const ca = await caFromDir(dir, { trustDomain: 'cluster.local', create: true });
     if (!ca.ok) throw new Error(ca.error);
-    const r = await run([...base, '--ca-dir', dir, '--service-account', 'api', '--identity-namespace', 'vms', '--cert-ttl', '48h']);
+    const inVms = base.map((a) => (a === 'shop' ? 'vms' : a));
+    const r = await run([...inVms, '--ca-dir', dir, '--service-account', 'api', '--identity-namespace', 'vms', '--cert-ttl', '48h']);
     expect(r).toMatchObject({ code: 0, err: '' });
     const tls = xdsTls(r.out);
     const chain = tls.common_tls_context.tls_certificates[0]!.certificate_chain.inline_string!;
@@ -92,6 +93,11 @@ describe('weft bootstrap identity flags', () => {
     ['a missing --key file', ['--cert', '/etc/hostname', '--key', '/nonexistent/k.pem', '--ca', '/etc/hostname'], /--key: \/nonexistent\/k.pem: no such file/],
     ['a bad --service-account', ['--ca-dir', '/tmp', '--service-account', 'Not_Valid'], /--service-account: must be a Kubernetes ServiceAccount name/],
     ['a bad --cert-ttl', ['--ca-dir', '/tmp', '--cert-ttl', '30s'], /--cert-ttl: "30s" is not a duration of at least 1m/],
+    [
+      'a --cert-ttl over the cap (issue 13: uncapped before)',
+      ['--ca-dir', '/tmp', '--cert-ttl', '8760h'],
+      /--cert-ttl: must be at most 720h \(30 days\): client certificates cannot be revoked/,
+    ],
     ['a bad --trust-domain', ['--ca-dir', '/tmp', '--trust-domain', 'Bad Domain'], /--trust-domain: must be lowercase/],
   ])('rejects %s, naming the flag', async (_n, extra, message) => {
     const r = await run([...base, ...extra]);

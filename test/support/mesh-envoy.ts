@@ -39,7 +39,16 @@ export async function listenerPorts(envoy: EnvoyHandle): Promise<number[]> {
   return ports;
 }
 
-export async function startMeshWithEnvoy(opts: { delta?: boolean; failing?: boolean } = {}): Promise<MeshEnvoy> {
+export interface MeshEnvoyOptions {
+  delta?: boolean;
+  failing?: boolean;
+  /** Extra `weft serve` flags. */
+  weftArgs?: string[];
+  /** Announce Envoy's admin port as WEFT_STATS_PORT, so weft serve's mesh view scrapes it. */
+  statsOnAdmin?: boolean;
+}
+
+export async function startMeshWithEnvoy(opts: MeshEnvoyOptions = {}): Promise<MeshEnvoy> {
   // Undo in reverse order, whether setup fails half way or the test is done.
   const undo: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -52,20 +61,23 @@ export async function startMeshWithEnvoy(opts: { delta?: boolean; failing?: bool
     undo.push(() => v2.stop());
     const mesh = await copyExampleMesh({ [DEMO_PORTS.v1]: v1.port, [DEMO_PORTS.v2]: v2.port });
     undo.push(() => mesh.cleanup());
-    const weft = await startWeftServe({ configDir: mesh.dir });
+    const weft = await startWeftServe({ configDir: mesh.dir, ...(opts.weftArgs ? { extraArgs: opts.weftArgs } : {}) });
     undo.push(() => weft.stop());
 
     // A private outbound port (WEFT_OUTBOUND_PORT): on the default one, parallel Envoys would
     // share it through SO_REUSEPORT and the kernel would spread connections between them.
     const outboundPort = await freePort();
+    const adminPort = opts.statsOnAdmin ? await freePort() : 0;
     const envoy = await startEnvoy({
+      keepAdminPort: opts.statsOnAdmin ?? false,
       bootstrapYaml: renderBootstrap({
         nodeId: `e2e-client-${process.pid}`,
         namespace: 'shop',
         service: 'e2e-client',
         xdsAddress: weft.xdsAddress,
         outboundPort,
-        adminPort: 0,
+        adminPort,
+        ...(opts.statsOnAdmin ? { statsPort: adminPort } : {}),
         delta: opts.delta ?? false,
       }).yaml,
     });

@@ -2,7 +2,8 @@
 // RFC 6902 patch /inject returns for each sidecar shape (native: the proxy as an init
 // container with restartPolicy Always; container: the plain container for API servers
 // without native sidecars). A scenario with skip.golden.json instead is a Pod that must not be
-// injected: the outcome (reason, message, a response without a patch). Refresh with
+// injected: the outcome (reason, message, a response without a patch). A scenario's optional
+// values.json overrides injection values (e.g. captureMode cni). Refresh with
 // UPDATE_GOLDEN=1 and review the diff like code.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,9 @@ describe('injection golden patches', () => {
 
   it.each(cases)('%s (%s)', (scenario, shape) => {
     const pod = parseYaml(readFileSync(join(goldenDir, scenario, 'pod.yaml'), 'utf8')) as Record<string, unknown>;
-    const ctx = testContext({ sidecarMode: shape });
+    const valuesPath = join(goldenDir, scenario, 'values.json');
+    const values = existsSync(valuesPath) ? (JSON.parse(readFileSync(valuesPath, 'utf8')) as Record<string, unknown>) : {};
+    const ctx = testContext({ ...values, sidecarMode: shape });
     const out = handleInject(podRequest(pod), ctx);
     expect(out.result).toBe('injected');
     const patch = decodePatch(out.response.patch);

@@ -22,7 +22,7 @@ function inject(mode: 'native' | 'container'): {
   annotations: Record<string, string>;
 } {
   const r = injectPod(structuredClone(job), 'shop', testContext({ sidecarMode: mode }));
-  if (!('pod' in r)) throw new Error(r.skip.message);
+  if (!('pod' in r)) throw new Error(JSON.stringify(r));
   return { spec: r.pod.spec as never, annotations: r.pod.metadata?.annotations ?? {} };
 }
 

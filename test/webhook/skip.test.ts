@@ -20,8 +20,6 @@ describe('skips', () => {
     ['opted out', pod({ annotations: { 'weft.dev/inject': 'false' } }), 'shop', 'opted-out'],
     ['opted out by label', pod({ labels: { 'weft.dev/inject': 'false' } }), 'shop', 'opted-out'],
     ['host network', pod({ hostNetwork: true }), 'shop', 'host-network'],
-    ['already injected (status)', pod({ annotations: { 'weft.dev/status': '{}' } }), 'shop', 'already-injected'],
-    ['already injected (container)', pod({ containers: ['app', 'weft-proxy'] }), 'shop', 'already-injected'],
     ['kube-system even if labeled', pod(), 'kube-system', 'protected-namespace'],
     ['control plane namespace', pod(), 'weft-system', 'protected-namespace'],
     ['kube-node-lease', pod(), 'kube-node-lease', 'protected-namespace'],
@@ -49,6 +47,75 @@ describe('skips', () => {
     const r = handleInject(podRequest({ spec: { containers: [{ image: 'x' }] } }), testContext());
     expect(r.result).toBe('invalid');
     if (r.result === 'invalid') expect(r.reason).toContain('request.object.spec.containers.0.name');
+  });
+});
+
+// Issue 13 (Low): a Pod in a meshed namespace must not look injected without being so.
+describe('injection cannot be dodged silently', () => {
+  const withUid = (p: Pod, podUid?: number, containerUid?: number): Pod => ({
+    ...p,
+    spec: {
+      ...p.spec,
+      ...(podUid !== undefined ? { securityContext: { runAsUser: podUid } } : {}),
+      containers: p.spec.containers.map((c) => (containerUid !== undefined ? { ...c, securityContext: { runAsUser: containerUid } } : c)),
+    },
+  });
+
+  it('injects a Pod whose weft.dev/status annotation is forged, and rewrites the annotation', () => {
+    const r = injectPod(pod({ annotations: { 'weft.dev/status': '{"containers":["weft-proxy"]}' } }), 'shop', testContext());
+    if (!('pod' in r)) throw new Error(JSON.stringify(r));
+    expect(r.pod.spec.initContainers?.map((c) => c.name)).toContain('weft-proxy');
+    expect(JSON.parse(r.pod.metadata?.annotations?.['weft.dev/status'] ?? '{}')).toMatchObject({ initContainers: ['weft-init', 'weft-proxy'] });
+    expect(r.warnings.join(' ')).toMatch(/weft.dev\/status annotation without the sidecar/);
+  });
+
+  it('denies a Pod with its own container named weft-proxy or weft-init, forged status or not', () => {
+    for (const p of [
+      pod({ containers: ['app', 'weft-proxy'] }),
+      pod({ containers: ['weft-init', 'app'], annotations: { 'weft.dev/status': '{"initContainers":["weft-init"]}' } }),
+    ]) {
+      const r = injectPod(p, 'shop', testContext());
+      expect(r).toMatchObject({ deny: { reason: 'injection-dodge', message: expect.stringMatching(/is not the sidecar this webhook injects/) } });
+    }
+    const h = handleInject(podRequest(pod({ containers: ['app', 'weft-proxy'] }) as Record<string, unknown>), testContext());
+    expect(h).toMatchObject({
+      result: 'denied',
+      response: { allowed: false, status: { code: 403, message: expect.stringMatching(/^weft: container weft-proxy/) } },
+    });
+  });
+
+  it('admits its own output unchanged (reinvocation, or a copy of an injected Pod)', () => {
+    const first = injectPod(pod(), 'shop', testContext());
+    if (!('pod' in first)) throw new Error(JSON.stringify(first));
+    expect(injectPod(first.pod, 'shop', testContext())).toMatchObject({ skip: { reason: 'already-injected' } });
+    // The same containers with a capture script that exempts more ports: not ours.
+    const forged = structuredClone(first.pod);
+    const init = forged.spec.initContainers?.find((c) => c.name === 'weft-init') as unknown as { args: string[] };
+    init.args = [`${init.args[0]}\niptables -t nat -I WEFT_OUTPUT 1 -j RETURN`];
+    expect(injectPod(forged, 'shop', testContext())).toMatchObject({ deny: { reason: 'injection-dodge' } });
+  });
+
+  it('CNI mode: admits its own output unchanged, denies a weft-validation whose capture settings were edited', () => {
+    const ctx = testContext({ captureMode: 'cni' });
+    const first = injectPod(pod(), 'shop', ctx);
+    if (!('pod' in first)) throw new Error(JSON.stringify(first));
+    expect(first.pod.spec.initContainers?.map((c) => c.name)).toEqual(['weft-validation', 'weft-proxy']);
+    expect(injectPod(first.pod, 'shop', ctx)).toMatchObject({ skip: { reason: 'already-injected' } });
+    const forged = structuredClone(first.pod);
+    const v = forged.spec.initContainers?.find((c) => c.name === 'weft-validation') as unknown as { env: { value: string }[] };
+    v.env[0]!.value = '{"excludeOutboundCidrs":["0.0.0.0/0"]}';
+    expect(injectPod(forged, 'shop', ctx)).toMatchObject({ deny: { reason: 'injection-dodge' } });
+    expect(injectPod(pod({ containers: ['app', 'weft-validation'] }), 'shop', ctx)).toMatchObject({ deny: { reason: 'injection-dodge' } });
+  });
+
+  it('denies an app running as the proxy’s uid 1337 (capture exempts it), from the Pod or the container', () => {
+    for (const p of [withUid(pod(), 1337), withUid(pod(), undefined, 1337), withUid(pod(), 1000, 1337)]) {
+      expect(injectPod(p, 'shop', testContext())).toMatchObject({ deny: { reason: 'injection-dodge', message: expect.stringMatching(/runs as uid 1337/) } });
+    }
+    expect('pod' in injectPod(withUid(pod(), 1337, 1000), 'shop', testContext())).toBe(true);
+    expect(injectPod(withUid(pod({ annotations: { 'weft.dev/inject': 'false' } }), 1337), 'shop', testContext())).toMatchObject({
+      skip: { reason: 'opted-out' },
+    });
   });
 });
 

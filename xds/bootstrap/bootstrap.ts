@@ -17,6 +17,7 @@ import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../resources/registry.ts';
 import { errorMessage } from '../../src/base/errors.ts';
+import { otlpCluster, statsConfig, telemetryMetadata, type ProxyTelemetry } from './telemetry.ts';
 
 /** Node metadata keys the xDS server reads to build ProxyInfo (xds/resources/proxy.ts). */
 export const NodeMetadataKeys = {
@@ -31,6 +32,8 @@ export const NodeMetadataKeys = {
   outboundPort: 'WEFT_OUTBOUND_PORT',
   /** Decimal string; explicit mode only: the port of the inbound listener (`explicitInbound`) clients dial. */
   inboundPort: 'WEFT_INBOUND_PORT',
+  /** Decimal string: the port on the proxy's address that serves /stats/prometheus (the mesh view scrapes it). */
+  statsPort: 'WEFT_STATS_PORT',
 } as const;
 
 export interface BootstrapOptions {
@@ -50,6 +53,8 @@ export interface BootstrapOptions {
   inboundPort?: number;
   /** Admin port on 127.0.0.1 (default MeshPorts.admin; 0 = any free port). */
   adminPort?: number;
+  /** Announced as WEFT_STATS_PORT: where the control plane's mesh view scrapes /stats/prometheus. */
+  statsPort?: number;
   capture?: boolean;
   labels?: Record<string, string>;
   /** Delta (incremental) ADS instead of State-of-the-World. */
@@ -58,6 +63,8 @@ export interface BootstrapOptions {
   zone?: string;
   /** Dial the xDS server over TLS, presenting a client certificate (proxies outside Kubernetes). */
   tls?: XdsClientTls;
+  /** Stats tags, access log and tracing switches, the OTLP collector (xds/bootstrap/telemetry.ts). */
+  telemetry?: ProxyTelemetry;
 }
 
 /** PEM material: inline in the bootstrap, or a file Envoy reads at startup. */
@@ -177,6 +184,9 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (opts.service) metadata[NodeMetadataKeys.service] = opts.service;
   if (outboundPort !== MeshPorts.outbound) metadata[NodeMetadataKeys.outboundPort] = String(outboundPort);
   if (opts.inboundPort !== undefined) metadata[NodeMetadataKeys.inboundPort] = String(opts.inboundPort);
+  if (opts.statsPort !== undefined) metadata[NodeMetadataKeys.statsPort] = String(opts.statsPort);
+  if (opts.telemetry) Object.assign(metadata, telemetryMetadata(opts.telemetry));
+  const t = opts.telemetry;
 
   // initial_fetch_timeout 0s: Envoy waits for its first CDS/LDS for as long as it takes,
   // staying unready (admin /ready 503, the sidecar's readiness probe failing) rather than
@@ -204,7 +214,8 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
       cdsConfig: viaAds,
       ldsConfig: viaAds,
     },
-    staticResources: { clusters: [xdsCluster(xds.host, xds.port, opts.tls)] },
+    staticResources: { clusters: [xdsCluster(xds.host, xds.port, opts.tls), ...(t?.otlpAddress ? [otlpCluster(t.otlpAddress)] : [])] },
+    ...(t ? { statsConfig: statsConfig(opts.namespace, t) } : {}),
     admin: {
       address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: adminPort } } } },
     },

@@ -27,7 +27,13 @@ const WeftMetadata = z.looseObject({
   WEFT_LABELS: z.record(z.string(), z.string({ error: 'label values must be strings' })).optional(),
   WEFT_OUTBOUND_PORT: portNumber.optional(),
   WEFT_INBOUND_PORT: portNumber.optional(),
+  WEFT_STATS_PORT: portNumber.optional(),
   WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
+  // Telemetry (xds/bootstrap/telemetry.ts TelemetryMetadataKeys).
+  WEFT_WORKLOAD: z.string().min(1).max(253).optional(),
+  WEFT_IDENTITY: z.string().min(1).max(2048).optional(),
+  WEFT_ACCESS_LOG: booleanString.optional(),
+  WEFT_TRACE_SAMPLING: z.coerce.number({ error: 'must be a percentage' }).min(0, 'must be 0-100').max(100, 'must be 0-100').optional(),
 });
 
 /**
@@ -68,6 +74,20 @@ export function nodeSizeOver(node: Node, max: number): boolean {
   return budget < 0;
 }
 
+function telemetry(md: z.infer<typeof WeftMetadata>): Pick<ProxyInfo, 'telemetry'> {
+  const accessLog = md.WEFT_ACCESS_LOG === true || md.WEFT_ACCESS_LOG === 'true';
+  const traceSampling = md.WEFT_TRACE_SAMPLING !== undefined && md.WEFT_TRACE_SAMPLING > 0 ? md.WEFT_TRACE_SAMPLING : undefined;
+  if (!accessLog && traceSampling === undefined) return {};
+  return {
+    telemetry: {
+      accessLog,
+      ...(traceSampling !== undefined ? { traceSampling } : {}),
+      ...(md.WEFT_WORKLOAD !== undefined ? { workload: md.WEFT_WORKLOAD } : {}),
+      ...(md.WEFT_IDENTITY !== undefined ? { identity: md.WEFT_IDENTITY } : {}),
+    },
+  };
+}
+
 export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NODE_BYTES): NodeResult {
   if (node === undefined) return { ok: false, reason: 'node: missing (the first request on a stream must carry it)' };
   if (nodeSizeOver(node, maxBytes)) return { ok: false, reason: `node: id, cluster and metadata over ${maxBytes} characters`, limit: true };
@@ -101,6 +121,8 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
       ...(md.WEFT_OUTBOUND_PORT !== undefined && !capture ? { outboundPort: md.WEFT_OUTBOUND_PORT } : {}),
       // Captured proxies receive inbound traffic on MeshPorts.inbound whatever they say.
       ...(md.WEFT_INBOUND_PORT !== undefined && !capture && kind === 'sidecar' ? { inboundPort: md.WEFT_INBOUND_PORT } : {}),
+      ...telemetry(md),
+      ...(md.WEFT_STATS_PORT !== undefined && kind === 'sidecar' ? { statsPort: md.WEFT_STATS_PORT } : {}),
       ...(zone ? { zone } : {}),
     },
   };

@@ -4,7 +4,7 @@
 // label lookups. ACK latencies are observed in batches for the same reason (bounded: see ackLatency).
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { metricsRegistry } from '../../src/base/metrics.ts';
-import { resourceType } from '../resources/type-urls.ts';
+import { resourceType, resourceTypes } from '../resources/type-urls.ts';
 
 /** Metric label for a type URL; unknown types collapse into one label value. */
 export function typeLabel(typeUrl: string): string {
@@ -65,6 +65,12 @@ export const adsMetrics = {
     labelNames: ['protocol', 'reason'] as const,
     registers: [metricsRegistry],
   }),
+  scopeRefused: new Counter({
+    name: 'weft_xds_scope_refused_total',
+    help: "Streams refused because the node metadata claimed a namespace or Service outside the proxy's credential.",
+    labelNames: ['claim'] as const,
+    registers: [metricsRegistry],
+  }),
   pushes: new Counter({
     name: 'weft_xds_pushes_total',
     help: 'Discovery responses sent.',
@@ -102,6 +108,12 @@ export const adsMetrics = {
       observeAckLatencies(this);
     },
   }),
+  changeAckSeconds: new Histogram({
+    name: 'weft_xds_change_ack_seconds',
+    help: "Time from a proxy's configuration changing on the server to its last answer (ACK or NACK) for every type the change pushed.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metricsRegistry],
+  }),
   flushSeconds: new Histogram({
     name: 'weft_xds_flush_seconds',
     help: 'Time to push one model change to every connected stream.',
@@ -109,3 +121,9 @@ export const adsMetrics = {
     registers: [metricsRegistry],
   }),
 };
+
+// Series exist from the start, so a dashboard shows 0 rather than "no data" until the first NACK.
+for (const t of resourceTypes) {
+  adsMetrics.acks.inc({ type: t.label }, 0);
+  adsMetrics.nacks.inc({ type: t.label }, 0);
+}

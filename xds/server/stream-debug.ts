@@ -19,6 +19,8 @@ export interface StreamDebug {
   readonly proxy: ProxyInfo;
   readonly group: string;
   readonly connectedSince: string;
+  /** The connection's remote address as gRPC reports it (e.g. `127.0.0.1:53122`). */
+  readonly peer?: string;
   readonly snapshotVersion?: string;
   readonly types: readonly TypeDebug[];
 }
@@ -29,6 +31,7 @@ export function describeStream(s: {
   readonly proxy: ProxyInfo;
   readonly group: string;
   readonly connectedAt: Date;
+  readonly peer?: string;
   readonly pinned: CachedSnapshot | undefined;
   readonly state: StreamState<Known>;
 }): StreamDebug {
@@ -50,6 +53,7 @@ export function describeStream(s: {
     proxy: s.proxy,
     group: s.group,
     connectedSince: s.connectedAt.toISOString(),
+    ...(s.peer !== undefined ? { peer: s.peer } : {}),
     ...(s.pinned !== undefined ? { snapshotVersion: s.pinned.version } : {}),
     types,
   };

@@ -2,6 +2,7 @@
 // (StreamContext) and what the server sees of a stream (AdsStream).
 import type { Logger } from '../../src/base/log.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
+import type { MeshModel } from '../../src/model/types.ts';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
 import type { ProxyInfo } from '../resources/proxy.ts';
@@ -15,6 +16,8 @@ export type Protocol = 'sotw' | 'delta';
 /** The part of SnapshotCache the server uses. */
 export interface SnapshotSource {
   watch(proxy: ProxyInfo, listener: () => void): SnapshotWatch;
+  /** The model served, for holding a proxy's claimed Service to its credential (scope.ts). */
+  readonly model?: MeshModel | undefined;
 }
 
 export interface StreamContext {

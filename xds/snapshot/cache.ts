@@ -26,10 +26,16 @@ export interface SnapshotCacheOptions {
   readonly model?: MeshModel;
   readonly log?: Logger;
   /**
-   * A group nobody has watched for this long is dropped at the next model change (default
-   * 5 min). Until then it keeps its last good snapshot for proxies that reconnect.
+   * A group nobody has watched for this long is dropped (default 5 min), by a timer or at the
+   * next model change. Until then it keeps its last good snapshot for proxies that reconnect.
    */
   readonly idleGroupTtlMs?: number;
+  /**
+   * Groups kept without a watcher at most (default 1,000): past it the longest idle go first.
+   * Group keys include labels a client certificate's proxy may choose, so without this bound
+   * 50 connects with large labels kept 136 MiB until the next model change (issue 13).
+   */
+  readonly maxIdleGroups?: number;
 }
 
 /** A proxy's interest in its group's snapshot; the listener runs on every model change. */
@@ -68,6 +74,8 @@ export class SnapshotCache {
   readonly #log: Logger;
   readonly #groups = new Map<string, GroupEntry>();
   readonly #idleTtlMs: number;
+  readonly #maxIdle: number;
+  #sweep: NodeJS.Timeout | undefined;
   #model: MeshModel | undefined;
 
   constructor(opts: SnapshotCacheOptions) {
@@ -76,6 +84,34 @@ export class SnapshotCache {
     this.#log = (opts.log ?? rootLog).child({ component: 'snapshot-cache' });
     this.#model = opts.model;
     this.#idleTtlMs = opts.idleGroupTtlMs ?? 5 * 60_000;
+    this.#maxIdle = opts.maxIdleGroups ?? 1_000;
+  }
+
+  /**
+   * Idle groups are released on their own clock too, not only at the next model change: a
+   * timer (unref'd, one per cache) drops those idle for the TTL, and the idle count is capped.
+   */
+  #idled(): void {
+    const idle = [...this.#groups.values()].filter((e) => e.watchers.size === 0);
+    if (idle.length > this.#maxIdle) {
+      idle.sort((a, b) => a.idleSince - b.idleSince);
+      for (const e of idle.slice(0, idle.length - this.#maxIdle)) this.#groups.delete(e.key);
+      snapshotMetrics.groups.set(this.#groups.size);
+    }
+    this.#sweep ??= setTimeout(() => this.#sweepIdle(), this.#idleTtlMs).unref();
+  }
+
+  #sweepIdle(): void {
+    this.#sweep = undefined;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [key, entry] of this.#groups) {
+      if (entry.watchers.size > 0) continue;
+      if (entry.idleSince <= now - this.#idleTtlMs) this.#groups.delete(key);
+      else next = Math.min(next, entry.idleSince + this.#idleTtlMs - now);
+    }
+    snapshotMetrics.groups.set(this.#groups.size);
+    if (next !== Infinity) this.#sweep = setTimeout(() => this.#sweepIdle(), Math.max(next, 10)).unref();
   }
 
   get model(): MeshModel | undefined {
@@ -134,7 +170,10 @@ export class SnapshotCache {
       snapshot: () => this.#current(entry),
       cancel: () => {
         // The entry stays memoized for a while, so a reconnecting proxy reuses it.
-        if (entry.watchers.delete(listener) && entry.watchers.size === 0) entry.idleSince = Date.now();
+        if (entry.watchers.delete(listener) && entry.watchers.size === 0) {
+          entry.idleSince = Date.now();
+          this.#idled();
+        }
       },
     };
   }
@@ -156,6 +195,7 @@ export class SnapshotCache {
       entry = { key, proxy, watchers: new Set(), idleSince: Date.now(), problems: [] };
       this.#groups.set(key, entry);
       snapshotMetrics.groups.set(this.#groups.size);
+      this.#sweep ??= setTimeout(() => this.#sweepIdle(), this.#idleTtlMs).unref();
     }
     return entry;
   }

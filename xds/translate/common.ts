@@ -13,6 +13,7 @@ import {
   HttpFilterSchema,
   type HttpConnectionManager,
   type HttpFilter,
+  type LocalReplyConfig,
 } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
@@ -24,6 +25,7 @@ export const FilterName = {
   httpConnectionManager: 'envoy.filters.network.http_connection_manager',
   tcpProxy: 'envoy.filters.network.tcp_proxy',
   router: 'envoy.filters.http.router',
+  httpRbac: 'envoy.filters.http.rbac',
   originalDst: 'envoy.filters.listener.original_dst',
   tlsInspector: 'envoy.filters.listener.tls_inspector',
   networkRbac: 'envoy.filters.network.rbac',
@@ -73,6 +75,8 @@ export interface HcmOptions {
    * is appended last. Each policy module builds its own filter and says where it goes.
    */
   readonly httpFilters?: readonly HttpFilter[];
+  /** Rewrites of Envoy's own replies (e.g. the authorization 403's body). */
+  readonly localReply?: LocalReplyConfig;
 }
 
 /**
@@ -94,6 +98,7 @@ export function httpConnectionManager(opts: HcmOptions): HttpConnectionManager {
     // Envoy refuses HTTP/1.1 Upgrade unless listed; apps behind a mesh expect websockets to work.
     upgradeConfigs: [{ upgradeType: 'websocket' }],
     ...(opts.absoluteUrls ? { httpProtocolOptions: { allowAbsoluteUrl: true } } : {}),
+    ...(opts.localReply ? { localReplyConfig: opts.localReply } : {}),
   });
 }
 

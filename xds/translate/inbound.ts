@@ -42,9 +42,19 @@ import { RBACSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { MeshModel, MtlsMode, ServicePort } from '../../src/model/types.ts';
 import { effectiveMtls } from '../../src/model/mtls.ts';
+import { workloadAuthz, type WorkloadAuthz } from '../../src/model/authz.ts';
+import { canonicalJson } from '../../src/model/canonical.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
-import { EXPLICIT_INBOUND_LISTENER, inboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER } from '../resources/names.ts';
+import {
+  EXPLICIT_INBOUND_LISTENER,
+  inboundClusterName,
+  inboundStatPrefix,
+  PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND_LISTENER,
+  type InboundSecurity,
+} from '../resources/names.ts';
+import { authzLocalReply, httpAuthzFilters, networkAuthzFilters } from './authz.ts';
 import { duration, FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
@@ -68,12 +78,14 @@ export interface InboundPlan {
   readonly otherPorts?: MtlsMode;
   /** Explicit only: where the proxy listens. */
   readonly listenerPort?: number;
+  /** The AuthorizationPolicies this workload enforces (and dry-runs); absent: none apply. */
+  readonly authz?: WorkloadAuthz;
 }
 
 /** A canonical string for a plan: equal plans, equal keys. */
 export function inboundPlanKey(plan: InboundPlan): string {
   const ports = plan.ports.map((p) => `${p.targetPort}/${p.appProtocol}/${p.mode}`).join(',');
-  return `${plan.trustDomain ?? ''};${plan.otherPorts ?? ''};${plan.listenerPort ?? ''};${ports}`;
+  return `${plan.trustDomain ?? ''};${plan.otherPorts ?? ''};${plan.listenerPort ?? ''};${ports};${plan.authz ? canonicalJson(plan.authz) : ''}`;
 }
 
 function canonical(mode: MtlsMode, trustDomain: string | undefined): MtlsMode {
@@ -97,7 +109,12 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
     const byTarget = new Map<number, InboundPort>();
     for (const s of services) for (const p of inboundPorts(s)) if (!byTarget.has(p.targetPort)) byTarget.set(p.targetPort, p);
     const ports = [...byTarget.values()].sort((a, b) => a.targetPort - b.targetPort).map((p) => ({ ...p, mode: mode(p.targetPort) }));
-    return { ...td, ports, otherPorts: mode() };
+    const authz = workloadAuthz(
+      model,
+      proxy.namespace,
+      services.map((s) => s.name),
+    );
+    return { ...td, ports, otherPorts: mode(), ...(authz ? { authz } : {}) };
   }
   if (proxy.inboundPort === undefined || !svc) return undefined;
   // A named targetPort resolves through the endpoints, and in explicit mode their port is
@@ -105,7 +122,8 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
   const port = proxiedPorts(svc).find((p): p is ServicePort & { targetPort: number } => typeof p.targetPort === 'number');
   if (!port) return undefined;
   const { targetPort, appProtocol } = port;
-  return { ...td, ports: [{ targetPort, appProtocol, mode: mode(targetPort) }], listenerPort: proxy.inboundPort };
+  const authz = workloadAuthz(model, proxy.namespace, [svc.name]);
+  return { ...td, ports: [{ targetPort, appProtocol, mode: mode(targetPort) }], listenerPort: proxy.inboundPort, ...(authz ? { authz } : {}) };
 }
 
 /** Inline routes of an inbound HCM: everything to the local app, no Envoy timeout. */
@@ -138,11 +156,20 @@ type Match = MessageInitShape<typeof FilterChainMatchSchema>;
 type Predicate = MessageInitShape<typeof ListenerFilterChainMatchPredicateSchema>;
 
 /** The chains of one port; `base` is the port match (capture) or nothing (explicit). */
-function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undefined): FilterChain[] {
+function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undefined, authz: WorkloadAuthz | undefined): FilterChain[] {
   const cluster = inboundClusterName(p.targetPort);
-  const statPrefix = `inbound_${p.targetPort}`;
   const tcp = p.appProtocol === 'tcp';
-  const app = tcp ? tcpProxyFilter(statPrefix, cluster) : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster) } });
+  const actx = { port: p.targetPort, ...(trustDomain === undefined ? {} : { trustDomain }) };
+  // Authorization first: a denied request never reaches rate limits or the app.
+  const httpFilters = httpAuthzFilters(authz, actx);
+  const localReply = httpFilters.length > 0 ? { localReply: authzLocalReply() } : {};
+  // One stat prefix per chain: its suffix tells mTLS from plaintext in the stats (docs/telemetry.md).
+  const app = (security: InboundSecurity) => {
+    const statPrefix = inboundStatPrefix(p.targetPort, security);
+    return tcp ? tcpProxyFilter(statPrefix, cluster) : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster) }, httpFilters, ...localReply });
+  };
+  // TCP: the network RBAC filters before tcp_proxy (HTTP authorizes in the connection manager).
+  const filters = (security: InboundSecurity) => [...(tcp ? networkAuthzFilters(authz, actx, inboundStatPrefix(p.targetPort, security)) : []), app(security)];
   const alpn = tcp ? [] : INBOUND_HTTP_ALPN;
   const chain = (name: string, match: Match, filters: Filter[], tls: boolean) =>
     create(FilterChainSchema, {
@@ -153,19 +180,21 @@ function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undef
     });
   if (trustDomain === undefined) {
     // Without a certificate nothing can be terminated; STRICT fails closed.
-    return p.mode === 'STRICT' ? [chain(`${cluster}denied`, base, [denyAllFilter(statPrefix), app], false)] : [chain(cluster, base, [app], false)];
+    return p.mode === 'STRICT'
+      ? [chain(`${cluster}denied`, base, [denyAllFilter(inboundStatPrefix(p.targetPort, 'plaintext')), app('plaintext')], false)]
+      : [chain(cluster, base, filters('plaintext'), false)];
   }
   switch (p.mode) {
     case 'STRICT':
-      return [chain(`${cluster}mtls`, base, [app], true)];
+      return [chain(`${cluster}mtls`, base, filters('mtls'), true)];
     case 'DISABLE':
-      return [chain(cluster, base, [app], false)];
+      return [chain(cluster, base, filters('plaintext'), false)];
     case 'PERMISSIVE':
       return [
-        chain(`${cluster}mtls`, { ...base, transportProtocol: 'tls', ...(tcp ? { applicationProtocols: [MESH_TCP_ALPN] } : {}) }, [app], true),
+        chain(`${cluster}mtls`, { ...base, transportProtocol: 'tls', ...(tcp ? { applicationProtocols: [MESH_TCP_ALPN] } : {}) }, filters('mtls'), true),
         // Opaque TCP: TLS without the mesh ALPN is the application's own; pass it through.
-        ...(tcp ? [chain(`${cluster}tls`, { ...base, transportProtocol: 'tls' }, [app], false)] : []),
-        chain(cluster, base, [app], false),
+        ...(tcp ? [chain(`${cluster}tls`, { ...base, transportProtocol: 'tls' }, filters('tls'), false)] : []),
+        chain(cluster, base, filters('plaintext'), false),
       ];
   }
 }
@@ -193,15 +222,17 @@ function inspectedPorts(plan: InboundPlan): number[] {
 }
 
 /** Traffic to ports the service does not declare: original destination, mTLS first when STRICT. */
-function passthroughChain(mode: MtlsMode, trustDomain: string | undefined): FilterChain {
+function passthroughChain(mode: MtlsMode, trustDomain: string | undefined, authz: WorkloadAuthz | undefined): FilterChain {
+  // Ports the service does not declare are still the workload's: its policies apply (the port is the original destination's).
+  const guards = networkAuthzFilters(authz, trustDomain === undefined ? {} : { trustDomain }, 'InboundPassthrough');
   const passthrough = tcpProxyFilter('InboundPassthrough', PASSTHROUGH_CLUSTER);
-  if (mode !== 'STRICT') return create(FilterChainSchema, { name: 'InboundPassthroughFilterChain', filters: [passthrough] });
+  if (mode !== 'STRICT') return create(FilterChainSchema, { name: 'InboundPassthroughFilterChain', filters: [...guards, passthrough] });
   if (trustDomain === undefined) {
     return create(FilterChainSchema, { name: 'InboundPassthroughFilterChain', filters: [denyAllFilter('InboundPassthrough'), passthrough] });
   }
   return create(FilterChainSchema, {
     name: 'InboundPassthroughFilterChain',
-    filters: [passthrough],
+    filters: [...guards, passthrough],
     transportSocket: downstreamMtlsSocket(trustDomain, []),
   });
 }
@@ -215,8 +246,8 @@ export const virtualInboundListener = memoByModelAndSpec(inboundPlanKey, (_model
     trafficDirection: TrafficDirection.INBOUND,
     listenerFilters: [originalDstFilter(), ...(inspected.length > 0 ? [tlsInspector(inspected)] : [])],
     ...(inspected.length > 0 ? { continueOnListenerFiltersTimeout: true } : {}),
-    filterChains: plan.ports.flatMap((p) => portChains(p, { destinationPort: p.targetPort }, plan.trustDomain)),
-    defaultFilterChain: passthroughChain(plan.otherPorts ?? 'DISABLE', plan.trustDomain),
+    filterChains: plan.ports.flatMap((p) => portChains(p, { destinationPort: p.targetPort }, plan.trustDomain, plan.authz)),
+    defaultFilterChain: passthroughChain(plan.otherPorts ?? 'DISABLE', plan.trustDomain, plan.authz),
   });
 });
 
@@ -229,6 +260,6 @@ export const explicitInboundListener = memoByModelAndSpec(inboundPlanKey, (_mode
     trafficDirection: TrafficDirection.INBOUND,
     listenerFilters: inspect ? [tlsInspector()] : [],
     ...(inspect ? { continueOnListenerFiltersTimeout: true } : {}),
-    filterChains: plan.ports.flatMap((p) => portChains(p, {}, plan.trustDomain)),
+    filterChains: plan.ports.flatMap((p) => portChains(p, {}, plan.trustDomain, plan.authz)),
   });
 });

@@ -21,6 +21,7 @@ import {
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import type { MeshModel, MeshService, ResolvedRetry, ServicePort } from '../../src/model/types.ts';
+import { grpcRetryOn } from '../../src/model/grpc-retry-on.ts';
 import { outboundClusterName } from '../resources/names.ts';
 import { routeHashPolicies } from './backend-policy.ts';
 import { duration, FilterName } from './common.ts';
@@ -110,11 +111,13 @@ function exemptions(retry: ResolvedRetry, port: ServicePort, flavor: RouteFlavor
   return out;
 }
 
-export function retryPolicy(retry: ResolvedRetry): RetryPolicy {
+/** `grpc`: the route leads to a gRPC port (docs/grpc-retries.md); proxyless ones carry gRPC statuses only. */
+export function retryPolicy(retry: ResolvedRetry, grpc?: { proxyless: boolean }): RetryPolicy {
   const codes = [...new Set(retry.retriableStatusCodes)].sort((a, b) => a - b);
+  const retryOn = grpc ? grpcRetryOn(retry.retryOn, grpc.proxyless) : [...new Set(retry.retryOn)];
   return create(RetryPolicySchema, {
     // The model already speaks Envoy's tokens (and requires retriable-status-codes with codes).
-    retryOn: [...new Set(retry.retryOn)].join(','),
+    retryOn: retryOn.join(','),
     numRetries: retry.attempts,
     ...(retry.perTryTimeoutMs !== undefined ? { perTryTimeout: duration(retry.perTryTimeoutMs) } : {}),
     ...(retry.backoff ? { retryBackOff: { baseInterval: duration(retry.backoff.baseIntervalMs), maxInterval: duration(retry.backoff.maxIntervalMs) } } : {}),
@@ -154,7 +157,8 @@ export function serviceRoutes(model: MeshModel, svc: MeshService, port: ServiceP
   const classes = destinationClasses(model, svc, port);
   const retry = svc.retry;
   // attempts 0 means no retries: no policy at all (gRPC rejects num_retries 0).
-  const policy = retry && retry.attempts > 0 ? retryPolicy(retry) : undefined;
+  const grpc = flavor.proxyless || port.appProtocol === 'grpc' ? { proxyless: flavor.proxyless } : undefined;
+  const policy = retry && retry.attempts > 0 ? retryPolicy(retry, grpc) : undefined;
   const exempt = retry && policy ? exemptions(retry, port, flavor) : [];
   const routes: Route[] = [];
   for (const e of exempt) {

@@ -72,3 +72,17 @@ service:
        merge leaves a field the chart never renders alone on upgrade. */}}
 {{- end }}
 {{- end -}}
+
+{{- define "weft.cniSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "weft.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: cni-node
+{{- end -}}
+
+{{- define "weft.cniLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "weft.cniSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: weft
+{{- end -}}

@@ -23,10 +23,10 @@ interface Doc {
 }
 
 /** RBAC documents from the chart, or undefined when the chart is not there yet. */
-export async function chartRbac(env: ClusterEnv, namespace: string): Promise<Doc[] | undefined> {
+export async function chartRbac(env: ClusterEnv, namespace: string, helmArgs: readonly string[] = []): Promise<Doc[] | undefined> {
   const chart = join(repoRoot, 'charts/weft');
   if (!existsSync(join(chart, 'Chart.yaml'))) return undefined;
-  const { stdout } = await run(env.helm, ['template', 'weft', chart, '--namespace', namespace], { maxBuffer: 16 << 20 });
+  const { stdout } = await run(env.helm, ['template', 'weft', chart, '--namespace', namespace, ...helmArgs], { maxBuffer: 16 << 20 });
   return parseAllDocuments(stdout)
     .map((d) => d.toJS() as Doc | null)
     .filter((d): d is Doc => d !== null && RBAC_KINDS.has(d.kind ?? ''));
@@ -71,8 +71,8 @@ function fallbackRbac(namespace: string): Doc[] {
 }
 
 /** YAML for kubectl apply: the chart's RBAC (or the fallback), cluster-scoped names suffixed with the namespace. */
-export async function controllerRbacYaml(env: ClusterEnv, namespace: string): Promise<{ yaml: string; fromChart: boolean }> {
-  const fromChart = await chartRbac(env, namespace);
+export async function controllerRbacYaml(env: ClusterEnv, namespace: string, helmArgs: readonly string[] = []): Promise<{ yaml: string; fromChart: boolean }> {
+  const fromChart = await chartRbac(env, namespace, helmArgs);
   const docs = fromChart ?? fallbackRbac(namespace);
   const clusterRoles = new Set(docs.filter((d) => d.kind === 'ClusterRole').map((d) => d.metadata?.name));
   const out = docs.map((d) => {

@@ -8,6 +8,9 @@ import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
 import { absolutePath, dialAddress, dnsLabel, duration, existingFile, port, serviceAccountName, switchValue, trustDomain } from './flag-values.ts';
 import { defineCommand, parseFlags, type FlagTable, type FlagValues } from './flags.ts';
 
+/** Client certificates cannot be revoked: --cert-ttl is bounded (the default is the bound). */
+const MAX_CLIENT_CERT_TTL_MS = 30 * 24 * 3_600_000;
+
 const IDENTITY = 'How the proxy authenticates to xDS (TLS): a certificate issued now, or files it already has';
 
 const flags = {
@@ -76,10 +79,14 @@ const flags = {
   'cert-ttl': {
     kind: 'value',
     value: 'DURATION',
-    help: "the client certificate's lifetime (with --ca-dir; re-run to renew)",
+    help: "the client certificate's lifetime, at most 720h: it cannot be revoked (with --ca-dir; re-run to renew)",
     defaultText: '720h',
     section: IDENTITY,
-    schema: duration({ ms: 60_000, text: '1m', example: '720h' }),
+    // A client certificate cannot be revoked (no CRL or OCSP in the mesh): a lost one is good
+    // until it expires, so its life is bounded (issue 13).
+    schema: duration({ ms: 60_000, text: '1m', example: '720h' }).refine((ms) => ms <= MAX_CLIENT_CERT_TTL_MS, {
+      message: 'must be at most 720h (30 days): client certificates cannot be revoked, so a lost one is good until it expires',
+    }),
   },
   cert: { kind: 'value', value: 'FILE', help: 'client certificate chain (PEM) Envoy reads', section: IDENTITY, schema: existingFile },
   key: { kind: 'value', value: 'FILE', help: "the certificate's private key (PEM)", section: IDENTITY, schema: existingFile },
@@ -108,6 +115,12 @@ its private key are inlined in the bootstrap, so keep the output private. With
       ? [`--inbound-port: must differ from the outbound port (${f['inbound-port']})`]
       : []),
     ...identityProblems(f),
+    // The xDS server refuses a proxy claiming a namespace other than its certificate's (issue 13).
+    ...(f['identity-namespace'] !== undefined && f.namespace !== undefined && f['identity-namespace'] !== f.namespace
+      ? [
+          `--identity-namespace ${f['identity-namespace']} differs from --namespace ${f.namespace}: the xDS server refuses a proxy claiming a namespace other than its certificate's`,
+        ]
+      : []),
   ],
 });
 
@@ -164,6 +177,8 @@ export function bootstrapFlags(f: Flags): Extract<ParsedFlags, { ok: true }> {
       outboundPort: f['outbound-port'],
       inboundPort: f['inbound-port'],
       adminPort: f['admin-port'],
+      // Admin serves /stats/prometheus: the control plane's mesh view scrapes it there.
+      ...(f['admin-port'] !== 0 ? { statsPort: f['admin-port'] } : {}),
       labels,
       delta: f.delta,
       capture: false,

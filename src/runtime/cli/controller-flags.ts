@@ -1,11 +1,13 @@
 // `weft controller`'s flags, and the chart's environment variables that stand in for some of
 // them (kept apart from controller.ts so `weft --help` and flag errors never load the
 // controller).
+import { z } from 'zod';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { ROOT_SECRET_NAME } from '../../ca/secret-store.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
 import { duration, dnsLabel, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
+import { meshViewFlags } from './mesh-view-flags.ts';
 import { xdsLimitFlags } from './xds-limit-flags.ts';
 
 const CA = 'CA, identity and TLS (the CA is loaded unless both --xds-plaintext and --webhook-address=off)';
@@ -30,9 +32,25 @@ admission webhook, and (while leader) writes status.`,
     'monitoring-address': {
       kind: 'value',
       value: 'HOST:PORT',
-      help: '/healthz /readyz /metrics /debug',
+      help: '/healthz /readyz /metrics, and /debug/* and the mesh view unless --debug-address moves them',
       default: `127.0.0.1:${MeshPorts.monitoring}`,
       schema: listenAddress,
+    },
+    'debug-address': {
+      kind: 'value',
+      value: 'HOST:PORT',
+      help: 'a listener of its own for /debug/* and the mesh view (e.g. 127.0.0.1:15015 while --monitoring-address is 0.0.0.0)',
+      defaultText: 'the monitoring listener',
+      section: 'Mesh view (/mesh/) and debug API (/debug/*), docs/mesh-view.md',
+      schema: listenAddress,
+    },
+    'debug-auth': {
+      kind: 'value',
+      value: 'none|kube',
+      help: 'kube: a bearer token checked by TokenReview, authorized by SubjectAccessReview (get proxies.mesh.weft.dev); none: whoever reaches the listener',
+      default: 'none',
+      section: 'Mesh view (/mesh/) and debug API (/debug/*), docs/mesh-view.md',
+      schema: z.enum(['none', 'kube']),
     },
     'leader-elect': { kind: 'switch', help: 'only the Lease holder writes status (--leader-elect=false: every replica)', default: 'true', schema: switchValue },
     'leader-identity': { kind: 'value', value: 'ID', help: 'replica identity', defaultText: '$POD_NAME, else hostname_pid', schema: text },
@@ -138,6 +156,7 @@ admission webhook, and (while leader) writes status.`,
       section: WEBHOOK,
       schema: duration(),
     },
+    ...meshViewFlags,
     ...xdsLimitFlags,
   },
   check: (v) =>

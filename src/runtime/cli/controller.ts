@@ -9,11 +9,13 @@ import { loadInjectValues, webhookWiring, type WebhookWiring } from '../controll
 import { KubeClient, loadKubeConfig } from '../../k8s/client.ts';
 import { log } from '../../base/log.ts';
 import { MeshPorts } from '../../base/mesh-ports.ts';
-import { hostOf } from '../../../xds/server/start.ts';
+import { hostOf, isLoopbackHost } from '../../../xds/server/start.ts';
 import { xdsServiceDnsNames } from '../../../xds/server/tls.ts';
 import { controllerCommand, type ControllerFlags } from './controller-flags.ts';
 import { parseOrReport } from './flags.ts';
 import { listenerTimeoutsFrom, xdsLimitsFrom } from './xds-limit-flags.ts';
+import { scrapeSettingsFrom } from './mesh-view-flags.ts';
+import { certificatesOf } from '../xds-security.ts';
 import { waitForShutdown } from './shutdown.ts';
 import { errorMessage } from '../../base/errors.ts';
 
@@ -77,6 +79,9 @@ function settingsFrom(values: ControllerFlags): Settings {
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
       namespace,
       monitoringAddress: values['monitoring-address'],
+      ...(values['debug-address'] ? { debugAddress: values['debug-address'] } : {}),
+      debugAuth: values['debug-auth'],
+      meshView: { scrape: scrapeSettingsFrom(values) },
       ...(values['leader-identity'] ? { identity: values['leader-identity'] } : {}),
       leaderElection: {
         enabled: values['leader-elect'],
@@ -115,7 +120,9 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
   }
   const client = new KubeClient(loadKubeConfig(s.kubeconfig), log);
   const ca = await loadControllerCa({ client, namespace: s.namespace, secretName: s.ca.secretName, create: s.ca.create, trustDomain: s.ca.trustDomain, log });
-  const values = s.webhook ? await loadInjectValues(s.webhook.injectValuesFile, { namespace: s.namespace, trustBundlePem: ca.trustBundlePem }) : undefined;
+  const values = s.webhook
+    ? await loadInjectValues(s.webhook.injectValuesFile, { namespace: s.namespace, trustBundlePem: ca.trustBundlePem, trustDomain: s.ca.trustDomain })
+    : undefined;
   const extensions: ControllerExtension[] = [];
   const readiness: Record<string, () => boolean> = {};
   const debug: Record<string, () => unknown> = {};
@@ -131,6 +138,7 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
     result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate, secrets: sec.options.secrets };
     extensions.push(sec.options.extension);
     debug.identity = () => sec.security.status();
+    result = { ...result, meshView: { ...s.base.meshView, certificates: () => certificatesOf(sec.security.status()) } };
   } else {
     log.warn({ xdsAddress: s.xdsAddress }, 'xDS in plaintext without proxy authentication or SDS: development mode');
   }
@@ -164,6 +172,13 @@ export async function runController(argv: string[]): Promise<number> {
 /** Runs the operator until SIGINT/SIGTERM; the exit code. */
 export async function controllerWith(flags: ControllerFlags): Promise<number> {
   const settings = settingsFrom(flags);
+  const debugHost = hostOf(settings.base.debugAddress ?? settings.base.monitoringAddress ?? '127.0.0.1:0');
+  if (settings.base.debugAuth !== 'kube' && !isLoopbackHost(debugHost)) {
+    log.warn(
+      { debugHost },
+      '/debug/* and the mesh view are served on a non-loopback address without authentication: use --debug-auth=kube or --debug-address=127.0.0.1:PORT',
+    );
+  }
   const shutdown = new AbortController();
   const signalled = waitForShutdown(log).then(() => shutdown.abort());
   let controller: Controller;
@@ -185,6 +200,7 @@ export async function controllerWith(flags: ControllerFlags): Promise<number> {
       xdsPort: controller.xdsPort,
       xdsTls: !settings.xdsPlaintext,
       monitoringPort: controller.monitoringPort,
+      ...(controller.debugPort !== undefined ? { debugPort: controller.debugPort } : {}),
       ...(webhookPort !== undefined ? { webhookPort } : {}),
       identity: controller.context.identity,
     })}\n`,

@@ -4,6 +4,7 @@ import { MeshPorts } from '../../base/mesh-ports.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
 import { absolutePath, directory, duration, listenAddress, text, trustDomain } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
+import { meshViewFlags } from './mesh-view-flags.ts';
 import { xdsLimitFlags } from './xds-limit-flags.ts';
 
 export const serveCommand = defineCommand({
@@ -32,7 +33,7 @@ unauthenticated, and no certificates are served.`,
     'monitoring-address': {
       kind: 'value',
       value: 'HOST:PORT',
-      help: '/healthz, /readyz, /metrics, debug API',
+      help: '/healthz, /readyz, /metrics, debug API, mesh view (/mesh/)',
       default: `127.0.0.1:${MeshPorts.monitoring}`,
       schema: listenAddress,
     },
@@ -46,6 +47,7 @@ unauthenticated, and no certificates are served.`,
       schema: duration({ ms: 10_000, text: '10s' }),
     },
     'xds-san': { kind: 'value', value: 'NAME|IP', help: 'extra name in the xDS serving certificate (needs --ca-dir)', multiple: true, schema: text },
+    ...meshViewFlags,
     ...xdsLimitFlags,
   },
   check: (v) =>

@@ -11,6 +11,8 @@ import { MeshPorts } from '../../base/mesh-ports.ts';
 import { hostOf } from '../../../xds/server/start.ts';
 import { parseOrReport } from './flags.ts';
 import { listenerTimeoutsFrom, xdsLimitsFrom } from './xds-limit-flags.ts';
+import { scrapeSettingsFrom } from './mesh-view-flags.ts';
+import { certificatesOf } from '../xds-security.ts';
 import { serveCommand, type ServeFlags } from './serve-flags.ts';
 import { waitForShutdown } from './shutdown.ts';
 import { errorMessage } from '../../base/errors.ts';
@@ -40,6 +42,7 @@ export async function serveWith(values: ServeFlags): Promise<number> {
         serving: servingNames(hostOf(xdsAddress), values['xds-san']),
       });
     }
+    const sec = security;
     const cp = await startControlPlane({
       // Several directories: e.g. examples/mesh and its standalone/ EndpointSlices (merged-source.ts).
       source:
@@ -48,6 +51,7 @@ export async function serveWith(values: ServeFlags): Promise<number> {
       monitoringAddress: values['monitoring-address'],
       xdsLimits: xdsLimitsFrom(values),
       listenerTimeouts: listenerTimeoutsFrom(values),
+      meshView: { scrape: scrapeSettingsFrom(values), ...(sec ? { certificates: () => certificatesOf(sec.status()) } : {}) },
       log,
       ...(security
         ? { xdsCredentials: security.credentials, authenticate: security.authenticate, secrets: security, debug: { identity: security.status } }
@@ -55,6 +59,7 @@ export async function serveWith(values: ServeFlags): Promise<number> {
     });
     // One machine-readable line so scripts and tests can find the ports that were bound.
     process.stdout.write(`${JSON.stringify({ event: 'ready', xdsPort: cp.xdsPort, monitoringPort: cp.monitoringPort, tls: security !== undefined })}\n`);
+    log.info({ url: `${monitoringUrl(values['monitoring-address'], cp.monitoringPort)}/mesh/` }, 'mesh view');
     await waitForShutdown(log);
     await cp.close();
     security?.close();
@@ -73,4 +78,11 @@ function servingNames(bindHost: string, extra: readonly string[]): { dnsNames: s
   const dns = new Set<string>();
   for (const n of names) (isIP(n) !== 0 ? ips : dns).add(n);
   return { dnsNames: [...dns].sort(), ipAddresses: [...ips].sort() };
+}
+
+/** http://host:port of the monitoring listener as a browser on this machine reaches it. */
+function monitoringUrl(address: string, port: number | undefined): string {
+  const host = hostOf(address);
+  const shown = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${shown}:${port ?? ''}`;
 }

@@ -3,6 +3,7 @@
 // one parser (flags.ts) from one table per command; the command itself loads only once its
 // flags are good, so --help and flag errors are instant.
 import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
+import { cniNodeCommand } from './cni-node-flags.ts';
 import { controllerCommand } from './controller-flags.ts';
 import { flagLines, parseOrReport, synopsis } from './flags.ts';
 import { serveCommand } from './serve-flags.ts';
@@ -19,6 +20,7 @@ ${col('controller')}${controllerCommand.summary}; see \`weft controller --help\`
 ${col('bootstrap')}${bootstrapCommand.summary}
 ${synopsis(bootstrapCommand.flags, indent)}
 ${indent}see \`weft bootstrap --help\`
+${col('cni-node')}${cniNodeCommand.summary}; see \`weft cni-node --help\`
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -36,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
       // Resolves to the real exit code (--ca-dir issues a certificate: 1 when the CA is missing).
       const flags = parseOrReport(bootstrapCommand, rest);
       return typeof flags === 'number' ? flags : (await import('./bootstrap.ts')).bootstrapWith(bootstrapFlags(flags));
+    }
+    case 'cni-node': {
+      const flags = parseOrReport(cniNodeCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./cni-node.ts')).cniNodeWith(flags);
     }
     case undefined:
     case '-h':

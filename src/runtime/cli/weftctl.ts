@@ -4,6 +4,7 @@
 // command, every flag problem named, exit 2 on bad flags.
 import { analyzeCommand } from './analyze-flags.ts';
 import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
+import { checkCommand } from './check-flags.ts';
 import { describeCommand } from './describe-flags.ts';
 import { parseOrReport } from './flags.ts';
 import { previewCommand } from './preview-flags.ts';
@@ -15,6 +16,7 @@ const col = (name: string): string => `  ${name.padEnd(12)}`;
 const usage = `usage: weftctl <command> [flags]     (weftctl <command> --help: that command's flags)
 
 commands:
+${col('check')}${checkCommand.summary}
 ${col('analyze')}${analyzeCommand.summary}
 ${col('describe')}${describeCommand.summary}
 ${col('preview')}${previewCommand.summary}
@@ -24,6 +26,10 @@ ${col('bootstrap')}${bootstrapCommand.summary} (as \`weft bootstrap\`)
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'check': {
+      const flags = parseOrReport(checkCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./check.ts')).checkWith(flags);
+    }
     case 'analyze': {
       const flags = parseOrReport(analyzeCommand, rest);
       return typeof flags === 'number' ? flags : (await import('./analyze.ts')).analyzeWith(flags);

@@ -5,7 +5,9 @@
 //    leaves it unacknowledged);
 //  - TrafficSplit and RetryPolicy shape outbound config every proxy receives, so every
 //    connected proxy is affected; a PeerAuth affects the proxies its scope selects
-//    (mesh-wide, its namespace, or its namespace and label selector);
+//    (mesh-wide, its namespace, or its namespace and label selector); an AuthorizationPolicy
+//    shapes inbound config: the proxies of its namespace (all, when mesh-wide) behind its
+//    target Service (the Service's selector), when it has one;
 //  - no affected proxy connected: Unknown/NoProxies;
 //  - a proxy that NACKed the version it was last sent: False/Rejected, naming the proxy and the
 //    first part of Envoy's message (otherwise it would read Pending forever, without a reason).
@@ -62,7 +64,17 @@ function selects(policy: PeerAuthPolicy, p: ProxyInfo): boolean {
   return Object.entries(policy.selector ?? {}).every(([k, v]) => p.labels[k] === v);
 }
 
+function authorizes(model: MeshModel | undefined, key: string, p: ProxyInfo): boolean {
+  const policy = model?.authorizations.find((a) => a.policy === key);
+  if (policy?.meshWide) return true;
+  if (p.namespace !== key.split('/')[0]) return false;
+  if (policy?.service === undefined) return true;
+  const selector = model?.services.get(`${policy.namespace}/${policy.service}`)?.selector;
+  return selector !== undefined && Object.entries(selector).every(([k, v]) => p.labels[k] === v);
+}
+
 export function affectedProxies(status: PolicyStatus, model: MeshModel | undefined, acks: readonly ProxyAck[]): ProxyAck[] {
+  if (status.kind === 'AuthorizationPolicy') return acks.filter((a) => authorizes(model, status.key, a.proxy));
   if (status.kind !== 'PeerAuth') return [...acks];
   const policy = model?.peerAuths.find((p) => p.policy === status.key);
   const ns = status.key.split('/')[0];

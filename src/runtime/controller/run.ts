@@ -16,6 +16,8 @@ import type { LabelSelector } from '../../k8s/label-selector.ts';
 import type { Authenticate } from '../../identity/auth-hook.ts';
 import type { SecretsProvider } from '../../../xds/secrets/generator.ts';
 import { LeaderElector } from './leader.ts';
+import { kubeAccess } from '../access/kube-access.ts';
+import type { ControlPlaneOptions } from '../control-plane.ts';
 import { StatusWriter } from './status-writer.ts';
 
 export interface LeaderElectionSettings {
@@ -49,6 +51,11 @@ export interface ControllerOptions {
   readonly namespace: string;
   readonly xdsAddress: string;
   readonly monitoringAddress?: string;
+  /** A listener of its own for /debug/* and the mesh view (ControlPlaneOptions.debugAddress). */
+  readonly debugAddress?: string;
+  /** kube: /debug/* and the mesh view's API need a token that TokenReview and SubjectAccessReview accept (src/runtime/access/kube-access.ts). */
+  readonly debugAuth?: 'none' | 'kube';
+  readonly meshView?: ControlPlaneOptions['meshView'];
   readonly identity?: string;
   readonly leaderElection: LeaderElectionSettings;
   readonly informer?: Pick<InformerOptions<unknown>, 'stallTimeoutMs' | 'backoff' | 'watchTimeoutSeconds'>;
@@ -76,6 +83,8 @@ export interface Controller {
   readonly context: ControllerContext;
   readonly xdsPort: number;
   readonly monitoringPort?: number;
+  /** The debug listener's port when --debug-address gave it one of its own. */
+  readonly debugPort?: number;
   /** Graceful: stop writing status, release the lease, close extensions, informers and servers. */
   close(): Promise<void>;
 }
@@ -122,6 +131,9 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       controlPlaneNamespace: opts.namespace,
       log: opts.log ?? rootLog,
       ...(opts.monitoringAddress ? { monitoringAddress: opts.monitoringAddress } : {}),
+      ...(opts.debugAddress ? { debugAddress: opts.debugAddress } : {}),
+      ...(opts.debugAuth === 'kube' ? { access: kubeAccess({ client, log: opts.log ?? rootLog }) } : {}),
+      ...(opts.meshView ? { meshView: opts.meshView } : {}),
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
       ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
       ...(opts.listenerTimeouts ? { listenerTimeouts: opts.listenerTimeouts } : {}),
@@ -176,6 +188,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     context,
     xdsPort: controlPlane.xdsPort,
     ...(controlPlane.monitoringPort !== undefined ? { monitoringPort: controlPlane.monitoringPort } : {}),
+    ...(controlPlane.debugPort !== undefined ? { debugPort: controlPlane.debugPort } : {}),
     async close() {
       await writer.stop();
       await leader?.release();

@@ -8,7 +8,7 @@ import type { ResourceSet } from '../../../xds/translate/types.ts';
 export type SetFor = ResourceSet | ((proxy: ProxyInfo) => ResourceSet);
 
 export function meshModel(version: string): MeshModel {
-  return { services: new Map(), peerAuths: [], statuses: [], version };
+  return { services: new Map(), peerAuths: [], authorizations: [], statuses: [], version };
 }
 
 export class World {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureCommands, captureScript } from '../../webhook/capture.ts';
+import { captureCommands, captureRestore, captureScript } from '../../src/capture/rules.ts';
 
 const base = { excludeInboundPorts: [], excludeOutboundPorts: [], excludeOutboundCidrs: [], ipv6: false };
 
@@ -26,5 +26,25 @@ describe('capture rules', () => {
   it('deduplicates and sorts excluded ports', () => {
     const cmds = captureCommands({ ...base, excludeOutboundPorts: [6379, 5432, 6379] });
     expect(cmds.filter((c) => c.includes('--dport') && c.includes('WEFT_OUTPUT')).map((c) => c[c.indexOf('--dport') + 1])).toEqual(['5432', '6379']);
+  });
+});
+
+describe('captureRestore (the weft-cni plugin input)', () => {
+  it('is the same rules as the script, as one iptables-restore transaction per family', () => {
+    const cfg = { ...base, ipv6: true, excludeOutboundPorts: [5432], excludeOutboundCidrs: ['10.0.0.0/8', 'fd00::/8'] };
+    const restores = captureRestore(cfg);
+    expect(restores.map((r) => r.family)).toEqual([4, 6]);
+    for (const { family, input } of restores) {
+      const bin = family === 4 ? 'iptables' : 'ip6tables';
+      const fromScript = captureCommands(cfg)
+        .filter((c) => c[0] === bin)
+        .map((c) => c.slice(3));
+      const lines = input.trimEnd().split('\n');
+      expect(lines[0]).toBe('*nat');
+      expect(lines.at(-1)).toBe('COMMIT');
+      // Chain declarations first, then every -A of the script in the script's order.
+      expect(lines.filter((l) => l.startsWith(':'))).toEqual(fromScript.filter((c) => c[0] === '-N').map((c) => `:${c[1]} - [0:0]`));
+      expect(lines.filter((l) => l.startsWith('-A'))).toEqual(fromScript.filter((c) => c[0] === '-A').map((c) => c.join(' ')));
+    }
   });
 });
