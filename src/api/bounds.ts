@@ -102,3 +102,31 @@ export const PeerAuthBounds = {
   matchLabelsMax: 64,
   portLevelMtlsMax: 64,
 } as const;
+
+/** Request methods a RateLimitPolicy rule may match (Envoy's `:method`). */
+export const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'] as const;
+
+export const RateLimitPolicyBounds = {
+  requestsMin: 1,
+  requestsMax: 1_000_000,
+  burstMin: 1,
+  burstMax: 1_000_000,
+  intervalMin: '50ms', // Envoy's local_ratelimit refuses a shorter fill_interval
+  intervalMax: '24h',
+  intervalDefault: '1s',
+  rulesMax: 32,
+  pathMaxLength: 1024,
+} as const;
+
+export const FaultPolicyBounds = {
+  percentMin: 0,
+  percentMax: 100,
+  percentDefault: 100,
+  delayMin: '1ms',
+  delayMax: '1h',
+  httpStatusMin: 200, // Envoy's FaultAbort accepts [200, 600)
+  httpStatusMax: 599,
+  grpcStatusMin: 0,
+  grpcStatusMax: 16,
+  headersMax: 16,
+} as const;

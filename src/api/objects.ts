@@ -3,16 +3,28 @@
 import type { z } from 'zod';
 import { problemsFrom, type FieldProblem } from './common.ts';
 import { EndpointSliceSchema, type EndpointSliceObject } from './endpoint-slice.ts';
+import { FaultPolicySchema, type FaultPolicyObject } from './fault-policy.ts';
 import { PeerAuthSchema, type PeerAuthObject } from './peer-auth.ts';
+import { RateLimitPolicySchema, type RateLimitPolicyObject } from './rate-limit-policy.ts';
 import { RetryPolicySchema, type RetryPolicyObject } from './retry-policy.ts';
 import { ServiceSchema, type ServiceObject } from './service.ts';
 import { TrafficSplitSchema, type TrafficSplitObject } from './traffic-split.ts';
 import { WEFT_API_VERSION } from './weft-meta.ts';
 
-export type { EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject, FieldProblem };
+export type {
+  EndpointSliceObject,
+  FaultPolicyObject,
+  PeerAuthObject,
+  RateLimitPolicyObject,
+  RetryPolicyObject,
+  ServiceObject,
+  TrafficSplitObject,
+  FieldProblem,
+};
 export { SERVICE_NAME_LABEL } from './endpoint-slice.ts';
 
-export type ConfigObject = ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject;
+export type ConfigObject =
+  ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject | FaultPolicyObject | RateLimitPolicyObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /**
@@ -20,7 +32,7 @@ export type ConfigKind = ConfigObject['kind'];
  * for. The one list: the informers, the status writer, the validating webhook, the model's
  * statuses and the tests derive theirs from it.
  */
-export const POLICY_KINDS = ['TrafficSplit', 'RetryPolicy', 'PeerAuth'] as const satisfies readonly ConfigKind[];
+export const POLICY_KINDS = ['TrafficSplit', 'RetryPolicy', 'PeerAuth', 'FaultPolicy', 'RateLimitPolicy'] as const satisfies readonly ConfigKind[];
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 export type WeftPolicyObject = Extract<ConfigObject, { kind: PolicyKind }>;
 
@@ -36,6 +48,8 @@ const KINDS: Readonly<Record<ConfigKind, { apiVersion: string; schema: z.ZodType
   TrafficSplit: { apiVersion: WEFT_API_VERSION, schema: TrafficSplitSchema },
   RetryPolicy: { apiVersion: WEFT_API_VERSION, schema: RetryPolicySchema },
   PeerAuth: { apiVersion: WEFT_API_VERSION, schema: PeerAuthSchema },
+  FaultPolicy: { apiVersion: WEFT_API_VERSION, schema: FaultPolicySchema },
+  RateLimitPolicy: { apiVersion: WEFT_API_VERSION, schema: RateLimitPolicySchema },
 };
 
 export const CONFIG_KINDS = Object.keys(KINDS) as ConfigKind[];

@@ -38,6 +38,8 @@ export const Resources = {
   TrafficSplit: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'trafficsplits', kind: 'TrafficSplit', namespaced: true },
   RetryPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'retrypolicies', kind: 'RetryPolicy', namespaced: true },
   PeerAuth: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'peerauths', kind: 'PeerAuth', namespaced: true },
+  FaultPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'faultpolicies', kind: 'FaultPolicy', namespaced: true },
+  RateLimitPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'ratelimitpolicies', kind: 'RateLimitPolicy', namespaced: true },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   Pod: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },

@@ -1,11 +1,22 @@
 // Config objects → MeshModel. Pure: no clock, no I/O; the same objects in any order
 // give the same model and the same version.
-import type { ConfigObject, EndpointSliceObject, PeerAuthObject, RetryPolicyObject, ServiceObject, TrafficSplitObject } from '../api/objects.ts';
+import type {
+  ConfigObject,
+  EndpointSliceObject,
+  FaultPolicyObject,
+  PeerAuthObject,
+  RateLimitPolicyObject,
+  RetryPolicyObject,
+  ServiceObject,
+  TrafficSplitObject,
+} from '../api/objects.ts';
 import { objectId } from '../api/objects.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from '../base/order.ts';
+import { resolveFaults } from './faults.ts';
 import { markMeshed, meshedServiceKeys } from './meshed.ts';
 import { resolvePeerAuths } from './peer-auths.ts';
+import { resolveRateLimits } from './rate-limits.ts';
 import { resolveRetries } from './retries.ts';
 import { buildServices } from './services.ts';
 import { resolveSplits } from './splits.ts';
@@ -32,12 +43,14 @@ interface ByKind {
   TrafficSplit: TrafficSplitObject[];
   RetryPolicy: RetryPolicyObject[];
   PeerAuth: PeerAuthObject[];
+  FaultPolicy: FaultPolicyObject[];
+  RateLimitPolicy: RateLimitPolicyObject[];
 }
 
 /** Sorted by identity; a repeated kind/namespace/name keeps its first occurrence. */
 function partition(objects: readonly ConfigObject[]): ByKind {
   const seen = new Set<string>();
-  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [] };
+  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [], FaultPolicy: [], RateLimitPolicy: [] };
   const unique = objects.filter((o) => {
     const id = objectId(o);
     if (seen.has(id)) return false;
@@ -55,14 +68,18 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
   const base = markMeshed(buildServices(byKind.Service, byKind.EndpointSlice), peer.policies, meshedServiceKeys(byKind.Service), opts.workloads);
   const splits = resolveSplits(byKind.TrafficSplit, base);
   const retries = resolveRetries(byKind.RetryPolicy, base);
+  const rateLimits = resolveRateLimits(byKind.RateLimitPolicy, base);
+  const faults = resolveFaults(byKind.FaultPolicy, base);
 
   const services = new Map<ObjectKey, MeshService>();
   for (const [key, svc] of base) {
     const split = splits.applied.get(key);
     const retry = retries.applied.get(key);
-    services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}) });
+    const rateLimit = rateLimits.applied.get(key);
+    const fault = faults.applied.get(key);
+    services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}), ...(rateLimit ? { rateLimit } : {}), ...(fault ? { fault } : {}) });
   }
-  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses].sort(
+  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses, ...rateLimits.statuses, ...faults.statuses].sort(
     (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key),
   );
   const content = { services, peerAuths: peer.policies, statuses };
