@@ -40,14 +40,15 @@ import { RouteConfigurationSchema, type RouteConfiguration } from '../gen/envoy/
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { RBACSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { MeshModel, MtlsMode, ServicePort } from '../../src/model/types.ts';
+import type { MeshModel, MeshService, MtlsMode, ResolvedRateLimit, ServicePort } from '../../src/model/types.ts';
 import { effectiveMtls } from '../../src/model/mtls.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
 import { EXPLICIT_INBOUND_LISTENER, inboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER } from '../resources/names.ts';
-import { duration, FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
+import { FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
+import { inboundRoutes, rateLimitFilters } from './rate-limit.ts';
 import { inboundPorts, lookupService, proxiedPorts, selectingServices, type InboundPort } from './model-view.ts';
 import { downstreamMtlsSocket, INBOUND_HTTP_ALPN, MESH_TCP_ALPN } from './mtls.ts';
 
@@ -57,6 +58,8 @@ export interface InboundPortPlan {
   readonly targetPort: number;
   readonly appProtocol: ServicePort['appProtocol'];
   readonly mode: MtlsMode;
+  /** The RateLimitPolicy of the service this port serves (HTTP ports only). */
+  readonly rateLimit?: ResolvedRateLimit;
 }
 
 /** Everything an inbound listener depends on. Modes are canonical: without TLS, PERMISSIVE is DISABLE. */
@@ -72,7 +75,8 @@ export interface InboundPlan {
 
 /** A canonical string for a plan: equal plans, equal keys. */
 export function inboundPlanKey(plan: InboundPlan): string {
-  const ports = plan.ports.map((p) => `${p.targetPort}/${p.appProtocol}/${p.mode}`).join(',');
+  // A policy is identified by its key: plans are compared within one model only (memo.ts).
+  const ports = plan.ports.map((p) => `${p.targetPort}/${p.appProtocol}/${p.mode}/${p.rateLimit?.policy ?? ''}`).join(',');
   return `${plan.trustDomain ?? ''};${plan.otherPorts ?? ''};${plan.listenerPort ?? ''};${ports}`;
 }
 
@@ -94,8 +98,8 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
     // An injected sidecar names no service (one Pod may back several): its services are the
     // ones whose selector matches its labels, as kube-proxy would pick it as an endpoint.
     const services = svc ? [svc] : selectingServices(model, proxy.namespace, proxy.labels);
-    const byTarget = new Map<number, InboundPort>();
-    for (const s of services) for (const p of inboundPorts(s)) if (!byTarget.has(p.targetPort)) byTarget.set(p.targetPort, p);
+    const byTarget = new Map<number, InboundPort & { rateLimit?: ResolvedRateLimit }>();
+    for (const s of services) for (const p of inboundPorts(s)) if (!byTarget.has(p.targetPort)) byTarget.set(p.targetPort, withRateLimit(p, s));
     const ports = [...byTarget.values()].sort((a, b) => a.targetPort - b.targetPort).map((p) => ({ ...p, mode: mode(p.targetPort) }));
     return { ...td, ports, otherPorts: mode() };
   }
@@ -105,26 +109,19 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
   const port = proxiedPorts(svc).find((p): p is ServicePort & { targetPort: number } => typeof p.targetPort === 'number');
   if (!port) return undefined;
   const { targetPort, appProtocol } = port;
-  return { ...td, ports: [{ targetPort, appProtocol, mode: mode(targetPort) }], listenerPort: proxy.inboundPort };
+  return { ...td, ports: [{ ...withRateLimit({ targetPort, appProtocol }, svc), mode: mode(targetPort) }], listenerPort: proxy.inboundPort };
 }
 
-/** Inline routes of an inbound HCM: everything to the local app, no Envoy timeout. */
-function inboundRouteConfig(cluster: string): RouteConfiguration {
+/** The port with its service's RateLimitPolicy, when it has one and the port speaks HTTP. */
+function withRateLimit(p: InboundPort, svc: MeshService): InboundPort & { rateLimit?: ResolvedRateLimit } {
+  return svc.rateLimit && p.appProtocol !== 'tcp' ? { ...p, rateLimit: svc.rateLimit } : p;
+}
+
+/** Inline routes of an inbound HCM: everything to the local app, no Envoy timeout; rate limit rules first. */
+function inboundRouteConfig(cluster: string, p: InboundPortPlan): RouteConfiguration {
   return create(RouteConfigurationSchema, {
     name: cluster,
-    virtualHosts: [
-      {
-        name: cluster,
-        domains: ['*'],
-        routes: [
-          {
-            name: 'default',
-            match: { pathSpecifier: { case: 'prefix', value: '/' } },
-            action: { case: 'route', value: { clusterSpecifier: { case: 'cluster', value: cluster }, timeout: duration(0) } },
-          },
-        ],
-      },
-    ],
+    virtualHosts: [{ name: cluster, domains: ['*'], routes: inboundRoutes(p.rateLimit, p.targetPort, cluster) }],
   });
 }
 
@@ -142,7 +139,9 @@ function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undef
   const cluster = inboundClusterName(p.targetPort);
   const statPrefix = `inbound_${p.targetPort}`;
   const tcp = p.appProtocol === 'tcp';
-  const app = tcp ? tcpProxyFilter(statPrefix, cluster) : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster) } });
+  const app = tcp
+    ? tcpProxyFilter(statPrefix, cluster)
+    : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster, p) }, httpFilters: [...rateLimitFilters(p.rateLimit)] });
   const alpn = tcp ? [] : INBOUND_HTTP_ALPN;
   const chain = (name: string, match: Match, filters: Filter[], tls: boolean) =>
     create(FilterChainSchema, {

@@ -32,6 +32,7 @@ import {
 } from '../resources/names.ts';
 import { FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
 import { compareStrings } from '../../src/base/order.ts';
+import { outboundHttpFilters } from './fault.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, isReservedPort, proxiedPorts, sortedServices, usableClusterIP } from './model-view.ts';
 
@@ -91,7 +92,7 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
     const fallback = http
       ? create(FilterChainSchema, {
           name: `${name}_http`,
-          filters: [hcmFilter({ statPrefix: `outbound_${name}`, routes: { rds: outboundPortRouteName(port) } })],
+          filters: [hcmFilter({ statPrefix: `outbound_${name}`, routes: { rds: outboundPortRouteName(port) }, httpFilters: outboundHttpFilters() })],
         })
       : passthroughChain(`${name}_passthrough`, PASSTHROUGH_CLUSTER);
     listeners.push(
@@ -121,7 +122,9 @@ export function explicitOutboundListener(port: number): Listener {
     filterChains: [
       {
         name: EXPLICIT_OUTBOUND_LISTENER,
-        filters: [hcmFilter({ statPrefix: 'outbound_http_proxy', routes: { rds: EXPLICIT_OUTBOUND_ROUTE }, absoluteUrls: true })],
+        filters: [
+          hcmFilter({ statPrefix: 'outbound_http_proxy', routes: { rds: EXPLICIT_OUTBOUND_ROUTE }, absoluteUrls: true, httpFilters: outboundHttpFilters() }),
+        ],
       },
     ],
   });
