@@ -255,6 +255,7 @@ export const cases: readonly CrdCase[] = [
     }),
   ),
   ok('RL: burst equal to requests', rateLimit({ limit: { requests: 7, burst: 7 } })),
+  ok('RL: burst below requests (a smoothed rate)', rateLimit({ limit: { requests: 20, burst: 1 } })),
   ok('RL: 32 rules (the maximum)', rateLimit({ rules: Array.from({ length: 32 }, (_, i) => ({ match: { pathPrefix: `/r${i}` }, limit: { requests: 1 } })) })),
   ok('RL: a prefix with inner slashes and dots', rlRule({ match: { pathPrefix: '/a/b.c/d-e' }, limit: { requests: 1 } })),
   // ---- RateLimitPolicy: invalid -----------------------------------------------------------
@@ -270,7 +271,7 @@ export const cases: readonly CrdCase[] = [
   bad('RL: fill interval below 50ms', rateLimit({ limit: { requests: 10, interval: '49ms' } }), 'spec.limit.interval'),
   bad('RL: fill interval above 24h', rateLimit({ limit: { requests: 10, interval: '25h' } }), 'spec.limit.interval'),
   bad('RL: interval not a duration', rateLimit({ limit: { requests: 10, interval: '1 second' } }), 'spec.limit.interval'),
-  bad('RL: burst below requests', rateLimit({ limit: { requests: 10, burst: 5 } }), 'spec.limit.burst'),
+  bad('RL: burst zero', rateLimit({ limit: { requests: 10, burst: 0 } }), 'spec.limit.burst'),
   bad('RL: negative burst in a rule', rlRule({ limit: { requests: 1, burst: -1 } }), 'spec.rules[0].limit.burst'),
   bad('RL: rule without a limit', rlRule({ match: { pathPrefix: '/a' } }), 'spec.rules[0].limit'),
   bad('RL: prefix not starting with /', rlRule({ match: { pathPrefix: 'api' }, limit: { requests: 1 } }), 'spec.rules[0].match.pathPrefix'),
