@@ -23,6 +23,7 @@ export const LAYERS = {
   'src/ca': base,
   'src/identity': [...ground, 'src/k8s', 'src/ca'],
   'src/sources': [...ground, 'src/k8s'],
+  'src/analyze': ground,
   'xds/resources': [...ground, 'xds/gen'],
   'xds/translate': [...ground, 'src/ca', 'xds/resources', 'xds/gen'],
   'xds/snapshot': [...ground, 'xds/resources', 'xds/translate', 'xds/gen'],
@@ -33,7 +34,7 @@ export const LAYERS = {
   webhook: [...ground, 'src/ca', 'src/k8s', 'src/identity', 'xds/resources', 'xds/bootstrap'],
   'src/runtime': [
     ...ground,
-    ...['src/k8s', 'src/ca', 'src/identity', 'src/sources', 'webhook'],
+    ...['src/k8s', 'src/ca', 'src/identity', 'src/sources', 'src/analyze', 'webhook'],
     ...['xds/resources', 'xds/translate', 'xds/snapshot', 'xds/protocol', 'xds/server', 'xds/secrets', 'xds/bootstrap'],
   ],
 };

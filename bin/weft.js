@@ -1,50 +1,5 @@
 #!/usr/bin/env node
-// The `weft` command. Plain JavaScript on purpose: it must parse on any Node, so an old one
-// hears which Node to use instead of failing on the first TypeScript file with
-// `Unknown file extension ".ts"`. Weft runs its TypeScript sources directly (type stripping,
-// on by default from Node 22.18; @kubernetes/client-node 2.x needs 22.19).
-import module from 'node:module';
-import { readFileSync } from 'node:fs';
+// The `weft` command (control plane): bin/launch.js explains why this is plain JavaScript.
+import { launch } from './launch.js';
 
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 19)) {
-  process.stderr.write(
-    `weft needs Node.js 22.19 or later (24 LTS recommended); this is Node ${process.versions.node} (${process.execPath}).\n` +
-      'Install Node.js 24 LTS (https://nodejs.org/, or `nvm install 24`) and run weft again.\n',
-  );
-  process.exit(1);
-}
-
-// Installed as a package (npm install -g, npx) Weft's sources sit under node_modules, where
-// Node refuses to strip types (ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING). Strip them here,
-// for this package's own files only, with the same function Node uses in a checkout.
-// Node calls the function experimental and says so once per process: keep that note out of
-// every command's output (it is about this launcher, not about anything the user did).
-function stripTypes(source) {
-  const emitWarning = process.emitWarning;
-  process.emitWarning = (warning, ...rest) => {
-    if (!String(warning).includes('stripTypeScriptTypes')) emitWarning.call(process, warning, ...rest);
-  };
-  try {
-    return module.stripTypeScriptTypes(source);
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
-
-const root = new URL('../', import.meta.url).href;
-if (root.includes('/node_modules/')) {
-  module.registerHooks({
-    load(url, context, nextLoad) {
-      if (!url.startsWith(root) || !url.endsWith('.ts') || url.startsWith(`${root}node_modules/`)) return nextLoad(url, context);
-      const source = stripTypes(readFileSync(new URL(url), 'utf8'));
-      return { format: 'module', source, shortCircuit: true };
-    },
-  });
-}
-
-// No top-level await: an old Node must get as far as the message above.
-import('../src/runtime/cli/weft.ts').catch((err) => {
-  process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
-  process.exit(1);
-});
+launch('weft', 'src/runtime/cli/weft.ts');

@@ -31,15 +31,17 @@ const NAME_PREFIXES: readonly (readonly [string, AppProtocol])[] = [
   ['tls', 'tcp'],
 ];
 
-export function appProtocolOf(port: { name?: string; protocol: string; appProtocol?: string }): AppProtocol {
-  if (port.protocol !== 'TCP') return 'tcp'; // UDP/SCTP are never HTTP; translation checks `protocol`
+/** The protocol a TCP port's appProtocol or name declares; undefined when neither says (HTTP is assumed). */
+export function declaredAppProtocol(port: { name?: string; appProtocol?: string }): AppProtocol | undefined {
   const declared = port.appProtocol === undefined ? undefined : APP_PROTOCOL_VALUES[port.appProtocol.toLowerCase()];
   if (declared) return declared;
   const name = port.name ?? '';
-  for (const [prefix, proto] of NAME_PREFIXES) {
-    if (name === prefix || name.startsWith(`${prefix}-`)) return proto;
-  }
-  return 'http';
+  return NAME_PREFIXES.find(([prefix]) => name === prefix || name.startsWith(`${prefix}-`))?.[1];
+}
+
+export function appProtocolOf(port: { name?: string; protocol: string; appProtocol?: string }): AppProtocol {
+  if (port.protocol !== 'TCP') return 'tcp'; // UDP/SCTP are never HTTP; translation checks `protocol`
+  return declaredAppProtocol(port) ?? 'http';
 }
 
 /** Slice ports carry the service port's name; hand-written unnamed ones match by target number. */

@@ -11,6 +11,8 @@ import { errorMessage } from '../../base/errors.ts';
 export interface FlagSpec<T = unknown> {
   /** `value` takes an argument; `switch` is a boolean. */
   readonly kind: 'value' | 'switch';
+  /** One-letter alias (`-n`), kubectl style. */
+  readonly short?: string;
   /** The value's placeholder in the help (DIR, HOST:PORT). */
   readonly value?: string;
   readonly help: string;
@@ -42,6 +44,8 @@ export type FlagValues<T extends FlagTable> = {
 export interface Command<T extends FlagTable> {
   /** `weft <name>`. */
   readonly name: string;
+  /** The program the command belongs to; `weft` unless said (`weftctl`). */
+  readonly program?: string;
   /** One line for `weft --help`. */
   readonly summary: string;
   /** Paragraphs printed after the usage line. */
@@ -61,12 +65,19 @@ export type FlagParse<T extends FlagTable> = { kind: 'help' } | { kind: 'error';
 export function parseFlags<T extends FlagTable>(cmd: Command<T>, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FlagParse<T> {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   const specs = Object.entries(cmd.flags);
-  const switches = new Set(specs.filter(([, s]) => s.kind === 'switch').map(([n]) => `--${n}`));
+  // A bare switch becomes `--x=true` so `--x=false` parses too; a short one becomes its long form.
+  const switches = new Map<string, string>(
+    specs
+      .filter(([, s]) => s.kind === 'switch')
+      .flatMap(([n, s]) => [[`--${n}`, `--${n}=true`] as const, ...(s.short ? [[`-${s.short}`, `--${n}=true`] as const] : [])]),
+  );
   let given: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values: given } = parseArgs({
-      args: argv.map((a) => (switches.has(a) ? `${a}=true` : a)),
-      options: Object.fromEntries(specs.map(([n, s]) => [n, { type: 'string' as const, multiple: s.multiple === true }])),
+      args: argv.map((a) => switches.get(a) ?? a),
+      options: Object.fromEntries(
+        specs.map(([n, s]) => [n, { type: 'string' as const, multiple: s.multiple === true, ...(s.short && s.kind === 'value' ? { short: s.short } : {}) }]),
+      ),
       strict: true,
       allowPositionals: false,
     }));
@@ -101,8 +112,9 @@ export function parseFlags<T extends FlagTable>(cmd: Command<T>, argv: readonly 
 }
 
 /** `--name VALUE` (or `--name=true|false` for a switch), as help and synopses show it. */
-export function flagLabel(name: string, spec: AnySpec): string {
-  return spec.kind === 'switch' ? `--${name}` : `--${name} ${spec.value ?? 'VALUE'}`;
+export function flagLabel(name: string, spec: AnySpec, withShort = true): string {
+  const long = spec.kind === 'switch' ? `--${name}` : `--${name} ${spec.value ?? 'VALUE'}`;
+  return spec.short && withShort ? `-${spec.short}, ${long}` : long;
 }
 
 /** One line per flag (help, required/default/env), grouped by section. */
@@ -133,8 +145,8 @@ export function flagLines(flags: FlagTable, indent = '  '): string {
 /** `--a A --b B [--c C] [--d]...`: required flags first, wrapped at 100 columns after `indent`. */
 export function synopsis(flags: FlagTable, indent = ''): string {
   const entries = Object.entries(flags);
-  const required = entries.filter(([, s]) => s.required).map(([n, s]) => flagLabel(n, s));
-  const optional = entries.filter(([, s]) => !s.required).map(([n, s]) => `[${flagLabel(n, s)}]${s.multiple ? '...' : ''}`);
+  const required = entries.filter(([, s]) => s.required).map(([n, s]) => flagLabel(n, s, false));
+  const optional = entries.filter(([, s]) => !s.required).map(([n, s]) => `[${flagLabel(n, s, false)}]${s.multiple ? '...' : ''}`);
   const lines: string[] = [];
   for (const word of [...required, ...optional]) {
     const last = lines.at(-1);
@@ -146,7 +158,7 @@ export function synopsis(flags: FlagTable, indent = ''): string {
 
 export function helpText<T extends FlagTable>(cmd: Command<T>): string {
   const required = Object.entries(cmd.flags).filter(([, s]) => s.required);
-  const usage = `usage: weft ${cmd.name} ${[...required.map(([n, s]) => flagLabel(n, s)), '[flags]'].join(' ')}`;
+  const usage = `usage: ${cmd.program ?? 'weft'} ${cmd.name} ${[...required.map(([n, s]) => flagLabel(n, s, false)), '[flags]'].join(' ')}`;
   return `${usage}\n\n${cmd.about ? `${cmd.about.trim()}\n\n` : ''}flags:\n${flagLines(cmd.flags)}\n  -h, --help\n`;
 }
 
@@ -168,7 +180,7 @@ export function parseOrReport<T extends FlagTable>(cmd: Command<T>, argv: readon
     return 0;
   }
   if (r.kind === 'error') {
-    io.stderr(`${r.errors.map((e) => `weft ${cmd.name}: ${e}\n`).join('')}${helpText(cmd)}`);
+    io.stderr(`${r.errors.map((e) => `${cmd.program ?? 'weft'} ${cmd.name}: ${e}\n`).join('')}${helpText(cmd)}`);
     return 2;
   }
   return r.values;

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `weftctl` — the operator CLI (shared/design/architecture.md): runs on the user's kubeconfig,
+// never execs into Pods. Same flag parser and conventions as `weft` (flags.ts): --help per
+// command, every flag problem named, exit 2 on bad flags.
+import { analyzeCommand } from './analyze-flags.ts';
+import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
+import { parseOrReport } from './flags.ts';
+
+const weftctlBootstrap = { ...bootstrapCommand, program: 'weftctl' };
+
+const col = (name: string): string => `  ${name.padEnd(12)}`;
+
+const usage = `usage: weftctl <command> [flags]     (weftctl <command> --help: that command's flags)
+
+commands:
+${col('analyze')}${analyzeCommand.summary}
+${col('bootstrap')}${bootstrapCommand.summary} (as \`weft bootstrap\`)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'analyze': {
+      const flags = parseOrReport(analyzeCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./analyze.ts')).analyzeWith(flags);
+    }
+    case 'bootstrap': {
+      const flags = parseOrReport(weftctlBootstrap, rest);
+      return typeof flags === 'number' ? flags : (await import('./bootstrap.ts')).bootstrapWith(bootstrapFlags(flags));
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      (command === undefined ? process.stderr : process.stdout).write(usage);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`weftctl: unknown command "${command}"\n${usage}`);
+      return 2;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code !== 0) process.exitCode = code;
