@@ -42,12 +42,26 @@ describe.skipIf(!nodeSuitesEnabled)('rate limits and faults on real Pods', () =>
     });
     return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Counts;
   };
-  const programmed = (kind: string, name: string) =>
+  // Accepted by the leader; Programmed counts only the proxies connected to the leader's
+  // replica (two replicas here), so the data path itself says when the policy arrived.
+  const accepted = (kind: string, name: string) =>
     eventually(() => nkJson<{ status?: { conditions?: { type: string; status: string }[] } }>(['-n', ns, 'get', kind, name]), {
-      until: (o) => o.status?.conditions?.some((c) => c.type === 'Programmed' && c.status === 'True') ?? false,
+      until: (o) => o.status?.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True') ?? false,
       timeoutMs: 60_000,
-      what: `${kind} ${name} Programmed`,
-    });
+      what: `${kind} ${name} Accepted`,
+    }).then(
+      () => true,
+      async () => {
+        console.log(
+          `[ratefault] ${kind} ${name} not Accepted in 60 s: ${JSON.stringify((await nkJson<{ status?: unknown }>(['-n', ns, 'get', kind, name])).status)}`,
+        );
+        return false;
+      },
+    );
+  const statSum = async (podSelector: string, part: string) => {
+    const [p] = await pods(ns, podSelector);
+    return [...(await envoyStats(p?.status.podIP ?? ''))].filter(([k]) => k.includes(part)).reduce((sum, [, v]) => sum + v, 0);
+  };
 
   beforeAll(async () => {
     rel = await installWeft();
@@ -96,14 +110,17 @@ describe.skipIf(!nodeSuitesEnabled)('rate limits and faults on real Pods', () =>
       },
       ns,
     );
-    await programmed('ratelimitpolicy', 'echo');
-    const summary = (await nk(['-n', ns, 'get', 'rl', 'echo', '-o', 'wide'])).stdout;
-    console.log(`[ratefault] ${summary.trim()}`);
+    const wasAccepted = await accepted('ratelimitpolicy', 'echo');
+    await eventually(() => send('/limited', 50, 1), { until: (c) => (c.by['429'] ?? 0) > 0, timeoutMs: 90_000, what: 'the first 429' });
+    await new Promise((r) => setTimeout(r, 1500)); // the bucket refills
+    const before = await statSum('app=echo', 'rate_limited');
     const limited = await send('/limited', 100, 5);
     const free = await send('/free', 50, 2);
     const [echo] = await pods(ns, 'app=echo');
     const stats = [...(await envoyStats(echo?.status.podIP ?? ''))].filter(([k]) => k.includes('rate_limit'));
-    const rejected = stats.filter(([k]) => k.includes('rate_limited')).reduce((s, [, v]) => s + v, 0);
+    const rejected = stats.filter(([k]) => k.includes('rate_limited')).reduce((sum, [, v]) => sum + v, 0) - before;
+    const summary = (await nk(['-n', ns, 'get', 'rl', 'echo', '-o', 'wide'])).stdout;
+    console.log(`[ratefault] ${summary.trim()}`);
     console.log(
       `[ratefault] 500 requests at 100/s for 5 s against 20/s (burst 5): ${JSON.stringify(limited)}; /free ${JSON.stringify(free)}; echo's sidecar: ${stats.map(([k, v]) => `${k} ${v}`).join(', ')}`,
     );
@@ -113,6 +130,7 @@ describe.skipIf(!nodeSuitesEnabled)('rate limits and faults on real Pods', () =>
     expect(limited.retryAfter).toBe(limited.by['429']);
     expect(free.by).toEqual({ '200': 100 });
     expect(rejected).toBe(limited.by['429']);
+    expect(wasAccepted).toBe(true);
     await nk(['-n', ns, 'delete', 'ratelimitpolicy', 'echo']);
   });
 
@@ -126,17 +144,19 @@ describe.skipIf(!nodeSuitesEnabled)('rate limits and faults on real Pods', () =>
       },
       ns,
     );
-    await programmed('faultpolicy', 'echo');
+    const wasAccepted = await accepted('faultpolicy', 'echo');
+    await eventually(() => send('/', 20, 1), { until: (c) => (c.by['503'] ?? 0) > 0, timeoutMs: 90_000, what: 'the first injected 503' });
     console.log(`[ratefault] ${(await nk(['-n', ns, 'get', 'fault', 'echo', '-o', 'wide'])).stdout.trim()}`);
+    const before = await statSum('app=caller', 'aborts_injected');
     const r = await send('/', 100, 4);
     const pct = (100 * (r.by['503'] ?? 0)) / 400;
-    const [caller] = await pods(ns, 'app=caller');
-    const injected = [...(await envoyStats(caller?.status.podIP ?? ''))].filter(([k]) => k.includes('aborts_injected')).reduce((s, [, v]) => s + v, 0);
+    const injected = (await statSum('app=caller', 'aborts_injected')) - before;
     console.log(`[ratefault] abort 50 % over 400 requests: ${JSON.stringify(r.by)} (${pct.toFixed(1)} %); the caller's sidecar injected ${injected}`);
     expect((r.by['503'] ?? 0) + (r.by['200'] ?? 0)).toBe(400);
     expect(pct).toBeGreaterThanOrEqual(40);
     expect(pct).toBeLessThanOrEqual(60);
     expect(injected).toBe(r.by['503']);
+    expect(wasAccepted).toBe(true);
     await nk(['-n', ns, 'delete', 'faultpolicy', 'echo']);
     await eventually(() => send('/', 20, 1), { until: (c) => c.by['200'] === 20, timeoutMs: 60_000, what: 'no faults once the policy is gone' });
   });
