@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
   xds: async () => (await import('./xds.ts')).runXdsBench,
   ca: async () => (await import('./ca.ts')).runCaBench,
+  telemetry: async () => (await import('./telemetry.ts')).runTelemetryBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -25,6 +25,7 @@ const targets = [
   'envoy/config/endpoint/v3',
   'envoy/config/core/v3',
   'envoy/config/grpc_credential/v3',
+  'envoy/config/trace/v3/opentelemetry.proto',
   'envoy/service/discovery/v3',
   'envoy/service/secret/v3',
   'envoy/extensions/transport_sockets/tls/v3',

@@ -2,7 +2,7 @@
 # Installs everything Weft's demo and tests need, idempotently. Tools that outlive a clone
 # (Envoy, Kubernetes binaries, helm) go to $WEFT_CACHE (default ~/.cache/weft) so a fresh
 # clone on the same machine reuses them; node_modules is per clone.
-#   scripts/setup.sh            npm deps + generated protos + Envoy
+#   scripts/setup.sh            npm deps + generated protos + Envoy + Prometheus and the OTel Collector
 #   scripts/setup.sh --k8s      also the Kubernetes binaries, helm and the local node's
 #                               runtime (containerd, runc, CNI, CoreDNS, pause image)
 set -euo pipefail
@@ -25,6 +25,8 @@ PATH="$PWD/node_modules/.bin:$PATH" node scripts/gen-protos.ts
 
 step "envoy"
 bash scripts/install-envoy.sh >/dev/null
+step "telemetry back ends: Prometheus and the OpenTelemetry Collector (cold about 1.5 min; cached after)"
+bash scripts/install-telemetry.sh >/dev/null
 # The capture-mode test applies the injected iptables rules in network namespaces for real;
 # without root or these packages it skips itself, so a failed install is only a warning.
 missing=""

@@ -25,7 +25,7 @@ import { MeshPorts, PROXY_UID } from '../src/base/mesh-ports.ts';
 import type { Container } from './pod.ts';
 import { proxyResources, resourcesSpec } from './resources.ts';
 import type { SidecarShape } from './sidecar-mode.ts';
-import { Annotations, ENVOY_LOG_LEVELS, Names, type InjectValues } from './values.ts';
+import { Annotations, ENVOY_LOG_LEVELS, Names, ZONE_LABEL, type InjectValues } from './values.ts';
 
 /** Envoy's readiness: 200 once it has config from the control plane and is not draining. */
 const READY = { httpGet: { path: '/healthz/ready', port: MeshPorts.readiness, scheme: 'HTTP' } } as const;
@@ -90,6 +90,10 @@ export function proxyContainer({ values: v, shape, annotations, bootstrap, appPr
   const env: Record<string, unknown>[] = [
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    // The zone BackendPolicy zone failover prefers. Unknown at admission (the Pod is not yet
+    // scheduled): Kubernetes ≥ 1.33 copies the Node's zone label onto the Pod at binding, and
+    // the kubelet resolves this when the container starts. No label: empty, no zone preference.
+    { name: Names.zoneEnv, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${ZONE_LABEL}']` } } },
   ];
   if (appProbes) env.push({ name: Names.appProbesEnv, value: appProbes });
   const probes =
@@ -109,6 +113,8 @@ export function proxyContainer({ values: v, shape, annotations, bootstrap, appPr
       bootstrap,
       '--service-node',
       '$(POD_NAME).$(POD_NAMESPACE)',
+      '--service-zone',
+      `$(${Names.zoneEnv})`,
       '--log-level',
       logLevel,
       '--drain-time-s',

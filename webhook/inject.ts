@@ -6,6 +6,7 @@ import { initContainer, proxyContainer, tokenVolume } from './containers.ts';
 import type { Pod } from './pod.ts';
 import { appProbesEnv, probeRoutes, rewriteProbes } from './probes.ts';
 import { shapeOf } from './sidecar-mode.ts';
+import { podTelemetry } from './telemetry.ts';
 import {
   Annotations,
   INJECT_LABEL,
@@ -55,6 +56,7 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
     trustBundlePem: v.trustBundlePem,
     tokenPath: TOKEN_PATH,
     appProbes: probeRoutes(originals),
+    telemetry: podTelemetry(pod, namespace, ctx.namespaceLabels(namespace), v, warnings),
   });
 
   const shape = shapeOf(v.sidecarMode);

@@ -42,6 +42,7 @@ export const PodSchema = z.looseObject({
     initContainers: z.array(ContainerSchema).optional(),
     volumes: z.array(z.looseObject({ name: z.string() })).optional(),
     hostNetwork: z.boolean().optional(),
+    serviceAccountName: z.string().optional(),
   }),
 });
 

@@ -17,7 +17,12 @@ export const Names = {
   tokenAudience: 'weft',
   promPortName: 'http-envoy-prom',
   appProbesEnv: 'WEFT_APP_PROBES',
+  /** The Pod's zone: its topology.kubernetes.io/zone label, which Kubernetes copies from the Node at binding. */
+  zoneEnv: 'WEFT_ZONE',
 } as const;
+
+/** The well-known zone label of Nodes (and, from Kubernetes 1.33's PodTopologyLabelsAdmission, of their Pods). */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export const TOKEN_PATH = `${Names.tokenDir}/${Names.tokenFile}`;
 
@@ -33,6 +38,10 @@ export const Annotations = {
   promScrape: 'prometheus.io/scrape',
   promPort: 'prometheus.io/port',
   promPath: 'prometheus.io/path',
+  /** "true" | "false": JSON access log lines on the sidecar's stdout (also a Namespace label). */
+  accessLog: 'telemetry.weft.dev/access-log',
+  /** Percent of requests traced, 0-100 (also a Namespace label). */
+  traceSampling: 'telemetry.weft.dev/trace-sampling',
 } as const;
 
 /** Namespace label that turns injection on. */
@@ -86,6 +95,27 @@ export const InjectValuesSchema = z
      * servers without native sidecars), `auto` by the API server's version, read at start.
      */
     sidecarMode: z.enum(SIDECAR_MODES).default('auto'),
+    /** The mesh's SPIFFE trust domain (the controller fills it from the CA): the `source_identity` stats tag. */
+    trustDomain: z.string().min(1).optional(),
+    /** Mesh-wide telemetry defaults; a Namespace label or a Pod annotation overrides them (docs/telemetry.md). */
+    telemetry: z
+      .object({
+        accessLog: z.boolean().default(false),
+        tracing: z
+          .object({
+            /** `host:port` of an OTLP/gRPC collector; tracing is off without it. */
+            endpoint: z
+              .string()
+              .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'must be HOST:PORT')
+              .optional(),
+            /** Percent of requests traced. */
+            sampling: z.number().min(0).max(100).default(1),
+          })
+          .strict()
+          .default({ sampling: 1 }),
+      })
+      .strict()
+      .default({ accessLog: false, tracing: { sampling: 1 } }),
   })
   .strict();
 

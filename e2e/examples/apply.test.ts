@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, repoRoot, tempNamespace, waitFor } from '../support/kube.ts';
 
 /** Example directories a user applies to a cluster with `kubectl apply -f`. */
-const clusterExamples = ['examples/mesh', 'examples/proxyless'];
+const clusterExamples = ['examples/backend-policy', 'examples/mesh', 'examples/proxyless'];
 /** Their standalone-only parts: loopback endpoints, for `weft serve` and the demo. */
-const standaloneOnly = ['examples/mesh/standalone', 'examples/proxyless/standalone'];
+const standaloneOnly = ['examples/backend-policy/standalone', 'examples/mesh/standalone', 'examples/proxyless/standalone'];
 
 let namespace = '';
 
@@ -44,7 +44,7 @@ describe('kubectl apply --dry-run=server', () => {
     const r = await dryRun(dir);
     expect(r.stderr.trim()).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/trafficsplit\.mesh\.weft\.dev\/\S+ created \(server dry run\)/);
+    expect(r.stdout).toMatch(/(trafficsplit|backendpolicy)\.mesh\.weft\.dev\/\S+ created \(server dry run\)/);
   });
 
   it.each(standaloneOnly)('%s is refused: loopback endpoints are for weft serve only', async (dir) => {

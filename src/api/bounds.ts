@@ -103,6 +103,22 @@ export const PeerAuthBounds = {
   portLevelMtlsMax: 64,
 } as const;
 
+/** BackendPolicy load-balancing algorithms; each maps to the Envoy lb_policy of the same meaning. */
+export const LB_ALGORITHMS = ['RoundRobin', 'LeastRequest', 'Random', 'RingHash', 'Maglev'] as const;
+export type LbAlgorithm = (typeof LB_ALGORITHMS)[number];
+/** The algorithms that pick an endpoint from a request hash (and so need spec.loadBalancer.hashKey). */
+export const HASH_LB_ALGORITHMS = ['RingHash', 'Maglev'] as const satisfies readonly LbAlgorithm[];
+export const LOCALITY_MODES = ['Failover'] as const;
+
+export const BackendPolicyBounds = {
+  /** Connection-pool limits: Envoy's circuit-breaker thresholds are uint32 (max = no limit). */
+  limitMin: 1,
+  limitMax: 4_294_967_295,
+  cookieTtlMin: '1s',
+  cookieTtlMax: '8760h',
+  cookiePathMaxLength: 1024,
+} as const;
+
 /** Request methods a RateLimitPolicy rule may match (Envoy's `:method`). */
 export const HTTP_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE'] as const;
 

@@ -1,6 +1,7 @@
 // The validated config objects Weft reads, whichever source produced them, and the
 // one entry point that turns an untrusted document into one of them (or problems).
 import type { z } from 'zod';
+import { BackendPolicySchema, type BackendPolicyObject } from './backend-policy.ts';
 import { problemsFrom, type FieldProblem } from './common.ts';
 import { EndpointSliceSchema, type EndpointSliceObject } from './endpoint-slice.ts';
 import { FaultPolicySchema, type FaultPolicyObject } from './fault-policy.ts';
@@ -12,6 +13,7 @@ import { TrafficSplitSchema, type TrafficSplitObject } from './traffic-split.ts'
 import { WEFT_API_VERSION } from './weft-meta.ts';
 
 export type {
+  BackendPolicyObject,
   EndpointSliceObject,
   FaultPolicyObject,
   PeerAuthObject,
@@ -24,7 +26,14 @@ export type {
 export { SERVICE_NAME_LABEL } from './endpoint-slice.ts';
 
 export type ConfigObject =
-  ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject | FaultPolicyObject | RateLimitPolicyObject;
+  | ServiceObject
+  | EndpointSliceObject
+  | TrafficSplitObject
+  | RetryPolicyObject
+  | PeerAuthObject
+  | BackendPolicyObject
+  | FaultPolicyObject
+  | RateLimitPolicyObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /**
@@ -32,7 +41,14 @@ export type ConfigKind = ConfigObject['kind'];
  * for. The one list: the informers, the status writer, the validating webhook, the model's
  * statuses and the tests derive theirs from it.
  */
-export const POLICY_KINDS = ['TrafficSplit', 'RetryPolicy', 'PeerAuth', 'FaultPolicy', 'RateLimitPolicy'] as const satisfies readonly ConfigKind[];
+export const POLICY_KINDS = [
+  'TrafficSplit',
+  'RetryPolicy',
+  'PeerAuth',
+  'BackendPolicy',
+  'FaultPolicy',
+  'RateLimitPolicy',
+] as const satisfies readonly ConfigKind[];
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 export type WeftPolicyObject = Extract<ConfigObject, { kind: PolicyKind }>;
 
@@ -48,6 +64,7 @@ const KINDS: Readonly<Record<ConfigKind, { apiVersion: string; schema: z.ZodType
   TrafficSplit: { apiVersion: WEFT_API_VERSION, schema: TrafficSplitSchema },
   RetryPolicy: { apiVersion: WEFT_API_VERSION, schema: RetryPolicySchema },
   PeerAuth: { apiVersion: WEFT_API_VERSION, schema: PeerAuthSchema },
+  BackendPolicy: { apiVersion: WEFT_API_VERSION, schema: BackendPolicySchema },
   FaultPolicy: { apiVersion: WEFT_API_VERSION, schema: FaultPolicySchema },
   RateLimitPolicy: { apiVersion: WEFT_API_VERSION, schema: RateLimitPolicySchema },
 };

@@ -8,6 +8,7 @@
 // short-lived certificate due at once). Long waits (days) outlast setTimeout's ceiling: a
 // timer that fires early re-checks the clock and re-arms.
 import { systemClock, type Clock, type Timer } from './clock.ts';
+import { certificateExpiry } from './metrics.ts';
 
 export interface Validity {
   readonly notBefore: Date;
@@ -48,6 +49,8 @@ export interface RotationOptions<T> {
   /** Jitter source for renewAt, [0, 1) (default Math.random). */
   readonly rand?: () => number;
   readonly clock?: Clock;
+  /** Exports the installed certificate's expiry as weft_certificate_expiry_timestamp_seconds{certificate=<this>}. */
+  readonly metricName?: string;
 }
 
 export class Rotation<T> {
@@ -115,6 +118,7 @@ export class Rotation<T> {
     const at = renewAt({ notBefore: new Date(started), notAfter: this.#o.notAfter(cert) }, new Date(started), this.#o.rand ?? Math.random);
     this.#renewAt = at;
     this.#o.install(cert, previous);
+    if (this.#o.metricName !== undefined) certificateExpiry.set({ certificate: this.#o.metricName }, this.#o.notAfter(cert).getTime() / 1000);
     this.#arm(at.getTime());
     return cert;
   }

@@ -38,6 +38,7 @@ export const Resources = {
   TrafficSplit: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'trafficsplits', kind: 'TrafficSplit', namespaced: true },
   RetryPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'retrypolicies', kind: 'RetryPolicy', namespaced: true },
   PeerAuth: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'peerauths', kind: 'PeerAuth', namespaced: true },
+  BackendPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'backendpolicies', kind: 'BackendPolicy', namespaced: true },
   FaultPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'faultpolicies', kind: 'FaultPolicy', namespaced: true },
   RateLimitPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'ratelimitpolicies', kind: 'RateLimitPolicy', namespaced: true },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },

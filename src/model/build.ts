@@ -1,6 +1,7 @@
 // Config objects → MeshModel. Pure: no clock, no I/O; the same objects in any order
 // give the same model and the same version.
 import type {
+  BackendPolicyObject,
   ConfigObject,
   EndpointSliceObject,
   FaultPolicyObject,
@@ -11,6 +12,7 @@ import type {
   TrafficSplitObject,
 } from '../api/objects.ts';
 import { objectId } from '../api/objects.ts';
+import { resolveBackends } from './backends.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from '../base/order.ts';
 import { resolveFaults } from './faults.ts';
@@ -43,6 +45,7 @@ interface ByKind {
   TrafficSplit: TrafficSplitObject[];
   RetryPolicy: RetryPolicyObject[];
   PeerAuth: PeerAuthObject[];
+  BackendPolicy: BackendPolicyObject[];
   FaultPolicy: FaultPolicyObject[];
   RateLimitPolicy: RateLimitPolicyObject[];
 }
@@ -50,7 +53,16 @@ interface ByKind {
 /** Sorted by identity; a repeated kind/namespace/name keeps its first occurrence. */
 function partition(objects: readonly ConfigObject[]): ByKind {
   const seen = new Set<string>();
-  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [], FaultPolicy: [], RateLimitPolicy: [] };
+  const out: ByKind = {
+    Service: [],
+    EndpointSlice: [],
+    TrafficSplit: [],
+    RetryPolicy: [],
+    PeerAuth: [],
+    BackendPolicy: [],
+    FaultPolicy: [],
+    RateLimitPolicy: [],
+  };
   const unique = objects.filter((o) => {
     const id = objectId(o);
     if (seen.has(id)) return false;
@@ -68,6 +80,7 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
   const base = markMeshed(buildServices(byKind.Service, byKind.EndpointSlice), peer.policies, meshedServiceKeys(byKind.Service), opts.workloads);
   const splits = resolveSplits(byKind.TrafficSplit, base);
   const retries = resolveRetries(byKind.RetryPolicy, base);
+  const backends = resolveBackends(byKind.BackendPolicy, base);
   const rateLimits = resolveRateLimits(byKind.RateLimitPolicy, base);
   const faults = resolveFaults(byKind.FaultPolicy, base);
 
@@ -75,13 +88,26 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
   for (const [key, svc] of base) {
     const split = splits.applied.get(key);
     const retry = retries.applied.get(key);
+    const backend = backends.applied.get(key);
     const rateLimit = rateLimits.applied.get(key);
     const fault = faults.applied.get(key);
-    services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}), ...(rateLimit ? { rateLimit } : {}), ...(fault ? { fault } : {}) });
+    services.set(key, {
+      ...svc,
+      ...(split ? { split } : {}),
+      ...(retry ? { retry } : {}),
+      ...(backend ? { backend } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
+      ...(fault ? { fault } : {}),
+    });
   }
-  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses, ...rateLimits.statuses, ...faults.statuses].sort(
-    (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key),
-  );
+  const statuses: PolicyStatus[] = [
+    ...splits.statuses,
+    ...retries.statuses,
+    ...peer.statuses,
+    ...backends.statuses,
+    ...rateLimits.statuses,
+    ...faults.statuses,
+  ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key));
   const content = { services, peerAuths: peer.policies, statuses };
   return { ...content, version: contentHash(content) };
 }

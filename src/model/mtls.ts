@@ -9,11 +9,18 @@ function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Re
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
-export function effectiveMtls(
+/** Where a workload's mode came from: the deciding PeerAuth and its level, or the default. */
+export interface MtlsDecision {
+  readonly mode: MtlsMode;
+  readonly level: 'port' | 'workload' | 'namespace' | 'mesh' | 'default';
+  readonly policy?: PeerAuthPolicy['policy'];
+}
+
+export function mtlsDecision(
   model: Pick<MeshModel, 'peerAuths'>,
   workload: { namespace: string; labels: Readonly<Record<string, string>> },
   port?: number,
-): MtlsMode {
+): MtlsDecision {
   let selected: PeerAuthPolicy | undefined;
   let namespaceWide: PeerAuthPolicy | undefined;
   let meshWide: PeerAuthPolicy | undefined;
@@ -28,5 +35,17 @@ export function effectiveMtls(
     }
   }
   const portMode = port === undefined ? undefined : selected?.portModes[port];
-  return portMode ?? selected?.mode ?? namespaceWide?.mode ?? meshWide?.mode ?? DEFAULT_MTLS_MODE;
+  if (portMode && selected) return { mode: portMode, level: 'port', policy: selected.policy };
+  if (selected?.mode) return { mode: selected.mode, level: 'workload', policy: selected.policy };
+  if (namespaceWide?.mode) return { mode: namespaceWide.mode, level: 'namespace', policy: namespaceWide.policy };
+  if (meshWide?.mode) return { mode: meshWide.mode, level: 'mesh', policy: meshWide.policy };
+  return { mode: DEFAULT_MTLS_MODE, level: 'default' };
+}
+
+export function effectiveMtls(
+  model: Pick<MeshModel, 'peerAuths'>,
+  workload: { namespace: string; labels: Readonly<Record<string, string>> },
+  port?: number,
+): MtlsMode {
+  return mtlsDecision(model, workload, port).mode;
 }

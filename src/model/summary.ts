@@ -1,7 +1,7 @@
 // One line per Weft resource for `kubectl get -o wide` (status.summary, a printer column).
 // Printer columns are JSONPath: a list or map prints as raw JSON, and a [*] path shows only
 // its first match, so the readable form is computed here and written with the conditions.
-import type { WeftPolicyObject } from '../api/objects.ts';
+import type { BackendPolicyObject, WeftPolicyObject } from '../api/objects.ts';
 
 /** Whole percentages that sum to 100 (largest remainder), for weights that need not. */
 export function percentages(weights: readonly number[]): number[] {
@@ -47,5 +47,29 @@ export function summaryOf(o: WeftPolicyObject): string {
       const ports = Object.entries(o.spec.portLevelMtls ?? {}).map(([p, m]) => `port ${p} ${m.mode}`);
       return [labels.length ? labels.join(',') : 'all workloads', ...ports].join('; ');
     }
+    case 'BackendPolicy':
+      return backendSummary(o.spec);
   }
+}
+
+/** `RingHash on header x-user; zone failover; pool 100 connections, 2 requests`. */
+function backendSummary(s: BackendPolicyObject['spec']): string {
+  const parts: string[] = [];
+  if (s.loadBalancer) {
+    const h = s.loadBalancer.hashKey;
+    const key = h?.header !== undefined ? `header ${h.header}` : h?.cookie !== undefined ? `cookie ${h.cookie.name}` : h?.sourceIP ? 'source IP' : '';
+    parts.push(key ? `${s.loadBalancer.algorithm} on ${key}` : s.loadBalancer.algorithm);
+  }
+  if (s.locality?.mode === 'Failover') parts.push('zone failover');
+  const p = s.connectionPool;
+  if (p) {
+    const limits = [
+      p.maxConnections === undefined ? '' : plural(p.maxConnections, 'connection'),
+      p.maxPendingRequests === undefined ? '' : `${p.maxPendingRequests} pending`,
+      p.maxRequests === undefined ? '' : plural(p.maxRequests, 'request'),
+      p.maxRequestsPerConnection === undefined ? '' : `${p.maxRequestsPerConnection} per connection`,
+    ].filter(Boolean);
+    parts.push(`pool ${limits.length ? limits.join(', ') : 'unlimited'}`);
+  }
+  return parts.join('; ');
 }

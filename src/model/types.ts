@@ -57,6 +57,8 @@ export interface MeshService {
   readonly split?: ResolvedSplit;
   /** The RetryPolicy targeting this service, if any. */
   readonly retry?: ResolvedRetry;
+  /** The BackendPolicy targeting this service, if any. */
+  readonly backend?: ResolvedBackend;
   /** The RateLimitPolicy targeting this service (enforced by the Pods behind it), if any. */
   readonly rateLimit?: ResolvedRateLimit;
   /** The FaultPolicy targeting this service (injected by its callers), if any. */
@@ -103,6 +105,26 @@ export interface ResolvedRetry {
     readonly intervalMs: number;
     readonly baseEjectionTimeMs: number;
     readonly maxEjectionPercent: number;
+  };
+}
+
+/** What a ring hash or Maglev balancer hashes: exactly one key. */
+export type HashKey =
+  { readonly header: string } | { readonly cookie: { readonly name: string; readonly ttlMs?: number; readonly path?: string } } | { readonly sourceIP: true };
+
+export interface ResolvedBackend {
+  readonly policy: ObjectKey;
+  readonly algorithm: 'RoundRobin' | 'LeastRequest' | 'Random' | 'RingHash' | 'Maglev';
+  /** Set exactly when algorithm is RingHash or Maglev. */
+  readonly hashKey?: HashKey;
+  /** Prefer endpoints in the caller's zone; other zones only when it has no ready endpoint. */
+  readonly zoneFailover: boolean;
+  /** Connection-pool limits per caller proxy and cluster; absent = unlimited. */
+  readonly connectionPool: {
+    readonly maxConnections?: number;
+    readonly maxPendingRequests?: number;
+    readonly maxRequests?: number;
+    readonly maxRequestsPerConnection?: number;
   };
 }
 

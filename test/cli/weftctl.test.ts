@@ -63,7 +63,7 @@ describe('weftctl binary', { timeout: 120_000 }, () => {
     const top = await weftctl('--help');
     expect(top).toMatchObject({ code: 0, stderr: '' });
     expect(top.stdout).toMatch(/^usage: weftctl <command>/);
-    for (const cmd of ['analyze', 'bootstrap']) expect(top.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['analyze', 'describe', 'preview', 'bootstrap']) expect(top.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     const bad = await weftctl('nope');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('weftctl: unknown command "nope"');
@@ -119,7 +119,7 @@ describe('weftctl binary', { timeout: 120_000 }, () => {
     const r = await weftctl('analyze', '--kubeconfig', kubeconfig, '-f', dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^weftctl analyze: cannot read the cluster: .*\n {2}check --kubeconfig and that the API server is reachable, or add --local to check the files alone\n$/,
+      /^weftctl analyze: cannot read the cluster: .*\n {2}check --kubeconfig and that the API server is reachable, or add --local to use the files alone\n$/,
     );
   });
 });

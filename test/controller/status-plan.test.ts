@@ -37,7 +37,7 @@ function proxy(id: string, namespace: string, labels: Record<string, string> = {
 }
 
 /** A fake control plane: every proxy's group snapshot is `snap-<model>`; `acked` says who ACKed it. */
-function view(model: MeshModel, proxies: readonly ProxyInfo[], acked: ReadonlySet<string>, staleModel = false): ProxyView {
+function view(model: MeshModel, proxies: readonly ProxyInfo[], acked: ReadonlySet<string>, staleModel = false, nacked = new Set<string>()): ProxyView {
   const snapVersion = `snap-${model.version}`;
   return {
     model: () => model,
@@ -51,7 +51,15 @@ function view(model: MeshModel, proxies: readonly ProxyInfo[], acked: ReadonlySe
         connectedSince: '',
         snapshotVersion: snapVersion,
         types: [
-          { typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', subscribed: '*', versionSent: 'v2', versionAcked: acked.has(p.id) ? 'v2' : 'v1' },
+          {
+            typeUrl: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+            subscribed: '*',
+            versionSent: 'v2',
+            versionAcked: acked.has(p.id) ? 'v2' : 'v1',
+            ...(nacked.has(p.id)
+              ? { lastNack: { nonce: '7', version: 'v2', message: `Proto constraint validation failed\n (${'x'.repeat(400)})`, at: '' } }
+              : {}),
+          },
         ] as StreamDebug['types'],
       })),
   };
@@ -107,6 +115,28 @@ describe('status plan', () => {
     expect(setup(raws, proxies, new Set(['a', 'b', 'c'])).of('TrafficSplit', 'web').Programmed).toBe(
       'True/Programmed: 3/3 proxies acknowledged the current configuration',
     );
+  });
+
+  it('a proxy that NACKed its current config makes Programmed False/Rejected, naming it and the start of Envoy’s message', async () => {
+    const { model } = setup([svc('web')]);
+    const proxies = [proxy('a', ns), proxy('b', ns), proxy('c', ns)];
+    const acks = proxyAcks(view(model, proxies, new Set(['a']), false, new Set(['b', 'c'])));
+    expect(acks.map((a) => a.rejected?.type)).toEqual([undefined, 'cds', 'cds']);
+    const { programmedCondition: cond } = await import('../../src/runtime/controller/programmed.ts');
+    const st = {
+      kind: 'TrafficSplit' as const,
+      key: `${ns}/web` as const,
+      conditions: [{ type: 'Accepted' as const, status: 'True' as const, reason: 'Accepted', message: '' }],
+      summary: '',
+    };
+    const c = cond(st, model, acks);
+    expect(c).toMatchObject({ status: 'False', reason: 'Rejected' });
+    expect(c.message).toMatch(
+      /^1\/3 proxies acknowledged the current configuration; proxy b \(and 1 more\) rejected cds: Proto constraint validation failed \(x+\.\.\.$/,
+    );
+    expect(c.message.length).toBeLessThan(400);
+    // A NACK of an older version, since superseded by an ACK, is history: not a rejection.
+    expect(proxyAcks(view(model, proxies, new Set(['a', 'b', 'c']), false, new Set(['b'])))[1]).toEqual({ proxy: proxies[1], acked: true });
   });
 
   it('a proxy pinned to a snapshot of an older model has not acknowledged the current one', () => {

@@ -36,6 +36,23 @@ describe('crValidator', () => {
     { service: 'checkout-v2', weight: 10 },
   ];
 
+  it('BackendPolicy: admits a valid one, denies RingHash without a key naming the field, warns about a missing target', async () => {
+    const bp = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'mesh.weft.dev/v1alpha1',
+      kind: 'BackendPolicy',
+      metadata: { name, namespace: NS },
+      spec,
+    });
+    const target = { kind: 'Service', name: 'checkout' };
+    expect(await validate(request(bp('lb', { targetRef: target, loadBalancer: { algorithm: 'LeastRequest' } })))).toEqual({ allowed: true });
+    expect(await validate(request(bp('lb', { targetRef: target, loadBalancer: { algorithm: 'RingHash' } })))).toMatchObject({
+      allowed: false,
+      message: expect.stringContaining('spec.loadBalancer.hashKey: is required when algorithm is RingHash'),
+    });
+    const missing = await validate(request(bp('lb', { targetRef: { kind: 'Service', name: 'nope' }, connectionPool: { maxRequests: 2 } })));
+    expect(missing).toMatchObject({ allowed: true, warnings: [expect.stringContaining(`Service ${NS}/nope not found`)] });
+  });
+
   it('FaultPolicy and RateLimitPolicy: a regex RE2 cannot run is denied, a bad rate names the field, a missing target warns', async () => {
     const policy = (kind: string, spec: Record<string, unknown>) => ({
       apiVersion: 'mesh.weft.dev/v1alpha1',

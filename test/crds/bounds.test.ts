@@ -130,6 +130,28 @@ describe('PeerAuth CRD mirrors bounds.ts', () => {
   });
 });
 
+describe('BackendPolicy CRD mirrors bounds.ts', () => {
+  const s = schemaOf('backendpolicies.yaml');
+  const B = b.BackendPolicyBounds;
+  it('algorithms, locality modes and the target', () => {
+    expect(at(s, 'spec.loadBalancer.algorithm')).toMatchObject({ enum: [...b.LB_ALGORITHMS], default: 'RoundRobin' });
+    expect(at(s, 'spec.locality.mode').enum).toEqual([...b.LOCALITY_MODES]);
+    expect(rules(at(s, 'spec.loadBalancer'))).toContain(`self.algorithm in [${b.HASH_LB_ALGORITHMS.map((a) => `'${a}'`).join(', ')}]`);
+    expect(at(s, 'spec.targetRef.name')).toMatchObject({ maxLength: b.DNS_LABEL_MAX, pattern: b.DNS1035_LABEL.source });
+  });
+  it.each(['maxConnections', 'maxPendingRequests', 'maxRequests', 'maxRequestsPerConnection'])('spec.connectionPool.%s bounds', (f) => {
+    expect(at(s, `spec.connectionPool.${f}`)).toMatchObject({ type: 'integer', minimum: B.limitMin, maximum: B.limitMax });
+  });
+  it('hash keys', () => {
+    for (const p of ['spec.loadBalancer.hashKey.header', 'spec.loadBalancer.hashKey.cookie.name'])
+      expect(at(s, p)).toMatchObject({ minLength: 1, maxLength: b.HTTP_HEADER_NAME_MAX, pattern: b.HTTP_HEADER_NAME.source });
+    const ttl = at(s, 'spec.loadBalancer.hashKey.cookie.ttl');
+    expect(ttl).toMatchObject({ type: 'string', maxLength: b.DURATION_MAX_LENGTH, pattern: b.DURATION_PATTERN.source });
+    expect(rules(ttl)).toBe(`duration(self) >= ${ms(B.cookieTtlMin)} && duration(self) <= ${ms(B.cookieTtlMax)}`);
+    expect(at(s, 'spec.loadBalancer.hashKey.cookie.path')).toMatchObject({ maxLength: B.cookiePathMaxLength, pattern: '^/' });
+  });
+});
+
 describe('RateLimitPolicy CRD mirrors bounds.ts', () => {
   const s = schemaOf('ratelimitpolicies.yaml');
   const B = b.RateLimitPolicyBounds;

@@ -3,6 +3,7 @@
 // document both accept that a production mesh should refuse (reported to the zod owner,
 // the CRD mirrors zod until zod changes).
 import { MTLS_MODES, RETRY_ON } from '../../src/api/bounds.ts';
+import { backendCases } from './backend-cases.ts';
 
 import {
   doc,
@@ -389,4 +390,5 @@ export const cases: readonly CrdCase[] = [
     retry({ backoff: { baseInterval: '1.4ms', maxInterval: '1.2ms' } }),
     'spec.backoff.maxInterval',
   ),
+  ...backendCases,
 ];

@@ -37,6 +37,8 @@ export interface EnvoyHandle {
   /** GET an admin path (e.g. '/clusters'), returning the body text. */
   admin(path: string): Promise<string>;
   logs(): Promise<string>;
+  /** What Envoy wrote to stdout (access logs), the last 4 MB. */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,9 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<EnvoyHandle> 
 
   const args = ['-c', configPath, '--disable-hot-restart', '--concurrency', '1', '--admin-address-path', adminPath];
   args.push('--log-path', logPath, '-l', opts.logLevel ?? 'warning');
-  const child = spawn(envoyBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(envoyBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-4_000_000)));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   let exited: number | null | undefined;
@@ -153,6 +157,7 @@ export async function startEnvoy(opts: StartEnvoyOptions): Promise<EnvoyHandle> 
       return JSON.parse(await admin('/config_dump')) as unknown;
     },
     logs: async () => (existsSync(logPath) ? readFile(logPath, 'utf8') : ''),
+    stdout: () => stdout,
     stop: entry.stop,
   };
 }

@@ -40,6 +40,8 @@ const ProxyYaml = z.object({
   identity: z.string().optional(),
   outboundPort: z.number().int().optional(),
   inboundPort: z.number().int().optional(),
+  /** node.locality.zone: BackendPolicy zone failover orders endpoints relative to it. */
+  zone: z.string().optional(),
 });
 
 export function parseProxy(text: string): ProxyInfo {
@@ -54,6 +56,7 @@ export function parseProxy(text: string): ProxyInfo {
     ...(p.identity ? { identity: p.identity } : {}),
     ...(p.outboundPort ? { outboundPort: p.outboundPort } : {}),
     ...(p.inboundPort ? { inboundPort: p.inboundPort } : {}),
+    ...(p.zone ? { zone: p.zone } : {}),
   };
 }
 

@@ -25,6 +25,14 @@ describe('proxyFromNode', () => {
     });
   });
 
+  it('reads the zone from node.locality (Envoy --service-zone); an empty zone is no zone; a bad one is refused', () => {
+    const withZone = (zone: string) => create(NodeSchema, { id: 'web-1', userAgentName: 'envoy', locality: { zone } });
+    expect(proxyFromNode(withZone('eu-west-1a'))).toMatchObject({ ok: true, proxy: { zone: 'eu-west-1a' } });
+    const none = proxyFromNode(withZone(''));
+    expect(none.ok && 'zone' in none.proxy).toBe(false);
+    expect(proxyFromNode(withZone('no spaces please'))).toEqual({ ok: false, reason: expect.stringContaining('node.locality.zone') });
+  });
+
   it('defaults: namespace "default", captured sidecar, no labels', () => {
     expect(proxyFromNode(node({}))).toEqual({
       ok: true,

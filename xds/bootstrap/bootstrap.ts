@@ -17,6 +17,7 @@ import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../resources/registry.ts';
 import { errorMessage } from '../../src/base/errors.ts';
+import { otlpCluster, statsConfig, telemetryMetadata, type ProxyTelemetry } from './telemetry.ts';
 
 /** Node metadata keys the xDS server reads to build ProxyInfo (xds/resources/proxy.ts). */
 export const NodeMetadataKeys = {
@@ -54,8 +55,12 @@ export interface BootstrapOptions {
   labels?: Record<string, string>;
   /** Delta (incremental) ADS instead of State-of-the-World. */
   delta?: boolean;
+  /** node.locality.zone: the zone BackendPolicy zone failover prefers (Envoy's --service-zone overrides it). */
+  zone?: string;
   /** Dial the xDS server over TLS, presenting a client certificate (proxies outside Kubernetes). */
   tls?: XdsClientTls;
+  /** Stats tags, access log and tracing switches, the OTLP collector (xds/bootstrap/telemetry.ts). */
+  telemetry?: ProxyTelemetry;
 }
 
 /** PEM material: inline in the bootstrap, or a file Envoy reads at startup. */
@@ -175,6 +180,8 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (opts.service) metadata[NodeMetadataKeys.service] = opts.service;
   if (outboundPort !== MeshPorts.outbound) metadata[NodeMetadataKeys.outboundPort] = String(outboundPort);
   if (opts.inboundPort !== undefined) metadata[NodeMetadataKeys.inboundPort] = String(opts.inboundPort);
+  if (opts.telemetry) Object.assign(metadata, telemetryMetadata(opts.telemetry));
+  const t = opts.telemetry;
 
   // initial_fetch_timeout 0s: Envoy waits for its first CDS/LDS for as long as it takes,
   // staying unready (admin /ready 503, the sidecar's readiness probe failing) rather than
@@ -185,7 +192,12 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
     initialFetchTimeout: { seconds: 0n },
   };
   return create(BootstrapSchema, {
-    node: { id: opts.nodeId, cluster: opts.service ? `${opts.service}.${opts.namespace}` : opts.namespace, metadata },
+    node: {
+      id: opts.nodeId,
+      cluster: opts.service ? `${opts.service}.${opts.namespace}` : opts.namespace,
+      metadata,
+      ...(opts.zone ? { locality: { zone: opts.zone } } : {}),
+    },
     dynamicResources: {
       adsConfig: {
         apiType: opts.delta ? ApiConfigSource_ApiType.DELTA_GRPC : ApiConfigSource_ApiType.GRPC,
@@ -197,7 +209,8 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
       cdsConfig: viaAds,
       ldsConfig: viaAds,
     },
-    staticResources: { clusters: [xdsCluster(xds.host, xds.port, opts.tls)] },
+    staticResources: { clusters: [xdsCluster(xds.host, xds.port, opts.tls), ...(t?.otlpAddress ? [otlpCluster(t.otlpAddress)] : [])] },
+    ...(t ? { statsConfig: statsConfig(opts.namespace, t) } : {}),
     admin: {
       address: { address: { case: 'socketAddress', value: { address: '127.0.0.1', portSpecifier: { case: 'portValue', value: adminPort } } } },
     },

@@ -41,6 +41,7 @@ import { envoyRegistry } from '../resources/registry.ts';
 import { PASSTHROUGH_CLUSTER } from '../resources/names.ts';
 import { duration, FilterName, hcmFilter, httpConnectionManager, socketAddress } from '../translate/common.ts';
 import { compareStrings } from '../../src/base/order.ts';
+import { otlpCluster, type ProxyTelemetry } from './telemetry.ts';
 
 export const FILE_BASED_METADATA = 'envoy.grpc_credentials.file_based_metadata';
 export const ADMIN_CLUSTER = 'weft-admin';
@@ -83,6 +84,8 @@ export interface SidecarBootstrapOptions {
   readonly appProbes?: readonly AppProbeRoute[];
   /** Node id placeholder; the sidecar overrides it with `--service-node $(POD_NAME).$(POD_NAMESPACE)`. */
   readonly nodeId?: string;
+  /** Stats tags, access log, tracing (xds/bootstrap/telemetry.ts). */
+  readonly telemetry?: ProxyTelemetry;
   /** Listener ports (default MeshPorts); tests running several Envoys at once override them. */
   readonly ports?: { readonly readiness?: number; readonly stats?: number; readonly admin?: number };
 }
@@ -98,6 +101,7 @@ export function buildSidecarBootstrap(opts: SidecarBootstrapOptions): Bootstrap 
     capture: true,
     labels: { ...opts.labels },
     adminPort: opts.ports?.admin ?? MeshPorts.admin,
+    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   });
   const dyn = base.dynamicResources;
   const ads = dyn?.adsConfig;
@@ -139,7 +143,11 @@ export function buildSidecarBootstrap(opts: SidecarBootstrapOptions): Bootstrap 
   const ports = [...new Set(probes.map((p) => p.port))].sort((a, b) => a - b);
   // The base bootstrap's static xDS cluster is dropped: google_grpc dials target_uri itself.
   base.staticResources = create(Bootstrap_StaticResourcesSchema, {
-    clusters: [staticCluster(ADMIN_CLUSTER, opts.ports?.admin ?? MeshPorts.admin), ...ports.map((p) => staticCluster(appCluster(p), p))],
+    clusters: [
+      staticCluster(ADMIN_CLUSTER, opts.ports?.admin ?? MeshPorts.admin),
+      ...ports.map((p) => staticCluster(appCluster(p), p)),
+      ...(opts.telemetry?.otlpAddress ? [otlpCluster(opts.telemetry.otlpAddress)] : []),
+    ],
     listeners: [readinessListener(probes, opts.ports?.readiness ?? MeshPorts.readiness), statsListener(opts.ports?.stats ?? MeshPorts.stats)],
   });
   return base;

@@ -19,6 +19,9 @@ export const EXPLICIT_OUTBOUND_ROUTE = 'explicitOutbound';
 /** Explicit mode: the inbound listener on 0.0.0.0:<WEFT_INBOUND_PORT>, forwarding to the fronted service's app. */
 export const EXPLICIT_INBOUND_LISTENER = 'explicitInbound';
 
+/** Static bootstrap cluster to the OTLP/gRPC collector; the tracer in every traced HCM points at it. */
+export const OTLP_CLUSTER = 'weft-otlp';
+
 /** SDS secret with the proxy's own workload certificate and key (its SPIFFE identity). */
 export const WORKLOAD_CERT_SECRET = 'default';
 /** SDS secret with the mesh trust bundle (root CA certificates) used to validate peers. */
@@ -38,6 +41,18 @@ export function serviceFqdn(svc: ServiceRef): string {
 /** EDS cluster for one service port, Istio style: `outbound|8080||checkout.shop.svc.cluster.local`. */
 export function outboundClusterName(svc: ServiceRef, port: number): string {
   return `outbound|${port}||${serviceFqdn(svc)}`;
+}
+
+/** How an inbound connection reached the proxy: mesh mTLS, plaintext, or the app's own TLS passed through. */
+export type InboundSecurity = 'mtls' | 'plaintext' | 'tls';
+
+/**
+ * stat_prefix of the connection manager / TCP proxy on one inbound filter chain:
+ * `inbound_8080_mtls`. The suffix becomes the `security` label of the `http.*` and `tcp.*`
+ * stats (xds/bootstrap/telemetry.ts extracts it), so keep the two in step.
+ */
+export function inboundStatPrefix(targetPort: number, security: InboundSecurity): string {
+  return `inbound_${targetPort}_${security}`;
 }
 
 /** STATIC cluster to the local application on one target port: `inbound|8080||`. */

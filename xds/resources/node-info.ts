@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { ProxyInfo } from './proxy.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
+import { LABEL_VALUE, LABEL_VALUE_MAX } from '../../src/api/bounds.ts';
 
 const DEFAULT_NAMESPACE = 'default';
 const dnsLabel = z
@@ -27,6 +28,11 @@ const WeftMetadata = z.looseObject({
   WEFT_OUTBOUND_PORT: portNumber.optional(),
   WEFT_INBOUND_PORT: portNumber.optional(),
   WEFT_PROXY_KIND: z.enum(['sidecar', 'proxyless'], { error: 'must be "sidecar" or "proxyless"' }).optional(),
+  // Telemetry (xds/bootstrap/telemetry.ts TelemetryMetadataKeys).
+  WEFT_WORKLOAD: z.string().min(1).max(253).optional(),
+  WEFT_IDENTITY: z.string().min(1).max(2048).optional(),
+  WEFT_ACCESS_LOG: booleanString.optional(),
+  WEFT_TRACE_SAMPLING: z.coerce.number({ error: 'must be a percentage' }).min(0, 'must be 0-100').max(100, 'must be 0-100').optional(),
 });
 
 /**
@@ -67,6 +73,20 @@ export function nodeSizeOver(node: Node, max: number): boolean {
   return budget < 0;
 }
 
+function telemetry(md: z.infer<typeof WeftMetadata>): Pick<ProxyInfo, 'telemetry'> {
+  const accessLog = md.WEFT_ACCESS_LOG === true || md.WEFT_ACCESS_LOG === 'true';
+  const traceSampling = md.WEFT_TRACE_SAMPLING !== undefined && md.WEFT_TRACE_SAMPLING > 0 ? md.WEFT_TRACE_SAMPLING : undefined;
+  if (!accessLog && traceSampling === undefined) return {};
+  return {
+    telemetry: {
+      accessLog,
+      ...(traceSampling !== undefined ? { traceSampling } : {}),
+      ...(md.WEFT_WORKLOAD !== undefined ? { workload: md.WEFT_WORKLOAD } : {}),
+      ...(md.WEFT_IDENTITY !== undefined ? { identity: md.WEFT_IDENTITY } : {}),
+    },
+  };
+}
+
 export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NODE_BYTES): NodeResult {
   if (node === undefined) return { ok: false, reason: 'node: missing (the first request on a stream must carry it)' };
   if (nodeSizeOver(node, maxBytes)) return { ok: false, reason: `node: id, cluster and metadata over ${maxBytes} characters`, limit: true };
@@ -76,6 +96,10 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
     return { ok: false, reason };
   }
   const md = parsed.data;
+  const zone = node.locality?.zone ?? '';
+  if (zone.length > LABEL_VALUE_MAX || !LABEL_VALUE.test(zone)) {
+    return { ok: false, reason: 'node.locality.zone: must be a label value (at most 63 letters, digits, "-", "_" and ".")' };
+  }
   const kind = md.WEFT_PROXY_KIND ?? (isGrpcUserAgent(node.userAgentName) ? 'proxyless' : 'sidecar');
   const capture = md.WEFT_CAPTURE === undefined ? kind === 'sidecar' : md.WEFT_CAPTURE === true || md.WEFT_CAPTURE === 'true';
   if (kind === 'proxyless' && capture) {
@@ -96,6 +120,8 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
       ...(md.WEFT_OUTBOUND_PORT !== undefined && !capture ? { outboundPort: md.WEFT_OUTBOUND_PORT } : {}),
       // Captured proxies receive inbound traffic on MeshPorts.inbound whatever they say.
       ...(md.WEFT_INBOUND_PORT !== undefined && !capture && kind === 'sidecar' ? { inboundPort: md.WEFT_INBOUND_PORT } : {}),
+      ...telemetry(md),
+      ...(zone ? { zone } : {}),
     },
   };
 }

@@ -27,6 +27,29 @@ export interface ProxyInfo {
   readonly inboundPort?: number;
   /** SPIFFE identity once authenticated. */
   readonly identity?: string;
+  /** Access log and tracing switches from the node metadata (xds/bootstrap/telemetry.ts); absent: both off. */
+  readonly telemetry?: ProxyTelemetrySwitches;
+  /**
+   * The proxy's zone (Envoy node.locality.zone; a sidecar's is its node's
+   * topology.kubernetes.io/zone label). Orders endpoints for BackendPolicy zone failover.
+   */
+  readonly zone?: string;
+}
+
+export interface ProxyTelemetrySwitches {
+  /** The workload's name: the service of its spans. */
+  readonly workload?: string;
+  /** The identity the proxy's bootstrap claims (display only; the authenticated `identity` wins). */
+  readonly identity?: string;
+  readonly accessLog: boolean;
+  /** Percent of requests traced; set only when the proxy's bootstrap has the OTLP collector cluster. */
+  readonly traceSampling?: number;
+}
+
+/** The part of a group key telemetry adds ('' when everything is off). */
+export function telemetryKey(t: ProxyTelemetrySwitches | undefined): string {
+  if (!t || (!t.accessLog && t.traceSampling === undefined)) return '';
+  return `log=${t.accessLog};trace=${t.traceSampling ?? ''};wl=${t.workload ?? ''};id=${t.identity ?? ''}`;
 }
 
 /** Proxies with equal group keys receive identical configuration, built and encoded once. */
@@ -42,5 +65,7 @@ export function proxyGroupKey(p: ProxyInfo): string {
     p.capture ? 'capture' : `explicit:${p.outboundPort ?? ''}:${p.inboundPort ?? ''}`,
     p.identity ?? '',
     labels,
+    p.zone ?? '',
+    telemetryKey(p.telemetry),
   ].join('|');
 }

@@ -1,7 +1,7 @@
 // ADS server metrics. Type labels use short names (cds, eds, lds, rds, sds) to keep series readable.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { metricsRegistry } from '../../src/base/metrics.ts';
-import { resourceType } from '../resources/type-urls.ts';
+import { resourceType, resourceTypes } from '../resources/type-urls.ts';
 
 /** Metric label for a type URL; unknown types collapse into one label value. */
 export function typeLabel(typeUrl: string): string {
@@ -52,6 +52,12 @@ export const adsMetrics = {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [metricsRegistry],
   }),
+  changeAckSeconds: new Histogram({
+    name: 'weft_xds_change_ack_seconds',
+    help: "Time from a proxy's configuration changing on the server to its last answer (ACK or NACK) for every type the change pushed.",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metricsRegistry],
+  }),
   flushSeconds: new Histogram({
     name: 'weft_xds_flush_seconds',
     help: 'Time to push one model change to every connected stream.',
@@ -59,3 +65,9 @@ export const adsMetrics = {
     registers: [metricsRegistry],
   }),
 };
+
+// Series exist from the start, so a dashboard shows 0 rather than "no data" until the first NACK.
+for (const t of resourceTypes) {
+  adsMetrics.acks.inc({ type: t.label }, 0);
+  adsMetrics.nacks.inc({ type: t.label }, 0);
+}

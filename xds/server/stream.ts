@@ -7,7 +7,7 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../../src/base/log.ts';
 import { responseSent } from '../protocol/ack.ts';
-import { emptyStream, resourceCount, type RequestStep, type Response, type Step, type StreamState } from '../protocol/state.ts';
+import { emptyStream, resourceCount, type ProtocolEvent, type RequestStep, type Response, type Step, type StreamState } from '../protocol/state.ts';
 import type { Known } from '../protocol/views.ts';
 import type { LimitViolation } from '../protocol/limits.ts';
 import { proxyFromNode } from '../resources/node-info.ts';
@@ -52,6 +52,10 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   /** Types whose answer is due, and whether a push is: done by #pump, so a burst of requests gets one answer per type. */
   readonly #owed = new Set<TypeUrl>();
   #pushOwed = false;
+  /** When this stream's snapshot last changed and it has not pushed the change yet (performance.now()). */
+  #changedAt: number | undefined;
+  /** A pushed change waiting for its answers: the change's time and the types not yet ACKed or NACKed. */
+  #changeAck: { at: number; types: Set<TypeUrl> } | undefined;
   #pumpScheduled: NodeJS.Immediate | undefined;
 
   constructor(call: ServerDuplexStream<Req, EncodedMessage>, ctx: StreamContext) {
@@ -116,7 +120,22 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     const unchanged = next.version === this.#pinned?.version;
     this.#pinned = next;
     if (unchanged) return;
-    this.#apply(this.pushed(this.#state, next));
+    const step = this.pushed(this.#state, next);
+    if (this.#changedAt !== undefined && step.responses.length > 0) {
+      this.#changeAck = { at: this.#changedAt, types: new Set(step.responses.map((r) => r.typeUrl)) };
+    }
+    this.#changedAt = undefined;
+    this.#apply(step);
+  }
+
+  /** weft_xds_change_ack_seconds: once every type a change pushed is answered (its last ACK). */
+  #noteAnswers(events: readonly ProtocolEvent[]): void {
+    const pending = this.#changeAck;
+    if (pending === undefined) return;
+    for (const e of events) if (e.kind !== 'stale' && e.sentAt !== undefined) pending.types.delete(e.typeUrl);
+    if (pending.types.size > 0) return;
+    this.#changeAck = undefined;
+    adsMetrics.changeAckSeconds.observe((performance.now() - pending.at) / 1000);
   }
 
   end(): void {
@@ -152,6 +171,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     const step = this.request(this.#state, typeUrl, req, Date.now());
     this.#state = step.state;
     reportEvents(this.log, step.events);
+    this.#noteAnswers(step.events);
     if (step.answer === undefined) return;
     this.#owed.add(step.answer);
     this.#schedulePump();
@@ -248,7 +268,10 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     if (this.#closed) return false;
     this.proxy = proxy;
     this.log = this.ctx.log.child({ stream: this.id, proxy: proxy.id, kind: proxy.kind }); // one child per stream
-    this.#watch = this.ctx.cache.watch(proxy, () => this.ctx.onDirty(this));
+    this.#watch = this.ctx.cache.watch(proxy, () => {
+      this.#changedAt ??= performance.now();
+      this.ctx.onDirty(this);
+    });
     adsMetrics.connectedProxies.inc({ kind: proxy.kind });
     this.ctx.onReady(this);
     this.log.info({ namespace: proxy.namespace, group: this.#watch.groupKey, protocol: this.protocol }, 'proxy connected');

@@ -128,6 +128,7 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
     onError: (err, retryIn) =>
       log.error({ err, retryIn, notAfter: rotation.current?.notAfter.toISOString() }, 'xDS serving certificate renewal failed; the current one keeps serving'),
     clock,
+    metricName: 'xds-serving',
     ...(opts.rand ? { rand: opts.rand } : {}),
   });
   const status = (): ServingCertStatus => ({

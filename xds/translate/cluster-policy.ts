@@ -1,5 +1,6 @@
 // Cluster-level resilience: circuit-breaker limits, the RetryPolicy's retry budget and
-// outlier detection.
+// outlier detection, and the BackendPolicy's connection-pool limits (backend-policy.ts says
+// which policy owns which field).
 //
 // Envoy's default thresholds (1024 connections/pending/requests, 3 concurrent retries per
 // cluster) silently cap a mesh: with 8 requests in flight and 30 % failures, retries
@@ -14,7 +15,7 @@ import { create } from '@bufbuild/protobuf';
 import { CircuitBreakersSchema, type CircuitBreakers } from '../gen/envoy/config/cluster/v3/circuit_breaker_pb.js';
 import { OutlierDetectionSchema, type OutlierDetection } from '../gen/envoy/config/cluster/v3/outlier_detection_pb.js';
 import { RoutingPriority } from '../gen/envoy/config/core/v3/base_pb.js';
-import type { MeshModel, ObjectKey, ResolvedRetry } from '../../src/model/types.ts';
+import type { MeshModel, ObjectKey, ResolvedBackend, ResolvedRetry } from '../../src/model/types.ts';
 import { duration } from './common.ts';
 import { memoByModel } from './memo.ts';
 import { sortedServices } from './model-view.ts';
@@ -54,15 +55,18 @@ export const clusterResilience = memoByModel((model: MeshModel): ReadonlyMap<Obj
   return out;
 });
 
-/** DEFAULT-priority thresholds without limits; with a budget, the budget replaces max_retries. */
-export function circuitBreakers(budget?: ResolvedRetry['budget']): CircuitBreakers {
+/**
+ * DEFAULT-priority thresholds: a BackendPolicy's pool limits, no limit where it sets none;
+ * with a retry budget, the budget replaces max_retries.
+ */
+export function circuitBreakers(budget?: ResolvedRetry['budget'], pool: ResolvedBackend['connectionPool'] = {}): CircuitBreakers {
   return create(CircuitBreakersSchema, {
     thresholds: [
       {
         priority: RoutingPriority.DEFAULT,
-        maxConnections: UNLIMITED,
-        maxPendingRequests: UNLIMITED,
-        maxRequests: UNLIMITED,
+        maxConnections: pool.maxConnections ?? UNLIMITED,
+        maxPendingRequests: pool.maxPendingRequests ?? UNLIMITED,
+        maxRequests: pool.maxRequests ?? UNLIMITED,
         maxRetries: UNLIMITED,
         ...(budget ? { retryBudget: { budgetPercent: { value: budget.percent }, minRetryConcurrency: budget.minRetryConcurrency } } : {}),
       },

@@ -3,7 +3,8 @@
 //
 // Model inputs: services[].ports (port, protocol, appProtocol, targetPort, endpoints for
 // named target ports); retry budget and outlier detection via cluster-policy.ts (own
-// RetryPolicy, else a split root's). Ignores route-level policy, clusterIP and peerAuths
+// RetryPolicy, else a split root's); lb_policy and pool limits from the service's own
+// BackendPolicy (backend-policy.ts). Ignores route-level policy, clusterIP and peerAuths
 // (which endpoints accept mTLS is already in endpoints[].meshed; see endpoints.ts).
 //
 // Auto mTLS: for a proxy with a certificate (a SPIFFE identity), every outbound cluster
@@ -22,7 +23,8 @@ import { inboundClusterName, outboundClusterName, PASSTHROUGH_CLUSTER, serviceFq
 import { adsConfigSource, duration, FilterName, sortByName, socketAddress } from './common.ts';
 import { circuitBreakers, clusterResilience, outlierDetection, type ClusterResilience } from './cluster-policy.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
-import { isHttp2Port, proxiedPorts, sortedServices, type InboundPort } from './model-view.ts';
+import { lbPolicy } from './backend-policy.ts';
+import { isHttp2Port, isHttpPort, proxiedPorts, sortedServices, type InboundPort } from './model-view.ts';
 import { autoMtlsSocketMatches, MESH_TCP_ALPN } from './mtls.ts';
 
 /** TCP connect timeout for every cluster (Envoy's default of 5s is fine for pods; 10s tolerates VMs). */
@@ -31,15 +33,29 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 /** Loopback address the sidecar uses to reach its own application. */
 export const LOCAL_APP_ADDRESS = '127.0.0.1';
 
-/** typed_extension_protocol_options forcing HTTP/2 (prior knowledge) to the upstream. */
-function http2Options(): Record<string, Any> {
+/**
+ * typed_extension_protocol_options: HTTP/2 (prior knowledge) to the upstream when `http2`,
+ * else HTTP/1.1 (Envoy's default, explicit because the message requires a protocol); a
+ * BackendPolicy's requests-per-connection limit rides along.
+ */
+function httpOptions(http2: boolean, maxRequestsPerConnection?: number): Record<string, Any> {
   const options = create(HttpProtocolOptionsSchema, {
+    ...(maxRequestsPerConnection === undefined ? {} : { commonHttpProtocolOptions: { maxRequestsPerConnection } }),
     upstreamProtocolOptions: {
       case: 'explicitHttpConfig',
-      value: { protocolConfig: { case: 'http2ProtocolOptions', value: {} } },
+      value: { protocolConfig: http2 ? { case: 'http2ProtocolOptions', value: {} } : { case: 'httpProtocolOptions', value: {} } },
     },
   });
   return { [FilterName.upstreamHttpProtocolOptions]: anyPack(HttpProtocolOptionsSchema, options) };
+}
+
+const http2Options = () => httpOptions(true);
+
+/** Protocol options of an outbound cluster, if it needs any. */
+function outboundHttpOptions(svc: MeshService, port: ServicePort): Record<string, Any> | undefined {
+  const perConnection = isHttpPort(port) ? svc.backend?.connectionPool.maxRequestsPerConnection : undefined;
+  if (isHttp2Port(port) || perConnection !== undefined) return httpOptions(isHttp2Port(port), perConnection);
+  return undefined;
 }
 
 /** ALPN a client offers when it originates mTLS to a service port: what the upstream codec speaks. */
@@ -52,29 +68,39 @@ function upstreamAlpn(port: ServicePort): readonly string[] {
  * EDS cluster for one service port; endpoints arrive as the CLA of the same name. With a
  * trust domain (the proxy has a certificate), meshed endpoints are reached over mTLS.
  */
-export function outboundCluster(svc: MeshService, port: ServicePort, resilience: ClusterResilience = {}, trustDomain?: string): Cluster {
+export function outboundCluster(svc: MeshService, port: ServicePort, resilience: ClusterResilience = {}, trustDomain?: string, proxyless = false): Cluster {
+  const options = outboundHttpOptions(svc, port);
   return create(ClusterSchema, {
     name: outboundClusterName(svc, port.port),
     clusterDiscoveryType: { case: 'type', value: Cluster_DiscoveryType.EDS },
     edsClusterConfig: { edsConfig: adsConfigSource() },
     connectTimeout: duration(CONNECT_TIMEOUT_MS),
-    lbPolicy: Cluster_LbPolicy.ROUND_ROBIN,
-    ...(isHttp2Port(port) ? { typedExtensionProtocolOptions: http2Options() } : {}),
-    circuitBreakers: circuitBreakers(resilience.budget),
+    lbPolicy: lbPolicy(svc.backend, proxyless),
+    ...(options ? { typedExtensionProtocolOptions: options } : {}),
+    circuitBreakers: circuitBreakers(resilience.budget, svc.backend?.connectionPool),
     ...(resilience.outlierDetection ? { outlierDetection: outlierDetection(resilience.outlierDetection) } : {}),
     ...(trustDomain === undefined ? {} : { transportSocketMatches: autoMtlsSocketMatches(trustDomain, serviceFqdn(svc), upstreamAlpn(port)) }),
   });
 }
 
-function buildOutboundClusters(model: MeshModel, trustDomain?: string): readonly Cluster[] {
+function buildOutboundClusters(model: MeshModel, trustDomain?: string, proxyless = false): readonly Cluster[] {
   const resilience = clusterResilience(model);
   return sortByName(
-    sortedServices(model).flatMap((svc) => proxiedPorts(svc).map((p) => outboundCluster(svc, p, resilience.get(`${svc.namespace}/${svc.name}`), trustDomain))),
+    sortedServices(model).flatMap((svc) =>
+      proxiedPorts(svc).map((p) => outboundCluster(svc, p, resilience.get(`${svc.namespace}/${svc.name}`), trustDomain, proxyless)),
+    ),
   );
 }
 
 /** Every outbound cluster of the model without TLS, sorted by name; shared by all proxies without a certificate. */
 export const outboundClusters = memoByModel((model: MeshModel): readonly Cluster[] => buildOutboundClusters(model));
+
+/** The clusters proxyless gRPC clients get: outboundClusters with only the lb policies gRPC implements. */
+export const proxylessOutboundClusters = memoByModel((model: MeshModel): readonly Cluster[] =>
+  model.services.size > 0 && [...model.services.values()].some((s) => s.backend && lbPolicy(s.backend, true) !== lbPolicy(s.backend))
+    ? buildOutboundClusters(model, undefined, true)
+    : outboundClusters(model),
+);
 
 /** Every outbound cluster with auto mTLS for peers in `trustDomain`; shared by all proxies of that trust domain. */
 export const mtlsOutboundClusters = memoByModelAndKey((model: MeshModel, trustDomain: string): readonly Cluster[] => buildOutboundClusters(model, trustDomain));

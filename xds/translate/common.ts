@@ -16,6 +16,7 @@ import {
 } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { RouterSchema } from '../gen/envoy/extensions/filters/http/router/v3/router_pb.js';
 import { TcpProxySchema } from '../gen/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy_pb.js';
+import type { HashPolicy } from '../gen/envoy/type/v3/hash_policy_pb.js';
 import { compareStrings } from '../../src/base/order.ts';
 
 /** Well-known extension names (Envoy resolves typed_config by type URL; names are for humans and stats). */
@@ -103,8 +104,8 @@ export function hcmFilter(opts: HcmOptions): Filter {
   });
 }
 
-export function tcpProxyFilter(statPrefix: string, cluster: string): Filter {
-  const tcp = create(TcpProxySchema, { statPrefix, clusterSpecifier: { case: 'cluster', value: cluster } });
+export function tcpProxyFilter(statPrefix: string, cluster: string, hashPolicy: readonly HashPolicy[] = []): Filter {
+  const tcp = create(TcpProxySchema, { statPrefix, clusterSpecifier: { case: 'cluster', value: cluster }, hashPolicy: [...hashPolicy] });
   return create(FilterSchema, {
     name: FilterName.tcpProxy,
     configType: { case: 'typedConfig', value: anyPack(TcpProxySchema, tcp) },

@@ -44,7 +44,14 @@ import type { MeshModel, MeshService, MtlsMode, ResolvedRateLimit, ServicePort }
 import { effectiveMtls } from '../../src/model/mtls.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
-import { EXPLICIT_INBOUND_LISTENER, inboundClusterName, PASSTHROUGH_CLUSTER, VIRTUAL_INBOUND_LISTENER } from '../resources/names.ts';
+import {
+  EXPLICIT_INBOUND_LISTENER,
+  inboundClusterName,
+  inboundStatPrefix,
+  PASSTHROUGH_CLUSTER,
+  VIRTUAL_INBOUND_LISTENER,
+  type InboundSecurity,
+} from '../resources/names.ts';
 import { FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
@@ -137,11 +144,14 @@ type Predicate = MessageInitShape<typeof ListenerFilterChainMatchPredicateSchema
 /** The chains of one port; `base` is the port match (capture) or nothing (explicit). */
 function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undefined): FilterChain[] {
   const cluster = inboundClusterName(p.targetPort);
-  const statPrefix = `inbound_${p.targetPort}`;
   const tcp = p.appProtocol === 'tcp';
-  const app = tcp
-    ? tcpProxyFilter(statPrefix, cluster)
-    : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster, p) }, httpFilters: [...rateLimitFilters(p.rateLimit)] });
+  // One stat prefix per chain: its suffix tells mTLS from plaintext in the stats (docs/telemetry.md).
+  const app = (security: InboundSecurity) => {
+    const statPrefix = inboundStatPrefix(p.targetPort, security);
+    return tcp
+      ? tcpProxyFilter(statPrefix, cluster)
+      : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster, p) }, httpFilters: [...rateLimitFilters(p.rateLimit)] });
+  };
   const alpn = tcp ? [] : INBOUND_HTTP_ALPN;
   const chain = (name: string, match: Match, filters: Filter[], tls: boolean) =>
     create(FilterChainSchema, {
@@ -152,19 +162,21 @@ function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undef
     });
   if (trustDomain === undefined) {
     // Without a certificate nothing can be terminated; STRICT fails closed.
-    return p.mode === 'STRICT' ? [chain(`${cluster}denied`, base, [denyAllFilter(statPrefix), app], false)] : [chain(cluster, base, [app], false)];
+    return p.mode === 'STRICT'
+      ? [chain(`${cluster}denied`, base, [denyAllFilter(inboundStatPrefix(p.targetPort, 'plaintext')), app('plaintext')], false)]
+      : [chain(cluster, base, [app('plaintext')], false)];
   }
   switch (p.mode) {
     case 'STRICT':
-      return [chain(`${cluster}mtls`, base, [app], true)];
+      return [chain(`${cluster}mtls`, base, [app('mtls')], true)];
     case 'DISABLE':
-      return [chain(cluster, base, [app], false)];
+      return [chain(cluster, base, [app('plaintext')], false)];
     case 'PERMISSIVE':
       return [
-        chain(`${cluster}mtls`, { ...base, transportProtocol: 'tls', ...(tcp ? { applicationProtocols: [MESH_TCP_ALPN] } : {}) }, [app], true),
+        chain(`${cluster}mtls`, { ...base, transportProtocol: 'tls', ...(tcp ? { applicationProtocols: [MESH_TCP_ALPN] } : {}) }, [app('mtls')], true),
         // Opaque TCP: TLS without the mesh ALPN is the application's own; pass it through.
-        ...(tcp ? [chain(`${cluster}tls`, { ...base, transportProtocol: 'tls' }, [app], false)] : []),
-        chain(cluster, base, [app], false),
+        ...(tcp ? [chain(`${cluster}tls`, { ...base, transportProtocol: 'tls' }, [app('tls')], false)] : []),
+        chain(cluster, base, [app('plaintext')], false),
       ];
   }
 }

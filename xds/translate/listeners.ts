@@ -30,6 +30,7 @@ import {
   proxylessRouteName,
   VIRTUAL_OUTBOUND_LISTENER,
 } from '../resources/names.ts';
+import { tcpHashPolicies } from './backend-policy.ts';
 import { FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
 import { compareStrings } from '../../src/base/order.ts';
 import { outboundHttpFilters } from './fault.ts';
@@ -82,11 +83,12 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
     if ((!http && tcpIPs.size === 0) || isReservedPort(port)) continue;
     const name = outboundPortListenerName(port);
     const tcpChains = [...tcpIPs.keys()].sort(compareStrings).map((ip) => {
-      const cluster = outboundClusterName(tcpIPs.get(ip) as MeshService, port);
+      const svc = tcpIPs.get(ip) as MeshService;
+      const cluster = outboundClusterName(svc, port);
       return create(FilterChainSchema, {
         name: cluster,
         filterChainMatch: { prefixRanges: [{ addressPrefix: ip, prefixLen: ip.includes(':') ? 128 : 32 }] },
-        filters: [tcpProxyFilter(cluster, cluster)],
+        filters: [tcpProxyFilter(cluster, cluster, tcpHashPolicies(svc))],
       });
     });
     const fallback = http

@@ -1,5 +1,6 @@
-// The ordered route list for one service port: where a request goes (TrafficSplit) and
-// whether it may be retried (RetryPolicy of the service clients call).
+// The ordered route list for one service port: where a request goes (TrafficSplit),
+// whether it may be retried (RetryPolicy of the service clients call) and what a ring hash
+// or Maglev balancer hashes (BackendPolicy of each destination, backend-policy.ts).
 //
 // Envoy takes the first matching route, so the list is built as a product:
 //   exemptions (exempt paths, then non-idempotent methods), each crossed with every
@@ -15,11 +16,13 @@ import {
   WeightedClusterSchema,
   type RetryPolicy,
   type Route,
+  type RouteAction_HashPolicy,
   type RouteAction,
 } from '../gen/envoy/config/route/v3/route_components_pb.js';
 import { PreviousHostsPredicateSchema } from '../gen/envoy/extensions/retry/host/previous_hosts/v3/previous_hosts_pb.js';
 import type { MeshModel, MeshService, ResolvedRetry, ServicePort } from '../../src/model/types.ts';
 import { outboundClusterName } from '../resources/names.ts';
+import { routeHashPolicies } from './backend-policy.ts';
 import { duration, FilterName } from './common.ts';
 import { compareStrings } from '../../src/base/order.ts';
 import { andCond, condFromMatch, methodMatcher, routeMatch, type Cond, type MatchFlavor } from './matchers.ts';
@@ -39,6 +42,7 @@ interface DestinationClass {
   readonly label: string;
   readonly cond: Cond;
   readonly dest: ClusterSpecifier;
+  readonly hash: readonly RouteAction_HashPolicy[];
 }
 
 interface Exemption {
@@ -53,32 +57,37 @@ const everything: Cond = { headers: [] };
  * port there) is skipped; duplicates add up. Undefined when no backend is left, so the
  * root service serves.
  */
-function splitDestination(model: MeshModel, svc: MeshService, port: ServicePort): ClusterSpecifier | undefined {
+function splitDestination(model: MeshModel, svc: MeshService, port: ServicePort): { dest: ClusterSpecifier; services: MeshService[] } | undefined {
   const weights = new Map<string, number>();
+  const services = new Map<string, MeshService>();
   for (const b of svc.split?.backends ?? []) {
     const backend = lookupService(model, svc.namespace, b.service);
     const bp = backend?.ports.find((p) => p.port === port.port && isHttpPort(p));
     if (!backend || !bp || b.weight <= 0) continue;
     const name = outboundClusterName(backend, port.port);
     weights.set(name, (weights.get(name) ?? 0) + b.weight);
+    services.set(name, backend);
   }
   const names = [...weights.keys()].sort(compareStrings);
+  const backends = names.flatMap((n) => services.get(n) ?? []);
   if (names.length === 0) return undefined;
-  if (names.length === 1) return { case: 'cluster', value: names[0] ?? '' };
+  if (names.length === 1) return { dest: { case: 'cluster', value: names[0] ?? '' }, services: backends };
   return {
-    case: 'weightedClusters',
-    value: create(WeightedClusterSchema, { clusters: names.map((name) => ({ name, weight: weights.get(name) })) }),
+    dest: { case: 'weightedClusters', value: create(WeightedClusterSchema, { clusters: names.map((name) => ({ name, weight: weights.get(name) })) }) },
+    services: backends,
   };
 }
 
 function destinationClasses(model: MeshModel, svc: MeshService, port: ServicePort): DestinationClass[] {
   const root: ClusterSpecifier = { case: 'cluster', value: outboundClusterName(svc, port.port) };
+  const rootHash = routeHashPolicies([svc]);
   const split = splitDestination(model, svc, port);
-  if (!split || !svc.split) return [{ label: 'default', cond: everything, dest: root }];
-  if (svc.split.matches.length === 0) return [{ label: 'split', cond: everything, dest: split }];
+  if (!split || !svc.split) return [{ label: 'default', cond: everything, dest: root, hash: rootHash }];
+  const splitHash = routeHashPolicies(split.services);
+  if (svc.split.matches.length === 0) return [{ label: 'split', cond: everything, dest: split.dest, hash: splitHash }];
   return [
-    ...svc.split.matches.map((m, i) => ({ label: `split-${i}`, cond: condFromMatch(m), dest: split })),
-    { label: 'default', cond: everything, dest: root },
+    ...svc.split.matches.map((m, i) => ({ label: `split-${i}`, cond: condFromMatch(m), dest: split.dest, hash: splitHash })),
+    { label: 'default', cond: everything, dest: root, hash: rootHash },
   ];
 }
 
@@ -120,7 +129,7 @@ export function retryPolicy(retry: ResolvedRetry): RetryPolicy {
   });
 }
 
-function route(name: string, cond: Cond, dest: ClusterSpecifier, svc: MeshService, policy: RetryPolicy | undefined, flavor: RouteFlavor): Route {
+function route(name: string, cond: Cond, d: DestinationClass, svc: MeshService, policy: RetryPolicy | undefined, flavor: RouteFlavor): Route {
   const timeoutMs = svc.retry?.timeoutMs;
   return create(RouteSchema, {
     name,
@@ -128,7 +137,8 @@ function route(name: string, cond: Cond, dest: ClusterSpecifier, svc: MeshServic
     action: {
       case: 'route',
       value: {
-        clusterSpecifier: dest,
+        clusterSpecifier: d.dest,
+        ...(d.hash.length > 0 ? { hashPolicy: [...d.hash] } : {}),
         // 0s disables Envoy's 15s default, which would cut long requests and streams.
         timeout: duration(timeoutMs ?? 0),
         ...(policy ? { retryPolicy: policy } : {}),
@@ -150,9 +160,9 @@ export function serviceRoutes(model: MeshModel, svc: MeshService, port: ServiceP
   for (const e of exempt) {
     for (const d of classes) {
       const cond = andCond(e.cond, d.cond);
-      if (cond) routes.push(route(`${e.label}|${d.label}`, cond, d.dest, svc, undefined, flavor));
+      if (cond) routes.push(route(`${e.label}|${d.label}`, cond, d, svc, undefined, flavor));
     }
   }
-  for (const d of classes) routes.push(route(d.label, d.cond, d.dest, svc, policy, flavor));
+  for (const d of classes) routes.push(route(d.label, d.cond, d, svc, policy, flavor));
   return routes;
 }

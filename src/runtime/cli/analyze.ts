@@ -1,70 +1,13 @@
 // `weftctl analyze`: gather the input (cluster, files, or both), run the pure checks
 // (src/analyze), print. Errors set exit status 1 so CI can gate on it.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { parseAllDocuments } from 'yaml';
-import { CONFIG_KINDS, objectId, parseObject, type ConfigObject } from '../../api/objects.ts';
 import { analyze } from '../../analyze/analyze.ts';
 import { finding, type Finding } from '../../analyze/findings.ts';
-import { errorMessage } from '../../base/errors.ts';
-import { KubeClient, loadKubeConfig } from '../../k8s/client.ts';
+import { overlay, readManifests } from './manifests.ts';
 import type { AnalyzeFlags } from './analyze-flags.ts';
-import { readCluster, type ClusterRead } from './cluster-read.ts';
+import { readClusterFor, unreachable, type ClusterRead } from './cluster-read.ts';
 import { processIo, type CliIo } from './flags.ts';
 import { INJECT_LABEL, INJECT_LABEL_VALUE } from '../../../webhook/values.ts';
-
-const YAML_FILE = /\.(ya?ml|json)$/;
-
-interface FileRead {
-  objects: ConfigObject[];
-  namespaces: { name: string; labels: Readonly<Record<string, string>> }[];
-  findings: Finding[];
-}
-
-function filesUnder(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path)
-    .filter((f) => YAML_FILE.test(f))
-    .sort()
-    .map((f) => join(path, f));
-}
-
-/**
- * The documents of the -f files Weft reads; other kinds (Deployments, Kustomizations) are not
- * Weft's to judge and are skipped. Namespaces give the namespace checks their labels. An
- * object without a namespace lands in `namespace`, as `kubectl apply -n` would put it.
- */
-function readFiles(paths: readonly string[], namespace: string): FileRead {
-  const out: FileRead = { objects: [], namespaces: [], findings: [] };
-  for (const file of paths.flatMap(filesUnder)) {
-    parseAllDocuments(readFileSync(file, 'utf8')).forEach((doc, i) => {
-      const where = `${file}#${i}`;
-      if (doc.errors.length) {
-        out.findings.push(finding('invalidObject', where, `(yaml): ${doc.errors[0]!.message.split('\n')[0]}`));
-        return;
-      }
-      const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-      if (typeof raw !== 'object' || raw === null) return;
-      const r = raw as { kind?: unknown; metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } };
-      if (r.kind === 'Namespace' && typeof r.metadata?.name === 'string') {
-        out.namespaces.push({ name: r.metadata.name, labels: r.metadata.labels ?? {} });
-        return;
-      }
-      if (typeof r.kind !== 'string' || !(CONFIG_KINDS as readonly string[]).includes(r.kind)) return;
-      const parsed = parseObject({ ...r, metadata: { namespace, ...r.metadata } });
-      if (parsed.ok) out.objects.push(parsed.object);
-      else out.findings.push(finding('invalidObject', where, parsed.problems.map((p) => `${p.field}: ${p.reason}`).join('; ')));
-    });
-  }
-  return out;
-}
-
-/** Files win over the cluster's copy of the same object: the check is of the state after apply. */
-function overlay(cluster: readonly ConfigObject[], files: readonly ConfigObject[]): ConfigObject[] {
-  const ids = new Set(files.map(objectId));
-  return [...cluster.filter((o) => !ids.has(objectId(o))), ...files];
-}
 
 function inScope(f: Finding, namespace: string | undefined): boolean {
   if (namespace === undefined) return true;
@@ -95,20 +38,13 @@ export async function analyzeWith(flags: AnalyzeFlags, io: CliIo = processIo): P
   let namespace: string | undefined = flags['all-namespaces'] ? undefined : flags.namespace;
   if (!flags.local) {
     try {
-      const kc = loadKubeConfig(flags.kubeconfig);
-      if (!flags['all-namespaces']) namespace ??= kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-      cluster = await readCluster(new KubeClient(kc), {
-        ...(namespace === undefined ? {} : { namespace }),
-        controlPlaneNamespace: flags['control-plane-namespace'],
-      });
+      ({ cluster, namespace } = await readClusterFor(flags));
     } catch (err) {
-      io.stderr(
-        `weftctl analyze: cannot read the cluster: ${errorMessage(err)}\n  check --kubeconfig and that the API server is reachable${flags.filename.length ? ', or add --local to check the files alone' : ''}\n`,
-      );
+      io.stderr(unreachable('analyze', err, flags.filename.length > 0));
       return 2;
     }
   }
-  const files = readFiles(flags.filename, namespace ?? 'default');
+  const files = readManifests(flags.filename, namespace ?? 'default');
   // Namespaces from the files (labels as they will be) over the cluster's; Pods only from the cluster.
   const fileNs = new Map(files.namespaces.map((n) => [n.name, n]));
   const namespaces = cluster.namespaces?.map((n) =>

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { BootstrapOptions } from '../../../xds/bootstrap/bootstrap.ts';
 import { MeshPorts } from '../../base/mesh-ports.ts';
+import { LABEL_VALUE, LABEL_VALUE_MAX } from '../../api/bounds.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
 import { absolutePath, dialAddress, dnsLabel, duration, existingFile, port, serviceAccountName, switchValue, trustDomain } from './flag-values.ts';
 import { defineCommand, parseFlags, type FlagTable, type FlagValues } from './flags.ts';
@@ -37,6 +38,16 @@ const flags = {
     schema: z.string().regex(/^[^=\s]+=\S*$/, 'must be KEY=VALUE'),
   },
   delta: { kind: 'switch', help: 'Delta xDS instead of state of the world', schema: switchValue },
+  zone: {
+    kind: 'value',
+    value: 'ZONE',
+    help: "the proxy's zone (node.locality.zone), which BackendPolicy zone failover prefers",
+    schema: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(LABEL_VALUE_MAX, `must be at most ${LABEL_VALUE_MAX} characters`)
+      .regex(LABEL_VALUE, 'must be a label value'),
+  },
   'ca-dir': { kind: 'value', value: 'DIR', help: 'issue a client certificate from the CA in DIR', section: IDENTITY, schema: absolutePath },
   'identity-namespace': {
     kind: 'value',
@@ -156,6 +167,7 @@ export function bootstrapFlags(f: Flags): Extract<ParsedFlags, { ok: true }> {
       labels,
       delta: f.delta,
       capture: false,
+      ...(f.zone !== undefined ? { zone: f.zone } : {}),
       ...(identity?.kind === 'files'
         ? { tls: { certChain: { file: identity.cert }, privateKey: { file: identity.key }, trustedCa: { file: identity.ca } } }
         : {}),

@@ -5,16 +5,19 @@ import { HttpMethod } from '@kubernetes/client-node';
 import { CONFIG_KINDS, parseObject, type ConfigKind, type ConfigObject, type FieldProblem } from '../../api/objects.ts';
 import type { NamespaceFacts, PodFacts } from '../../analyze/analyze.ts';
 import { SIDECAR_STATUS_ANNOTATION } from '../../model/build.ts';
-import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
+import { KubeApiError, KubeClient, loadKubeConfig } from '../../k8s/client.ts';
+import { errorMessage } from '../../base/errors.ts';
 import { apiVersionOf, collectionPath, namespacedCollectionPath, Resources, type ResourceRef } from '../../k8s/resources.ts';
 import { Annotations, INJECT_LABEL, INJECT_LABEL_VALUE, PROTECTED_NAMESPACES } from '../../../webhook/values.ts';
+
+export type ClusterPod = PodFacts & { readonly serviceAccount: string };
 
 export interface ClusterRead {
   readonly objects: ConfigObject[];
   /** Objects the API server holds that Weft would reject (an older CRD, a skipped webhook). */
   readonly invalid: { readonly object: string; readonly problems: readonly FieldProblem[] }[];
   readonly namespaces?: NamespaceFacts[];
-  readonly pods?: PodFacts[];
+  readonly pods?: ClusterPod[];
   /** Resources the user may not list: the checks that need them are skipped. */
   readonly skipped: string[];
 }
@@ -33,7 +36,7 @@ interface RawObject {
     readonly annotations?: Record<string, string>;
     readonly ownerReferences?: readonly { kind?: string; name?: string }[];
   };
-  readonly spec?: { readonly hostNetwork?: boolean };
+  readonly spec?: { readonly hostNetwork?: boolean; readonly serviceAccountName?: string };
 }
 
 async function list(client: KubeClient, ref: ResourceRef, scope: ReadScope): Promise<RawObject[]> {
@@ -67,7 +70,7 @@ async function getOrSkip(client: KubeClient, path: string, what: string, skipped
   }
 }
 
-function podFacts(raw: RawObject): PodFacts {
+function podFacts(raw: RawObject): ClusterPod {
   const meta = raw.metadata ?? {};
   const labels = meta.labels ?? {};
   const annotations = meta.annotations ?? {};
@@ -80,6 +83,7 @@ function podFacts(raw: RawObject): PodFacts {
     sidecar: annotations[SIDECAR_STATUS_ANNOTATION] !== undefined,
     exempt: annotations[Annotations.inject] === 'false' || labels[INJECT_LABEL] === 'false' || raw.spec?.hostNetwork === true,
     ...(owner?.kind && owner.name ? { owner: `${owner.kind}/${owner.name}` } : {}),
+    serviceAccount: raw.spec?.serviceAccountName ?? 'default',
   };
 }
 
@@ -110,4 +114,31 @@ export async function readCluster(client: KubeClient, scope: ReadScope): Promise
     infrastructure: infrastructure.has(n.metadata?.name ?? ''),
   }));
   return { objects, invalid, namespaces, pods: rawPods.map(podFacts), skipped };
+}
+
+export interface ClusterFlags {
+  readonly kubeconfig?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly 'all-namespaces': boolean;
+  readonly 'control-plane-namespace': string;
+}
+
+/**
+ * Reads the cluster for a weftctl command: the namespace is -n, else the kubeconfig context's,
+ * else `default`; -A reads every namespace (namespace undefined). Rejects with a message that
+ * says what to check.
+ */
+export async function readClusterFor(flags: ClusterFlags): Promise<{ cluster: ClusterRead; namespace: string | undefined }> {
+  const kc = loadKubeConfig(flags.kubeconfig);
+  const namespace = flags['all-namespaces'] ? undefined : (flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default');
+  const cluster = await readCluster(new KubeClient(kc), {
+    ...(namespace === undefined ? {} : { namespace }),
+    controlPlaneNamespace: flags['control-plane-namespace'],
+  });
+  return { cluster, namespace };
+}
+
+/** The one line (and hint) a weftctl command prints when the cluster cannot be read. */
+export function unreachable(command: string, err: unknown, haveFiles: boolean): string {
+  return `weftctl ${command}: cannot read the cluster: ${errorMessage(err)}\n  check --kubeconfig and that the API server is reachable${haveFiles ? ', or add --local to use the files alone' : ''}\n`;
 }

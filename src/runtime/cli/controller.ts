@@ -115,7 +115,9 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
   }
   const client = new KubeClient(loadKubeConfig(s.kubeconfig), log);
   const ca = await loadControllerCa({ client, namespace: s.namespace, secretName: s.ca.secretName, create: s.ca.create, trustDomain: s.ca.trustDomain, log });
-  const values = s.webhook ? await loadInjectValues(s.webhook.injectValuesFile, { namespace: s.namespace, trustBundlePem: ca.trustBundlePem }) : undefined;
+  const values = s.webhook
+    ? await loadInjectValues(s.webhook.injectValuesFile, { namespace: s.namespace, trustBundlePem: ca.trustBundlePem, trustDomain: s.ca.trustDomain })
+    : undefined;
   const extensions: ControllerExtension[] = [];
   const readiness: Record<string, () => boolean> = {};
   const debug: Record<string, () => unknown> = {};

@@ -4,7 +4,9 @@
 // command, every flag problem named, exit 2 on bad flags.
 import { analyzeCommand } from './analyze-flags.ts';
 import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
+import { describeCommand } from './describe-flags.ts';
 import { parseOrReport } from './flags.ts';
+import { previewCommand } from './preview-flags.ts';
 
 const weftctlBootstrap = { ...bootstrapCommand, program: 'weftctl' };
 
@@ -14,6 +16,8 @@ const usage = `usage: weftctl <command> [flags]     (weftctl <command> --help: t
 
 commands:
 ${col('analyze')}${analyzeCommand.summary}
+${col('describe')}${describeCommand.summary}
+${col('preview')}${previewCommand.summary}
 ${col('bootstrap')}${bootstrapCommand.summary} (as \`weft bootstrap\`)
 `;
 
@@ -23,6 +27,21 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze': {
       const flags = parseOrReport(analyzeCommand, rest);
       return typeof flags === 'number' ? flags : (await import('./analyze.ts')).analyzeWith(flags);
+    }
+    case 'describe': {
+      // `describe pod NAME`: the one resource kind it describes today, named like kubectl's.
+      const [kind, name, ...flagArgs] = rest;
+      if (kind === '--help' || kind === '-h') return parseOrReport(describeCommand, ['--help']) as number;
+      if (kind !== 'pod' || name === undefined || name.startsWith('-')) {
+        process.stderr.write('weftctl describe: usage: weftctl describe pod POD [-n NS] [-o table|json|yaml]\n');
+        return 2;
+      }
+      const flags = parseOrReport(describeCommand, flagArgs);
+      return typeof flags === 'number' ? flags : (await import('./describe.ts')).describeWith(name, flags);
+    }
+    case 'preview': {
+      const flags = parseOrReport(previewCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./preview.ts')).previewWith(flags);
     }
     case 'bootstrap': {
       const flags = parseOrReport(weftctlBootstrap, rest);

@@ -7,6 +7,7 @@
 // secureXds wires createXdsSecurity into startController: TLS credentials, proxy
 // authentication (projected tokens verified against the API server's keys, pods looked up in
 // the controller's index) and the SDS secrets the control plane's generator joins to translation.
+import { certificateExpiry } from '../../base/metrics.ts';
 import { HttpMethod, type CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { CertificateAuthority } from '../../ca/authority.ts';
 import { bootstrapCa } from '../../ca/bootstrap.ts';
@@ -61,6 +62,7 @@ export async function loadControllerCa(opts: ControllerCaOptions): Promise<Certi
     );
   }
   opts.log.info({ secret: where, source: r.source, trustDomain: opts.trustDomain, notAfter: r.ca.notAfter.toISOString() }, 'controller CA loaded');
+  certificateExpiry.set({ certificate: 'ca-root' }, r.ca.notAfter.getTime() / 1000);
   return r.ca;
 }
 

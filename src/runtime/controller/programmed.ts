@@ -3,15 +3,18 @@
 //  - a proxy counts as acknowledged when the snapshot it is pinned to is its group's
 //    snapshot for the CURRENT model and every type sent on its stream was ACKed (a NACK
 //    leaves it unacknowledged);
-//  - TrafficSplit, RetryPolicy and FaultPolicy shape outbound config every proxy receives,
-//    so every connected proxy is affected; a PeerAuth affects the proxies its scope selects
-//    (mesh-wide, its namespace, or its namespace and label selector); a RateLimitPolicy the
-//    proxies of its target Service's Pods (selector), or every proxy for a selector-less one;
-//  - no affected proxy connected: Unknown/NoProxies.
+//  - TrafficSplit, RetryPolicy, BackendPolicy and FaultPolicy shape outbound config every proxy
+//    receives, so every connected proxy is affected; a PeerAuth affects the proxies its scope
+//    selects (mesh-wide, its namespace, or its namespace and label selector); a RateLimitPolicy
+//    the proxies of its target Service's Pods (selector), or every proxy for a selector-less one;
+//  - no affected proxy connected: Unknown/NoProxies;
+//  - a proxy that NACKed the version it was last sent: False/Rejected, naming the proxy and the
+//    first part of Envoy's message (otherwise it would read Pending forever, without a reason).
 import type { Condition, MeshModel, PeerAuthPolicy, PolicyStatus } from '../../model/types.ts';
 import type { ProxyInfo } from '../../../xds/resources/proxy.ts';
 import type { CachedSnapshot } from '../../../xds/snapshot/types.ts';
 import type { StreamDebug } from '../../../xds/server/stream.ts';
+import { resourceType } from '../../../xds/resources/type-urls.ts';
 
 /** What Programmed needs from the running control plane (ControlPlane satisfies it via an adapter). */
 export interface ProxyView {
@@ -23,6 +26,19 @@ export interface ProxyView {
 export interface ProxyAck {
   readonly proxy: ProxyInfo;
   readonly acked: boolean;
+  /** The proxy rejected (NACKed) the version it was last sent of this type. */
+  readonly rejected?: { readonly type: string; readonly message: string };
+}
+
+/** Envoy's NACK messages can run to kilobytes; the condition keeps the first part. */
+const NACK_MESSAGE_CHARS = 240;
+
+function rejection(s: StreamDebug): ProxyAck['rejected'] {
+  const t = s.types.find((x) => x.lastNack !== undefined && x.lastNack.version === x.versionSent && x.versionAcked !== x.versionSent);
+  if (!t?.lastNack) return undefined;
+  const type = resourceType(t.typeUrl)?.label ?? t.typeUrl;
+  const m = t.lastNack.message.replace(/\s+/g, ' ').trim();
+  return { type, message: m.length > NACK_MESSAGE_CHARS ? `${m.slice(0, NACK_MESSAGE_CHARS)}...` : m };
 }
 
 /** One pass over the connected streams; reuse the result for every resource in a status pass. */
@@ -36,7 +52,8 @@ export function proxyAcks(view: ProxyView): ProxyAck[] {
       s.snapshotVersion === snap.version &&
       s.types.length > 0 &&
       s.types.every((t) => t.versionSent !== '' && t.versionAcked === t.versionSent);
-    return { proxy: s.proxy, acked };
+    const rejected = acked ? undefined : rejection(s);
+    return { proxy: s.proxy, acked, ...(rejected ? { rejected } : {}) };
   });
 }
 
@@ -74,5 +91,11 @@ export function programmedCondition(status: PolicyStatus, model: MeshModel | und
   if (affected.length === 0) return programmed('Unknown', 'NoProxies', 'No connected proxy is affected by this resource');
   const n = affected.filter((a) => a.acked).length;
   const of = `${n}/${affected.length} proxies acknowledged the current configuration`;
+  const rejected = affected.filter((a) => a.rejected);
+  const [first] = rejected;
+  if (first?.rejected) {
+    const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : '';
+    return programmed('False', 'Rejected', `${of}; proxy ${first.proxy.id}${more} rejected ${first.rejected.type}: ${first.rejected.message}`);
+  }
   return n === affected.length ? programmed('True', 'Programmed', of) : programmed('False', 'Pending', `${of}; waiting for the rest`);
 }

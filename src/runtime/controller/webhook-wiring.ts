@@ -36,7 +36,10 @@ export function serviceDnsNames(name: string, namespace: string): string[] {
  * the CA's trust bundle (the CA is the source of truth for it) and the control-plane
  * namespace filled in. Throws an Error naming every invalid field.
  */
-export async function loadInjectValues(file: string | undefined, opts: { namespace: string; trustBundlePem: string }): Promise<InjectValues> {
+export async function loadInjectValues(
+  file: string | undefined,
+  opts: { namespace: string; trustBundlePem: string; trustDomain?: string },
+): Promise<InjectValues> {
   let input: Record<string, unknown> = {};
   if (file !== undefined) {
     let text: string;
@@ -54,7 +57,12 @@ export async function loadInjectValues(file: string | undefined, opts: { namespa
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`--inject-values ${file}: must be a JSON object`);
     input = json as Record<string, unknown>;
   }
-  const r = parseInjectValues({ controlPlaneNamespace: opts.namespace, ...input, trustBundlePem: opts.trustBundlePem });
+  const r = parseInjectValues({
+    controlPlaneNamespace: opts.namespace,
+    ...(opts.trustDomain ? { trustDomain: opts.trustDomain } : {}),
+    ...input,
+    trustBundlePem: opts.trustBundlePem,
+  });
   if (!r.ok) throw new Error(`--inject-values ${file ?? '(defaults)'}: ${r.errors.join('; ')}`);
   return r.values;
 }
@@ -125,6 +133,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       },
       onError: (err, retryIn) => log.error({ err: errorMessage(err), retryIn }, 'webhook serving certificate renewal failed; the current one keeps serving'),
       clock,
+      metricName: 'webhook-serving',
     });
     rotation = rot;
     const validate = crValidator({

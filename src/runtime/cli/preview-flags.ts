@@ -1,0 +1,58 @@
+// `weftctl preview`'s flags (apart from the command so --help never loads translation).
+import { z } from 'zod';
+import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
+import { DEFAULT_CONTROL_PLANE_NAMESPACE } from '../../model/build.ts';
+import { absolutePath, dnsLabel, existingFile, switchValue, trustDomain } from './flag-values.ts';
+import { defineCommand, type FlagValues } from './flags.ts';
+
+export const previewCommand = defineCommand({
+  name: 'preview',
+  program: 'weftctl',
+  summary: 'the Envoy configuration diff that applying files would cause, per proxy group, without applying anything',
+  about: `Reads the mesh from the cluster with your kubeconfig, puts the -f objects over it, and translates both
+for every meshed Pod in scope with the functions the control plane serves with: each group of proxies that
+would receive the same change is listed with the routes, clusters, listeners and endpoints added, changed
+(with the JSON Patch from old to new) or removed. Nothing is applied. With --local (no cluster), the files
+alone are the "after" and nothing the "before", for one sidecar in the namespace.`,
+  flags: {
+    filename: {
+      kind: 'value',
+      short: 'f',
+      value: 'FILE|DIR',
+      help: 'the change: YAML files or directories',
+      required: true,
+      multiple: true,
+      schema: existingFile,
+    },
+    namespace: {
+      kind: 'value',
+      short: 'n',
+      value: 'NS',
+      help: 'proxies of one namespace',
+      defaultText: "the kubeconfig context's, else default",
+      schema: dnsLabel,
+    },
+    'all-namespaces': { kind: 'switch', short: 'A', help: 'proxies of every namespace', schema: switchValue },
+    local: { kind: 'switch', help: 'do not contact the API server', schema: switchValue },
+    output: {
+      kind: 'value',
+      short: 'o',
+      value: 'FORMAT',
+      help: 'table, json or yaml',
+      default: 'table',
+      schema: z.enum(['table', 'json', 'yaml'], { error: 'must be table, json or yaml' }),
+    },
+    kubeconfig: { kind: 'value', value: 'FILE', help: 'kubeconfig file', env: 'KUBECONFIG', schema: absolutePath },
+    'trust-domain': { kind: 'value', value: 'TD', help: "the mesh's SPIFFE trust domain", default: DEFAULT_TRUST_DOMAIN, schema: trustDomain },
+    'control-plane-namespace': {
+      kind: 'value',
+      value: 'NS',
+      help: "Weft's namespace (mesh-wide PeerAuth lives there)",
+      default: DEFAULT_CONTROL_PLANE_NAMESPACE,
+      schema: dnsLabel,
+    },
+  },
+  check: (v) => (v.namespace !== undefined && v['all-namespaces'] ? ['-n and -A exclude each other'] : []),
+});
+
+export type PreviewFlags = FlagValues<typeof previewCommand.flags>;
