@@ -32,6 +32,14 @@ function documents(dir: string): string {
 const dryRun = (dir: string) => kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: documents(dir), allowFailure: true });
 
 describe('kubectl apply --dry-run=server', () => {
+  it('examples/limits-and-faults applies as is', async () => {
+    const r = await dryRun('examples/limits-and-faults');
+    expect(r.stderr.trim()).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ratelimitpolicy\.mesh\.weft\.dev\/checkout created \(server dry run\)/);
+    expect(r.stdout).toMatch(/faultpolicy\.mesh\.weft\.dev\/checkout-chaos created \(server dry run\)/);
+  });
+
   it.each(clusterExamples)('%s applies as is', async (dir) => {
     const r = await dryRun(dir);
     expect(r.stderr.trim()).toBe('');

@@ -134,3 +134,29 @@ export const AuthorizationBounds = {
   pathMaxLength: 1024,
   valueMaxLength: 1024,
 } as const;
+
+/** RateLimitPolicy rules may match a request method too: the same list (HTTP_METHODS). */
+export const RateLimitPolicyBounds = {
+  requestsMin: 1,
+  requestsMax: 1_000_000,
+  burstMin: 1,
+  burstMax: 1_000_000,
+  intervalMin: '50ms', // Envoy's local_ratelimit refuses a shorter fill_interval
+  intervalMax: '24h',
+  intervalDefault: '1s',
+  rulesMax: 32,
+  pathMaxLength: 1024,
+} as const;
+
+export const FaultPolicyBounds = {
+  percentMin: 0,
+  percentMax: 100,
+  percentDefault: 100,
+  delayMin: '1ms',
+  delayMax: '1h',
+  httpStatusMin: 200, // Envoy's FaultAbort accepts [200, 600)
+  httpStatusMax: 599,
+  grpcStatusMin: 0,
+  grpcStatusMax: 16,
+  headersMax: 16,
+} as const;

@@ -5,7 +5,9 @@ import { BackendPolicySchema, type BackendPolicyObject } from './backend-policy.
 import { AuthorizationPolicySchema, type AuthorizationPolicyObject } from './authorization-policy.ts';
 import { problemsFrom, type FieldProblem } from './common.ts';
 import { EndpointSliceSchema, type EndpointSliceObject } from './endpoint-slice.ts';
+import { FaultPolicySchema, type FaultPolicyObject } from './fault-policy.ts';
 import { PeerAuthSchema, type PeerAuthObject } from './peer-auth.ts';
+import { RateLimitPolicySchema, type RateLimitPolicyObject } from './rate-limit-policy.ts';
 import { RetryPolicySchema, type RetryPolicyObject } from './retry-policy.ts';
 import { ServiceSchema, type ServiceObject } from './service.ts';
 import { TrafficSplitSchema, type TrafficSplitObject } from './traffic-split.ts';
@@ -15,7 +17,9 @@ export type {
   AuthorizationPolicyObject,
   BackendPolicyObject,
   EndpointSliceObject,
+  FaultPolicyObject,
   PeerAuthObject,
+  RateLimitPolicyObject,
   RetryPolicyObject,
   ServiceObject,
   TrafficSplitObject,
@@ -24,7 +28,15 @@ export type {
 export { SERVICE_NAME_LABEL } from './endpoint-slice.ts';
 
 export type ConfigObject =
-  ServiceObject | EndpointSliceObject | TrafficSplitObject | RetryPolicyObject | PeerAuthObject | BackendPolicyObject | AuthorizationPolicyObject;
+  | ServiceObject
+  | EndpointSliceObject
+  | TrafficSplitObject
+  | RetryPolicyObject
+  | PeerAuthObject
+  | BackendPolicyObject
+  | AuthorizationPolicyObject
+  | FaultPolicyObject
+  | RateLimitPolicyObject;
 export type ConfigKind = ConfigObject['kind'];
 
 /**
@@ -32,7 +44,15 @@ export type ConfigKind = ConfigObject['kind'];
  * for. The one list: the informers, the status writer, the validating webhook, the model's
  * statuses and the tests derive theirs from it.
  */
-export const POLICY_KINDS = ['TrafficSplit', 'RetryPolicy', 'PeerAuth', 'BackendPolicy', 'AuthorizationPolicy'] as const satisfies readonly ConfigKind[];
+export const POLICY_KINDS = [
+  'TrafficSplit',
+  'RetryPolicy',
+  'PeerAuth',
+  'BackendPolicy',
+  'AuthorizationPolicy',
+  'FaultPolicy',
+  'RateLimitPolicy',
+] as const satisfies readonly ConfigKind[];
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 export type WeftPolicyObject = Extract<ConfigObject, { kind: PolicyKind }>;
 
@@ -50,6 +70,8 @@ const KINDS: Readonly<Record<ConfigKind, { apiVersion: string; schema: z.ZodType
   PeerAuth: { apiVersion: WEFT_API_VERSION, schema: PeerAuthSchema },
   BackendPolicy: { apiVersion: WEFT_API_VERSION, schema: BackendPolicySchema },
   AuthorizationPolicy: { apiVersion: WEFT_API_VERSION, schema: AuthorizationPolicySchema },
+  FaultPolicy: { apiVersion: WEFT_API_VERSION, schema: FaultPolicySchema },
+  RateLimitPolicy: { apiVersion: WEFT_API_VERSION, schema: RateLimitPolicySchema },
 };
 
 export const CONFIG_KINDS = Object.keys(KINDS) as ConfigKind[];

@@ -26,7 +26,7 @@ const pathMatch = weftObject({
   check(ctx, p.type !== 'RegularExpression' && !p.value.startsWith('/'), ['value'], `must start with "/" for type ${p.type}`);
 });
 
-const headerMatch = weftObject({
+export const headerMatch = weftObject({
   name: z
     .string({ error: 'must be a string' })
     .min(1, { error: 'must not be empty' })

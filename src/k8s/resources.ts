@@ -40,6 +40,8 @@ export const Resources = {
   PeerAuth: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'peerauths', kind: 'PeerAuth', namespaced: true },
   BackendPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'backendpolicies', kind: 'BackendPolicy', namespaced: true },
   AuthorizationPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true },
+  FaultPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'faultpolicies', kind: 'FaultPolicy', namespaced: true },
+  RateLimitPolicy: { group: WEFT_GROUP, version: 'v1alpha1', plural: 'ratelimitpolicies', kind: 'RateLimitPolicy', namespaced: true },
   Service: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   EndpointSlice: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   Pod: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },

@@ -5,7 +5,9 @@ import type {
   AuthorizationPolicyObject,
   ConfigObject,
   EndpointSliceObject,
+  FaultPolicyObject,
   PeerAuthObject,
+  RateLimitPolicyObject,
   RetryPolicyObject,
   ServiceObject,
   TrafficSplitObject,
@@ -15,8 +17,10 @@ import { resolveAuthorizations } from './authz.ts';
 import { resolveBackends } from './backends.ts';
 import { contentHash } from './canonical.ts';
 import { compareStrings } from '../base/order.ts';
+import { resolveFaults } from './faults.ts';
 import { markMeshed, meshedServiceKeys } from './meshed.ts';
 import { resolvePeerAuths } from './peer-auths.ts';
+import { resolveRateLimits } from './rate-limits.ts';
 import { resolveRetries } from './retries.ts';
 import { buildServices } from './services.ts';
 import { resolveSplits } from './splits.ts';
@@ -45,12 +49,24 @@ interface ByKind {
   PeerAuth: PeerAuthObject[];
   BackendPolicy: BackendPolicyObject[];
   AuthorizationPolicy: AuthorizationPolicyObject[];
+  FaultPolicy: FaultPolicyObject[];
+  RateLimitPolicy: RateLimitPolicyObject[];
 }
 
 /** Sorted by identity; a repeated kind/namespace/name keeps its first occurrence. */
 function partition(objects: readonly ConfigObject[]): ByKind {
   const seen = new Set<string>();
-  const out: ByKind = { Service: [], EndpointSlice: [], TrafficSplit: [], RetryPolicy: [], PeerAuth: [], BackendPolicy: [], AuthorizationPolicy: [] };
+  const out: ByKind = {
+    Service: [],
+    EndpointSlice: [],
+    TrafficSplit: [],
+    RetryPolicy: [],
+    PeerAuth: [],
+    BackendPolicy: [],
+    AuthorizationPolicy: [],
+    FaultPolicy: [],
+    RateLimitPolicy: [],
+  };
   const unique = objects.filter((o) => {
     const id = objectId(o);
     if (seen.has(id)) return false;
@@ -70,17 +86,34 @@ export function buildModel(objects: readonly ConfigObject[], opts: BuildOptions 
   const retries = resolveRetries(byKind.RetryPolicy, base);
   const backends = resolveBackends(byKind.BackendPolicy, base);
   const authz = resolveAuthorizations(byKind.AuthorizationPolicy, base, opts.controlPlaneNamespace ?? DEFAULT_CONTROL_PLANE_NAMESPACE);
+  const rateLimits = resolveRateLimits(byKind.RateLimitPolicy, base);
+  const faults = resolveFaults(byKind.FaultPolicy, base);
 
   const services = new Map<ObjectKey, MeshService>();
   for (const [key, svc] of base) {
     const split = splits.applied.get(key);
     const retry = retries.applied.get(key);
     const backend = backends.applied.get(key);
-    services.set(key, { ...svc, ...(split ? { split } : {}), ...(retry ? { retry } : {}), ...(backend ? { backend } : {}) });
+    const rateLimit = rateLimits.applied.get(key);
+    const fault = faults.applied.get(key);
+    services.set(key, {
+      ...svc,
+      ...(split ? { split } : {}),
+      ...(retry ? { retry } : {}),
+      ...(backend ? { backend } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
+      ...(fault ? { fault } : {}),
+    });
   }
-  const statuses: PolicyStatus[] = [...splits.statuses, ...retries.statuses, ...peer.statuses, ...backends.statuses, ...authz.statuses].sort(
-    (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key),
-  );
+  const statuses: PolicyStatus[] = [
+    ...splits.statuses,
+    ...retries.statuses,
+    ...peer.statuses,
+    ...backends.statuses,
+    ...authz.statuses,
+    ...rateLimits.statuses,
+    ...faults.statuses,
+  ].sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.key, b.key));
   const content = { services, peerAuths: peer.policies, authorizations: authz.policies, statuses };
   return { ...content, version: contentHash(content) };
 }

@@ -27,6 +27,21 @@ export function summaryOf(o: WeftPolicyObject): string {
       const codes = o.spec.retriableStatusCodes ?? [];
       return `${o.spec.retryOn.join(', ')}${codes.length ? ` (${codes.join(', ')})` : ''}`;
     }
+    case 'RateLimitPolicy': {
+      const rate = (b: { requests: number; interval: number }) => `${b.requests}/${b.interval < 1000 ? `${b.interval}ms` : `${b.interval / 1000}s`}`;
+      const rules = o.spec.rules.map(
+        (r) => `${r.match.method ? `${r.match.method} ` : ''}${r.match.pathPrefix} ${rate(r.limit)}${r.perCaller ? ' per caller' : ''}`,
+      );
+      return [...(o.spec.limit ? [`all ${rate(o.spec.limit)}`] : []), ...rules].join(', ');
+    }
+    case 'FaultPolicy': {
+      const { delay, abort, headers } = o.spec;
+      const parts = [
+        ...(delay ? [`delay ${delay.fixedDelay}ms ${delay.percentage}%`] : []),
+        ...(abort ? [`abort ${abort.httpStatus ?? `grpc ${abort.grpcStatus}`} ${abort.percentage}%`] : []),
+      ];
+      return `${parts.join(', ')}${headers.length ? `; when ${headers.map((h) => h.name).join(', ')} match` : ''}`;
+    }
     case 'PeerAuth': {
       const labels = Object.entries(o.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
       const ports = Object.entries(o.spec.portLevelMtls ?? {}).map(([p, m]) => `port ${p} ${m.mode}`);

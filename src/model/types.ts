@@ -59,6 +59,10 @@ export interface MeshService {
   readonly retry?: ResolvedRetry;
   /** The BackendPolicy targeting this service, if any. */
   readonly backend?: ResolvedBackend;
+  /** The RateLimitPolicy targeting this service (enforced by the Pods behind it), if any. */
+  readonly rateLimit?: ResolvedRateLimit;
+  /** The FaultPolicy targeting this service (injected by its callers), if any. */
+  readonly fault?: ResolvedFault;
 }
 
 export interface StringMatch {
@@ -122,6 +126,38 @@ export interface ResolvedBackend {
     readonly maxRequests?: number;
     readonly maxRequestsPerConnection?: number;
   };
+}
+
+/** `requests` tokens every `intervalMs`, at most `burst` held (Envoy's token bucket). */
+export interface TokenBucket {
+  readonly requests: number;
+  readonly intervalMs: number;
+  readonly burst: number;
+}
+
+export interface RateLimitRule {
+  /** Segment-wise prefix (`/api` matches `/api` and `/api/x`, not `/apix`); `/` matches every path. */
+  readonly pathPrefix: string;
+  readonly method?: string;
+  readonly limit: TokenBucket;
+  /** One bucket per caller identity (SPIFFE ID) instead of one for every caller. */
+  readonly perCaller: boolean;
+}
+
+export interface ResolvedRateLimit {
+  readonly policy: ObjectKey;
+  /** Requests matching no rule; absent: they are not limited. */
+  readonly limit?: TokenBucket;
+  /** Most specific first (longer prefix, then with a method), so the first match is the best one. */
+  readonly rules: readonly RateLimitRule[];
+}
+
+export interface ResolvedFault {
+  readonly policy: ObjectKey;
+  readonly delay?: { readonly fixedDelayMs: number; readonly percent: number };
+  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: number; readonly percent: number };
+  /** Only requests with all of these headers are affected; empty: every request. */
+  readonly headers: readonly HeaderMatch[];
 }
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';

@@ -180,6 +180,24 @@ describe('status plan', () => {
     expect(of('AuthorizationPolicy', 'all').Programmed).toMatch(/^False\/Pending: 1\/2 proxies/);
   });
 
+  it('a RateLimitPolicy affects the proxies of its target Service; a FaultPolicy every caller', () => {
+    const proxies = [proxy('inv', ns, { app: 'inventory' }), proxy('web', ns, { app: 'web' })];
+    const policy = (kind: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'mesh.weft.dev/v1alpha1',
+      kind,
+      metadata: meta('inventory'),
+      spec: { targetRef: { kind: 'Service', name: 'inventory' }, ...spec },
+    });
+    const raws = [
+      { ...svc('inventory'), spec: { selector: { app: 'inventory' }, ports: [{ port: 80 }] } },
+      policy('RateLimitPolicy', { limit: { requests: 10 } }),
+      policy('FaultPolicy', { abort: { httpStatus: 503 } }),
+    ];
+    const { of } = setup(raws, proxies, new Set(['inv']));
+    expect(of('RateLimitPolicy', 'inventory').Programmed).toBe('True/Programmed: 1/1 proxies acknowledged the current configuration');
+    expect(of('FaultPolicy', 'inventory').Programmed).toMatch(/^False\/Pending: 1\/2 proxies/);
+  });
+
   it('waits for the model to catch up with a new generation before planning a CR', () => {
     const entries = [split('web', 'web', { web: 1 }, 2)].map((r) => toEntry('TrafficSplit', r));
     const oldModel = buildModel(

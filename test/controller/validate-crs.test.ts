@@ -53,6 +53,29 @@ describe('crValidator', () => {
     expect(missing).toMatchObject({ allowed: true, warnings: [expect.stringContaining(`Service ${NS}/nope not found`)] });
   });
 
+  it('FaultPolicy and RateLimitPolicy: a regex RE2 cannot run is denied, a bad rate names the field, a missing target warns', async () => {
+    const policy = (kind: string, spec: Record<string, unknown>) => ({
+      apiVersion: 'mesh.weft.dev/v1alpha1',
+      kind,
+      metadata: { name: 'p', namespace: NS },
+      spec: { targetRef: { kind: 'Service', name: 'checkout' }, ...spec },
+    });
+    const lookaround = await validate(
+      request(policy('FaultPolicy', { abort: { httpStatus: 503 }, headers: [{ name: 'x', type: 'RegularExpression', value: '(?!a)' }] })),
+    );
+    expect(lookaround).toMatchObject({ allowed: false, message: expect.stringContaining('spec.headers[0].value: lookaround') });
+    const negative = await validate(request(policy('RateLimitPolicy', { limit: { requests: -1 } })));
+    expect(negative).toMatchObject({ allowed: false, message: expect.stringContaining('spec.limit.requests') });
+    expect(await validate(request(policy('RateLimitPolicy', { limit: { requests: 10 } })))).toEqual({ allowed: true });
+    const early = await validate(
+      request({
+        ...policy('FaultPolicy', { delay: { fixedDelay: '1s' } }),
+        spec: { targetRef: { kind: 'Service', name: 'nope' }, delay: { fixedDelay: '1s' } },
+      }),
+    );
+    expect(early).toMatchObject({ allowed: true, warnings: [expect.stringContaining('Service shop/nope not found')] });
+  });
+
   it('admits a split whose backends exist, without warnings', async () => {
     expect(await validate(request(split('canary', { service: 'checkout', backends })))).toEqual({ allowed: true });
   });

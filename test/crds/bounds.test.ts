@@ -151,3 +151,33 @@ describe('BackendPolicy CRD mirrors bounds.ts', () => {
     expect(at(s, 'spec.loadBalancer.hashKey.cookie.path')).toMatchObject({ maxLength: B.cookiePathMaxLength, pattern: '^/' });
   });
 });
+
+describe('RateLimitPolicy CRD mirrors bounds.ts', () => {
+  const s = schemaOf('ratelimitpolicies.yaml');
+  const B = b.RateLimitPolicyBounds;
+  it.each(['spec.limit', 'spec.rules[].limit'])('%s: requests, burst and interval', (p) => {
+    for (const f of ['requests', 'burst']) expect(at(s, `${p}.${f}`)).toMatchObject({ type: 'integer', minimum: B.requestsMin, maximum: B.requestsMax });
+    const interval = at(s, `${p}.interval`);
+    expect(interval).toMatchObject({ maxLength: b.DURATION_MAX_LENGTH, pattern: b.DURATION_PATTERN.source, default: B.intervalDefault });
+    expect(rules(interval)).toBe(`duration(self) >= ${ms(B.intervalMin)} && duration(self) <= ${ms(B.intervalMax)}`);
+  });
+  it('rules, matches and methods', () => {
+    expect(at(s, 'spec.rules')).toMatchObject({ maxItems: B.rulesMax });
+    expect(at(s, 'spec.rules[].match.pathPrefix')).toMatchObject({ maxLength: B.pathMaxLength, default: '/' });
+    expect(at(s, 'spec.rules[].match.method').enum).toEqual([...b.HTTP_METHODS]);
+  });
+});
+
+describe('FaultPolicy CRD mirrors bounds.ts', () => {
+  const s = schemaOf('faultpolicies.yaml');
+  const B = b.FaultPolicyBounds;
+  it('percentages, statuses, delay and headers', () => {
+    for (const p of ['spec.delay.percentage', 'spec.abort.percentage'])
+      expect(at(s, p)).toMatchObject({ type: 'number', minimum: B.percentMin, maximum: B.percentMax, default: B.percentDefault });
+    expect(at(s, 'spec.abort.httpStatus')).toMatchObject({ minimum: B.httpStatusMin, maximum: B.httpStatusMax });
+    expect(at(s, 'spec.abort.grpcStatus')).toMatchObject({ minimum: B.grpcStatusMin, maximum: B.grpcStatusMax });
+    expect(rules(at(s, 'spec.delay.fixedDelay'))).toBe(`duration(self) >= ${ms(B.delayMin)} && duration(self) <= ${ms(B.delayMax)}`);
+    expect(at(s, 'spec.headers')).toMatchObject({ maxItems: B.headersMax });
+    expect(at(s, 'spec.headers[].name')).toMatchObject({ maxLength: b.HTTP_HEADER_NAME_MAX, pattern: b.HTTP_HEADER_NAME.source });
+  });
+});

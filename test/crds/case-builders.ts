@@ -35,6 +35,11 @@ export const split = (over: Record<string, unknown> = {}) =>
 export const match = (m: Record<string, unknown>) => split({ matches: [m] });
 export const retry = (over: Record<string, unknown> = {}) => doc('RetryPolicy', { targetRef: { kind: 'Service', name: 'inventory' }, ...over });
 export const peer = (spec?: unknown) => doc('PeerAuth', spec);
+export const rateLimit = (over: Record<string, unknown> = {}) =>
+  doc('RateLimitPolicy', { targetRef: { kind: 'Service', name: 'inventory' }, limit: { requests: 100 }, ...over });
+export const rlRule = (rule: Record<string, unknown>) => rateLimit({ rules: [rule] });
+export const fault = (over: Record<string, unknown> = {}) =>
+  doc('FaultPolicy', { targetRef: { kind: 'Service', name: 'inventory' }, abort: { httpStatus: 503, percentage: 50 }, ...over });
 export const app = { matchLabels: { app: 'payments' } };
 
 export const backends = (n: number) => Array.from({ length: n }, (_, i) => ({ service: `b${i}`, weight: 1 }));

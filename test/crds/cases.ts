@@ -12,6 +12,9 @@ import {
   match,
   retry,
   peer,
+  rateLimit,
+  rlRule,
+  fault,
   app,
   backends,
   headers,
@@ -238,6 +241,109 @@ export const cases: readonly CrdCase[] = [
   bad('PA: label value not label syntax', labels({ app: 'no way?' }), 'spec.selector.matchLabels.app'),
   bad('PA: label value of 64 characters', labels({ app: 'v'.repeat(64) }), 'spec.selector.matchLabels.app'),
   bad('PA: label value ending in "-"', labels({ app: 'web-' }), 'spec.selector.matchLabels.app'),
+
+  // ---- RateLimitPolicy: valid -------------------------------------------------------------
+  ok('RL: one workload-wide bucket, interval and burst defaulted', rateLimit()),
+  ok(
+    'RL: rules only, every method, perCaller',
+    rateLimit({
+      limit: null,
+      rules: [
+        { match: { pathPrefix: '/api', method: 'GET' }, limit: { requests: 20, interval: '1s', burst: 40 }, perCaller: true },
+        { match: { pathPrefix: '/api' }, limit: { requests: 5, interval: '50ms' } },
+        { match: { method: 'POST' }, limit: { requests: 1, interval: '24h' } },
+        { limit: { requests: 1000000, burst: 1000000 } },
+      ],
+    }),
+  ),
+  ok('RL: burst equal to requests', rateLimit({ limit: { requests: 7, burst: 7 } })),
+  ok('RL: burst below requests (a smoothed rate)', rateLimit({ limit: { requests: 20, burst: 1 } })),
+  ok('RL: 32 rules (the maximum)', rateLimit({ rules: Array.from({ length: 32 }, (_, i) => ({ match: { pathPrefix: `/r${i}` }, limit: { requests: 1 } })) })),
+  ok('RL: a prefix with inner slashes and dots', rlRule({ match: { pathPrefix: '/a/b.c/d-e' }, limit: { requests: 1 } })),
+  // ---- RateLimitPolicy: invalid -----------------------------------------------------------
+  bad('RL: no targetRef', doc('RateLimitPolicy', { limit: { requests: 1 } }), 'spec.targetRef'),
+  bad('RL: targetRef kind Deployment', rateLimit({ targetRef: { kind: 'Deployment', name: 'inventory' } }), 'spec.targetRef.kind'),
+  bad('RL: neither limit nor rules', rateLimit({ limit: null }), 'spec.limit'),
+  bad('RL: neither limit nor rules (empty list)', rateLimit({ limit: null, rules: [] }), 'spec.limit'),
+  bad('RL: negative requests', rateLimit({ limit: { requests: -5 } }), 'spec.limit.requests'),
+  bad('RL: zero requests', rateLimit({ limit: { requests: 0 } }), 'spec.limit.requests'),
+  bad('RL: fractional requests', rateLimit({ limit: { requests: 1.5 } }), 'spec.limit.requests'),
+  bad('RL: requests above 1000000', rateLimit({ limit: { requests: 1000001 } }), 'spec.limit.requests'),
+  bad('RL: fill interval zero', rateLimit({ limit: { requests: 10, interval: '0s' } }), 'spec.limit.interval'),
+  bad('RL: fill interval below 50ms', rateLimit({ limit: { requests: 10, interval: '49ms' } }), 'spec.limit.interval'),
+  bad('RL: fill interval above 24h', rateLimit({ limit: { requests: 10, interval: '25h' } }), 'spec.limit.interval'),
+  bad('RL: interval not a duration', rateLimit({ limit: { requests: 10, interval: '1 second' } }), 'spec.limit.interval'),
+  bad('RL: burst zero', rateLimit({ limit: { requests: 10, burst: 0 } }), 'spec.limit.burst'),
+  bad('RL: negative burst in a rule', rlRule({ limit: { requests: 1, burst: -1 } }), 'spec.rules[0].limit.burst'),
+  bad('RL: rule without a limit', rlRule({ match: { pathPrefix: '/a' } }), 'spec.rules[0].limit'),
+  bad('RL: prefix not starting with /', rlRule({ match: { pathPrefix: 'api' }, limit: { requests: 1 } }), 'spec.rules[0].match.pathPrefix'),
+  bad('RL: prefix with a trailing /', rlRule({ match: { pathPrefix: '/api/' }, limit: { requests: 1 } }), 'spec.rules[0].match.pathPrefix'),
+  bad('RL: prefix with a query', rlRule({ match: { pathPrefix: '/api?x=1' }, limit: { requests: 1 } }), 'spec.rules[0].match.pathPrefix'),
+  bad('RL: unknown method', rlRule({ match: { method: 'get' }, limit: { requests: 1 } }), 'spec.rules[0].match.method'),
+  bad(
+    'RL: two rules with the same match (conflicting)',
+    rateLimit({
+      rules: [
+        { match: { pathPrefix: '/api', method: 'GET' }, limit: { requests: 1 } },
+        { match: { pathPrefix: '/api', method: 'GET' }, limit: { requests: 2 } },
+      ],
+    }),
+    'spec.rules',
+    { zodField: 'spec.rules[1].match' },
+  ),
+  bad(
+    'RL: an empty match and "/" are the same match',
+    rateLimit({ rules: [{ limit: { requests: 1 } }, { match: { pathPrefix: '/' }, limit: { requests: 2 } }] }),
+    'spec.rules',
+    { zodField: 'spec.rules[1].match' },
+  ),
+  bad('RL: 33 rules', rateLimit({ rules: Array.from({ length: 33 }, (_, i) => ({ match: { pathPrefix: `/r${i}` }, limit: { requests: 1 } })) }), 'spec.rules'),
+  bad('RL: perCaller not a boolean', rlRule({ limit: { requests: 1 }, perCaller: 'yes' }), 'spec.rules[0].perCaller'),
+  bad('RL: unknown field (typo rate)', rateLimit({ rate: 5 }), 'spec.rate'),
+
+  // ---- FaultPolicy: valid -----------------------------------------------------------------
+  ok('FP: abort 50 %', fault()),
+  ok('FP: delay only, percentage defaulted', fault({ abort: null, delay: { fixedDelay: '200ms' } })),
+  ok(
+    'FP: gRPC abort, fractional percentages, regex header',
+    fault({
+      abort: { grpcStatus: 14, percentage: 0.5 },
+      delay: { fixedDelay: '1h', percentage: 0.0001 },
+      headers: [
+        { name: 'x-chaos', value: 'on' },
+        { name: 'x-user', type: 'RegularExpression', value: 'test-.*' },
+      ],
+    }),
+  ),
+  ok('FP: abort 0 % and 100 %, status 200 and 599', fault({ abort: { httpStatus: 200, percentage: 0 }, delay: { fixedDelay: '1ms', percentage: 100 } })),
+  ok('FP: grpc status 0 and 16', fault({ abort: { grpcStatus: 16 } })),
+  // ---- FaultPolicy: invalid ---------------------------------------------------------------
+  bad('FP: neither delay nor abort', fault({ abort: null }), 'spec.abort'),
+  bad('FP: abort percentage over 100', fault({ abort: { httpStatus: 503, percentage: 100.5 } }), 'spec.abort.percentage'),
+  bad('FP: negative delay percentage', fault({ delay: { fixedDelay: '1s', percentage: -1 } }), 'spec.delay.percentage'),
+  bad('FP: abort with both statuses', fault({ abort: { httpStatus: 503, grpcStatus: 14 } }), 'spec.abort.httpStatus'),
+  bad('FP: abort with no status', fault({ abort: { percentage: 10 } }), 'spec.abort.httpStatus'),
+  bad('FP: HTTP status 199', fault({ abort: { httpStatus: 199 } }), 'spec.abort.httpStatus'),
+  bad('FP: HTTP status 600', fault({ abort: { httpStatus: 600 } }), 'spec.abort.httpStatus'),
+  bad('FP: gRPC status 17', fault({ abort: { grpcStatus: 17 } }), 'spec.abort.grpcStatus'),
+  bad('FP: delay 0s', fault({ delay: { fixedDelay: '0s' } }), 'spec.delay.fixedDelay'),
+  bad('FP: delay above 1h', fault({ delay: { fixedDelay: '61m' } }), 'spec.delay.fixedDelay'),
+  bad('FP: delay without fixedDelay', fault({ delay: { percentage: 10 } }), 'spec.delay.fixedDelay'),
+  bad('FP: percentage as a string', fault({ abort: { httpStatus: 503, percentage: '50%' } }), 'spec.abort.percentage'),
+  bad(
+    'FP: duplicate header (case-insensitive)',
+    fault({
+      headers: [
+        { name: 'X-Chaos', value: 'a' },
+        { name: 'x-chaos', value: 'b' },
+      ],
+    }),
+    'spec.headers',
+    { zodField: 'spec.headers[1].name' },
+  ),
+  bad('FP: header name not a token', fault({ headers: [{ name: 'x chaos', value: 'a' }] }), 'spec.headers[0].name'),
+  bad('FP: empty header value', fault({ headers: [{ name: 'x-chaos', value: '' }] }), 'spec.headers[0].value'),
+  bad('FP: unknown field (typo percent)', fault({ abort: { httpStatus: 503, percent: 50 } }), 'spec.abort.percent'),
 
   // ---- Read as the API server reads: unknown fields, nulls, nanoseconds ------------------
   // Strict field validation rejects unknown fields; metadata is free-form.

@@ -40,7 +40,7 @@ import { RouteConfigurationSchema, type RouteConfiguration } from '../gen/envoy/
 import { TlsInspectorSchema } from '../gen/envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector_pb.js';
 import { RBACSchema } from '../gen/envoy/extensions/filters/network/rbac/v3/rbac_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { MeshModel, MtlsMode, ServicePort } from '../../src/model/types.ts';
+import type { MeshModel, MeshService, MtlsMode, ResolvedRateLimit, ServicePort } from '../../src/model/types.ts';
 import { effectiveMtls } from '../../src/model/mtls.ts';
 import { workloadAuthz, type WorkloadAuthz } from '../../src/model/authz.ts';
 import { canonicalJson } from '../../src/model/canonical.ts';
@@ -55,9 +55,10 @@ import {
   type InboundSecurity,
 } from '../resources/names.ts';
 import { authzLocalReply, httpAuthzFilters, networkAuthzFilters } from './authz.ts';
-import { duration, FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
+import { FilterName, hcmFilter, socketAddress, tcpProxyFilter } from './common.ts';
 import { originalDstFilter } from './listeners.ts';
 import { memoByModelAndSpec } from './memo.ts';
+import { inboundRoutes, rateLimitFilters } from './rate-limit.ts';
 import { inboundPorts, lookupService, proxiedPorts, selectingServices, type InboundPort } from './model-view.ts';
 import { downstreamMtlsSocket, INBOUND_HTTP_ALPN, MESH_TCP_ALPN } from './mtls.ts';
 
@@ -67,6 +68,8 @@ export interface InboundPortPlan {
   readonly targetPort: number;
   readonly appProtocol: ServicePort['appProtocol'];
   readonly mode: MtlsMode;
+  /** The RateLimitPolicy of the service this port serves (HTTP ports only). */
+  readonly rateLimit?: ResolvedRateLimit;
 }
 
 /** Everything an inbound listener depends on. Modes are canonical: without TLS, PERMISSIVE is DISABLE. */
@@ -84,7 +87,8 @@ export interface InboundPlan {
 
 /** A canonical string for a plan: equal plans, equal keys. */
 export function inboundPlanKey(plan: InboundPlan): string {
-  const ports = plan.ports.map((p) => `${p.targetPort}/${p.appProtocol}/${p.mode}`).join(',');
+  // A policy is identified by its key: plans are compared within one model only (memo.ts).
+  const ports = plan.ports.map((p) => `${p.targetPort}/${p.appProtocol}/${p.mode}/${p.rateLimit?.policy ?? ''}`).join(',');
   return `${plan.trustDomain ?? ''};${plan.otherPorts ?? ''};${plan.listenerPort ?? ''};${ports};${plan.authz ? canonicalJson(plan.authz) : ''}`;
 }
 
@@ -106,8 +110,8 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
     // An injected sidecar names no service (one Pod may back several): its services are the
     // ones whose selector matches its labels, as kube-proxy would pick it as an endpoint.
     const services = svc ? [svc] : selectingServices(model, proxy.namespace, proxy.labels);
-    const byTarget = new Map<number, InboundPort>();
-    for (const s of services) for (const p of inboundPorts(s)) if (!byTarget.has(p.targetPort)) byTarget.set(p.targetPort, p);
+    const byTarget = new Map<number, InboundPort & { rateLimit?: ResolvedRateLimit }>();
+    for (const s of services) for (const p of inboundPorts(s)) if (!byTarget.has(p.targetPort)) byTarget.set(p.targetPort, withRateLimit(p, s));
     const ports = [...byTarget.values()].sort((a, b) => a.targetPort - b.targetPort).map((p) => ({ ...p, mode: mode(p.targetPort) }));
     const authz = workloadAuthz(
       model,
@@ -123,26 +127,24 @@ export function inboundPlan(model: MeshModel, proxy: ProxyInfo, trustDomain: str
   if (!port) return undefined;
   const { targetPort, appProtocol } = port;
   const authz = workloadAuthz(model, proxy.namespace, [svc.name]);
-  return { ...td, ports: [{ targetPort, appProtocol, mode: mode(targetPort) }], listenerPort: proxy.inboundPort, ...(authz ? { authz } : {}) };
+  return {
+    ...td,
+    ports: [{ ...withRateLimit({ targetPort, appProtocol }, svc), mode: mode(targetPort) }],
+    listenerPort: proxy.inboundPort,
+    ...(authz ? { authz } : {}),
+  };
 }
 
-/** Inline routes of an inbound HCM: everything to the local app, no Envoy timeout. */
-function inboundRouteConfig(cluster: string): RouteConfiguration {
+/** The port with its service's RateLimitPolicy, when it has one and the port speaks HTTP. */
+function withRateLimit(p: InboundPort, svc: MeshService): InboundPort & { rateLimit?: ResolvedRateLimit } {
+  return svc.rateLimit && p.appProtocol !== 'tcp' ? { ...p, rateLimit: svc.rateLimit } : p;
+}
+
+/** Inline routes of an inbound HCM: everything to the local app, no Envoy timeout; rate limit rules first. */
+function inboundRouteConfig(cluster: string, p: InboundPortPlan): RouteConfiguration {
   return create(RouteConfigurationSchema, {
     name: cluster,
-    virtualHosts: [
-      {
-        name: cluster,
-        domains: ['*'],
-        routes: [
-          {
-            name: 'default',
-            match: { pathSpecifier: { case: 'prefix', value: '/' } },
-            action: { case: 'route', value: { clusterSpecifier: { case: 'cluster', value: cluster }, timeout: duration(0) } },
-          },
-        ],
-      },
-    ],
+    virtualHosts: [{ name: cluster, domains: ['*'], routes: inboundRoutes(p.rateLimit, p.targetPort, cluster) }],
   });
 }
 
@@ -166,7 +168,14 @@ function portChains(p: InboundPortPlan, base: Match, trustDomain: string | undef
   // One stat prefix per chain: its suffix tells mTLS from plaintext in the stats (docs/telemetry.md).
   const app = (security: InboundSecurity) => {
     const statPrefix = inboundStatPrefix(p.targetPort, security);
-    return tcp ? tcpProxyFilter(statPrefix, cluster) : hcmFilter({ statPrefix, routes: { inline: inboundRouteConfig(cluster) }, httpFilters, ...localReply });
+    return tcp
+      ? tcpProxyFilter(statPrefix, cluster)
+      : hcmFilter({
+          statPrefix,
+          routes: { inline: inboundRouteConfig(cluster, p) },
+          httpFilters: [...httpFilters, ...rateLimitFilters(p.rateLimit)],
+          ...localReply,
+        });
   };
   // TCP: the network RBAC filters before tcp_proxy (HTTP authorizes in the connection manager).
   const filters = (security: InboundSecurity) => [...(tcp ? networkAuthzFilters(authz, actx, inboundStatPrefix(p.targetPort, security)) : []), app(security)];

@@ -34,6 +34,7 @@ import {
 } from '../resources/names.ts';
 import { tcpHashPolicies } from './backend-policy.ts';
 import { FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName, tcpProxyFilter } from './common.ts';
+import { outboundHttpFilters } from './fault.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, sortedServices } from './model-view.ts';
 import { outboundPorts } from './outbound-ports.ts';
@@ -80,13 +81,17 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
       return create(FilterChainSchema, {
         name: l7 ? route : cluster,
         filterChainMatch: { prefixRanges: [{ addressPrefix: ip, prefixLen: ip.includes(':') ? 128 : 32 }] },
-        filters: [l7 ? hcmFilter({ statPrefix: route, routes: { rds: route } }) : tcpProxyFilter(cluster, cluster, tcpHashPolicies(svc))],
+        filters: [
+          l7
+            ? hcmFilter({ statPrefix: route, routes: { rds: route }, httpFilters: outboundHttpFilters() })
+            : tcpProxyFilter(cluster, cluster, tcpHashPolicies(svc)),
+        ],
       });
     });
     const fallback = http
       ? create(FilterChainSchema, {
           name: `${name}_http`,
-          filters: [hcmFilter({ statPrefix: `outbound_${name}`, routes: { rds: outboundPortRouteName(port) } })],
+          filters: [hcmFilter({ statPrefix: `outbound_${name}`, routes: { rds: outboundPortRouteName(port) }, httpFilters: outboundHttpFilters() })],
         })
       : passthroughChain(`${name}_passthrough`, PASSTHROUGH_CLUSTER);
     listeners.push(
@@ -116,7 +121,9 @@ export function explicitOutboundListener(port: number): Listener {
     filterChains: [
       {
         name: EXPLICIT_OUTBOUND_LISTENER,
-        filters: [hcmFilter({ statPrefix: 'outbound_http_proxy', routes: { rds: EXPLICIT_OUTBOUND_ROUTE }, absoluteUrls: true })],
+        filters: [
+          hcmFilter({ statPrefix: 'outbound_http_proxy', routes: { rds: EXPLICIT_OUTBOUND_ROUTE }, absoluteUrls: true, httpFilters: outboundHttpFilters() }),
+        ],
       },
     ],
   });

@@ -10,7 +10,7 @@
 //             carry the port (without it only for port 80, as HTTP clients omit it).
 //   proxyless one config per gRPC service port, shared by its API listeners.
 //
-// Model inputs: services (name, namespace, clusterIP, ports, split, retry). Ignores
+// Model inputs: services (name, namespace, clusterIP, ports, split, retry, fault). Ignores
 // endpoints and peerAuths.
 import { create } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema, type RouteConfiguration } from '../gen/envoy/config/route/v3/route_pb.js';
@@ -29,6 +29,7 @@ import {
 } from '../resources/names.ts';
 import { duration, sortByName } from './common.ts';
 import { compareStrings } from '../../src/base/order.ts';
+import { faultPerFilterConfig } from './fault.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, isHttpPort, sortedServices, usableClusterIP } from './model-view.ts';
 import { outboundPorts } from './outbound-ports.ts';
@@ -63,6 +64,8 @@ function virtualHosts(model: MeshModel, specs: readonly VhostSpec[], flavor: Rou
         name: virtualHostName(s.svc, s.port.port),
         domains,
         routes: serviceRoutes(model, s.svc, s.port, flavor),
+        // Proxyless gRPC clients have no fault filter in their HTTP connection manager.
+        ...(s.svc.fault && !flavor.proxyless ? { typedPerFilterConfig: faultPerFilterConfig(s.svc.fault) } : {}),
       }),
     );
   }

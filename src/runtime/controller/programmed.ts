@@ -3,11 +3,12 @@
 //  - a proxy counts as acknowledged when the snapshot it is pinned to is its group's
 //    snapshot for the CURRENT model and every type sent on its stream was ACKed (a NACK
 //    leaves it unacknowledged);
-//  - TrafficSplit and RetryPolicy shape outbound config every proxy receives, so every
-//    connected proxy is affected; a PeerAuth affects the proxies its scope selects
-//    (mesh-wide, its namespace, or its namespace and label selector); an AuthorizationPolicy
-//    shapes inbound config: the proxies of its namespace (all, when mesh-wide) behind its
-//    target Service (the Service's selector), when it has one;
+//  - TrafficSplit, RetryPolicy, BackendPolicy and FaultPolicy shape outbound config every proxy
+//    receives, so every connected proxy is affected; a PeerAuth affects the proxies its scope
+//    selects (mesh-wide, its namespace, or its namespace and label selector); a RateLimitPolicy
+//    the proxies of its target Service's Pods (selector), or every proxy for a selector-less one;
+//    an AuthorizationPolicy shapes inbound config: the proxies of its namespace (all, when
+//    mesh-wide) behind its target Service (the Service's selector), when it has one;
 //  - no affected proxy connected: Unknown/NoProxies;
 //  - a proxy that NACKed the version it was last sent: False/Rejected, naming the proxy and the
 //    first part of Envoy's message (otherwise it would read Pending forever, without a reason).
@@ -73,8 +74,17 @@ function authorizes(model: MeshModel | undefined, key: string, p: ProxyInfo): bo
   return selector !== undefined && Object.entries(selector).every(([k, v]) => p.labels[k] === v);
 }
 
+/** The proxies of the Pods behind the Service a RateLimitPolicy applies to (they enforce it). */
+function rateLimitAffected(status: PolicyStatus, model: MeshModel | undefined, acks: readonly ProxyAck[]): ProxyAck[] {
+  const svc = model ? [...model.services.values()].find((s) => s.rateLimit?.policy === status.key) : undefined;
+  const selector = Object.entries(svc?.selector ?? {});
+  if (!svc || selector.length === 0) return [...acks];
+  return acks.filter((a) => a.proxy.namespace === svc.namespace && (a.proxy.service === svc.name || selector.every(([k, v]) => a.proxy.labels[k] === v)));
+}
+
 export function affectedProxies(status: PolicyStatus, model: MeshModel | undefined, acks: readonly ProxyAck[]): ProxyAck[] {
   if (status.kind === 'AuthorizationPolicy') return acks.filter((a) => authorizes(model, status.key, a.proxy));
+  if (status.kind === 'RateLimitPolicy') return rateLimitAffected(status, model, acks);
   if (status.kind !== 'PeerAuth') return [...acks];
   const policy = model?.peerAuths.find((p) => p.policy === status.key);
   const ns = status.key.split('/')[0];
