@@ -74,7 +74,8 @@ it('a split edit: one changed route configuration for the meshed Pod, with the n
   const r = await weftctl('preview', '--kubeconfig', kubeconfig, '-n', ns, '-f', dir);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout).toContain(`TrafficSplit ${ns}/web: Accepted`);
-  expect(r.stdout).toContain(`1 proxy: ${ns}/client\n  ~ rds 80\n`);
+  // A Service with a ClusterIP has a route configuration of its own (small pushes, issue 11).
+  expect(r.stdout).toContain(`1 proxy: ${ns}/client\n  ~ rds outbound|80||web.${ns}.svc.cluster.local\n`);
   expect(r.stdout).toMatch(/replace \/virtualHosts\/\d+\/routes\/\d+\/route\/weightedClusters\/clusters\/0\/weight = 50/);
   const live = JSON.parse((await kubectl(['-n', ns, 'get', 'trafficsplit', 'web', '-o', 'json'])).stdout) as { spec: { backends: { weight: number }[] } };
   expect(live.spec.backends.map((b) => b.weight)).toEqual([90, 10]);

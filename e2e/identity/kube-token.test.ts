@@ -98,7 +98,8 @@ describe('ServiceAccount tokens from the real API server', () => {
     const sec = await createXdsSecurity({ ca: ca.ca, tokens: { podLookup, jwks: { client } } });
     try {
       const r = await sec.authenticate(bearerCall(await token('web', 'web-1', uid)), node);
-      expect(r).toEqual({ ok: true, identity: `spiffe://cluster.local/ns/${ns}/sa/web` });
+      // The credential also bounds what the proxy may claim (xds/server/scope.ts): its namespace.
+      expect(r).toMatchObject({ ok: true, identity: `spiffe://cluster.local/ns/${ns}/sa/web`, scope: { namespace: ns } });
       // The authenticated identity's certificate was issued before authenticate returned.
       expect(sec.secretsFor(`spiffe://cluster.local/ns/${ns}/sa/web`).map((s) => s.name)).toEqual(['ROOTCA', 'default']);
       expect(sec.status().identities.map((i) => i.identity)).toEqual([`spiffe://cluster.local/ns/${ns}/sa/web`]);

@@ -35,7 +35,7 @@ describe('weft bootstrap output in the real Envoy', () => {
     dirs.push(dir);
     const ca = await caFromDir(dir, { trustDomain: 'cluster.local', create: true });
     if (!ca.ok) throw new Error(ca.error);
-    const yaml = await printed([...base, '--xds-address', 'localhost:15012', '--ca-dir', dir, '--service-account', 'api', '--identity-namespace', 'vms']);
+    const yaml = await printed([...base, '--xds-address', 'localhost:15012', '--ca-dir', dir, '--service-account', 'api']);
     const v = await validateBootstrap(yaml);
     expect(v.code, v.output).toBe(0);
   });

@@ -69,6 +69,7 @@ const DEFAULT_TAGS = [
   'envoy.virtual_cluster',
   'envoy.fault_downstream_cluster',
   'envoy.ssl_cipher',
+  'envoy.ssl_version',
   'envoy.grpc_bridge_service',
   'envoy.grpc_bridge_method',
   'envoy.tcp_prefix',
