@@ -1,10 +1,7 @@
 // `weftctl analyze`'s flags (apart from the command so --help never loads a client).
-import { z } from 'zod';
-import { absolutePath, dnsLabel, existingFile, switchValue } from './flag-values.ts';
+import { dnsLabel, existingFile, switchValue } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
-import { DEFAULT_CONTROL_PLANE_NAMESPACE } from '../../model/build.ts';
-
-export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
+import { outputFlag, kubeconfigFlag, controlPlaneNamespaceFlag } from './weftctl-flags.ts';
 
 export const analyzeCommand = defineCommand({
   name: 'analyze',
@@ -19,22 +16,9 @@ API server. Codes are stable; docs/analyze.md lists them.`,
     'all-namespaces': { kind: 'switch', short: 'A', help: 'check every namespace', schema: switchValue },
     filename: { kind: 'value', short: 'f', value: 'FILE|DIR', help: 'YAML files (or directories of them) to check', multiple: true, schema: existingFile },
     local: { kind: 'switch', help: 'check only the -f files; do not contact the API server', schema: switchValue },
-    output: {
-      kind: 'value',
-      short: 'o',
-      value: 'FORMAT',
-      help: `table, json or yaml`,
-      default: 'table',
-      schema: z.enum(OUTPUT_FORMATS, { error: 'must be table, json or yaml' }),
-    },
-    kubeconfig: { kind: 'value', value: 'FILE', help: 'kubeconfig file', env: 'KUBECONFIG', schema: absolutePath },
-    'control-plane-namespace': {
-      kind: 'value',
-      value: 'NS',
-      help: "Weft's namespace (mesh-wide PeerAuth lives there)",
-      default: DEFAULT_CONTROL_PLANE_NAMESPACE,
-      schema: dnsLabel,
-    },
+    output: outputFlag,
+    kubeconfig: kubeconfigFlag,
+    'control-plane-namespace': controlPlaneNamespaceFlag,
   },
   check: (v) => [
     ...(v.local && v.filename.length === 0 ? ['--local needs -f'] : []),

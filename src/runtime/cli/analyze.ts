@@ -5,7 +5,7 @@ import { analyze } from '../../analyze/analyze.ts';
 import { finding, type Finding } from '../../analyze/findings.ts';
 import { overlay, readManifests } from './manifests.ts';
 import type { AnalyzeFlags } from './analyze-flags.ts';
-import { readClusterFor, unreachable, type ClusterRead } from './cluster-read.ts';
+import { readClusterOrReport } from './cluster-read.ts';
 import { processIo, type CliIo } from './flags.ts';
 import { INJECT_LABEL, INJECT_LABEL_VALUE } from '../../../webhook/values.ts';
 
@@ -34,16 +34,9 @@ export function formatTable(findings: readonly Finding[], skipped: readonly stri
 }
 
 export async function analyzeWith(flags: AnalyzeFlags, io: CliIo = processIo): Promise<number> {
-  let cluster: ClusterRead = { objects: [], invalid: [], skipped: [] };
-  let namespace: string | undefined = flags['all-namespaces'] ? undefined : flags.namespace;
-  if (!flags.local) {
-    try {
-      ({ cluster, namespace } = await readClusterFor(flags));
-    } catch (err) {
-      io.stderr(unreachable('analyze', err, flags.filename.length > 0));
-      return 2;
-    }
-  }
+  const read = await readClusterOrReport('analyze', flags, io);
+  if (typeof read === 'number') return read;
+  const { cluster, namespace } = read;
   const files = readManifests(flags.filename, namespace ?? 'default');
   // Namespaces from the files (labels as they will be) over the cluster's; Pods only from the cluster.
   const fileNs = new Map(files.namespaces.map((n) => [n.name, n]));

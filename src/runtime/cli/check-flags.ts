@@ -1,6 +1,7 @@
 // `weftctl check`'s flags (apart from the command so --help never loads a client).
-import { absolutePath, dnsLabel, switchValue } from './flag-values.ts';
+import { dnsLabel, switchValue } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
+import { kubeconfigFlag } from './weftctl-flags.ts';
 
 export const checkCommand = defineCommand({
   name: 'check',
@@ -12,7 +13,7 @@ Before install (--pre) only the API server and the CRDs are checked.`,
     namespace: { kind: 'value', short: 'n', value: 'NS', help: "Weft's namespace", default: 'weft-system', schema: dnsLabel },
     release: { kind: 'value', value: 'NAME', help: 'the Helm release (label app.kubernetes.io/instance)', default: 'weft', schema: dnsLabel },
     pre: { kind: 'switch', help: 'before install: check only the API server and the CRDs', schema: switchValue },
-    kubeconfig: { kind: 'value', value: 'FILE', help: 'kubeconfig file', env: 'KUBECONFIG', schema: absolutePath },
+    kubeconfig: kubeconfigFlag,
   },
 });
 

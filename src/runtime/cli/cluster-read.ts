@@ -7,6 +7,7 @@ import type { NamespaceFacts, PodFacts } from '../../analyze/analyze.ts';
 import { SIDECAR_STATUS_ANNOTATION } from '../../model/build.ts';
 import { KubeApiError, KubeClient, loadKubeConfig } from '../../k8s/client.ts';
 import { errorMessage } from '../../base/errors.ts';
+import type { CliIo } from './flags.ts';
 import { apiVersionOf, collectionPath, namespacedCollectionPath, Resources, type ResourceRef } from '../../k8s/resources.ts';
 import { Annotations, INJECT_LABEL, INJECT_LABEL_VALUE, PROTECTED_NAMESPACES } from '../../../webhook/values.ts';
 
@@ -136,6 +137,26 @@ export async function readClusterFor(flags: ClusterFlags): Promise<{ cluster: Cl
     controlPlaneNamespace: flags['control-plane-namespace'],
   });
   return { cluster, namespace };
+}
+
+/**
+ * The cluster as -n/-A/--local say, for a command that may also work on files alone: the
+ * empty state with --local; the exit status 2 (after the one line saying what to check) when
+ * the cluster cannot be read.
+ */
+export async function readClusterOrReport(
+  command: string,
+  flags: ClusterFlags & { readonly local: boolean; readonly filename: readonly string[] },
+  io: CliIo,
+): Promise<{ cluster: ClusterRead; namespace: string | undefined } | number> {
+  const namespace = flags['all-namespaces'] ? undefined : flags.namespace;
+  if (flags.local) return { cluster: { objects: [], invalid: [], skipped: [] }, namespace };
+  try {
+    return await readClusterFor(flags);
+  } catch (err) {
+    io.stderr(unreachable(command, err, flags.filename.length > 0));
+    return 2;
+  }
 }
 
 /** The one line (and hint) a weftctl command prints when the cluster cannot be read. */

@@ -185,3 +185,16 @@ export function parseOrReport<T extends FlagTable>(cmd: Command<T>, argv: readon
   }
   return r.values;
 }
+
+/**
+ * What a program does with a command word it has no command for: usage on stdout for
+ * help (exit 0), on stderr with nothing (exit 2), or naming the unknown command (exit 2).
+ */
+export function noSuchCommand(program: string, command: string | undefined, usage: string, io: CliIo = processIo): number {
+  if (command === '-h' || command === '--help' || command === 'help') {
+    io.stdout(usage);
+    return 0;
+  }
+  io.stderr(command === undefined ? usage : `${program}: unknown command "${command}"\n${usage}`);
+  return 2;
+}

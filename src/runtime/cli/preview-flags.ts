@@ -1,9 +1,7 @@
 // `weftctl preview`'s flags (apart from the command so --help never loads translation).
-import { z } from 'zod';
-import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
-import { DEFAULT_CONTROL_PLANE_NAMESPACE } from '../../model/build.ts';
-import { absolutePath, dnsLabel, existingFile, switchValue, trustDomain } from './flag-values.ts';
+import { dnsLabel, existingFile, switchValue } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
+import { outputFlag, kubeconfigFlag, trustDomainFlag, controlPlaneNamespaceFlag } from './weftctl-flags.ts';
 
 export const previewCommand = defineCommand({
   name: 'preview',
@@ -34,23 +32,10 @@ alone are the "after" and nothing the "before", for one sidecar in the namespace
     },
     'all-namespaces': { kind: 'switch', short: 'A', help: 'proxies of every namespace', schema: switchValue },
     local: { kind: 'switch', help: 'do not contact the API server', schema: switchValue },
-    output: {
-      kind: 'value',
-      short: 'o',
-      value: 'FORMAT',
-      help: 'table, json or yaml',
-      default: 'table',
-      schema: z.enum(['table', 'json', 'yaml'], { error: 'must be table, json or yaml' }),
-    },
-    kubeconfig: { kind: 'value', value: 'FILE', help: 'kubeconfig file', env: 'KUBECONFIG', schema: absolutePath },
-    'trust-domain': { kind: 'value', value: 'TD', help: "the mesh's SPIFFE trust domain", default: DEFAULT_TRUST_DOMAIN, schema: trustDomain },
-    'control-plane-namespace': {
-      kind: 'value',
-      value: 'NS',
-      help: "Weft's namespace (mesh-wide PeerAuth lives there)",
-      default: DEFAULT_CONTROL_PLANE_NAMESPACE,
-      schema: dnsLabel,
-    },
+    output: outputFlag,
+    kubeconfig: kubeconfigFlag,
+    'trust-domain': trustDomainFlag,
+    'control-plane-namespace': controlPlaneNamespaceFlag,
   },
   check: (v) => (v.namespace !== undefined && v['all-namespaces'] ? ['-n and -A exclude each other'] : []),
 });

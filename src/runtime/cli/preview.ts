@@ -7,7 +7,7 @@ import { buildModel, workloadFacts } from '../../model/build.ts';
 import type { PolicyStatus } from '../../model/types.ts';
 import type { ProxyInfo } from '../../../xds/resources/proxy.ts';
 import { preview, type Preview } from '../config-preview.ts';
-import { readClusterFor, unreachable, type ClusterRead } from './cluster-read.ts';
+import { readClusterOrReport, type ClusterRead } from './cluster-read.ts';
 import { processIo, type CliIo } from './flags.ts';
 import { overlay, readManifests } from './manifests.ts';
 import type { PreviewFlags } from './preview-flags.ts';
@@ -60,16 +60,9 @@ export function formatPreview(p: Preview, statuses: readonly PolicyStatus[]): st
 const keyOf = (o: ConfigObject): string => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
 
 export async function previewWith(flags: PreviewFlags, io: CliIo = processIo): Promise<number> {
-  let cluster: ClusterRead = { objects: [], invalid: [], skipped: [] };
-  let namespace: string | undefined = flags['all-namespaces'] ? undefined : flags.namespace;
-  if (!flags.local) {
-    try {
-      ({ cluster, namespace } = await readClusterFor(flags));
-    } catch (err) {
-      io.stderr(unreachable('preview', err, true));
-      return 2;
-    }
-  }
+  const read = await readClusterOrReport('preview', flags, io);
+  if (typeof read === 'number') return read;
+  const { cluster, namespace } = read;
   const files = readManifests(flags.filename, namespace ?? 'default');
   if (files.findings.length) {
     for (const f of files.findings) io.stderr(`weftctl preview: ${f.object}: ${f.message}\n`);

@@ -5,7 +5,7 @@
 import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
 import { cniNodeCommand } from './cni-node-flags.ts';
 import { controllerCommand } from './controller-flags.ts';
-import { flagLines, parseOrReport, synopsis } from './flags.ts';
+import { flagLines, noSuchCommand, parseOrReport, synopsis } from './flags.ts';
 import { serveCommand } from './serve-flags.ts';
 
 const col = (name: string): string => `  ${name.padEnd(12)}`;
@@ -43,15 +43,8 @@ async function main(argv: string[]): Promise<number> {
       const flags = parseOrReport(cniNodeCommand, rest);
       return typeof flags === 'number' ? flags : (await import('./cni-node.ts')).cniNodeWith(flags);
     }
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      (command === undefined ? process.stderr : process.stdout).write(usage);
-      return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`weft: unknown command "${command}"\n${usage}`);
-      return 2;
+      return noSuchCommand('weft', command, usage);
   }
 }
 

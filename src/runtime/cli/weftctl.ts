@@ -6,7 +6,7 @@ import { analyzeCommand } from './analyze-flags.ts';
 import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
 import { checkCommand } from './check-flags.ts';
 import { describeCommand } from './describe-flags.ts';
-import { parseOrReport } from './flags.ts';
+import { noSuchCommand, parseOrReport } from './flags.ts';
 import { previewCommand } from './preview-flags.ts';
 
 const weftctlBootstrap = { ...bootstrapCommand, program: 'weftctl' };
@@ -53,15 +53,8 @@ async function main(argv: string[]): Promise<number> {
       const flags = parseOrReport(weftctlBootstrap, rest);
       return typeof flags === 'number' ? flags : (await import('./bootstrap.ts')).bootstrapWith(bootstrapFlags(flags));
     }
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      (command === undefined ? process.stderr : process.stdout).write(usage);
-      return command === undefined ? 2 : 0;
     default:
-      process.stderr.write(`weftctl: unknown command "${command}"\n${usage}`);
-      return 2;
+      return noSuchCommand('weftctl', command, usage);
   }
 }
 
