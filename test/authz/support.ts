@@ -48,8 +48,8 @@ export function get(port: number, path: string, caller?: Caller, opts: RequestOp
 
 export type Exchange = { ok: true; echoed: string } | { ok: false; error: string };
 
-/** Writes `text` and waits for its echo, or for the server to close the connection. */
-export function tcpEcho(port: number, text: string, caller: Caller & { alpn: string }): Promise<Exchange> {
+/** Writes `text` on the socket `open` makes and waits for its echo, or for the server to close the connection. */
+function echo(open: (onConnect: () => void) => Socket, text: string): Promise<Exchange> {
   return new Promise((resolve) => {
     let got = '';
     let done = false;
@@ -59,10 +59,7 @@ export function tcpEcho(port: number, text: string, caller: Caller & { alpn: str
       socket.destroy();
       resolve(r);
     };
-    const socket: Socket = tlsConnect(
-      { host: '127.0.0.1', port, ca: caller.ca, cert: caller.cert, key: caller.key, ALPNProtocols: [caller.alpn], checkServerIdentity: spiffeServer },
-      () => socket.write(text),
-    );
+    const socket = open(() => socket.write(text));
     socket.setTimeout(5000, () => finish({ ok: false, error: 'timeout' }));
     socket.on('data', (d: Buffer) => {
       got += d.toString();
@@ -74,24 +71,19 @@ export function tcpEcho(port: number, text: string, caller: Caller & { alpn: str
   });
 }
 
+/** The exchange over mTLS as `caller`, offering its ALPN. */
+export function tcpEcho(port: number, text: string, caller: Caller & { alpn: string }): Promise<Exchange> {
+  return echo(
+    (onConnect) =>
+      tlsConnect(
+        { host: '127.0.0.1', port, ca: caller.ca, cert: caller.cert, key: caller.key, ALPNProtocols: [caller.alpn], checkServerIdentity: spiffeServer },
+        onConnect,
+      ),
+    text,
+  );
+}
+
 /** The same exchange without TLS. */
 export function plainTcpEcho(port: number, text: string): Promise<Exchange> {
-  return new Promise((resolve) => {
-    let got = '';
-    let done = false;
-    const finish = (r: Exchange) => {
-      if (done) return;
-      done = true;
-      socket.destroy();
-      resolve(r);
-    };
-    const socket = tcpConnect({ host: '127.0.0.1', port }, () => socket.write(text));
-    socket.setTimeout(5000, () => finish({ ok: false, error: 'timeout' }));
-    socket.on('data', (d: Buffer) => {
-      got += d.toString();
-      if (got.length >= text.length) finish({ ok: true, echoed: got });
-    });
-    socket.on('close', () => finish({ ok: false, error: 'closed' }));
-    socket.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, error: e.code ?? e.message }));
-  });
+  return echo((onConnect) => tcpConnect({ host: '127.0.0.1', port }, onConnect), text);
 }
