@@ -10,6 +10,9 @@
 //   endpoint add      the same for one more endpoint (EDS)
 //   reconnect storm   every connection dropped at once and redialled: proxies resynced per second
 //   RSS               idle (model loaded, no proxy) and per connected stream, from /proc, no forced GC
+//   CPU per ACK       every proxy repeats its last request of each type (an ACK: same nonce, same
+//                     names) 5 times; the server's CPU from /proc until it is idle again, per request.
+//                     --full-decode: Weft decodes every request with protobuf-es (before issue 11 item 4)
 // Prints figures only; never fails on timing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { captureStates } from './support/capture.ts';
 import { Child } from './support/child.ts';
 import { kib, mib, ms, percentile } from './support/figures.ts';
-import { canPin, GoProc, peerBinary, pin, rssOf } from './support/go-peer.ts';
+import { canPin, cpuOf, GoProc, peerBinary, pin, rssOf } from './support/go-peer.ts';
 import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
 import type { ServerReply, ServerRequest } from './support/protocol.ts';
 
@@ -32,6 +35,7 @@ interface Figures {
   flipP90: number[];
   adds: number[];
   stormPerSecond: number;
+  ackCpuUs: number;
   missing: number;
 }
 
@@ -45,9 +49,9 @@ interface Server {
 
 const settle = (t: number) => new Promise((r) => setTimeout(r, t));
 
-async function startWeft(): Promise<Server> {
+async function startWeft(fullDecode: boolean): Promise<Server> {
   const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), { env: { WEFT_LOG_LEVEL: 'warn' } });
-  const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1 }, 'started');
+  const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1, fullDecode }, 'started');
   return {
     port,
     pid: child.pid,
@@ -113,6 +117,7 @@ async function measure(server: Server, bin: string, mode: string, n: number, mut
       flipP90: [],
       adds: [],
       stormPerSecond: 0,
+      ackCpuUs: await ackCost(server.pid, load),
       missing: 0,
     };
     for (let k = 1; k <= mutations.length; k++) {
@@ -139,6 +144,20 @@ async function measure(server: Server, bin: string, mode: string, n: number, mut
   }
 }
 
+/** Server CPU per repeated ACK (µs): from before the repeats until the server is idle again. */
+async function ackCost(pid: number, load: GoProc): Promise<number> {
+  await settle(500);
+  const before = cpuOf(pid);
+  load.send('reack 5');
+  const { requests } = await load.event<{ requests: number }>('reacked');
+  for (let last = cpuOf(pid); ;) {
+    await settle(300);
+    const now = cpuOf(pid);
+    if (now - last <= 10) return ((last - before) * 1000) / requests;
+    last = now;
+  }
+}
+
 const med = (v: readonly number[]) =>
   percentile(
     [...v].sort((a, b) => a - b),
@@ -159,13 +178,19 @@ function print(n: number, mode: string, w: Figures, p: Figures): void {
   row('reconnect storm (proxies/s resynced)', w.stormPerSecond, p.stormPerSecond, (v) => `${Math.round(v)}/s`, true);
   row('RSS per stream', w.rssPerStream, p.rssPerStream, kib);
   row('idle RSS', w.idleRss, p.idleRss, mib);
+  row('CPU per repeated ACK', w.ackCpuUs, p.ackCpuUs, (v) => `${v.toFixed(1)} µs`);
   if (w.missing + p.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}, peer ${p.missing}`);
 }
 
 export async function runPeerBench(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { proxies: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, modes: { type: 'string', default: 'sotw,delta' } },
+    options: {
+      proxies: { type: 'string', default: '1000' },
+      rounds: { type: 'string', default: '3' },
+      modes: { type: 'string', default: 'sotw,delta' },
+      'full-decode': { type: 'boolean', default: false },
+    },
   });
   const n = Number(values.proxies);
   const rounds = Number(values.rounds);
@@ -185,7 +210,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
     );
     for (const mode of values.modes.split(',')) {
       const results: Figures[] = [];
-      for (const start of [startWeft, () => startPeer(bin, dir)]) {
+      for (const start of [() => startWeft(values['full-decode']), () => startPeer(bin, dir)]) {
         const server = await start();
         try {
           results.push(await measure(server, bin, mode, n, mutations, pinned));

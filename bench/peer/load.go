@@ -8,6 +8,8 @@
 //	        arm TYPEURL        → {"event":"armed","proxies":n}   (the next response of that type counts)
 //	        collect TIMEOUT_MS → {"event":"collected","acked":[epoch ms...],"missing":m}
 //	        storm              → every connection dropped at once and redialled: {"event":"synced",...}
+//	        reack K            → every proxy repeats its last request (an ACK) of each type K times:
+//	                             {"event":"reacked","requests":n,"ms":t} (the servers' CPU per ACK)
 package main
 
 import (
@@ -49,6 +51,9 @@ type sim struct {
 	armMu       sync.Mutex
 	armed       string
 	onArmed     func(at int64)
+	// mu guards the stream's send side and what it last sent; reack repeats those requests.
+	mu    sync.Mutex
+	reack func() int
 }
 
 func node(s *sim) *core.Node {
@@ -138,7 +143,21 @@ func (s *sim) runSotw(ctx context.Context) error {
 	send := func(t string) error {
 		return st.Send(&discovery.DiscoveryRequest{TypeUrl: t, VersionInfo: version[t], ResourceNames: names[t], ResponseNonce: nonce[t]})
 	}
-	if err := st.Send(&discovery.DiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType}); err != nil {
+	s.mu.Lock()
+	s.reack = func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for t := range nonce {
+			if send(t) == nil {
+				n++
+			}
+		}
+		return n
+	}
+	err = st.Send(&discovery.DiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType})
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	ldsAsked, done := false, false
@@ -147,6 +166,16 @@ func (s *sim) runSotw(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := s.sotwResponse(r, names, version, nonce, send, &ldsAsked, &done); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]string, version, nonce map[string]string, send func(string) error, ldsAsked, done *bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	{
 		t := r.TypeUrl
 		nonce[t] = r.Nonce
 		if t == resource.ClusterType {
@@ -169,18 +198,19 @@ func (s *sim) runSotw(ctx context.Context) error {
 		if err := send(t); err != nil {
 			return err
 		}
-		if t == resource.EndpointType && !ldsAsked {
-			ldsAsked = true
+		if t == resource.EndpointType && !*ldsAsked {
+			*ldsAsked = true
 			if err := send(resource.ListenerType); err != nil {
 				return err
 			}
 		}
 		s.noteResponse(t)
-		if !done && version[resource.ClusterType] != "" && version[resource.EndpointType] != "" && version[resource.ListenerType] != "" && version[resource.RouteType] != "" {
-			done = true
+		if !*done && version[resource.ClusterType] != "" && version[resource.EndpointType] != "" && version[resource.ListenerType] != "" && version[resource.RouteType] != "" {
+			*done = true
 			close(s.synced)
 		}
 	}
+	return nil
 }
 
 func (s *sim) runDelta(ctx context.Context) error {
@@ -191,7 +221,22 @@ func (s *sim) runDelta(ctx context.Context) error {
 	known := map[string]map[string]*anypb.Any{}
 	subscribed := map[string][]string{}
 	got := map[string]bool{}
-	if err := st.Send(&discovery.DeltaDiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType}); err != nil {
+	lastNonce := map[string]string{}
+	s.mu.Lock()
+	s.reack = func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for t, nc := range lastNonce {
+			if st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: nc}) == nil {
+				n++
+			}
+		}
+		return n
+	}
+	err = st.Send(&discovery.DeltaDiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType})
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	resubscribe := func(t string, want []string) error {
@@ -216,7 +261,9 @@ func (s *sim) runDelta(ctx context.Context) error {
 			return nil
 		}
 		subscribed[t] = want
-		return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: sub, ResourceNamesUnsubscribe: unsub})
+		return s.locked(func() error {
+			return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: sub, ResourceNamesUnsubscribe: unsub})
+		})
 	}
 	ldsAsked, done := false, false
 	for {
@@ -224,6 +271,9 @@ func (s *sim) runDelta(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		s.mu.Lock()
+		lastNonce[r.TypeUrl] = r.Nonce
+		s.mu.Unlock()
 		t := r.TypeUrl
 		m := known[t]
 		if m == nil {
@@ -250,13 +300,13 @@ func (s *sim) runDelta(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.Nonce}); err != nil {
+		if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.Nonce}) }); err != nil {
 			return err
 		}
 		got[t] = true
 		if t == resource.EndpointType && !ldsAsked {
 			ldsAsked = true
-			if err := st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: resource.ListenerType}); err != nil {
+			if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: resource.ListenerType}) }); err != nil {
 				return err
 			}
 		}
@@ -266,6 +316,12 @@ func (s *sim) runDelta(ctx context.Context) error {
 			close(s.synced)
 		}
 	}
+}
+
+func (s *sim) locked(f func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f()
 }
 
 func (s *sim) start(addr string, problems chan<- string) error {
@@ -390,6 +446,28 @@ func load(args []string) error {
 				s.stop()
 			}
 			connect(sims)
+		case "reack":
+			k, _ := strconv.Atoi(f[1])
+			t0 := time.Now()
+			var sent atomic.Int64
+			var wg sync.WaitGroup
+			for _, s := range sims {
+				s.mu.Lock()
+				again := s.reack
+				s.mu.Unlock()
+				if again == nil {
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < k; i++ {
+						sent.Add(int64(again()))
+					}
+				}()
+			}
+			wg.Wait()
+			emit(out{"event": "reacked", "requests": sent.Load(), "ms": float64(time.Since(t0).Microseconds()) / 1000})
 		case "quit":
 			for _, s := range sims {
 				s.stop()

@@ -8,6 +8,7 @@ import { startControlPlane, type ControlPlane } from '../../src/runtime/control-
 import { metricsRegistry } from '../../src/base/metrics.ts';
 import { Debouncer } from '../../src/base/debounce.ts';
 import { BenchMesh } from './mesh.ts';
+import { ackShortPath } from '../../xds/server/request-decode.ts';
 import { cpuMs, nowMs, type MemoryFigures, type ServerCounters, type ServerReply, type ServerRequest } from './protocol.ts';
 
 /** A source whose states come from the benchmark, not from files or an API server. */
@@ -83,6 +84,7 @@ process.on('message', (msg: ServerRequest) => {
   void (async () => {
     switch (msg.cmd) {
       case 'start': {
+        ackShortPath.enabled = msg.fullDecode !== true;
         mesh = new BenchMesh(msg.shape);
         source = new MemorySource(mesh.state());
         cp = await startControlPlane({
