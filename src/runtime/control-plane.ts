@@ -55,6 +55,8 @@ export interface ControlPlaneOptions {
   /** Handshake/request/idle bounds of the xDS and monitoring listeners. */
   readonly listenerTimeouts?: ListenerTimeouts;
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
+  /** xDS worker threads (xds/server/workers.ts; default 0: streams served on the main thread). */
+  readonly xdsWorkers?: number;
   readonly log?: Logger;
 }
 
@@ -107,11 +109,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     debounce: { holdoffMs: 0, maxDelayMs: 0, ...opts.pushDebounce },
     ...(opts.xdsLimits ? { limits: opts.xdsLimits } : {}),
     ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
+    ...(opts.xdsWorkers ? { workers: opts.xdsWorkers } : {}),
   });
   let monitoring: RunningMonitoring | undefined;
   let debugListener: RunningMonitoring | undefined;
   const meshView = new MeshViewSource({
-    streams: () => xds.ads.debug(),
+    streams: () => xds.streams.latest(),
     model: () => cache.model,
     ...(opts.meshView?.certificates ? { certificates: opts.meshView.certificates } : {}),
     ...(opts.meshView?.scrape ? { scrape: opts.meshView.scrape } : {}),
@@ -119,7 +122,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   try {
     const debug = {
-      proxies: () => debugProxies(xds.ads),
+      proxies: async () => debugProxies(await xds.streams.debug()),
       config: () => ({
         modelVersion: cache.model?.version,
         services: [...(cache.model?.services.keys() ?? [])],

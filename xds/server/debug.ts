@@ -1,7 +1,7 @@
 // The /debug/proxies view: who is connected, what each proxy was sent and has ACKed, and
 // the last NACK per type. Plain JSON-ready data; the HTTP side mounts it elsewhere.
 import type { ProxyKind } from '../resources/proxy.ts';
-import type { AdsServer } from './ads.ts';
+import type { StreamDebug } from './stream-debug.ts';
 import type { NackRecord } from '../protocol/state.ts';
 import { compareStrings } from '../../src/base/order.ts';
 
@@ -28,9 +28,8 @@ export interface ProxyDebug {
 }
 
 /** Connected proxies sorted by id, then stream. */
-export function debugProxies(ads: AdsServer): ProxyDebug[] {
-  return ads
-    .debug()
+export function debugProxies(streams: { debug(): StreamDebug[] } | readonly StreamDebug[]): ProxyDebug[] {
+  return ('debug' in streams ? streams.debug() : streams)
     .map((s) => ({
       id: s.proxy.id,
       stream: s.stream,

@@ -1,7 +1,7 @@
 // The contracts between the ADS server and its streams: what a stream needs from the server
 // (StreamContext) and what the server sees of a stream (AdsStream).
 import type { Logger } from '../../src/base/log.ts';
-import type { Authenticate } from '../../src/identity/auth-hook.ts';
+import type { Admit } from './admit.ts';
 import type { MeshModel } from '../../src/model/types.ts';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
@@ -18,11 +18,14 @@ export interface SnapshotSource {
   watch(proxy: ProxyInfo, listener: () => void): SnapshotWatch;
   /** The model served, for holding a proxy's claimed Service to its credential (scope.ts). */
   readonly model?: MeshModel | undefined;
+  /** Snapshots arrive from another thread (workers.ts): a watch may have none yet although there is a model. */
+  readonly remote?: boolean;
 }
 
 export interface StreamContext {
   readonly cache: SnapshotSource;
-  readonly authenticate?: Authenticate;
+  /** Authentication and scope of the proxy (admit.ts); without it every well-formed node is accepted. */
+  readonly admit?: Admit;
   readonly log: Logger;
   readonly limits: XdsLimits;
   readonly queueBudget: QueueBudget;

@@ -55,6 +55,13 @@ export interface XdsTls {
   close(): void;
 }
 
+/** The serving certificate, its key and the trust bundle (PEM), as an xDS worker thread receives them. */
+export interface TlsMaterial {
+  readonly ca: Buffer;
+  readonly certificate: Buffer;
+  readonly privateKey: Buffer;
+}
+
 /** An in-memory provider of both the identity (serving cert) and the CA (trust bundle). */
 class MemoryCertificateProvider implements CertificateProvider {
   readonly #ca = new Set<CaListener>();
@@ -65,6 +72,10 @@ class MemoryCertificateProvider implements CertificateProvider {
   constructor(ca: Buffer, certificate: Buffer, privateKey: Buffer) {
     this.#caUpdate = { caCertificate: ca };
     this.#identityUpdate = { certificate, privateKey };
+  }
+
+  get material(): TlsMaterial {
+    return { ca: this.#caUpdate.caCertificate, certificate: this.#identityUpdate.certificate, privateKey: this.#identityUpdate.privateKey };
   }
 
   setIdentity(certificate: Buffer, privateKey: Buffer): void {
@@ -149,6 +160,7 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
   // grpc-js's parameter names are swapped relative to its constructor; one provider serving
   // both roles makes the order irrelevant. Client certificates: requested, not required.
   const credentials = experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  providers.set(credentials, provider);
 
   return {
     credentials,
@@ -159,5 +171,35 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
     close() {
       rotation.stop();
     },
+  };
+}
+
+const providers = new WeakMap<ServerCredentials, MemoryCertificateProvider>();
+
+/**
+ * For xDS worker threads (workers.ts): the current material of credentials made here, and each
+ * renewed identity (call the returned function to stop); undefined for other credentials.
+ */
+export function rotatingMaterial(
+  credentials: ServerCredentials,
+): { readonly current: TlsMaterial; follow(onIdentity: (m: TlsMaterial) => void): () => void } | undefined {
+  const provider = providers.get(credentials);
+  if (provider === undefined) return undefined;
+  return {
+    current: provider.material,
+    follow(onIdentity) {
+      const listener: IdentityListener = () => onIdentity(provider.material);
+      provider.addIdentityCertificateListener(listener);
+      return () => provider.removeIdentityCertificateListener(listener);
+    },
+  };
+}
+
+/** A worker thread's credentials from the primary's material; `update` installs a renewed identity. */
+export function credentialsFrom(m: TlsMaterial): { readonly credentials: ServerCredentials; update(next: TlsMaterial): void } {
+  const provider = new MemoryCertificateProvider(Buffer.from(m.ca), Buffer.from(m.certificate), Buffer.from(m.privateKey));
+  return {
+    credentials: experimental.createCertificateProviderServerCredentials(provider, provider, false),
+    update: (next) => provider.setIdentity(Buffer.from(next.certificate), Buffer.from(next.privateKey)),
   };
 }

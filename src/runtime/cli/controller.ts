@@ -96,6 +96,7 @@ function settingsFrom(values: ControllerFlags): Settings {
       },
       statusResyncMs: values['status-resync'],
       xdsLimits: xdsLimitsFrom(values),
+      xdsWorkers: values['xds-workers'],
       listenerTimeouts: listenerTimeoutsFrom(values),
       ...(values['discovery-selector'] ? { namespaceSelector: values['discovery-selector'] } : {}),
       log,

@@ -68,6 +68,8 @@ export interface ControllerOptions {
   readonly xdsLimits?: Partial<XdsLimits>;
   /** Handshake/request/idle bounds of every listener. */
   readonly listenerTimeouts?: ListenerTimeouts;
+  /** xDS worker threads (xds/server/workers.ts). */
+  readonly xdsWorkers?: number;
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
   readonly authenticate?: (index: ClusterIndex) => Authenticate;
   /** Per-identity SDS secrets in every snapshot (with a CA; see ControlPlaneOptions.secrets). */
@@ -137,6 +139,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
       ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
       ...(opts.listenerTimeouts ? { listenerTimeouts: opts.listenerTimeouts } : {}),
+      ...(opts.xdsWorkers ? { xdsWorkers: opts.xdsWorkers } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
       ...(opts.secrets ? { secrets: opts.secrets } : {}),
       readiness: { informersSynced: () => source.synced, ...opts.readiness },
@@ -159,7 +162,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     policies: () => source.policies(),
     proxies: {
       model: () => controlPlane.model(),
-      streams: () => controlPlane.xds.ads.debug(),
+      streams: () => controlPlane.xds.streams.latest(),
       snapshotFor: (p) => controlPlane.cache.snapshotFor(p),
     },
     isLeader,

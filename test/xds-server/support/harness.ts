@@ -27,8 +27,17 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { holdoffMs?: number; maxDelayMs?: number; authenticate?: Authenticate; checkConsistency?: ConsistencyCheck; limits?: Partial<XdsLimits> } = {},
+  opts: {
+    holdoffMs?: number;
+    maxDelayMs?: number;
+    authenticate?: Authenticate;
+    checkConsistency?: ConsistencyCheck;
+    limits?: Partial<XdsLimits>;
+    /** xDS worker threads; default WEFT_TEST_XDS_WORKERS (0: none), so a whole suite can run through workers. */
+    workers?: number;
+  } = {},
 ): Promise<Harness> {
+  const workers = opts.workers ?? Number(process.env.WEFT_TEST_XDS_WORKERS ?? 0);
   const world = new World(opts.checkConsistency !== undefined ? { checkConsistency: opts.checkConsistency } : {});
   const server = await startXdsServer({
     address: '127.0.0.1:0',
@@ -38,6 +47,7 @@ export async function startHarness(
     ...(opts.authenticate !== undefined ? { authenticate: opts.authenticate } : {}),
     // Tests multiplex hundreds of proxies over one client connection; Envoy opens one or two.
     limits: { maxStreamsPerConnection: 10_000, ...opts.limits },
+    ...(workers > 0 ? { workers } : {}),
   });
   const client = newGrpcClient(server.port);
   const open: { close(): void }[] = [];
