@@ -49,9 +49,9 @@ interface Server {
 
 const settle = (t: number) => new Promise((r) => setTimeout(r, t));
 
-async function startWeft(fullDecode: boolean): Promise<Server> {
+async function startWeft(fullDecode: boolean, xdsWorkers: number): Promise<Server> {
   const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), { env: { WEFT_LOG_LEVEL: 'warn' } });
-  const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1, fullDecode }, 'started');
+  const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1, fullDecode, xdsWorkers }, 'started');
   return {
     port,
     pid: child.pid,
@@ -63,8 +63,8 @@ async function startWeft(fullDecode: boolean): Promise<Server> {
   };
 }
 
-async function startPeer(bin: string, dir: string): Promise<Server> {
-  const p = new GoProc(bin, ['serve', '-addr', '127.0.0.1:0', '-dir', dir]);
+async function startPeer(bin: string, dir: string, cores: number): Promise<Server> {
+  const p = new GoProc(bin, ['serve', '-addr', '127.0.0.1:0', '-dir', dir], { GOMAXPROCS: String(cores) });
   const port = Number((await p.line((l) => l.startsWith('listening '), 'listening')).split(' ')[1]);
   p.send('load v0');
   await p.line((l) => l === 'loaded' || l.startsWith('error'), 'the first snapshot');
@@ -85,8 +85,10 @@ async function startPeer(bin: string, dir: string): Promise<Server> {
   };
 }
 
-async function measure(server: Server, bin: string, mode: string, n: number, mutations: readonly Mutation[], pinned: boolean): Promise<Figures> {
-  if (pinned) pin(server.pid, 0);
+async function measure(server: Server, bin: string, mode: string, n: number, mutations: readonly Mutation[], pinned: boolean, cores: number): Promise<Figures> {
+  // One core: the server on CPU 0, the load generator on CPU 1. Two: everything on both.
+  const serverCpus = cores === 1 ? '0' : '0,1';
+  if (pinned) pin(server.pid, serverCpus);
   await settle(1000);
   const idleRss = rssOf(server.pid);
   const load = new GoProc(bin, [
@@ -100,7 +102,7 @@ async function measure(server: Server, bin: string, mode: string, n: number, mut
     '-services',
     String(DEFAULT_SHAPE.servicesPerNamespace),
   ]);
-  if (pinned) pin(load.pid, 1);
+  if (pinned) pin(load.pid, cores === 1 ? '1' : '0,1');
   try {
     load.send(`connect 0 ${n}`);
     const sync = await load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null }>('synced');
@@ -190,9 +192,14 @@ export async function runPeerBench(args: string[]): Promise<void> {
       rounds: { type: 'string', default: '3' },
       modes: { type: 'string', default: 'sotw,delta' },
       'full-decode': { type: 'boolean', default: false },
+      cores: { type: 'string', default: '1' },
+      'xds-workers': { type: 'string', default: '0' },
     },
   });
   const n = Number(values.proxies);
+  const cores = Number(values.cores);
+  const xdsWorkers = Number(values['xds-workers']);
+  if (![1, 2].includes(cores) || !Number.isInteger(xdsWorkers) || xdsWorkers < 0 || xdsWorkers > 16) throw new Error('--cores 1|2, --xds-workers 0..16');
   const rounds = Number(values.rounds);
   if (!Number.isInteger(n) || n < 1 || n > 10_000 || !Number.isInteger(rounds) || rounds < 1 || rounds > 20)
     throw new Error('--proxies 1..10000, --rounds 1..20');
@@ -206,14 +213,21 @@ export async function runPeerBench(args: string[]): Promise<void> {
       `captured what Weft serves each of the ${DEFAULT_SHAPE.namespaces * DEFAULT_SHAPE.servicesPerNamespace} proxy groups (${kib(bytes)} initially), ${mutations.length} mutations`,
     );
     console.log(
-      pinned ? 'pinned: each server to CPU 0, the load generator to CPU 1 (taskset)' : 'NOT pinned (taskset or a second core missing): figures share cores',
+      !pinned
+        ? 'NOT pinned (taskset or a second core missing): figures share cores'
+        : cores === 1
+          ? 'pinned: each server to CPU 0, the load generator to CPU 1 (taskset)'
+          : 'two cores: each server and the load generator on CPUs 0-1 (taskset; GOMAXPROCS=2 for the peer)',
+    );
+    console.log(
+      `Weft: ${xdsWorkers === 0 ? 'streams on its main thread' : `${xdsWorkers} xDS worker threads`}${values['full-decode'] ? ', every request decoded by protobuf-es' : ''}`,
     );
     for (const mode of values.modes.split(',')) {
       const results: Figures[] = [];
-      for (const start of [() => startWeft(values['full-decode']), () => startPeer(bin, dir)]) {
+      for (const start of [() => startWeft(values['full-decode'], xdsWorkers), () => startPeer(bin, dir, cores)]) {
         const server = await start();
         try {
-          results.push(await measure(server, bin, mode, n, mutations, pinned));
+          results.push(await measure(server, bin, mode, n, mutations, pinned, cores));
         } finally {
           await server.stop();
         }

@@ -35,8 +35,8 @@ export function canPin(): boolean {
 }
 
 /** Pins a process (all its threads) to one CPU when taskset exists and the machine has it; says whether it did. */
-export function pin(pid: number, cpu: number): boolean {
-  const r = spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+export function pin(pid: number, cpus: string): boolean {
+  const r = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
   return r.status === 0;
 }
 
@@ -59,8 +59,8 @@ export class GoProc {
   #wake: (() => void) | undefined;
   #exited = false;
 
-  constructor(bin: string, args: string[]) {
-    this.proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(bin: string, args: string[], env: Record<string, string> = {}) {
+    this.proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       this.#lines.push(l);
       this.#wake?.();

@@ -31,7 +31,7 @@ export interface ServerCounters {
 
 export type ServerRequest =
   /** debounceStages 2 adds the push debounce Weft had before (100 ms holdoff, 1 s max) after the source's. */
-  | { readonly cmd: 'start'; readonly shape: MeshShape; readonly debounceStages: 1 | 2; readonly fullDecode?: boolean }
+  | { readonly cmd: 'start'; readonly shape: MeshShape; readonly debounceStages: 1 | 2; readonly fullDecode?: boolean; readonly xdsWorkers?: number }
   /** gc: run a full collection first (memory figures); without it the call costs next to no CPU. */
   | { readonly cmd: 'stats'; readonly gc: boolean }
   | { readonly cmd: 'mutate'; readonly mutation: Mutation }

@@ -5,7 +5,7 @@
 // --expose-gc so memory figures are taken after a full collection.
 import type { ConfigSource, ConfigState } from '../../src/sources/source.ts';
 import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane.ts';
-import { metricsRegistry } from '../../src/base/metrics.ts';
+import { processMetrics } from '../../src/base/metrics.ts';
 import { Debouncer } from '../../src/base/debounce.ts';
 import { BenchMesh } from './mesh.ts';
 import { ackShortPath } from '../../xds/server/request-decode.ts';
@@ -40,7 +40,7 @@ class MemorySource implements ConfigSource {
 }
 
 async function metricSum(name: string, field: 'value' | 'sum' | 'count' = 'value'): Promise<number> {
-  const metric = metricsRegistry.getSingleMetric(name);
+  const metric = (await processMetrics()).getSingleMetric(name);
   if (metric === undefined) return 0;
   const { values } = await metric.get();
   return values
@@ -61,7 +61,7 @@ async function counters(cp: ControlPlane | undefined): Promise<ServerCounters> {
     generations: await metricSum('weft_xds_snapshot_generations_total'),
     flushSeconds: await metricSum('weft_xds_flush_seconds', 'sum'),
     flushes: await metricSum('weft_xds_flush_seconds', 'count'),
-    connected: cp?.xds.ads.connected ?? 0,
+    connected: cp?.xds.streams.connected ?? 0,
   };
 }
 
@@ -92,6 +92,7 @@ process.on('message', (msg: ServerRequest) => {
           xdsAddress: '127.0.0.1:0',
           // The simulated proxies share a few connections (--streams-per-connection, 500); Envoys open one or two each.
           xdsLimits: { maxStreamsPerConnection: 100_000 },
+          ...(msg.xdsWorkers ? { xdsWorkers: msg.xdsWorkers } : {}),
           ...(msg.debounceStages === 2 ? { pushDebounce: { holdoffMs: 100, maxDelayMs: 1000 } } : {}),
         });
         send({ cmd: 'started', port: cp.xdsPort, services: cp.model()?.services.size ?? 0 });

@@ -4,7 +4,7 @@
 // (src/runtime/access/); the probes and /metrics do not (the kubelet and Prometheus read them),
 // and neither does the mesh view's page, which is static code with no data in it.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { metricsRegistry } from '../base/metrics.ts';
+import { metricsRegistry, processMetrics } from '../base/metrics.ts';
 import type { Logger } from '../base/log.ts';
 import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type ListenerTimeouts } from '../base/listener-timeouts.ts';
 import { listenerBoundary, type Authorizer } from './access/access.ts';
@@ -54,7 +54,7 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<RunningM
     });
     app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', metricsRegistry.contentType);
-      return metricsRegistry.metrics();
+      return (await processMetrics()).metrics(); // xDS worker threads' series included
     });
   }
   if (opts.debug || opts.meshView) {

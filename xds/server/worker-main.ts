@@ -6,6 +6,7 @@
 import { ServerCredentials } from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { log as rootLog } from '../../src/base/log.ts';
+import { metricsRegistry } from '../../src/base/metrics.ts';
 import { proxyGroupKey, type ProxyInfo } from '../resources/proxy.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { SnapshotWatch } from '../snapshot/cache.ts';
@@ -141,6 +142,9 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'debug':
       post({ t: 'debug', id: m.id, streams: ads.debug() });
+      break;
+    case 'metrics':
+      void metricsRegistry.getMetricsAsJSON().then((metrics) => post({ t: 'metrics', id: m.id, metrics }));
       break;
     case 'tls':
       tls?.update(m.material);

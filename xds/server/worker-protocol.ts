@@ -1,4 +1,5 @@
 // Messages between the primary thread and the xDS worker threads (workers.ts, worker-main.ts).
+import type { MetricsJson } from '../../src/base/metrics.ts';
 import type { ListenerTimeouts } from '../../src/base/listener-timeouts.ts';
 import type { DebounceOptions } from '../../src/base/debounce.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
@@ -42,11 +43,13 @@ export type ToPrimary =
     }
   | { readonly t: 'connected'; readonly n: number }
   | { readonly t: 'debug'; readonly id: number; readonly streams: StreamDebug[] }
+  | { readonly t: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
   | { readonly t: 'closed' };
 
 export type ToWorker =
   | { readonly t: 'snapshot'; readonly snapshot: WireSnapshot }
   | { readonly t: 'admitted'; readonly id: number; readonly admission: Admission }
   | { readonly t: 'debug'; readonly id: number }
+  | { readonly t: 'metrics'; readonly id: number }
   | { readonly t: 'tls'; readonly material: TlsMaterial }
   | { readonly t: 'close' };

@@ -13,6 +13,7 @@ import { Metadata, type ServerCredentials } from '@grpc/grpc-js';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../src/base/log.ts';
+import { addThreadMetrics, type MetricsJson } from '../../src/base/metrics.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import type { SnapshotWatch } from '../snapshot/cache.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
@@ -83,6 +84,7 @@ class WorkerLink {
   readonly #cache: SnapshotSource;
   readonly #admit: Admit | undefined;
   readonly #debug = new Map<number, (s: StreamDebug[]) => void>();
+  readonly #metrics = new Map<number, (m: MetricsJson) => void>();
   #closed: (() => void) | undefined;
   readonly ready: Promise<void>;
 
@@ -102,6 +104,10 @@ class WorkerLink {
     this.worker.on('error', (err) => log.error({ err, worker: data.index }, 'xDS worker failed'));
     this.worker.on('exit', (code) => {
       for (const g of this.#groups.values()) g.watch.cancel();
+      for (const r of this.#debug.values()) r([]);
+      for (const r of this.#metrics.values()) r([]);
+      this.#debug.clear();
+      this.#metrics.clear();
       this.#groups.clear();
       this.connected = 0;
       this.#closed?.();
@@ -117,6 +123,13 @@ class WorkerLink {
     return new Promise((resolve) => {
       this.#debug.set(id, resolve);
       this.post({ t: 'debug', id });
+    });
+  }
+
+  metrics(id: number): Promise<MetricsJson> {
+    return new Promise((resolve) => {
+      this.#metrics.set(id, resolve);
+      this.post({ t: 'metrics', id });
     });
   }
 
@@ -160,6 +173,10 @@ class WorkerLink {
       case 'debug':
         this.#debug.get(m.id)?.(m.streams);
         this.#debug.delete(m.id);
+        break;
+      case 'metrics':
+        this.#metrics.get(m.id)?.(m.metrics);
+        this.#metrics.delete(m.id);
         break;
       case 'closed':
         void this.worker.terminate();
@@ -246,9 +263,13 @@ export async function startXdsWorkers(opts: XdsWorkersOptions): Promise<XdsWorke
     for (const l of links) l.post({ t: 'tls', material: m });
   });
   opts.log.info({ workers: opts.count, port }, 'xDS worker threads listening');
-  let debugSeq = 0;
+  let seq = 0;
+  const offMetrics = addThreadMetrics(() => {
+    const id = ++seq;
+    return Promise.all(links.map((l) => l.metrics(id)));
+  });
   const debug = async (): Promise<StreamDebug[]> => {
-    const id = ++debugSeq;
+    const id = ++seq;
     return (await Promise.all(links.map((l) => l.debug(id)))).flat();
   };
   return {
@@ -261,6 +282,7 @@ export async function startXdsWorkers(opts: XdsWorkersOptions): Promise<XdsWorke
     async close() {
       closing = true;
       unfollow?.();
+      offMetrics();
       await Promise.all(links.map((l) => l.close(opts.settings.shutdownGraceMs ?? 5_000)));
     },
   };

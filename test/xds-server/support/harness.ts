@@ -3,7 +3,7 @@ import { create, toJson, type DescMessage, type MessageShape } from '@bufbuild/p
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import type { Client } from '@grpc/grpc-js';
 import { expect } from 'vitest';
-import { metricsRegistry } from '../../../src/base/metrics.ts';
+import { processMetrics } from '../../../src/base/metrics.ts';
 import type { Node } from '../../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { DeltaDiscoveryResponseSchema, DiscoveryResponseSchema } from '../../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { envoyRegistry } from '../../../xds/resources/registry.ts';
@@ -98,7 +98,7 @@ export function deltaResponse(typeUrl: string, systemVersion: string, resources:
 
 /** Current value of a counter/gauge series (0 when absent). */
 export async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = metricsRegistry.getSingleMetric(name);
+  const metric = (await processMetrics()).getSingleMetric(name); // with xDS workers, theirs too
   if (metric === undefined) return 0;
   const { values } = await metric.get();
   const hit = values.find((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want));
