@@ -49,8 +49,11 @@ interface Server {
 
 const settle = (t: number) => new Promise((r) => setTimeout(r, t));
 
-async function startWeft(fullDecode: boolean, xdsWorkers: number): Promise<Server> {
-  const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), { env: { WEFT_LOG_LEVEL: 'warn' } });
+async function startWeft(fullDecode: boolean, xdsWorkers: number, nodeFlags: string): Promise<Server> {
+  const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), {
+    env: { WEFT_LOG_LEVEL: 'warn' },
+    execArgv: nodeFlags.split(' ').filter((f) => f !== ''),
+  });
   const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1, fullDecode, xdsWorkers }, 'started');
   return {
     port,
@@ -194,6 +197,8 @@ export async function runPeerBench(args: string[]): Promise<void> {
       'full-decode': { type: 'boolean', default: false },
       cores: { type: 'string', default: '1' },
       'xds-workers': { type: 'string', default: '0' },
+      // What the weft image runs with (images/weft/image.json; docs/scale.md "Idle memory").
+      'weft-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
     },
   });
   const n = Number(values.proxies);
@@ -224,7 +229,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
     );
     for (const mode of values.modes.split(',')) {
       const results: Figures[] = [];
-      for (const start of [() => startWeft(values['full-decode'], xdsWorkers), () => startPeer(bin, dir, cores)]) {
+      for (const start of [() => startWeft(values['full-decode'], xdsWorkers, values['weft-node-flags']), () => startPeer(bin, dir, cores)]) {
         const server = await start();
         try {
           results.push(await measure(server, bin, mode, n, mutations, pinned, cores));
