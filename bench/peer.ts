@@ -169,11 +169,26 @@ const med = (v: readonly number[]) =>
     50,
   );
 
-function print(n: number, mode: string, w: Figures, p: Figures): void {
-  const row = (name: string, a: number, b: number, fmt: (v: number) => string, higherIsBetter = false) => {
+function print(n: number, mode: string, w: Figures, p: Figures | undefined): void {
+  const row = (name: string, a: number, b: number | undefined, fmt: (v: number) => string, higherIsBetter = false) => {
+    if (b === undefined) return console.log(`  ${name.padEnd(34)} ${fmt(a).padStart(14)}`);
     const ratio = higherIsBetter ? b / a : a / b;
     console.log(`  ${name.padEnd(34)} ${fmt(a).padStart(14)} ${fmt(b).padStart(14)}   ${ratio.toFixed(2)}×`);
   };
+  if (p === undefined) {
+    console.log(`\n${mode.toUpperCase()}, N = ${n}: ${'Weft'.padStart(48)}   (peer not run: --weft-only)`);
+    row('split flip, change → last ACK', med(w.flips), undefined, ms);
+    row('split flip p90 (median of rounds)', med(w.flipP90), undefined, ms);
+    row('endpoint add, change → last ACK', med(w.adds), undefined, ms);
+    row('initial sync of all proxies', w.syncMs, undefined, ms);
+    console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)}`);
+    row('reconnect storm (proxies/s resynced)', w.stormPerSecond, undefined, (v) => `${Math.round(v)}/s`);
+    row('RSS per stream', w.rssPerStream, undefined, kib);
+    row('idle RSS', w.idleRss, undefined, mib);
+    row('CPU per repeated ACK', w.ackCpuUs, undefined, (v) => `${v.toFixed(1)} µs`);
+    if (w.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}`);
+    return;
+  }
   console.log(`\n${mode.toUpperCase()}, N = ${n}: ${'Weft'.padStart(48)} ${'peer'.padStart(14)}   Weft/peer (time or cost; < 1 = Weft ahead)`);
   row('split flip, change → last ACK', med(w.flips), med(p.flips), ms);
   row('split flip p90 (median of rounds)', med(w.flipP90), med(p.flipP90), ms);
@@ -195,6 +210,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
       rounds: { type: 'string', default: '3' },
       modes: { type: 'string', default: 'sotw,delta' },
       'full-decode': { type: 'boolean', default: false },
+      'weft-only': { type: 'boolean', default: false },
       cores: { type: 'string', default: '1' },
       'xds-workers': { type: 'string', default: '0' },
       // What the weft image runs with (images/weft/image.json; docs/scale.md "Idle memory").
@@ -225,11 +241,12 @@ export async function runPeerBench(args: string[]): Promise<void> {
           : 'two cores: each server and the load generator on CPUs 0-1 (taskset; GOMAXPROCS=2 for the peer)',
     );
     console.log(
-      `Weft: ${xdsWorkers === 0 ? 'streams on its main thread' : `${xdsWorkers} xDS worker threads`}${values['full-decode'] ? ', every request decoded by protobuf-es' : ''}`,
+      `Weft: ${xdsWorkers === 0 ? 'streams on its main thread' : `${xdsWorkers} xDS worker threads`}${values['full-decode'] ? ', every request decoded by protobuf-es' : ''}, node ${values['weft-node-flags'] || '(no flags)'}`,
     );
     for (const mode of values.modes.split(',')) {
       const results: Figures[] = [];
-      for (const start of [() => startWeft(values['full-decode'], xdsWorkers, values['weft-node-flags']), () => startPeer(bin, dir, cores)]) {
+      const servers = [() => startWeft(values['full-decode'], xdsWorkers, values['weft-node-flags']), () => startPeer(bin, dir, cores)];
+      for (const start of values['weft-only'] ? servers.slice(0, 1) : servers) {
         const server = await start();
         try {
           results.push(await measure(server, bin, mode, n, mutations, pinned, cores));
@@ -237,7 +254,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
           await server.stop();
         }
       }
-      print(n, mode, results[0]!, results[1]!);
+      print(n, mode, results[0]!, results[1]);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
