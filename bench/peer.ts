@@ -13,6 +13,9 @@
 //   CPU per ACK       every proxy repeats its last request of each type (an ACK: same nonce, same
 //                     names) 5 times; the server's CPU from /proc until it is idle again, per request.
 //                     --full-decode: Weft decodes every request with protobuf-es (before issue 11 item 4)
+// --deployed adds Weft as deployed (support/deployed.ts: TLS from a mesh CA, a ServiceAccount
+// token per proxy, SDS certificates), printed after the plaintext figures; --weft-only skips the
+// peer; --cores 2 gives the servers and the load generator both cores; --xds-workers N.
 // Prints figures only; never fails on timing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import { kib, mib, ms, percentile } from './support/figures.ts';
 import { canPin, cpuOf, GoProc, peerBinary, pin, rssOf } from './support/go-peer.ts';
 import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
 import type { ServerReply, ServerRequest } from './support/protocol.ts';
+import { mintTokens, type DeployedIdentity } from './support/deployed.ts';
 
 interface Figures {
   idleRss: number;
@@ -49,12 +53,15 @@ interface Server {
 
 const settle = (t: number) => new Promise((r) => setTimeout(r, t));
 
-async function startWeft(fullDecode: boolean, xdsWorkers: number, nodeFlags: string): Promise<Server> {
+async function startWeft(fullDecode: boolean, xdsWorkers: number, nodeFlags: string, deployed?: DeployedIdentity): Promise<Server> {
   const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), {
     env: { WEFT_LOG_LEVEL: 'warn' },
     execArgv: nodeFlags.split(' ').filter((f) => f !== ''),
   });
-  const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1, fullDecode, xdsWorkers }, 'started');
+  const { port } = await child.request(
+    { cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1, fullDecode, xdsWorkers, ...(deployed !== undefined ? { deployed } : {}) },
+    'started',
+  );
   return {
     port,
     pid: child.pid,
@@ -88,7 +95,16 @@ async function startPeer(bin: string, dir: string, cores: number): Promise<Serve
   };
 }
 
-async function measure(server: Server, bin: string, mode: string, n: number, mutations: readonly Mutation[], pinned: boolean, cores: number): Promise<Figures> {
+async function measure(
+  server: Server,
+  bin: string,
+  mode: string,
+  n: number,
+  mutations: readonly Mutation[],
+  pinned: boolean,
+  cores: number,
+  loadArgs: readonly string[] = [],
+): Promise<Figures> {
   // One core: the server on CPU 0, the load generator on CPU 1. Two: everything on both.
   const serverCpus = cores === 1 ? '0' : '0,1';
   if (pinned) pin(server.pid, serverCpus);
@@ -104,6 +120,7 @@ async function measure(server: Server, bin: string, mode: string, n: number, mut
     String(DEFAULT_SHAPE.namespaces),
     '-services',
     String(DEFAULT_SHAPE.servicesPerNamespace),
+    ...loadArgs,
   ]);
   if (pinned) pin(load.pid, cores === 1 ? '1' : '0,1');
   try {
@@ -211,6 +228,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
       modes: { type: 'string', default: 'sotw,delta' },
       'full-decode': { type: 'boolean', default: false },
       'weft-only': { type: 'boolean', default: false },
+      deployed: { type: 'boolean', default: false },
       cores: { type: 'string', default: '1' },
       'xds-workers': { type: 'string', default: '0' },
       // What the weft image runs with (images/weft/image.json; docs/scale.md "Idle memory").
@@ -230,6 +248,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
   const pinned = availableParallelism() >= 2 && canPin();
   try {
     const bytes = captureStates(DEFAULT_SHAPE, mutations, dir);
+    const deployed = values.deployed ? mintTokens(n, DEFAULT_SHAPE, dir) : undefined;
     console.log(
       `captured what Weft serves each of the ${DEFAULT_SHAPE.namespaces * DEFAULT_SHAPE.servicesPerNamespace} proxy groups (${kib(bytes)} initially), ${mutations.length} mutations`,
     );
@@ -255,6 +274,15 @@ export async function runPeerBench(args: string[]): Promise<void> {
         }
       }
       print(n, mode, results[0]!, results[1]);
+      if (deployed !== undefined) {
+        const server = await startWeft(values['full-decode'], xdsWorkers, values['weft-node-flags'], deployed);
+        try {
+          const tls = ['-ca', join(dir, 'ca.pem'), '-tokens', join(dir, 'tokens')];
+          print(n, `${mode} Weft deployed (TLS + token per proxy)`, await measure(server, bin, mode, n, mutations, pinned, cores, tls), undefined);
+        } finally {
+          await server.stop();
+        }
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,8 @@
 // names; once clusters are warm, LDS wildcard; RDS for the route configs the listeners name —
 // and ACKing every response. The same binary drives Weft and the peer.
 //
-//	peer load -addr HOST:PORT -mode sotw|delta -namespaces 10 -services 5
+//	peer load -addr HOST:PORT -mode sotw|delta -namespaces 10 -services 5 [-ca FILE -tokens FILE]
+//	(-ca: TLS trusting that bundle; -tokens: proxy i sends line i as `authorization: Bearer`)
 //	stdin:  connect FROM TO    → {"event":"synced","proxies":n,"ms":t,"attempts":a}
 //	        arm TYPEURL        → {"event":"armed","proxies":n}   (the next response of that type counts)
 //	        collect TIMEOUT_MS → {"event":"collected","acked":[epoch ms...],"missing":m}
@@ -35,6 +36,7 @@ import (
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resource "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -44,6 +46,7 @@ var attempts atomic.Int64
 
 type sim struct {
 	id, ns, svc string
+	token       string
 	delta       bool
 	conn        *grpc.ClientConn
 	cancel      context.CancelFunc
@@ -61,15 +64,32 @@ func node(s *sim) *core.Node {
 	return &core.Node{Id: s.id, Cluster: s.svc, UserAgentName: "envoy", Metadata: md}
 }
 
-func dial(addr string) (*grpc.ClientConn, error) {
-	return grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+// tlsCreds is set by -ca: every connection is TLS (the deployed mode of the peer bench).
+var tlsCreds credentials.TransportCredentials
+
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+func (bearer) RequireTransportSecurity() bool { return true }
+
+func dial(addr, token string) (*grpc.ClientConn, error) {
+	transport := grpc.WithTransportCredentials(insecure.NewCredentials())
+	var extra []grpc.DialOption
+	if tlsCreds != nil {
+		transport = grpc.WithTransportCredentials(tlsCreds)
+		if token != "" {
+			extra = append(extra, grpc.WithPerRPCCredentials(bearer(token)))
+		}
+	}
+	return grpc.NewClient(addr, append(extra, transport,
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
 		grpc.WithInitialWindowSize(256<<20), grpc.WithInitialConnWindowSize(256<<20), // Envoy's defaults
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			attempts.Add(1)
 			return (&net.Dialer{}).DialContext(ctx, "tcp", a)
-		}))
+		}))...)
 }
 
 func edsNames(rs []*anypb.Any) []string {
@@ -325,7 +345,7 @@ func (s *sim) locked(f func() error) error {
 }
 
 func (s *sim) start(addr string, problems chan<- string) error {
-	conn, err := dial(addr)
+	conn, err := dial(addr, s.token)
 	if err != nil {
 		return err
 	}
@@ -368,7 +388,24 @@ func load(args []string) error {
 	mode := fs.String("mode", "sotw", "sotw or delta")
 	namespaces := fs.Int("namespaces", 10, "")
 	services := fs.Int("services", 5, "")
+	caFile := fs.String("ca", "", "TLS: the server's trust bundle (PEM)")
+	tokensFile := fs.String("tokens", "", "bearer tokens, one line per proxy")
 	_ = fs.Parse(args)
+	var tokens []string
+	if *caFile != "" {
+		c, err := credentials.NewClientTLSFromFile(*caFile, "")
+		if err != nil {
+			return err
+		}
+		tlsCreds = c
+	}
+	if *tokensFile != "" {
+		b, err := os.ReadFile(*tokensFile)
+		if err != nil {
+			return err
+		}
+		tokens = strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
 	var sims []*sim
 	var mu sync.Mutex
 	var acked []int64
@@ -411,6 +448,9 @@ func load(args []string) error {
 			var batch []*sim
 			for i := from; i < to; i++ {
 				s := &sim{id: fmt.Sprintf("sidecar-%d", i), ns: fmt.Sprintf("ns-%02d", i%*namespaces), svc: fmt.Sprintf("svc-%d", (i / *namespaces)%*services), delta: *mode == "delta"}
+				if i < len(tokens) {
+					s.token = tokens[i]
+				}
 				s.onArmed = func(at int64) {
 					mu.Lock()
 					acked = append(acked, at)

@@ -7,7 +7,11 @@ import type { ConfigSource, ConfigState } from '../../src/sources/source.ts';
 import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane.ts';
 import { processMetrics } from '../../src/base/metrics.ts';
 import { Debouncer } from '../../src/base/debounce.ts';
-import { BenchMesh } from './mesh.ts';
+import { BenchMesh, type MeshShape } from './mesh.ts';
+import type { DeployedIdentity } from './deployed.ts';
+import type { XdsSecurity } from '../../src/runtime/xds-security.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ackShortPath } from '../../xds/server/request-decode.ts';
 import { cpuMs, nowMs, type MemoryFigures, type ServerCounters, type ServerReply, type ServerRequest } from './protocol.ts';
 
@@ -72,6 +76,23 @@ function memory(collect: boolean): MemoryFigures {
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external + m.arrayBuffers };
 }
 
+/** TLS from a fresh CA and token authentication (deployed.ts); the trust bundle goes to dir/ca.pem for the load generator. */
+async function deployedSecurity(shape: MeshShape, id: DeployedIdentity): Promise<XdsSecurity> {
+  // Loaded only here: the plaintext figures' idle RSS stays that of a server without a CA.
+  const { createRootCa, loadCa } = await import('../../src/ca/authority.ts');
+  const { createXdsSecurity } = await import('../../src/runtime/xds-security.ts');
+  const { benchPod } = await import('./deployed.ts');
+  const loaded = loadCa(await createRootCa(), { trustDomain: 'cluster.local' });
+  if (!loaded.ok) throw new Error(`bench CA: ${JSON.stringify(loaded.errors)}`);
+  const security = await createXdsSecurity({
+    ca: loaded.ca,
+    tokens: { jwks: { fetch: () => Promise.resolve(id.jwks), issuer: id.issuer }, podLookup: (ns, name) => benchPod(shape, ns, name) },
+    serving: { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] },
+  });
+  writeFileSync(join(id.dir, 'ca.pem'), loaded.ca.trustBundlePem);
+  return security;
+}
+
 let mesh: BenchMesh | undefined;
 let source: MemorySource | undefined;
 let cp: ControlPlane | undefined;
@@ -87,7 +108,9 @@ process.on('message', (msg: ServerRequest) => {
         ackShortPath.enabled = msg.fullDecode !== true;
         mesh = new BenchMesh(msg.shape);
         source = new MemorySource(mesh.state());
+        const deployed = msg.deployed !== undefined ? await deployedSecurity(msg.shape, msg.deployed) : undefined;
         cp = await startControlPlane({
+          ...(deployed !== undefined ? { xdsCredentials: deployed.credentials, authenticate: deployed.authenticate, secrets: deployed } : {}),
           source,
           xdsAddress: '127.0.0.1:0',
           // The simulated proxies share a few connections (--streams-per-connection, 500); Envoys open one or two each.
