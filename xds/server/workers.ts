@@ -248,14 +248,21 @@ export async function startXdsWorkers(opts: XdsWorkersOptions): Promise<XdsWorke
     };
     const link = new WorkerLink(data, opts.cache, admit, opts.log, (code) => {
       if (closing) return;
-      opts.log.error({ worker: index, code }, 'xDS worker exited; starting another');
-      links[index] = spawn(index);
+      opts.log.error({ worker: index, code }, 'xDS worker exited; starting another in 1 s');
+      setTimeout(() => {
+        if (!closing) links[index] = spawn(index);
+      }, 1_000);
     });
+    link.ready.catch(() => undefined); // a restarted worker's failure is logged ('error'), not thrown
     return link;
   };
   try {
     for (let i = 0; i < opts.count; i++) links.push(spawn(i));
     await Promise.all(links.map((l) => l.ready));
+  } catch (err) {
+    closing = true;
+    await Promise.all(links.map((l) => l.worker.terminate()));
+    throw err;
   } finally {
     reserve?.close();
   }
