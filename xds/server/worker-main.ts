@@ -127,7 +127,8 @@ function close(): void {
   }, data.shutdownGraceMs ?? 5_000);
   server.tryShutdown(() => {
     clearTimeout(force);
-    done();
+    // The primary ends this thread on `closed`: let the sockets flush the streams' last status first.
+    setTimeout(done, 100);
   });
 }
 
