@@ -152,7 +152,7 @@ func (s *sim) noteResponse(typeURL string) {
 	}
 }
 
-func (s *sim) runSotw(ctx context.Context) error {
+func (s *sim) runSotw(ctx context.Context, synced func()) error {
 	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).StreamAggregatedResources(ctx)
 	if err != nil {
 		return err
@@ -186,13 +186,13 @@ func (s *sim) runSotw(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.sotwResponse(r, names, version, nonce, send, &ldsAsked, &done); err != nil {
+		if err := s.sotwResponse(r, names, version, nonce, send, &ldsAsked, &done, synced); err != nil {
 			return err
 		}
 	}
 }
 
-func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]string, version, nonce map[string]string, send func(string) error, ldsAsked, done *bool) error {
+func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]string, version, nonce map[string]string, send func(string) error, ldsAsked, done *bool, synced func()) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	{
@@ -227,13 +227,13 @@ func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]st
 		s.noteResponse(t)
 		if !*done && version[resource.ClusterType] != "" && version[resource.EndpointType] != "" && version[resource.ListenerType] != "" && version[resource.RouteType] != "" {
 			*done = true
-			close(s.synced)
+			synced()
 		}
 	}
 	return nil
 }
 
-func (s *sim) runDelta(ctx context.Context) error {
+func (s *sim) runDelta(ctx context.Context, synced func()) error {
 	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).DeltaAggregatedResources(ctx)
 	if err != nil {
 		return err
@@ -333,7 +333,7 @@ func (s *sim) runDelta(ctx context.Context) error {
 		s.noteResponse(t)
 		if !done && got[resource.ClusterType] && got[resource.EndpointType] && got[resource.ListenerType] && got[resource.RouteType] {
 			done = true
-			close(s.synced)
+			synced()
 		}
 	}
 }
@@ -350,20 +350,33 @@ func (s *sim) start(addr string, problems chan<- string) error {
 		return err
 	}
 	s.conn = conn
-	s.synced = make(chan struct{})
+	synced := make(chan struct{})
+	var once sync.Once
+	markSynced := func() { once.Do(func() { close(synced) }) }
+	s.synced = synced
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	// A failed stream is opened again after a second, as Envoy does (its backoff starts at
+	// 0.5-1 s); the connection redials on its own. Without this, a dial that timed out under
+	// load left a proxy unsynced until the 10-minute deadline.
 	go func() {
-		var err error
-		if s.delta {
-			err = s.runDelta(ctx)
-		} else {
-			err = s.runSotw(ctx)
-		}
-		if ctx.Err() == nil && err != nil {
+		for ctx.Err() == nil {
+			var err error
+			if s.delta {
+				err = s.runDelta(ctx, markSynced)
+			} else {
+				err = s.runSotw(ctx, markSynced)
+			}
+			if ctx.Err() != nil || err == nil {
+				return
+			}
 			select {
-			case problems <- fmt.Sprintf("%s: %v", s.id, err):
+			case problems <- fmt.Sprintf("%s: %v (retrying)", s.id, err):
 			default:
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
 			}
 		}
 	}()
