@@ -45,14 +45,16 @@ export interface ProxyAck {
 const NACK_MESSAGE_CHARS = 240;
 
 function rejection(s: StreamDebug): ProxyAck['rejected'] {
-  const t = s.types.find((x) => x.lastNack !== undefined && x.lastNack.version === x.versionSent && x.versionAcked !== x.versionSent);
+  const t = s.types.find((x) => x.lastNack !== undefined && x.lastNack.version === x.versionSent && x.versionAcked !== x.versionSent && !x.holdsLatest);
   if (!t?.lastNack) return undefined;
   const type = resourceType(t.typeUrl)?.label ?? t.typeUrl;
   const m = t.lastNack.message.replace(/\s+/g, ' ').trim();
   return { type, message: m.length > NACK_MESSAGE_CHARS ? `${m.slice(0, NACK_MESSAGE_CHARS)}...` : m };
 }
 
-const settled = (s: StreamDebug): boolean => s.types.length > 0 && s.types.every((t) => t.versionSent !== '' && t.versionAcked === t.versionSent);
+/** Every type sent was ACKed (or the client holds what was last planned for it: a NACK since reverted). */
+const settled = (s: StreamDebug): boolean =>
+  s.types.length > 0 && s.types.every((t) => t.versionSent !== '' && (t.versionAcked === t.versionSent || t.holdsLatest === true));
 
 /**
  * Remembers, per stream, the configuration version of the last snapshot it ACKed in full
