@@ -82,7 +82,11 @@ describe('replica reports', () => {
     const text = encodeReport(r);
     expect(decodeReport(text)).toEqual(r);
     expect(text.length).toBeLessThan(300);
-    const many = report('r', 'c', Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`RetryPolicy ns-${i}/service-${i}`, { affected: 10_000, acked: 10_000, rejected: 0 }])));
+    const many = report(
+      'r',
+      'c',
+      Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`RetryPolicy ns-${i}/service-${i}`, { affected: 10_000, acked: 10_000, rejected: 0 }])),
+    );
     const size = encodeReport(many).length;
     console.log(`report of 1000 resources over 10,000 proxies: ${size} bytes (annotations are capped at 262,144 bytes per object)`);
     expect(size).toBeLessThan(100_000);
@@ -104,7 +108,12 @@ describe('the leader’s aggregation', () => {
 
   it('adds the proxies of live reports for the same configuration', () => {
     const t = meshTally(KEY, local, [report('b', 'c1', { [KEY]: { affected: 3, acked: 3, rejected: 0 } }), report('c', 'c1', {})]);
-    expect(programmedCondition(accepted, t)).toEqual({ type: 'Programmed', status: 'True', reason: 'Programmed', message: '5/5 proxies acknowledged the current configuration' });
+    expect(programmedCondition(accepted, t)).toEqual({
+      type: 'Programmed',
+      status: 'True',
+      reason: 'Programmed',
+      message: '5/5 proxies acknowledged the current configuration',
+    });
   });
 
   it('counts a report for another configuration as not acknowledged, and names the replica it waits for', () => {
