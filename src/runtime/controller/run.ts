@@ -137,6 +137,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
   });
   // Built once the control plane is up; the watcher and the debug view reach them through here.
   const late: { writer?: StatusWriter; progress?: LocalProgress } = {};
+  const startedAt = performance.now();
   reports.start();
   log.info({ server: client.server, namespace: opts.namespace, identity, leaderElection: le.enabled }, 'starting controller');
   leader?.start();
@@ -208,7 +209,9 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     proxies,
     progress,
     peers: () => reports.peers(),
-    peersSynced: () => reports.synced,
+    // Until the report Leases are listed, the peers' proxies would be missing from the counts;
+    // without RBAC to list them (an older Role), fall back to this replica's own after 30 s.
+    peersSynced: () => reports.synced || performance.now() - startedAt > 30_000,
     isLeader,
     fieldManager: `weft-controller/${identity}`.slice(0, 128),
     log: opts.log ?? rootLog,
