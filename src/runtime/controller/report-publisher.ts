@@ -24,7 +24,7 @@ import { Annotations, encodeReport, REPORT_LABELS, reportLeaseName, type Replica
 export interface ReportPublisherOptions {
   readonly client: KubeClient;
   readonly namespace: string;
-  readonly progress: LocalProgress;
+  readonly progress: Pick<LocalProgress, 'identity' | 'report'>;
   readonly leaseDurationMs: number;
   /** Where peers (and weftctl) reach this replica. */
   readonly endpoint: { readonly podIP?: string; readonly monitoringPort?: number; readonly debugPort?: number; readonly xdsPort?: number };
@@ -84,6 +84,11 @@ export class ReportPublisher {
 
   start(): void {
     this.#loop.start();
+  }
+
+  /** One pass now (tests drive it on a manual clock). */
+  flush(): Promise<void> {
+    return this.#loop.trigger();
   }
 
   /** Stops publishing and deletes the Lease (a clean shutdown stops counting at once). */
