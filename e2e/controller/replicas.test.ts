@@ -134,6 +134,16 @@ describe('Programmed across two controller replicas', () => {
     expect(report?.proxies).toBe(2);
     expect(report?.resources.get(`RetryPolicy ${app}/greeter`)).toEqual({ affected: 2, acked: 2, rejected: 0 });
     expect(report?.resources.get(`TrafficSplit ${app}/front`)).toEqual({ affected: 1, acked: 1, rejected: 0 });
+    // Every replica's view of the reports (what weftctl may read to find the replicas).
+    const view = await leader.json<{ identity: string; reports: { replica: string; live: boolean; monitoringPort?: string; proxies?: number }[] }>(
+      '/debug/replicas',
+    );
+    expect(view.reports.map((r) => [r.replica, r.live, r.proxies]).sort()).toEqual(
+      [
+        [leader.identity, true, 1],
+        [follower.identity, true, 2],
+      ].sort(),
+    );
     console.log(`report Lease of ${follower.identity}: ${annotations['weft.dev/report']?.length} bytes of report: ${annotations['weft.dev/report']}`);
   });
 
