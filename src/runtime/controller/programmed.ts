@@ -119,6 +119,7 @@ function rateLimitAffected(status: PolicyStatus, model: MeshModel | undefined, a
   return acks.filter((a) => a.proxy.namespace === svc.namespace && (a.proxy.service === svc.name || selector.every(([k, v]) => a.proxy.labels[k] === v)));
 }
 
+const ROUTE_KINDS: ReadonlySet<string> = new Set(['TrafficSplit', 'RetryPolicy', 'BackendPolicy', 'FaultPolicy']);
 const routePolicyTargets = new WeakMap<MeshModel, Map<string, string>>();
 
 /** `Kind ns/name` of every applied split, retry, backend and fault policy → its Service's `ns/name`. */
@@ -155,13 +156,41 @@ export function tallyOf(affected: readonly ProxyAck[]): Tally {
   return { affected: affected.length, acked: affected.filter((a) => a.acked).length, rejected: rejected.length, ...(first ? { first } : {}) };
 }
 
-/** This replica's report: a tally for every resource of the model that affects a proxy connected here. */
+function addTallies(a: Tally | undefined, b: Tally): Tally {
+  if (a === undefined) return b;
+  const first = a.first ?? b.first;
+  return { affected: a.affected + b.affected, acked: a.acked + b.acked, rejected: a.rejected + b.rejected, ...(first ? { first } : {}) };
+}
+
+/**
+ * This replica's report: a tally for every resource of the model that affects a proxy
+ * connected here. Route policies are tallied per set of received Services (shared by the
+ * proxies of a group, xds/snapshot/received.ts), so 10,000 proxies cost one pass over them
+ * plus resources × distinct sets, not resources × proxies.
+ */
 export function localReport(replica: string, model: MeshModel | undefined, acks: readonly ProxyAck[]): ReplicaReport {
   const resources = new Map<string, Tally>();
+  const bySet = new Map<ReadonlySet<string>, ProxyAck[]>();
+  for (const a of acks) {
+    if (a.services === undefined || a.services.size === 0) continue;
+    const list = bySet.get(a.services);
+    if (list) list.push(a);
+    else bySet.set(a.services, [a]);
+  }
+  const setTallies = [...bySet].map(([set, list]) => [set, tallyOf(list)] as const);
+  const targets = model ? routeTargets(model) : undefined;
   for (const s of model?.statuses ?? []) {
     if (!s.conditions.some((c) => c.type === 'Accepted' && c.status === 'True')) continue;
+    const key = `${s.kind} ${s.key}`;
+    if (ROUTE_KINDS.has(s.kind)) {
+      const target = targets?.get(key);
+      let t: Tally | undefined;
+      if (target !== undefined) for (const [set, tally] of setTallies) if (set.has(target)) t = addTallies(t, tally);
+      if (t !== undefined) resources.set(key, t);
+      continue;
+    }
     const affected = affectedProxies(s, model, acks);
-    if (affected.length > 0) resources.set(`${s.kind} ${s.key}`, tallyOf(affected));
+    if (affected.length > 0) resources.set(key, tallyOf(affected));
   }
   return { replica, configVersion: model ? configVersion(model) : '', modelVersion: model?.version ?? '', proxies: acks.length, resources };
 }
