@@ -37,16 +37,23 @@ export function routeServices(r: EncodedResource): readonly string[] {
 /** Per interned RDS type map: subscription (names joined) → services; proxies of a group share one answer. */
 const bySubscription = new WeakMap<ReadonlyMap<string, EncodedResource>, Map<string, ReadonlySet<string>>>();
 const NONE: ReadonlySet<string> = new Set();
+const byNames = new WeakMap<readonly string[], { readonly routes: ReadonlyMap<string, EncodedResource>; readonly services: ReadonlySet<string> }>();
 
 /** Services whose routes a stream subscribed to `routeNames` receives from `snap`. */
 export function receivedServices(snap: CachedSnapshot | undefined, routeNames: '*' | readonly string[]): ReadonlySet<string> {
   const routes = snap?.resources.get(TypeUrl.Route);
   if (routes === undefined) return NONE;
+  // The same names array (one per interned subscription, xds/server/stream-debug.ts) against the same routes: the last answer.
+  const same = routeNames === '*' ? undefined : byNames.get(routeNames);
+  if (same?.routes === routes) return same.services;
   let memo = bySubscription.get(routes);
   if (memo === undefined) bySubscription.set(routes, (memo = new Map()));
   const key = routeNames === '*' ? '*' : routeNames.join('\n');
   const hit = memo.get(key);
-  if (hit !== undefined) return hit;
+  if (hit !== undefined) {
+    if (routeNames !== '*') byNames.set(routeNames, { routes, services: hit });
+    return hit;
+  }
   const out = new Set<string>();
   const add = (r: EncodedResource | undefined): void => {
     if (r) for (const k of routeServices(r)) out.add(k);
@@ -55,5 +62,6 @@ export function receivedServices(snap: CachedSnapshot | undefined, routeNames: '
   else for (const n of routeNames) add(routes.get(n));
   if (memo.size > 1024) memo.clear(); // many distinct subscriptions: bound the memo
   memo.set(key, out);
+  if (routeNames !== '*') byNames.set(routeNames, { routes, services: out });
   return out;
 }
