@@ -8,7 +8,8 @@
 //   metadata.labels:      app.kubernetes.io/name=weft, app.kubernetes.io/component=weft-replica-report
 //   metadata.annotations: weft.dev/replica        the replica identity (pod name)
 //                         weft.dev/pod-ip         the replica's Pod IP ($POD_IP; absent outside a Pod)
-//                         weft.dev/monitoring-port, weft.dev/debug-port (when separate), weft.dev/xds-port
+//                         weft.dev/monitoring-port, weft.dev/xds-port, and weft.dev/debug-port when
+//                         /debug/* has a listener of its own that is not loopback-only
 //                         weft.dev/report         ReplicaReport as JSON (below)
 import { z } from 'zod';
 

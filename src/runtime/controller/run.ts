@@ -22,6 +22,7 @@ import { StatusWriter } from './status-writer.ts';
 import { LocalProgress } from './programmed.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { ReportWatcher } from './report-watcher.ts';
+import { hostOf, isLoopbackHost } from '../../../xds/server/start.ts';
 
 export interface LeaderElectionSettings {
   readonly enabled: boolean;
@@ -195,7 +196,8 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     endpoint: {
       ...((opts.replicaReports?.podIP ?? process.env.POD_IP) ? { podIP: opts.replicaReports?.podIP ?? process.env.POD_IP } : {}),
       ...(controlPlane.monitoringPort !== undefined ? { monitoringPort: controlPlane.monitoringPort } : {}),
-      ...(controlPlane.debugPort !== undefined ? { debugPort: controlPlane.debugPort } : {}),
+      // A loopback-only debug listener (the chart's default) is no use to anyone else.
+      ...(controlPlane.debugPort !== undefined && opts.debugAddress && !isLoopbackHost(hostOf(opts.debugAddress)) ? { debugPort: controlPlane.debugPort } : {}),
       xdsPort: controlPlane.xdsPort,
     },
     log: opts.log ?? rootLog,
