@@ -55,6 +55,7 @@ async function setup() {
     leaseDurationMs: 3000,
     endpoint: { podIP: '10.244.0.7', monitoringPort: 15014, xdsPort: 15012 },
     countIntervalMs: 5000,
+    passMs: 100, // renewals half a pass early: 950 ms after the last write
     clock,
   });
   return { writes, clock, publisher, set: (t: Tally) => (tally = t) };
@@ -101,10 +102,10 @@ describe('the report publisher', () => {
     ]);
 
     set({ affected: 4, acked: 3, rejected: 1, first: { proxy: 'envoy-3', type: 'rds', message: 'bad' } }); // counts only again
-    clock.advance(999);
+    clock.advance(949);
     await publisher.flush();
     expect(writes).toHaveLength(2);
-    clock.advance(1); // a third of the lease since the last write: renewed, carrying the new counts
+    clock.advance(1); // a third of the lease (less half a pass) since the last write: renewed, carrying the new counts
     await publisher.flush();
     expect(writes).toHaveLength(3);
     for (let i = 0; i < 10; i++) {

@@ -119,7 +119,9 @@ export class ReportPublisher {
     let why: 'change' | 'counts' | 'renew' | undefined;
     if (w === undefined || w.decisive !== key) why = 'change';
     else if (w.content !== content && now - w.at >= (this.#o.countIntervalMs ?? 5000)) why = 'counts';
-    else if (now - w.at >= this.#renewMs()) why = 'renew';
+    // Half a pass early: passes land a little before or after a full renewal period, and a
+    // late one must not stretch the period to two passes.
+    else if (now - w.at >= this.#renewMs() - (this.#o.passMs ?? 1000) / 2) why = 'renew';
     if (why === undefined) return;
     try {
       await this.#write(content);
