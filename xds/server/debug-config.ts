@@ -52,7 +52,7 @@ function certificates(pem: string): CertificateSummary[] {
         const c = new X509Certificate(b.der);
         return [
           {
-            subject: c.subject.replace(/\n/g, ', '),
+            subject: (c.subject ?? '').replace(/\n/g, ', '),
             sans: (c.subjectAltName ?? '').split(', ').filter((x) => x !== ''),
             notBefore: new Date(c.validFrom).toISOString(),
             notAfter: new Date(c.validTo).toISOString(),
