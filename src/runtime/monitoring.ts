@@ -43,6 +43,9 @@ export interface ScopedAnswer {
   readonly body: unknown;
 }
 
+/** Response header of scoped views: `all`, or `namespaces` when narrowed to the caller's. */
+export const SCOPE_HEADER = 'x-weft-scope';
+
 export type ScopedView = (req: ScopedRequest) => Promise<ScopedAnswer>;
 
 export interface RunningMonitoring {
@@ -104,8 +107,14 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<RunningM
   for (const [name, view] of Object.entries(opts.debug ?? {})) app.get(`/debug/${name}`, async () => view());
   for (const [name, view] of Object.entries(opts.scopedDebug ?? {})) {
     app.get(`/debug/${name}`, async (req, reply) => {
-      const answer = await view({ scope: scopes.get(req.raw) ?? nothing, query: firstValues(req.query) });
-      return reply.code(answer.status).header('cache-control', 'no-store').send(answer.body);
+      const scope = scopes.get(req.raw) ?? nothing;
+      const answer = await view({ scope, query: firstValues(req.query) });
+      // Says a list was narrowed to the caller's namespaces, so a CLI can tell "none" from "none you may see".
+      return reply
+        .code(answer.status)
+        .header('cache-control', 'no-store')
+        .header(SCOPE_HEADER, scope.all ? 'all' : 'namespaces')
+        .send(answer.body);
     });
   }
   if (opts.meshView) meshViewRoutes(app, opts.meshView, (req) => scopes.get(req.raw) ?? nothing);

@@ -25,6 +25,8 @@ export interface DebugApiOptions {
 export interface Answer {
   readonly status: number;
   readonly body: unknown;
+  /** The controller narrowed the answer to the namespaces the caller may read (no cluster-wide right). */
+  readonly narrowed?: boolean;
 }
 
 export interface Replica {
@@ -85,10 +87,11 @@ export function refusal(a: Answer, hasToken: boolean): string | undefined {
 
 async function answerOf(res: Response): Promise<Answer> {
   const text = await res.text();
+  const narrowed = res.headers.get('x-weft-scope') === 'namespaces' ? { narrowed: true } : {};
   try {
-    return { status: res.status, body: JSON.parse(text) as unknown };
+    return { status: res.status, body: JSON.parse(text) as unknown, ...narrowed };
   } catch {
-    return { status: res.status, body: { error: text.slice(0, 200) } };
+    return { status: res.status, body: { error: text.slice(0, 200) }, ...narrowed };
   }
 }
 

@@ -30,10 +30,12 @@ export function debugApiOptions(flags: StatusFlags | Omit<StatusFlags, 'all-name
 export async function statusWith(flags: StatusFlags, io: CliIo = processIo, now: () => Date = () => new Date()): Promise<number> {
   const namespace = flags['all-namespaces'] ? undefined : (flags.namespace ?? contextNamespace(flags.kubeconfig));
   let rows: StatusRow[];
+  let narrowed = false;
   try {
     const api = await openDebugApi(debugApiOptions(flags));
     try {
       const answers = await askAll(api, `/debug/proxies${namespace !== undefined ? `?namespace=${encodeURIComponent(namespace)}` : ''}`);
+      narrowed = answers.some((a) => a.answer.narrowed === true);
       rows = answers.flatMap(({ replica, answer }) => {
         if (answer.status !== 200 || !Array.isArray(answer.body))
           throw new CliFailure(`replica ${replica} answered HTTP ${answer.status} to /debug/proxies: is it a Weft controller of this version?`);
@@ -48,6 +50,7 @@ export async function statusWith(flags: StatusFlags, io: CliIo = processIo, now:
     return 1;
   }
   sortStatusRows(rows);
+  if (narrowed) io.stderr('weftctl status: only the namespaces you may get proxies.mesh.weft.dev in are listed (you lack the right cluster-wide)\n');
   if (flags.output === 'json') io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
   else if (flags.output === 'yaml') io.stdout(stringify(rows));
   else {
