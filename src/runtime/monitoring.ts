@@ -10,7 +10,7 @@ import { metricsRegistry } from '../base/metrics.ts';
 import type { Logger } from '../base/log.ts';
 import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type ListenerTimeouts } from '../base/listener-timeouts.ts';
 import { listenerBoundary, type Authorizer } from './access/access.ts';
-import { nothing, resolveScope, type ReadScope } from './access/scope.ts';
+import { nothing, resolveScope, SCOPE_HEADER, type ReadScope } from './access/scope.ts';
 import { meshViewMetrics } from './meshview/metrics.ts';
 import { meshViewRoutes } from './meshview/routes.ts';
 import type { MeshViewSource } from './meshview/view.ts';
@@ -42,9 +42,6 @@ export interface ScopedAnswer {
   readonly status: number;
   readonly body: unknown;
 }
-
-/** Response header of scoped views: `all`, or `namespaces` when narrowed to the caller's. */
-export const SCOPE_HEADER = 'x-weft-scope';
 
 export type ScopedView = (req: ScopedRequest) => Promise<ScopedAnswer>;
 

@@ -12,6 +12,9 @@ export interface ReadScope {
   may(namespace: string): Promise<boolean>;
 }
 
+/** Response header of scoped views: `all`, or `namespaces` when narrowed to the caller's (a CLI tells "none" from "none you may see"). */
+export const SCOPE_HEADER = 'x-weft-scope';
+
 export const everything: ReadScope = { all: true, may: async () => true };
 
 /** For a request no decision was recorded for (never expected): fail closed. */

@@ -4,7 +4,7 @@
 // narrowed to them (scope-filter.ts). The page holds no data.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ReadScope } from '../access/scope.ts';
+import { SCOPE_HEADER, type ReadScope } from '../access/scope.ts';
 import { scopeMeshView } from './scope-filter.ts';
 import type { MeshViewSource } from './view.ts';
 
@@ -19,5 +19,11 @@ export function meshViewRoutes(app: FastifyInstance, view: MeshViewSource, scope
   app.get('/mesh', async (_req, reply) => reply.redirect('/mesh/'));
   app.get('/mesh/', async (_req, reply) => reply.header('content-security-policy', CSP).type('text/html; charset=utf-8').send(html));
   app.get('/mesh/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(js));
-  app.get('/mesh/api/graph', async (req, reply) => reply.header('cache-control', 'no-store').send(await scopeMeshView(view.current(), scopeOf(req))));
+  app.get('/mesh/api/graph', async (req, reply) => {
+    const scope = scopeOf(req);
+    return reply
+      .header('cache-control', 'no-store')
+      .header(SCOPE_HEADER, scope.all ? 'all' : 'namespaces')
+      .send(await scopeMeshView(view.current(), scope));
+  });
 }
