@@ -59,10 +59,10 @@ describe.skipIf(!nodeSuitesEnabled)('weftctl status and config through port-forw
                 name: 'echo',
                 image,
                 imagePullPolicy: 'IfNotPresent',
-                command: ['/usr/local/bin/node', '/shop/shop.ts', 'serve'],
-                env: [{ name: 'VERSION', value: 'v1' }],
+                // The controller image's Node, serving `ok` (no app of its own needed).
+                command: ['/usr/local/bin/node', '-e', "require('node:http').createServer((q, s) => s.end('ok')).listen(8080)"],
                 ports: [{ name: 'http', containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2 },
+                readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 2 },
               },
             ],
           },
@@ -91,7 +91,13 @@ describe.skipIf(!nodeSuitesEnabled)('weftctl status and config through port-forw
     rel = await installWeft();
     ns.push(await rel.meshNamespace('ctl-a'), await rel.meshNamespace('ctl-b'));
     for (const n of ns) await napply(echo(n.name, images.weft));
-    for (const n of ns) await nk(['-n', n.name, 'rollout', 'status', 'deployment/echo', '--timeout=180s'], { timeoutMs: 200_000 });
+    for (const n of ns) {
+      const r = await nk(['-n', n.name, 'rollout', 'status', 'deployment/echo', '--timeout=180s'], { timeoutMs: 200_000, allowFailure: true });
+      if (r.code !== 0) {
+        const pods = await nk(['-n', n.name, 'describe', 'pods'], { allowFailure: true });
+        throw new Error(`echo in ${n.name} not ready: ${r.stderr}\n${pods.stdout.slice(-4000)}`);
+      }
+    }
     const binding = (kind: 'Role' | 'ClusterRole', role: string, namespace: string, user: string) => ({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
