@@ -56,6 +56,7 @@ describe('chart: debug API and mesh view', () => {
     const weftctl = objs.find((o) => o.kind === 'Role' && o.metadata.name === 'weft-weftctl');
     expect(weftctl?.metadata.namespace).toBe('weft-system');
     expect(grants(weftctl, '', 'pods/portforward', 'create')).toBe(true);
+    expect(grants(weftctl, '', 'pods/portforward', 'get')).toBe(true); // WebSocket port-forward is a GET
     expect(grants(weftctl, '', 'pods', 'list')).toBe(true);
   });
 

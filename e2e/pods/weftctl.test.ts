@@ -169,7 +169,7 @@ describe.skipIf(!nodeSuitesEnabled)('weftctl status and config through port-forw
   it('a user without pods/portforward gets one line naming the right', { timeout: 60_000 }, async () => {
     const r = await weftctl(['status', ...where()], kubeconfigs.bob);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^weftctl status: you may not port-forward to .*: ask for create on pods\/portforward in .*, or pass --debug-url\n$/);
+    expect(r.stderr).toMatch(/^weftctl status: you may not port-forward to .*: ask for get and create on pods\/portforward in .*, or pass --debug-url\n$/);
     console.log(`[weftctl pods] bob: ${r.stderr.trim()}`);
   });
 });

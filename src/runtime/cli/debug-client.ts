@@ -135,7 +135,7 @@ async function controllerPods(kc: KubeConfig, ns: string, release: string): Prom
 
 function forwardFailure(f: Forward, ns: string, pod: string, port: number, err: unknown): string {
   const why = f.failure();
-  if (why?.status === 403) return `you may not port-forward to ${ns}/${pod}: ask for create on pods/portforward in ${ns}, or pass --debug-url`;
+  if (why?.status === 403) return `you may not port-forward to ${ns}/${pod}: ask for get and create on pods/portforward in ${ns}, or pass --debug-url`;
   if (why?.status === 401) return `the API server did not accept your credentials for port-forward (401): check --kubeconfig`;
   const detail = why?.message ?? errorMessage((err as { cause?: unknown })?.cause ?? err);
   return `controller unreachable: port-forward to ${ns}/${pod}:${port} failed (${detail.split('\n')[0]}); check kubectl -n ${ns} get pod ${pod}`;
