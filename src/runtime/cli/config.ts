@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { errorMessage } from '../../base/errors.ts';
 import { KubeApiError, KubeClient, loadKubeConfig } from '../../k8s/client.ts';
 import { SIDECAR_STATUS_ANNOTATION } from '../../model/build.ts';
+import { INJECT_LABEL, INJECT_LABEL_VALUE } from '../../../webhook/values.ts';
 import { configData, formatProxyConfig, type ConfigSection, type ServedConfig } from '../proxy-config-format.ts';
 import type { ConfigFlags } from './config-flags.ts';
 import { askAll, CliFailure, openDebugApi } from './debug-client.ts';
@@ -33,7 +34,7 @@ async function checkPod(flags: ConfigFlags, namespace: string, name: string): Pr
   }
   if (pod.metadata?.annotations?.[SIDECAR_STATUS_ANNOTATION] === undefined)
     throw new CliFailure(
-      `pod ${namespace}/${name} has no Weft sidecar: label its namespace (kubectl label namespace ${namespace} weft.dev/inject=enabled) and restart it (kubectl -n ${namespace} rollout restart deployment/<its deployment>)`,
+      `pod ${namespace}/${name} has no Weft sidecar: label its namespace (kubectl label namespace ${namespace} ${INJECT_LABEL}=${INJECT_LABEL_VALUE}) and restart it (kubectl -n ${namespace} rollout restart deployment/<its deployment>)`,
     );
   return 'sidecar';
 }
