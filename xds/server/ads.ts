@@ -121,6 +121,12 @@ export class AdsServer {
     return [...this.#streams].flatMap((s) => s.debug() ?? []);
   }
 
+  /** The snapshot one stream serves from (its pinned snapshot), by stream id. */
+  pinnedSnapshot(stream: string): CachedSnapshot | undefined {
+    for (const s of this.#streams) if (s.id === stream) return s.pinnedSnapshot();
+    return undefined;
+  }
+
   get connected(): number {
     return this.#streams.size;
   }

@@ -78,6 +78,7 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
         return ads.connected;
       },
       debug: () => Promise.resolve(ads.debug()),
+      pinnedSnapshot: (stream: string) => Promise.resolve(ads.pinnedSnapshot(stream)),
       latest: () => ads.debug(),
     },
     close() {

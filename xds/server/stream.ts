@@ -29,11 +29,17 @@ import type { AdsStream, BaseRequest, Protocol, StreamContext } from './stream-t
 export type { AdsStream, Protocol, SnapshotSource, StreamContext, StreamDebug, TypeDebug } from './stream-types.ts';
 
 let streamSeq = 0;
+let streamPrefix = 's';
+
+/** Stream ids are `<prefix><n>`; each xDS worker thread has a prefix of its own. */
+export function setStreamIdPrefix(prefix: string): void {
+  streamPrefix = prefix;
+}
 let nonceSeq = 0;
 
 export abstract class XdsStream<Req extends BaseRequest, H extends Known> implements AdsStream {
   abstract readonly protocol: Protocol;
-  readonly id = `s${(++streamSeq).toString(36)}`;
+  readonly id = `${streamPrefix}${(++streamSeq).toString(36)}`;
   proxy: ProxyInfo | undefined;
   protected log: Logger;
   protected readonly ctx: StreamContext;
@@ -305,6 +311,11 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
       this.log.info({ reason }, 'proxy disconnected');
     }
     this.ctx.onClosed(this);
+  }
+
+  /** The snapshot this stream serves from (the config debug view reads it); undefined before the first push. */
+  pinnedSnapshot(): CachedSnapshot | undefined {
+    return this.#pinned;
   }
 
   debug(): StreamDebug | undefined {

@@ -16,6 +16,7 @@ import { withHandshakeTimeout, xdsGrpcServer } from './grpc-server.ts';
 import { listenXds } from './listen.ts';
 import { decodeSnapshot, type WireSnapshot } from './snapshot-wire.ts';
 import type { SnapshotSource } from './stream-types.ts';
+import { setStreamIdPrefix } from './stream.ts';
 import { credentialsFrom } from './tls.ts';
 import type { ToPrimary, ToWorker, WorkerData } from './worker-protocol.ts';
 
@@ -91,6 +92,7 @@ const admitInPrimary: Admit = (call, node, proxy) =>
     });
   });
 
+setStreamIdPrefix(`w${data.index}s`); // stream ids stay unique across workers (debug views look streams up by id)
 const source = new RemoteSource();
 const tls = data.tls !== undefined ? credentialsFrom(data.tls) : undefined;
 const credentials = tls?.credentials ?? ServerCredentials.createInsecure();
@@ -143,6 +145,9 @@ port.on('message', (m: ToWorker) => {
       break;
     case 'debug':
       post({ t: 'debug', id: m.id, streams: ads.debug() });
+      break;
+    case 'pinned':
+      post({ t: 'pinned', id: m.id, snapshot: ads.pinnedSnapshot(m.stream) });
       break;
     case 'metrics':
       void metricsRegistry.getMetricsAsJSON().then((metrics) => post({ t: 'metrics', id: m.id, metrics }));

@@ -3,6 +3,7 @@ import type { MetricsJson } from '../../src/base/metrics.ts';
 import type { ListenerTimeouts } from '../../src/base/listener-timeouts.ts';
 import type { DebounceOptions } from '../../src/base/debounce.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
+import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Admission } from './admit.ts';
 import type { XdsLimits } from './limits.ts';
 import type { WireSnapshot } from './snapshot-wire.ts';
@@ -44,6 +45,7 @@ export type ToPrimary =
   | { readonly t: 'connected'; readonly n: number }
   | { readonly t: 'debug'; readonly id: number; readonly streams: StreamDebug[] }
   | { readonly t: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
+  | { readonly t: 'pinned'; readonly id: number; readonly snapshot: CachedSnapshot | undefined }
   | { readonly t: 'closed' };
 
 export type ToWorker =
@@ -51,5 +53,6 @@ export type ToWorker =
   | { readonly t: 'admitted'; readonly id: number; readonly admission: Admission }
   | { readonly t: 'debug'; readonly id: number }
   | { readonly t: 'metrics'; readonly id: number }
+  | { readonly t: 'pinned'; readonly id: number; readonly stream: string }
   | { readonly t: 'tls'; readonly material: TlsMaterial }
   | { readonly t: 'close' };

@@ -39,6 +39,8 @@ export interface XdsWorkersOptions {
 export interface XdsStreams {
   readonly connected: number;
   debug(): Promise<StreamDebug[]>;
+  /** The snapshot one stream serves from, by stream id (ids are unique across workers). */
+  pinnedSnapshot(stream: string): Promise<CachedSnapshot | undefined>;
   /**
    * For synchronous readers (status, mesh view): the streams as last collected, collected
    * again in the background when that is over a second old (at once on one thread).
@@ -85,6 +87,7 @@ class WorkerLink {
   readonly #admit: Admit | undefined;
   readonly #debug = new Map<number, (s: StreamDebug[]) => void>();
   readonly #metrics = new Map<number, (m: MetricsJson) => void>();
+  readonly #pinned = new Map<number, (s: CachedSnapshot | undefined) => void>();
   #closed: (() => void) | undefined;
   readonly ready: Promise<void>;
 
@@ -106,6 +109,8 @@ class WorkerLink {
       for (const g of this.#groups.values()) g.watch.cancel();
       for (const r of this.#debug.values()) r([]);
       for (const r of this.#metrics.values()) r([]);
+      for (const r of this.#pinned.values()) r(undefined);
+      this.#pinned.clear();
       this.#debug.clear();
       this.#metrics.clear();
       this.#groups.clear();
@@ -123,6 +128,13 @@ class WorkerLink {
     return new Promise((resolve) => {
       this.#debug.set(id, resolve);
       this.post({ t: 'debug', id });
+    });
+  }
+
+  pinned(id: number, stream: string): Promise<CachedSnapshot | undefined> {
+    return new Promise((resolve) => {
+      this.#pinned.set(id, resolve);
+      this.post({ t: 'pinned', id, stream });
     });
   }
 
@@ -173,6 +185,10 @@ class WorkerLink {
       case 'debug':
         this.#debug.get(m.id)?.(m.streams);
         this.#debug.delete(m.id);
+        break;
+      case 'pinned':
+        this.#pinned.get(m.id)?.(m.snapshot);
+        this.#pinned.delete(m.id);
         break;
       case 'metrics':
         this.#metrics.get(m.id)?.(m.metrics);
@@ -285,6 +301,10 @@ export async function startXdsWorkers(opts: XdsWorkersOptions): Promise<XdsWorke
       return links.reduce((n, l) => n + l.connected, 0);
     },
     debug,
+    async pinnedSnapshot(stream) {
+      const id = ++seq;
+      return (await Promise.all(links.map((l) => l.pinned(id, stream)))).find((s) => s !== undefined);
+    },
     latest: latestOf(debug),
     async close() {
       closing = true;

@@ -95,6 +95,7 @@ function settingsFrom(values: ControllerFlags): Settings {
         backoff: { initialMs: Math.min(500, maxBackoff), maxMs: maxBackoff },
       },
       statusResyncMs: values['status-resync'],
+      replicaReports: { leaseDurationMs: values['report-lease-duration'] },
       xdsLimits: xdsLimitsFrom(values),
       xdsWorkers: values['xds-workers'],
       listenerTimeouts: listenerTimeoutsFrom(values),
