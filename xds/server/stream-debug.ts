@@ -10,6 +10,8 @@ export interface TypeDebug {
   readonly subscribed: '*' | readonly string[];
   readonly versionSent: string;
   readonly versionAcked: string;
+  /** What the proxy ACKed, name → resource version (content hash): e.g. which trust bundle it holds. */
+  readonly acked?: Known;
   readonly lastNack?: NackRecord;
 }
 
@@ -44,6 +46,7 @@ export function describeStream(s: {
       subscribed: st.sub.wildcard ? '*' : [...st.sub.names],
       versionSent: st.versionSent,
       versionAcked: st.versionAcked,
+      ...(st.acked !== undefined ? { acked: st.acked } : {}),
       ...(st.lastNack !== undefined ? { lastNack: st.lastNack } : {}),
     });
   }

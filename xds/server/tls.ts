@@ -52,6 +52,11 @@ export interface XdsTls {
   current(): ServingCertStatus;
   /** Issues and installs a new serving certificate now (renewal does this on its own). */
   rotate(): Promise<void>;
+  /**
+   * Root rotation: trust `ca`'s bundle for client certificates from the next handshake on and,
+   * when its signing certificate differs, install a serving certificate it signed. Idempotent.
+   */
+  setCa(ca: CertificateAuthority): Promise<void>;
   close(): void;
 }
 
@@ -65,6 +70,11 @@ class MemoryCertificateProvider implements CertificateProvider {
   constructor(ca: Buffer, certificate: Buffer, privateKey: Buffer) {
     this.#caUpdate = { caCertificate: ca };
     this.#identityUpdate = { certificate, privateKey };
+  }
+
+  setCa(ca: Buffer): void {
+    this.#caUpdate = { caCertificate: ca };
+    for (const l of this.#ca) l(this.#caUpdate);
   }
 
   setIdentity(certificate: Buffer, privateKey: Buffer): void {
@@ -95,6 +105,8 @@ interface Serving {
   readonly privateKey: Buffer;
   readonly serial: string;
   readonly notAfter: Date;
+  /** Fingerprint of the CA certificate that signed it. */
+  readonly signer: string;
 }
 
 const DAY = 24 * 60 * 60_000;
@@ -108,14 +120,16 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
   const ttlMs = opts.ttlMs ?? 7 * DAY;
 
   // Created with the first certificate; renewals update it.
-  const serving: { provider?: MemoryCertificateProvider } = {};
+  const serving: { provider?: MemoryCertificateProvider; ca: CertificateAuthority } = { ca: opts.ca };
   const rotation = new Rotation<Serving>({
     issue: async () => {
-      const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
+      const ca = serving.ca;
+      const r = await ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
       if (!r.ok) throw new Error(`xDS serving certificate: ${r.reason}`);
       if (r.cert.keyPem === undefined) throw new Error('xDS serving certificate: no key');
       const serial = new X509Certificate(r.cert.certPem).serialNumber;
-      return { certificate: Buffer.from(r.cert.chainPem), privateKey: Buffer.from(r.cert.keyPem), serial, notAfter: r.cert.notAfter };
+      const signer = new X509Certificate(ca.certPem).fingerprint256;
+      return { certificate: Buffer.from(r.cert.chainPem), privateKey: Buffer.from(r.cert.keyPem), serial, notAfter: r.cert.notAfter, signer };
     },
     notAfter: (s) => s.notAfter,
     install: (next, previous) => {
@@ -155,6 +169,17 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
     current: status,
     async rotate() {
       await rotation.rotate();
+    },
+    async setCa(ca) {
+      const bundleChanged = ca.trustBundlePem !== serving.ca.trustBundlePem;
+      serving.ca = ca;
+      if (bundleChanged) {
+        provider.setCa(Buffer.from(ca.trustBundlePem));
+        log.info({ roots: ca.trustBundlePem.split('BEGIN CERTIFICATE').length - 1 }, 'xDS client-certificate trust bundle replaced');
+      }
+      const signer = new X509Certificate(ca.certPem).fingerprint256;
+      if (rotation.current?.signer !== signer) await rotation.rotate();
+      if (rotation.current?.signer !== signer) await rotation.rotate(); // an issuance that raced the switch
     },
     close() {
       rotation.stop();

@@ -13,7 +13,8 @@ export const serveCommand = defineCommand({
   about: `--ca-dir serves xDS over TLS (default address 127.0.0.1:${MeshPorts.xdsTls}) with a certificate from the CA in DIR
 (created on first start), authenticates proxies by client certificate (\`weft bootstrap --ca-dir\`), and
 serves each proxy its workload certificate over SDS. Without it xDS is plaintext, loopback only,
-unauthenticated, and no certificates are served.`,
+unauthenticated, and no certificates are served. A next CA (chain then key) put in
+DIR/weft-root-ca.next.pem starts a root rotation without downtime (docs/ca-and-identity.md).`,
   flags: {
     'config-dir': {
       kind: 'value',
@@ -46,12 +47,21 @@ unauthenticated, and no certificates are served.`,
       defaultText: '24h',
       schema: duration({ ms: 10_000, text: '10s' }),
     },
+    'ca-rotation-soak': {
+      kind: 'value',
+      value: 'DURATION',
+      help: 'minimum time in each root-rotation phase, after every proxy ACKed it (needs --ca-dir)',
+      defaultText: '0s',
+      schema: duration(),
+    },
     'xds-san': { kind: 'value', value: 'NAME|IP', help: 'extra name in the xDS serving certificate (needs --ca-dir)', multiple: true, schema: text },
     ...meshViewFlags,
     ...xdsLimitFlags,
   },
   check: (v) =>
-    v['ca-dir'] === undefined && (v['workload-cert-ttl'] !== undefined || v['xds-san'].length > 0) ? ['--workload-cert-ttl and --xds-san need --ca-dir'] : [],
+    v['ca-dir'] === undefined && (v['workload-cert-ttl'] !== undefined || v['ca-rotation-soak'] !== undefined || v['xds-san'].length > 0)
+      ? ['--workload-cert-ttl, --ca-rotation-soak and --xds-san need --ca-dir']
+      : [],
 });
 
 export type ServeFlags = FlagValues<typeof serveCommand.flags>;
