@@ -186,7 +186,8 @@ export class RootRotation {
       return;
     }
     const r = advance(state, { applied: true, ...acks }, this.#clock.now(), this.#o.soakMs !== undefined ? { soakMs: this.#o.soakMs } : {});
-    this.#status = statusOf(r.state, acks, r.moved ? undefined : r.waiting);
+    // After a move the ACKs counted were the previous phase's: none of the new one's yet.
+    this.#status = r.moved ? statusOf(r.state, { ...acks, current: 0, lagging: [] }, `${r.state.phase}: applying`) : statusOf(r.state, acks, r.waiting);
     if (!r.moved) return;
     await this.#o.store.save(r.state);
     this.#entered(r.state, r.from);
