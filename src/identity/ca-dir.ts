@@ -50,7 +50,11 @@ export function caDirRotationStore(dir: string): RotationStore {
   };
   return {
     async load() {
-      const [current, next, state] = await Promise.all([fileRootStore(join(dir, CA_FILE)).load(), fileRootStore(join(dir, NEXT_CA_FILE)).load(), read(ROTATION_FILE)]);
+      const [current, next, state] = await Promise.all([
+        fileRootStore(join(dir, CA_FILE)).load(),
+        fileRootStore(join(dir, NEXT_CA_FILE)).load(),
+        read(ROTATION_FILE),
+      ]);
       const parsed = state === undefined ? undefined : parseRotationState(state);
       return { ...(current ? { current } : {}), ...(next ? { next } : {}), ...(parsed ? { state: parsed } : {}) };
     },

@@ -218,7 +218,10 @@ export class RootRotation {
     const key = `${state.phase}|${state.next}`;
     if (key === this.#applied) return;
     this.#applied = key;
-    this.#log.info({ phase: state.phase, roots: countCerts(workload.trustBundlePem), signer: state.phase === 'trust' ? 'old' : 'new' }, 'rotation phase in service');
+    this.#log.info(
+      { phase: state.phase, roots: countCerts(workload.trustBundlePem), signer: state.phase === 'trust' ? 'old' : 'new' },
+      'rotation phase in service',
+    );
   }
 
   async #finish(state: RotationState, next: CaMaterial): Promise<void> {
@@ -235,7 +238,10 @@ export class RootRotation {
     for (const p of ROTATION_PHASES) metrics.phase.set({ phase: p }, p === state.phase ? 1 : 0);
     const left = state.history.at(-2);
     if (from !== undefined && left?.ms !== undefined) metrics.duration.set({ phase: from }, left.ms / 1000);
-    this.#log.info({ phase: state.phase, from, ...(left?.ms !== undefined ? { previousPhaseMs: left.ms } : {}) }, from ? 'rotation phase advanced' : 'root rotation started');
+    this.#log.info(
+      { phase: state.phase, from, ...(left?.ms !== undefined ? { previousPhaseMs: left.ms } : {}) },
+      from ? 'rotation phase advanced' : 'root rotation started',
+    );
   }
 
   #fail(err: unknown): void {

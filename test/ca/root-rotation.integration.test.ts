@@ -106,8 +106,23 @@ describe('root CA rotation under traffic (weft serve --ca-dir, two real Envoys)'
     await writeFile(join(configDir, 'mesh.yaml'), meshYaml(app.port, inbound));
     serve = await startWeftServe({ configDir, extraArgs: ['--ca-dir', caDir, '--ca-rotation-soak', '2s'] });
     const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
-    const args = (sa: string, outbound: number) => [...common, '--node-id', sa, '--service', sa, '--service-account', sa, '--label', `app=${sa}`, '--outbound-port', String(outbound)];
-    const [clientYaml, serverYaml] = await Promise.all([weftBootstrap(args('client', clientPort)), weftBootstrap([...args('pay', ports[2] as number), '--inbound-port', String(inbound)])]);
+    const args = (sa: string, outbound: number) => [
+      ...common,
+      '--node-id',
+      sa,
+      '--service',
+      sa,
+      '--service-account',
+      sa,
+      '--label',
+      `app=${sa}`,
+      '--outbound-port',
+      String(outbound),
+    ];
+    const [clientYaml, serverYaml] = await Promise.all([
+      weftBootstrap(args('client', clientPort)),
+      weftBootstrap([...args('pay', ports[2] as number), '--inbound-port', String(inbound)]),
+    ]);
     envoys.push(...(await Promise.all([clientYaml, serverYaml].map((y) => startEnvoy({ bootstrapYaml: y })))));
     const deadline = Date.now() + 30_000;
     while (!((await viaProxy(clientPort, 'http://pay.shop:8080/')) as { status?: number }).status) {
@@ -187,7 +202,9 @@ describe('root CA rotation under traffic (weft serve --ca-dir, two real Envoys)'
       // rotation (`weft bootstrap` again, or a new Pod, replaces it; docs/ca-and-identity.md).
       const stale = serials.filter((s) => oldRoots.some((o) => o.serialNumber.toLowerCase() === s));
       expect(stale.length, `${who}: /certs ${JSON.stringify(serials)}`).toBeLessThanOrEqual(1);
-      console.log(`[root-rotation] ${label}: ${who} /certs CA serials ${JSON.stringify(serials)}; old root in ${stale.length} context (the bootstrap's xDS cluster)`);
+      console.log(
+        `[root-rotation] ${label}: ${who} /certs CA serials ${JSON.stringify(serials)}; old root in ${stale.length} context (the bootstrap's xDS cluster)`,
+      );
     }
   }
 

@@ -167,7 +167,11 @@ export class WorkloadSecrets {
     const bundle = encodeResource(TypeUrl.Secret, SecretSchema, TRUST_BUNDLE_SECRET, this.#bundle).version;
     const current = this.#entries.get(identity)?.rotation.current;
     if (current === undefined) return { bundle, currentSigner: false };
-    return { bundle, cert: encodeResource(TypeUrl.Secret, SecretSchema, WORKLOAD_CERT_SECRET, current.cert).version, currentSigner: current.signer === this.#signer };
+    return {
+      bundle,
+      cert: encodeResource(TypeUrl.Secret, SecretSchema, WORKLOAD_CERT_SECRET, current.cert).version,
+      currentSigner: current.signer === this.#signer,
+    };
   }
 
   /** Stops renewals; secretsFor answers nothing afterwards. */
