@@ -27,6 +27,8 @@ export interface PhaseRecord {
   readonly since: number;
   /** How long it lasted (set when it was left). */
   readonly ms?: number;
+  /** How many proxies had ACKed it when it was left (all that were connected). */
+  readonly proxies?: number;
 }
 
 /** What the store records (JSON: a file next to the CA, or a Secret annotation). */
@@ -73,7 +75,7 @@ export function advance(state: RotationState, obs: RotationObservation, now: num
   const held = now - state.phaseSince;
   if (held < soakMs) return { moved: false, state, waiting: `${state.phase}: soaking ${Math.ceil((soakMs - held) / 1000)} s more` };
   const phase = after[state.phase];
-  const history = state.history.map((h, i) => (i === state.history.length - 1 ? { ...h, ms: now - h.since } : h));
+  const history = state.history.map((h, i) => (i === state.history.length - 1 ? { ...h, ms: now - h.since, proxies: obs.current } : h));
   return { moved: true, from: state.phase, state: { ...state, phase, phaseSince: now, history: [...history, { phase, since: now }] } };
 }
 
@@ -124,7 +126,7 @@ const StateSchema = z.object({
   startedAt: z.number(),
   phaseSince: z.number(),
   next: z.string(),
-  history: z.array(z.object({ phase: z.enum(ROTATION_PHASES), since: z.number(), ms: z.number().optional() })),
+  history: z.array(z.object({ phase: z.enum(ROTATION_PHASES), since: z.number(), ms: z.number().optional(), proxies: z.number().optional() })),
 });
 
 /** Parses a recorded state; undefined for anything that is not one (the driver then starts over). */

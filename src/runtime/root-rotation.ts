@@ -122,7 +122,7 @@ export interface RotationStatus {
   readonly waiting?: string;
   readonly lagging?: readonly string[];
   /** Phases of the rotation in progress, or of the last one finished, with their durations. */
-  readonly history?: readonly { readonly phase: RotationPhase; readonly since: string; readonly ms?: number }[];
+  readonly history?: readonly { readonly phase: RotationPhase; readonly since: string; readonly ms?: number; readonly proxies?: number }[];
   readonly lastError?: string;
 }
 
@@ -259,7 +259,12 @@ function statusOf(state: RotationState, acks: RotationAcks, waiting: string | un
     acked: acks.current,
     ...(waiting ? { waiting } : {}),
     ...(acks.lagging.length > 0 ? { lagging: acks.lagging } : {}),
-    history: state.history.map((h) => ({ phase: h.phase, since: new Date(h.since).toISOString(), ...(h.ms !== undefined ? { ms: h.ms } : {}) })),
+    history: state.history.map((h) => ({
+      phase: h.phase,
+      since: new Date(h.since).toISOString(),
+      ...(h.ms !== undefined ? { ms: h.ms } : {}),
+      ...(h.proxies !== undefined ? { proxies: h.proxies } : {}),
+    })),
   };
 }
 

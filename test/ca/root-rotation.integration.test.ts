@@ -21,7 +21,7 @@ import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
 import { weftBootstrap } from '../support/weft-bootstrap.ts';
-import { viaProxy } from '../mtls/support.ts';
+import { sumStats, viaProxy } from '../mtls/support.ts';
 
 const meshYaml = (appPort: number, inboundPort: number) => `
 apiVersion: v1
@@ -63,7 +63,7 @@ interface RotationStatus {
   proxies?: number;
   acked?: number;
   waiting?: string;
-  history?: { phase: string; ms?: number }[];
+  history?: { phase: string; ms?: number; proxies?: number }[];
 }
 
 interface SdsSecret {
@@ -162,6 +162,8 @@ describe('root CA rotation under traffic (weft serve --ca-dir, two real Envoys)'
     const oldRoots = certsOf(old.certPem).filter((c) => c.checkIssued(c));
     const newRoots = certsOf(next.certPem).filter((c) => c.checkIssued(c));
     const sentBefore = traffic.sent;
+    const handshakes = async () => sumStats(await (envoys[1] as EnvoyHandle).stats('ssl\\.handshake$'), /^listener\./);
+    const handshakesBefore = await handshakes();
     const started = Date.now();
     await writeFile(join(caDir, NEXT_CA_FILE), next.certPem + next.keyPem, { mode: 0o600 });
     const seen: string[] = [];
@@ -175,11 +177,17 @@ describe('root CA rotation under traffic (weft serve --ca-dir, two real Envoys)'
       await sleep(250);
     }
     expect(last?.phase, `${label}: ${JSON.stringify(last)}\n${serve?.output().slice(-3000)}`).toBe('done');
-    expect(seen.some((l) => l.startsWith('sign 2/2'))).toBe(true);
+    // Each phase was left only once both proxies had ACKed it.
+    expect(last?.history?.map((h) => [h.phase, h.proxies])).toEqual([
+      ['trust', 2],
+      ['sign', 2],
+      ['retire', 2],
+      ['done', undefined],
+    ]);
     await sleep(1_000); // traffic keeps flowing on the new material alone
     const phases = Object.fromEntries((last?.history ?? []).map((h) => [h.phase, h.ms]));
     console.log(
-      `[root-rotation] ${label}: ${Date.now() - started} ms, phases (ms) ${JSON.stringify(phases)}, requests ${traffic.sent - sentBefore} during, ${traffic.failed} failed in total; statuses seen: ${seen.join(' → ')}`,
+      `[root-rotation] ${label}: ${Date.now() - started} ms, phases (ms) ${JSON.stringify(phases)}, requests ${traffic.sent - sentBefore} during, ${traffic.failed} failed in total, ${(await handshakes()) - handshakesBefore} mTLS handshakes at the server proxy; statuses seen: ${seen.join(' → ')}`,
     );
     expect(traffic.failed, traffic.errors.join('\n')).toBe(0);
 

@@ -45,9 +45,9 @@ describe('advance', () => {
     }
     expect(seen).toEqual(['sign', 'retire', 'done']);
     expect(s.history).toEqual([
-      { phase: 'trust', since: t0, ms: 3_000 },
-      { phase: 'sign', since: t0 + 3_000, ms: 7_000 },
-      { phase: 'retire', since: t0 + 10_000, ms: 2_500 },
+      { phase: 'trust', since: t0, ms: 3_000, proxies: 2 },
+      { phase: 'sign', since: t0 + 3_000, ms: 7_000, proxies: 2 },
+      { phase: 'retire', since: t0 + 10_000, ms: 2_500, proxies: 2 },
       { phase: 'done', since: t0 + 12_500 },
     ]);
     expect(advance(s, all(2), t0 + 99_000)).toMatchObject({ moved: false, waiting: 'rotation finished', state: s });
