@@ -165,9 +165,28 @@ describe('root CA rotation under traffic (weft serve --ca-dir, two real Envoys)'
     const handshakes = async () => sumStats(await (envoys[1] as EnvoyHandle).stats('ssl\\.handshake$'), /^listener\./);
     const handshakesBefore = await handshakes();
     const started = Date.now();
-    await writeFile(join(caDir, NEXT_CA_FILE), next.certPem + next.keyPem, { mode: 0o600 });
     const seen: string[] = [];
     let last: RotationStatus | undefined;
+    // The server proxy lags: stopped (SIGSTOP) when the rotation starts, it cannot ACK the
+    // two-root bundle. The rotation must hold in `trust` (1/2 ACKed) past its soak time, and
+    // requests queue instead of failing. (A rotation that does not wait sends the client its new
+    // certificate and the new root alone meanwhile, and the resumed server, still on the old
+    // ones, fails the handshakes queued for it.)
+    const pay = envoys[1] as EnvoyHandle;
+    process.kill(pay.pid, 'SIGSTOP');
+    try {
+      await writeFile(join(caDir, NEXT_CA_FILE), next.certPem + next.keyPem, { mode: 0o600 });
+      const held = Date.now();
+      while (Date.now() - held < 3_500) {
+        last = await status();
+        if (last?.phase === 'trust' && last.acked === 1) seen.push('trust 1/2 (server stopped)');
+        else if (last?.phase !== 'trust' && last?.phase !== 'done' && last?.phase !== 'idle') break;
+        await sleep(250);
+      }
+    } finally {
+      process.kill(pay.pid, 'SIGCONT');
+    }
+    expect(last, 'held in trust while the server proxy could not ACK').toMatchObject({ phase: 'trust', proxies: 2, acked: 1 });
     while (Date.now() - started < 120_000) {
       last = await status();
       const line = `${last?.phase} ${last?.acked ?? '-'}/${last?.proxies ?? '-'}`;
