@@ -65,6 +65,8 @@ export interface RotationAcks {
   readonly current: number;
   /** Up to 10 proxies still holding older secrets (their node ids), for the log and the debug view. */
   readonly lagging: readonly string[];
+  /** Every connected proxy with an identity, as `id|identity`. */
+  readonly connected?: readonly string[];
 }
 
 type Expected = XdsSecurity['expected'];
@@ -79,10 +81,12 @@ export function rotationAcks(streams: readonly StreamDebug[], expected: Expected
   let proxies = 0;
   let current = 0;
   const lagging: string[] = [];
+  const connected: string[] = [];
   for (const s of streams) {
     const identity = s.proxy.identity;
     if (identity === undefined) continue;
     proxies++;
+    connected.push(`${s.proxy.id}|${identity}`);
     const t = s.types.find((x) => x.typeUrl === TypeUrl.Secret);
     const subscribed = (name: string) => t !== undefined && (t.subscribed === '*' || t.subscribed.includes(name));
     const want = expected(identity);
@@ -92,7 +96,7 @@ export function rotationAcks(streams: readonly StreamDebug[], expected: Expected
     if (bundleOk && certOk) current++;
     else if (lagging.length < 10) lagging.push(s.proxy.id);
   }
-  return { proxies, current, lagging };
+  return { proxies, current, lagging, connected };
 }
 
 export interface RootRotationOptions {
@@ -110,6 +114,12 @@ export interface RootRotationOptions {
    * restart the proxies are still reconnecting, and "0 of 0 ACKed" would prove nothing.
    */
   readonly settleMs?: number;
+  /**
+   * A proxy seen during the rotation that disconnected still counts as not ACKed for this long
+   * (default 2 min): it may only have lost its xDS stream while it keeps serving traffic with
+   * the secrets it holds. Reconnected, it gets the current ones at once.
+   */
+  readonly absentGraceMs?: number;
   readonly clock?: Clock;
   readonly log: Logger;
 }
@@ -135,6 +145,8 @@ export class RootRotation {
   /** `${phase}|${next}` last put in service, to log it once. */
   #applied = '';
   readonly #startedAt: number;
+  /** Proxies (id and identity) seen during the rotation in progress → when last connected (monotonic). */
+  readonly #seen = new Map<string, number>();
 
   constructor(opts: RootRotationOptions) {
     this.#o = opts;
@@ -177,7 +189,7 @@ export class RootRotation {
     }
     if (state.phase === 'done') return this.#finish(state, next);
     await this.#apply(state, current, next);
-    const acks = rotationAcks(this.#o.streams(), this.#o.security.expected, state.phase);
+    const acks = this.#withAbsent(rotationAcks(this.#o.streams(), this.#o.security.expected, state.phase));
     metrics.proxies.set({ state: 'connected' }, acks.proxies);
     metrics.proxies.set({ state: 'acked' }, acks.current);
     const settling = this.#clock.monotonic() - this.#startedAt < (this.#o.settleMs ?? 10_000);
@@ -192,6 +204,21 @@ export class RootRotation {
     await this.#o.store.save(r.state);
     this.#entered(r.state, r.from);
     void this.#loop.trigger(); // apply the next phase now, not a period later
+  }
+
+  /** Adds the proxies seen earlier in this rotation that are gone for less than the grace, as not ACKed. */
+  #withAbsent(acks: RotationAcks & { connected?: readonly string[] }): RotationAcks {
+    const now = this.#clock.monotonic();
+    for (const key of acks.connected ?? []) this.#seen.set(key, now);
+    const connected = new Set(acks.connected ?? []);
+    const absent: string[] = [];
+    for (const [key, at] of this.#seen) {
+      if (connected.has(key)) continue;
+      if (now - at >= (this.#o.absentGraceMs ?? 120_000)) this.#seen.delete(key);
+      else absent.push(`${key.split('|')[0]} (disconnected)`);
+    }
+    if (absent.length === 0) return acks;
+    return { proxies: acks.proxies + absent.length, current: acks.current, lagging: [...acks.lagging, ...absent].slice(0, 10) };
   }
 
   #idle(): void {
@@ -230,6 +257,7 @@ export class RootRotation {
     await this.#o.store.finish(next);
     certificateExpiry.set({ certificate: 'ca-root' }, ca.notAfter.getTime() / 1000);
     this.#status = { ...statusOf(state, { proxies: 0, current: 0, lagging: [] }, 'rotation finished'), phase: 'done' };
+    this.#seen.clear();
     this.#log.info({ history: state.history }, 'root rotation finished: the new CA is the only one');
   }
 

@@ -16,6 +16,7 @@ import type { StreamDebug } from '../../xds/server/stream-debug.ts';
 import { TRUST_BUNDLE_SECRET, WORKLOAD_CERT_SECRET } from '../../xds/resources/names.ts';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
 import { decodeSecret } from '../sds/support.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 const ID = 'spiffe://cluster.local/ns/shop/sa/web';
 
@@ -133,6 +134,40 @@ describe('RootRotation', () => {
     expect(driver.status().phase).toBe('done');
   });
 
+  it('waits for a proxy that disconnected during the rotation, until a grace period passed', async () => {
+    const [old, next] = await Promise.all([createRootCa(), createRootCa()]);
+    const oldCa = loadCa(old, { trustDomain: 'cluster.local' });
+    if (!oldCa.ok) throw new Error('old');
+    security = await createXdsSecurity({ ca: oldCa.ca, log });
+    const sec = security;
+    sec.secretsFor(ID);
+    await vi.waitFor(() => expect(sec.secretsFor(ID)).toHaveLength(2));
+    const store = memoryStore(old);
+    store.m.next = next;
+    let streams: StreamDebug[] = [stream('web-1', {}), stream('web-2', {})];
+    const clock = new ManualClock();
+    const driver = new RootRotation({
+      store,
+      security: sec,
+      streams: () => streams,
+      trustDomain: 'cluster.local',
+      log,
+      settleMs: 0,
+      absentGraceMs: 60_000,
+      clock,
+    });
+    await driver.pass();
+    expect(driver.status()).toMatchObject({ phase: 'trust', proxies: 2, acked: 0 });
+    // web-2 loses its xDS stream (it may still serve traffic with the one-root bundle); web-1 ACKs.
+    const want = sec.expected(ID);
+    streams = [stream('web-1', { [TRUST_BUNDLE_SECRET]: want.bundle, [WORKLOAD_CERT_SECRET]: want.cert ?? '' })];
+    await driver.pass();
+    expect(driver.status()).toMatchObject({ phase: 'trust', proxies: 2, acked: 1, lagging: ['web-2 (disconnected)'] });
+    clock.advance(61_000);
+    await driver.pass();
+    expect(store.m.state?.phase).toBe('sign');
+  });
+
   it('refuses invalid next material by field, and changes nothing', async () => {
     const old = await createRootCa();
     const oldCa = loadCa(old, { trustDomain: 'cluster.local' });
@@ -152,7 +187,7 @@ describe('rotationAcks', () => {
     const want = { bundle: 'b2', cert: 'c2', currentSigner: true };
     const s = [stream('a', { ROOTCA: 'b2', default: 'c2' }), stream('b', { ROOTCA: 'b1', default: 'c2' }), stream('c', {}, null)];
     const bare: StreamDebug = { ...stream('d', {}), types: [] };
-    expect(rotationAcks([...s, bare], () => want, 'sign')).toEqual({ proxies: 3, current: 2, lagging: ['b'] });
+    expect(rotationAcks([...s, bare], () => want, 'sign')).toMatchObject({ proxies: 3, current: 2, lagging: ['b'] });
     // In trust, a certificate from the old key is still current; from sign on it is not.
     const oldKey = { ...want, currentSigner: false };
     expect(rotationAcks([stream('a', { ROOTCA: 'b2', default: 'c2' })], () => oldKey, 'trust').current).toBe(1);
