@@ -24,13 +24,29 @@ export interface CaDirRotation {
   readonly current?: CaMaterial;
   readonly next?: CaMaterial;
   readonly state?: RotationState;
+  /** What each replica reported (stores shared by several replicas). */
+  readonly reports?: readonly ReplicaReport[];
 }
 
+/** One replica's view of a rotation phase: how many of its proxies ACKed it, and when. */
+export interface ReplicaReport {
+  readonly replica: string;
+  readonly phase: RotationState['phase'];
+  readonly next: string;
+  readonly proxies: number;
+  readonly acked: number;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/** Where a rotation's material and phase live (a CA directory, or the CA Secret). */
 export interface RotationStore {
   load(): Promise<CaDirRotation>;
   save(state: RotationState): Promise<void>;
-  /** `next` becomes the current material; the next material and the recorded state go. */
+  /** `next` becomes the current material; the next material, the recorded state and the reports go. */
   finish(next: CaMaterial): Promise<void>;
+  /** Records this replica's ACK count (stores shared by several replicas). */
+  report?(r: ReplicaReport): Promise<void>;
 }
 
 /** The rotation files of `dir` (written atomically: temp file, then rename). */

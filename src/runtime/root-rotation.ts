@@ -5,7 +5,6 @@
 // resource versions, compared with the versions of the current secrets — and move on when all
 // did. The phase is written back to the store after each move, so a restarted process (or
 // another replica) continues where this one stopped.
-import { Counter, Gauge } from 'prom-client';
 import { loadCa, type CaMaterial, type CertificateAuthority } from '../ca/authority.ts';
 import {
   advance,
@@ -13,6 +12,7 @@ import {
   servingMaterial,
   signingFingerprint,
   startRotation,
+  unionBundle,
   workloadMaterial,
   type RotationPhase,
   type RotationState,
@@ -20,84 +20,15 @@ import {
 import type { RotationStore } from '../identity/ca-dir.ts';
 import { ReconcileLoop } from '../base/reconcile-loop.ts';
 import { systemClock, type Clock } from '../base/clock.ts';
-import { certificateExpiry, metricsRegistry } from '../base/metrics.ts';
+import { certificateExpiry } from '../base/metrics.ts';
 import type { Logger } from '../base/log.ts';
 import { errorMessage } from '../base/errors.ts';
 import type { StreamDebug } from '../../xds/server/stream-debug.ts';
-import { TypeUrl } from '../../xds/resources/type-urls.ts';
-import { TRUST_BUNDLE_SECRET, WORKLOAD_CERT_SECRET } from '../../xds/resources/names.ts';
 import type { XdsSecurity } from './xds-security.ts';
+import { rotationAcks, withReplicas, type RotationAcks } from './root-rotation-acks.ts';
+import { rotationMetrics as metrics } from './root-rotation-metrics.ts';
 
-const metrics = {
-  phase: new Gauge({
-    name: 'weft_ca_rotation_phase',
-    help: 'Root CA rotation: 1 for the phase in progress (trust, sign, retire, done), 0 for the others; all 0 when none runs.',
-    labelNames: ['phase'] as const,
-    registers: [metricsRegistry],
-  }),
-  proxies: new Gauge({
-    name: 'weft_ca_rotation_proxies',
-    help: "Root CA rotation: connected proxies holding secrets (state=connected) and those that ACKed the phase's secrets (state=acked).",
-    labelNames: ['state'] as const,
-    registers: [metricsRegistry],
-  }),
-  duration: new Gauge({
-    name: 'weft_ca_rotation_phase_duration_seconds',
-    help: 'Root CA rotation: how long each phase of the last rotation lasted.',
-    labelNames: ['phase'] as const,
-    registers: [metricsRegistry],
-  }),
-  transitions: new Counter({
-    name: 'weft_ca_rotation_transitions_total',
-    help: 'Root CA rotation phases entered (trust = a rotation started, done = one finished).',
-    labelNames: ['phase'] as const,
-    registers: [metricsRegistry],
-  }),
-  errors: new Counter({
-    name: 'weft_ca_rotation_errors_total',
-    help: 'Root CA rotation passes that failed (invalid next material, store errors); retried on the next pass.',
-    registers: [metricsRegistry],
-  }),
-};
-
-export interface RotationAcks {
-  readonly proxies: number;
-  readonly current: number;
-  /** Up to 10 proxies still holding older secrets (their node ids), for the log and the debug view. */
-  readonly lagging: readonly string[];
-  /** Every connected proxy with an identity, as `id|identity`. */
-  readonly connected?: readonly string[];
-}
-
-type Expected = XdsSecurity['expected'];
-
-/**
- * Which connected proxies hold the current secrets: for each stream with an identity, the
- * ACKed version of every secret it subscribed to equals the current one (and, from `sign` on,
- * its certificate comes from the current key). Streams without secrets hold no trust: they count
- * as current. Pure, given the streams and `expected`.
- */
-export function rotationAcks(streams: readonly StreamDebug[], expected: Expected, phase: RotationPhase): RotationAcks {
-  let proxies = 0;
-  let current = 0;
-  const lagging: string[] = [];
-  const connected: string[] = [];
-  for (const s of streams) {
-    const identity = s.proxy.identity;
-    if (identity === undefined) continue;
-    proxies++;
-    connected.push(`${s.proxy.id}|${identity}`);
-    const t = s.types.find((x) => x.typeUrl === TypeUrl.Secret);
-    const subscribed = (name: string) => t !== undefined && (t.subscribed === '*' || t.subscribed.includes(name));
-    const want = expected(identity);
-    const acked = (name: string) => t?.acked?.get(name)?.version;
-    const bundleOk = !subscribed(TRUST_BUNDLE_SECRET) || acked(TRUST_BUNDLE_SECRET) === want.bundle;
-    const certOk = !subscribed(WORKLOAD_CERT_SECRET) || (acked(WORKLOAD_CERT_SECRET) === want.cert && (phase === 'trust' || want.currentSigner));
-    if (bundleOk && certOk) current++;
-    else if (lagging.length < 10) lagging.push(s.proxy.id);
-  }
-  return { proxies, current, lagging, connected };
-}
+export { rotationAcks, type RotationAcks } from './root-rotation-acks.ts';
 
 export interface RootRotationOptions {
   readonly store: RotationStore;
@@ -120,8 +51,29 @@ export interface RootRotationOptions {
    * the secrets it holds. Reconnected, it gets the current ones at once.
    */
   readonly absentGraceMs?: number;
+  /**
+   * Several replicas serve proxies (weft controller): only the leader starts, advances and
+   * finishes a rotation, counting the ACKs every replica reports through the store; the others
+   * apply the recorded phase and report theirs. Default: this process is alone and leads.
+   */
+  readonly leader?: () => boolean;
+  /** This replica's name in the store's ACK reports. */
+  readonly replica?: string;
+  /** Besides SDS and xDS TLS: what else follows the phase (the webhook's serving certificate, caBundle and injected bundle). */
+  readonly onApply?: (m: AppliedMaterial) => Promise<void>;
   readonly clock?: Clock;
   readonly log: Logger;
+}
+
+export interface AppliedMaterial {
+  /** Signs serving certificates (xDS, webhook) and its bundle verifies client certificates. */
+  readonly serving: CertificateAuthority;
+  /**
+   * What a client verifying a serving certificate must trust in this phase (webhook caBundle,
+   * sidecar bootstraps): old + new roots until `done`, since replicas switch their serving
+   * certificates at slightly different moments in `retire`.
+   */
+  readonly clientTrustPem: string;
 }
 
 export interface RotationStatus {
@@ -144,6 +96,7 @@ export class RootRotation {
   #status: RotationStatus = { phase: 'idle' };
   /** `${phase}|${next}` last put in service, to log it once. */
   #applied = '';
+  #reported = { key: '', at: 0 };
   readonly #startedAt: number;
   /** Proxies (id and identity) seen during the rotation in progress → when last connected (monotonic). */
   readonly #seen = new Map<string, number>();
@@ -176,20 +129,32 @@ export class RootRotation {
 
   /** One level-triggered pass (start() runs it periodically); exported for tests and the first apply. */
   async pass(): Promise<void> {
-    const { current, next, state: recorded } = await this.#o.store.load();
-    if (!current || !next) return this.#idle();
+    const { current, next, state: recorded, reports } = await this.#o.store.load();
+    const leads = this.#o.leader?.() ?? true;
+    if (!current) return;
+    if (!next) return this.#idle(current);
     const fingerprint = signingFingerprint(next);
     let state = recorded;
     if (state === undefined || state.next !== fingerprint) {
+      if (!leads) {
+        this.#status = { phase: 'idle', waiting: 'next CA material present: the leader starts the rotation' };
+        return;
+      }
       const problem = this.#invalid(next);
       if (problem) throw new Error(`next CA: ${problem}`);
       state = startRotation(fingerprint, this.#clock.now());
       await this.#o.store.save(state);
       this.#entered(state, undefined);
     }
-    if (state.phase === 'done') return this.#finish(state, next);
+    if (state.phase === 'done') return leads ? this.#finish(state, next) : this.#apply(state, current, next);
     await this.#apply(state, current, next);
-    const acks = this.#withAbsent(rotationAcks(this.#o.streams(), this.#o.security.expected, state.phase));
+    const own = this.#withAbsent(rotationAcks(this.#o.streams(), this.#o.security.expected, state.phase));
+    await this.#report(state, own);
+    if (!leads) {
+      this.#status = statusOf(state, own, `${state.phase}: this replica applied it; the leader advances`);
+      return;
+    }
+    const acks = withReplicas(state, own, reports ?? [], { self: this.#o.replica, since: this.#clock.now() - (this.#o.intervalMs ?? 2_000) * 15 });
     metrics.proxies.set({ state: 'connected' }, acks.proxies);
     metrics.proxies.set({ state: 'acked' }, acks.current);
     const settling = this.#clock.monotonic() - this.#startedAt < (this.#o.settleMs ?? 10_000);
@@ -221,10 +186,30 @@ export class RootRotation {
     return { proxies: acks.proxies + absent.length, current: acks.current, lagging: [...acks.lagging, ...absent].slice(0, 10) };
   }
 
-  #idle(): void {
+  /** Sends this replica's count to the store (when it changed, or every 10 s as a heartbeat). */
+  async #report(state: RotationState, acks: RotationAcks): Promise<void> {
+    const store = this.#o.store;
+    if (!store.report || this.#o.replica === undefined) return;
+    const key = `${state.phase}|${state.next}|${acks.proxies}|${acks.current}`;
+    const now = this.#clock.now();
+    if (key === this.#reported.key && now - this.#reported.at < 10_000) return;
+    await store.report({ replica: this.#o.replica, phase: state.phase, next: state.next, proxies: acks.proxies, acked: acks.current, at: now });
+    this.#reported = { key, at: now };
+  }
+
+  async #idle(current: CaMaterial): Promise<void> {
     if (this.#status.phase !== 'idle' && this.#status.phase !== 'done') this.#log.warn('rotation material gone from the store; rotation abandoned');
     if (this.#status.phase !== 'done') this.#status = { phase: 'idle' };
     for (const p of ROTATION_PHASES) metrics.phase.set({ phase: p }, 0);
+    // Another replica finished (or the rotation was abandoned): serve the stored material alone.
+    const key = `idle|${signingFingerprint(current)}`;
+    if (this.#applied === '' || this.#applied === key) return;
+    const ca = this.#ca(current);
+    await this.#o.security.setCa({ workload: ca, serving: ca });
+    await this.#o.onApply?.({ serving: ca, clientTrustPem: ca.trustBundlePem });
+    this.#applied = key;
+    this.#seen.clear();
+    this.#log.info('stored CA material in service alone');
   }
 
   #invalid(next: CaMaterial): string | undefined {
@@ -240,8 +225,9 @@ export class RootRotation {
 
   async #apply(state: RotationState, current: CaMaterial, next: CaMaterial): Promise<void> {
     const workload = this.#ca(workloadMaterial(state.phase, current, next));
-    const serving = this.#ca(servingMaterial(state.phase, current, next));
+    const serving = this.#ca(state.phase === 'done' ? next : servingMaterial(state.phase, current, next));
     await this.#o.security.setCa({ workload, serving });
+    await this.#o.onApply?.({ serving, clientTrustPem: state.phase === 'done' ? serving.trustBundlePem : unionBundle(current, next) });
     const key = `${state.phase}|${state.next}`;
     if (key === this.#applied) return;
     this.#applied = key;
@@ -254,7 +240,9 @@ export class RootRotation {
   async #finish(state: RotationState, next: CaMaterial): Promise<void> {
     const ca = this.#ca(next);
     await this.#o.security.setCa({ workload: ca, serving: ca });
+    await this.#o.onApply?.({ serving: ca, clientTrustPem: ca.trustBundlePem });
     await this.#o.store.finish(next);
+    this.#applied = `idle|${signingFingerprint(next)}`;
     certificateExpiry.set({ certificate: 'ca-root' }, ca.notAfter.getTime() / 1000);
     this.#status = { ...statusOf(state, { proxies: 0, current: 0, lagging: [] }, 'rotation finished'), phase: 'done' };
     this.#seen.clear();
