@@ -20,6 +20,9 @@ import type { Logger } from '../../base/log.ts';
 import type { Authenticate } from '../../identity/auth-hook.ts';
 import type { ControllerExtension, ControllerOptions } from './run.ts';
 import { errorMessage } from '../../base/errors.ts';
+import { RootRotation } from '../root-rotation.ts';
+import { REPORT_ANNOTATION_PREFIX, reportKey, secretRotationStore } from './ca-rotation.ts';
+import type { WebhookWiring } from './webhook-wiring.ts';
 
 type SecretApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret'>;
 
@@ -105,4 +108,36 @@ export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
   // Only the shutdown: the secrets reach the control plane through options.secrets.
   const extension: ControllerExtension = async () => ({ close: async () => security.close() });
   return { security, options: { xdsCredentials: security.credentials, authenticate, secrets: security, extension } };
+}
+
+export interface CaRotationOptions {
+  readonly secret: { readonly namespace: string; readonly name: string };
+  readonly trustDomain: string;
+  readonly security: XdsSecurity;
+  readonly webhook?: Pick<WebhookWiring, 'setCa'>;
+  readonly soakMs?: number;
+}
+
+/**
+ * Root rotation on every replica (src/runtime/root-rotation.ts): each applies the phase recorded
+ * in the CA Secret and reports its proxies' ACKs there; the leader starts, advances and finishes.
+ */
+export function caRotationExtension(opts: CaRotationOptions): ControllerExtension {
+  return async (ctx) => {
+    const driver = new RootRotation({
+      store: secretRotationStore(ctx.client, opts.secret),
+      security: opts.security,
+      streams: () => ctx.controlPlane.xds.ads.debug(),
+      trustDomain: opts.trustDomain,
+      log: ctx.log,
+      leader: ctx.isLeader,
+      replica: reportKey(ctx.identity).slice(REPORT_ANNOTATION_PREFIX.length),
+      ...(opts.webhook ? { onApply: (m) => (opts.webhook as Pick<WebhookWiring, 'setCa'>).setCa(m.serving, m.clientTrustPem) } : {}),
+      ...(opts.soakMs !== undefined ? { soakMs: opts.soakMs } : {}),
+    });
+    // A replica started mid-rotation serves the recorded phase before its first proxies settle in.
+    await driver.pass().catch((err: unknown) => ctx.log.error({ err: errorMessage(err) }, 'first rotation pass failed; retrying'));
+    driver.start();
+    return { close: () => driver.stop() };
+  };
 }
