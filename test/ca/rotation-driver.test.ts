@@ -8,9 +8,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRootCa, loadCa, type CaMaterial } from '../../src/ca/authority.ts';
 import type { RotationState } from '../../src/ca/root-rotation.ts';
 import { splitCertificates } from '../../src/ca/pem.ts';
-import type { RotationStore } from '../../src/identity/ca-dir.ts';
+import type { ReplicaReport, RotationStore } from '../../src/identity/ca-dir.ts';
 import { log } from '../../src/base/log.ts';
 import { RootRotation, rotationAcks, type RotationStatus } from '../../src/runtime/root-rotation.ts';
+import { withReplicas } from '../../src/runtime/root-rotation-acks.ts';
+import { reportKey } from '../../src/runtime/controller/ca-rotation.ts';
 import { createXdsSecurity, type XdsSecurity } from '../../src/runtime/xds-security.ts';
 import type { StreamDebug } from '../../xds/server/stream-debug.ts';
 import { TRUST_BUNDLE_SECRET, WORKLOAD_CERT_SECRET } from '../../xds/resources/names.ts';
@@ -192,5 +194,41 @@ describe('rotationAcks', () => {
     const oldKey = { ...want, currentSigner: false };
     expect(rotationAcks([stream('a', { ROOTCA: 'b2', default: 'c2' })], () => oldKey, 'trust').current).toBe(1);
     expect(rotationAcks([stream('a', { ROOTCA: 'b2', default: 'c2' })], () => oldKey, 'sign').current).toBe(0);
+  });
+});
+
+describe('withReplicas', () => {
+  const state = { phase: 'sign', next: 'N', startedAt: 0, phaseSince: 0, history: [] } as const;
+  const own = { proxies: 2, current: 2, lagging: [] };
+  const report = (replica: string, extra: Partial<ReplicaReport> = {}): ReplicaReport => ({
+    replica,
+    phase: 'sign',
+    next: 'N',
+    proxies: 3,
+    acked: 3,
+    at: 1_000,
+    ...extra,
+  });
+
+  it("adds every other replica's recent report; its own and stale ones are ignored", () => {
+    const r = withReplicas(state, own, [report('a', { proxies: 99, acked: 0 }), report('b'), report('c', { at: 10, acked: 0 })], { self: 'a', since: 500 });
+    expect(r).toEqual({ proxies: 5, current: 5, lagging: [] });
+  });
+
+  it('counts a replica behind (another phase or another rotation) as not ACKed, at least one proxy', () => {
+    const r = withReplicas(state, own, [report('b', { phase: 'trust' }), report('c', { next: 'OLD', proxies: 0, acked: 0 }), report('d', { acked: 1 })], {
+      self: 'a',
+      since: 0,
+    });
+    expect(r).toEqual({ proxies: 2 + 3 + 1 + 3, current: 2 + 1, lagging: ['replica b (still trust)', 'replica c (still sign)', '2 on replica d'] });
+  });
+});
+
+describe('reportKey', () => {
+  it('makes an annotation name of any replica name', () => {
+    expect(reportKey('weft-controller-7d9f-abc12')).toBe('ca-rotation.weft.dev/weft-controller-7d9f-abc12');
+    expect(reportKey('host_name:123')).toBe('ca-rotation.weft.dev/host_name-123');
+    expect(reportKey(`-${'x'.repeat(80)}`)).toMatch(/^ca-rotation\.weft\.dev\/x{62}$/);
+    expect(reportKey('--')).toBe('ca-rotation.weft.dev/replica');
   });
 });
