@@ -105,3 +105,51 @@ export function egressSelects(hosts: readonly string[] | undefined, namespace: s
 export function egressText(hosts: readonly string[] | undefined): string {
   return hosts === undefined ? '*/*' : hosts.join(', ');
 }
+
+/** Where a Pod's scope came from (`weftctl describe pod`, logs). */
+export type EgressSource = 'pod' | 'namespace' | 'default' | 'none';
+
+/** The scope the controller gives a Pod's sidecar; `hosts` absent: every Service. */
+export interface EgressDecision {
+  readonly source: EgressSource;
+  readonly hosts?: readonly string[];
+}
+
+export interface EgressInputs {
+  readonly namespace: string;
+  /** The Pod's weft.dev/egress annotation, if any. */
+  readonly pod?: string;
+  /** Its Namespace's weft.dev/egress annotation, if any. */
+  readonly namespaceValue?: string;
+  /** The controller's --egress-default, already parsed. */
+  readonly meshDefault?: EgressSpec;
+}
+
+export interface EgressProblem {
+  readonly where: 'pod' | 'namespace';
+  readonly value: string;
+  readonly reason: string;
+}
+
+/**
+ * The first of the Pod's annotation, its Namespace's and the mesh default that is set. An
+ * invalid annotation never narrows anything: the proxy is unscoped (it receives every Service,
+ * as without Weft's scoping) and the problem is returned for the caller to log. The webhook
+ * refuses an invalid Pod annotation at admission, so on the Pod it only happens when the
+ * webhook was bypassed; a Namespace annotation is not admitted by Weft and is checked here.
+ */
+export function decideEgress(input: EgressInputs): { decision: EgressDecision; problem?: EgressProblem } {
+  const fromValue = (where: 'pod' | 'namespace', value: string) => {
+    const p = parseEgress(value);
+    if (!p.ok) return { decision: { source: where }, problem: { where, value, reason: p.reason } };
+    const hosts = resolveEgress(p.spec, input.namespace);
+    return { decision: hosts === undefined ? { source: where } : { source: where, hosts } };
+  };
+  if (input.pod !== undefined) return fromValue('pod', input.pod);
+  if (input.namespaceValue !== undefined) return fromValue('namespace', input.namespaceValue);
+  if (input.meshDefault !== undefined) {
+    const hosts = resolveEgress(input.meshDefault, input.namespace);
+    return { decision: hosts === undefined ? { source: 'default' } : { source: 'default', hosts } };
+  }
+  return { decision: { source: 'none' } };
+}

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { ROOT_SECRET_NAME } from '../../ca/secret-store.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
-import { duration, dnsLabel, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
+import { duration, dnsLabel, egressValue, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
 import { meshViewFlags } from './mesh-view-flags.ts';
 import { xdsLimitFlags } from './xds-limit-flags.ts';
@@ -72,6 +72,14 @@ admission webhook, and (while leader) writes status.`,
       value: 'SELECTOR',
       help: 'only namespaces whose labels match (e.g. weft.dev/mesh=prod) are in the mesh',
       schema: labelSelector,
+    },
+    'egress-default': {
+      kind: 'value',
+      value: 'SCOPE',
+      help: 'weft.dev/egress of sidecars whose Pod and Namespace have none (e.g. "./*, weft-system/*"); needs TLS xDS (the scope is read from the token\'s Pod)',
+      defaultText: 'every Service',
+      section: 'Egress scope (docs/scale.md)',
+      schema: egressValue,
     },
     'ca-secret': {
       kind: 'value',
@@ -159,8 +167,12 @@ admission webhook, and (while leader) writes status.`,
     ...meshViewFlags,
     ...xdsLimitFlags,
   },
-  check: (v) =>
-    v['xds-plaintext'] && v['workload-cert-ttl'] !== undefined ? ['--workload-cert-ttl needs TLS xDS (SDS is not served with --xds-plaintext)'] : [],
+  check: (v) => [
+    ...(v['xds-plaintext'] && v['workload-cert-ttl'] !== undefined ? ['--workload-cert-ttl needs TLS xDS (SDS is not served with --xds-plaintext)'] : []),
+    ...(v['xds-plaintext'] && v['egress-default'] !== undefined
+      ? ["--egress-default needs TLS xDS (the scope comes from the Pod bound to the proxy's token; with --xds-plaintext use node metadata WEFT_EGRESS)"]
+      : []),
+  ],
 });
 
 export type ControllerFlags = FlagValues<typeof controllerCommand.flags>;
