@@ -83,6 +83,12 @@ export const egressValue = z.string().transform((v, ctx): EgressSpec => {
   return z.NEVER;
 });
 
+/** The same, kept as the text given (for node metadata, which the server parses again). */
+export const egressText = z.string().superRefine((v, ctx) => {
+  const p = parseEgress(v);
+  if (!p.ok) ctx.addIssue({ code: 'custom', message: p.reason });
+});
+
 /** A path, made absolute. */
 export const absolutePath = text.transform((v) => resolve(v));
 
