@@ -58,9 +58,6 @@ describe('weft flags', () => {
     ]);
     expect(errors(controllerCommand, ['--xds-plaintext', '--workload-cert-ttl', '2s'])).toEqual(['--workload-cert-ttl: "2s" is not a duration of at least 1m']);
     expect(errors(serveCommand, ['--config-dir', '.', '--xds-san', 'mesh.example'])).toEqual(['--workload-cert-ttl and --xds-san need --ca-dir']);
-    expect(errors(controllerCommand, ['--xds-plaintext', '--egress-default', './*'])).toEqual([
-      "--egress-default needs TLS xDS (the scope comes from the Pod bound to the proxy's token; with --xds-plaintext use node metadata WEFT_EGRESS)",
-    ]);
     expect(errors(controllerCommand, ['--egress-default', 'shop'])).toEqual([
       '--egress-default: "shop" is not <namespace>/<service> (use "./shop" for a service of the proxy\'s own namespace)',
     ]);

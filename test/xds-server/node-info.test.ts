@@ -38,6 +38,17 @@ describe('proxyFromNode', () => {
     });
   });
 
+  it('applies the default scope (--egress-default) only when WEFT_EGRESS is absent; "*/*" keeps a proxy unscoped', () => {
+    const defaults = { egressDefault: [{ namespace: '.', service: '*' }] };
+    expect(proxyFromNode(node({ WEFT_NAMESPACE: 'shop' }), undefined, defaults)).toMatchObject({ ok: true, proxy: { egress: ['shop/*'] } });
+    expect(proxyFromNode(node({ WEFT_NAMESPACE: 'shop', WEFT_EGRESS: 'payments/billing' }), undefined, defaults)).toMatchObject({
+      ok: true,
+      proxy: { egress: ['payments/billing'] },
+    });
+    const all = proxyFromNode(node({ WEFT_EGRESS: '*/*' }), undefined, defaults);
+    expect(all.ok && 'egress' in all.proxy).toBe(false);
+  });
+
   it('reads the zone from node.locality (Envoy --service-zone); an empty zone is no zone; a bad one is refused', () => {
     const withZone = (zone: string) => create(NodeSchema, { id: 'web-1', userAgentName: 'envoy', locality: { zone } });
     expect(proxyFromNode(withZone('eu-west-1a'))).toMatchObject({ ok: true, proxy: { zone: 'eu-west-1a' } });

@@ -6,7 +6,7 @@ import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { ProxyInfo } from './proxy.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { LABEL_VALUE, LABEL_VALUE_MAX } from '../../src/api/bounds.ts';
-import { parseEgress, resolveEgress } from '../../src/api/egress.ts';
+import { parseEgress, resolveEgress, type EgressSpec } from '../../src/api/egress.ts';
 
 const DEFAULT_NAMESPACE = 'default';
 const dnsLabel = z
@@ -91,7 +91,12 @@ function telemetry(md: z.infer<typeof WeftMetadata>): Pick<ProxyInfo, 'telemetry
   };
 }
 
-export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NODE_BYTES): NodeResult {
+export interface NodeDefaults {
+  /** The scope of a proxy whose metadata has no WEFT_EGRESS (`--egress-default`). */
+  readonly egressDefault?: EgressSpec;
+}
+
+export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NODE_BYTES, defaults: NodeDefaults = {}): NodeResult {
   if (node === undefined) return { ok: false, reason: 'node: missing (the first request on a stream must carry it)' };
   if (nodeSizeOver(node, maxBytes)) return { ok: false, reason: `node: id, cluster and metadata over ${maxBytes} characters`, limit: true };
   const parsed = WeftMetadata.safeParse(node.metadata ?? {});
@@ -107,7 +112,8 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
   const egress = md.WEFT_EGRESS === undefined ? undefined : parseEgress(md.WEFT_EGRESS);
   if (egress !== undefined && !egress.ok) return { ok: false, reason: `node.metadata.WEFT_EGRESS: ${egress.reason}` };
   const namespace = md.WEFT_NAMESPACE ?? DEFAULT_NAMESPACE;
-  const hosts = egress === undefined ? undefined : resolveEgress(egress.spec, namespace);
+  const spec = egress?.spec ?? defaults.egressDefault;
+  const hosts = spec === undefined ? undefined : resolveEgress(spec, namespace);
   const kind = md.WEFT_PROXY_KIND ?? (isGrpcUserAgent(node.userAgentName) ? 'proxyless' : 'sidecar');
   const capture = md.WEFT_CAPTURE === undefined ? kind === 'sidecar' : md.WEFT_CAPTURE === true || md.WEFT_CAPTURE === 'true';
   if (kind === 'proxyless' && capture) {

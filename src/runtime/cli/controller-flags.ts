@@ -76,7 +76,7 @@ admission webhook, and (while leader) writes status.`,
     'egress-default': {
       kind: 'value',
       value: 'SCOPE',
-      help: 'weft.dev/egress of sidecars whose Pod and Namespace have none (e.g. "./*, weft-system/*"); needs TLS xDS (the scope is read from the token\'s Pod)',
+      help: 'weft.dev/egress of sidecars whose Pod and Namespace carry none (e.g. "./*, weft-system/*"); proxies without a bound Pod (client certificates, --xds-plaintext) get it when their WEFT_EGRESS is absent',
       defaultText: 'every Service',
       section: 'Egress scope (docs/scale.md)',
       schema: egressValue,
@@ -167,12 +167,8 @@ admission webhook, and (while leader) writes status.`,
     ...meshViewFlags,
     ...xdsLimitFlags,
   },
-  check: (v) => [
-    ...(v['xds-plaintext'] && v['workload-cert-ttl'] !== undefined ? ['--workload-cert-ttl needs TLS xDS (SDS is not served with --xds-plaintext)'] : []),
-    ...(v['xds-plaintext'] && v['egress-default'] !== undefined
-      ? ["--egress-default needs TLS xDS (the scope comes from the Pod bound to the proxy's token; with --xds-plaintext use node metadata WEFT_EGRESS)"]
-      : []),
-  ],
+  check: (v) =>
+    v['xds-plaintext'] && v['workload-cert-ttl'] !== undefined ? ['--workload-cert-ttl needs TLS xDS (SDS is not served with --xds-plaintext)'] : [],
 });
 
 export type ControllerFlags = FlagValues<typeof controllerCommand.flags>;

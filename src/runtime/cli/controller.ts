@@ -80,6 +80,7 @@ function settingsFrom(values: ControllerFlags): Settings {
       : {}),
     base: {
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
       namespace,
       monitoringAddress: values['monitoring-address'],
       ...(values['debug-address'] ? { debugAddress: values['debug-address'] } : {}),
