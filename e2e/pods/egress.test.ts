@@ -6,7 +6,8 @@
 // listener chain and route configuration and none of A's; the plain one holds both. Requests
 // from the scoped Pod to B succeed through its sidecar (over mTLS); a request to A takes the
 // passthrough path (plaintext to the original destination): served under PERMISSIVE, refused
-// once a PeerAuth makes the namespace STRICT. The webhook refuses an unparseable annotation.
+// once a PeerAuth makes the namespace STRICT. The webhook refuses an unparseable annotation;
+// a Pod without one takes its Namespace's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, run, toYaml } from '../support/kube.ts';
 import { napply, nk, nkJson, nodeSuitesEnabled } from '../node/support.ts';
@@ -175,5 +176,18 @@ describe.skipIf(!nodeSuitesEnabled)('egress scope on real Pods', () => {
     const stillB = await call('scoped', 'echo', 20);
     console.log(`[pods egress] STRICT: A from the scoped Pod ${JSON.stringify(refused.codes)}; B ${stillB.ok}/20 ok`);
     expect(stillB.ok).toBe(20);
+  });
+
+  it("a Pod without the annotation takes its Namespace's", { timeout: 240_000 }, async () => {
+    await nk(['annotate', 'namespace', mesh.name, 'weft.dev/egress=./alpha', '--overwrite']);
+    await napply(clientPod('by-namespace', image), mesh.name);
+    await nk(['-n', mesh.name, 'wait', '--for=condition=Ready', 'pod/by-namespace', '--timeout=180s'], { timeoutMs: 200_000 });
+    const a = `outbound|80||alpha.${mesh.name}.svc.cluster.local`;
+    const b = `outbound|80||echo.${mesh.name}.svc.cluster.local`;
+    const h = await eventually(() => held('by-namespace'), { until: (x) => x.routes.includes(a), what: 'the sidecar has A', timeoutMs: 60_000 });
+    console.log(`[pods egress] Pod in the namespace annotated ./alpha: clusters ${JSON.stringify(h.clusters.filter((c) => c.startsWith('outbound|')))}`);
+    expect(h.clusters).toContain(a);
+    expect(h.clusters).not.toContain(b);
+    expect(h.routes).not.toContain(b);
   });
 });
