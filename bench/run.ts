@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
   peer: async () => (await import('./peer.ts')).runPeerBench,
   telemetry: async () => (await import('./telemetry.ts')).runTelemetryBench,
   egress: async () => (await import('./egress.ts')).runEgressBench,
+  programmed: async () => (await import('./programmed.ts')).runProgrammedBench,
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -67,6 +67,8 @@ const needed: Question[] = [
   ['create', 'leases.coordination.k8s.io', 'release'],
   ['get', 'leases.coordination.k8s.io/weft-controller', 'release'],
   ['update', 'leases.coordination.k8s.io/weft-controller', 'release'],
+  // replica reports (weft-replica-<pod>): written by each replica, watched by the leader
+  ...['list', 'watch', 'update', 'delete'].map((v): Question => [v, 'leases.coordination.k8s.io', 'release']),
   ['create', 'secrets', 'release'],
   ['get', 'secrets/weft-root-ca', 'release'],
   ['update', 'secrets/weft-root-ca', 'release'],
@@ -93,7 +95,9 @@ const forbidden: Question[] = [
   ['get', `secrets/${release}-webhook-tls`, 'release'], // serving certificates live in memory only
   ['delete', 'secrets/weft-root-ca', 'release'],
   ['create', 'leases.coordination.k8s.io', 'elsewhere'],
-  ['update', 'leases.coordination.k8s.io/another-lease', 'release'],
+  ['update', 'leases.coordination.k8s.io', 'elsewhere'],
+  ['list', 'leases.coordination.k8s.io', 'elsewhere'],
+  ['delete', 'leases.coordination.k8s.io', 'elsewhere'],
   ['patch', 'mutatingwebhookconfigurations/another-webhook', 'cluster'],
   ['patch', 'validatingwebhookconfigurations/another-webhook', 'cluster'],
   ['create', 'mutatingwebhookconfigurations', 'cluster'],

@@ -17,7 +17,7 @@ import { MeshViewSource, type ScrapeSettings } from './meshview/view.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
-import { debugProxies } from '../../xds/server/debug.ts';
+import { scopedDebugViews } from './debug-views.ts';
 import type { XdsLimits } from '../../xds/server/limits.ts';
 import type { ListenerTimeouts } from '../base/listener-timeouts.ts';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
@@ -123,7 +123,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   try {
     const debug = {
-      proxies: () => debugProxies(xds.ads),
       config: () => ({
         modelVersion: cache.model?.version,
         services: [...(cache.model?.services.keys() ?? [])],
@@ -132,6 +131,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       }),
       ...opts.debug,
     };
+    const scopedDebug = scopedDebugViews(xds.ads);
     const common = { log, ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}), ...(opts.access ? { access: opts.access } : {}) };
     const separate = opts.debugAddress !== undefined && opts.debugAddress !== opts.monitoringAddress;
     if (opts.monitoringAddress) {
@@ -139,10 +139,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         ...common,
         address: opts.monitoringAddress,
         readiness: { configSynced: () => synced, ...opts.readiness },
-        ...(separate ? {} : { debug, meshView }),
+        ...(separate ? {} : { debug, scopedDebug, meshView }),
       });
     }
-    if (separate && opts.debugAddress) debugListener = await startMonitoring({ ...common, address: opts.debugAddress, debug, meshView });
+    if (separate && opts.debugAddress) debugListener = await startMonitoring({ ...common, address: opts.debugAddress, debug, scopedDebug, meshView });
     await opts.source.start(apply);
     synced = true;
   } catch (err) {

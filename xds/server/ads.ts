@@ -19,6 +19,7 @@ import { aggregatedDiscoveryService, secretDiscoveryService, type EncodedMessage
 import { SotwStream } from './sotw.ts';
 import { installZeroCopyWrites } from './zero-copy.ts';
 import type { AdsStream, SnapshotSource, StreamContext, StreamDebug } from './stream.ts';
+import type { CachedSnapshot } from '../snapshot/types.ts';
 
 export interface AdsServerOptions {
   readonly cache: SnapshotSource;
@@ -94,6 +95,12 @@ export class AdsServer {
   /** Connected, identified streams (for the debug view). */
   debug(): StreamDebug[] {
     return [...this.#streams].flatMap((s) => s.debug() ?? []);
+  }
+
+  /** The snapshot one stream serves from (its pinned snapshot), by stream id. */
+  pinnedSnapshot(stream: string): CachedSnapshot | undefined {
+    for (const s of this.#streams) if (s.id === stream) return s.pinnedSnapshot();
+    return undefined;
   }
 
   get connected(): number {

@@ -1,6 +1,7 @@
 // The contracts between the ADS server and its streams: what a stream needs from the server
 // (StreamContext) and what the server sees of a stream (AdsStream).
 import type { NodeDefaults } from '../resources/node-info.ts';
+import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Logger } from '../../src/base/log.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import type { MeshModel } from '../../src/model/types.ts';
@@ -49,6 +50,8 @@ export interface AdsStream {
   /** Ends the stream from the server side (shutdown). */
   end(): void;
   debug(): StreamDebug | undefined;
+  /** The snapshot the stream serves from; undefined before its first push. */
+  pinnedSnapshot(): CachedSnapshot | undefined;
 }
 
 export interface BaseRequest {

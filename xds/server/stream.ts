@@ -310,6 +310,11 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     this.ctx.onClosed(this);
   }
 
+  /** The snapshot this stream serves from (the config debug view reads it); undefined before the first push. */
+  pinnedSnapshot(): CachedSnapshot | undefined {
+    return this.#pinned;
+  }
+
   debug(): StreamDebug | undefined {
     if (this.proxy === undefined || this.#watch === undefined) return undefined;
     return describeStream({

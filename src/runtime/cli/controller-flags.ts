@@ -66,6 +66,13 @@ admission webhook, and (while leader) writes status.`,
       schema: duration(),
     },
     'informer-max-backoff': { kind: 'value', value: 'DURATION', help: 'cap of the informer restart backoff', default: '10s', schema: duration() },
+    'report-lease-duration': {
+      kind: 'value',
+      value: 'DURATION',
+      help: "lease of this replica's proxy report (Lease weft-replica-<identity>): the leader stops counting a replica's proxies this long after its last renewal",
+      default: '15s',
+      schema: duration({ ms: 1000, text: '1s' }),
+    },
     'status-resync': { kind: 'value', value: 'DURATION', help: 'how often Programmed is re-evaluated', default: '1s', schema: duration() },
     'discovery-selector': {
       kind: 'value',

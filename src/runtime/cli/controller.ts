@@ -99,6 +99,7 @@ function settingsFrom(values: ControllerFlags): Settings {
         backoff: { initialMs: Math.min(500, maxBackoff), maxMs: maxBackoff },
       },
       statusResyncMs: values['status-resync'],
+      replicaReports: { leaseDurationMs: values['report-lease-duration'] },
       xdsLimits: xdsLimitsFrom(values),
       listenerTimeouts: listenerTimeoutsFrom(values),
       ...(values['discovery-selector'] ? { namespaceSelector: values['discovery-selector'] } : {}),
