@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { ROOT_SECRET_NAME } from '../../ca/secret-store.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
-import { duration, dnsLabel, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
+import { duration, dnsLabel, egressValue, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
 import { meshViewFlags } from './mesh-view-flags.ts';
 import { xdsLimitFlags } from './xds-limit-flags.ts';
@@ -79,6 +79,14 @@ admission webhook, and (while leader) writes status.`,
       value: 'SELECTOR',
       help: 'only namespaces whose labels match (e.g. weft.dev/mesh=prod) are in the mesh',
       schema: labelSelector,
+    },
+    'egress-default': {
+      kind: 'value',
+      value: 'SCOPE',
+      help: 'weft.dev/egress of sidecars whose Pod and Namespace carry none (e.g. "./*, weft-system/*"); proxies without a bound Pod (client certificates, --xds-plaintext) get it when their WEFT_EGRESS is absent',
+      defaultText: 'every Service',
+      section: 'Egress scope (docs/scale.md)',
+      schema: egressValue,
     },
     'ca-secret': {
       kind: 'value',

@@ -18,6 +18,7 @@ import { scrapeSettingsFrom } from './mesh-view-flags.ts';
 import { certificatesOf } from '../xds-security.ts';
 import { waitForShutdown } from './shutdown.ts';
 import { errorMessage } from '../../base/errors.ts';
+import type { EgressSpec } from '../../api/egress.ts';
 
 /** What the flags (and the chart's environment) ask for, before anything touches the network. */
 interface Settings {
@@ -27,6 +28,7 @@ interface Settings {
   readonly xdsAddress: string;
   readonly xdsPlaintext: boolean;
   readonly ca: { readonly secretName: string; readonly create: boolean; readonly trustDomain: string; readonly workloadCertTtlMs?: number };
+  readonly egressDefault?: EgressSpec;
   readonly webhook?: {
     readonly host: string;
     readonly port: number;
@@ -57,6 +59,7 @@ function settingsFrom(values: ControllerFlags): Settings {
     namespace,
     xdsAddress,
     xdsPlaintext: plaintext,
+    ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
     ca: {
       secretName: values['ca-secret'],
       create: values['ca-create'],
@@ -77,6 +80,7 @@ function settingsFrom(values: ControllerFlags): Settings {
       : {}),
     base: {
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
       namespace,
       monitoringAddress: values['monitoring-address'],
       ...(values['debug-address'] ? { debugAddress: values['debug-address'] } : {}),
@@ -134,6 +138,7 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
       client,
       dnsNames: xdsDnsNames(s.namespace, values?.xdsAddress),
       ...(s.ca.workloadCertTtlMs !== undefined ? { workloadCertTtlMs: s.ca.workloadCertTtlMs } : {}),
+      ...(s.egressDefault !== undefined ? { egressDefault: s.egressDefault } : {}),
       log,
     });
     result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate, secrets: sec.options.secrets };
