@@ -11,7 +11,7 @@ const chart = join(repoRoot, 'charts/weft');
 
 interface Obj {
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; namespace?: string };
   rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
   spec?: Record<string, unknown>;
 }
@@ -32,19 +32,19 @@ const grants = (role: Obj | undefined, group: string, resource: string, verb: st
   (role?.rules ?? []).some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
 
 describe('chart: debug API and mesh view', () => {
-  it('by default serves them on 127.0.0.1 only, and reviews no tokens', async () => {
-    const objs = await render();
+  it('debugApi.authenticated=false serves them on 127.0.0.1 only, and reviews no tokens', async () => {
+    const objs = await render('--set', 'debugApi.authenticated=false');
     const args = controllerArgs(objs);
     expect(args).toContain(`--debug-address=127.0.0.1:${MeshPorts.debug}`);
     expect(args).not.toContain('--debug-auth=kube');
     const role = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'weft');
     expect(grants(role, 'authentication.k8s.io', 'tokenreviews', 'create')).toBe(false);
-    expect(objs.some((o) => o.metadata.name === 'weft-debug-reader')).toBe(false);
+    expect(objs.some((o) => o.metadata.name === 'weft-debug-reader' || o.metadata.name === 'weft-weftctl')).toBe(false);
     expect(objs.some((o) => o.kind === 'NetworkPolicy')).toBe(false);
   });
 
-  it('debugApi.authenticated: the monitoring port with TokenReview + SubjectAccessReview, and a reader role', async () => {
-    const objs = await render('--set', 'debugApi.authenticated=true');
+  it('by default (authenticated): the monitoring port with TokenReview + SubjectAccessReview, a reader role and a weftctl role', async () => {
+    const objs = await render();
     const args = controllerArgs(objs);
     expect(args).toContain('--debug-auth=kube');
     expect(args.some((a) => a.startsWith('--debug-address'))).toBe(false);
@@ -53,6 +53,11 @@ describe('chart: debug API and mesh view', () => {
     expect(grants(role, 'authorization.k8s.io', 'subjectaccessreviews', 'create')).toBe(true);
     const reader = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'weft-debug-reader');
     expect(reader?.rules).toEqual([{ apiGroups: ['mesh.weft.dev'], resources: ['proxies'], verbs: ['get'] }]);
+    const weftctl = objs.find((o) => o.kind === 'Role' && o.metadata.name === 'weft-weftctl');
+    expect(weftctl?.metadata.namespace).toBe('weft-system');
+    expect(grants(weftctl, '', 'pods/portforward', 'create')).toBe(true);
+    expect(grants(weftctl, '', 'pods/portforward', 'get')).toBe(true); // WebSocket port-forward is a GET
+    expect(grants(weftctl, '', 'pods', 'list')).toBe(true);
   });
 
   it('monitoring.networkPolicy: xDS and webhook open to all, the monitoring port only to the given peers', async () => {

@@ -67,6 +67,11 @@ const needed: Question[] = [
   ['create', 'leases.coordination.k8s.io', 'release'],
   ['get', 'leases.coordination.k8s.io/weft-controller', 'release'],
   ['update', 'leases.coordination.k8s.io/weft-controller', 'release'],
+  // replica reports (weft-replica-<pod>): written by each replica, watched by the leader
+  ...['list', 'watch', 'update', 'delete'].map((v): Question => [v, 'leases.coordination.k8s.io', 'release']),
+  // the authenticated debug API (the default): who is calling, and may they read that namespace
+  ['create', 'tokenreviews.authentication.k8s.io', 'cluster'],
+  ['create', 'subjectaccessreviews.authorization.k8s.io', 'cluster'],
   ['create', 'secrets', 'release'],
   ['get', 'secrets/weft-root-ca', 'release'],
   ['update', 'secrets/weft-root-ca', 'release'],
@@ -93,11 +98,12 @@ const forbidden: Question[] = [
   ['get', `secrets/${release}-webhook-tls`, 'release'], // serving certificates live in memory only
   ['delete', 'secrets/weft-root-ca', 'release'],
   ['create', 'leases.coordination.k8s.io', 'elsewhere'],
-  ['update', 'leases.coordination.k8s.io/another-lease', 'release'],
+  ['update', 'leases.coordination.k8s.io', 'elsewhere'],
+  ['list', 'leases.coordination.k8s.io', 'elsewhere'],
+  ['delete', 'leases.coordination.k8s.io', 'elsewhere'],
   ['patch', 'mutatingwebhookconfigurations/another-webhook', 'cluster'],
   ['patch', 'validatingwebhookconfigurations/another-webhook', 'cluster'],
   ['create', 'mutatingwebhookconfigurations', 'cluster'],
-  ['create', 'tokenreviews.authentication.k8s.io', 'cluster'],
   ['create', 'serviceaccounts', 'elsewhere', 'token'],
   ['create', 'clusterrolebindings.rbac.authorization.k8s.io', 'cluster'],
   ['update', 'customresourcedefinitions.apiextensions.k8s.io', 'cluster'],

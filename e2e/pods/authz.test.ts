@@ -89,9 +89,8 @@ describe.skipIf(!nodeSuitesEnabled)('AuthorizationPolicy on real Pods', () => {
     expect(batch.statuses).toEqual([200, 200, 200]);
 
     // The controller wrote the status; the server's sidecar counted the verdicts.
-    // Programmed counts the affected proxies connected to the leader: with 2 replicas the
-    // server's sidecar may be on the other one (then Unknown/NoProxies). Accepted and
-    // ResolvedRefs are the model's verdict; Programmed is printed.
+    // Programmed counts the affected proxies of every replica (their report Leases); it is
+    // printed. Accepted and ResolvedRefs are the model's verdict.
     type Status = { summary?: string; conditions?: { type: string; status: string; reason: string; message: string }[] };
     const status = await eventually(async () => (await nkJson<{ status?: Status }>(['-n', n, 'get', 'authz', 'server', '-o', 'json'])).status ?? {}, {
       timeoutMs: 60_000,

@@ -136,6 +136,22 @@ describe.skipIf(!nodeSuitesEnabled)('BackendPolicy on real Pods', () => {
     console.log(`[pods backend] kubectl get bp -o wide:\n${wide.stdout.trim()}`);
     expect(bp.status?.summary).toBe('RingHash on header x-user');
 
+    // Programmed counts every sidecar that receives echo's routes, whichever replica it is
+    // connected to: the chart runs two, each publishing a report Lease the leader adds up.
+    const sidecars = (
+      await nkJson<{ items: { spec: { containers: { name: string }[]; initContainers?: { name: string }[] } }[] }>(['-n', mesh.name, 'get', 'pods'])
+    ).items.filter((p) => [...(p.spec.initContainers ?? []), ...p.spec.containers].some((c) => c.name === 'weft-proxy')).length;
+    type Lease = { spec: { holderIdentity: string }; metadata: { annotations?: Record<string, string> } };
+    const reports = (await nkJson<{ items: Lease[] }>(['-n', rel.namespace, 'get', 'lease', '-l', 'app.kubernetes.io/component=weft-replica-report'])).items;
+    const perReplica = reports.map((l) => {
+      const r = JSON.parse(l.metadata.annotations?.['weft.dev/report'] ?? '{}') as { resources?: Record<string, number[]> };
+      return `${l.spec.holderIdentity}: ${r.resources?.[`BackendPolicy ${mesh.name}/echo`]?.[0] ?? 0}`;
+    });
+    const programmed = bp.status?.conditions?.find((c) => c.type === 'Programmed')?.message;
+    console.log(`[pods backend] Programmed: ${programmed}; ${sidecars} sidecars; affected per replica report: ${perReplica.join(', ')}`);
+    expect(reports.length).toBe((await rel.pods()).length);
+    expect(programmed).toBe(`${sidecars}/${sidecars} proxies acknowledged the current configuration`);
+
     const r = await call();
     const sticky = podsPerUser(r).filter((n) => n === 1).length;
     console.log(

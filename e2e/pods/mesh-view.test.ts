@@ -2,9 +2,9 @@
 // the shop (examples/shop) injected and running. Each controller replica scrapes the Envoy
 // stats of the sidecars connected to it (at each Pod's IP, port 15090) and serves the view on
 // the monitoring port behind TokenReview + SubjectAccessReview: no token 401, a token without
-// the right 403, a token bound to the chart's debug-reader ClusterRole 200 with the shop's
-// edges (client → checkout-v1/v2 over mTLS) and the 90/10 split. Then, with the chart's
-// default (debugApi.authenticated=false), the debug API is not on the Pod's address at all.
+// the right sees nothing (403 on mesh-wide views), a token bound to the chart's debug-reader
+// ClusterRole 200 with the shop's edges (client → checkout-v1/v2 over mTLS) and the 90/10 split.
+// Then, with debugApi.authenticated=false, the debug API is not on the Pod's address at all.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeshViewSchema, type MeshView } from '../../src/runtime/meshview/shape.ts';
@@ -55,18 +55,22 @@ describe.skipIf(!nodeSuitesEnabled)('the mesh view of the chart-installed contro
   const get = (ip: string, path: string, token?: string, port: number = MeshPorts.monitoring): Promise<Response> =>
     fetch(`http://${ip}:${port}${path}`, { signal: AbortSignal.timeout(10_000), ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
 
-  it('every replica: 401 without a token, 403 for a token without the right, 200 for the debug-reader', async () => {
+  it('every replica: 401 without a token, nothing (or 403 for mesh-wide views) for a token without the right, 200 for the debug-reader', async () => {
     const ips = await podIPs();
     expect(ips.length).toBeGreaterThanOrEqual(1);
     for (const ip of ips) {
-      for (const path of ['/mesh/api/graph', '/debug/proxies']) {
+      for (const path of ['/mesh/api/graph', '/debug/proxies', '/debug/config']) {
         expect((await get(ip, path)).status, `${ip}${path}`).toBe(401);
-        expect((await get(ip, path, stranger)).status, `${ip}${path}`).toBe(403);
+        // Views about namespaced things narrow to the namespaces a token may read (none: nothing); mesh-wide ones refuse.
+        const s = await get(ip, path, stranger);
+        expect(s.status, `${ip}${path}`).toBe(path === '/debug/config' ? 403 : 200);
+        if (path === '/debug/proxies') expect(await s.json()).toEqual([]);
+        if (path === '/mesh/api/graph') expect((await s.json()) as MeshView).toMatchObject({ services: [], proxies: [], edges: [] });
         expect((await get(ip, path, viewer)).status, `${ip}${path}`).toBe(200);
       }
       expect((await get(ip, '/mesh/')).status).toBe(200); // the page: static code, no data
     }
-    console.log(`[mesh-view pods] ${ips.length} replicas: 401 / 403 / 200 on /mesh/api/graph and /debug/proxies`);
+    console.log(`[mesh-view pods] ${ips.length} replicas: 401 / narrowed-or-403 / 200 on /mesh/api/graph, /debug/proxies, /debug/config`);
   });
 
   it("shows the shop's edges with live rates over mTLS and the 90/10 split (from the replica the client is connected to)", { timeout: 180_000 }, async () => {
@@ -107,7 +111,7 @@ describe.skipIf(!nodeSuitesEnabled)('the mesh view of the chart-installed contro
     expect(view.certificates.some((c) => c.kind === 'workload' && c.expiresInSeconds > 0)).toBe(true);
   });
 
-  it('with the chart default, the debug API and mesh view are on loopback only: not on the Pod address', { timeout: 300_000 }, async () => {
+  it('with debugApi.authenticated=false, the debug API and mesh view are on loopback only: not on the Pod address', { timeout: 300_000 }, async () => {
     await rel.upgrade({ 'debugApi.authenticated': 'false' });
     for (const ip of await podIPs()) {
       expect((await get(ip, '/healthz')).status).toBe(200);

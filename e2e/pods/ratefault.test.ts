@@ -42,8 +42,8 @@ describe.skipIf(!nodeSuitesEnabled)('rate limits and faults on real Pods', () =>
     });
     return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Counts;
   };
-  // Accepted by the leader; Programmed counts only the proxies connected to the leader's
-  // replica (two replicas here), so the data path itself says when the policy arrived.
+  // Accepted by the leader; the data path itself says when the policy arrived (Programmed is
+  // checked by e2e/controller/replicas.test.ts and backend.test.ts).
   const accepted = (kind: string, name: string) =>
     eventually(() => nkJson<{ status?: { conditions?: { type: string; status: string }[] } }>(['-n', ns, 'get', kind, name]), {
       until: (o) => o.status?.conditions?.some((c) => c.type === 'Accepted' && c.status === 'True') ?? false,

@@ -13,13 +13,17 @@ import { HttpMethod } from '@kubernetes/client-node';
 import { log as rootLog, type Logger } from '../base/log.ts';
 import { KubeApiError, type KubeClient } from './client.ts';
 import { informerObjects as objectsGauge, informerRestarts as restarts, informerSynced as syncedGauge, liveInformers as live } from './informer-metrics.ts';
-import { apiVersionOf, collectionPath, type ResourceRef } from './resources.ts';
+import { apiVersionOf, collectionPath, namespacedCollectionPath, type ResourceRef } from './resources.ts';
 import { classify, watchOnce, type WatchEvent } from './watch.ts';
 import { errorMessage } from '../base/errors.ts';
 
 export interface InformerOptions<T> {
   readonly client: KubeClient;
   readonly resource: ResourceRef;
+  /** Only this namespace (a Role's grant suffices); default: every namespace. */
+  readonly namespace?: string;
+  /** Only objects with these labels (`k=v,k2=v2`). */
+  readonly labelSelector?: string;
   /** Raw object (apiVersion/kind filled in) → what the store keeps. Must not throw. */
   readonly transform: (raw: Record<string, unknown>) => T;
   /** Updates equal to the stored value do not count as changes. */
@@ -177,8 +181,8 @@ export class SupervisedInformer<T> {
     do {
       const page = await this.#o.client.request<{ metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, unknown>[] }>(
         HttpMethod.GET,
-        collectionPath(this.#o.resource),
-        { query: { limit: this.#o.pageSize ?? 500, continue: cont }, signal, timeoutMs: 60_000 },
+        this.#o.namespace !== undefined ? namespacedCollectionPath(this.#o.resource, this.#o.namespace) : collectionPath(this.#o.resource),
+        { query: { limit: this.#o.pageSize ?? 500, continue: cont, labelSelector: this.#o.labelSelector }, signal, timeoutMs: 60_000 },
       );
       for (const item of page.items ?? []) {
         const entry = this.#toObject(item);
@@ -230,6 +234,8 @@ export class SupervisedInformer<T> {
       return await watchOnce({
         client: this.#o.client,
         resource: this.#o.resource,
+        ...(this.#o.namespace !== undefined ? { namespace: this.#o.namespace } : {}),
+        ...(this.#o.labelSelector !== undefined ? { labelSelector: this.#o.labelSelector } : {}),
         resourceVersion: this.#rv,
         timeoutSeconds,
         stallMs: this.#stallMs,

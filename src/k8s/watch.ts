@@ -2,7 +2,7 @@
 // resourceVersion with bookmarks, split it into events, abort it when it sends nothing for
 // the stall timeout, and name every way it can end as a restart reason.
 import { KubeApiError, type KubeClient } from './client.ts';
-import { collectionPath, type ResourceRef } from './resources.ts';
+import { collectionPath, namespacedCollectionPath, type ResourceRef } from './resources.ts';
 import { errorMessage } from '../base/errors.ts';
 
 export type RestartReason = 'gone' | 'stalled' | 'closed' | 'forbidden' | 'unauthorized' | 'not_found' | 'server_error' | 'network' | 'decode' | 'other';
@@ -36,6 +36,8 @@ export interface WatchEvent {
 export interface WatchRequest {
   readonly client: KubeClient;
   readonly resource: ResourceRef;
+  readonly namespace?: string;
+  readonly labelSelector?: string;
   readonly resourceVersion: string;
   readonly timeoutSeconds: number;
   readonly stallMs: number;
@@ -64,8 +66,8 @@ export async function watchOnce(w: WatchRequest): Promise<boolean> {
   let events = 0;
   let stream;
   try {
-    stream = await w.client.stream(collectionPath(w.resource), {
-      query: { watch: 1, resourceVersion: w.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: w.timeoutSeconds },
+    stream = await w.client.stream(w.namespace !== undefined ? namespacedCollectionPath(w.resource, w.namespace) : collectionPath(w.resource), {
+      query: { watch: 1, resourceVersion: w.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: w.timeoutSeconds, labelSelector: w.labelSelector },
       signal: ctl.signal,
     });
     w.onOpen();

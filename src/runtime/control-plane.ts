@@ -3,6 +3,7 @@
 // secrets when a CA is configured) → ADS server. The generator is chosen here, once.
 // Sources deliver whole states (levels, not events); every state rebuilds the model, and
 // an unchanged model version is a no-op all the way down.
+import type { EgressSpec } from '../api/egress.ts';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ConfigProblem, ConfigSource, ConfigState } from '../sources/source.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
@@ -16,7 +17,7 @@ import { MeshViewSource, type ScrapeSettings } from './meshview/view.ts';
 import { SnapshotCache } from '../../xds/snapshot/cache.ts';
 import { startXdsServer, type RunningXdsServer } from '../../xds/server/start.ts';
 import type { Authenticate } from '../identity/auth-hook.ts';
-import { debugProxies } from '../../xds/server/debug.ts';
+import { scopedDebugViews } from './debug-views.ts';
 import type { XdsLimits } from '../../xds/server/limits.ts';
 import type { ListenerTimeouts } from '../base/listener-timeouts.ts';
 import { checkConsistency, translate } from '../../xds/translate/index.ts';
@@ -52,6 +53,8 @@ export interface ControlPlaneOptions {
    */
   /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
   readonly xdsLimits?: Partial<XdsLimits>;
+  /** The egress scope of proxies whose node metadata has no WEFT_EGRESS (docs/scale.md). */
+  readonly egressDefault?: EgressSpec;
   /** Handshake/request/idle bounds of the xDS and monitoring listeners. */
   readonly listenerTimeouts?: ListenerTimeouts;
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
@@ -106,6 +109,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
     debounce: { holdoffMs: 0, maxDelayMs: 0, ...opts.pushDebounce },
     ...(opts.xdsLimits ? { limits: opts.xdsLimits } : {}),
+    ...(opts.egressDefault ? { nodeDefaults: { egressDefault: opts.egressDefault } } : {}),
     ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
   });
   let monitoring: RunningMonitoring | undefined;
@@ -119,7 +123,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
   });
   try {
     const debug = {
-      proxies: () => debugProxies(xds.ads),
       config: () => ({
         modelVersion: cache.model?.version,
         services: [...(cache.model?.services.keys() ?? [])],
@@ -128,6 +131,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       }),
       ...opts.debug,
     };
+    const scopedDebug = scopedDebugViews(xds.ads);
     const common = { log, ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}), ...(opts.access ? { access: opts.access } : {}) };
     const separate = opts.debugAddress !== undefined && opts.debugAddress !== opts.monitoringAddress;
     if (opts.monitoringAddress) {
@@ -135,10 +139,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
         ...common,
         address: opts.monitoringAddress,
         readiness: { configSynced: () => synced, ...opts.readiness },
-        ...(separate ? {} : { debug, meshView }),
+        ...(separate ? {} : { debug, scopedDebug, meshView }),
       });
     }
-    if (separate && opts.debugAddress) debugListener = await startMonitoring({ ...common, address: opts.debugAddress, debug, meshView });
+    if (separate && opts.debugAddress) debugListener = await startMonitoring({ ...common, address: opts.debugAddress, debug, scopedDebug, meshView });
     await opts.source.start(apply);
     synced = true;
   } catch (err) {

@@ -63,10 +63,22 @@ describe('weftctl binary', { timeout: 120_000 }, () => {
     const top = await weftctl('--help');
     expect(top).toMatchObject({ code: 0, stderr: '' });
     expect(top.stdout).toMatch(/^usage: weftctl <command>/);
-    for (const cmd of ['analyze', 'describe', 'preview', 'bootstrap']) expect(top.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    for (const cmd of ['check', 'status', 'config', 'analyze', 'describe', 'preview', 'bootstrap']) expect(top.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
     const bad = await weftctl('nope');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('weftctl: unknown command "nope"');
+  });
+
+  it('status and config: -n with -A, a missing or unknown section, a non-http --debug-url exit 2', async () => {
+    expect((await weftctl('status', '-n', 'a', '-A')).stderr).toContain('weftctl status: -n and -A exclude each other');
+    for (const args of [['config'], ['config', 'web', 'bogus'], ['config', 'web', 'routes', 'extra']]) {
+      const r = await weftctl(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^weftctl config: usage: weftctl config POD\|PROXY-ID \[clusters\|listeners\|routes\|endpoints\|secrets\]/);
+    }
+    const url = await weftctl('status', '--debug-url', 'ftp://x');
+    expect(url.code).toBe(2);
+    expect(url.stderr).toContain('--debug-url: must be an http:// or https:// URL');
   });
 
   it('flag mistakes name the flag, exit 2', async () => {

@@ -286,6 +286,20 @@ describe('kubeAccess: TokenReview + SubjectAccessReview', () => {
     expect(down.calls).toHaveLength(2);
   });
 
+  it('per namespace: one TokenReview per token, one SubjectAccessReview per namespace, each cached; the cache is bounded', async () => {
+    const c = client({ user: 'alice', allowed: true });
+    const a = kubeAccess({ client: c, log, maxCached: 2 });
+    await Promise.all(['a', 'b', 'a', 'b'].map((namespace) => a.check({ authorization: 'Bearer t', namespace })));
+    expect(c.calls.map((x) => x.path.split('/').pop())).toEqual(['tokenreviews', 'subjectaccessreviews', 'subjectaccessreviews']);
+    expect(c.calls.slice(1).map((x) => (x.body as { spec: { resourceAttributes: { namespace?: string } } }).spec.resourceAttributes.namespace)).toEqual([
+      'a',
+      'b',
+    ]);
+    await a.check({ authorization: 'Bearer t', namespace: 'c' }); // evicts a
+    await a.check({ authorization: 'Bearer t', namespace: 'a' });
+    expect(c.calls.filter((x) => x.path.endsWith('subjectaccessreviews'))).toHaveLength(4);
+  });
+
   it('bearerToken', () => {
     expect(bearerToken('Bearer abc.def')).toBe('abc.def');
     expect(bearerToken('bearer  x ')).toBe('x');

@@ -115,3 +115,17 @@ export function serviceDomains(svc: ServiceRef, port: number, callerNamespace: s
 export function proxylessListenerNames(svc: ServiceRef, port: number, callerNamespace: string): string[] {
   return serviceHostPorts(svc, port, callerNamespace).sort();
 }
+
+/**
+ * The Service of a virtual host, route configuration or API listener named after a service
+ * port's FQDN (`checkout.shop.svc.cluster.local:8080`, `outbound|8080||checkout.shop.svc.cluster.local`):
+ * `shop/checkout`, or undefined for any other name. What Programmed reads to tell which
+ * Services a proxy receives configuration of.
+ */
+export function serviceKeyOfName(name: string): string | undefined {
+  const fqdn = name.startsWith('outbound|') ? name.slice(name.lastIndexOf('|') + 1) : name.slice(0, name.lastIndexOf(':'));
+  const suffix = `.svc.${CLUSTER_DOMAIN}`;
+  if (!fqdn.endsWith(suffix)) return undefined;
+  const [svc, ns, ...rest] = fqdn.slice(0, -suffix.length).split('.');
+  return svc && ns && rest.length === 0 ? `${ns}/${svc}` : undefined;
+}

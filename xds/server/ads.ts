@@ -6,7 +6,7 @@ import type { handleBidiStreamingCall, handleUnaryCall, Server, UntypedServiceIm
 import { status } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest, DiscoveryResponse } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
-import { proxyFromNode } from '../resources/node-info.ts';
+import { proxyFromNode, type NodeDefaults } from '../resources/node-info.ts';
 import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { Debouncer, type DebounceOptions } from '../../src/base/debounce.ts';
@@ -19,6 +19,7 @@ import { aggregatedDiscoveryService, secretDiscoveryService, type EncodedMessage
 import { SotwStream } from './sotw.ts';
 import { installZeroCopyWrites } from './zero-copy.ts';
 import type { AdsStream, SnapshotSource, StreamContext, StreamDebug } from './stream.ts';
+import type { CachedSnapshot } from '../snapshot/types.ts';
 
 export interface AdsServerOptions {
   readonly cache: SnapshotSource;
@@ -31,6 +32,8 @@ export interface AdsServerOptions {
   readonly flushBatch?: number;
   /** What one client may cost (limits.ts); defaults for what is not given. */
   readonly limits?: Partial<XdsLimits>;
+  /** What a node's metadata leaves unsaid (`--egress-default`): see xds/resources/node-info.ts. */
+  readonly nodeDefaults?: NodeDefaults;
 }
 
 export class AdsServer {
@@ -44,6 +47,7 @@ export class AdsServer {
   readonly #debouncer: Debouncer;
   readonly #flushBatch: number;
   readonly #limits: XdsLimits;
+  readonly #nodeDefaults: NodeDefaults;
   readonly #queueBudget: QueueBudget;
   /** Open streams per connection (peer address:port). */
   readonly #perPeer = new Map<string, number>();
@@ -55,6 +59,7 @@ export class AdsServer {
     this.#log = (opts.log ?? rootLog).child({ component: 'ads' });
     this.#flushBatch = opts.flushBatch ?? 500;
     this.#limits = { ...defaultXdsLimits, ...opts.limits };
+    this.#nodeDefaults = opts.nodeDefaults ?? {};
     this.#queueBudget = new QueueBudget(this.#limits.maxQueuedBytesTotal);
     this.#debouncer = new Debouncer({ holdoffMs: opts.debounce?.holdoffMs ?? 100, maxDelayMs: opts.debounce?.maxDelayMs ?? 1000 }, () => void this.flush());
   }
@@ -90,6 +95,12 @@ export class AdsServer {
   /** Connected, identified streams (for the debug view). */
   debug(): StreamDebug[] {
     return [...this.#streams].flatMap((s) => s.debug() ?? []);
+  }
+
+  /** The snapshot one stream serves from (its pinned snapshot), by stream id. */
+  pinnedSnapshot(stream: string): CachedSnapshot | undefined {
+    for (const s of this.#streams) if (s.id === stream) return s.pinnedSnapshot();
+    return undefined;
   }
 
   get connected(): number {
@@ -158,6 +169,7 @@ export class AdsServer {
     return {
       cache: this.#cache,
       limits: this.#limits,
+      nodeDefaults: this.#nodeDefaults,
       queueBudget: this.#queueBudget,
       ...(this.#authenticate !== undefined ? { authenticate: this.#authenticate } : {}),
       log: this.#log,
@@ -182,7 +194,7 @@ export class AdsServer {
   /** Unary SDS: the named secrets from the caller's current snapshot. */
   readonly #fetchSecrets: handleUnaryCall<DiscoveryRequest, DiscoveryResponse | EncodedMessage> = (call, callback) => {
     void (async () => {
-      const parsed = proxyFromNode(call.request.node, this.#limits.maxNodeBytes);
+      const parsed = proxyFromNode(call.request.node, this.#limits.maxNodeBytes, this.#nodeDefaults);
       if (!parsed.ok) return callback({ code: status.INVALID_ARGUMENT, details: parsed.reason });
       let proxy = parsed.proxy;
       if (this.#authenticate !== undefined && call.request.node !== undefined) {

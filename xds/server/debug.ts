@@ -10,6 +10,8 @@ export interface ProxyTypeDebug {
   readonly versionAcked: string;
   readonly subscribed: '*' | readonly string[];
   readonly lastNack?: NackRecord;
+  /** Sent version not ACKed, but its content is what the proxy last ACKed (a NACK then a revert). */
+  readonly holdsLatest?: true;
 }
 
 export interface ProxyDebug {
@@ -18,6 +20,8 @@ export interface ProxyDebug {
   readonly protocol: 'sotw' | 'delta';
   readonly kind: ProxyKind;
   readonly namespace: string;
+  /** The Pod, read from an injected sidecar's node id (`<pod>.<namespace>`); display only, as the id. */
+  readonly pod?: string;
   readonly service?: string;
   readonly identity?: string;
   readonly group: string;
@@ -27,8 +31,14 @@ export interface ProxyDebug {
   readonly types: Readonly<Record<string, ProxyTypeDebug>>;
 }
 
+/** The Pod name in an injected sidecar's node id (`$(POD_NAME).$(POD_NAMESPACE)`, webhook/containers.ts). */
+export function podOfNodeId(id: string, namespace: string): string | undefined {
+  const suffix = `.${namespace}`;
+  return id.endsWith(suffix) && id.length > suffix.length ? id.slice(0, -suffix.length) : undefined;
+}
+
 /** Connected proxies sorted by id, then stream. */
-export function debugProxies(ads: AdsServer): ProxyDebug[] {
+export function debugProxies(ads: Pick<AdsServer, 'debug'>): ProxyDebug[] {
   return ads
     .debug()
     .map((s) => ({
@@ -37,6 +47,7 @@ export function debugProxies(ads: AdsServer): ProxyDebug[] {
       protocol: s.protocol,
       kind: s.proxy.kind,
       namespace: s.proxy.namespace,
+      ...(s.proxy.kind === 'sidecar' && podOfNodeId(s.proxy.id, s.proxy.namespace) !== undefined ? { pod: podOfNodeId(s.proxy.id, s.proxy.namespace) } : {}),
       ...(s.proxy.service !== undefined ? { service: s.proxy.service } : {}),
       ...(s.proxy.identity !== undefined ? { identity: s.proxy.identity } : {}),
       group: s.group,
@@ -50,6 +61,7 @@ export function debugProxies(ads: AdsServer): ProxyDebug[] {
             versionAcked: t.versionAcked,
             subscribed: t.subscribed,
             ...(t.lastNack !== undefined ? { lastNack: t.lastNack } : {}),
+            ...(t.holdsLatest ? { holdsLatest: true as const } : {}),
           },
         ]),
       ),

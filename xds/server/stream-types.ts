@@ -1,5 +1,7 @@
 // The contracts between the ADS server and its streams: what a stream needs from the server
 // (StreamContext) and what the server sees of a stream (AdsStream).
+import type { NodeDefaults } from '../resources/node-info.ts';
+import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Logger } from '../../src/base/log.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import type { MeshModel } from '../../src/model/types.ts';
@@ -25,6 +27,7 @@ export interface StreamContext {
   readonly authenticate?: Authenticate;
   readonly log: Logger;
   readonly limits: XdsLimits;
+  readonly nodeDefaults: NodeDefaults;
   readonly queueBudget: QueueBudget;
   /** Types served on this stream (SDS streams serve secrets only). */
   readonly types: ReadonlySet<TypeUrl>;
@@ -47,6 +50,8 @@ export interface AdsStream {
   /** Ends the stream from the server side (shutdown). */
   end(): void;
   debug(): StreamDebug | undefined;
+  /** The snapshot the stream serves from; undefined before its first push. */
+  pinnedSnapshot(): CachedSnapshot | undefined;
 }
 
 export interface BaseRequest {

@@ -250,7 +250,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   }
 
   async #identify(req: Req): Promise<boolean> {
-    const parsed = proxyFromNode(req.node, this.ctx.limits.maxNodeBytes);
+    const parsed = proxyFromNode(req.node, this.ctx.limits.maxNodeBytes, this.ctx.nodeDefaults);
     if (!parsed.ok) {
       if (parsed.limit) hit('node_size');
       this.log.warn({ reason: parsed.reason }, 'stream rejected: invalid node');
@@ -308,6 +308,11 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
       this.log.info({ reason }, 'proxy disconnected');
     }
     this.ctx.onClosed(this);
+  }
+
+  /** The snapshot this stream serves from (the config debug view reads it); undefined before the first push. */
+  pinnedSnapshot(): CachedSnapshot | undefined {
+    return this.#pinned;
   }
 
   debug(): StreamDebug | undefined {

@@ -1,10 +1,14 @@
 // A real ADS client (grpc-js, our service definitions) that behaves like a sidecar: it
-// subscribes to all clusters, then to the endpoints of every EDS cluster, ACKs everything,
-// and keeps the latest clusters and endpoints so tests can wait for what they expect.
+// subscribes to all clusters, then to the endpoints of every EDS cluster and to the route
+// configuration of every service port (named like its cluster under capture, or the explicit
+// proxy's one: it receives the routes of every Service, so every split and retry policy
+// affects it), ACKs everything, and keeps the latest clusters and endpoints so tests can wait
+// for what they expect.
 import { fromBinary } from '@bufbuild/protobuf';
 import type { Client } from '@grpc/grpc-js';
 import { Cluster_DiscoveryType, ClusterSchema } from '../../../xds/gen/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from '../../../xds/gen/envoy/config/endpoint/v3/endpoint_pb.js';
+import { EXPLICIT_OUTBOUND_ROUTE } from '../../../xds/resources/names.ts';
 import { TypeUrl } from '../../../xds/resources/type-urls.ts';
 import { envoyNode, newGrpcClient, SotwClient } from '../../../test/xds-server/support/client.ts';
 
@@ -26,6 +30,8 @@ export function connectAds(port: number, opts: { id?: string; namespace?: string
   const eds = new Map<string, string[]>();
   let edsNames: string[] = [];
   let edsNonce = ''; // a subscription change must carry the last nonce of ITS type
+  let rdsNames = '';
+  let rdsNonce = '';
   let closed = false;
   const waiters = new Set<() => void>();
 
@@ -55,6 +61,14 @@ export function connectAds(port: number, opts: { id?: string; namespace?: string
           edsNames = wantEds;
           client.request(TypeUrl.Endpoint, edsNames, edsNonce);
         }
+        const wantRds = [...next]
+          .filter((n) => n.startsWith('outbound|'))
+          .concat(EXPLICIT_OUTBOUND_ROUTE)
+          .sort();
+        if (wantRds.join(',') !== rdsNames) {
+          rdsNames = wantRds.join(',');
+          client.request(TypeUrl.Route, wantRds, rdsNonce);
+        }
       } else if (res.typeUrl === TypeUrl.Endpoint) {
         edsNonce = res.nonce;
         for (const any of res.resources) {
@@ -73,6 +87,7 @@ export function connectAds(port: number, opts: { id?: string; namespace?: string
         }
         client.ack(res);
       } else {
+        if (res.typeUrl === TypeUrl.Route) rdsNonce = res.nonce;
         client.ack(res);
       }
       for (const w of waiters) w();

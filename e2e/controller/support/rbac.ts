@@ -56,10 +56,7 @@ function fallbackRbac(namespace: string): Doc[] {
     {
       kind: 'Role',
       metadata: { name: 'weft-leader-election', namespace },
-      rules: [
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['weft-controller'], verbs: ['get', 'update'] },
-      ],
+      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] }],
     } as Doc,
     {
       kind: 'RoleBinding',

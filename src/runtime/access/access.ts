@@ -1,8 +1,8 @@
 // Who may read the control plane's debug API and mesh view (/debug/*, /mesh/api/*): the seam
 // every such request passes through. The monitoring server asks an Authorizer; what it checks
 // is the Authorizer's business (kube-access.ts: TokenReview + SubjectAccessReview). A request
-// carries the namespace it is about when it is about one (issue 12 narrows views per
-// namespace through this field; today every view is mesh-wide and asks without one).
+// carries the namespace it is about when it is about one: scope.ts asks without one for the
+// cluster-wide right, then per namespace to narrow views about namespaced things.
 
 export interface AccessRequest {
   /** The Authorization header as sent (`Bearer <token>`), if any. */

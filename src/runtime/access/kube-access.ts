@@ -1,10 +1,11 @@
 // The authenticated debug API of `weft controller`: a bearer token is authenticated by the
 // API server (TokenReview) and the user it names is authorized (SubjectAccessReview) for
-// `get` on the virtual resource `proxies` in API group `mesh.weft.dev` — cluster-wide today,
-// in the request's namespace once views are per namespace (issue 12). RBAC grants it like any
-// resource (the chart's `<fullname>-debug-reader` ClusterRole); no such resource needs to
-// exist. Decisions are cached briefly per token hash (never the token) so a page that polls
-// does not cost the API server two requests per poll, and concurrent asks share one review.
+// `get` on the virtual resource `proxies` in API group `mesh.weft.dev`, in the namespace the
+// request reads (a RoleBinding of the chart's `<fullname>-debug-reader` ClusterRole in
+// namespace A grants A's proxies only) or cluster-wide for mesh-wide views. No such resource
+// needs to exist. Who a token is and what they may are cached briefly per token hash (never
+// the token), bounded, so a page that polls or a list filtered over many namespaces does not
+// cost the API server a review per namespace per poll, and concurrent asks share one review.
 import { createHash } from 'node:crypto';
 import { HttpMethod } from '@kubernetes/client-node';
 import { errorMessage } from '../../base/errors.ts';
@@ -19,31 +20,56 @@ export interface KubeAccessOptions {
   readonly log: Logger;
   /** How long a decision is reused (default 10 s); a revoked right stops working after at most this. */
   readonly cacheMs?: number;
-  /** Bound on cached decisions (default 1000; the oldest go first). */
+  /** Bound on cached entries, users and decisions each (default 1000; the oldest go first). */
   readonly maxCached?: number;
   readonly now?: () => number;
 }
 
-interface TokenReviewStatus {
-  authenticated?: boolean;
-  user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
-  error?: string;
+interface TokenUser {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
 }
 
-interface SubjectAccessReviewStatus {
-  allowed?: boolean;
-  denied?: boolean;
-  reason?: string;
+type Authn = { readonly ok: true; readonly user: TokenUser & { username: string } } | Extract<AccessDecision, { ok: false }>;
+
+/** A bounded map of promises that expire; a failure to ask (503) is dropped at once, not cached. */
+class BriefCache<V extends { ok: boolean; status?: number }> {
+  readonly #entries = new Map<string, { at: number; value: Promise<V> }>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+  constructor(ttlMs: number, max: number, now: () => number) {
+    this.#ttlMs = ttlMs;
+    this.#max = max;
+    this.#now = now;
+  }
+
+  get(key: string, compute: () => Promise<V>): Promise<V> {
+    const t = this.#now();
+    const hit = this.#entries.get(key);
+    if (hit !== undefined && t - hit.at < this.#ttlMs) return hit.value;
+    const value = compute();
+    this.#entries.delete(key);
+    this.#entries.set(key, { at: t, value });
+    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
+    void value.then((v) => {
+      if (!v.ok && v.status === 503 && this.#entries.get(key)?.value === value) this.#entries.delete(key);
+    });
+    return value;
+  }
 }
 
 export function kubeAccess(opts: KubeAccessOptions): Authorizer {
   const cacheMs = opts.cacheMs ?? 10_000;
   const maxCached = opts.maxCached ?? 1000;
   const now = opts.now ?? Date.now;
-  const cache = new Map<string, { at: number; decision: Promise<AccessDecision> }>();
+  const users = new BriefCache<Authn>(cacheMs, maxCached, now);
+  const decisions = new BriefCache<AccessDecision>(cacheMs, maxCached, now);
 
-  async function review(token: string, namespace: string | undefined): Promise<AccessDecision> {
-    let tr: { status?: TokenReviewStatus };
+  async function authenticate(token: string): Promise<Authn> {
+    let tr: { status?: { authenticated?: boolean; user?: TokenUser } };
     try {
       tr = await opts.client.request(HttpMethod.POST, '/apis/authentication.k8s.io/v1/tokenreviews', {
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
@@ -55,7 +81,11 @@ export function kubeAccess(opts: KubeAccessOptions): Authorizer {
     }
     const user = tr.status?.user;
     if (tr.status?.authenticated !== true || user?.username === undefined) return { ok: false, status: 401, reason: 'token not authenticated' };
-    let sar: { status?: SubjectAccessReviewStatus };
+    return { ok: true, user: { ...user, username: user.username } };
+  }
+
+  async function authorize(user: TokenUser & { username: string }, namespace: string | undefined): Promise<AccessDecision> {
+    let sar: { status?: { allowed?: boolean } };
     try {
       sar = await opts.client.request(HttpMethod.POST, '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
         body: {
@@ -83,23 +113,15 @@ export function kubeAccess(opts: KubeAccessOptions): Authorizer {
   }
 
   return {
-    describe: `TokenReview + SubjectAccessReview: ${DEBUG_ACCESS.verb} ${DEBUG_ACCESS.resource}.${DEBUG_ACCESS.group}`,
+    describe: `TokenReview + SubjectAccessReview: ${DEBUG_ACCESS.verb} ${DEBUG_ACCESS.resource}.${DEBUG_ACCESS.group} per namespace`,
     async check(req: AccessRequest): Promise<AccessDecision> {
       const token = bearerToken(req.authorization);
       if (token === undefined) return { ok: false, status: 401, reason: 'a bearer token is required (Authorization: Bearer <token>)' };
-      const key = `${createHash('sha256').update(token).digest('base64url')}|${req.namespace ?? ''}`;
-      const t = now();
-      const hit = cache.get(key);
-      if (hit !== undefined && t - hit.at < cacheMs) return hit.decision;
-      const decision = review(token, req.namespace);
-      cache.delete(key);
-      cache.set(key, { at: t, decision });
-      while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);
-      // An API server that could not be asked is asked again next time, not cached.
-      void decision.then((d) => {
-        if (!d.ok && d.status === 503 && cache.get(key)?.decision === decision) cache.delete(key);
+      const hash = createHash('sha256').update(token).digest('base64url');
+      return decisions.get(`${hash}|${req.namespace ?? ''}`, async () => {
+        const who = await users.get(hash, () => authenticate(token));
+        return who.ok ? authorize(who.user, req.namespace) : who;
       });
-      return decision;
     },
   };
 }

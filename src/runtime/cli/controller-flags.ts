@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { ROOT_SECRET_NAME } from '../../ca/secret-store.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
-import { duration, dnsLabel, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
+import { duration, dnsLabel, egressValue, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
 import { meshViewFlags } from './mesh-view-flags.ts';
 import { xdsLimitFlags } from './xds-limit-flags.ts';
@@ -66,12 +66,27 @@ admission webhook, and (while leader) writes status.`,
       schema: duration(),
     },
     'informer-max-backoff': { kind: 'value', value: 'DURATION', help: 'cap of the informer restart backoff', default: '10s', schema: duration() },
+    'report-lease-duration': {
+      kind: 'value',
+      value: 'DURATION',
+      help: "lease of this replica's proxy report (Lease weft-replica-<identity>): the leader stops counting a replica's proxies this long after its last renewal",
+      default: '15s',
+      schema: duration({ ms: 1000, text: '1s' }),
+    },
     'status-resync': { kind: 'value', value: 'DURATION', help: 'how often Programmed is re-evaluated', default: '1s', schema: duration() },
     'discovery-selector': {
       kind: 'value',
       value: 'SELECTOR',
       help: 'only namespaces whose labels match (e.g. weft.dev/mesh=prod) are in the mesh',
       schema: labelSelector,
+    },
+    'egress-default': {
+      kind: 'value',
+      value: 'SCOPE',
+      help: 'weft.dev/egress of sidecars whose Pod and Namespace carry none (e.g. "./*, weft-system/*"); proxies without a bound Pod (client certificates, --xds-plaintext) get it when their WEFT_EGRESS is absent',
+      defaultText: 'every Service',
+      section: 'Egress scope (docs/scale.md)',
+      schema: egressValue,
     },
     'ca-secret': {
       kind: 'value',

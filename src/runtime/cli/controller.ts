@@ -19,6 +19,7 @@ import { scrapeSettingsFrom } from './mesh-view-flags.ts';
 import { certificatesOf } from '../xds-security.ts';
 import { waitForShutdown } from './shutdown.ts';
 import { errorMessage } from '../../base/errors.ts';
+import type { EgressSpec } from '../../api/egress.ts';
 
 /** What the flags (and the chart's environment) ask for, before anything touches the network. */
 interface Settings {
@@ -34,6 +35,7 @@ interface Settings {
     readonly workloadCertTtlMs?: number;
     readonly rotationSoakMs?: number;
   };
+  readonly egressDefault?: EgressSpec;
   readonly webhook?: {
     readonly host: string;
     readonly port: number;
@@ -64,6 +66,7 @@ function settingsFrom(values: ControllerFlags): Settings {
     namespace,
     xdsAddress,
     xdsPlaintext: plaintext,
+    ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
     ca: {
       secretName: values['ca-secret'],
       create: values['ca-create'],
@@ -85,6 +88,7 @@ function settingsFrom(values: ControllerFlags): Settings {
       : {}),
     base: {
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
       namespace,
       monitoringAddress: values['monitoring-address'],
       ...(values['debug-address'] ? { debugAddress: values['debug-address'] } : {}),
@@ -103,6 +107,7 @@ function settingsFrom(values: ControllerFlags): Settings {
         backoff: { initialMs: Math.min(500, maxBackoff), maxMs: maxBackoff },
       },
       statusResyncMs: values['status-resync'],
+      replicaReports: { leaseDurationMs: values['report-lease-duration'] },
       xdsLimits: xdsLimitsFrom(values),
       listenerTimeouts: listenerTimeoutsFrom(values),
       ...(values['discovery-selector'] ? { namespaceSelector: values['discovery-selector'] } : {}),
@@ -142,6 +147,7 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
       client,
       dnsNames: xdsDnsNames(s.namespace, values?.xdsAddress),
       ...(s.ca.workloadCertTtlMs !== undefined ? { workloadCertTtlMs: s.ca.workloadCertTtlMs } : {}),
+      ...(s.egressDefault !== undefined ? { egressDefault: s.egressDefault } : {}),
       log,
     });
     result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate, secrets: sec.options.secrets };

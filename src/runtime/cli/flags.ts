@@ -198,3 +198,23 @@ export function noSuchCommand(program: string, command: string | undefined, usag
   io.stderr(command === undefined ? usage : `${program}: unknown command "${command}"\n${usage}`);
   return 2;
 }
+
+/** Positional arguments apart from flags (and the values of value flags), for commands that take names. */
+export function splitPositionals(flags: FlagTable, argv: readonly string[]): { positionals: string[]; flagArgs: string[] } {
+  const valued = new Set(
+    Object.entries(flags)
+      .filter(([, s]) => s.kind === 'value')
+      .flatMap(([n, s]) => [`--${n}`, ...(s.short ? [`-${s.short}`] : [])]),
+  );
+  const positionals: string[] = [];
+  const flagArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (!a.startsWith('-') || a === '-') positionals.push(a);
+    else {
+      flagArgs.push(a);
+      if (valued.has(a) && i + 1 < argv.length) flagArgs.push(argv[++i] ?? '');
+    }
+  }
+  return { positionals, flagArgs };
+}

@@ -2,7 +2,7 @@
 // the control plane).
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
-import { absolutePath, directory, duration, listenAddress, text, trustDomain } from './flag-values.ts';
+import { absolutePath, directory, duration, egressValue, listenAddress, text, trustDomain } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
 import { meshViewFlags } from './mesh-view-flags.ts';
 import { xdsLimitFlags } from './xds-limit-flags.ts';
@@ -40,6 +40,13 @@ DIR/weft-root-ca.next.pem starts a root rotation without downtime (docs/ca-and-i
     },
     'ca-dir': { kind: 'value', value: 'DIR', help: 'TLS xDS, client-certificate authentication and SDS from the CA in DIR', schema: absolutePath },
     'trust-domain': { kind: 'value', value: 'TD', help: 'SPIFFE trust domain', default: DEFAULT_TRUST_DOMAIN, schema: trustDomain },
+    'egress-default': {
+      kind: 'value',
+      value: 'SCOPE',
+      help: 'weft.dev/egress of proxies whose node metadata has no WEFT_EGRESS (e.g. "./*"; docs/scale.md)',
+      defaultText: 'every Service',
+      schema: egressValue,
+    },
     'workload-cert-ttl': {
       kind: 'value',
       value: 'DURATION',

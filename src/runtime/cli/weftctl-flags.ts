@@ -34,3 +34,34 @@ export const controlPlaneNamespaceFlag = {
   default: DEFAULT_CONTROL_PLANE_NAMESPACE,
   schema: dnsLabel,
 } as const satisfies FlagSpec;
+
+const DEBUG_SECTION = "Reaching the controller's debug API (docs/weftctl.md)";
+
+/** How weftctl reaches the controller's debug API (debug-client.ts), shared by status and config. */
+export const debugApiFlags = {
+  token: {
+    kind: 'value',
+    value: 'TOKEN',
+    help: 'bearer token for the debug API (e.g. $(kubectl create token <serviceaccount>)); needed when your kubeconfig user has a client certificate and no token',
+    defaultText: "the kubeconfig user's token",
+    env: 'WEFTCTL_TOKEN',
+    section: DEBUG_SECTION,
+    schema: z.string().min(1, 'must not be empty'),
+  },
+  release: {
+    kind: 'value',
+    value: 'NAME',
+    help: 'the Helm release: the controller Pods are labelled app.kubernetes.io/instance=NAME',
+    default: 'weft',
+    section: DEBUG_SECTION,
+    schema: dnsLabel,
+  },
+  'debug-url': {
+    kind: 'value',
+    value: 'URL',
+    help: 'ask this debug API (e.g. http://127.0.0.1:15015 after kubectl port-forward, or a controller outside the cluster) instead of port-forwarding to each controller Pod; repeatable, one per replica',
+    multiple: true,
+    section: DEBUG_SECTION,
+    schema: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  },
+} as const satisfies Record<string, FlagSpec>;

@@ -5,9 +5,12 @@
 import { analyzeCommand } from './analyze-flags.ts';
 import { bootstrapCommand, bootstrapFlags } from './bootstrap-flags.ts';
 import { checkCommand } from './check-flags.ts';
+import { configCommand } from './config-flags.ts';
 import { describeCommand } from './describe-flags.ts';
-import { noSuchCommand, parseOrReport } from './flags.ts';
+import { noSuchCommand, parseOrReport, splitPositionals } from './flags.ts';
+import { CONFIG_SECTIONS, type ConfigSection } from '../proxy-config-format.ts';
 import { previewCommand } from './preview-flags.ts';
+import { statusCommand } from './status-flags.ts';
 
 const weftctlBootstrap = { ...bootstrapCommand, program: 'weftctl' };
 
@@ -17,6 +20,8 @@ const usage = `usage: weftctl <command> [flags]     (weftctl <command> --help: t
 
 commands:
 ${col('check')}${checkCommand.summary}
+${col('status')}${statusCommand.summary}
+${col('config')}${configCommand.summary}
 ${col('analyze')}${analyzeCommand.summary}
 ${col('describe')}${describeCommand.summary}
 ${col('preview')}${previewCommand.summary}
@@ -29,6 +34,21 @@ async function main(argv: string[]): Promise<number> {
     case 'check': {
       const flags = parseOrReport(checkCommand, rest);
       return typeof flags === 'number' ? flags : (await import('./check.ts')).checkWith(flags);
+    }
+    case 'status': {
+      const flags = parseOrReport(statusCommand, rest);
+      return typeof flags === 'number' ? flags : (await import('./status.ts')).statusWith(flags);
+    }
+    case 'config': {
+      const { positionals, flagArgs } = splitPositionals(configCommand.flags, rest);
+      if (flagArgs.includes('--help') || flagArgs.includes('-h')) return parseOrReport(configCommand, ['--help']) as number;
+      const [name, section, ...extra] = positionals;
+      if (name === undefined || extra.length > 0 || (section !== undefined && !(CONFIG_SECTIONS as readonly string[]).includes(section))) {
+        process.stderr.write(`weftctl config: usage: weftctl config POD|PROXY-ID [${CONFIG_SECTIONS.join('|')}] [-n NS] [-o table|json|yaml]\n`);
+        return 2;
+      }
+      const flags = parseOrReport(configCommand, flagArgs);
+      return typeof flags === 'number' ? flags : (await import('./config.ts')).configWith(name, section as ConfigSection | undefined, flags);
     }
     case 'analyze': {
       const flags = parseOrReport(analyzeCommand, rest);

@@ -13,6 +13,8 @@ import type { CertificateAuthority } from '../../ca/authority.ts';
 import { bootstrapCa } from '../../ca/bootstrap.ts';
 import { secretRootStore } from '../../ca/secret-store.ts';
 import { podLookupFromIndex } from '../../identity/pod-lookup.ts';
+import type { PodLookup } from '../../identity/token.ts';
+import { EGRESS_ANNOTATION, type EgressSpec } from '../../api/egress.ts';
 import { createXdsSecurity, type XdsSecurity } from '../xds-security.ts';
 import type { ClusterIndex } from '../../k8s/cluster-index.ts';
 import type { KubeClient } from '../../k8s/client.ts';
@@ -75,6 +77,8 @@ export interface SecureXdsOptions {
   readonly client: KubeClient;
   readonly dnsNames: readonly string[];
   readonly workloadCertTtlMs?: number;
+  /** --egress-default: the scope of sidecars whose Pod and Namespace have no weft.dev/egress. */
+  readonly egressDefault?: EgressSpec;
   readonly log: Logger;
 }
 
@@ -87,6 +91,7 @@ export interface SecureXds {
 /** createXdsSecurity for the controller: tokens checked against pods in the controller's own index. */
 export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
   let index: ClusterIndex | undefined;
+  let lookup: PodLookup | undefined;
   const security = await createXdsSecurity({
     ca: opts.ca,
     log: opts.log,
@@ -94,7 +99,15 @@ export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
       podLookup: (ns, name) => {
         // authenticate(index) runs before the xDS server accepts a stream, so this is set.
         if (index === undefined) throw new Error('cluster index not wired yet');
-        return podLookupFromIndex(index)(ns, name);
+        lookup ??= podLookupFromIndex(index, {
+          ...(opts.egressDefault !== undefined ? { egressDefault: opts.egressDefault } : {}),
+          onEgressProblem: (p) =>
+            opts.log.warn(
+              { namespace: p.namespace, ...(p.where === 'pod' ? { pod: p.pod } : {}), annotation: EGRESS_ANNOTATION, value: p.value, reason: p.reason },
+              `invalid ${EGRESS_ANNOTATION} on the ${p.where === 'pod' ? 'Pod' : 'Namespace'}: its sidecars are unscoped (they receive every Service)`,
+            ),
+        });
+        return lookup(ns, name);
       },
       jwks: { client: opts.client },
     },

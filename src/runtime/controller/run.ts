@@ -2,6 +2,7 @@
 // ADS, monitoring) → leader election → status writer, plus extension hooks for the parts
 // other components add (webhook server, CA bootstrap, caBundle patching, xDS mTLS and
 // proxy authentication).
+import type { EgressSpec } from '../../api/egress.ts';
 import type { XdsLimits } from '../../../xds/server/limits.ts';
 import type { ListenerTimeouts } from '../../base/listener-timeouts.ts';
 import os from 'node:os';
@@ -19,6 +20,10 @@ import { LeaderElector } from './leader.ts';
 import { kubeAccess } from '../access/kube-access.ts';
 import type { ControlPlaneOptions } from '../control-plane.ts';
 import { StatusWriter } from './status-writer.ts';
+import { LocalProgress } from './programmed.ts';
+import { ReportPublisher } from './report-publisher.ts';
+import { ReportWatcher } from './report-watcher.ts';
+import { hostOf, isLoopbackHost } from '../../../xds/server/start.ts';
 
 export interface LeaderElectionSettings {
   readonly enabled: boolean;
@@ -62,10 +67,18 @@ export interface ControllerOptions {
   /** Only namespaces whose labels match are part of this control plane's mesh. */
   readonly namespaceSelector?: LabelSelector;
   readonly statusResyncMs?: number;
+  /**
+   * This replica's report Lease (replica-report.ts): its lease duration (default 15 s) and the
+   * Pod IP published in it (default $POD_IP). The leader counts the proxies of every replica
+   * whose report is live.
+   */
+  readonly replicaReports?: { readonly leaseDurationMs?: number; readonly podIP?: string };
   /** TLS for the xDS server; plaintext is loopback-only. */
   readonly xdsCredentials?: ServerCredentials;
   /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
   readonly xdsLimits?: Partial<XdsLimits>;
+  /** --egress-default for proxies without a bound Pod (VMs, --xds-plaintext): their WEFT_EGRESS, else this. */
+  readonly egressDefault?: EgressSpec;
   /** Handshake/request/idle bounds of every listener. */
   readonly listenerTimeouts?: ListenerTimeouts;
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
@@ -118,9 +131,25 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       })
     : undefined;
   const isLeader = (): boolean => leader?.isLeader() ?? true;
+  const reports = new ReportWatcher({
+    client,
+    namespace: opts.namespace,
+    identity,
+    log: opts.log ?? rootLog,
+    onChange: () => void late.writer?.trigger(),
+    ...(opts.informer ? { informer: opts.informer } : {}),
+  });
+  // Built once the control plane is up; the watcher and the debug view reach them through here.
+  const late: { writer?: StatusWriter; progress?: LocalProgress } = {};
+  const startedAt = performance.now();
+  reports.start();
   log.info({ server: client.server, namespace: opts.namespace, identity, leaderElection: le.enabled }, 'starting controller');
   leader?.start();
 
+  const encodeLocal = (): unknown => {
+    const r = late.progress?.report();
+    return r && { ...r, resources: Object.fromEntries(r.resources) };
+  };
   const onAbort = (): void => void source.stop();
   signal?.addEventListener('abort', onAbort, { once: true });
   let controlPlane: ControlPlane;
@@ -136,6 +165,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.meshView ? { meshView: opts.meshView } : {}),
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
       ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
+      ...(opts.egressDefault ? { egressDefault: opts.egressDefault } : {}),
       ...(opts.listenerTimeouts ? { listenerTimeouts: opts.listenerTimeouts } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
       ...(opts.secrets ? { secrets: opts.secrets } : {}),
@@ -143,30 +173,57 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       debug: {
         informers: () => source.informers(),
         leader: () => ({ identity, enabled: le.enabled, leader: isLeader(), holder: leader?.holder() }),
+        replicas: () => ({ identity, reports: reports.status(), local: encodeLocal() }),
         ...opts.debug,
       },
     });
   } catch (err) {
     await leader?.release();
-    await source.stop();
+    await Promise.all([source.stop(), reports.stop()]);
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
 
+  const proxies = {
+    model: () => controlPlane.model(),
+    streams: () => controlPlane.xds.ads.debug(),
+    snapshotFor: (p: Parameters<typeof controlPlane.cache.snapshotFor>[0]) => controlPlane.cache.snapshotFor(p),
+  };
+  const progress = new LocalProgress(identity, proxies);
+  late.progress = progress;
+  const publisher = new ReportPublisher({
+    client,
+    namespace: opts.namespace,
+    progress,
+    leaseDurationMs: opts.replicaReports?.leaseDurationMs ?? 15_000,
+    endpoint: {
+      ...((opts.replicaReports?.podIP ?? process.env.POD_IP) ? { podIP: opts.replicaReports?.podIP ?? process.env.POD_IP } : {}),
+      ...(controlPlane.monitoringPort !== undefined ? { monitoringPort: controlPlane.monitoringPort } : {}),
+      // A loopback-only debug listener (the chart's default) is no use to anyone else.
+      ...(controlPlane.debugPort !== undefined && opts.debugAddress && !isLoopbackHost(hostOf(opts.debugAddress)) ? { debugPort: controlPlane.debugPort } : {}),
+      xdsPort: controlPlane.xdsPort,
+    },
+    log: opts.log ?? rootLog,
+  });
+  publisher.start();
+  const collector = setInterval(() => void (isLeader() ? reports.collect() : undefined), 60_000);
+  collector.unref();
   const writer = new StatusWriter({
     client,
     policies: () => source.policies(),
-    proxies: {
-      model: () => controlPlane.model(),
-      streams: () => controlPlane.xds.ads.debug(),
-      snapshotFor: (p) => controlPlane.cache.snapshotFor(p),
-    },
+    proxies,
+    progress,
+    peers: () => reports.peers(),
+    // Until the report Leases are listed, the peers' proxies would be missing from the counts;
+    // without RBAC to list them (an older Role), fall back to this replica's own after 30 s.
+    peersSynced: () => reports.synced || performance.now() - startedAt > 30_000,
     isLeader,
     fieldManager: `weft-controller/${identity}`.slice(0, 128),
     log: opts.log ?? rootLog,
     ...(opts.statusResyncMs ? { resyncMs: opts.statusResyncMs } : {}),
   });
+  late.writer = writer;
   controlPlane.onModel(() => void writer.trigger());
   leader?.on('started', () => writer.reset());
   leader?.on('stopped', () => writer.reset());
@@ -180,7 +237,8 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       if (c) closers.push(c);
     }
   } catch (err) {
-    await Promise.allSettled([...closers.map((c) => c.close()), writer.stop(), leader?.release(), controlPlane.close()]);
+    clearInterval(collector);
+    await Promise.allSettled([...closers.map((c) => c.close()), writer.stop(), publisher.stop(), reports.stop(), leader?.release(), controlPlane.close()]);
     throw err;
   }
 
@@ -190,7 +248,9 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     ...(controlPlane.monitoringPort !== undefined ? { monitoringPort: controlPlane.monitoringPort } : {}),
     ...(controlPlane.debugPort !== undefined ? { debugPort: controlPlane.debugPort } : {}),
     async close() {
+      clearInterval(collector);
       await writer.stop();
+      await Promise.all([publisher.stop(), reports.stop()]);
       await leader?.release();
       await Promise.allSettled(closers.map((c) => c.close()));
       await controlPlane.close();

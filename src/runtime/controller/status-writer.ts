@@ -17,7 +17,9 @@ import { KubeApiError, type KubeClient } from '../../k8s/client.ts';
 import { Resources } from '../../k8s/resources.ts';
 import type { PolicyKind } from '../../api/objects.ts';
 import { toObservedStatus, type ObservedStatus, type StatusCondition } from '../../api/observed-status.ts';
-import { programmedCondition, proxyAcks, type ProxyView } from './programmed.ts';
+import { LocalProgress, type ProxyView } from './programmed.ts';
+import { meshTally, programmedCondition } from './aggregate.ts';
+import type { ReplicaReport } from './replica-report.ts';
 import { TokenBucket } from '../../base/token-bucket.ts';
 import { systemClock, type Clock } from '../../base/clock.ts';
 import { ReconcileLoop } from '../../base/reconcile-loop.ts';
@@ -28,6 +30,12 @@ export interface StatusWriterOptions {
   /** Current Weft CRs with their observed status (KubeSource.policies). */
   readonly policies: () => readonly ConfigEntry[];
   readonly proxies: ProxyView;
+  /** This replica's tallies over `proxies` (shared with the report publisher); default: its own. */
+  readonly progress?: LocalProgress;
+  /** The live reports of the OTHER replicas (report-watcher.ts); default: none (a single replica). */
+  readonly peers?: () => readonly ReplicaReport[];
+  /** False until the peers' reports were listed: no status is written before (default: always true). */
+  readonly peersSynced?: () => boolean;
   readonly isLeader: () => boolean;
   /** Field manager recorded in managedFields; include the replica identity. */
   readonly fieldManager: string;
@@ -123,9 +131,11 @@ export class StatusWriter {
   readonly #failures = new Map<string, { count: number; notBefore: number }>();
   readonly #pendingSince = new Map<string, number>();
   readonly #lastWriteAt = new Map<string, number>();
+  readonly #progress: LocalProgress;
 
   constructor(opts: StatusWriterOptions) {
     this.#o = opts;
+    this.#progress = opts.progress ?? new LocalProgress(opts.fieldManager, opts.proxies, 0);
     this.#log = (opts.log ?? rootLog).child({ component: 'status-writer', fieldManager: opts.fieldManager });
     this.#clock = opts.clock ?? systemClock;
     this.#bucket = new TokenBucket(opts.writesPerSecond ?? 20, opts.burst ?? 50, this.#clock);
@@ -162,7 +172,8 @@ export class StatusWriter {
     const out = new Map<string, { entry: ConfigEntry; conditions: Condition[]; summary?: string }>();
     const byKey = new Map<string, PolicyStatus>();
     for (const s of model?.statuses ?? []) byKey.set(`${s.kind} ${s.key}`, s);
-    const acks = proxyAcks(this.#o.proxies);
+    const local = this.#progress.report();
+    const peers = this.#o.peers?.() ?? [];
     for (const e of this.#o.policies()) {
       if (!e.result.ok) {
         out.set(e.id, { entry: e, conditions: invalidConditions(e) });
@@ -170,7 +181,11 @@ export class StatusWriter {
       }
       const s = byKey.get(`${e.kind} ${e.namespace}/${e.name}`);
       if (s === undefined || s.generation !== e.generation) continue; // model not rebuilt for this edit yet
-      out.set(e.id, { entry: e, conditions: [...s.conditions, this.#settle(e, programmedCondition(s, model, acks))], summary: s.summary });
+      out.set(e.id, {
+        entry: e,
+        conditions: [...s.conditions, this.#settle(e, programmedCondition(s, meshTally(`${s.kind} ${s.key}`, local, peers)))],
+        summary: s.summary,
+      });
     }
     return out;
   }
@@ -196,7 +211,7 @@ export class StatusWriter {
   }
 
   async #pass(): Promise<void> {
-    if (!this.#o.isLeader()) return;
+    if (!this.#o.isLeader() || this.#o.peersSynced?.() === false) return;
     const now = new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const live = new Set<string>();
     for (const [id, { entry, conditions, summary }] of this.plan(this.#o.proxies.model())) {

@@ -50,9 +50,10 @@ function proxyView(s: StreamDebug, scrape: TargetResult | undefined): MeshViewPr
     type: shortType(t.typeUrl),
     sent: t.versionSent,
     acked: t.versionAcked,
-    ...(t.lastNack !== undefined && t.versionAcked !== t.versionSent ? { nack: t.lastNack.message.slice(0, 300) } : {}),
+    ...(t.lastNack !== undefined && t.versionAcked !== t.versionSent && !t.holdsLatest ? { nack: t.lastNack.message.slice(0, 300) } : {}),
   }));
-  const sync = types.some((t) => t.nack !== undefined) ? 'nacked' : types.every((t) => t.sent === t.acked) ? 'synced' : 'stale';
+  const synced = s.types.every((t) => t.versionSent === t.versionAcked || t.holdsLatest === true);
+  const sync = types.some((t) => t.nack !== undefined) ? 'nacked' : synced ? 'synced' : 'stale';
   return {
     id: s.proxy.id,
     namespace: s.proxy.namespace,

@@ -18,7 +18,7 @@ export const meshViewMetrics = {
   }),
   access: new Counter({
     name: 'weft_debug_api_requests_total',
-    help: 'Requests to /debug/* and /mesh/api/*, by the access decision (200 allowed, 401, 403, 503).',
+    help: 'Requests to /debug/* and /mesh/api/*, by the access decision (200 allowed everything, scoped: only the namespaces the caller may read, 401, 403, 503).',
     labelNames: ['status'] as const,
     registers: [metricsRegistry],
   }),
