@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
   ca: async () => (await import('./ca.ts')).runCaBench,
   peer: async () => (await import('./peer.ts')).runPeerBench,
   telemetry: async () => (await import('./telemetry.ts')).runTelemetryBench,
+  egress: async () => (await import('./egress.ts')).runEgressBench,
   programmed: async () => (await import('./programmed.ts')).runProgrammedBench,
 };
 

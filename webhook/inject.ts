@@ -21,6 +21,7 @@ import {
   type InjectValues,
 } from './values.ts';
 import { MeshPorts } from '../src/base/mesh-ports.ts';
+import { parseEgress } from '../src/api/egress.ts';
 
 export type SkipReason = 'namespace-not-enabled' | 'opted-out' | 'host-network' | 'already-injected' | 'protected-namespace';
 
@@ -30,8 +31,11 @@ export interface InjectContext {
   readonly namespaceLabels: (namespace: string) => Readonly<Record<string, string>> | undefined;
 }
 
-/** A Pod that would dodge injection silently (dodge.ts): denied with the reason. */
-export type DenyReason = 'injection-dodge';
+/**
+ * A Pod that would dodge injection silently (dodge.ts), or whose weft.dev/egress annotation
+ * does not parse (the controller would ignore it and send every Service): denied with the reason.
+ */
+export type DenyReason = 'injection-dodge' | 'invalid-egress';
 
 export type InjectResult =
   | { readonly pod: Pod; readonly warnings: readonly string[] }
@@ -44,6 +48,11 @@ export function injectPod(pod: Pod, namespace: string, ctx: InjectContext): Inje
   const annotations = pod.metadata?.annotations ?? {};
   const skip = skipReason(pod, namespace, ctx, annotations);
   if (skip) return { skip };
+  const egress = annotations[Annotations.egress];
+  const egressParse = egress === undefined ? undefined : parseEgress(egress);
+  if (egressParse !== undefined && !egressParse.ok) {
+    return { deny: { reason: 'invalid-egress', message: `annotation ${Annotations.egress}: ${egressParse.reason} (docs/scale.md, "Egress scope")` } };
+  }
 
   const warnings: string[] = [];
   const capture = {

@@ -1,5 +1,6 @@
 // Injection settings (chart values) and the names injection writes. Values are validated once
 // when the control plane builds them; injectPod trusts them.
+import { EGRESS_ANNOTATION } from '../src/api/egress.ts';
 import { z } from 'zod';
 import { MeshPorts } from '../src/base/mesh-ports.ts';
 import { CAPTURE_ANNOTATION } from '../src/capture/annotation.ts';
@@ -38,6 +39,8 @@ export const Annotations = {
   inject: 'weft.dev/inject',
   /** CNI mode: the Pod's capture configuration, read by the weft-cni plugin (src/capture/annotation.ts). */
   capture: CAPTURE_ANNOTATION,
+  /** The Services the sidecar calls (src/api/egress.ts); read by the controller from the Pod. */
+  egress: EGRESS_ANNOTATION,
   status: 'weft.dev/status',
   excludeInboundPorts: 'weft.dev/exclude-inbound-ports',
   excludeOutboundPorts: 'weft.dev/exclude-outbound-ports',

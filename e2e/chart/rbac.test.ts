@@ -69,6 +69,9 @@ const needed: Question[] = [
   ['update', 'leases.coordination.k8s.io/weft-controller', 'release'],
   // replica reports (weft-replica-<pod>): written by each replica, watched by the leader
   ...['list', 'watch', 'update', 'delete'].map((v): Question => [v, 'leases.coordination.k8s.io', 'release']),
+  // the authenticated debug API (the default): who is calling, and may they read that namespace
+  ['create', 'tokenreviews.authentication.k8s.io', 'cluster'],
+  ['create', 'subjectaccessreviews.authorization.k8s.io', 'cluster'],
   ['create', 'secrets', 'release'],
   ['get', 'secrets/weft-root-ca', 'release'],
   ['update', 'secrets/weft-root-ca', 'release'],
@@ -101,7 +104,6 @@ const forbidden: Question[] = [
   ['patch', 'mutatingwebhookconfigurations/another-webhook', 'cluster'],
   ['patch', 'validatingwebhookconfigurations/another-webhook', 'cluster'],
   ['create', 'mutatingwebhookconfigurations', 'cluster'],
-  ['create', 'tokenreviews.authentication.k8s.io', 'cluster'],
   ['create', 'serviceaccounts', 'elsewhere', 'token'],
   ['create', 'clusterrolebindings.rbac.authorization.k8s.io', 'cluster'],
   ['update', 'customresourcedefinitions.apiextensions.k8s.io', 'cluster'],

@@ -147,6 +147,12 @@ it('one replica gets no PodDisruptionBudget (minAvailable 1 would block every dr
   expect(objs.some((o) => o.kind === 'PodDisruptionBudget')).toBe(false);
 });
 
+it('egressDefault becomes --egress-default (one argument, spaces kept); empty by default', async () => {
+  const args = async (...set: string[]) => at(one(await render(...set), 'Deployment'), 'spec.template.spec.containers[0].args') as string[];
+  expect((await args()).some((a) => a.startsWith('--egress-default'))).toBe(false);
+  expect(await args('--set-string', 'egressDefault=./*\\, weft-system/*')).toContain('--egress-default=./*, weft-system/*');
+});
+
 describe('CNI mode (cni.enabled)', () => {
   it('is off by default: no DaemonSet, injection keeps weft-init', async () => {
     const objs = await render();

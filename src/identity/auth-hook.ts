@@ -14,6 +14,7 @@
 // only identity whose certificate it is served over SDS. Without a hook (plaintext, which
 // xds/server/start.ts allows on loopback only) proxies have no identity and get no secrets.
 import type { Metadata, ServerDuplexStream } from '@grpc/grpc-js';
+import type { EgressDecision } from '../api/egress.ts';
 
 /** What an authenticator may look at: the call's metadata, peer and TLS context. */
 export interface AuthCall {
@@ -33,6 +34,11 @@ export interface ProxyScope {
   readonly serviceAccount: string;
   /** The bound Pod's labels (token credentials with a pod lookup that knows them). */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The bound Pod's egress scope (src/api/egress.ts decideEgress): replaces node metadata
+   * WEFT_EGRESS, like the labels. Not a security boundary, but the same source as them.
+   */
+  readonly egress?: EgressDecision;
 }
 
 /** `identity` (a SPIFFE id) becomes ProxyInfo.identity and so part of the proxy's group. */

@@ -54,7 +54,12 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticate {
         });
       const r = await opts.tokens.verify(m[1]!);
       if (!r.ok) return decide(call, node.id, 'token', r.code, { ok: false, reason: r.reason });
-      const scope = { namespace: r.token.namespace, serviceAccount: r.token.serviceAccount, ...(r.podLabels ? { labels: r.podLabels } : {}) };
+      const scope = {
+        namespace: r.token.namespace,
+        serviceAccount: r.token.serviceAccount,
+        ...(r.podLabels ? { labels: r.podLabels } : {}),
+        ...(r.podEgress ? { egress: r.podEgress } : {}),
+      };
       return decide(call, node.id, 'token', 'ok', { ok: true, identity: r.token.identity, scope });
     }
     const peer = certs ? call.getAuthContext().sslPeerCertificate : undefined;

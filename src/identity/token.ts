@@ -7,6 +7,7 @@
 import { createHash, KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { identityProblem, spiffeId } from '../ca/spiffe.ts';
+import type { EgressDecision } from '../api/egress.ts';
 import type { JwksCache } from './jwks.ts';
 import { verifyJwt, type JwtRejection } from './jwt.ts';
 import { identityMetrics } from './metrics.ts';
@@ -17,6 +18,8 @@ export interface PodRef {
   readonly serviceAccount?: string;
   /** The Pod's labels, when the lookup knows them (the informer does): the proxy's labels. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The Pod's egress scope (its weft.dev/egress annotation, its Namespace's, or the default), when the lookup knows it. */
+  readonly egress?: EgressDecision;
 }
 
 /**
@@ -36,9 +39,10 @@ export interface VerifiedToken {
   readonly expiresAt: Date;
 }
 
-/** `podLabels`: the bound Pod's labels as the lookup saw them now (they change; the token does not). */
+/** `podLabels`, `podEgress`: the bound Pod's labels and egress scope as the lookup saw them now (they change; the token does not). */
 export type TokenResult =
-  { ok: true; token: VerifiedToken; podLabels?: Readonly<Record<string, string>> } | { ok: false; code: TokenRejection; reason: string };
+  | { ok: true; token: VerifiedToken; podLabels?: Readonly<Record<string, string>>; podEgress?: EgressDecision }
+  | { ok: false; code: TokenRejection; reason: string };
 
 export interface TokenVerifierOptions {
   readonly keys: Pick<JwksCache, 'lookup' | 'resolve'>;
@@ -179,7 +183,12 @@ export class TokenVerifier {
     if (pod.serviceAccount !== undefined && pod.serviceAccount !== token.serviceAccount) {
       return reject('pod_service_account_mismatch', `the bound Pod does not run as ServiceAccount ${token.serviceAccount}`);
     }
-    return pod.labels === undefined ? { ok: true, token } : { ok: true, token, podLabels: pod.labels };
+    return {
+      ok: true,
+      token,
+      ...(pod.labels === undefined ? {} : { podLabels: pod.labels }),
+      ...(pod.egress === undefined ? {} : { podEgress: pod.egress }),
+    };
   }
 
   #remember(hash: string, entry: Remembered): void {

@@ -4,11 +4,12 @@
 // accounts for proxy authentication. Read-only for consumers; the KubeSource fills it.
 import { z } from 'zod';
 import type { SupervisedInformer } from './informer.ts';
+import { EGRESS_ANNOTATION } from '../api/egress.ts';
 
 const labels = z.record(z.string(), z.string()).optional().catch(undefined);
 
 const NamespaceSchema = z.object({
-  metadata: z.object({ name: z.string(), uid: z.string().optional(), labels }),
+  metadata: z.object({ name: z.string(), uid: z.string().optional(), labels, annotations: labels }),
   status: z.object({ phase: z.string().optional() }).optional().catch(undefined),
 });
 
@@ -31,6 +32,8 @@ export interface NamespaceInfo {
   readonly name: string;
   readonly uid?: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Only the annotations Weft reads (weft.dev/egress), so the index stays small. */
+  readonly annotations: Readonly<Record<string, string>>;
   readonly terminating: boolean;
 }
 
@@ -55,8 +58,14 @@ export function toNamespace(raw: unknown): NamespaceInfo | undefined {
     name: metadata.name,
     ...(metadata.uid !== undefined ? { uid: metadata.uid } : {}),
     labels: metadata.labels ?? {},
+    annotations: weftAnnotations(metadata.annotations),
     terminating: status?.phase === 'Terminating',
   };
+}
+
+function weftAnnotations(all: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
+  const value = all?.[EGRESS_ANNOTATION];
+  return value === undefined ? {} : { [EGRESS_ANNOTATION]: value };
 }
 
 export function toPod(raw: unknown): PodInfo | undefined {

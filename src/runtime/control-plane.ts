@@ -3,6 +3,7 @@
 // secrets when a CA is configured) → ADS server. The generator is chosen here, once.
 // Sources deliver whole states (levels, not events); every state rebuilds the model, and
 // an unchanged model version is a no-op all the way down.
+import type { EgressSpec } from '../api/egress.ts';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ConfigProblem, ConfigSource, ConfigState } from '../sources/source.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
@@ -52,6 +53,8 @@ export interface ControlPlaneOptions {
    */
   /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
   readonly xdsLimits?: Partial<XdsLimits>;
+  /** The egress scope of proxies whose node metadata has no WEFT_EGRESS (docs/scale.md). */
+  readonly egressDefault?: EgressSpec;
   /** Handshake/request/idle bounds of the xDS and monitoring listeners. */
   readonly listenerTimeouts?: ListenerTimeouts;
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
@@ -108,6 +111,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.authenticate ? { authenticate: opts.authenticate } : {}),
     debounce: { holdoffMs: 0, maxDelayMs: 0, ...opts.pushDebounce },
     ...(opts.xdsLimits ? { limits: opts.xdsLimits } : {}),
+    ...(opts.egressDefault ? { nodeDefaults: { egressDefault: opts.egressDefault } } : {}),
     ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
     ...(opts.xdsWorkers ? { workers: opts.xdsWorkers } : {}),
   });

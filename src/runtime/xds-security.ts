@@ -66,6 +66,8 @@ export interface XdsSecurityStatus {
   readonly identities: readonly IdentityCertStatus[];
   readonly jwksFetches?: number;
   readonly cachedTokens?: number;
+  /** Root rotation in progress (or last finished): phase and proxies ACKed (src/runtime/root-rotation.ts). */
+  readonly rotation?: unknown;
 }
 
 /** Also the control plane's SecretsProvider (ControlPlaneOptions.secrets). */
@@ -80,6 +82,15 @@ export interface XdsSecurity extends SecretsProvider {
   onRotate(listener: (identity: string) => void): () => void;
   /** For a debug view: certificates (never keys) and token-verification counters. */
   status(): XdsSecurityStatus;
+  /**
+   * Root rotation: SDS secrets trust and are signed by `workload`; the xDS server trusts client
+   * certificates from `serving`'s bundle and serves a certificate it signed. Idempotent.
+   */
+  setCa(cas: { readonly workload: CertificateAuthority; readonly serving: CertificateAuthority }): Promise<void>;
+  /** The secret versions a proxy of `identity` ACKs once it holds the current ones (WorkloadSecrets.expected). */
+  expected(identity: string): { bundle: string; cert?: string; currentSigner: boolean };
+  /** The rotation status shown in status() (the rotation driver registers it). */
+  reportRotation(status: () => unknown): void;
   close(): void;
 }
 
@@ -119,6 +130,7 @@ export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSe
     ...(opts.clientCertificates !== undefined ? { clientCertificates: opts.clientCertificates } : {}),
   });
 
+  let rotation: (() => unknown) | undefined;
   return {
     credentials: tls.credentials,
     async authenticate(call, node) {
@@ -135,7 +147,15 @@ export async function createXdsSecurity(opts: XdsSecurityOptions): Promise<XdsSe
       identities: secrets.status(),
       ...(jwks ? { jwksFetches: jwks.fetches } : {}),
       ...(tokens ? { cachedTokens: tokens.cached } : {}),
+      ...(rotation ? { rotation: rotation() } : {}),
     }),
+    async setCa(cas) {
+      await Promise.all([secrets.setCa(cas.workload), tls.setCa(cas.serving)]);
+    },
+    expected: (identity) => secrets.expected(identity),
+    reportRotation(status) {
+      rotation = status;
+    },
     close() {
       tls.close();
       secrets.close();

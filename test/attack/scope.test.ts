@@ -13,6 +13,7 @@ import { newIssuer } from '../identity/support.ts';
 import { startSecureServer, type SecureServer } from '../sds/support.ts';
 import { envoyNode, SotwClient } from '../xds-server/support/client.ts';
 import { debugProxies } from '../../xds/server/debug.ts';
+import type { PodRef } from '../../src/identity/token.ts';
 
 async function refused(): Promise<number> {
   const m = (await (await processMetrics()).getSingleMetric('weft_xds_scope_refused_total')?.get())?.values ?? [];
@@ -21,7 +22,11 @@ async function refused(): Promise<number> {
 
 describe('attack: a proxy claiming a namespace or Service outside its credential', () => {
   const issuer = newIssuer();
-  const pods = new Map([['shop/web-1', { uid: 'uid-web-1', serviceAccount: 'web', labels: { app: 'web', version: 'v1' } }]]);
+  const pods = new Map<string, PodRef>([
+    ['shop/web-1', { uid: 'uid-web-1', serviceAccount: 'web', labels: { app: 'web', version: 'v1' } }],
+    ['shop/web-2', { uid: 'uid-web-2', serviceAccount: 'web', labels: { app: 'web' }, egress: { source: 'pod', hosts: ['shop/checkout'] } }],
+    ['shop/web-3', { uid: 'uid-web-3', serviceAccount: 'web', labels: { app: 'web' }, egress: { source: 'none' } }],
+  ]);
   let s: SecureServer;
   beforeAll(async () => {
     s = await startSecureServer({
@@ -85,5 +90,18 @@ describe('attack: a proxy claiming a namespace or Service outside its credential
     const st = await other.status;
     expect(st.code).toBe(status.PERMISSION_DENIED);
     expect(st.details).toMatch(/Service shop\/checkout does not select this proxy's Pod/);
+  });
+
+  it('gives a token’s proxy the egress scope of its Pod, whatever WEFT_EGRESS says', async () => {
+    const scopeOf = async (pod: string, metadata: Record<string, unknown>) => {
+      const c = new SotwClient(s.client({ token: issuer.token({ pod: { name: pod, uid: `uid-${pod}` } }) }), envoyNode(`${pod}.shop`, metadata));
+      c.request(TypeUrl.Cluster);
+      await c.next();
+      const seen = s.server.ads.debug().find((d) => d.proxy.id === `${pod}.shop`);
+      c.close();
+      return seen?.proxy.egress;
+    };
+    expect(await scopeOf('web-2', { WEFT_EGRESS: '*/*' })).toEqual(['shop/checkout']);
+    expect(await scopeOf('web-3', { WEFT_EGRESS: 'payments/*' })).toBeUndefined();
   });
 });

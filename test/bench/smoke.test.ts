@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCaBench } from '../../bench/ca.ts';
 import { runXdsBench } from '../../bench/xds.ts';
+import { runEgressBench } from '../../bench/egress.ts';
 
 /** Runs a bench, returning what it printed through console.log. */
 async function printed(run: () => Promise<void>): Promise<string> {
@@ -22,6 +23,15 @@ afterEach(() => {
 });
 
 describe('benchmarks (smoke)', () => {
+  it('bench egress: a scoped sidecar is sent less than an unscoped one', { timeout: 60_000 }, async () => {
+    const out = await printed(() => runEgressBench(['--namespaces', '2', '--services-per-namespace', '5']));
+    expect(out).toMatch(/^mesh: 10 Services/m);
+    const total = (scope: string) => Number(new RegExp(`^weft.dev/egress "${scope.replace(/[.*/()]/g, '\\$&')}": ([\\d.]+) KiB`, 'm').exec(out)?.[1]);
+    expect(total('ns-01/svc-4')).toBeGreaterThan(0);
+    expect(total('ns-01/svc-4')).toBeLessThan(total('./*'));
+    expect(total('./*')).toBeLessThan(total('(none: every Service)'));
+  });
+
   it('bench xds: 20 proxies, one round of changes', { timeout: 60_000 }, async () => {
     const out = await printed(() => runXdsBench(['--proxies', '20', '--rounds', '1', '--namespaces', '2', '--services', '4', '--endpoints', '2']));
     expect(out).toMatch(/^mesh: 2 namespaces × 4 services × 2 ports, 2 endpoints each, 2 TrafficSplits, 2 RetryPolicies$/m);

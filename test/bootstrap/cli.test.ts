@@ -32,6 +32,13 @@ describe('weft bootstrap', () => {
     expect(doc.dynamic_resources.ads_config.api_type).toBe('DELTA_GRPC');
   });
 
+  it('--egress puts the scope in WEFT_EGRESS as given; without it there is none', () => {
+    const scoped = parseYaml(run([...good, '--egress', 'shop/*, ./billing']).out) as { node: { metadata: Record<string, unknown> } };
+    expect(scoped.node.metadata.WEFT_EGRESS).toBe('shop/*, ./billing');
+    const plain = parseYaml(run(good).out) as { node: { metadata: Record<string, unknown> } };
+    expect(plain.node.metadata).not.toHaveProperty('WEFT_EGRESS');
+  });
+
   it.each<[string, string[], RegExp]>([
     ['missing --xds-address', good.slice(0, 6), /--xds-address is required/],
     ['missing --node-id', good.slice(2), /--node-id is required/],
@@ -48,6 +55,7 @@ describe('weft bootstrap', () => {
     ],
     ['bad --admin-port', [...good, '--admin-port', '65536'], /--admin-port: must be in 0-65535/],
     ['bad --label', [...good, '--label', 'novalue'], /--label: must be KEY=VALUE/],
+    ['bad --egress', [...good, '--egress', 'billing'], /--egress: "billing" is not <namespace>\/<service>/],
     ['unknown flag', [...good, '--outbound', '1'], /Unknown option '--outbound'/],
     ['flag without value', [...good, '--service'], /'--service <value>' argument missing/],
   ])('rejects %s, naming the flag', (_name, argv, message) => {

@@ -57,7 +57,16 @@ describe('weft flags', () => {
       '--workload-cert-ttl needs TLS xDS (SDS is not served with --xds-plaintext)',
     ]);
     expect(errors(controllerCommand, ['--xds-plaintext', '--workload-cert-ttl', '2s'])).toEqual(['--workload-cert-ttl: "2s" is not a duration of at least 1m']);
-    expect(errors(serveCommand, ['--config-dir', '.', '--xds-san', 'mesh.example'])).toEqual(['--workload-cert-ttl and --xds-san need --ca-dir']);
+    expect(errors(serveCommand, ['--config-dir', '.', '--xds-san', 'mesh.example'])).toEqual([
+      '--workload-cert-ttl, --ca-rotation-soak and --xds-san need --ca-dir',
+    ]);
+    expect(errors(controllerCommand, ['--egress-default', 'shop'])).toEqual([
+      '--egress-default: "shop" is not <namespace>/<service> (use "./shop" for a service of the proxy\'s own namespace)',
+    ]);
+    expect(values(controllerCommand, ['--egress-default', './*, weft-system/*'])['egress-default']).toEqual([
+      { namespace: '.', service: '*' },
+      { namespace: 'weft-system', service: '*' },
+    ]);
   });
 
   it('fills defaults, reads the environment when the flag is absent, and names the variable when its value is bad', () => {

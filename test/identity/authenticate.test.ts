@@ -149,18 +149,53 @@ describe('createAuthenticator', () => {
 });
 
 describe('podLookupFromIndex', () => {
+  const podInfo = (uid: string, annotations: Record<string, string> = {}) => ({ uid, serviceAccount: 'web', labels: { app: 'web' }, annotations });
+
   it('answers from the index, and "try again" (a throw) for a missing pod before sync', () => {
     let synced = false;
-    const pods = new Map([['shop/web-1', { uid: 'u1', serviceAccount: 'web' }]]);
+    const pods = new Map([['shop/web-1', podInfo('u1')]]);
     const lookup = podLookupFromIndex({
       get synced() {
         return synced;
       },
       pod: (ns, n) => pods.get(`${ns}/${n}`) as never,
     });
-    expect(lookup('shop', 'web-1')).toEqual({ uid: 'u1', serviceAccount: 'web' });
+    expect(lookup('shop', 'web-1')).toEqual({ uid: 'u1', serviceAccount: 'web', labels: { app: 'web' }, egress: { source: 'none' } });
     expect(() => lookup('shop', 'web-2')).toThrow(/not synced/);
     synced = true;
     expect(lookup('shop', 'web-2')).toBeUndefined();
+  });
+
+  it("tells the egress scope: the Pod's annotation, else its Namespace's, else the default; an invalid one unscopes and is reported once", () => {
+    const pods = new Map([
+      ['shop/own', podInfo('u1', { 'weft.dev/egress': './checkout, payments/*' })],
+      ['shop/plain', podInfo('u2')],
+      ['bad/plain', podInfo('u3')],
+      ['other/plain', podInfo('u4')],
+    ]);
+    const namespaces = new Map([
+      ['shop', { annotations: { 'weft.dev/egress': './*' } }],
+      ['bad', { annotations: { 'weft.dev/egress': 'checkout' } }],
+    ]);
+    const problems: unknown[] = [];
+    const lookup = podLookupFromIndex(
+      { synced: true, pod: (ns, n) => pods.get(`${ns}/${n}`) as never, namespace: (ns) => namespaces.get(ns) as never },
+      {
+        egressDefault: [
+          { namespace: '.', service: '*' },
+          { namespace: 'weft-system', service: '*' },
+        ],
+        onEgressProblem: (p) => problems.push(p),
+      },
+    );
+    const egress = (ns: string, n: string) => (lookup(ns, n) as { egress?: unknown }).egress;
+    expect(egress('shop', 'own')).toEqual({ source: 'pod', hosts: ['payments/*', 'shop/checkout'] });
+    expect(egress('shop', 'plain')).toEqual({ source: 'namespace', hosts: ['shop/*'] });
+    expect(egress('other', 'plain')).toEqual({ source: 'default', hosts: ['other/*', 'weft-system/*'] });
+    expect(egress('bad', 'plain')).toEqual({ source: 'namespace' });
+    expect(egress('bad', 'plain')).toEqual({ source: 'namespace' });
+    expect(problems).toEqual([
+      { where: 'namespace', value: 'checkout', reason: expect.stringMatching(/not <namespace>\/<service>/), namespace: 'bad', pod: 'plain' },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { toJson, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { parseEgress, resolveEgress } from '../../src/api/egress.ts';
 import { parseObject, type ConfigObject } from '../../src/api/objects.ts';
 import { buildModel, workloadFacts } from '../../src/model/build.ts';
 import type { MeshModel, WorkloadFacts } from '../../src/model/types.ts';
@@ -42,6 +43,8 @@ const ProxyYaml = z.object({
   inboundPort: z.number().int().optional(),
   /** node.locality.zone: BackendPolicy zone failover orders endpoints relative to it. */
   zone: z.string().optional(),
+  /** The weft.dev/egress annotation (src/api/egress.ts), resolved in the proxy's namespace. */
+  egress: z.string().optional(),
 });
 
 export function parseProxy(text: string): ProxyInfo {
@@ -57,7 +60,16 @@ export function parseProxy(text: string): ProxyInfo {
     ...(p.outboundPort ? { outboundPort: p.outboundPort } : {}),
     ...(p.inboundPort ? { inboundPort: p.inboundPort } : {}),
     ...(p.zone ? { zone: p.zone } : {}),
+    ...egressOf(p.egress, p.namespace),
   };
+}
+
+function egressOf(value: string | undefined, namespace: string): Pick<ProxyInfo, 'egress'> {
+  if (value === undefined) return {};
+  const parsed = parseEgress(value);
+  if (!parsed.ok) throw new Error(`proxy.yaml egress: ${parsed.reason}`);
+  const hosts = resolveEgress(parsed.spec, namespace);
+  return hosts === undefined ? {} : { egress: hosts };
 }
 
 const PodYaml = z.array(

@@ -84,6 +84,29 @@ describe('injection cannot be dodged silently', () => {
     });
   });
 
+  it('denies a Pod whose weft.dev/egress does not parse, naming the annotation and why; a valid one is admitted as is', () => {
+    const h = handleInject(podRequest(pod({ annotations: { 'weft.dev/egress': 'shop/*, checkout' } }) as Record<string, unknown>), testContext());
+    expect(h).toMatchObject({
+      result: 'denied',
+      reason: 'invalid-egress',
+      response: {
+        allowed: false,
+        status: {
+          code: 403,
+          message:
+            'weft: annotation weft.dev/egress: "checkout" is not <namespace>/<service> (use "./checkout" for a service of the proxy\'s own namespace) (docs/scale.md, "Egress scope")',
+        },
+      },
+    });
+    const ok = injectPod(pod({ annotations: { 'weft.dev/egress': 'shop/*, ./checkout' } }), 'shop', testContext());
+    if (!('pod' in ok)) throw new Error(JSON.stringify(ok));
+    expect(ok.pod.metadata?.annotations?.['weft.dev/egress']).toBe('shop/*, ./checkout');
+    // Not injected (opted out): not Weft's to judge.
+    expect(injectPod(pod({ annotations: { 'weft.dev/egress': 'bad', 'weft.dev/inject': 'false' } }), 'shop', testContext())).toMatchObject({
+      skip: { reason: 'opted-out' },
+    });
+  });
+
   it('admits its own output unchanged (reinvocation, or a copy of an injected Pod)', () => {
     const first = injectPod(pod(), 'shop', testContext());
     if (!('pod' in first)) throw new Error(JSON.stringify(first));

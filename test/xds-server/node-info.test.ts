@@ -25,6 +25,30 @@ describe('proxyFromNode', () => {
     });
   });
 
+  it('reads WEFT_EGRESS (weft.dev/egress syntax) resolved in the claimed namespace; a bad value names the entry', () => {
+    expect(proxyFromNode(node({ WEFT_NAMESPACE: 'shop', WEFT_EGRESS: './checkout, payments/*' }))).toMatchObject({
+      ok: true,
+      proxy: { namespace: 'shop', egress: ['payments/*', 'shop/checkout'] },
+    });
+    const all = proxyFromNode(node({ WEFT_EGRESS: '*/*' }));
+    expect(all.ok && 'egress' in all.proxy).toBe(false);
+    expect(proxyFromNode(node({ WEFT_EGRESS: 'checkout' }))).toEqual({
+      ok: false,
+      reason: 'node.metadata.WEFT_EGRESS: "checkout" is not <namespace>/<service> (use "./checkout" for a service of the proxy\'s own namespace)',
+    });
+  });
+
+  it('applies the default scope (--egress-default) only when WEFT_EGRESS is absent; "*/*" keeps a proxy unscoped', () => {
+    const defaults = { egressDefault: [{ namespace: '.', service: '*' }] };
+    expect(proxyFromNode(node({ WEFT_NAMESPACE: 'shop' }), undefined, defaults)).toMatchObject({ ok: true, proxy: { egress: ['shop/*'] } });
+    expect(proxyFromNode(node({ WEFT_NAMESPACE: 'shop', WEFT_EGRESS: 'payments/billing' }), undefined, defaults)).toMatchObject({
+      ok: true,
+      proxy: { egress: ['payments/billing'] },
+    });
+    const all = proxyFromNode(node({ WEFT_EGRESS: '*/*' }), undefined, defaults);
+    expect(all.ok && 'egress' in all.proxy).toBe(false);
+  });
+
   it('reads the zone from node.locality (Envoy --service-zone); an empty zone is no zone; a bad one is refused', () => {
     const withZone = (zone: string) => create(NodeSchema, { id: 'web-1', userAgentName: 'envoy', locality: { zone } });
     expect(proxyFromNode(withZone('eu-west-1a'))).toMatchObject({ ok: true, proxy: { zone: 'eu-west-1a' } });

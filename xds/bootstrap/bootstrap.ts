@@ -17,6 +17,7 @@ import { SubjectAltNameMatcher_SanType } from '../gen/envoy/extensions/transport
 import { UpstreamTlsContextSchema } from '../gen/envoy/extensions/transport_sockets/tls/v3/tls_pb.js';
 import { envoyRegistry } from '../resources/registry.ts';
 import { errorMessage } from '../../src/base/errors.ts';
+import { EGRESS_METADATA_KEY } from '../../src/api/egress.ts';
 import { otlpCluster, statsConfig, telemetryMetadata, type ProxyTelemetry } from './telemetry.ts';
 
 /** Node metadata keys the xDS server reads to build ProxyInfo (xds/resources/proxy.ts). */
@@ -34,6 +35,8 @@ export const NodeMetadataKeys = {
   inboundPort: 'WEFT_INBOUND_PORT',
   /** Decimal string: the port on the proxy's address that serves /stats/prometheus (the mesh view scrapes it). */
   statsPort: 'WEFT_STATS_PORT',
+  /** The Services the proxy calls, weft.dev/egress syntax (src/api/egress.ts); absent: every Service. */
+  egress: EGRESS_METADATA_KEY,
 } as const;
 
 export interface BootstrapOptions {
@@ -65,6 +68,8 @@ export interface BootstrapOptions {
   tls?: XdsClientTls;
   /** Stats tags, access log and tracing switches, the OTLP collector (xds/bootstrap/telemetry.ts). */
   telemetry?: ProxyTelemetry;
+  /** Egress scope (`shop/*, ./billing`): the proxy receives only those Services' outbound config. */
+  egress?: string;
 }
 
 /** PEM material: inline in the bootstrap, or a file Envoy reads at startup. */
@@ -185,6 +190,7 @@ export function buildBootstrap(opts: BootstrapOptions): Bootstrap {
   if (outboundPort !== MeshPorts.outbound) metadata[NodeMetadataKeys.outboundPort] = String(outboundPort);
   if (opts.inboundPort !== undefined) metadata[NodeMetadataKeys.inboundPort] = String(opts.inboundPort);
   if (opts.statsPort !== undefined) metadata[NodeMetadataKeys.statsPort] = String(opts.statsPort);
+  if (opts.egress !== undefined) metadata[NodeMetadataKeys.egress] = opts.egress;
   if (opts.telemetry) Object.assign(metadata, telemetryMetadata(opts.telemetry));
   const t = opts.telemetry;
 

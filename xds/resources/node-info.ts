@@ -6,6 +6,7 @@ import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { ProxyInfo } from './proxy.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import { LABEL_VALUE, LABEL_VALUE_MAX } from '../../src/api/bounds.ts';
+import { parseEgress, resolveEgress, type EgressSpec } from '../../src/api/egress.ts';
 
 const DEFAULT_NAMESPACE = 'default';
 const dnsLabel = z
@@ -33,6 +34,8 @@ const WeftMetadata = z.looseObject({
   WEFT_WORKLOAD: z.string().min(1).max(253).optional(),
   WEFT_IDENTITY: z.string().min(1).max(2048).optional(),
   WEFT_ACCESS_LOG: booleanString.optional(),
+  // Egress scope (src/api/egress.ts); parsed below so the reason names the entry.
+  WEFT_EGRESS: z.string({ error: 'must be a string like "shop/*, ./billing"' }).optional(),
   WEFT_TRACE_SAMPLING: z.coerce.number({ error: 'must be a percentage' }).min(0, 'must be 0-100').max(100, 'must be 0-100').optional(),
 });
 
@@ -88,7 +91,12 @@ function telemetry(md: z.infer<typeof WeftMetadata>): Pick<ProxyInfo, 'telemetry
   };
 }
 
-export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NODE_BYTES): NodeResult {
+export interface NodeDefaults {
+  /** The scope of a proxy whose metadata has no WEFT_EGRESS (`--egress-default`). */
+  readonly egressDefault?: EgressSpec;
+}
+
+export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NODE_BYTES, defaults: NodeDefaults = {}): NodeResult {
   if (node === undefined) return { ok: false, reason: 'node: missing (the first request on a stream must carry it)' };
   if (nodeSizeOver(node, maxBytes)) return { ok: false, reason: `node: id, cluster and metadata over ${maxBytes} characters`, limit: true };
   const parsed = WeftMetadata.safeParse(node.metadata ?? {});
@@ -101,6 +109,11 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
   if (zone.length > LABEL_VALUE_MAX || !LABEL_VALUE.test(zone)) {
     return { ok: false, reason: 'node.locality.zone: must be a label value (at most 63 letters, digits, "-", "_" and ".")' };
   }
+  const egress = md.WEFT_EGRESS === undefined ? undefined : parseEgress(md.WEFT_EGRESS);
+  if (egress !== undefined && !egress.ok) return { ok: false, reason: `node.metadata.WEFT_EGRESS: ${egress.reason}` };
+  const namespace = md.WEFT_NAMESPACE ?? DEFAULT_NAMESPACE;
+  const spec = egress?.spec ?? defaults.egressDefault;
+  const hosts = spec === undefined ? undefined : resolveEgress(spec, namespace);
   const kind = md.WEFT_PROXY_KIND ?? (isGrpcUserAgent(node.userAgentName) ? 'proxyless' : 'sidecar');
   const capture = md.WEFT_CAPTURE === undefined ? kind === 'sidecar' : md.WEFT_CAPTURE === true || md.WEFT_CAPTURE === 'true';
   if (kind === 'proxyless' && capture) {
@@ -114,7 +127,7 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
     proxy: {
       id: node.id,
       kind,
-      namespace: md.WEFT_NAMESPACE ?? DEFAULT_NAMESPACE,
+      namespace,
       ...(md.WEFT_SERVICE !== undefined ? { service: md.WEFT_SERVICE } : {}),
       labels: md.WEFT_LABELS ?? {},
       capture,
@@ -124,6 +137,7 @@ export function proxyFromNode(node: Node | undefined, maxBytes = DEFAULT_MAX_NOD
       ...telemetry(md),
       ...(md.WEFT_STATS_PORT !== undefined && kind === 'sidecar' ? { statsPort: md.WEFT_STATS_PORT } : {}),
       ...(zone ? { zone } : {}),
+      ...(hosts !== undefined ? { egress: hosts } : {}),
     },
   };
 }

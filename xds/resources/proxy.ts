@@ -41,6 +41,13 @@ export interface ProxyInfo {
    * topology.kubernetes.io/zone label). Orders endpoints for BackendPolicy zone failover.
    */
   readonly zone?: string;
+  /**
+   * Egress scope (src/api/egress.ts): the resolved `namespace/service` entries this proxy calls;
+   * only their outbound config is sent. Absent: every Service (unscoped). From the bound Pod's
+   * `weft.dev/egress` annotation (or its namespace's, or the controller's default) when the
+   * credential names a Pod, else node metadata WEFT_EGRESS.
+   */
+  readonly egress?: readonly string[];
 }
 
 export interface ProxyTelemetrySwitches {
@@ -74,5 +81,7 @@ export function proxyGroupKey(p: ProxyInfo): string {
     labels,
     p.zone ?? '',
     telemetryKey(p.telemetry),
+    // Only scoped proxies add a part, so unscoped group keys stay what they were.
+    ...(p.egress === undefined ? [] : [`egress=${p.egress.join(',')}`]),
   ].join('|');
 }

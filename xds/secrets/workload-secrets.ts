@@ -12,7 +12,10 @@ import { Rotation } from '../../src/base/rotation.ts';
 import { systemClock, type Clock } from '../../src/base/clock.ts';
 import { parseSpiffeId } from '../../src/ca/spiffe.ts';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
-import type { Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { SecretSchema, type Secret } from '../gen/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
+import { encodeResource } from '../snapshot/encode.ts';
+import { TypeUrl } from '../resources/type-urls.ts';
+import { TRUST_BUNDLE_SECRET, WORKLOAD_CERT_SECRET } from '../resources/names.ts';
 import { sdsMetrics } from './metrics.ts';
 import { trustBundleSecret, workloadCertSecret } from './resources.ts';
 import { errorMessage } from '../../src/base/errors.ts';
@@ -42,8 +45,10 @@ export interface IdentityCertStatus {
 }
 
 interface Issued {
-  /** Sorted by name, as ResourceSet lists are: ROOTCA, default. */
-  readonly secrets: readonly Secret[];
+  /** The workload certificate secret (`default`); the trust bundle is shared, see #bundle. */
+  readonly cert: Secret;
+  /** SHA-256 fingerprint of the CA certificate that signed it (root rotation: old or new key). */
+  readonly signer: string;
   readonly serial: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -57,20 +62,22 @@ interface Entry {
 }
 
 export class WorkloadSecrets {
-  readonly #ca: CertificateAuthority;
+  #ca: CertificateAuthority;
+  #signer: string;
   readonly #ttlMs: number;
   readonly #keyAlgorithm: KeyAlgorithm | undefined;
   readonly #clock: Clock;
   readonly #rand: (() => number) | undefined;
   readonly #retryMs: number;
   readonly #log: Logger;
-  readonly #bundle: Secret;
+  #bundle: Secret;
   readonly #entries = new Map<string, Entry>();
   readonly #listeners = new Set<(identity: string) => void>();
   #closed = false;
 
   constructor(opts: WorkloadSecretsOptions) {
     this.#ca = opts.ca;
+    this.#signer = fingerprintOf(opts.ca.certPem);
     this.#ttlMs = opts.ttlMs ?? DEFAULT_SVID_TTL_MS;
     this.#keyAlgorithm = opts.keyAlgorithm;
     this.#clock = opts.clock ?? systemClock;
@@ -111,7 +118,8 @@ export class WorkloadSecrets {
     if (entry === undefined) return [];
     entry.lastUsed = this.#clock.now();
     const current = entry.rotation.current;
-    if (current !== undefined) return current.secrets;
+    // Sorted by name, as ResourceSet lists are: ROOTCA, default.
+    if (current !== undefined) return [this.#bundle, current.cert];
     entry.rotation.rotate().catch(() => {}); // reported and retried by the rotation
     return [this.#bundle];
   }
@@ -129,6 +137,41 @@ export class WorkloadSecrets {
         return current && e.rotation.renewAt ? [{ identity: e.identity, ...statusOf(current, e.rotation.renewAt) }] : [];
       })
       .sort((a, b) => compareStrings(a.identity, b.identity));
+  }
+
+  /**
+   * Root rotation: trust `ca`'s bundle and sign with its key from now on. A new bundle is
+   * pushed to every identity's groups; a new signing key re-issues every certificate (the
+   * `onRotate` listeners push each one). Idempotent: a later call with the same CA only
+   * re-issues certificates that an issuance racing the switch signed with the previous key.
+   */
+  async setCa(ca: CertificateAuthority): Promise<void> {
+    if (this.#closed) return;
+    const bundleChanged = ca.trustBundlePem !== this.#ca.trustBundlePem;
+    this.#ca = ca;
+    this.#signer = fingerprintOf(ca.certPem);
+    if (bundleChanged) this.#bundle = trustBundleSecret(ca.trustBundlePem);
+    const stale = [...this.#entries.values()].filter((e) => e.rotation.current !== undefined && e.rotation.current.signer !== this.#signer);
+    const fresh = [...this.#entries.values()].filter((e) => !stale.includes(e));
+    if (bundleChanged) for (const e of fresh) this.#notify(e.identity);
+    if (stale.length > 0) this.#log.info({ identities: stale.length }, 'CA signing key changed: re-issuing workload certificates');
+    await Promise.allSettled(stale.map((e) => e.rotation.rotate()));
+  }
+
+  /**
+   * What a proxy of `identity` holds once it ACKed the current secrets: the resource versions
+   * (content hashes, as the ADS server reports them) of the trust bundle and of its certificate,
+   * and whether that certificate comes from the current signing key.
+   */
+  expected(identity: string): { bundle: string; cert?: string; currentSigner: boolean } {
+    const bundle = encodeResource(TypeUrl.Secret, SecretSchema, TRUST_BUNDLE_SECRET, this.#bundle).version;
+    const current = this.#entries.get(identity)?.rotation.current;
+    if (current === undefined) return { bundle, currentSigner: false };
+    return {
+      bundle,
+      cert: encodeResource(TypeUrl.Secret, SecretSchema, WORKLOAD_CERT_SECRET, current.cert).version,
+      currentSigner: current.signer === this.#signer,
+    };
   }
 
   /** Stops renewals; secretsFor answers nothing afterwards. */
@@ -180,7 +223,9 @@ export class WorkloadSecrets {
 
   async #issue(namespace: string, serviceAccount: string): Promise<Issued> {
     const now = this.#clock.now();
-    const r = await this.#ca.issueSvid({
+    const ca = this.#ca; // setCa may swap it while the key is generated
+    const signer = this.#signer;
+    const r = await ca.issueSvid({
       namespace,
       serviceAccount,
       ttlMs: this.#ttlMs,
@@ -190,7 +235,8 @@ export class WorkloadSecrets {
     if (!r.ok) throw new Error(r.reason);
     if (r.cert.keyPem === undefined) throw new Error('no key');
     return {
-      secrets: [this.#bundle, workloadCertSecret(r.cert.chainPem, r.cert.keyPem)],
+      cert: workloadCertSecret(r.cert.chainPem, r.cert.keyPem),
+      signer,
       serial: new X509Certificate(r.cert.certPem).serialNumber,
       notBefore: r.cert.notBefore,
       notAfter: r.cert.notAfter,
@@ -202,14 +248,22 @@ export class WorkloadSecrets {
     sdsMetrics.issued.inc({ reason });
     sdsMetrics.identities.set(this.#entries.size);
     this.#log.info({ identity: entry.identity, reason, ...statusOf(cert, entry.rotation.renewAt ?? new Date(cert.issuedAt)) }, 'workload certificate issued');
+    this.#notify(entry.identity);
+  }
+
+  #notify(identity: string): void {
     for (const l of this.#listeners) {
       try {
-        l(entry.identity);
+        l(identity);
       } catch (err) {
-        this.#log.error({ err, identity: entry.identity }, 'rotation listener failed');
+        this.#log.error({ err, identity }, 'rotation listener failed');
       }
     }
   }
+}
+
+function fingerprintOf(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
 }
 
 function statusOf(i: Issued, renewAt: Date): Omit<IdentityCertStatus, 'identity'> {

@@ -6,7 +6,7 @@ import type { handleBidiStreamingCall, handleUnaryCall, Server, UntypedServiceIm
 import { status } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest, DiscoveryResponse } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
-import { proxyFromNode } from '../resources/node-info.ts';
+import { proxyFromNode, type NodeDefaults } from '../resources/node-info.ts';
 import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { Debouncer, type DebounceOptions } from '../../src/base/debounce.ts';
@@ -36,6 +36,8 @@ export interface AdsServerOptions {
   readonly flushBatch?: number;
   /** What one client may cost (limits.ts); defaults for what is not given. */
   readonly limits?: Partial<XdsLimits>;
+  /** What a node's metadata leaves unsaid (`--egress-default`): see xds/resources/node-info.ts. */
+  readonly nodeDefaults?: NodeDefaults;
 }
 
 /** How long a unary fetch waits for its group's first snapshot (an xDS worker thread receives it from the primary). */
@@ -73,6 +75,7 @@ export class AdsServer {
   readonly #debouncer: Debouncer;
   readonly #flushBatch: number;
   readonly #limits: XdsLimits;
+  readonly #nodeDefaults: NodeDefaults;
   readonly #queueBudget: QueueBudget;
   /** Open streams per connection (peer address:port). */
   readonly #perPeer = new Map<string, number>();
@@ -84,6 +87,7 @@ export class AdsServer {
     this.#log = (opts.log ?? rootLog).child({ component: 'ads' });
     this.#flushBatch = opts.flushBatch ?? 500;
     this.#limits = { ...defaultXdsLimits, ...opts.limits };
+    this.#nodeDefaults = opts.nodeDefaults ?? {};
     this.#queueBudget = new QueueBudget(this.#limits.maxQueuedBytesTotal);
     this.#debouncer = new Debouncer({ holdoffMs: opts.debounce?.holdoffMs ?? 100, maxDelayMs: opts.debounce?.maxDelayMs ?? 1000 }, () => void this.flush());
   }
@@ -193,6 +197,7 @@ export class AdsServer {
     return {
       cache: this.#cache,
       limits: this.#limits,
+      nodeDefaults: this.#nodeDefaults,
       queueBudget: this.#queueBudget,
       ...(this.#admit !== undefined ? { admit: this.#admit } : {}),
       log: this.#log,
@@ -217,7 +222,7 @@ export class AdsServer {
   /** Unary SDS: the named secrets from the caller's current snapshot. */
   readonly #fetchSecrets: handleUnaryCall<DiscoveryRequest, DiscoveryResponse | EncodedMessage> = (call, callback) => {
     void (async () => {
-      const parsed = proxyFromNode(call.request.node, this.#limits.maxNodeBytes);
+      const parsed = proxyFromNode(call.request.node, this.#limits.maxNodeBytes, this.#nodeDefaults);
       if (!parsed.ok) return callback({ code: status.INVALID_ARGUMENT, details: parsed.reason });
       let proxy = parsed.proxy;
       if (this.#admit !== undefined && call.request.node !== undefined) {

@@ -8,6 +8,8 @@
 //   - with a token, a claimed Service that exists must select the Pod (its selector matches
 //     the Pod's labels), else refused: inbound config is only for the Service's own Pods.
 // A client certificate carries no labels, so a VM's Service claim is bounded by its namespace.
+// The egress scope (src/api/egress.ts) is not a security boundary, but it comes from the same
+// place as the labels: the bound Pod's (or its Namespace's) annotation replaces WEFT_EGRESS.
 import type { ProxyScope } from '../../src/identity/auth-hook.ts';
 import type { MeshModel } from '../../src/model/types.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
@@ -24,6 +26,7 @@ export function scopeProxy(proxy: ProxyInfo, scope: ProxyScope | undefined, mode
       reason: `node.metadata.WEFT_NAMESPACE "${proxy.namespace}" is not the namespace of this proxy's credential (${who} runs in "${scope.namespace}"); a proxy may only claim its own namespace`,
     };
   }
+  if (scope.egress !== undefined) proxy = withEgress(proxy, scope.egress.hosts);
   if (scope.labels === undefined) return { ok: true, proxy };
   const scoped: ProxyInfo = { ...proxy, labels: scope.labels };
   if (proxy.service !== undefined) {
@@ -38,4 +41,10 @@ export function scopeProxy(proxy: ProxyInfo, scope: ProxyScope | undefined, mode
     }
   }
   return { ok: true, proxy: scoped };
+}
+
+/** `proxy` with the scope `hosts` (undefined: unscoped), whatever its node metadata said. */
+function withEgress(proxy: ProxyInfo, hosts: readonly string[] | undefined): ProxyInfo {
+  const { egress: _claimed, ...rest } = proxy;
+  return hosts === undefined ? rest : { ...rest, egress: hosts };
 }

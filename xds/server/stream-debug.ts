@@ -10,6 +10,8 @@ export interface TypeDebug {
   readonly subscribed: '*' | readonly string[];
   readonly versionSent: string;
   readonly versionAcked: string;
+  /** What the proxy ACKed, name → resource version (content hash): e.g. which trust bundle it holds. */
+  readonly acked?: Known;
   readonly lastNack?: NackRecord;
   /**
    * The client holds the content last planned for it although it did not ACK the version
@@ -67,6 +69,7 @@ export function describeStream(s: {
       subscribed: st.sub.wildcard ? '*' : namesOf(st.sub),
       versionSent: st.versionSent,
       versionAcked: st.versionAcked,
+      ...(st.acked !== undefined ? { acked: st.acked } : {}),
       ...(st.lastNack !== undefined ? { lastNack: st.lastNack } : {}),
       ...(st.versionAcked !== st.versionSent && holdsLatest(st) ? { holdsLatest: true as const } : {}),
     });

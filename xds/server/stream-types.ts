@@ -1,5 +1,6 @@
 // The contracts between the ADS server and its streams: what a stream needs from the server
 // (StreamContext) and what the server sees of a stream (AdsStream).
+import type { NodeDefaults } from '../resources/node-info.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Logger } from '../../src/base/log.ts';
 import type { Admit } from './admit.ts';
@@ -29,6 +30,7 @@ export interface StreamContext {
   readonly admit?: Admit;
   readonly log: Logger;
   readonly limits: XdsLimits;
+  readonly nodeDefaults: NodeDefaults;
   readonly queueBudget: QueueBudget;
   /** Types served on this stream (SDS streams serve secrets only). */
   readonly types: ReadonlySet<TypeUrl>;

@@ -255,7 +255,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   }
 
   async #identify(req: Req): Promise<boolean> {
-    const parsed = proxyFromNode(req.node, this.ctx.limits.maxNodeBytes);
+    const parsed = proxyFromNode(req.node, this.ctx.limits.maxNodeBytes, this.ctx.nodeDefaults);
     if (!parsed.ok) {
       if (parsed.limit) hit('node_size');
       this.log.warn({ reason: parsed.reason }, 'stream rejected: invalid node');

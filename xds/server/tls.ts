@@ -52,6 +52,11 @@ export interface XdsTls {
   current(): ServingCertStatus;
   /** Issues and installs a new serving certificate now (renewal does this on its own). */
   rotate(): Promise<void>;
+  /**
+   * Root rotation: trust `ca`'s bundle for client certificates from the next handshake on and,
+   * when its signing certificate differs, install a serving certificate it signed. Idempotent.
+   */
+  setCa(ca: CertificateAuthority): Promise<void>;
   close(): void;
 }
 
@@ -76,6 +81,11 @@ class MemoryCertificateProvider implements CertificateProvider {
 
   get material(): TlsMaterial {
     return { ca: this.#caUpdate.caCertificate, certificate: this.#identityUpdate.certificate, privateKey: this.#identityUpdate.privateKey };
+  }
+
+  setCa(ca: Buffer): void {
+    this.#caUpdate = { caCertificate: ca };
+    for (const l of this.#ca) l(this.#caUpdate);
   }
 
   setIdentity(certificate: Buffer, privateKey: Buffer): void {
@@ -106,6 +116,8 @@ interface Serving {
   readonly privateKey: Buffer;
   readonly serial: string;
   readonly notAfter: Date;
+  /** Fingerprint of the CA certificate that signed it. */
+  readonly signer: string;
 }
 
 const DAY = 24 * 60 * 60_000;
@@ -119,14 +131,16 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
   const ttlMs = opts.ttlMs ?? 7 * DAY;
 
   // Created with the first certificate; renewals update it.
-  const serving: { provider?: MemoryCertificateProvider } = {};
+  const serving: { provider?: MemoryCertificateProvider; ca: CertificateAuthority } = { ca: opts.ca };
   const rotation = new Rotation<Serving>({
     issue: async () => {
-      const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
+      const ca = serving.ca;
+      const r = await ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
       if (!r.ok) throw new Error(`xDS serving certificate: ${r.reason}`);
       if (r.cert.keyPem === undefined) throw new Error('xDS serving certificate: no key');
       const serial = new X509Certificate(r.cert.certPem).serialNumber;
-      return { certificate: Buffer.from(r.cert.chainPem), privateKey: Buffer.from(r.cert.keyPem), serial, notAfter: r.cert.notAfter };
+      const signer = new X509Certificate(ca.certPem).fingerprint256;
+      return { certificate: Buffer.from(r.cert.chainPem), privateKey: Buffer.from(r.cert.keyPem), serial, notAfter: r.cert.notAfter, signer };
     },
     notAfter: (s) => s.notAfter,
     install: (next, previous) => {
@@ -168,6 +182,17 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
     async rotate() {
       await rotation.rotate();
     },
+    async setCa(ca) {
+      const bundleChanged = ca.trustBundlePem !== serving.ca.trustBundlePem;
+      serving.ca = ca;
+      if (bundleChanged) {
+        provider.setCa(Buffer.from(ca.trustBundlePem));
+        log.info({ roots: ca.trustBundlePem.split('BEGIN CERTIFICATE').length - 1 }, 'xDS client-certificate trust bundle replaced');
+      }
+      const signer = new X509Certificate(ca.certPem).fingerprint256;
+      if (rotation.current?.signer !== signer) await rotation.rotate();
+      if (rotation.current?.signer !== signer) await rotation.rotate(); // an issuance that raced the switch
+    },
     close() {
       rotation.stop();
     },
@@ -178,19 +203,26 @@ const providers = new WeakMap<ServerCredentials, MemoryCertificateProvider>();
 
 /**
  * For xDS worker threads (workers.ts): the current material of credentials made here, and each
- * renewed identity (call the returned function to stop); undefined for other credentials.
+ * renewed identity or rotated trust bundle (call the returned function to stop); undefined
+ * for other credentials.
  */
 export function rotatingMaterial(
   credentials: ServerCredentials,
-): { readonly current: TlsMaterial; follow(onIdentity: (m: TlsMaterial) => void): () => void } | undefined {
+): { readonly current: TlsMaterial; follow(onChange: (m: TlsMaterial) => void): () => void } | undefined {
   const provider = providers.get(credentials);
   if (provider === undefined) return undefined;
   return {
     current: provider.material,
-    follow(onIdentity) {
-      const listener: IdentityListener = () => onIdentity(provider.material);
-      provider.addIdentityCertificateListener(listener);
-      return () => provider.removeIdentityCertificateListener(listener);
+    follow(onChange) {
+      // Renewed serving certificates and a rotated trust bundle (CA rotation) alike.
+      const identity: IdentityListener = () => onChange(provider.material);
+      const ca: CaListener = () => onChange(provider.material);
+      provider.addIdentityCertificateListener(identity);
+      provider.addCaCertificateListener(ca);
+      return () => {
+        provider.removeIdentityCertificateListener(identity);
+        provider.removeCaCertificateListener(ca);
+      };
     },
   };
 }
@@ -200,6 +232,9 @@ export function credentialsFrom(m: TlsMaterial): { readonly credentials: ServerC
   const provider = new MemoryCertificateProvider(Buffer.from(m.ca), Buffer.from(m.certificate), Buffer.from(m.privateKey));
   return {
     credentials: experimental.createCertificateProviderServerCredentials(provider, provider, false),
-    update: (next) => provider.setIdentity(Buffer.from(next.certificate), Buffer.from(next.privateKey)),
+    update: (next) => {
+      if (!Buffer.from(next.ca).equals(provider.material.ca)) provider.setCa(Buffer.from(next.ca));
+      provider.setIdentity(Buffer.from(next.certificate), Buffer.from(next.privateKey));
+    },
   };
 }

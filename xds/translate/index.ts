@@ -2,8 +2,8 @@
 // only on the model and on what translationSpec reads of the proxy — its kind, namespace,
 // capture mode and listener ports, whether it has a certificate (and its trust domain), the
 // mTLS modes PeerAuth gives its inbound ports (its labels only through those modes), its
-// zone when a BackendPolicy asks for zone failover, and its telemetry switches (access log,
-// trace sampling, span service and identity) —
+// zone when a BackendPolicy asks for zone failover, its telemetry switches (access log,
+// trace sampling, span service and identity) and its egress scope (egress.ts) —
 // so proxies that agree on those get the very same arrays and message objects (memoized
 // per model; see memo.ts for why identity matters to the snapshot cache).
 import type { MeshModel } from '../../src/model/types.ts';
@@ -14,12 +14,20 @@ import { sortByName } from './common.ts';
 import { inboundClusters, mtlsOutboundClusters, outboundClusters, passthroughCluster, proxylessOutboundClusters } from './clusters.ts';
 import { loadAssignments, zoneFailoverInUse } from './endpoints.ts';
 import { explicitInboundListener, inboundPlan, inboundPlanKey, virtualInboundListener, type InboundPlan } from './inbound.ts';
-import { explicitOutboundListener, outboundPortListeners, proxylessListeners, virtualOutboundListener } from './listeners.ts';
+import {
+  explicitOutboundListener,
+  outboundPortListeners,
+  proxylessListeners,
+  scopedOutboundPortListeners,
+  scopedProxylessListeners,
+  virtualOutboundListener,
+} from './listeners.ts';
+import { egressKey, egressView, withNames } from './egress.ts';
 import { memoByModelAndSpec } from './memo.ts';
 import { trustDomainOf } from './mtls.ts';
 import { telemetrySpecKey, withTelemetry, type TelemetrySpec } from './telemetry.ts';
 import type { Listener } from '../gen/envoy/config/listener/v3/listener_pb.js';
-import { captureRoutes, explicitRoutes, proxylessRoutes } from './routes.ts';
+import { captureRoutes, explicitRoutes, proxylessRoutes, scopedCaptureRoutes, scopedExplicitRoutes, scopedProxylessRoutes } from './routes.ts';
 
 export type { ResourceSet } from './types.ts';
 export { checkConsistency } from './consistency.ts';
@@ -39,12 +47,20 @@ interface TranslationSpec {
   readonly zone: string;
   /** Access logs and tracing (sidecars whose node metadata turns them on). */
   readonly telemetry?: TelemetrySpec;
+  /** Egress scope key (egress.ts egressKey); absent: every Service. */
+  readonly egress?: string;
 }
 
 function translationSpec(model: MeshModel, proxy: ProxyInfo): TranslationSpec {
   const mode = proxy.kind === 'proxyless' ? 'proxyless' : proxy.capture ? 'capture' : 'explicit';
   const zone = zoneFailoverInUse(model) ? (proxy.zone ?? '') : '';
-  const base = { mode, namespace: proxy.namespace, service: proxy.service ? `${proxy.namespace}/${proxy.service}` : '', zone } as const;
+  const base = {
+    mode,
+    namespace: proxy.namespace,
+    service: proxy.service ? `${proxy.namespace}/${proxy.service}` : '',
+    zone,
+    ...(proxy.egress === undefined ? {} : { egress: egressKey(proxy.egress) }),
+  } as const;
   // Proxyless gRPC gets no SDS secrets and no inbound listeners.
   if (mode === 'proxyless') return base;
   const trustDomain = trustDomainOf(proxy.identity);
@@ -78,20 +94,26 @@ function specKey(s: TranslationSpec): string {
     s.inbound ? inboundPlanKey(s.inbound) : '',
     s.zone,
     telemetrySpecKey(s.telemetry),
+    s.egress === undefined ? '*' : `egress:${s.egress}`,
   ].join('|');
 }
 
 const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationSpec): ResourceSet => {
-  const endpoints = loadAssignments(model, spec.zone);
-  const outbound = spec.trustDomain === undefined ? outboundClusters(model) : mtlsOutboundClusters(model, spec.trustDomain);
+  // An egress scope keeps the outbound resources of its Services (egress.ts); inbound ones
+  // (the proxy's own Service, PeerAuth, authorization, rate limits) never depend on it.
+  const view = spec.egress === undefined ? undefined : egressView(model, spec.egress);
+  const scoped = <T>(items: readonly T[], name: (t: T) => string): readonly T[] => (view ? withNames(items, name, view.clusters) : items);
+  const scopeKey = `${spec.namespace}\n${spec.egress ?? ''}`;
+  const endpoints = scoped(loadAssignments(model, spec.zone), (c) => c.clusterName);
+  const outbound = scoped(spec.trustDomain === undefined ? outboundClusters(model) : mtlsOutboundClusters(model, spec.trustDomain), (c) => c.name);
   switch (spec.mode) {
     case 'proxyless':
       // gRPC understands neither ORIGINAL_DST nor inbound listeners: outbound only.
       return freeze({
-        clusters: proxylessOutboundClusters(model),
+        clusters: scoped(proxylessOutboundClusters(model), (c) => c.name),
         endpoints,
-        listeners: proxylessListeners(model, spec.namespace),
-        routes: proxylessRoutes(model, spec.namespace),
+        listeners: view ? scopedProxylessListeners(model, scopeKey) : proxylessListeners(model, spec.namespace),
+        routes: view ? scopedProxylessRoutes(model, scopeKey) : proxylessRoutes(model, spec.namespace),
       });
     case 'explicit': {
       const plan = spec.inbound;
@@ -103,7 +125,7 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
           sortByName([explicitOutboundListener(spec.outboundPort ?? MeshPorts.outbound), ...(plan ? [explicitInboundListener(model, plan)] : [])]),
           spec.telemetry,
         ),
-        routes: explicitRoutes(model, spec.namespace),
+        routes: view ? scopedExplicitRoutes(model, scopeKey) : explicitRoutes(model, spec.namespace),
       });
     }
     case 'capture':
@@ -111,10 +133,14 @@ const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationS
         clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.inbound?.ports ?? [])]),
         endpoints,
         listeners: decorate(
-          sortByName([virtualOutboundListener, ...outboundPortListeners(model), virtualInboundListener(model, spec.inbound ?? { ports: [] })]),
+          sortByName([
+            virtualOutboundListener,
+            ...(view ? scopedOutboundPortListeners(model, spec.egress ?? '') : outboundPortListeners(model)),
+            virtualInboundListener(model, spec.inbound ?? { ports: [] }),
+          ]),
           spec.telemetry,
         ),
-        routes: captureRoutes(model, spec.namespace),
+        routes: view ? scopedCaptureRoutes(model, scopeKey) : captureRoutes(model, spec.namespace),
       });
   }
 });

@@ -18,7 +18,7 @@ import { ListenerSchema, type Listener } from '../gen/envoy/config/listener/v3/l
 import { FilterChainSchema, ListenerFilterSchema, type FilterChain, type ListenerFilter } from '../gen/envoy/config/listener/v3/listener_components_pb.js';
 import { HttpConnectionManagerSchema } from '../gen/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { OriginalDstSchema } from '../gen/envoy/extensions/filters/listener/original_dst/v3/original_dst_pb.js';
-import type { MeshModel } from '../../src/model/types.ts';
+import type { MeshModel, MeshService } from '../../src/model/types.ts';
 import { MeshPorts } from '../../src/base/mesh-ports.ts';
 import {
   EXPLICIT_OUTBOUND_LISTENER,
@@ -37,7 +37,8 @@ import { FilterName, hcmFilter, httpConnectionManager, socketAddress, sortByName
 import { outboundHttpFilters } from './fault.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, sortedServices } from './model-view.ts';
-import { outboundPorts } from './outbound-ports.ts';
+import { outboundPorts, type OutboundPort } from './outbound-ports.ts';
+import { egressView } from './egress.ts';
 
 const ANY_IPV4 = '0.0.0.0';
 const LOOPBACK = '127.0.0.1';
@@ -70,9 +71,16 @@ export const virtualOutboundListener: Listener = create(ListenerSchema, {
  * chain is HTTP (RDS `<port>`: Host routing for headless services, else allow_any) when any
  * HTTP service uses the port, otherwise passthrough. Shared by all capture-mode proxies.
  */
-export const outboundPortListeners = memoByModel((model: MeshModel): readonly Listener[] => {
+export const outboundPortListeners = memoByModel((model: MeshModel): readonly Listener[] => portListeners(outboundPorts(model)));
+
+/** outboundPortListeners for a proxy with an egress scope (egress.ts): chains of its Services only. */
+export const scopedOutboundPortListeners = memoByModelAndKey((model: MeshModel, egress: string): readonly Listener[] =>
+  portListeners(egressView(model, egress).ports),
+);
+
+function portListeners(ports: readonly OutboundPort[]): readonly Listener[] {
   const listeners: Listener[] = [];
-  for (const { port, byIP, http } of outboundPorts(model)) {
+  for (const { port, byIP, http } of ports) {
     if (!http && byIP.length === 0) continue;
     const name = outboundPortListenerName(port);
     const ipChains = byIP.map(({ ip, svc, http: l7 }) => {
@@ -105,7 +113,7 @@ export const outboundPortListeners = memoByModel((model: MeshModel): readonly Li
     );
   }
   return sortByName(listeners);
-});
+}
 
 /** Explicit mode (no capture): an HTTP proxy on loopback, `curl -x http://127.0.0.1:15001 http://checkout.shop:8080/`. */
 const explicitListeners = new Map<number, Listener>();
@@ -135,8 +143,16 @@ export function explicitOutboundListener(port: number): Listener {
  * Proxyless gRPC: API listeners named by every `<host>:<port>` a client may dial, each an
  * HCM over RDS to the service port's route config. Memoized per (model, caller namespace).
  */
-export const proxylessListeners = memoByModelAndKey((model: MeshModel, ns: string): readonly Listener[] => {
-  const listeners = sortedServices(model).flatMap((svc) =>
+export const proxylessListeners = memoByModelAndKey((model: MeshModel, ns: string): readonly Listener[] => proxylessApiListeners(sortedServices(model), ns));
+
+/** proxylessListeners of a scoped proxy: `<ns>\n<egress key>`. */
+export const scopedProxylessListeners = memoByModelAndKey((model: MeshModel, nsAndEgress: string): readonly Listener[] => {
+  const [ns = '', egress = ''] = nsAndEgress.split('\n');
+  return proxylessApiListeners(egressView(model, egress).services, ns);
+});
+
+function proxylessApiListeners(services: readonly MeshService[], ns: string): readonly Listener[] {
+  const listeners = services.flatMap((svc) =>
     svc.ports.filter(isHttp2Port).flatMap((port) => {
       const hcm = anyPack(
         HttpConnectionManagerSchema,
@@ -146,4 +162,4 @@ export const proxylessListeners = memoByModelAndKey((model: MeshModel, ns: strin
     }),
   );
   return sortByName(listeners);
-});
+}

@@ -32,7 +32,8 @@ import { compareStrings } from '../../src/base/order.ts';
 import { faultPerFilterConfig } from './fault.ts';
 import { memoByModel, memoByModelAndKey } from './memo.ts';
 import { isHttp2Port, isHttpPort, sortedServices, usableClusterIP } from './model-view.ts';
-import { outboundPorts } from './outbound-ports.ts';
+import { outboundPorts, type OutboundPort } from './outbound-ports.ts';
+import { egressView } from './egress.ts';
 import { serviceRoutes, type RouteFlavor } from './route-rules.ts';
 
 const sidecar: RouteFlavor = { proxyless: false };
@@ -98,8 +99,24 @@ function clusterIPDomains(svc: MeshService, port: number, withBare: boolean): st
  * config per service port with a ClusterIP chain (outbound-ports.ts). The per-service configs
  * do not depend on the caller's namespace: shared by every capture-mode proxy of a model.
  */
-export const captureRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
-  const portConfigs = outboundPorts(model)
+export const captureRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] =>
+  sortByName([...portRouteConfigs(model, outboundPorts(model), ns), ...serviceRouteConfigs(model)]),
+);
+
+/**
+ * captureRoutes of a proxy with an egress scope (egress.ts), key `<ns>\n<egress key>`: the
+ * per-port configs rebuilt from its ports, the per-service configs of its Services (the same
+ * objects unscoped proxies get).
+ */
+export const scopedCaptureRoutes = memoByModelAndKey((model: MeshModel, nsAndEgress: string): readonly RouteConfiguration[] => {
+  const [ns = '', egress = ''] = nsAndEgress.split('\n');
+  const view = egressView(model, egress);
+  const wanted = new Set(view.ports.flatMap((p) => p.byIP.filter((c) => c.http).map((c) => outboundServiceRouteName(c.svc, p.port))));
+  return sortByName([...portRouteConfigs(model, view.ports, ns), ...serviceRouteConfigs(model).filter((rc) => wanted.has(rc.name))]);
+});
+
+function portRouteConfigs(model: MeshModel, ports: readonly OutboundPort[], ns: string): RouteConfiguration[] {
+  return ports
     .filter((p) => p.http)
     .map(({ port, byHost }) =>
       create(RouteConfigurationSchema, {
@@ -114,8 +131,7 @@ export const captureRoutes = memoByModelAndKey((model: MeshModel, ns: string): r
         ],
       }),
     );
-  return sortByName([...portConfigs, ...serviceRouteConfigs(model)]);
-});
+}
 
 /** One config per service port that has a ClusterIP chain: its one virtual host takes every Host. */
 const serviceRouteConfigs = memoByModel((model: MeshModel): readonly RouteConfiguration[] =>
@@ -132,8 +148,18 @@ const serviceRouteConfigs = memoByModel((model: MeshModel): readonly RouteConfig
 );
 
 /** Explicit mode: the HTTP proxy's single config; Host carries `name:port` (bare name on port 80). */
-export const explicitRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
-  const specs = sortedServices(model).flatMap((svc) =>
+export const explicitRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] =>
+  explicitRouteConfigs(model, sortedServices(model), ns),
+);
+
+/** explicitRoutes of a scoped proxy (`<ns>\n<egress key>`): virtual hosts of its Services only. */
+export const scopedExplicitRoutes = memoByModelAndKey((model: MeshModel, nsAndEgress: string): readonly RouteConfiguration[] => {
+  const [ns = '', egress = ''] = nsAndEgress.split('\n');
+  return explicitRouteConfigs(model, egressView(model, egress).services, ns);
+});
+
+function explicitRouteConfigs(model: MeshModel, services: readonly MeshService[], ns: string): readonly RouteConfiguration[] {
+  const specs = services.flatMap((svc) =>
     svc.ports
       .filter(isHttpPort)
       .sort((a, b) => a.port - b.port)
@@ -148,11 +174,21 @@ export const explicitRoutes = memoByModelAndKey((model: MeshModel, ns: string): 
       })),
   );
   return [create(RouteConfigurationSchema, { name: EXPLICIT_OUTBOUND_ROUTE, virtualHosts: virtualHosts(model, specs, sidecar) })];
-});
+}
 
 /** Proxyless gRPC: one config per gRPC/HTTP2 service port, referenced by all its API listeners. */
-export const proxylessRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] => {
-  const configs = sortedServices(model).flatMap((svc) =>
+export const proxylessRoutes = memoByModelAndKey((model: MeshModel, ns: string): readonly RouteConfiguration[] =>
+  proxylessRouteConfigs(model, sortedServices(model), ns),
+);
+
+/** proxylessRoutes of a scoped client (`<ns>\n<egress key>`). */
+export const scopedProxylessRoutes = memoByModelAndKey((model: MeshModel, nsAndEgress: string): readonly RouteConfiguration[] => {
+  const [ns = '', egress = ''] = nsAndEgress.split('\n');
+  return proxylessRouteConfigs(model, egressView(model, egress).services, ns);
+});
+
+function proxylessRouteConfigs(model: MeshModel, services: readonly MeshService[], ns: string): readonly RouteConfiguration[] {
+  const configs = services.flatMap((svc) =>
     svc.ports.filter(isHttp2Port).map((port) =>
       create(RouteConfigurationSchema, {
         name: proxylessRouteName(svc, port.port),
@@ -161,4 +197,4 @@ export const proxylessRoutes = memoByModelAndKey((model: MeshModel, ns: string):
     ),
   );
   return sortByName(configs);
-});
+}

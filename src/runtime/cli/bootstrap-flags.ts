@@ -5,7 +5,7 @@ import type { BootstrapOptions } from '../../../xds/bootstrap/bootstrap.ts';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { LABEL_VALUE, LABEL_VALUE_MAX } from '../../api/bounds.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
-import { absolutePath, dialAddress, dnsLabel, duration, existingFile, port, serviceAccountName, switchValue, trustDomain } from './flag-values.ts';
+import { absolutePath, dialAddress, dnsLabel, duration, egressText, existingFile, port, serviceAccountName, switchValue, trustDomain } from './flag-values.ts';
 import { defineCommand, parseFlags, type FlagTable, type FlagValues } from './flags.ts';
 
 /** Client certificates cannot be revoked: --cert-ttl is bounded (the default is the bound). */
@@ -50,6 +50,13 @@ const flags = {
       .min(1, 'must not be empty')
       .max(LABEL_VALUE_MAX, `must be at most ${LABEL_VALUE_MAX} characters`)
       .regex(LABEL_VALUE, 'must be a label value'),
+  },
+  egress: {
+    kind: 'value',
+    value: 'SCOPE',
+    help: 'only the outbound config of these Services, weft.dev/egress syntax: "shop/*, payments/billing, ./*" (docs/scale.md)',
+    defaultText: 'every Service',
+    schema: egressText,
   },
   'ca-dir': { kind: 'value', value: 'DIR', help: 'issue a client certificate from the CA in DIR', section: IDENTITY, schema: absolutePath },
   'identity-namespace': {
@@ -183,6 +190,7 @@ export function bootstrapFlags(f: Flags): Extract<ParsedFlags, { ok: true }> {
       delta: f.delta,
       capture: false,
       ...(f.zone !== undefined ? { zone: f.zone } : {}),
+      ...(f.egress !== undefined ? { egress: f.egress } : {}),
       ...(identity?.kind === 'files'
         ? { tls: { certChain: { file: identity.cert }, privateKey: { file: identity.key }, trustedCa: { file: identity.ca } } }
         : {}),

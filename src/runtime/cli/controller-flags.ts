@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { MeshPorts } from '../../base/mesh-ports.ts';
 import { ROOT_SECRET_NAME } from '../../ca/secret-store.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../ca/spiffe.ts';
-import { duration, dnsLabel, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
+import { duration, dnsLabel, egressValue, labelSelector, listenAddress, listenAddressOrOff, switchValue, text, trustDomain } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
 import { meshViewFlags } from './mesh-view-flags.ts';
 import { xdsLimitFlags } from './xds-limit-flags.ts';
@@ -80,6 +80,14 @@ admission webhook, and (while leader) writes status.`,
       help: 'only namespaces whose labels match (e.g. weft.dev/mesh=prod) are in the mesh',
       schema: labelSelector,
     },
+    'egress-default': {
+      kind: 'value',
+      value: 'SCOPE',
+      help: 'weft.dev/egress of sidecars whose Pod and Namespace carry none (e.g. "./*, weft-system/*"); proxies without a bound Pod (client certificates, --xds-plaintext) get it when their WEFT_EGRESS is absent',
+      defaultText: 'every Service',
+      section: 'Egress scope (docs/scale.md)',
+      schema: egressValue,
+    },
     'ca-secret': {
       kind: 'value',
       value: 'NAME',
@@ -112,6 +120,14 @@ admission webhook, and (while leader) writes status.`,
       defaultText: '24h',
       section: CA,
       schema: duration({ ms: 60_000, text: '1m' }),
+    },
+    'ca-rotation-soak': {
+      kind: 'value',
+      value: 'DURATION',
+      help: 'minimum time in each root-rotation phase after every proxy ACKed it (rotation: next.crt/next.key in the CA Secret)',
+      defaultText: '0s',
+      section: CA,
+      schema: duration(),
     },
     'webhook-address': {
       kind: 'value',

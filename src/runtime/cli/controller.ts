@@ -2,7 +2,8 @@
 // Pods and Namespaces, serves xDS, and (while leader) writes CR status.
 import { isIP } from 'node:net';
 import { parseHostPort } from '../../base/host-port.ts';
-import { loadControllerCa, secureXds } from '../controller/ca-wiring.ts';
+import { caRotationExtension, loadControllerCa, secureXds } from '../controller/ca-wiring.ts';
+import type { XdsSecurity } from '../xds-security.ts';
 import type { WebhookConfigurationRef } from '../controller/cabundle.ts';
 import { startController, type Controller, type ControllerExtension, type ControllerOptions } from '../controller/run.ts';
 import { loadInjectValues, webhookWiring, type WebhookWiring } from '../controller/webhook-wiring.ts';
@@ -18,6 +19,7 @@ import { scrapeSettingsFrom } from './mesh-view-flags.ts';
 import { certificatesOf } from '../xds-security.ts';
 import { waitForShutdown } from './shutdown.ts';
 import { errorMessage } from '../../base/errors.ts';
+import type { EgressSpec } from '../../api/egress.ts';
 
 /** What the flags (and the chart's environment) ask for, before anything touches the network. */
 interface Settings {
@@ -26,7 +28,14 @@ interface Settings {
   readonly namespace: string;
   readonly xdsAddress: string;
   readonly xdsPlaintext: boolean;
-  readonly ca: { readonly secretName: string; readonly create: boolean; readonly trustDomain: string; readonly workloadCertTtlMs?: number };
+  readonly ca: {
+    readonly secretName: string;
+    readonly create: boolean;
+    readonly trustDomain: string;
+    readonly workloadCertTtlMs?: number;
+    readonly rotationSoakMs?: number;
+  };
+  readonly egressDefault?: EgressSpec;
   readonly webhook?: {
     readonly host: string;
     readonly port: number;
@@ -57,11 +66,13 @@ function settingsFrom(values: ControllerFlags): Settings {
     namespace,
     xdsAddress,
     xdsPlaintext: plaintext,
+    ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
     ca: {
       secretName: values['ca-secret'],
       create: values['ca-create'],
       trustDomain: values['trust-domain'],
       ...(ttlMs !== undefined ? { workloadCertTtlMs: ttlMs } : {}),
+      ...(values['ca-rotation-soak'] !== undefined ? { rotationSoakMs: values['ca-rotation-soak'] } : {}),
     },
     ...(webhookListen?.ok
       ? {
@@ -77,6 +88,7 @@ function settingsFrom(values: ControllerFlags): Settings {
       : {}),
     base: {
       ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
       namespace,
       monitoringAddress: values['monitoring-address'],
       ...(values['debug-address'] ? { debugAddress: values['debug-address'] } : {}),
@@ -129,16 +141,19 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
   const readiness: Record<string, () => boolean> = {};
   const debug: Record<string, () => unknown> = {};
   let result: Partial<ControllerOptions> = {};
+  let security: XdsSecurity | undefined;
   if (!s.xdsPlaintext) {
     const sec = await secureXds({
       ca,
       client,
       dnsNames: xdsDnsNames(s.namespace, values?.xdsAddress),
       ...(s.ca.workloadCertTtlMs !== undefined ? { workloadCertTtlMs: s.ca.workloadCertTtlMs } : {}),
+      ...(s.egressDefault !== undefined ? { egressDefault: s.egressDefault } : {}),
       log,
     });
     result = { xdsCredentials: sec.options.xdsCredentials, authenticate: sec.options.authenticate, secrets: sec.options.secrets };
     extensions.push(sec.options.extension);
+    security = sec.security;
     debug.identity = () => sec.security.status();
     result = { ...result, meshView: { ...s.base.meshView, certificates: () => certificatesOf(sec.security.status()) } };
   } else {
@@ -161,6 +176,18 @@ async function secureOptions(s: Settings): Promise<{ opts: ControllerOptions; we
     extensions.push(webhook.extension);
     readiness.webhook = webhook.serving;
     debug.webhook = webhook.status;
+  }
+  if (security) {
+    // Last: the webhook extension has started by then, so the rotation can swap its certificate.
+    extensions.push(
+      caRotationExtension({
+        secret: { namespace: s.namespace, name: s.ca.secretName },
+        trustDomain: s.ca.trustDomain,
+        security,
+        ...(webhook ? { webhook } : {}),
+        ...(s.ca.rotationSoakMs !== undefined ? { soakMs: s.ca.rotationSoakMs } : {}),
+      }),
+    );
   }
   return { opts: { ...opts, ...result, extensions, readiness, debug }, ...(webhook ? { webhook } : {}) };
 }

@@ -9,6 +9,7 @@ import { describePod, formatPodDescription } from '../pod-description.ts';
 import { readCluster } from './cluster-read.ts';
 import type { DescribeFlags } from './describe-flags.ts';
 import { processIo, type CliIo } from './flags.ts';
+import { decideEgress, EGRESS_ANNOTATION, type EgressDecision } from '../../api/egress.ts';
 
 interface RawPod {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -46,16 +47,29 @@ export async function describeWith(name: string, flags: DescribeFlags, io: CliIo
   if (cluster.skipped.length > 0) cluster = await readCluster(client, { namespace, controlPlaneNamespace: cp });
   const model = buildModel(cluster.objects, { controlPlaneNamespace: cp, workloads: (cluster.pods ?? []).map((p) => workloadFacts(p)) });
   const labels = pod.metadata?.labels ?? {};
+  const egress = await egressOf(client, namespace, pod);
   const d = describePod(model, {
     namespace,
     name,
     labels,
     identity: spiffeId(flags['trust-domain'], namespace, pod.spec?.serviceAccountName ?? 'default'),
     sidecar: pod.metadata?.annotations?.[SIDECAR_STATUS_ANNOTATION] !== undefined,
+    egress,
   });
   if (flags.output === 'json') io.stdout(`${JSON.stringify(d, null, 2)}\n`);
   else if (flags.output === 'yaml') io.stdout(stringify(d));
   else io.stdout(formatPodDescription(d));
   for (const s of cluster.skipped) io.stderr(`weftctl describe: skipped ${s}; the description covers what you may read\n`);
   return 0;
+}
+
+/** The scope the controller gives the Pod's sidecar: its annotation, else its Namespace's (if readable). */
+async function egressOf(client: KubeClient, namespace: string, pod: RawPod): Promise<EgressDecision> {
+  const own = pod.metadata?.annotations?.[EGRESS_ANNOTATION];
+  let nsValue: string | undefined;
+  if (own === undefined) {
+    const ns = await client.request<RawPod>(HttpMethod.GET, `/api/v1/namespaces/${encodeURIComponent(namespace)}`).catch((): RawPod | undefined => undefined);
+    nsValue = ns?.metadata?.annotations?.[EGRESS_ANNOTATION];
+  }
+  return decideEgress({ namespace, ...(own !== undefined ? { pod: own } : {}), ...(nsValue !== undefined ? { namespaceValue: nsValue } : {}) }).decision;
 }

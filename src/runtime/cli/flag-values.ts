@@ -8,6 +8,7 @@ import { parseHostPort } from '../../base/host-port.ts';
 import { isValidTrustDomain } from '../../ca/spiffe.ts';
 import { parseLabelSelector, type LabelSelector } from '../../k8s/label-selector.ts';
 import { errorMessage } from '../../base/errors.ts';
+import { parseEgress, type EgressSpec } from '../../api/egress.ts';
 
 export const text = z.string().min(1, 'must not be empty');
 
@@ -72,6 +73,20 @@ export const labelSelector = z.string().transform((v, ctx): LabelSelector => {
     ctx.addIssue({ code: 'custom', message: errorMessage(err) });
     return z.NEVER;
   }
+});
+
+/** A weft.dev/egress value (`shop/*, ./billing`), docs/scale.md "Egress scope". */
+export const egressValue = z.string().transform((v, ctx): EgressSpec => {
+  const p = parseEgress(v);
+  if (p.ok) return p.spec;
+  ctx.addIssue({ code: 'custom', message: p.reason });
+  return z.NEVER;
+});
+
+/** The same, kept as the text given (for node metadata, which the server parses again). */
+export const egressText = z.string().superRefine((v, ctx) => {
+  const p = parseEgress(v);
+  if (!p.ok) ctx.addIssue({ code: 'custom', message: p.reason });
 });
 
 /** A path, made absolute. */

@@ -4,7 +4,9 @@ import { isIP } from 'node:net';
 import { FileSource } from '../../sources/file-source.ts';
 import { MergedSource } from '../../sources/merged-source.ts';
 import { startControlPlane } from '../control-plane.ts';
-import { caFromDir } from '../../identity/ca-dir.ts';
+import { caDirRotationStore, caFromDir } from '../../identity/ca-dir.ts';
+import { RootRotation } from '../root-rotation.ts';
+import type { ControlPlane } from '../control-plane.ts';
 import { createXdsSecurity, type XdsSecurity } from '../xds-security.ts';
 import { log } from '../../base/log.ts';
 import { MeshPorts } from '../../base/mesh-ports.ts';
@@ -31,9 +33,11 @@ export async function serveWith(values: ServeFlags): Promise<number> {
   const ttlMs = values['workload-cert-ttl'];
   const xdsAddress = values['xds-address'] ?? `127.0.0.1:${caDir === undefined ? MeshPorts.xdsPlaintext : MeshPorts.xdsTls}`;
   let security: XdsSecurity | undefined;
+  let rotation: RootRotation | undefined;
+  let running: ControlPlane | undefined;
   try {
     if (caDir !== undefined) {
-      const ca = await caFromDir(caDir, { trustDomain, create: true });
+      const ca = await caFromDir(caDir, { trustDomain, create: true, rotation: false });
       if (!ca.ok) throw new Error(`--ca-dir: ${ca.error}`);
       security = await createXdsSecurity({
         ca: ca.ca,
@@ -41,6 +45,17 @@ export async function serveWith(values: ServeFlags): Promise<number> {
         ...(ttlMs !== undefined ? { workloadCertTtlMs: ttlMs } : {}),
         serving: servingNames(hostOf(xdsAddress), values['xds-san']),
       });
+      const soak = values['ca-rotation-soak'];
+      rotation = new RootRotation({
+        store: caDirRotationStore(caDir),
+        security,
+        streams: () => running?.xds.ads.debug() ?? [],
+        trustDomain,
+        log,
+        ...(soak !== undefined ? { soakMs: soak } : {}),
+      });
+      // A restart mid-rotation serves the recorded phase's material from the first proxy on.
+      await rotation.pass();
     }
     const sec = security;
     const cp = await startControlPlane({
@@ -51,6 +66,7 @@ export async function serveWith(values: ServeFlags): Promise<number> {
       monitoringAddress: values['monitoring-address'],
       xdsLimits: xdsLimitsFrom(values),
       xdsWorkers: values['xds-workers'],
+      ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
       listenerTimeouts: listenerTimeoutsFrom(values),
       meshView: { scrape: scrapeSettingsFrom(values), ...(sec ? { certificates: () => certificatesOf(sec.status()) } : {}) },
       log,
@@ -58,14 +74,18 @@ export async function serveWith(values: ServeFlags): Promise<number> {
         ? { xdsCredentials: security.credentials, authenticate: security.authenticate, secrets: security, debug: { identity: security.status } }
         : {}),
     });
+    running = cp;
+    rotation?.start();
     // One machine-readable line so scripts and tests can find the ports that were bound.
     process.stdout.write(`${JSON.stringify({ event: 'ready', xdsPort: cp.xdsPort, monitoringPort: cp.monitoringPort, tls: security !== undefined })}\n`);
     log.info({ url: `${monitoringUrl(values['monitoring-address'], cp.monitoringPort)}/mesh/` }, 'mesh view');
     await waitForShutdown(log);
+    await rotation?.stop();
     await cp.close();
     security?.close();
     return 0;
   } catch (err) {
+    await rotation?.stop();
     security?.close();
     process.stderr.write(`weft serve: ${errorMessage(err)}\n`);
     return 1;

@@ -13,6 +13,8 @@ import type { CertificateAuthority } from '../../ca/authority.ts';
 import { bootstrapCa } from '../../ca/bootstrap.ts';
 import { secretRootStore } from '../../ca/secret-store.ts';
 import { podLookupFromIndex } from '../../identity/pod-lookup.ts';
+import type { PodLookup } from '../../identity/token.ts';
+import { EGRESS_ANNOTATION, type EgressSpec } from '../../api/egress.ts';
 import { createXdsSecurity, type XdsSecurity } from '../xds-security.ts';
 import type { ClusterIndex } from '../../k8s/cluster-index.ts';
 import type { KubeClient } from '../../k8s/client.ts';
@@ -20,6 +22,9 @@ import type { Logger } from '../../base/log.ts';
 import type { Authenticate } from '../../identity/auth-hook.ts';
 import type { ControllerExtension, ControllerOptions } from './run.ts';
 import { errorMessage } from '../../base/errors.ts';
+import { RootRotation } from '../root-rotation.ts';
+import { REPORT_ANNOTATION_PREFIX, reportKey, secretRotationStore } from './ca-rotation.ts';
+import type { WebhookWiring } from './webhook-wiring.ts';
 
 type SecretApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret'>;
 
@@ -72,6 +77,8 @@ export interface SecureXdsOptions {
   readonly client: KubeClient;
   readonly dnsNames: readonly string[];
   readonly workloadCertTtlMs?: number;
+  /** --egress-default: the scope of sidecars whose Pod and Namespace have no weft.dev/egress. */
+  readonly egressDefault?: EgressSpec;
   readonly log: Logger;
 }
 
@@ -84,6 +91,7 @@ export interface SecureXds {
 /** createXdsSecurity for the controller: tokens checked against pods in the controller's own index. */
 export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
   let index: ClusterIndex | undefined;
+  let lookup: PodLookup | undefined;
   const security = await createXdsSecurity({
     ca: opts.ca,
     log: opts.log,
@@ -91,7 +99,15 @@ export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
       podLookup: (ns, name) => {
         // authenticate(index) runs before the xDS server accepts a stream, so this is set.
         if (index === undefined) throw new Error('cluster index not wired yet');
-        return podLookupFromIndex(index)(ns, name);
+        lookup ??= podLookupFromIndex(index, {
+          ...(opts.egressDefault !== undefined ? { egressDefault: opts.egressDefault } : {}),
+          onEgressProblem: (p) =>
+            opts.log.warn(
+              { namespace: p.namespace, ...(p.where === 'pod' ? { pod: p.pod } : {}), annotation: EGRESS_ANNOTATION, value: p.value, reason: p.reason },
+              `invalid ${EGRESS_ANNOTATION} on the ${p.where === 'pod' ? 'Pod' : 'Namespace'}: its sidecars are unscoped (they receive every Service)`,
+            ),
+        });
+        return lookup(ns, name);
       },
       jwks: { client: opts.client },
     },
@@ -105,4 +121,36 @@ export async function secureXds(opts: SecureXdsOptions): Promise<SecureXds> {
   // Only the shutdown: the secrets reach the control plane through options.secrets.
   const extension: ControllerExtension = async () => ({ close: async () => security.close() });
   return { security, options: { xdsCredentials: security.credentials, authenticate, secrets: security, extension } };
+}
+
+export interface CaRotationOptions {
+  readonly secret: { readonly namespace: string; readonly name: string };
+  readonly trustDomain: string;
+  readonly security: XdsSecurity;
+  readonly webhook?: Pick<WebhookWiring, 'setCa'>;
+  readonly soakMs?: number;
+}
+
+/**
+ * Root rotation on every replica (src/runtime/root-rotation.ts): each applies the phase recorded
+ * in the CA Secret and reports its proxies' ACKs there; the leader starts, advances and finishes.
+ */
+export function caRotationExtension(opts: CaRotationOptions): ControllerExtension {
+  return async (ctx) => {
+    const driver = new RootRotation({
+      store: secretRotationStore(ctx.client, opts.secret),
+      security: opts.security,
+      streams: () => ctx.controlPlane.xds.ads.debug(),
+      trustDomain: opts.trustDomain,
+      log: ctx.log,
+      leader: ctx.isLeader,
+      replica: reportKey(ctx.identity).slice(REPORT_ANNOTATION_PREFIX.length),
+      ...(opts.webhook ? { onApply: (m) => (opts.webhook as Pick<WebhookWiring, 'setCa'>).setCa(m.serving, m.clientTrustPem) } : {}),
+      ...(opts.soakMs !== undefined ? { soakMs: opts.soakMs } : {}),
+    });
+    // A replica started mid-rotation serves the recorded phase before its first proxies settle in.
+    await driver.pass().catch((err: unknown) => ctx.log.error({ err: errorMessage(err) }, 'first rotation pass failed; retrying'));
+    driver.start();
+    return { close: () => driver.stop() };
+  };
 }

@@ -2,6 +2,7 @@
 // ADS, monitoring) → leader election → status writer, plus extension hooks for the parts
 // other components add (webhook server, CA bootstrap, caBundle patching, xDS mTLS and
 // proxy authentication).
+import type { EgressSpec } from '../../api/egress.ts';
 import type { XdsLimits } from '../../../xds/server/limits.ts';
 import type { ListenerTimeouts } from '../../base/listener-timeouts.ts';
 import os from 'node:os';
@@ -76,6 +77,8 @@ export interface ControllerOptions {
   readonly xdsCredentials?: ServerCredentials;
   /** Bounds on what one xDS client may cost (defaults: xds/server/limits.ts). */
   readonly xdsLimits?: Partial<XdsLimits>;
+  /** --egress-default for proxies without a bound Pod (VMs, --xds-plaintext): their WEFT_EGRESS, else this. */
+  readonly egressDefault?: EgressSpec;
   /** Handshake/request/idle bounds of every listener. */
   readonly listenerTimeouts?: ListenerTimeouts;
   /** xDS worker threads (xds/server/workers.ts). */
@@ -164,6 +167,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.meshView ? { meshView: opts.meshView } : {}),
       ...(opts.xdsCredentials ? { xdsCredentials: opts.xdsCredentials } : {}),
       ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
+      ...(opts.egressDefault ? { egressDefault: opts.egressDefault } : {}),
       ...(opts.listenerTimeouts ? { listenerTimeouts: opts.listenerTimeouts } : {}),
       ...(opts.xdsWorkers ? { xdsWorkers: opts.xdsWorkers } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),

@@ -96,12 +96,20 @@ export interface WebhookWiring {
   /** For /readyz: the webhook answers. */
   serving(): boolean;
   status(): { port?: number; serving?: { serial: string; notAfter: string; renewAt: string }; caBundle?: CaBundleStatus };
+  /**
+   * Root rotation: issue the serving certificate from `ca` (when its signing certificate
+   * changed), keep the configurations' caBundle and the bundle injected into new sidecars'
+   * bootstraps equal to `trustPem`. Idempotent.
+   */
+  setCa(ca: CertificateAuthority, trustPem: string): Promise<void>;
 }
 
 interface Issued {
   readonly tls: TlsMaterial;
   readonly serial: string;
   readonly notAfter: Date;
+  /** Fingerprint of the CA certificate that signed it. */
+  readonly signer: string;
 }
 
 export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
@@ -113,12 +121,16 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
   let server: WebhookServer | undefined;
   let rotation: Rotation<Issued> | undefined;
   let reconciler: CaBundleReconciler | undefined;
+  // Root rotation swaps both (setCa).
+  let ca = opts.ca;
+  let trustPem = opts.ca.trustBundlePem;
 
   const issue = async (): Promise<Issued> => {
-    const r = await opts.ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
+    const signer = new X509Certificate(ca.certPem).fingerprint256;
+    const r = await ca.issueServing({ dnsNames, ipAddresses, ttlMs, now: new Date(clock.now()) });
     if (!r.ok) throw new Error(`webhook serving certificate: ${r.reason}`);
     if (r.cert.keyPem === undefined) throw new Error('webhook serving certificate: no key');
-    return { tls: { cert: r.cert.chainPem, key: r.cert.keyPem }, serial: new X509Certificate(r.cert.certPem).serialNumber, notAfter: r.cert.notAfter };
+    return { tls: { cert: r.cert.chainPem, key: r.cert.keyPem }, serial: new X509Certificate(r.cert.certPem).serialNumber, notAfter: r.cert.notAfter, signer };
   };
 
   const extension: ControllerExtension = async (ctx) => {
@@ -150,7 +162,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
         host: opts.host,
         port: opts.port,
         tls: current.tls,
-        injectCtx: (ns) => injectContext(labelSource, values, ns),
+        injectCtx: (ns) => injectContext(labelSource, trustPem === values.trustBundlePem ? values : { ...values, trustBundlePem: trustPem }, ns),
         validate,
         ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
       });
@@ -165,7 +177,7 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
       reconciler = new CaBundleReconciler({
         client: ctx.client,
         configurations: opts.configurations,
-        bundlePem: () => opts.ca.trustBundlePem,
+        bundlePem: () => trustPem,
         isLeader: ctx.isLeader,
         ...(opts.caBundleIntervalMs !== undefined ? { intervalMs: opts.caBundleIntervalMs } : {}),
         clock,
@@ -190,6 +202,16 @@ export function webhookWiring(opts: WebhookWiringOptions): WebhookWiring {
     extension,
     port: () => server?.port,
     serving: () => server !== undefined,
+    async setCa(next, nextTrustPem) {
+      ca = next;
+      if (nextTrustPem !== trustPem) {
+        trustPem = nextTrustPem;
+        log.info({ roots: nextTrustPem.split('BEGIN CERTIFICATE').length - 1 }, 'webhook caBundle and injected trust bundle replaced');
+        void reconciler?.trigger();
+      }
+      const signer = new X509Certificate(next.certPem).fingerprint256;
+      if (rotation && rotation.current?.signer !== signer) await rotation.rotate();
+    },
     status: () => ({
       ...(server ? { port: server.port } : {}),
       ...(rotation?.current && rotation.renewAt
