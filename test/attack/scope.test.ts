@@ -97,7 +97,7 @@ describe('attack: a proxy claiming a namespace or Service outside its credential
       const c = new SotwClient(s.client({ token: issuer.token({ pod: { name: pod, uid: `uid-${pod}` } }) }), envoyNode(`${pod}.shop`, metadata));
       c.request(TypeUrl.Cluster);
       await c.next();
-      const seen = s.server.ads.debug().find((d) => d.proxy.id === `${pod}.shop`);
+      const seen = (await s.server.streams.debug()).find((d) => d.proxy.id === `${pod}.shop`);
       c.close();
       return seen?.proxy.egress;
     };
