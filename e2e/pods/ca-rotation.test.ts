@@ -14,8 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRootCa } from '../../src/ca/authority.ts';
 import { splitCertificates } from '../../src/ca/pem.ts';
+import { eventually } from '../support/kube.ts';
 import { napply, nk, nkJson, nodeSuitesEnabled } from '../node/support.ts';
-import { installWeft, weftImages, type WeftRelease } from './support/weft.ts';
+import { installWeft, webhookInjects, weftImages, type WeftRelease } from './support/weft.ts';
 import { countRequests, deployEcho, settledCount, startLoop } from './support/traffic-loop.ts';
 
 interface SecretJson {
@@ -39,6 +40,12 @@ interface SecretsDump {
 const pem = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 const certs = (text: string) => splitCertificates(text).map((b) => new X509Certificate(b));
 const serial = (s: string) => s.toLowerCase().replace(/^0+/, '');
+/** Sum of the `listener.*.ssl.handshake` counters in an Envoy /stats text. */
+const handshakes = (stats: string) =>
+  stats
+    .split('\n')
+    .filter((l) => /^listener\..*\.ssl\.handshake: /.test(l))
+    .reduce((n, l) => n + Number(l.split(': ')[1]), 0);
 
 describe.skipIf(!nodeSuitesEnabled)('root CA rotation on real Pods', () => {
   let rel: WeftRelease;
@@ -70,6 +77,13 @@ describe.skipIf(!nodeSuitesEnabled)('root CA rotation on real Pods', () => {
   }, 200_000);
 
   const secret = () => nkJson<SecretJson>(['-n', rel.namespace, 'get', 'secret', 'weft-root-ca']);
+  /** The roots (fingerprints) in this release's injection webhook caBundle. */
+  const webhookRoots = async () => {
+    type Hooks = { items: { webhooks?: { clientConfig: { caBundle?: string; service?: { namespace?: string } } }[] }[] };
+    const hooks = (await nkJson<Hooks>(['get', 'mutatingwebhookconfigurations'])).items.flatMap((c) => c.webhooks ?? []);
+    const mine = hooks.find((w) => w.clientConfig.service?.namespace === rel.namespace);
+    return certs(pem(mine?.clientConfig.caBundle)).map((c) => c.fingerprint256);
+  };
   /** GET on a sidecar's Envoy admin (127.0.0.1:15000) from its Pod's app container (same network). */
   const admin = async (pod: string, path: string, container = 'app') =>
     (
@@ -99,6 +113,8 @@ describe.skipIf(!nodeSuitesEnabled)('root CA rotation on real Pods', () => {
     // Both sidecars serve mTLS with a workload certificate from the old root before the rotation.
     for (const [pod, c] of sidecars) expect(await admin(pod, '/certs', c)).toContain('spiffe://');
 
+    const echoStats = () => admin(echoPod, '/stats?filter=ssl\\.handshake$', 'echo');
+    const handshakesBefore = handshakes(await echoStats());
     const next = await createRootCa({ commonName: 'weft root CA 2 (pods e2e)' });
     const newRoot = certs(next.certPem)[0] as X509Certificate;
     const started = Date.now();
@@ -115,12 +131,14 @@ describe.skipIf(!nodeSuitesEnabled)('root CA rotation on real Pods', () => {
     ]);
     // Phases as recorded by the leader; `done` removes the annotation and moves next.* into tls.*.
     const seen: { phase: string; at: number }[] = [];
+    let maxWebhookRoots = 0;
     let finished = false;
     while (Date.now() - started < 150_000) {
       const s = await secret();
       const note = s.metadata.annotations?.['weft.dev/ca-rotation'];
       const phase = note ? (JSON.parse(note) as { phase: string }).phase : pem(s.data['tls.crt']) === next.certPem ? 'done' : 'pending';
       if (seen.at(-1)?.phase !== phase) seen.push({ phase, at: Date.now() - started });
+      if (phase === 'sign') maxWebhookRoots = Math.max(maxWebhookRoots, (await webhookRoots()).length);
       if (phase === 'done' && s.data['next.crt'] === undefined) {
         finished = true;
         break;
@@ -133,10 +151,14 @@ describe.skipIf(!nodeSuitesEnabled)('root CA rotation on real Pods', () => {
     const phaseMs = seen.map((p, i) => `${p.phase} ${((seen[i + 1]?.at ?? end - started) - p.at) / 1000}s`);
     await sleep(1_500);
     const counts = await settledCount(mesh.name, started - 1);
+    const mtlsHandshakes = handshakes(await echoStats()) - handshakesBefore;
     console.log(
       `[pods ca-rotation] rotation ${(end - started) / 1000} s (phases seen from the Secret, 250 ms polling: ${phaseMs.join(' → ')}); ` +
-        `requests during ${counts.ok + counts.fail} over ${counts.seconds} s, failed ${counts.fail}${counts.lastErrors.length ? ` (${counts.lastErrors.join(', ')})` : ''}`,
+        `requests during ${counts.ok + counts.fail} over ${counts.seconds} s, failed ${counts.fail}${counts.lastErrors.length ? ` (${counts.lastErrors.join(', ')})` : ''}; ` +
+        `mTLS handshakes at the server sidecar ${mtlsHandshakes}; webhook caBundle roots during sign ${maxWebhookRoots}`,
     );
+    expect(mtlsHandshakes, 'new mTLS connections during the rotation').toBeGreaterThan(10);
+    expect(maxWebhookRoots, 'the webhook caBundle holds old + new roots during the rotation').toBe(2);
     expect(seen.map((p) => p.phase)).toEqual(expect.arrayContaining(['trust', 'sign', 'retire', 'done']));
     expect(counts.fail, counts.lastErrors.join('\n')).toBe(0);
     expect(counts.ok).toBeGreaterThan(50);
@@ -159,7 +181,7 @@ describe.skipIf(!nodeSuitesEnabled)('root CA rotation on real Pods', () => {
       const cas = workload.map((x) => (x.ca_cert ?? []).map((d) => serial(d.serial_number)));
       const oldAnywhere = ctxs.filter((x) => (x.ca_cert ?? []).some((d) => serial(d.serial_number) === serial(oldRoot.serialNumber))).length;
       console.log(
-        `[pods ca-rotation] ${pod}: /certs ${ctxs.length} TLS contexts, ${workload.length} with the workload certificate; old root still in ${oldAnywhere} (bootstrap xDS)`,
+        `[pods ca-rotation] ${pod}: /certs ${ctxs.length} TLS contexts, ${workload.length} with the workload certificate; old root in ${oldAnywhere}`,
       );
       expect(workload.length, `${pod}: TLS contexts with the workload certificate`).toBeGreaterThan(0);
       for (const ca of cas) {
@@ -167,6 +189,13 @@ describe.skipIf(!nodeSuitesEnabled)('root CA rotation on real Pods', () => {
         expect(ca).not.toContain(serial(oldRoot.serialNumber));
       }
     }
+    // The API server trusts the webhook's new serving certificate through the new caBundle alone.
+    await eventually(webhookRoots, {
+      until: (r) => r.length === 1 && r[0] === newRoot.fingerprint256,
+      timeoutMs: 30_000,
+      what: 'the caBundle holding the new root only',
+    });
+    await eventually(() => webhookInjects(mesh.name), { until: (ok) => ok, timeoutMs: 30_000, what: 'the webhook injecting after the rotation' });
     // Traffic still flows after the rotation (new handshakes, new certificates on both sides).
     const t = Date.now();
     await sleep(3_000);
