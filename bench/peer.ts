@@ -10,6 +10,12 @@
 //   endpoint add      the same for one more endpoint (EDS)
 //   reconnect storm   every connection dropped at once and redialled: proxies resynced per second
 //   RSS               idle (model loaded, no proxy) and per connected stream, from /proc, no forced GC
+//   CPU per ACK       every proxy repeats its last request of each type (an ACK: same nonce, same
+//                     names) 5 times; the server's CPU from /proc until it is idle again, per request.
+//                     --full-decode: Weft decodes every request with protobuf-es (before issue 11 item 4)
+// --deployed adds Weft as deployed (support/deployed.ts: TLS from a mesh CA, a ServiceAccount
+// token per proxy, SDS certificates), printed after the plaintext figures; --weft-only skips the
+// peer; --cores 2 gives the servers and the load generator both cores; --xds-workers N.
 // Prints figures only; never fails on timing.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,9 +24,10 @@ import { parseArgs } from 'node:util';
 import { captureStates } from './support/capture.ts';
 import { Child } from './support/child.ts';
 import { kib, mib, ms, percentile } from './support/figures.ts';
-import { canPin, GoProc, peerBinary, pin, rssOf } from './support/go-peer.ts';
+import { canPin, cpuOf, GoProc, peerBinary, pin, rssOf } from './support/go-peer.ts';
 import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
 import type { ServerReply, ServerRequest } from './support/protocol.ts';
+import { mintTokens, type DeployedIdentity } from './support/deployed.ts';
 
 interface Figures {
   idleRss: number;
@@ -32,6 +39,7 @@ interface Figures {
   flipP90: number[];
   adds: number[];
   stormPerSecond: number;
+  ackCpuUs: number;
   missing: number;
 }
 
@@ -45,9 +53,15 @@ interface Server {
 
 const settle = (t: number) => new Promise((r) => setTimeout(r, t));
 
-async function startWeft(): Promise<Server> {
-  const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), { env: { WEFT_LOG_LEVEL: 'warn' } });
-  const { port } = await child.request({ cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1 }, 'started');
+async function startWeft(fullDecode: boolean, xdsWorkers: number, nodeFlags: string, deployed?: DeployedIdentity): Promise<Server> {
+  const child = new Child<ServerRequest, ServerReply>('weft', new URL('./support/server.ts', import.meta.url), {
+    env: { WEFT_LOG_LEVEL: 'warn' },
+    execArgv: nodeFlags.split(' ').filter((f) => f !== ''),
+  });
+  const { port } = await child.request(
+    { cmd: 'start', shape: DEFAULT_SHAPE, debounceStages: 1, fullDecode, xdsWorkers, ...(deployed !== undefined ? { deployed } : {}) },
+    'started',
+  );
   return {
     port,
     pid: child.pid,
@@ -59,8 +73,8 @@ async function startWeft(): Promise<Server> {
   };
 }
 
-async function startPeer(bin: string, dir: string): Promise<Server> {
-  const p = new GoProc(bin, ['serve', '-addr', '127.0.0.1:0', '-dir', dir]);
+async function startPeer(bin: string, dir: string, cores: number): Promise<Server> {
+  const p = new GoProc(bin, ['serve', '-addr', '127.0.0.1:0', '-dir', dir], { GOMAXPROCS: String(cores) });
   const port = Number((await p.line((l) => l.startsWith('listening '), 'listening')).split(' ')[1]);
   p.send('load v0');
   await p.line((l) => l === 'loaded' || l.startsWith('error'), 'the first snapshot');
@@ -81,8 +95,19 @@ async function startPeer(bin: string, dir: string): Promise<Server> {
   };
 }
 
-async function measure(server: Server, bin: string, mode: string, n: number, mutations: readonly Mutation[], pinned: boolean): Promise<Figures> {
-  if (pinned) pin(server.pid, 0);
+async function measure(
+  server: Server,
+  bin: string,
+  mode: string,
+  n: number,
+  mutations: readonly Mutation[],
+  pinned: boolean,
+  cores: number,
+  loadArgs: readonly string[] = [],
+): Promise<Figures> {
+  // One core: the server on CPU 0, the load generator on CPU 1. Two: everything on both.
+  const serverCpus = cores === 1 ? '0' : '0,1';
+  if (pinned) pin(server.pid, serverCpus);
   await settle(1000);
   const idleRss = rssOf(server.pid);
   const load = new GoProc(bin, [
@@ -95,8 +120,9 @@ async function measure(server: Server, bin: string, mode: string, n: number, mut
     String(DEFAULT_SHAPE.namespaces),
     '-services',
     String(DEFAULT_SHAPE.servicesPerNamespace),
+    ...loadArgs,
   ]);
-  if (pinned) pin(load.pid, 1);
+  if (pinned) pin(load.pid, cores === 1 ? '1' : '0,1');
   try {
     load.send(`connect 0 ${n}`);
     const sync = await load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null }>('synced');
@@ -113,6 +139,7 @@ async function measure(server: Server, bin: string, mode: string, n: number, mut
       flipP90: [],
       adds: [],
       stormPerSecond: 0,
+      ackCpuUs: await ackCost(server.pid, load),
       missing: 0,
     };
     for (let k = 1; k <= mutations.length; k++) {
@@ -139,17 +166,56 @@ async function measure(server: Server, bin: string, mode: string, n: number, mut
   }
 }
 
+/**
+ * Server CPU per repeated ACK (µs): from before the repeats until the server's CPU rate is back
+ * to its idle rate (measured first: go-control-plane spends a few % of a core with 10k streams
+ * open), minus that idle rate over the time taken.
+ */
+async function ackCost(pid: number, load: GoProc): Promise<number> {
+  await settle(500);
+  const idleFrom = cpuOf(pid);
+  await settle(2000);
+  const idlePerMs = (cpuOf(pid) - idleFrom) / 2000;
+  const before = cpuOf(pid);
+  const started = performance.now();
+  load.send('reack 5');
+  const { requests } = await load.event<{ requests: number }>('reacked');
+  for (let last = cpuOf(pid); ;) {
+    await settle(500);
+    const now = cpuOf(pid);
+    if (now - last <= 500 * idlePerMs * 1.5 + 10 || performance.now() - started > 120_000) {
+      return ((last - before - idlePerMs * (performance.now() - 500 - started)) * 1000) / requests;
+    }
+    last = now;
+  }
+}
+
 const med = (v: readonly number[]) =>
   percentile(
     [...v].sort((a, b) => a - b),
     50,
   );
 
-function print(n: number, mode: string, w: Figures, p: Figures): void {
-  const row = (name: string, a: number, b: number, fmt: (v: number) => string, higherIsBetter = false) => {
+function print(n: number, mode: string, w: Figures, p: Figures | undefined): void {
+  const row = (name: string, a: number, b: number | undefined, fmt: (v: number) => string, higherIsBetter = false) => {
+    if (b === undefined) return console.log(`  ${name.padEnd(34)} ${fmt(a).padStart(14)}`);
     const ratio = higherIsBetter ? b / a : a / b;
     console.log(`  ${name.padEnd(34)} ${fmt(a).padStart(14)} ${fmt(b).padStart(14)}   ${ratio.toFixed(2)}×`);
   };
+  if (p === undefined) {
+    console.log(`\n${mode.toUpperCase()}, N = ${n}: ${'Weft'.padStart(48)}   (peer not run: --weft-only)`);
+    row('split flip, change → last ACK', med(w.flips), undefined, ms);
+    row('split flip p90 (median of rounds)', med(w.flipP90), undefined, ms);
+    row('endpoint add, change → last ACK', med(w.adds), undefined, ms);
+    row('initial sync of all proxies', w.syncMs, undefined, ms);
+    console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)}`);
+    row('reconnect storm (proxies/s resynced)', w.stormPerSecond, undefined, (v) => `${Math.round(v)}/s`);
+    row('RSS per stream', w.rssPerStream, undefined, kib);
+    row('idle RSS', w.idleRss, undefined, mib);
+    row('CPU per repeated ACK', w.ackCpuUs, undefined, (v) => `${v.toFixed(1)} µs`);
+    if (w.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}`);
+    return;
+  }
   console.log(`\n${mode.toUpperCase()}, N = ${n}: ${'Weft'.padStart(48)} ${'peer'.padStart(14)}   Weft/peer (time or cost; < 1 = Weft ahead)`);
   row('split flip, change → last ACK', med(w.flips), med(p.flips), ms);
   row('split flip p90 (median of rounds)', med(w.flipP90), med(p.flipP90), ms);
@@ -159,15 +225,30 @@ function print(n: number, mode: string, w: Figures, p: Figures): void {
   row('reconnect storm (proxies/s resynced)', w.stormPerSecond, p.stormPerSecond, (v) => `${Math.round(v)}/s`, true);
   row('RSS per stream', w.rssPerStream, p.rssPerStream, kib);
   row('idle RSS', w.idleRss, p.idleRss, mib);
+  row('CPU per repeated ACK', w.ackCpuUs, p.ackCpuUs, (v) => `${v.toFixed(1)} µs`);
   if (w.missing + p.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}, peer ${p.missing}`);
 }
 
 export async function runPeerBench(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { proxies: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, modes: { type: 'string', default: 'sotw,delta' } },
+    options: {
+      proxies: { type: 'string', default: '1000' },
+      rounds: { type: 'string', default: '3' },
+      modes: { type: 'string', default: 'sotw,delta' },
+      'full-decode': { type: 'boolean', default: false },
+      'weft-only': { type: 'boolean', default: false },
+      deployed: { type: 'boolean', default: false },
+      cores: { type: 'string', default: '1' },
+      'xds-workers': { type: 'string', default: '0' },
+      // What the weft image runs with (images/weft/image.json; docs/scale.md "Idle memory").
+      'weft-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
+    },
   });
   const n = Number(values.proxies);
+  const cores = Number(values.cores);
+  const xdsWorkers = Number(values['xds-workers']);
+  if (![1, 2].includes(cores) || !Number.isInteger(xdsWorkers) || xdsWorkers < 0 || xdsWorkers > 16) throw new Error('--cores 1|2, --xds-workers 0..16');
   const rounds = Number(values.rounds);
   if (!Number.isInteger(n) || n < 1 || n > 10_000 || !Number.isInteger(rounds) || rounds < 1 || rounds > 20)
     throw new Error('--proxies 1..10000, --rounds 1..20');
@@ -177,23 +258,41 @@ export async function runPeerBench(args: string[]): Promise<void> {
   const pinned = availableParallelism() >= 2 && canPin();
   try {
     const bytes = captureStates(DEFAULT_SHAPE, mutations, dir);
+    const deployed = values.deployed ? mintTokens(n, DEFAULT_SHAPE, dir) : undefined;
     console.log(
       `captured what Weft serves each of the ${DEFAULT_SHAPE.namespaces * DEFAULT_SHAPE.servicesPerNamespace} proxy groups (${kib(bytes)} initially), ${mutations.length} mutations`,
     );
     console.log(
-      pinned ? 'pinned: each server to CPU 0, the load generator to CPU 1 (taskset)' : 'NOT pinned (taskset or a second core missing): figures share cores',
+      !pinned
+        ? 'NOT pinned (taskset or a second core missing): figures share cores'
+        : cores === 1
+          ? 'pinned: each server to CPU 0, the load generator to CPU 1 (taskset)'
+          : 'two cores: each server and the load generator on CPUs 0-1 (taskset; GOMAXPROCS=2 for the peer)',
+    );
+    console.log(
+      `Weft: ${xdsWorkers === 0 ? 'streams on its main thread' : `${xdsWorkers} xDS worker threads`}${values['full-decode'] ? ', every request decoded by protobuf-es' : ''}, node ${values['weft-node-flags'] || '(no flags)'}`,
     );
     for (const mode of values.modes.split(',')) {
       const results: Figures[] = [];
-      for (const start of [startWeft, () => startPeer(bin, dir)]) {
+      const servers = [() => startWeft(values['full-decode'], xdsWorkers, values['weft-node-flags']), () => startPeer(bin, dir, cores)];
+      for (const start of values['weft-only'] ? servers.slice(0, 1) : servers) {
         const server = await start();
         try {
-          results.push(await measure(server, bin, mode, n, mutations, pinned));
+          results.push(await measure(server, bin, mode, n, mutations, pinned, cores));
         } finally {
           await server.stop();
         }
       }
-      print(n, mode, results[0]!, results[1]!);
+      print(n, mode, results[0]!, results[1]);
+      if (deployed !== undefined) {
+        const server = await startWeft(values['full-decode'], xdsWorkers, values['weft-node-flags'], deployed);
+        try {
+          const tls = ['-ca', join(dir, 'ca.pem'), '-tokens', join(dir, 'tokens')];
+          print(n, `${mode} Weft deployed (TLS + token per proxy)`, await measure(server, bin, mode, n, mutations, pinned, cores, tls), undefined);
+        } finally {
+          await server.stop();
+        }
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

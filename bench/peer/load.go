@@ -3,11 +3,14 @@
 // names; once clusters are warm, LDS wildcard; RDS for the route configs the listeners name —
 // and ACKing every response. The same binary drives Weft and the peer.
 //
-//	peer load -addr HOST:PORT -mode sotw|delta -namespaces 10 -services 5
+//	peer load -addr HOST:PORT -mode sotw|delta -namespaces 10 -services 5 [-ca FILE -tokens FILE]
+//	(-ca: TLS trusting that bundle; -tokens: proxy i sends line i as `authorization: Bearer`)
 //	stdin:  connect FROM TO    → {"event":"synced","proxies":n,"ms":t,"attempts":a}
 //	        arm TYPEURL        → {"event":"armed","proxies":n}   (the next response of that type counts)
 //	        collect TIMEOUT_MS → {"event":"collected","acked":[epoch ms...],"missing":m}
 //	        storm              → every connection dropped at once and redialled: {"event":"synced",...}
+//	        reack K            → every proxy repeats its last request (an ACK) of each type K times:
+//	                             {"event":"reacked","requests":n,"ms":t} (the servers' CPU per ACK)
 package main
 
 import (
@@ -33,6 +36,7 @@ import (
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resource "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -42,6 +46,7 @@ var attempts atomic.Int64
 
 type sim struct {
 	id, ns, svc string
+	token       string
 	delta       bool
 	conn        *grpc.ClientConn
 	cancel      context.CancelFunc
@@ -49,6 +54,9 @@ type sim struct {
 	armMu       sync.Mutex
 	armed       string
 	onArmed     func(at int64)
+	// mu guards the stream's send side and what it last sent; reack repeats those requests.
+	mu    sync.Mutex
+	reack func() int
 }
 
 func node(s *sim) *core.Node {
@@ -56,15 +64,32 @@ func node(s *sim) *core.Node {
 	return &core.Node{Id: s.id, Cluster: s.svc, UserAgentName: "envoy", Metadata: md}
 }
 
-func dial(addr string) (*grpc.ClientConn, error) {
-	return grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+// tlsCreds is set by -ca: every connection is TLS (the deployed mode of the peer bench).
+var tlsCreds credentials.TransportCredentials
+
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+func (bearer) RequireTransportSecurity() bool { return true }
+
+func dial(addr, token string) (*grpc.ClientConn, error) {
+	transport := grpc.WithTransportCredentials(insecure.NewCredentials())
+	var extra []grpc.DialOption
+	if tlsCreds != nil {
+		transport = grpc.WithTransportCredentials(tlsCreds)
+		if token != "" {
+			extra = append(extra, grpc.WithPerRPCCredentials(bearer(token)))
+		}
+	}
+	return grpc.NewClient(addr, append(extra, transport,
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
 		grpc.WithInitialWindowSize(256<<20), grpc.WithInitialConnWindowSize(256<<20), // Envoy's defaults
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			attempts.Add(1)
 			return (&net.Dialer{}).DialContext(ctx, "tcp", a)
-		}))
+		}))...)
 }
 
 func edsNames(rs []*anypb.Any) []string {
@@ -127,7 +152,7 @@ func (s *sim) noteResponse(typeURL string) {
 	}
 }
 
-func (s *sim) runSotw(ctx context.Context) error {
+func (s *sim) runSotw(ctx context.Context, synced func()) error {
 	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).StreamAggregatedResources(ctx)
 	if err != nil {
 		return err
@@ -138,7 +163,21 @@ func (s *sim) runSotw(ctx context.Context) error {
 	send := func(t string) error {
 		return st.Send(&discovery.DiscoveryRequest{TypeUrl: t, VersionInfo: version[t], ResourceNames: names[t], ResponseNonce: nonce[t]})
 	}
-	if err := st.Send(&discovery.DiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType}); err != nil {
+	s.mu.Lock()
+	s.reack = func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for t := range nonce {
+			if send(t) == nil {
+				n++
+			}
+		}
+		return n
+	}
+	err = st.Send(&discovery.DiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType})
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	ldsAsked, done := false, false
@@ -147,6 +186,16 @@ func (s *sim) runSotw(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := s.sotwResponse(r, names, version, nonce, send, &ldsAsked, &done, synced); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]string, version, nonce map[string]string, send func(string) error, ldsAsked, done *bool, synced func()) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	{
 		t := r.TypeUrl
 		nonce[t] = r.Nonce
 		if t == resource.ClusterType {
@@ -169,21 +218,22 @@ func (s *sim) runSotw(ctx context.Context) error {
 		if err := send(t); err != nil {
 			return err
 		}
-		if t == resource.EndpointType && !ldsAsked {
-			ldsAsked = true
+		if t == resource.EndpointType && !*ldsAsked {
+			*ldsAsked = true
 			if err := send(resource.ListenerType); err != nil {
 				return err
 			}
 		}
 		s.noteResponse(t)
-		if !done && version[resource.ClusterType] != "" && version[resource.EndpointType] != "" && version[resource.ListenerType] != "" && version[resource.RouteType] != "" {
-			done = true
-			close(s.synced)
+		if !*done && version[resource.ClusterType] != "" && version[resource.EndpointType] != "" && version[resource.ListenerType] != "" && version[resource.RouteType] != "" {
+			*done = true
+			synced()
 		}
 	}
+	return nil
 }
 
-func (s *sim) runDelta(ctx context.Context) error {
+func (s *sim) runDelta(ctx context.Context, synced func()) error {
 	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).DeltaAggregatedResources(ctx)
 	if err != nil {
 		return err
@@ -191,7 +241,22 @@ func (s *sim) runDelta(ctx context.Context) error {
 	known := map[string]map[string]*anypb.Any{}
 	subscribed := map[string][]string{}
 	got := map[string]bool{}
-	if err := st.Send(&discovery.DeltaDiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType}); err != nil {
+	lastNonce := map[string]string{}
+	s.mu.Lock()
+	s.reack = func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for t, nc := range lastNonce {
+			if st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: nc}) == nil {
+				n++
+			}
+		}
+		return n
+	}
+	err = st.Send(&discovery.DeltaDiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType})
+	s.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	resubscribe := func(t string, want []string) error {
@@ -216,7 +281,9 @@ func (s *sim) runDelta(ctx context.Context) error {
 			return nil
 		}
 		subscribed[t] = want
-		return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: sub, ResourceNamesUnsubscribe: unsub})
+		return s.locked(func() error {
+			return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: sub, ResourceNamesUnsubscribe: unsub})
+		})
 	}
 	ldsAsked, done := false, false
 	for {
@@ -224,6 +291,9 @@ func (s *sim) runDelta(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		s.mu.Lock()
+		lastNonce[r.TypeUrl] = r.Nonce
+		s.mu.Unlock()
 		t := r.TypeUrl
 		m := known[t]
 		if m == nil {
@@ -250,44 +320,63 @@ func (s *sim) runDelta(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.Nonce}); err != nil {
+		if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.Nonce}) }); err != nil {
 			return err
 		}
 		got[t] = true
 		if t == resource.EndpointType && !ldsAsked {
 			ldsAsked = true
-			if err := st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: resource.ListenerType}); err != nil {
+			if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: resource.ListenerType}) }); err != nil {
 				return err
 			}
 		}
 		s.noteResponse(t)
 		if !done && got[resource.ClusterType] && got[resource.EndpointType] && got[resource.ListenerType] && got[resource.RouteType] {
 			done = true
-			close(s.synced)
+			synced()
 		}
 	}
 }
 
+func (s *sim) locked(f func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f()
+}
+
 func (s *sim) start(addr string, problems chan<- string) error {
-	conn, err := dial(addr)
+	conn, err := dial(addr, s.token)
 	if err != nil {
 		return err
 	}
 	s.conn = conn
-	s.synced = make(chan struct{})
+	synced := make(chan struct{})
+	var once sync.Once
+	markSynced := func() { once.Do(func() { close(synced) }) }
+	s.synced = synced
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	// A failed stream is opened again after a second, as Envoy does (its backoff starts at
+	// 0.5-1 s); the connection redials on its own. Without this, a dial that timed out under
+	// load left a proxy unsynced until the 10-minute deadline.
 	go func() {
-		var err error
-		if s.delta {
-			err = s.runDelta(ctx)
-		} else {
-			err = s.runSotw(ctx)
-		}
-		if ctx.Err() == nil && err != nil {
+		for ctx.Err() == nil {
+			var err error
+			if s.delta {
+				err = s.runDelta(ctx, markSynced)
+			} else {
+				err = s.runSotw(ctx, markSynced)
+			}
+			if ctx.Err() != nil || err == nil {
+				return
+			}
 			select {
-			case problems <- fmt.Sprintf("%s: %v", s.id, err):
+			case problems <- fmt.Sprintf("%s: %v (retrying)", s.id, err):
 			default:
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
 			}
 		}
 	}()
@@ -312,7 +401,24 @@ func load(args []string) error {
 	mode := fs.String("mode", "sotw", "sotw or delta")
 	namespaces := fs.Int("namespaces", 10, "")
 	services := fs.Int("services", 5, "")
+	caFile := fs.String("ca", "", "TLS: the server's trust bundle (PEM)")
+	tokensFile := fs.String("tokens", "", "bearer tokens, one line per proxy")
 	_ = fs.Parse(args)
+	var tokens []string
+	if *caFile != "" {
+		c, err := credentials.NewClientTLSFromFile(*caFile, "")
+		if err != nil {
+			return err
+		}
+		tlsCreds = c
+	}
+	if *tokensFile != "" {
+		b, err := os.ReadFile(*tokensFile)
+		if err != nil {
+			return err
+		}
+		tokens = strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
 	var sims []*sim
 	var mu sync.Mutex
 	var acked []int64
@@ -355,6 +461,9 @@ func load(args []string) error {
 			var batch []*sim
 			for i := from; i < to; i++ {
 				s := &sim{id: fmt.Sprintf("sidecar-%d", i), ns: fmt.Sprintf("ns-%02d", i%*namespaces), svc: fmt.Sprintf("svc-%d", (i / *namespaces)%*services), delta: *mode == "delta"}
+				if i < len(tokens) {
+					s.token = tokens[i]
+				}
 				s.onArmed = func(at int64) {
 					mu.Lock()
 					acked = append(acked, at)
@@ -390,6 +499,28 @@ func load(args []string) error {
 				s.stop()
 			}
 			connect(sims)
+		case "reack":
+			k, _ := strconv.Atoi(f[1])
+			t0 := time.Now()
+			var sent atomic.Int64
+			var wg sync.WaitGroup
+			for _, s := range sims {
+				s.mu.Lock()
+				again := s.reack
+				s.mu.Unlock()
+				if again == nil {
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < k; i++ {
+						sent.Add(int64(again()))
+					}
+				}()
+			}
+			wg.Wait()
+			emit(out{"event": "reacked", "requests": sent.Load(), "ms": float64(time.Since(t0).Microseconds()) / 1000})
 		case "quit":
 			for _, s := range sims {
 				s.stop()

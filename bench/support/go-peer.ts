@@ -35,8 +35,8 @@ export function canPin(): boolean {
 }
 
 /** Pins a process (all its threads) to one CPU when taskset exists and the machine has it; says whether it did. */
-export function pin(pid: number, cpu: number): boolean {
-  const r = spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+export function pin(pid: number, cpus: string): boolean {
+  const r = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
   return r.status === 0;
 }
 
@@ -46,14 +46,21 @@ export function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
+export function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15)
+}
+
 export class GoProc {
   readonly proc: ChildProcess;
   readonly #lines: string[] = [];
   #wake: (() => void) | undefined;
   #exited = false;
 
-  constructor(bin: string, args: string[]) {
-    this.proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(bin: string, args: string[], env: Record<string, string> = {}) {
+    this.proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       this.#lines.push(l);
       this.#wake?.();

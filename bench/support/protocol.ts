@@ -2,6 +2,7 @@
 // plane (server.ts) and the simulated sidecars (clients.ts). Times are absolute
 // milliseconds (performance.timeOrigin + performance.now()), comparable across processes.
 import type { MeshShape, Mutation } from './mesh.ts';
+import type { DeployedIdentity } from './deployed.ts';
 
 export const nowMs = (): number => performance.timeOrigin + performance.now();
 
@@ -31,7 +32,14 @@ export interface ServerCounters {
 
 export type ServerRequest =
   /** debounceStages 2 adds the push debounce Weft had before (100 ms holdoff, 1 s max) after the source's. */
-  | { readonly cmd: 'start'; readonly shape: MeshShape; readonly debounceStages: 1 | 2 }
+  | {
+      readonly cmd: 'start';
+      readonly shape: MeshShape;
+      readonly debounceStages: 1 | 2;
+      readonly fullDecode?: boolean;
+      readonly xdsWorkers?: number;
+      readonly deployed?: DeployedIdentity;
+    }
   /** gc: run a full collection first (memory figures); without it the call costs next to no CPU. */
   | { readonly cmd: 'stats'; readonly gc: boolean }
   | { readonly cmd: 'mutate'; readonly mutation: Mutation }

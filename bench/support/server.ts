@@ -5,9 +5,14 @@
 // --expose-gc so memory figures are taken after a full collection.
 import type { ConfigSource, ConfigState } from '../../src/sources/source.ts';
 import { startControlPlane, type ControlPlane } from '../../src/runtime/control-plane.ts';
-import { metricsRegistry } from '../../src/base/metrics.ts';
+import { processMetrics } from '../../src/base/metrics.ts';
 import { Debouncer } from '../../src/base/debounce.ts';
-import { BenchMesh } from './mesh.ts';
+import { BenchMesh, type MeshShape } from './mesh.ts';
+import type { DeployedIdentity } from './deployed.ts';
+import type { XdsSecurity } from '../../src/runtime/xds-security.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ackShortPath } from '../../xds/server/request-decode.ts';
 import { cpuMs, nowMs, type MemoryFigures, type ServerCounters, type ServerReply, type ServerRequest } from './protocol.ts';
 
 /** A source whose states come from the benchmark, not from files or an API server. */
@@ -39,7 +44,7 @@ class MemorySource implements ConfigSource {
 }
 
 async function metricSum(name: string, field: 'value' | 'sum' | 'count' = 'value'): Promise<number> {
-  const metric = metricsRegistry.getSingleMetric(name);
+  const metric = (await processMetrics()).getSingleMetric(name);
   if (metric === undefined) return 0;
   const { values } = await metric.get();
   return values
@@ -60,7 +65,7 @@ async function counters(cp: ControlPlane | undefined): Promise<ServerCounters> {
     generations: await metricSum('weft_xds_snapshot_generations_total'),
     flushSeconds: await metricSum('weft_xds_flush_seconds', 'sum'),
     flushes: await metricSum('weft_xds_flush_seconds', 'count'),
-    connected: cp?.xds.ads.connected ?? 0,
+    connected: cp?.xds.streams.connected ?? 0,
   };
 }
 
@@ -69,6 +74,23 @@ function memory(collect: boolean): MemoryFigures {
   if (gc && collect) for (let i = 0; i < 3; i++) gc();
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external + m.arrayBuffers };
+}
+
+/** TLS from a fresh CA and token authentication (deployed.ts); the trust bundle goes to dir/ca.pem for the load generator. */
+async function deployedSecurity(shape: MeshShape, id: DeployedIdentity): Promise<XdsSecurity> {
+  // Loaded only here: the plaintext figures' idle RSS stays that of a server without a CA.
+  const { createRootCa, loadCa } = await import('../../src/ca/authority.ts');
+  const { createXdsSecurity } = await import('../../src/runtime/xds-security.ts');
+  const { benchPod } = await import('./deployed.ts');
+  const loaded = loadCa(await createRootCa(), { trustDomain: 'cluster.local' });
+  if (!loaded.ok) throw new Error(`bench CA: ${JSON.stringify(loaded.errors)}`);
+  const security = await createXdsSecurity({
+    ca: loaded.ca,
+    tokens: { jwks: { fetch: () => Promise.resolve(id.jwks), issuer: id.issuer }, podLookup: (ns, name) => benchPod(shape, ns, name) },
+    serving: { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] },
+  });
+  writeFileSync(join(id.dir, 'ca.pem'), loaded.ca.trustBundlePem);
+  return security;
 }
 
 let mesh: BenchMesh | undefined;
@@ -83,13 +105,17 @@ process.on('message', (msg: ServerRequest) => {
   void (async () => {
     switch (msg.cmd) {
       case 'start': {
+        ackShortPath.enabled = msg.fullDecode !== true;
         mesh = new BenchMesh(msg.shape);
         source = new MemorySource(mesh.state());
+        const deployed = msg.deployed !== undefined ? await deployedSecurity(msg.shape, msg.deployed) : undefined;
         cp = await startControlPlane({
+          ...(deployed !== undefined ? { xdsCredentials: deployed.credentials, authenticate: deployed.authenticate, secrets: deployed } : {}),
           source,
           xdsAddress: '127.0.0.1:0',
           // The simulated proxies share a few connections (--streams-per-connection, 500); Envoys open one or two each.
           xdsLimits: { maxStreamsPerConnection: 100_000 },
+          ...(msg.xdsWorkers ? { xdsWorkers: msg.xdsWorkers } : {}),
           ...(msg.debounceStages === 2 ? { pushDebounce: { holdoffMs: 100, maxDelayMs: 1000 } } : {}),
         });
         send({ cmd: 'started', port: cp.xdsPort, services: cp.model()?.services.size ?? 0 });

@@ -58,6 +58,8 @@ export interface ControlPlaneOptions {
   /** Handshake/request/idle bounds of the xDS and monitoring listeners. */
   readonly listenerTimeouts?: ListenerTimeouts;
   readonly pushDebounce?: { holdoffMs?: number; maxDelayMs?: number };
+  /** xDS worker threads (xds/server/workers.ts; default 0: streams served on the main thread). */
+  readonly xdsWorkers?: number;
   readonly log?: Logger;
 }
 
@@ -111,11 +113,12 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     ...(opts.xdsLimits ? { limits: opts.xdsLimits } : {}),
     ...(opts.egressDefault ? { nodeDefaults: { egressDefault: opts.egressDefault } } : {}),
     ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}),
+    ...(opts.xdsWorkers ? { workers: opts.xdsWorkers } : {}),
   });
   let monitoring: RunningMonitoring | undefined;
   let debugListener: RunningMonitoring | undefined;
   const meshView = new MeshViewSource({
-    streams: () => xds.ads.debug(),
+    streams: () => xds.streams.latest(),
     model: () => cache.model,
     ...(opts.meshView?.certificates ? { certificates: opts.meshView.certificates } : {}),
     ...(opts.meshView?.scrape ? { scrape: opts.meshView.scrape } : {}),
@@ -131,7 +134,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       }),
       ...opts.debug,
     };
-    const scopedDebug = scopedDebugViews(xds.ads);
+    const scopedDebug = scopedDebugViews(xds.streams);
     const common = { log, ...(opts.listenerTimeouts ? { timeouts: opts.listenerTimeouts } : {}), ...(opts.access ? { access: opts.access } : {}) };
     const separate = opts.debugAddress !== undefined && opts.debugAddress !== opts.monitoringAddress;
     if (opts.monitoringAddress) {

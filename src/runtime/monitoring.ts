@@ -6,7 +6,7 @@
 // views need the cluster-wide right; scoped views (about namespaced things) are answered for
 // the namespaces the caller may read (access/scope.ts).
 import Fastify, { type FastifyInstance } from 'fastify';
-import { metricsRegistry } from '../base/metrics.ts';
+import { metricsRegistry, processMetrics } from '../base/metrics.ts';
 import type { Logger } from '../base/log.ts';
 import { defaultListenerTimeouts, fastifyTimeouts, nodeServerTimeouts, type ListenerTimeouts } from '../base/listener-timeouts.ts';
 import { listenerBoundary, type Authorizer } from './access/access.ts';
@@ -81,7 +81,7 @@ export async function startMonitoring(opts: MonitoringOptions): Promise<RunningM
     });
     app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', metricsRegistry.contentType);
-      return metricsRegistry.metrics();
+      return (await processMetrics()).metrics(); // xDS worker threads' series included
     });
   }
   const scoped = new Set([...Object.keys(opts.scopedDebug ?? {}).map((n) => `/debug/${n}`), ...(opts.meshView ? ['/mesh/api/graph'] : [])]);

@@ -8,7 +8,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TypeUrl } from '../../xds/resources/type-urls.ts';
-import { metricsRegistry } from '../../src/base/metrics.ts';
+import { processMetrics } from '../../src/base/metrics.ts';
 import { newIssuer } from '../identity/support.ts';
 import { startSecureServer, type SecureServer } from '../sds/support.ts';
 import { envoyNode, SotwClient } from '../xds-server/support/client.ts';
@@ -16,7 +16,7 @@ import { debugProxies } from '../../xds/server/debug.ts';
 import type { PodRef } from '../../src/identity/token.ts';
 
 async function refused(): Promise<number> {
-  const m = (await metricsRegistry.getSingleMetric('weft_xds_scope_refused_total')?.get())?.values ?? [];
+  const m = (await (await processMetrics()).getSingleMetric('weft_xds_scope_refused_total')?.get())?.values ?? [];
   return m.reduce((s, v) => s + v.value, 0);
 }
 
@@ -58,7 +58,7 @@ describe('attack: a proxy claiming a namespace or Service outside its credential
       /WEFT_NAMESPACE "payments" is not the namespace of this proxy's credential \(spiffe:\/\/cluster\.local\/ns\/shop\/sa\/web runs in "shop"\)/,
     );
     expect(await refused()).toBe(before + 1);
-    expect(debugProxies(s.server.ads).some((p) => p.namespace === 'payments')).toBe(false);
+    expect(debugProxies(await s.server.streams.debug()).some((p) => p.namespace === 'payments')).toBe(false);
 
     const good = new SotwClient(s.client({ cert }), envoyNode('web-1.shop', { WEFT_NAMESPACE: 'shop', WEFT_SERVICE: 'web' }));
     good.request(TypeUrl.Cluster);
@@ -81,7 +81,7 @@ describe('attack: a proxy claiming a namespace or Service outside its credential
     );
     c.request(TypeUrl.Cluster);
     await c.next();
-    const seen = s.server.ads.debug().find((d) => d.proxy.id === 'web-1.shop' && d.proxy.service === 'web');
+    const seen = (await s.server.streams.debug()).find((d) => d.proxy.id === 'web-1.shop' && d.proxy.service === 'web');
     expect(seen?.proxy.labels).toEqual({ app: 'web', version: 'v1' });
     c.close();
 
@@ -97,7 +97,7 @@ describe('attack: a proxy claiming a namespace or Service outside its credential
       const c = new SotwClient(s.client({ token: issuer.token({ pod: { name: pod, uid: `uid-${pod}` } }) }), envoyNode(`${pod}.shop`, metadata));
       c.request(TypeUrl.Cluster);
       await c.next();
-      const seen = s.server.ads.debug().find((d) => d.proxy.id === `${pod}.shop`);
+      const seen = (await s.server.streams.debug()).find((d) => d.proxy.id === `${pod}.shop`);
       c.close();
       return seen?.proxy.egress;
     };

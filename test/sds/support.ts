@@ -58,6 +58,8 @@ export async function startSecureServer(
     credentials: security.credentials,
     authenticate: security.authenticate,
     debounce: { holdoffMs: 20, maxDelayMs: 200 },
+    // WEFT_TEST_XDS_WORKERS=2: the same suite through xDS worker threads (TLS material, admission and SDS from the primary).
+    ...(Number(process.env.WEFT_TEST_XDS_WORKERS ?? 0) > 0 ? { workers: Number(process.env.WEFT_TEST_XDS_WORKERS) } : {}),
   });
   const clients: Client[] = [];
   return {

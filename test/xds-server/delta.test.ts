@@ -106,7 +106,7 @@ describe('Delta ADS', () => {
     await eventually(async () => expect(await metricValue('weft_xds_nacks_total', { type: 'cds' })).toBe(nacksBefore + 1));
     h.world.set(resourceSet({ clusters: [a, bad], endpoints: [claA] }));
     await c.silence();
-    expect(debugProxies(h.server.ads)[0]?.types[TypeUrl.Cluster]).toEqual({
+    expect(debugProxies(await h.server.streams.debug())[0]?.types[TypeUrl.Cluster]).toEqual({
       versionSent: versionOf(a, bad),
       versionAcked: versionOf(a, b),
       subscribed: '*',

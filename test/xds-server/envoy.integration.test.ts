@@ -44,8 +44,8 @@ const r = route('route-0', 'a.shop', 'b.shop');
 const base = resourceSet({ clusters: [a, b], endpoints: [claA, claB], listeners: [l], routes: [r] });
 
 async function allAcked(h: Harness): Promise<void> {
-  await eventually(() => {
-    const [p] = debugProxies(h.server.ads);
+  await eventually(async () => {
+    const [p] = debugProxies(await h.server.streams.debug());
     const types = p?.types ?? {};
     expect(Object.keys(types).sort()).toEqual([TypeUrl.Cluster, TypeUrl.Endpoint, TypeUrl.Listener, TypeUrl.Route].sort());
     for (const t of Object.values(types)) expect(t.versionAcked).toBe(t.versionSent);
@@ -82,7 +82,7 @@ describe.each(['GRPC', 'DELTA_GRPC'] as const)('real Envoy over %s', (apiType) =
     const nacks = await metricValue('weft_xds_nacks_total', { type: 'cds' });
     h.world.set(resourceSet({ ...base, clusters: [cluster('a.shop', { connectTimeoutMs: 3000 }), b, cluster('bad.shop', { connectTimeoutMs: 0 })] }));
     await eventually(async () => expect(await metricValue('weft_xds_nacks_total', { type: 'cds' })).toBe(nacks + 1), 5000);
-    const [p] = debugProxies(h.server.ads);
+    const [p] = debugProxies(await h.server.streams.debug());
     expect(p?.types[TypeUrl.Cluster]?.lastNack?.message).toMatch(/connect_timeout|ConnectTimeout/i);
     await new Promise((res) => setTimeout(res, 500));
     expect(await gauge(envoy, 'cluster_manager.cds.update_rejected')).toBe(1); // no re-push loop

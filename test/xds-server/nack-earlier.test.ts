@@ -34,7 +34,7 @@ describe('NACK of the first of two responses', () => {
     c.ack(removed);
 
     await eventually(async () => expect(await metricValue('weft_xds_nacks_total', { type: 'cds' })).toBe(nacksBefore + 1));
-    expect(debugProxies(h.server.ads)[0]?.types[TypeUrl.Cluster]?.lastNack).toEqual({
+    expect(debugProxies(await h.server.streams.debug())[0]?.types[TypeUrl.Cluster]?.lastNack).toEqual({
       nonce: added.nonce,
       version: versionOf(a, n),
       message: 'n.shop: connect_timeout too small',

@@ -19,8 +19,8 @@ describe('NACK messages', () => {
     c.request(TypeUrl.Cluster);
     const res = await c.next();
     c.nack(res, 'x'.repeat(1_000_000));
-    const nack = await eventually(() => {
-      const n = debugProxies(h.server.ads)[0]?.types[TypeUrl.Cluster]?.lastNack;
+    const nack = await eventually(async () => {
+      const n = debugProxies(await h.server.streams.debug())[0]?.types[TypeUrl.Cluster]?.lastNack;
       expect(n).toBeDefined();
       return n!;
     });

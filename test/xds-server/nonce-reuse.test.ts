@@ -40,8 +40,8 @@ describe('nonces', () => {
     c.nack(x1, 'late rejection of the first X');
     c.ack(y);
     c.ack(x2);
-    const slow = () => debugProxies(h.server.ads).find((p) => p.id === 'slow')?.types[TypeUrl.Cluster];
-    await eventually(() => expect(slow()?.versionAcked).toBe(x2.versionInfo));
-    expect(slow()?.lastNack).toBeUndefined();
+    const slow = async () => debugProxies(await h.server.streams.debug()).find((p) => p.id === 'slow')?.types[TypeUrl.Cluster];
+    await eventually(async () => expect((await slow())?.versionAcked).toBe(x2.versionInfo));
+    expect((await slow())?.lastNack).toBeUndefined();
   });
 });

@@ -31,8 +31,8 @@ describe('proxyless gRPC client', () => {
   it('is identified as proxyless from its real node and user agent', async () => {
     client = new Client('xds:///web.shop:8080', credentials.createInsecure());
     client.waitForReady(Date.now() + 5000, () => {}); // starts name resolution, hence the ADS stream
-    const proxy = await eventually(() => {
-      const [p] = debugProxies(h.server.ads);
+    const proxy = await eventually(async () => {
+      const [p] = debugProxies(await h.server.streams.debug());
       expect(p?.types[TypeUrl.Listener]?.versionSent).toBeDefined();
       return p!;
     }, 5000);

@@ -32,7 +32,7 @@ describe('xDS server close', () => {
     await closing;
     expect(Date.now() - started).toBeLessThan(2000); // not the 5 s grace, then forced
     expect(await c.status).toMatchObject({ code: status.OK });
-    expect(h.server.ads.connected).toBe(0);
+    expect(h.server.streams.connected).toBe(0);
   });
 
   it('ends a stream that has not sent its first request', async () => {

@@ -106,7 +106,7 @@ describe('xDS server transport', () => {
     call.on('error', () => {});
     call.write(create(DiscoveryRequestSchema, { node: envoyNode('web'), typeUrl: TypeUrl.Cluster }));
     await first;
-    expect(debugProxies(h.server.ads)[0]).toMatchObject({ id: 'web', identity: 'spiffe://cluster.local/ns/shop/sa/web' });
+    expect(debugProxies(await h.server.streams.debug())[0]).toMatchObject({ id: 'web', identity: 'spiffe://cluster.local/ns/shop/sa/web' });
     call.cancel();
   });
 
@@ -116,7 +116,7 @@ describe('xDS server transport', () => {
     const c = h.sotw();
     c.request(TypeUrl.Cluster);
     await c.next();
-    await eventually(() => expect(h.server.ads.connected).toBe(1));
+    await eventually(() => expect(h.server.streams.connected).toBe(1));
     await h.server.close();
     expect(await c.status).toMatchObject({ code: status.OK });
   });

@@ -12,8 +12,8 @@ const a = cluster('a.shop');
 const bad = cluster('bad.shop', { connectTimeoutMs: 1 });
 const fixed = cluster('bad.shop', { connectTimeoutMs: 2000 });
 
-function cdsState(h: Harness) {
-  return debugProxies(h.server.ads)[0]?.types[TypeUrl.Cluster];
+async function cdsState(h: Harness) {
+  return debugProxies(await h.server.streams.debug())[0]?.types[TypeUrl.Cluster];
 }
 
 describe('SotW ACK/NACK', () => {
@@ -37,7 +37,7 @@ describe('SotW ACK/NACK', () => {
     c.nack(rejected, 'cluster bad.shop: connect_timeout too small');
 
     await eventually(async () => expect(await metricValue('weft_xds_nacks_total', { type: 'cds' })).toBe(nacksBefore + 1));
-    expect(cdsState(h)).toEqual({
+    expect(await cdsState(h)).toEqual({
       versionSent: rejected.versionInfo,
       versionAcked: good.versionInfo,
       subscribed: '*',
@@ -51,7 +51,7 @@ describe('SotW ACK/NACK', () => {
     const next = await c.next();
     expect(sotwJson(next)).toEqual(sotwResponse(TypeUrl.Cluster, [a, fixed]));
     c.ack(next);
-    await eventually(() => expect(cdsState(h)?.versionAcked).toBe(next.versionInfo));
+    await eventually(async () => expect((await cdsState(h))?.versionAcked).toBe(next.versionInfo));
   });
 
   it('ignores requests answering a superseded nonce', async () => {
@@ -68,10 +68,10 @@ describe('SotW ACK/NACK', () => {
     c.send({ typeUrl: TypeUrl.Cluster, resourceNames: ['a.shop'], responseNonce: first.nonce });
     await c.silence();
     expect(await metricValue('weft_xds_nacks_total', { type: 'cds' })).toBe(nacksBefore);
-    expect(cdsState(h)).toEqual({ versionSent: second.versionInfo, versionAcked: '', subscribed: '*' });
+    expect(await cdsState(h)).toEqual({ versionSent: second.versionInfo, versionAcked: '', subscribed: '*' });
 
     c.ack(second);
-    await eventually(() => expect(cdsState(h)?.versionAcked).toBe(second.versionInfo));
+    await eventually(async () => expect((await cdsState(h))?.versionAcked).toBe(second.versionInfo));
   });
 
   it('after a NACK, brings the client from its last ACKed config, not from the rejected one', async () => {

@@ -54,8 +54,8 @@ describe('SotW initial exchange', () => {
     c.request(TypeUrl.Listener);
     const lds = await c.next();
     c.ack(cds);
-    const view = await eventually(() => {
-      const [p] = debugProxies(h.server.ads);
+    const view = await eventually(async () => {
+      const [p] = debugProxies(await h.server.streams.debug());
       expect(p?.types[TypeUrl.Cluster]?.versionAcked).toBe(cds.versionInfo);
       return p!;
     });

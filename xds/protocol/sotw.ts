@@ -142,9 +142,16 @@ function restrict<V>(map: ReadonlyMap<string, V> | undefined, names: ReadonlySet
 /** SotW names → subscription, with the legacy rule: a full-state type with no names ever named means `*`. */
 function subscriptionOf(typeUrl: TypeUrl, st: St, names: readonly string[]): { sub: Subscription; explicit: boolean } {
   if (names.length === 0) return { sub: !st.explicit && typeOf(typeUrl).fullState ? wildcardSubscription : noSubscription, explicit: st.explicit };
-  if (sameNames(st.sub, names)) return { sub: st.sub, explicit: true }; // every ACK repeats the names: skip sorting and interning
-  return { sub: subscription(names.includes('*'), names), explicit: true };
+  // Every ACK repeats the names: the same array as last time (request-decode.ts shares one per
+  // distinct span of bytes) is the same subscription; else compare, and only then sort and intern.
+  if (namesOf.get(st.sub) === names) return { sub: st.sub, explicit: true };
+  const sub = sameNames(st.sub, names) ? st.sub : subscription(names.includes('*'), names);
+  namesOf.set(sub, names);
+  return { sub, explicit: true };
 }
+
+/** The names array a subscription was last read from (subscriptions are interned, so shared by streams). */
+const namesOf = new WeakMap<Subscription, readonly string[]>();
 
 function sameNames(sub: Subscription, names: readonly string[]): boolean {
   if (sub.wildcard || names.length < sub.names.size) return false;

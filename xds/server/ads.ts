@@ -11,6 +11,7 @@ import { pushOrder, TypeUrl } from '../resources/type-urls.ts';
 import type { Authenticate } from '../../src/identity/auth-hook.ts';
 import { Debouncer, type DebounceOptions } from '../../src/base/debounce.ts';
 import { DeltaStream } from './delta.ts';
+import { admitWith, type Admit } from './admit.ts';
 import { defaultXdsLimits, hit, QueueBudget, type XdsLimits } from './limits.ts';
 import { adsMetrics } from './metrics.ts';
 import { subscription, viewOf } from '../protocol/views.ts';
@@ -19,12 +20,15 @@ import { aggregatedDiscoveryService, secretDiscoveryService, type EncodedMessage
 import { SotwStream } from './sotw.ts';
 import { installZeroCopyWrites } from './zero-copy.ts';
 import type { AdsStream, SnapshotSource, StreamContext, StreamDebug } from './stream.ts';
+import type { ProxyInfo } from '../resources/proxy.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 
 export interface AdsServerOptions {
   readonly cache: SnapshotSource;
   /** Identity hook (see auth.ts); without it every well-formed node is accepted. */
   readonly authenticate?: Authenticate;
+  /** Admission instead of `authenticate` (an xDS worker thread asks the primary: workers.ts). */
+  readonly admit?: Admit;
   readonly log?: Logger;
   /** Push holdoff when the server is started on its own (tests); the control plane passes 0. Defaults 100 ms holdoff, 1 s max. */
   readonly debounce?: Partial<DebounceOptions>;
@@ -36,9 +40,33 @@ export interface AdsServerOptions {
   readonly nodeDefaults?: NodeDefaults;
 }
 
+/** How long a unary fetch waits for its group's first snapshot (an xDS worker thread receives it from the primary). */
+const FETCH_WAIT_MS = 5_000;
+
+/** The group's snapshot now, or when it first arrives (at most `ms`). */
+async function firstSnapshot(cache: SnapshotSource, proxy: ProxyInfo, ms: number): Promise<CachedSnapshot | undefined> {
+  let wake = (): void => {};
+  const watch = cache.watch(proxy, () => wake());
+  try {
+    let snap = watch.snapshot();
+    if (snap !== undefined || cache.remote !== true) return snap;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    snap = watch.snapshot();
+    return snap;
+  } finally {
+    watch.cancel();
+  }
+}
+
 export class AdsServer {
   readonly #cache: SnapshotSource;
-  readonly #authenticate: Authenticate | undefined;
+  readonly #admit: Admit | undefined;
   readonly #log: Logger;
   readonly #streams = new Set<AdsStream>();
   /** Every open stream, identified or not (close() must end those too). */
@@ -55,7 +83,7 @@ export class AdsServer {
 
   constructor(opts: AdsServerOptions) {
     this.#cache = opts.cache;
-    this.#authenticate = opts.authenticate;
+    this.#admit = opts.admit ?? (opts.authenticate !== undefined ? admitWith(opts.authenticate, opts.cache) : undefined);
     this.#log = (opts.log ?? rootLog).child({ component: 'ads' });
     this.#flushBatch = opts.flushBatch ?? 500;
     this.#limits = { ...defaultXdsLimits, ...opts.limits };
@@ -72,12 +100,12 @@ export class AdsServer {
     const sotw =
       (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DiscoveryRequest, EncodedMessage> =>
       (call) => {
-        if (this.#admit(call)) this.#started(new SotwStream(call, this.#context(types, defaultTypeUrl, call.getPeer())));
+        if (this.#admitCall(call)) this.#started(new SotwStream(call, this.#context(types, defaultTypeUrl, call.getPeer())));
       };
     const delta =
       (types: ReadonlySet<TypeUrl>, defaultTypeUrl?: TypeUrl): handleBidiStreamingCall<DeltaDiscoveryRequest, EncodedMessage> =>
       (call) => {
-        if (this.#admit(call)) this.#started(new DeltaStream(call, this.#context(types, defaultTypeUrl, call.getPeer())));
+        if (this.#admitCall(call)) this.#started(new DeltaStream(call, this.#context(types, defaultTypeUrl, call.getPeer())));
       };
     const ads: UntypedServiceImplementation = {
       StreamAggregatedResources: sotw(all),
@@ -146,7 +174,7 @@ export class AdsServer {
   }
 
   /** At most maxStreamsPerConnection streams per connection (a unix socket's peers share one count). */
-  #admit(call: { getPeer(): string; emit(event: 'error', err: object): boolean; on(event: 'error', f: () => void): unknown }): boolean {
+  #admitCall(call: { getPeer(): string; emit(event: 'error', err: object): boolean; on(event: 'error', f: () => void): unknown }): boolean {
     const peer = call.getPeer();
     const open = this.#perPeer.get(peer) ?? 0;
     if (open < this.#limits.maxStreamsPerConnection) {
@@ -171,7 +199,7 @@ export class AdsServer {
       limits: this.#limits,
       nodeDefaults: this.#nodeDefaults,
       queueBudget: this.#queueBudget,
-      ...(this.#authenticate !== undefined ? { authenticate: this.#authenticate } : {}),
+      ...(this.#admit !== undefined ? { admit: this.#admit } : {}),
       log: this.#log,
       types,
       ...(defaultTypeUrl !== undefined ? { defaultTypeUrl } : {}),
@@ -197,14 +225,12 @@ export class AdsServer {
       const parsed = proxyFromNode(call.request.node, this.#limits.maxNodeBytes, this.#nodeDefaults);
       if (!parsed.ok) return callback({ code: status.INVALID_ARGUMENT, details: parsed.reason });
       let proxy = parsed.proxy;
-      if (this.#authenticate !== undefined && call.request.node !== undefined) {
-        const auth = await this.#authenticate(call, call.request.node);
-        if (!auth.ok) return callback({ code: status.UNAUTHENTICATED, details: auth.reason });
-        if (auth.identity !== undefined) proxy = { ...proxy, identity: auth.identity };
+      if (this.#admit !== undefined && call.request.node !== undefined) {
+        const a = await this.#admit(call, call.request.node, proxy);
+        if (!a.ok) return callback({ code: a.refusal === 'scope' ? status.PERMISSION_DENIED : status.UNAUTHENTICATED, details: a.reason });
+        proxy = a.proxy;
       }
-      const watch = this.#cache.watch(proxy, () => {});
-      const snap = watch.snapshot();
-      watch.cancel();
+      const snap = await firstSnapshot(this.#cache, proxy, FETCH_WAIT_MS);
       if (snap === undefined) return callback({ code: status.UNAVAILABLE, details: 'no configuration yet' });
       const view = viewOf(snap.resources.get(TypeUrl.Secret) ?? new Map(), subscription(false, call.request.resourceNames));
       callback(null, { encoded: sotwBody(TypeUrl.Secret, view.version, view.resources.values()) });

@@ -1,7 +1,7 @@
 // The /debug/proxies view: who is connected, what each proxy was sent and has ACKed, and
 // the last NACK per type. Plain JSON-ready data; the HTTP side mounts it elsewhere.
 import type { ProxyKind } from '../resources/proxy.ts';
-import type { AdsServer } from './ads.ts';
+import type { StreamDebug } from './stream-debug.ts';
 import type { NackRecord } from '../protocol/state.ts';
 import { compareStrings } from '../../src/base/order.ts';
 
@@ -38,9 +38,8 @@ export function podOfNodeId(id: string, namespace: string): string | undefined {
 }
 
 /** Connected proxies sorted by id, then stream. */
-export function debugProxies(ads: Pick<AdsServer, 'debug'>): ProxyDebug[] {
-  return ads
-    .debug()
+export function debugProxies(streams: { debug(): StreamDebug[] } | readonly StreamDebug[]): ProxyDebug[] {
+  return ('debug' in streams ? streams.debug() : streams)
     .map((s) => ({
       id: s.proxy.id,
       stream: s.stream,

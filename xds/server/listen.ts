@@ -27,12 +27,16 @@ export function listenTarget(address: string): { path: string } | { host: string
   return { host, port: Number(port) };
 }
 
-export async function listenXds(server: Server, address: string, credentials: ServerCredentials, backlog: number): Promise<XdsListener> {
+/**
+ * `reusePort`: SO_REUSEPORT (Linux), so xDS worker threads each listen on the same port and the
+ * kernel spreads connections between them (workers.ts).
+ */
+export async function listenXds(server: Server, address: string, credentials: ServerCredentials, backlog: number, reusePort = false): Promise<XdsListener> {
   const injector = server.createConnectionInjector(credentials);
   const net: NetServer = createServer((socket) => injector.injectConnection(socket));
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
-    net.listen({ ...listenTarget(address), backlog }, () => {
+    net.listen({ ...listenTarget(address), backlog, ...(reusePort ? { reusePort } : {}) }, () => {
       net.off('error', reject);
       resolve();
     });

@@ -1,10 +1,12 @@
 // Starts the xDS gRPC server. Plaintext is refused off loopback: proxies authenticate over
 // mTLS (a later issue), and config must not be readable by anyone on the network meanwhile.
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ServerCredentials } from '@grpc/grpc-js';
 import { log as rootLog, type Logger } from '../../src/base/log.ts';
 import { AdsServer, type AdsServerOptions } from './ads.ts';
-import { defaultXdsLimits } from './limits.ts';
+import { defaultXdsLimits, type XdsLimits } from './limits.ts';
 import { DEFAULT_ACCEPT_BACKLOG, listenXds } from './listen.ts';
+import { withHandshakeTimeout, xdsGrpcServer } from './grpc-server.ts';
+import { startXdsWorkers, type XdsStreams } from './workers.ts';
 import { defaultListenerTimeouts, type ListenerTimeouts } from '../../src/base/listener-timeouts.ts';
 
 export interface XdsServerOptions extends AdsServerOptions {
@@ -19,15 +21,22 @@ export interface XdsServerOptions extends AdsServerOptions {
   readonly acceptBacklog?: number;
   /** How long close() waits for streams to end before forcing the shutdown. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Worker threads that serve the streams (workers.ts; TCP addresses only). 0 (default): the
+   * streams are served on this thread. With N ≥ 1 this thread translates and admits, the N
+   * workers push.
+   */
+  readonly workers?: number;
 }
 
 export interface RunningXdsServer {
   readonly port: number;
+  /** This thread's ADS server: it serves every stream unless there are workers (then none). */
   readonly ads: AdsServer;
+  /** Every stream, this thread's or the workers'. */
+  readonly streams: XdsStreams;
   close(): Promise<void>;
 }
-
-const MiB = 1024 * 1024;
 
 export function hostOf(address: string): string {
   const bracketed = /^\[([^\]]+)\]:\d+$/.exec(address);
@@ -53,17 +62,9 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
     );
   }
   const limits = { ...defaultXdsLimits, ...opts.limits };
-  const server = new Server({
-    // Requests are the client's: bounded. Responses are ours (a 10,000-service CDS is tens of MiB).
-    'grpc.max_receive_message_length': limits.maxMessageBytes,
-    'grpc.max_send_message_length': 256 * MiB,
-    // Notice dead proxies (a pod deleted without FIN) instead of holding their streams forever.
-    'grpc.keepalive_time_ms': 60_000,
-    'grpc.keepalive_timeout_ms': 20_000,
-    // A connection that carries no stream (a proxy's ADS stream never ends on its own) is closed (GOAWAY).
-    'grpc.max_connection_idle_ms': timeouts.idleMs,
-  });
+  const server = xdsGrpcServer(limits, timeouts);
   const ads = new AdsServer({ ...opts, limits, log: opts.log ?? rootLog });
+  if ((opts.workers ?? 0) > 0) return startWithWorkers(opts, ads, credentials, limits, timeouts);
   ads.addTo(server);
   const listener = await listenXds(server, opts.address, credentials, opts.acceptBacklog ?? DEFAULT_ACCEPT_BACKLOG);
   const { port } = listener;
@@ -72,6 +73,14 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
   return {
     port,
     ads,
+    streams: {
+      get connected() {
+        return ads.connected;
+      },
+      debug: () => Promise.resolve(ads.debug()),
+      pinnedSnapshot: (stream: string) => Promise.resolve(ads.pinnedSnapshot(stream)),
+      latest: () => ads.debug(),
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         listener.close();
@@ -92,12 +101,39 @@ export async function startXdsServer(opts: XdsServerOptions): Promise<RunningXds
   };
 }
 
-/**
- * A TLS handshake left unfinished is dropped after `ms` (Node's default is 120 s). grpc-js
- * builds its http2.createSecureServer options from the credentials' constructor options and
- * has no setting of its own for this; pinned by test/attack/slow-clients.test.ts.
- */
-function withHandshakeTimeout(credentials: ServerCredentials, ms: number): void {
-  const c = credentials as unknown as { serverConstructorOptions?: Record<string, unknown> | null };
-  if (credentials._isSecure() && c.serverConstructorOptions) c.serverConstructorOptions = { ...c.serverConstructorOptions, handshakeTimeout: ms };
+async function startWithWorkers(
+  opts: XdsServerOptions,
+  ads: AdsServer,
+  credentials: ServerCredentials,
+  limits: XdsLimits,
+  timeouts: ListenerTimeouts,
+): Promise<RunningXdsServer> {
+  const log = (opts.log ?? rootLog).child({ component: 'xds-server' });
+  const workers = await startXdsWorkers({
+    count: opts.workers ?? 1,
+    address: opts.address,
+    cache: opts.cache,
+    credentials,
+    ...(opts.authenticate !== undefined ? { authenticate: opts.authenticate } : {}),
+    settings: {
+      limits,
+      timeouts,
+      acceptBacklog: opts.acceptBacklog ?? DEFAULT_ACCEPT_BACKLOG,
+      ...(opts.debounce !== undefined ? { debounce: opts.debounce } : {}),
+      ...(opts.flushBatch !== undefined ? { flushBatch: opts.flushBatch } : {}),
+      ...(opts.shutdownGraceMs !== undefined ? { shutdownGraceMs: opts.shutdownGraceMs } : {}),
+    },
+    log,
+  });
+  log.info({ address: opts.address, port: workers.port, tls: credentials._isSecure(), workers: opts.workers }, 'xDS server listening');
+  let closing: Promise<void> | undefined;
+  return {
+    port: workers.port,
+    ads,
+    streams: workers,
+    close() {
+      closing ??= workers.close().then(() => log.info('xDS server stopped'));
+      return closing;
+    },
+  };
 }

@@ -3,7 +3,7 @@
 import type { NodeDefaults } from '../resources/node-info.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
 import type { Logger } from '../../src/base/log.ts';
-import type { Authenticate } from '../../src/identity/auth-hook.ts';
+import type { Admit } from './admit.ts';
 import type { MeshModel } from '../../src/model/types.ts';
 import type { Node } from '../gen/envoy/config/core/v3/base_pb.js';
 import type { Status } from '../gen/google/rpc/status_pb.js';
@@ -20,11 +20,14 @@ export interface SnapshotSource {
   watch(proxy: ProxyInfo, listener: () => void): SnapshotWatch;
   /** The model served, for holding a proxy's claimed Service to its credential (scope.ts). */
   readonly model?: MeshModel | undefined;
+  /** Snapshots arrive from another thread (workers.ts): a watch may have none yet although there is a model. */
+  readonly remote?: boolean;
 }
 
 export interface StreamContext {
   readonly cache: SnapshotSource;
-  readonly authenticate?: Authenticate;
+  /** Authentication and scope of the proxy (admit.ts); without it every well-formed node is accepted. */
+  readonly admit?: Admit;
   readonly log: Logger;
   readonly limits: XdsLimits;
   readonly nodeDefaults: NodeDefaults;

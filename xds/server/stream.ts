@@ -22,7 +22,6 @@ import { resetStream } from './reset.ts';
 import { hit, Pacer, ReadPacer, WriteQueue } from './limits.ts';
 import { adsMetrics, tally, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
-import { scopeProxy } from './scope.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
 import type { AdsStream, BaseRequest, Protocol, StreamContext } from './stream-types.ts';
@@ -30,11 +29,17 @@ import type { AdsStream, BaseRequest, Protocol, StreamContext } from './stream-t
 export type { AdsStream, Protocol, SnapshotSource, StreamContext, StreamDebug, TypeDebug } from './stream-types.ts';
 
 let streamSeq = 0;
+let streamPrefix = 's';
+
+/** Stream ids are `<prefix><n>`; each xDS worker thread has a prefix of its own. */
+export function setStreamIdPrefix(prefix: string): void {
+  streamPrefix = prefix;
+}
 let nonceSeq = 0;
 
 export abstract class XdsStream<Req extends BaseRequest, H extends Known> implements AdsStream {
   abstract readonly protocol: Protocol;
-  readonly id = `s${(++streamSeq).toString(36)}`;
+  readonly id = `${streamPrefix}${(++streamSeq).toString(36)}`;
   proxy: ProxyInfo | undefined;
   protected log: Logger;
   protected readonly ctx: StreamContext;
@@ -258,22 +263,20 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
       return false;
     }
     let proxy = parsed.proxy;
-    if (this.ctx.authenticate !== undefined && req.node !== undefined) {
-      const auth = await this.ctx.authenticate(this.#call, req.node);
-      if (!auth.ok) {
-        this.log.warn({ proxy: clip(proxy.id), reason: auth.reason }, 'stream rejected: authentication failed');
-        this.#fail(status.UNAUTHENTICATED, auth.reason, 'rejected');
+    if (this.ctx.admit !== undefined && req.node !== undefined) {
+      const a = await this.ctx.admit(this.#call, req.node, proxy);
+      if (!a.ok && a.refusal === 'unauthenticated') {
+        this.log.warn({ proxy: clip(proxy.id), reason: a.reason }, 'stream rejected: authentication failed');
+        this.#fail(status.UNAUTHENTICATED, a.reason, 'rejected');
         return false;
       }
-      if (auth.identity !== undefined) proxy = { ...proxy, identity: auth.identity };
-      const scoped = scopeProxy(proxy, auth.scope, this.ctx.cache.model);
-      if (!scoped.ok) {
-        adsMetrics.scopeRefused.inc({ claim: scoped.claim });
-        this.log.warn({ proxy: clip(proxy.id), identity: proxy.identity, reason: scoped.reason }, 'stream rejected: claim outside the credential');
-        this.#fail(status.PERMISSION_DENIED, scoped.reason, 'rejected');
+      if (!a.ok) {
+        adsMetrics.scopeRefused.inc({ claim: a.claim ?? 'namespace' });
+        this.log.warn({ proxy: clip(proxy.id), identity: a.identity, reason: a.reason }, 'stream rejected: claim outside the credential');
+        this.#fail(status.PERMISSION_DENIED, a.reason, 'rejected');
         return false;
       }
-      proxy = scoped.proxy;
+      proxy = a.proxy;
     }
     if (this.#closed) return false;
     this.proxy = proxy;

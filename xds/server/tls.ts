@@ -60,6 +60,13 @@ export interface XdsTls {
   close(): void;
 }
 
+/** The serving certificate, its key and the trust bundle (PEM), as an xDS worker thread receives them. */
+export interface TlsMaterial {
+  readonly ca: Buffer;
+  readonly certificate: Buffer;
+  readonly privateKey: Buffer;
+}
+
 /** An in-memory provider of both the identity (serving cert) and the CA (trust bundle). */
 class MemoryCertificateProvider implements CertificateProvider {
   readonly #ca = new Set<CaListener>();
@@ -70,6 +77,10 @@ class MemoryCertificateProvider implements CertificateProvider {
   constructor(ca: Buffer, certificate: Buffer, privateKey: Buffer) {
     this.#caUpdate = { caCertificate: ca };
     this.#identityUpdate = { certificate, privateKey };
+  }
+
+  get material(): TlsMaterial {
+    return { ca: this.#caUpdate.caCertificate, certificate: this.#identityUpdate.certificate, privateKey: this.#identityUpdate.privateKey };
   }
 
   setCa(ca: Buffer): void {
@@ -163,6 +174,7 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
   // grpc-js's parameter names are swapped relative to its constructor; one provider serving
   // both roles makes the order irrelevant. Client certificates: requested, not required.
   const credentials = experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  providers.set(credentials, provider);
 
   return {
     credentials,
@@ -183,6 +195,46 @@ export async function createXdsTls(opts: XdsTlsOptions): Promise<XdsTls> {
     },
     close() {
       rotation.stop();
+    },
+  };
+}
+
+const providers = new WeakMap<ServerCredentials, MemoryCertificateProvider>();
+
+/**
+ * For xDS worker threads (workers.ts): the current material of credentials made here, and each
+ * renewed identity or rotated trust bundle (call the returned function to stop); undefined
+ * for other credentials.
+ */
+export function rotatingMaterial(
+  credentials: ServerCredentials,
+): { readonly current: TlsMaterial; follow(onChange: (m: TlsMaterial) => void): () => void } | undefined {
+  const provider = providers.get(credentials);
+  if (provider === undefined) return undefined;
+  return {
+    current: provider.material,
+    follow(onChange) {
+      // Renewed serving certificates and a rotated trust bundle (CA rotation) alike.
+      const identity: IdentityListener = () => onChange(provider.material);
+      const ca: CaListener = () => onChange(provider.material);
+      provider.addIdentityCertificateListener(identity);
+      provider.addCaCertificateListener(ca);
+      return () => {
+        provider.removeIdentityCertificateListener(identity);
+        provider.removeCaCertificateListener(ca);
+      };
+    },
+  };
+}
+
+/** A worker thread's credentials from the primary's material; `update` installs a renewed identity. */
+export function credentialsFrom(m: TlsMaterial): { readonly credentials: ServerCredentials; update(next: TlsMaterial): void } {
+  const provider = new MemoryCertificateProvider(Buffer.from(m.ca), Buffer.from(m.certificate), Buffer.from(m.privateKey));
+  return {
+    credentials: experimental.createCertificateProviderServerCredentials(provider, provider, false),
+    update: (next) => {
+      if (!Buffer.from(next.ca).equals(provider.material.ca)) provider.setCa(Buffer.from(next.ca));
+      provider.setIdentity(Buffer.from(next.certificate), Buffer.from(next.privateKey));
     },
   };
 }

@@ -109,6 +109,7 @@ function settingsFrom(values: ControllerFlags): Settings {
       statusResyncMs: values['status-resync'],
       replicaReports: { leaseDurationMs: values['report-lease-duration'] },
       xdsLimits: xdsLimitsFrom(values),
+      xdsWorkers: values['xds-workers'],
       listenerTimeouts: listenerTimeoutsFrom(values),
       ...(values['discovery-selector'] ? { namespaceSelector: values['discovery-selector'] } : {}),
       log,

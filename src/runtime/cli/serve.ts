@@ -65,6 +65,7 @@ export async function serveWith(values: ServeFlags): Promise<number> {
       xdsAddress,
       monitoringAddress: values['monitoring-address'],
       xdsLimits: xdsLimitsFrom(values),
+      xdsWorkers: values['xds-workers'],
       ...(values['egress-default'] !== undefined ? { egressDefault: values['egress-default'] } : {}),
       listenerTimeouts: listenerTimeoutsFrom(values),
       meshView: { scrape: scrapeSettingsFrom(values), ...(sec ? { certificates: () => certificatesOf(sec.status()) } : {}) },

@@ -22,7 +22,20 @@ const limit = (help: string, def: number) => ({ kind: 'value', value: 'N', help,
 const timeout = (help: string, defMs: number) =>
   ({ kind: 'value', value: 'DURATION', help, default: `${defMs / 1000}s`, section: TIMEOUTS, schema: duration({ ms: 100, text: '100ms' }) }) as const;
 
+const workerCount = z
+  .string()
+  .regex(/^\d+$/, 'must be 0 or a positive integer')
+  .transform(Number)
+  .refine((n) => Number.isSafeInteger(n) && n <= 64, 'must be 0..64');
+
 export const xdsLimitFlags = {
+  'xds-workers': {
+    kind: 'value',
+    value: 'N',
+    help: 'worker threads serving xDS streams (0: the main thread; docs/scale.md); needs a TCP --xds-address',
+    default: '0',
+    schema: workerCount,
+  },
   'xds-max-message-bytes': limit('largest DiscoveryRequest', d.maxMessageBytes),
   'xds-max-streams-per-connection': limit('streams on one connection', d.maxStreamsPerConnection),
   'xds-max-names': limit('resource names one type may subscribe to on a stream', d.maxNames),

@@ -81,6 +81,8 @@ export interface ControllerOptions {
   readonly egressDefault?: EgressSpec;
   /** Handshake/request/idle bounds of every listener. */
   readonly listenerTimeouts?: ListenerTimeouts;
+  /** xDS worker threads (xds/server/workers.ts). */
+  readonly xdsWorkers?: number;
   /** Proxy authentication; gets the pod/namespace index (pod UIDs, service accounts). */
   readonly authenticate?: (index: ClusterIndex) => Authenticate;
   /** Per-identity SDS secrets in every snapshot (with a CA; see ControlPlaneOptions.secrets). */
@@ -167,6 +169,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
       ...(opts.xdsLimits ? { xdsLimits: opts.xdsLimits } : {}),
       ...(opts.egressDefault ? { egressDefault: opts.egressDefault } : {}),
       ...(opts.listenerTimeouts ? { listenerTimeouts: opts.listenerTimeouts } : {}),
+      ...(opts.xdsWorkers ? { xdsWorkers: opts.xdsWorkers } : {}),
       ...(opts.authenticate ? { authenticate: opts.authenticate(source.index) } : {}),
       ...(opts.secrets ? { secrets: opts.secrets } : {}),
       readiness: { informersSynced: () => source.synced, ...opts.readiness },
@@ -187,7 +190,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
 
   const proxies = {
     model: () => controlPlane.model(),
-    streams: () => controlPlane.xds.ads.debug(),
+    streams: () => controlPlane.xds.streams.latest(),
     snapshotFor: (p: Parameters<typeof controlPlane.cache.snapshotFor>[0]) => controlPlane.cache.snapshotFor(p),
   };
   const progress = new LocalProgress(identity, proxies);

@@ -3,7 +3,7 @@ import { create, toJson, type DescMessage, type MessageShape } from '@bufbuild/p
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import type { Client } from '@grpc/grpc-js';
 import { expect } from 'vitest';
-import { metricsRegistry } from '../../../src/base/metrics.ts';
+import { processMetrics } from '../../../src/base/metrics.ts';
 import type { Node } from '../../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { DeltaDiscoveryResponseSchema, DiscoveryResponseSchema } from '../../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { envoyRegistry } from '../../../xds/resources/registry.ts';
@@ -27,8 +27,17 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { holdoffMs?: number; maxDelayMs?: number; authenticate?: Authenticate; checkConsistency?: ConsistencyCheck; limits?: Partial<XdsLimits> } = {},
+  opts: {
+    holdoffMs?: number;
+    maxDelayMs?: number;
+    authenticate?: Authenticate;
+    checkConsistency?: ConsistencyCheck;
+    limits?: Partial<XdsLimits>;
+    /** xDS worker threads; default WEFT_TEST_XDS_WORKERS (0: none), so a whole suite can run through workers. */
+    workers?: number;
+  } = {},
 ): Promise<Harness> {
+  const workers = opts.workers ?? Number(process.env.WEFT_TEST_XDS_WORKERS ?? 0);
   const world = new World(opts.checkConsistency !== undefined ? { checkConsistency: opts.checkConsistency } : {});
   const server = await startXdsServer({
     address: '127.0.0.1:0',
@@ -38,6 +47,7 @@ export async function startHarness(
     ...(opts.authenticate !== undefined ? { authenticate: opts.authenticate } : {}),
     // Tests multiplex hundreds of proxies over one client connection; Envoy opens one or two.
     limits: { maxStreamsPerConnection: 10_000, ...opts.limits },
+    ...(workers > 0 ? { workers } : {}),
   });
   const client = newGrpcClient(server.port);
   const open: { close(): void }[] = [];
@@ -88,7 +98,7 @@ export function deltaResponse(typeUrl: string, systemVersion: string, resources:
 
 /** Current value of a counter/gauge series (0 when absent). */
 export async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = metricsRegistry.getSingleMetric(name);
+  const metric = (await processMetrics()).getSingleMetric(name); // with xDS workers, theirs too
   if (metric === undefined) return 0;
   const { values } = await metric.get();
   const hit = values.find((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want));

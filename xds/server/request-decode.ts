@@ -1,0 +1,152 @@
+// Decoding only what an ACK needs (issue 11, item 4). Every SotW request repeats the whole
+// subscription: an Envoy with 100 clusters ACKs each EDS response with the 100 names again,
+// and 10,000 of them do so after every push. protobuf-es decodes such a request through its
+// reflection (a message object, a string per name), ≈ 5 % of the server's CPU at 1k proxies.
+// An ACK carries no node (Envoy sends it on the first request only: set_node_on_first_message_only)
+// and no error: this reader takes version_info, type_url and response_nonce, and the names as
+// one span of bytes. Equal spans (every proxy of a group subscribes alike) map to one shared,
+// frozen names array, so the reducer's "same names as before?" is an identity check
+// (xds/protocol/sotw.ts) and no string per name is made. Anything else — a node, an error
+// detail, resource locators, unknown fields, invalid UTF-8, malformed bytes — goes to
+// protobuf-es as before, so behaviour (and errors) are exactly its own.
+import { fromBinary } from '@bufbuild/protobuf';
+import { isUtf8 } from 'node:buffer';
+import { DiscoveryRequestSchema, type DiscoveryRequest } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+
+/** Distinct name spans kept (and their total bytes): a client inventing subscriptions empties the table, never grows it. */
+const MAX_SPANS = 4096;
+const MAX_SPAN_BYTES = 32 * 1024 * 1024;
+/** Spans with one fingerprint compared at most (a client crafting collisions gets the plain decode). */
+const MAX_CHAIN = 8;
+/** Bytes sampled for the fingerprint: hashing a 5 KB key as a string costs more than decoding it. */
+const SAMPLES = 64;
+
+interface Span {
+  readonly bytes: Buffer;
+  readonly names: readonly string[];
+}
+
+const spans = new Map<number, Span[]>();
+let spanCount = 0;
+let spanBytes = 0;
+
+function fingerprint(buf: Buffer, start: number, end: number): number {
+  const len = end - start;
+  let h = Math.imul(0x811c9dc5 ^ len, 16777619);
+  const step = len <= SAMPLES ? 1 : Math.floor(len / SAMPLES);
+  for (let i = start; i < end; i += step) h = Math.imul(h ^ buf[i]!, 16777619);
+  return Math.imul(h ^ buf[end - 1]!, 16777619);
+}
+
+/** Decode statistics (bench/ and tests): requests read by the short path, and by protobuf-es. */
+export const requestDecodes = { short: 0, full: 0 };
+/** Off only to measure what the short path saves (`npm run bench -- peer --full-decode`). */
+export const ackShortPath = { enabled: true };
+
+const TAG_VERSION = (1 << 3) | 2;
+const TAG_NAMES = (3 << 3) | 2;
+const TAG_TYPE = (4 << 3) | 2;
+const TAG_NONCE = (5 << 3) | 2;
+
+/** A varint at `pos` (< 2^28: tags and lengths of a request under the receive limit), or -1. */
+function varint(buf: Buffer, at: { pos: number }): number {
+  let v = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (at.pos >= buf.length) return -1;
+    const b = buf[at.pos++]!;
+    v |= (b & 0x7f) << shift;
+    if (b < 0x80) return v;
+  }
+  return -1;
+}
+
+function text(buf: Buffer, start: number, end: number): string | undefined {
+  if (end === start) return '';
+  const bytes = buf.subarray(start, end);
+  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+}
+
+function namesOf(buf: Buffer, start: number, end: number): readonly string[] | undefined {
+  if (start === end) return [];
+  const fp = fingerprint(buf, start, end);
+  const chain = spans.get(fp);
+  const bytes = buf.subarray(start, end);
+  if (chain !== undefined) for (const s of chain) if (s.bytes.equals(bytes)) return s.names;
+  const names: string[] = [];
+  const at = { pos: start };
+  while (at.pos < end) {
+    at.pos++; // TAG_NAMES (the span holds nothing else)
+    const len = varint(buf, at);
+    const s = text(buf, at.pos, at.pos + len);
+    if (s === undefined) return undefined;
+    names.push(s);
+    at.pos += len;
+  }
+  Object.freeze(names);
+  if ((chain?.length ?? 0) >= MAX_CHAIN) return names;
+  if (spanCount >= MAX_SPANS || spanBytes + bytes.length > MAX_SPAN_BYTES) {
+    spans.clear();
+    spanCount = spanBytes = 0;
+  }
+  const span = { bytes: Buffer.from(bytes), names }; // a copy: grpc-js may reuse its read buffers
+  const kept = spans.get(fp);
+  if (kept === undefined) spans.set(fp, [span]);
+  else kept.push(span);
+  spanCount++;
+  spanBytes += bytes.length;
+  return names;
+}
+
+/** The short path: undefined when the request needs protobuf-es. */
+function shortDecode(buf: Buffer): DiscoveryRequest | undefined {
+  let versionInfo = '';
+  let typeUrl = '';
+  let responseNonce = '';
+  let namesStart = -1;
+  let namesEnd = -1;
+  const at = { pos: 0 };
+  while (at.pos < buf.length) {
+    const tag = varint(buf, at);
+    if (tag !== TAG_VERSION && tag !== TAG_NAMES && tag !== TAG_TYPE && tag !== TAG_NONCE) return undefined;
+    const tagAt = at.pos - 1;
+    const len = varint(buf, at);
+    if (len < 0 || at.pos + len > buf.length) return undefined;
+    const start = at.pos;
+    at.pos += len;
+    if (tag === TAG_NAMES) {
+      if (namesStart < 0) namesStart = tagAt;
+      else if (namesEnd !== tagAt) return undefined; // names interleaved with other fields
+      namesEnd = at.pos;
+      continue;
+    }
+    const s = text(buf, start, at.pos);
+    if (s === undefined) return undefined;
+    if (tag === TAG_VERSION) versionInfo = s;
+    else if (tag === TAG_TYPE) typeUrl = s;
+    else responseNonce = s;
+  }
+  const resourceNames = namesStart < 0 ? [] : namesOf(buf, namesStart, namesEnd);
+  if (resourceNames === undefined) return undefined;
+  // The fields protobuf-es would set, at their defaults; resourceNames is shared and frozen.
+  return {
+    $typeName: 'envoy.service.discovery.v3.DiscoveryRequest',
+    versionInfo,
+    node: undefined,
+    resourceNames: resourceNames as string[],
+    resourceLocators: [],
+    typeUrl,
+    responseNonce,
+    errorDetail: undefined,
+  };
+}
+
+/** DiscoveryRequest from the wire: the short path when it suffices, protobuf-es otherwise (which throws on malformed input). */
+export function decodeDiscoveryRequest(buf: Buffer): DiscoveryRequest {
+  const short = ackShortPath.enabled ? shortDecode(buf) : undefined;
+  if (short !== undefined) {
+    requestDecodes.short++;
+    return short;
+  }
+  requestDecodes.full++;
+  return fromBinary(DiscoveryRequestSchema, buf);
+}
