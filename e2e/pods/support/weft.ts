@@ -98,6 +98,8 @@ export interface InstallOptions {
   readonly set?: Readonly<Record<string, string>>;
   /** Wait for Ready Pods, a leader and a webhook answer (default true). */
   readonly wait?: boolean;
+  /** Extra controller flags (controller.extraArgs, after the confinement's --discovery-selector). */
+  readonly controllerArgs?: readonly string[];
 }
 
 export interface ControllerPod {
@@ -143,15 +145,12 @@ export async function installWeft(opts: InstallOptions = {}): Promise<WeftReleas
   const fullname = release.includes('weft') ? release : `${release}-weft`;
   const confineLabel = 'weft.dev/e2e-release';
   const meshLabels: Record<string, string> = { 'weft.dev/inject': 'enabled', ...(confine ? { [confineLabel]: release } : {}) };
-  const confineArgs = confine
-    ? [
-        '--set',
-        `webhooks.namespaceSelector.matchLabels.${confineLabel.replace(/\./g, '\\.')}=${release}`,
-        // --set-json: the argument holds '=' twice.
-        '--set-json',
-        `controller.extraArgs=${JSON.stringify([`--discovery-selector=${confineLabel}=${release}`])}`,
-      ]
-    : [];
+  const extraArgs = [...(confine ? [`--discovery-selector=${confineLabel}=${release}`] : []), ...(opts.controllerArgs ?? [])];
+  const confineArgs = [
+    ...(confine ? ['--set', `webhooks.namespaceSelector.matchLabels.${confineLabel.replace(/\./g, '\\.')}=${release}`] : []),
+    // --set-json: the argument holds '=' twice.
+    ...(extraArgs.length > 0 ? ['--set-json', `controller.extraArgs=${JSON.stringify(extraArgs)}`] : []),
+  ];
   await nhelm(['install', release, chartDir, '-n', namespace, '--create-namespace', ...confineArgs, ...setArgs(opts.set ?? {})]);
   const leaseName = 'weft-controller';
 
