@@ -214,10 +214,17 @@ describe.skipIf(!nodeSuitesEnabled)('Weft in-cluster: the chart on the real node
     await eventually(() => releaseObjects(rel.release), { until: (o) => o.length === 0, timeoutMs: 60_000, what: 'no object labelled with the release' });
     const named = await nk(['get', 'mutatingwebhookconfigurations,validatingwebhookconfigurations,clusterroles,clusterrolebindings', '-o', 'name']);
     expect(named.stdout).not.toContain(rel.fullname);
-    const left = (await nk(['get', 'all,secrets,leases,configmaps,serviceaccounts,roles,rolebindings,pdb', '-n', rel.namespace, '-o', 'name'])).stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean);
+    // Report Leases are owned by their replica's Pod: the garbage collector removes them with the Pods.
+    const remaining = async () =>
+      (await nk(['get', 'all,secrets,leases,configmaps,serviceaccounts,roles,rolebindings,pdb', '-n', rel.namespace, '-o', 'name'])).stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean);
+    const left = await eventually(remaining, {
+      until: (l) => !l.some((n) => n.includes('/weft-replica-')),
+      timeoutMs: 60_000,
+      what: 'report Leases collected with their Pods',
+    });
     console.log(`[pods controller] left in ${rel.namespace} after uninstall: ${left.join(', ')}`);
     // Not Helm's: the CA root (kept so a reinstall keeps trusting running sidecars) and the
     // Lease, both written by the controller (charts/weft/README.md); plus what Kubernetes

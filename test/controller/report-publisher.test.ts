@@ -54,6 +54,7 @@ async function setup() {
     progress: { identity: 'replica-a', report },
     leaseDurationMs: 3000,
     endpoint: { podIP: '10.244.0.7', monitoringPort: 15014, xdsPort: 15012 },
+    ownerPod: { name: 'weft-0', uid: 'u-1' },
     countIntervalMs: 5000,
     passMs: 100, // renewals half a pass early: 950 ms after the last write
     clock,
@@ -68,6 +69,8 @@ describe('the report publisher', () => {
     expect(writes.map((w) => w.method)).toEqual(['POST']);
     const first = writes[0]!.body!;
     expect(first.metadata.labels).toEqual({ 'app.kubernetes.io/name': 'weft', 'app.kubernetes.io/component': 'weft-replica-report' });
+    // owned by the replica's Pod: garbage-collected with it
+    expect((first.metadata as { ownerReferences?: unknown }).ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'weft-0', uid: 'u-1' }]);
     expect(first.metadata.annotations).toMatchObject({
       'weft.dev/replica': 'replica-a',
       'weft.dev/pod-ip': '10.244.0.7',

@@ -28,6 +28,12 @@ export interface ReportPublisherOptions {
   readonly leaseDurationMs: number;
   /** Where peers (and weftctl) reach this replica. */
   readonly endpoint: { readonly podIP?: string; readonly monitoringPort?: number; readonly debugPort?: number; readonly xdsPort?: number };
+  /**
+   * The replica's own Pod: the Lease names it as its owner, so Kubernetes' garbage collector
+   * deletes the report with the Pod even when the replica cannot (helm uninstall removes the
+   * Role while the Pods are still stopping; a crashed replica never deletes it).
+   */
+  readonly ownerPod?: { readonly name: string; readonly uid: string };
   readonly passMs?: number;
   readonly countIntervalMs?: number;
   readonly clock?: Clock;
@@ -44,7 +50,14 @@ export const reportWrites = new Counter({
 interface LeaseObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string; labels: Record<string, string>; annotations: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+  };
   spec: { holderIdentity: string; leaseDurationSeconds: number; acquireTime: string; renewTime: string };
 }
 
@@ -155,6 +168,7 @@ export class ReportPublisher {
         namespace: this.#o.namespace,
         labels: { ...REPORT_LABELS },
         annotations,
+        ...(this.#o.ownerPod ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: this.#o.ownerPod.name, uid: this.#o.ownerPod.uid }] } : {}),
         ...(this.#rv ? { resourceVersion: this.#rv } : {}),
       },
       spec: {

@@ -200,6 +200,7 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
     namespace: opts.namespace,
     progress,
     leaseDurationMs: opts.replicaReports?.leaseDurationMs ?? 15_000,
+    ...(process.env.POD_NAME && process.env.POD_UID ? { ownerPod: { name: process.env.POD_NAME, uid: process.env.POD_UID } } : {}),
     endpoint: {
       ...((opts.replicaReports?.podIP ?? process.env.POD_IP) ? { podIP: opts.replicaReports?.podIP ?? process.env.POD_IP } : {}),
       ...(controlPlane.monitoringPort !== undefined ? { monitoringPort: controlPlane.monitoringPort } : {}),
