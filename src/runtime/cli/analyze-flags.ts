@@ -1,7 +1,7 @@
 // `weftctl analyze`'s flags (apart from the command so --help never loads a client).
-import { dnsLabel, existingFile, switchValue } from './flag-values.ts';
+import { existingFile, switchValue } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
-import { outputFlag, kubeconfigFlag, controlPlaneNamespaceFlag } from './weftctl-flags.ts';
+import { outputFlag, kubeconfigFlag, controlPlaneNamespaceFlag, namespaceFlag } from './weftctl-flags.ts';
 
 export const analyzeCommand = defineCommand({
   name: 'analyze',
@@ -12,7 +12,7 @@ files are checked as if applied over what the cluster holds (add --local to chec
 anything exists). Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad flags or unreachable
 API server. Codes are stable; docs/analyze.md lists them.`,
   flags: {
-    namespace: { kind: 'value', short: 'n', value: 'NS', help: 'check one namespace', defaultText: "the kubeconfig context's, else default", schema: dnsLabel },
+    namespace: namespaceFlag('check one namespace'),
     'all-namespaces': { kind: 'switch', short: 'A', help: 'check every namespace', schema: switchValue },
     filename: { kind: 'value', short: 'f', value: 'FILE|DIR', help: 'YAML files (or directories of them) to check', multiple: true, schema: existingFile },
     local: { kind: 'switch', help: 'check only the -f files; do not contact the API server', schema: switchValue },

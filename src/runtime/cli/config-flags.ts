@@ -1,7 +1,6 @@
 // `weftctl config`'s flags (apart from the command so --help never loads a client).
-import { dnsLabel } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
-import { controlPlaneNamespaceFlag, debugApiFlags, kubeconfigFlag, outputFlag } from './weftctl-flags.ts';
+import { controlPlaneNamespaceFlag, debugApiFlags, kubeconfigFlag, outputFlag, namespaceFlag } from './weftctl-flags.ts';
 
 export const configCommand = defineCommand({
   name: 'config POD|PROXY-ID [clusters|listeners|routes|endpoints|secrets]',
@@ -12,7 +11,7 @@ bearer token; you need get on proxies.mesh.weft.dev in the proxy's namespace). S
 subjects, SANs and expiry; keys are never served. -o json|yaml prints Envoy's JSON of the resources.
 Exit status 0, 1 when the Pod or its proxy cannot be found or the controller refuses, 2 on bad flags.`,
   flags: {
-    namespace: { kind: 'value', short: 'n', value: 'NS', help: "the Pod's namespace", defaultText: "the kubeconfig context's, else default", schema: dnsLabel },
+    namespace: namespaceFlag("the Pod's namespace"),
     output: outputFlag,
     kubeconfig: kubeconfigFlag,
     'control-plane-namespace': controlPlaneNamespaceFlag,

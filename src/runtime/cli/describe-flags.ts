@@ -1,14 +1,13 @@
 // `weftctl describe pod`'s flags (apart from the command so --help never loads a client).
-import { dnsLabel } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
-import { outputFlag, kubeconfigFlag, trustDomainFlag, controlPlaneNamespaceFlag } from './weftctl-flags.ts';
+import { outputFlag, kubeconfigFlag, trustDomainFlag, controlPlaneNamespaceFlag, namespaceFlag } from './weftctl-flags.ts';
 
 export const describeCommand = defineCommand({
   name: 'describe pod POD',
   program: 'weftctl',
   summary: "the policies that shape a Pod's traffic: its identity, inbound ports with their mTLS mode and the PeerAuth that decided it, splits and retries",
   flags: {
-    namespace: { kind: 'value', short: 'n', value: 'NS', help: "the Pod's namespace", defaultText: "the kubeconfig context's, else default", schema: dnsLabel },
+    namespace: namespaceFlag("the Pod's namespace"),
     output: outputFlag,
     kubeconfig: kubeconfigFlag,
     'trust-domain': trustDomainFlag,

@@ -1,7 +1,7 @@
 // `weftctl preview`'s flags (apart from the command so --help never loads translation).
-import { dnsLabel, existingFile, switchValue } from './flag-values.ts';
+import { existingFile, switchValue } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
-import { outputFlag, kubeconfigFlag, trustDomainFlag, controlPlaneNamespaceFlag } from './weftctl-flags.ts';
+import { outputFlag, kubeconfigFlag, trustDomainFlag, controlPlaneNamespaceFlag, namespaceFlag } from './weftctl-flags.ts';
 
 export const previewCommand = defineCommand({
   name: 'preview',
@@ -22,14 +22,7 @@ alone are the "after" and nothing the "before", for one sidecar in the namespace
       multiple: true,
       schema: existingFile,
     },
-    namespace: {
-      kind: 'value',
-      short: 'n',
-      value: 'NS',
-      help: 'proxies of one namespace',
-      defaultText: "the kubeconfig context's, else default",
-      schema: dnsLabel,
-    },
+    namespace: namespaceFlag('proxies of one namespace'),
     'all-namespaces': { kind: 'switch', short: 'A', help: 'proxies of every namespace', schema: switchValue },
     local: { kind: 'switch', help: 'do not contact the API server', schema: switchValue },
     output: outputFlag,

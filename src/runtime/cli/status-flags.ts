@@ -1,8 +1,8 @@
 // `weftctl status`'s flags (apart from the command so --help never loads a client).
 import { z } from 'zod';
-import { dnsLabel, switchValue } from './flag-values.ts';
+import { switchValue } from './flag-values.ts';
 import { defineCommand, type FlagValues } from './flags.ts';
-import { controlPlaneNamespaceFlag, debugApiFlags, kubeconfigFlag } from './weftctl-flags.ts';
+import { controlPlaneNamespaceFlag, debugApiFlags, kubeconfigFlag, namespaceFlag } from './weftctl-flags.ts';
 
 export const statusCommand = defineCommand({
   name: 'status',
@@ -14,14 +14,7 @@ STATUS: SYNCED every type ACKed at the version sent; STALE a sent version not AC
 rejected the latest version of a type (Envoy's message follows the table). Exit status 0, 1 when the
 controller cannot be asked or refuses, 2 on bad flags.`,
   flags: {
-    namespace: {
-      kind: 'value',
-      short: 'n',
-      value: 'NS',
-      help: 'proxies of one namespace',
-      defaultText: "the kubeconfig context's, else default",
-      schema: dnsLabel,
-    },
+    namespace: namespaceFlag('proxies of one namespace'),
     'all-namespaces': { kind: 'switch', short: 'A', help: 'proxies of every namespace you may read', schema: switchValue },
     output: {
       kind: 'value',

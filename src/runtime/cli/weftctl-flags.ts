@@ -35,6 +35,11 @@ export const controlPlaneNamespaceFlag = {
   schema: dnsLabel,
 } as const satisfies FlagSpec;
 
+/** `-n NS`: the kubectl-style namespace flag; `help` says what it narrows in each command. */
+export function namespaceFlag(help: string) {
+  return { kind: 'value', short: 'n', value: 'NS', help, defaultText: "the kubeconfig context's, else default", schema: dnsLabel } as const satisfies FlagSpec;
+}
+
 const DEBUG_SECTION = "Reaching the controller's debug API (docs/weftctl.md)";
 
 /** How weftctl reaches the controller's debug API (debug-client.ts), shared by status and config. */
