@@ -179,8 +179,8 @@ describe('charts/weft on a real API server', () => {
       `${release}-inject`,
     ]);
     expect(hook.webhooks[0]).toMatchObject({ timeoutSeconds: 5, failurePolicy: 'Ignore' });
-    const deploy = await kubectlJson<{ spec: { template: { spec: { containers: { args?: string[] }[] } } } }>(['get', 'deployment', release, '-n', ns]);
-    expect(deploy.spec.template.spec.containers[0]?.args).toContain('--lease-name=weft-lease-2');
+    // External mode renders no Deployment; the notes name the leader Lease to clean up after uninstall.
+    expect((await helm(['get', 'notes', release, '-n', ns])).stdout).toContain('lease/weft-lease-2');
     const cm = await kubectlJson<{ data: Record<string, string> }>(['get', 'configmap', `${release}-inject-values`, '-n', ns]);
     expect(JSON.parse(cm.data['values.json'] ?? '{}')).toMatchObject({ proxyLogLevel: 'debug' });
     const history = JSON.parse((await helm(['history', release, '-n', ns, '-o', 'json'])).stdout) as { revision: number; status: string }[];

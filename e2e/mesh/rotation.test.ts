@@ -17,7 +17,7 @@ import { freePorts } from '../../test/support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../../test/support/weft-serve.ts';
 import { serialOf, until, workloadCert } from '../../test/sds/envoy-support.ts';
 import { sumStats, viaProxy, type Outcome } from '../../test/mtls/support.ts';
-import { weftBootstrap } from '../../test/support/weft-bootstrap.ts';
+import { meshProxyArgs, weftBootstrap } from '../../test/support/weft-bootstrap.ts';
 
 const TTL = '2m';
 const URL_ = 'http://pay.shop:8080/';
@@ -73,20 +73,8 @@ describe(`workload certificates (TTL ${TTL}) rotate under a continuous request l
     app = await startBackend({ name: 'pay' });
     await writeFile(join(configDir, 'mesh.yaml'), meshYaml(app.port, inbound));
     serve = await startWeftServe({ configDir, extraArgs: ['--ca-dir', caDir, '--workload-cert-ttl', TTL] });
-    const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
-    const args = (sa: string, outbound: number) => [
-      ...common,
-      '--node-id',
-      sa,
-      '--service',
-      sa,
-      '--service-account',
-      sa,
-      '--label',
-      `app=${sa}`,
-      '--outbound-port',
-      String(outbound),
-    ];
+    const at = { xdsAddress: serve.xdsAddress, caDir };
+    const args = (sa: string, outbound: number) => meshProxyArgs(at, sa, outbound);
     const [clientYaml, serverYaml] = await Promise.all([
       weftBootstrap(args('client', clientPort)),
       weftBootstrap([...args('pay', serverOutbound), '--inbound-port', String(inbound)]),

@@ -47,9 +47,21 @@ export function rotationAcks(streams: readonly StreamDebug[], expected: Expected
 }
 
 /** The leader's count plus every other replica's report since `since`; a replica still on another phase counts as not ACKed. */
-export function withReplicas(state: RotationState, own: RotationAcks, reports: readonly ReplicaReport[], opts: { self?: string; since: number }): RotationAcks {
+export function withReplicas(
+  state: RotationState,
+  own: RotationAcks,
+  reports: readonly ReplicaReport[],
+  opts: { self?: string; since: number; peers?: readonly string[] },
+): RotationAcks {
   let { proxies, current } = own;
   const lagging = [...own.lagging];
+  // A live replica with no fresh report may serve proxies still on older secrets: not ACKed.
+  const fresh = new Set(reports.filter((r) => r.at >= opts.since).map((r) => r.replica));
+  for (const peer of opts.peers ?? []) {
+    if (peer === opts.self || fresh.has(peer)) continue;
+    proxies += 1;
+    lagging.push(`replica ${peer} (no report yet)`);
+  }
   for (const r of reports) {
     if (r.replica === opts.self || r.at < opts.since) continue;
     if (r.phase === state.phase && r.next === state.next) {

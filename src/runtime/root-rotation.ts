@@ -59,6 +59,8 @@ export interface RootRotationOptions {
   readonly leader?: () => boolean;
   /** This replica's name in the store's ACK reports. */
   readonly replica?: string;
+  /** The other live replicas, named as in the store's reports: each must report the phase before the leader leaves it. */
+  readonly peers?: () => readonly string[];
   /** Besides SDS and xDS TLS: what else follows the phase (the webhook's serving certificate, caBundle and injected bundle). */
   readonly onApply?: (m: AppliedMaterial) => Promise<void>;
   readonly clock?: Clock;
@@ -154,7 +156,11 @@ export class RootRotation {
       this.#status = statusOf(state, own, `${state.phase}: this replica applied it; the leader advances`);
       return;
     }
-    const acks = withReplicas(state, own, reports ?? [], { self: this.#o.replica, since: this.#clock.now() - (this.#o.intervalMs ?? 2_000) * 15 });
+    const acks = withReplicas(state, own, reports ?? [], {
+      ...(this.#o.replica !== undefined ? { self: this.#o.replica } : {}),
+      since: this.#clock.now() - (this.#o.intervalMs ?? 2_000) * 15,
+      ...(this.#o.peers ? { peers: this.#o.peers() } : {}),
+    });
     metrics.proxies.set({ state: 'connected' }, acks.proxies);
     metrics.proxies.set({ state: 'acked' }, acks.current);
     const settling = this.#clock.monotonic() - this.#startedAt < (this.#o.settleMs ?? 10_000);

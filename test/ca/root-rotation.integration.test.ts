@@ -20,7 +20,7 @@ import { startBackend, type Backend } from '../support/backends.ts';
 import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
-import { weftBootstrap } from '../support/weft-bootstrap.ts';
+import { meshProxyArgs, weftBootstrap } from '../support/weft-bootstrap.ts';
 import { sumStats, viaProxy } from '../mtls/support.ts';
 
 const meshYaml = (appPort: number, inboundPort: number) => `
@@ -105,20 +105,8 @@ describe('root CA rotation under traffic (weft serve --ca-dir, two real Envoys)'
     app = await startBackend({ name: 'pay' });
     await writeFile(join(configDir, 'mesh.yaml'), meshYaml(app.port, inbound));
     serve = await startWeftServe({ configDir, extraArgs: ['--ca-dir', caDir, '--ca-rotation-soak', '2s'] });
-    const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
-    const args = (sa: string, outbound: number) => [
-      ...common,
-      '--node-id',
-      sa,
-      '--service',
-      sa,
-      '--service-account',
-      sa,
-      '--label',
-      `app=${sa}`,
-      '--outbound-port',
-      String(outbound),
-    ];
+    const at = { xdsAddress: serve.xdsAddress, caDir };
+    const args = (sa: string, outbound: number) => meshProxyArgs(at, sa, outbound);
     const [clientYaml, serverYaml] = await Promise.all([
       weftBootstrap(args('client', clientPort)),
       weftBootstrap([...args('pay', ports[2] as number), '--inbound-port', String(inbound)]),

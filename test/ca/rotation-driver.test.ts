@@ -222,6 +222,11 @@ describe('withReplicas', () => {
     });
     expect(r).toEqual({ proxies: 2 + 3 + 1 + 3, current: 2 + 1, lagging: ['replica b (still trust)', 'replica c (still sign)', '2 on replica d'] });
   });
+
+  it('holds while a live replica has not reported (it may serve proxies on the old secrets)', () => {
+    const r = withReplicas(state, own, [report('b'), report('c', { at: 10 })], { self: 'a', since: 500, peers: ['a', 'b', 'c', 'd'] });
+    expect(r).toEqual({ proxies: 2 + 3 + 1 + 1, current: 2 + 3, lagging: ['replica c (no report yet)', 'replica d (no report yet)'] });
+  });
 });
 
 describe('reportKey', () => {

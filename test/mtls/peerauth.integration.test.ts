@@ -16,7 +16,7 @@ import { freePorts } from '../support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
 import { meshYaml, MODES, peerAuthCases, peerAuthYaml, type Mode, peerAuthEnv, type PeerAuthEnv } from './peerauth-cases.ts';
 import { plaintext, viaProxy, type Outcome } from './support.ts';
-import { weftBootstrap } from '../support/weft-bootstrap.ts';
+import { meshProxyArgs, weftBootstrap } from '../support/weft-bootstrap.ts';
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,20 +49,8 @@ describe('PeerAuth between real Envoys (weft serve --ca-dir: TLS xDS, SDS certif
     if (!loaded.ok) throw new Error(loaded.error);
     const ca = loaded.ca;
 
-    const common = ['--namespace', 'shop', '--xds-address', serve.xdsAddress, '--admin-port', '0', '--ca-dir', caDir];
-    const proxyArgs = (sa: string, outboundPort: number) => [
-      ...common,
-      '--node-id',
-      sa,
-      '--service',
-      sa,
-      '--service-account',
-      sa,
-      '--label',
-      `app=${sa}`,
-      '--outbound-port',
-      String(outboundPort),
-    ];
+    const at = { xdsAddress: serve.xdsAddress, caDir };
+    const proxyArgs = (sa: string, outboundPort: number) => meshProxyArgs(at, sa, outboundPort);
     // Servers: the explicit inbound listener on the port their endpoints advertise.
     const [clientYaml, ...serverYamls] = await Promise.all([
       weftBootstrap(proxyArgs('client', clientPort)),

@@ -8,3 +8,14 @@ export async function weftBootstrap(args: string[]): Promise<string> {
   if (code !== 0) throw new Error(`weft bootstrap exited ${code}: ${err}`);
   return out;
 }
+
+/**
+ * `weft bootstrap` arguments for a sidecar of Service `sa` (service account, node id and label
+ * `app` all named `sa`) in namespace shop, with its explicit outbound proxy on `outboundPort`.
+ */
+export function meshProxyArgs(at: { readonly xdsAddress: string; readonly caDir: string }, sa: string, outboundPort: number): string[] {
+  return [
+    ...['--namespace', 'shop', '--xds-address', at.xdsAddress, '--admin-port', '0', '--ca-dir', at.caDir],
+    ...['--node-id', sa, '--service', sa, '--service-account', sa, '--label', `app=${sa}`, '--outbound-port', String(outboundPort)],
+  ];
+}

@@ -145,6 +145,9 @@ export function caRotationExtension(opts: CaRotationOptions): ControllerExtensio
       log: ctx.log,
       leader: ctx.isLeader,
       replica: reportKey(ctx.identity).slice(REPORT_ANNOTATION_PREFIX.length),
+      // Every live replica must have reported the phase before the leader leaves it: a replica
+      // that has not reported yet may hold proxies still on the old secrets.
+      peers: () => ctx.livePeers().map((id) => reportKey(id).slice(REPORT_ANNOTATION_PREFIX.length)),
       ...(opts.webhook ? { onApply: (m) => (opts.webhook as Pick<WebhookWiring, 'setCa'>).setCa(m.serving, m.clientTrustPem) } : {}),
       ...(opts.soakMs !== undefined ? { soakMs: opts.soakMs } : {}),
     });

@@ -44,6 +44,8 @@ export interface ControllerContext {
   isLeader(): boolean;
   readonly namespace: string;
   readonly identity: string;
+  /** The other replicas whose report Lease is live (their identities): who else serves proxies now. */
+  livePeers(): readonly string[];
   readonly log: Logger;
 }
 
@@ -233,7 +235,19 @@ export async function startController(opts: ControllerOptions, signal?: AbortSig
   leader?.on('stopped', () => writer.reset());
   writer.start();
 
-  const context: ControllerContext = { client, source, index: source.index, controlPlane, leader, isLeader, namespace: opts.namespace, identity, log };
+  const livePeers = (): string[] => reports.status().flatMap((r) => (r.live && r.replica !== identity ? [r.replica] : []));
+  const context: ControllerContext = {
+    client,
+    source,
+    index: source.index,
+    controlPlane,
+    leader,
+    isLeader,
+    namespace: opts.namespace,
+    identity,
+    livePeers,
+    log,
+  };
   const closers: { close(): Promise<void> }[] = [];
   try {
     for (const ext of opts.extensions ?? []) {
