@@ -3,8 +3,10 @@
 // configured by `weft serve` from examples/proxyless (RetryPolicy retryOn [5xx,
 // connect-failure, reset]). A gRPC failure is an HTTP 200 with a grpc-status, so Envoy's `5xx`
 // never saw it: the route now also says `unavailable` (docs/grpc-retries.md). A grpc-js client
-// dials Envoy's outbound listener with the greeter's authority; 400 calls must fail at most 3 %
-// (about 30 % without the policy, the control).
+// dials Envoy's outbound listener with the greeter's authority; 400 calls must fail at most 6 %
+// (about 30 % without the policy, the control). With 2 retries a call fails when 3 tries do:
+// 0.3³ = 2.7 %, σ ≈ 0.8 points over 400 calls, so 6 % is 4σ above it; one retry fewer would
+// give 9 % and fail the bound.
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greeterService, SAY_HELLO_PATH, startGreeter, type Greeter } from '../../examples/proxyless/greeter.ts';
@@ -92,11 +94,11 @@ describe('gRPC retries through a sidecar Envoy', () => {
     expect(await failedPercent('no policy')).toBeGreaterThan(20);
   });
 
-  it('with retryOn [5xx, connect-failure, reset] UNAVAILABLE is retried: at most 3 % fail', { timeout: 60_000 }, async () => {
+  it('with retryOn [5xx, connect-failure, reset] UNAVAILABLE is retried: at most 6 % fail', { timeout: 60_000 }, async () => {
     await mesh.write(example);
     const { view } = await waitForRoute(envoy, HOST, (v) => v.retryPolicy !== undefined);
     expect(view.retryPolicy?.retry_on).toBe('5xx,reset,connect-failure,unavailable');
-    expect(await failedPercent('examples/proxyless policy')).toBeLessThanOrEqual(3);
+    expect(await failedPercent('examples/proxyless policy')).toBeLessThanOrEqual(6);
     const rejected = await rejectedUpdates(envoy);
     expect(Object.fromEntries([...rejected].filter(([, v]) => v !== 0))).toEqual({});
   });
