@@ -16,34 +16,11 @@ import { startEnvoy, type EnvoyHandle } from '../../test/support/envoy.ts';
 import { freePorts } from '../../test/support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../../test/support/weft-serve.ts';
 import { serialOf, until, workloadCert } from '../../test/sds/envoy-support.ts';
-import { sumStats, viaProxy, type Outcome } from '../../test/mtls/support.ts';
+import { strictPayMeshYaml, sumStats, viaProxy, type Outcome } from '../../test/mtls/support.ts';
 import { meshProxyArgs, weftBootstrap } from '../../test/support/weft-bootstrap.ts';
 
 const TTL = '2m';
 const URL_ = 'http://pay.shop:8080/';
-
-function meshYaml(appPort: number, inboundPort: number): string {
-  return `
-apiVersion: v1
-kind: Service
-metadata: {name: pay, namespace: shop, annotations: {weft.dev/mtls: "true"}}
-spec:
-  selector: {app: pay}
-  ports: [{name: http, port: 8080, targetPort: ${appPort}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: pay-1, namespace: shop, labels: {kubernetes.io/service-name: pay}}
-addressType: IPv4
-ports: [{name: http, port: ${inboundPort}}]
-endpoints: [{addresses: [127.0.0.1]}]
----
-apiVersion: mesh.weft.dev/v1alpha1
-kind: PeerAuth
-metadata: {name: pay-strict, namespace: shop}
-spec: {selector: {matchLabels: {app: pay}}, mtls: {mode: STRICT}}
-`;
-}
 
 /** The serial of the xDS client certificate in a `weft bootstrap --ca-dir` bootstrap (/certs lists it too). */
 function xdsClientSerial(bootstrapYaml: string): string {
@@ -71,7 +48,7 @@ describe(`workload certificates (TTL ${TTL}) rotate under a continuous request l
     const [cp = 0, inbound = 0, serverOutbound = 0] = await freePorts(3);
     clientPort = cp;
     app = await startBackend({ name: 'pay' });
-    await writeFile(join(configDir, 'mesh.yaml'), meshYaml(app.port, inbound));
+    await writeFile(join(configDir, 'mesh.yaml'), strictPayMeshYaml(app.port, inbound));
     serve = await startWeftServe({ configDir, extraArgs: ['--ca-dir', caDir, '--workload-cert-ttl', TTL] });
     const at = { xdsAddress: serve.xdsAddress, caDir };
     const args = (sa: string, outbound: number) => meshProxyArgs(at, sa, outbound);

@@ -21,28 +21,9 @@ import { startEnvoy, type EnvoyHandle } from '../support/envoy.ts';
 import { freePorts } from '../support/free-port.ts';
 import { startWeftServe, type WeftServe } from '../support/weft-serve.ts';
 import { meshProxyArgs, weftBootstrap } from '../support/weft-bootstrap.ts';
-import { sumStats, viaProxy } from '../mtls/support.ts';
+import { strictPayMeshYaml, sumStats, viaProxy } from '../mtls/support.ts';
 
-const meshYaml = (appPort: number, inboundPort: number) => `
-apiVersion: v1
-kind: Service
-metadata: {name: pay, namespace: shop, annotations: {weft.dev/mtls: "true"}}
-spec:
-  selector: {app: pay}
-  ports: [{name: http, port: 8080, targetPort: ${appPort}}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: pay-1, namespace: shop, labels: {kubernetes.io/service-name: pay}}
-addressType: IPv4
-ports: [{name: http, port: ${inboundPort}}]
-endpoints: [{addresses: [127.0.0.1]}]
----
-apiVersion: mesh.weft.dev/v1alpha1
-kind: PeerAuth
-metadata: {name: strict, namespace: shop}
-spec: {selector: {matchLabels: {app: pay}}, mtls: {mode: STRICT}}
----
+const meshYaml = (appPort: number, inboundPort: number) => `${strictPayMeshYaml(appPort, inboundPort)}---
 apiVersion: mesh.weft.dev/v1alpha1
 kind: BackendPolicy
 metadata: {name: pay, namespace: shop}

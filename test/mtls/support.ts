@@ -63,3 +63,27 @@ export function sumStats(stats: ReadonlyMap<string, number>, re: RegExp): number
   for (const [name, v] of stats) if (re.test(name)) n += v;
   return n;
 }
+
+/** Service shop/pay (mTLS) on 127.0.0.1:`inboundPort`, its app on `appPort`, STRICT by PeerAuth `pay-strict`. */
+export function strictPayMeshYaml(appPort: number, inboundPort: number): string {
+  return `
+apiVersion: v1
+kind: Service
+metadata: {name: pay, namespace: shop, annotations: {weft.dev/mtls: "true"}}
+spec:
+  selector: {app: pay}
+  ports: [{name: http, port: 8080, targetPort: ${appPort}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: pay-1, namespace: shop, labels: {kubernetes.io/service-name: pay}}
+addressType: IPv4
+ports: [{name: http, port: ${inboundPort}}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: mesh.weft.dev/v1alpha1
+kind: PeerAuth
+metadata: {name: pay-strict, namespace: shop}
+spec: {selector: {matchLabels: {app: pay}}, mtls: {mode: STRICT}}
+`;
+}
