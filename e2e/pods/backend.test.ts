@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/kube.ts';
 import { napply, nk, nkJson, nodeCluster, nodeSuitesEnabled } from '../node/support.ts';
 import { installWeft, weftImages, type WeftRelease } from './support/weft.ts';
-import { deployEcho } from './support/traffic-loop.ts';
+import { deployEcho, idleClientPod } from './support/traffic-loop.ts';
 
 const ZONE = 'zone-e2e-a';
 const USERS = 30;
@@ -53,26 +53,7 @@ describe.skipIf(!nodeSuitesEnabled)('BackendPolicy on real Pods', () => {
     rel = await installWeft();
     mesh = await rel.meshNamespace('backend');
     await deployEcho(mesh.name, image, 3);
-    await napply(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'client', labels: { app: 'client' } },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: 'app',
-              image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
-              securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-            },
-          ],
-        },
-      },
-      mesh.name,
-    );
+    await napply(idleClientPod('client', image), mesh.name);
     await nk(['-n', mesh.name, 'wait', '--for=condition=Ready', 'pod/client', '--timeout=180s'], { timeoutMs: 200_000 });
   }, 1_800_000);
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, run, toYaml } from '../support/kube.ts';
 import { napply, nk, nkJson, nodeSuitesEnabled } from '../node/support.ts';
 import { installWeft, weftImages, type WeftRelease } from './support/weft.ts';
-import { deployEcho } from './support/traffic-loop.ts';
+import { deployEcho, idleClientPod } from './support/traffic-loop.ts';
 import { containerPid, envoyStats, statSum, type PodInfo } from './support/shop.ts';
 
 // Runs in a client's app container: `n` GETs of `url`, one at a time; prints {"ok": k, "codes": {...}}.
@@ -38,26 +38,6 @@ interface Calls {
 
 type Json = Record<string, unknown>;
 
-function clientPod(name: string, image: string, annotations: Record<string, string> = {}): object {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, labels: { app: name }, annotations },
-    spec: {
-      terminationGracePeriodSeconds: 1,
-      containers: [
-        {
-          name: 'app',
-          image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
-          securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        },
-      ],
-    },
-  };
-}
-
 describe.skipIf(!nodeSuitesEnabled)('egress scope on real Pods', () => {
   let rel: WeftRelease;
   let mesh: { name: string; remove: () => Promise<void> };
@@ -76,8 +56,8 @@ describe.skipIf(!nodeSuitesEnabled)('egress scope on real Pods', () => {
           metadata: { name: 'alpha' },
           spec: { selector: { app: 'echo' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
         },
-        clientPod('scoped', image, { 'weft.dev/egress': './echo' }),
-        clientPod('plain', image),
+        idleClientPod('scoped', image, { 'weft.dev/egress': './echo' }),
+        idleClientPod('plain', image),
       ],
       mesh.name,
     );
@@ -122,7 +102,10 @@ describe.skipIf(!nodeSuitesEnabled)('egress scope on real Pods', () => {
   }
 
   it('refuses a Pod whose weft.dev/egress does not parse, naming the annotation and why', async () => {
-    const r = await nk(['-n', mesh.name, 'apply', '-f', '-'], { input: toYaml(clientPod('bad', image, { 'weft.dev/egress': 'echo' })), allowFailure: true });
+    const r = await nk(['-n', mesh.name, 'apply', '-f', '-'], {
+      input: toYaml(idleClientPod('bad', image, { 'weft.dev/egress': 'echo' })),
+      allowFailure: true,
+    });
     console.log(`[pods egress] bad annotation: ${r.stderr.trim()}`);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('annotation weft.dev/egress: "echo" is not <namespace>/<service> (use "./echo"');
@@ -180,7 +163,7 @@ describe.skipIf(!nodeSuitesEnabled)('egress scope on real Pods', () => {
 
   it("a Pod without the annotation takes its Namespace's", { timeout: 240_000 }, async () => {
     await nk(['annotate', 'namespace', mesh.name, 'weft.dev/egress=./alpha', '--overwrite']);
-    await napply(clientPod('by-namespace', image), mesh.name);
+    await napply(idleClientPod('by-namespace', image), mesh.name);
     await nk(['-n', mesh.name, 'wait', '--for=condition=Ready', 'pod/by-namespace', '--timeout=180s'], { timeoutMs: 200_000 });
     const a = `outbound|80||alpha.${mesh.name}.svc.cluster.local`;
     const b = `outbound|80||echo.${mesh.name}.svc.cluster.local`;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/kube.ts';
 import { napply, nk, nkJson, nodeSuitesEnabled } from '../node/support.ts';
-import { deployEcho } from './support/traffic-loop.ts';
+import { deployEcho, idleClientPod } from './support/traffic-loop.ts';
 import { envoyStats, pods } from './support/shop.ts';
 import { installWeft, weftImages, type WeftRelease } from './support/weft.ts';
 
@@ -68,26 +68,7 @@ describe.skipIf(!nodeSuitesEnabled)('rate limits and faults on real Pods', () =>
     const img = await weftImages();
     ({ name: ns, remove: removeNs } = await rel.meshNamespace('ratefault'));
     await deployEcho(ns, img.weft, 1);
-    await napply(
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'caller', labels: { app: 'caller' } },
-        spec: {
-          terminationGracePeriodSeconds: 2,
-          containers: [
-            {
-              name: 'app',
-              image: img.weft,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
-              securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-            },
-          ],
-        },
-      },
-      ns,
-    );
+    await napply(idleClientPod('caller', img.weft), ns);
     await nk(['-n', ns, 'wait', '--for=condition=Ready', 'pod/caller', '--timeout=180s'], { timeoutMs: 200_000 });
     await eventually(() => send('/', 10, 1), { until: (c) => c.by['200'] === 10, timeoutMs: 60_000, what: 'the caller reaching echo' });
   }, 900_000);

@@ -125,3 +125,24 @@ export async function settledCount(namespace: string, from: number, name = 'loop
   expect(c.seconds, 'the loop printed during the window').toBeGreaterThan(0);
   return c;
 }
+
+/** A Pod whose app container only idles (`kubectl exec` sends the requests from it), labelled app=<name>. */
+export function idleClientPod(name: string, image: string, annotations: Record<string, string> = {}): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: name }, annotations },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: 'app',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+          securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    },
+  };
+}
