@@ -41,6 +41,8 @@ interface Figures {
   stormPerSecond: number;
   ackCpuUs: number;
   missing: number;
+  /** Share of one core each side used during a phase (server, load generator): who limited it. */
+  busy: Record<string, [number, number]>;
 }
 
 interface Server {
@@ -123,9 +125,19 @@ async function measure(
     ...loadArgs,
   ]);
   if (pinned) pin(load.pid, cores === 1 ? '1' : '0,1');
+  const busy: Record<string, [number, number]> = {};
+  const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const [s0, l0, t0] = [cpuOf(server.pid), cpuOf(load.pid), performance.now()];
+    const r = await run();
+    const wall = performance.now() - t0;
+    const prev = busy[name];
+    const now: [number, number] = [(cpuOf(server.pid) - s0) / wall, (cpuOf(load.pid) - l0) / wall];
+    busy[name] = prev === undefined ? now : [Math.max(prev[0], now[0]), Math.max(prev[1], now[1])];
+    return r;
+  };
   try {
     load.send(`connect 0 ${n}`);
-    const sync = await load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null }>('synced');
+    const sync = await phase('sync', () => load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null }>('synced'));
     if (sync.problems?.length) console.log(`    problems: ${sync.problems.slice(0, 3).join('; ')}`);
     await settle(500);
     const rssPerStream = (rssOf(server.pid) - idleRss) / n;
@@ -141,14 +153,18 @@ async function measure(
       stormPerSecond: 0,
       ackCpuUs: await ackCost(server.pid, load),
       missing: 0,
+      busy,
     };
     for (let k = 1; k <= mutations.length; k++) {
       const m = mutations[k - 1]!;
       load.send(`arm ${mutationTypeUrl[m]}`);
       await load.event('armed');
-      const at = await server.mutate(k, m);
-      load.send('collect 120000');
-      const got = await load.event<{ acked: number[] | null; missing: number }>('collected');
+      const got = await phase(m, async () => {
+        const at = await server.mutate(k, m);
+        load.send('collect 120000');
+        return { at, ...(await load.event<{ acked: number[] | null; missing: number }>('collected')) };
+      });
+      const at = got.at;
       const lat = (got.acked ?? []).map((t) => t - at).sort((a, b) => a - b);
       f.missing += got.missing;
       if (m === 'split') {
@@ -157,7 +173,7 @@ async function measure(
       } else f.adds.push(percentile(lat, 100));
     }
     load.send('storm');
-    const storm = await load.event<{ proxies: number; ms: number }>('synced');
+    const storm = await phase('storm', () => load.event<{ proxies: number; ms: number }>('synced'));
     f.stormPerSecond = storm.proxies / (storm.ms / 1000);
     load.send('quit');
     return f;
@@ -214,6 +230,7 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
     row('idle RSS', w.idleRss, undefined, mib);
     row('CPU per repeated ACK', w.ackCpuUs, undefined, (v) => `${v.toFixed(1)} µs`);
     if (w.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}`);
+    printBusy('Weft', w);
     return;
   }
   console.log(`\n${mode.toUpperCase()}, N = ${n}: ${'Weft'.padStart(48)} ${'peer'.padStart(14)}   Weft/peer (time or cost; < 1 = Weft ahead)`);
@@ -227,6 +244,14 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
   row('idle RSS', w.idleRss, p.idleRss, mib);
   row('CPU per repeated ACK', w.ackCpuUs, p.ackCpuUs, (v) => `${v.toFixed(1)} µs`);
   if (w.missing + p.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}, peer ${p.missing}`);
+  printBusy('Weft', w);
+  printBusy('peer', p);
+}
+
+/** Cores used per phase (max over rounds): a side near 1.00 on its own core was the limit. */
+function printBusy(who: string, f: Figures): void {
+  const parts = Object.entries(f.busy).map(([name, [server, load]]) => `${name} ${server.toFixed(2)}/${load.toFixed(2)}`);
+  console.log(`  cores used, ${who} run (server/load generator): ${parts.join(', ')}`);
 }
 
 export async function runPeerBench(args: string[]): Promise<void> {
