@@ -8,7 +8,7 @@ import type { CachedSnapshot, EncodedResource } from '../snapshot/types.ts';
 import { answerEarlier, answerLatest } from './ack.ts';
 import { planTypes, pushStep, PushPlan } from './plan.ts';
 import { newTypeState, withType, type ProtocolEvent, type RequestStep, type Response, type Step, type StreamState, type TypeState } from './state.ts';
-import { diffView, subscription, viewOf, type Known } from './views.ts';
+import { diffView, subscription, viewOf, type Known, type Subscription, type View } from './views.ts';
 
 export type DeltaState = StreamState<Known>;
 type St = TypeState<Known>;
@@ -45,6 +45,8 @@ export function deltaRequest(state: DeltaState, req: DeltaRequest): RequestStep<
     st = a.st;
     if (a.event !== undefined) events.push(a.event);
   }
+  // An ACK/NACK alone (what 10,000 streams send after each push) changes no subscription.
+  if (!first && subscribe.length === 0 && unsubscribe.length === 0) return { state: withType(state, typeUrl, st), events };
   // Subscription changes apply whatever the nonce says: a stale nonce only voids the ACK/NACK.
   const before = st.sub;
   let wildcard = before.wildcard;
@@ -78,7 +80,7 @@ export function deltaRequest(state: DeltaState, req: DeltaRequest): RequestStep<
   st = {
     ...st,
     explicit: st.explicit || subscribe.length > 0,
-    sub: subscription(wildcard, names),
+    sub: subscriptionAfter(before, subscribe, unsubscribe, wildcard, names),
     // The client forgets what it unsubscribed from: drop it from every notion of its state.
     basis: without(st.basis, forget),
     pending: without(st.pending, forget),
@@ -138,7 +140,7 @@ function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPla
   let changed = diff.changed;
   let removed = diff.removed;
   let memo = (kind: string): Response['memo'] => ({ owner: diff, key: `${kind}|${typeUrl}` });
-  if (forced.size > 0) {
+  if (forced.size > 0 && !coveredByDiff(forced, view, basis)) {
     // Forced names: resend those that exist, report the others as removed (= does not exist).
     const changedNames = new Set(changed.map((r) => r.name));
     const removedNames = new Set(removed);
@@ -162,6 +164,38 @@ function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPla
   if (removed.length > 0) plan.remove({ typeUrl, holds: view, resources: [], removed, memo: memo('removed') });
   if (changed.length === 0 && removed.length === 0 && mustRespond) plan.now.push({ typeUrl, holds: view, resources: [], removed: [] });
   return next;
+}
+
+// Every proxy of a group subscribes alike, in shared frozen arrays (xds/server/request-decode.ts):
+// the subscription after (before + those names) is read once, not sorted and interned per stream.
+const afterSubscribe = new WeakMap<Subscription, WeakMap<readonly string[], Subscription>>();
+
+function subscriptionAfter(
+  before: Subscription,
+  subscribe: readonly string[],
+  unsubscribe: readonly string[],
+  wildcard: boolean,
+  names: ReadonlySet<string>,
+): Subscription {
+  if (unsubscribe.length > 0 || subscribe.length === 0 || !Object.isFrozen(subscribe)) return subscription(wildcard, names);
+  let bySubscribe = afterSubscribe.get(before);
+  if (bySubscribe === undefined) afterSubscribe.set(before, (bySubscribe = new WeakMap()));
+  let sub = bySubscribe.get(subscribe);
+  if (sub === undefined) bySubscribe.set(subscribe, (sub = subscription(wildcard, names)));
+  return sub;
+}
+
+/**
+ * Forced names the diff already sends (they exist and the client's version differs): a
+ * stream's first request names what it has not got yet, so on a fresh stream this is every
+ * forced name, and the shared diff and its encoding serve it.
+ */
+function coveredByDiff(forced: ReadonlySet<string>, view: View, basis: Known): boolean {
+  for (const n of forced) {
+    const r = view.resources.get(n);
+    if (r === undefined || basis.get(n)?.version === r.version) return false;
+  }
+  return true;
 }
 
 function without(map: Known | undefined, names: readonly string[]): Known | undefined {
