@@ -27,6 +27,7 @@ export interface DeltaRequest {
 
 const emptyTypeMap: ReadonlyMap<string, EncodedResource> = new Map();
 const noneKnown: Known = new Map();
+const noneForced: ReadonlySet<string> = new Set();
 
 /** A request: ACK/NACK bookkeeping and the new subscription; whether it must be answered. */
 export function deltaRequest(state: DeltaState, req: DeltaRequest): RequestStep<Known> {
@@ -49,6 +50,21 @@ export function deltaRequest(state: DeltaState, req: DeltaRequest): RequestStep<
   if (!first && subscribe.length === 0 && unsubscribe.length === 0) return { state: withType(state, typeUrl, st), events };
   // Subscription changes apply whatever the nonce says: a stale nonce only voids the ACK/NACK.
   const before = st.sub;
+  const added = onlySubscribes(before, subscribe, unsubscribe, first ? st.basis : undefined);
+  if (added !== undefined) {
+    const rewildcard = added.sub.wildcard && !before.wildcard;
+    const forced = added.forced.size === 0 ? st.forced : st.forced === undefined ? added.forced : new Set([...st.forced, ...added.forced]);
+    st = {
+      ...st,
+      explicit: true,
+      sub: added.sub,
+      ...(rewildcard ? { sent: undefined } : {}),
+      ...(forced !== undefined ? { forced } : {}),
+      ...(first ? { mustRespond: added.sub.wildcard } : {}),
+    };
+    const answer = first || added.forced.size > 0 || rewildcard;
+    return { state: withType(state, typeUrl, st), events, ...(answer ? { answer: typeUrl } : {}) };
+  }
   let wildcard = before.wildcard;
   const names = new Set(before.names);
   const forced = new Set<string>();
@@ -80,7 +96,7 @@ export function deltaRequest(state: DeltaState, req: DeltaRequest): RequestStep<
   st = {
     ...st,
     explicit: st.explicit || subscribe.length > 0,
-    sub: subscriptionAfter(before, subscribe, unsubscribe, wildcard, names),
+    sub: subscription(wildcard, names),
     // The client forgets what it unsubscribed from: drop it from every notion of its state.
     basis: without(st.basis, forget),
     pending: without(st.pending, forget),
@@ -128,7 +144,8 @@ export function deltaPush(state: DeltaState, snap: CachedSnapshot): Step<Known> 
 
 function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPlan): St {
   const view = viewOf(snap.resources.get(typeUrl) ?? emptyTypeMap, st.sub);
-  const forced = new Set([...(st.forced ?? []), ...plan.resendOf(typeUrl, view)]);
+  const resend = plan.resendOf(typeUrl, view);
+  const forced: ReadonlySet<string> = resend.length === 0 ? (st.forced ?? noneForced) : new Set([...(st.forced ?? []), ...resend]);
   const mustRespond = st.mustRespond === true;
   const sent = st.sent;
   const next: St = sent === view && st.forced === undefined && !st.mustRespond ? st : { ...st, sent: view, forced: undefined, mustRespond: false };
@@ -167,22 +184,33 @@ function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPla
 }
 
 // Every proxy of a group subscribes alike, in shared frozen arrays (xds/server/request-decode.ts):
-// the subscription after (before + those names) is read once, not sorted and interned per stream.
-const afterSubscribe = new WeakMap<Subscription, WeakMap<readonly string[], Subscription>>();
+// a request that only subscribes (a stream's first request of a type, mostly) is read once per
+// (previous subscription, names array) — the new subscription and the names it forces — not
+// turned into sets, sorted and interned per stream.
+interface Subscribed {
+  readonly sub: Subscription;
+  /** Every name subscribed but `*`: the client may have forgotten them (see deltaRequest). */
+  readonly forced: ReadonlySet<string>;
+}
 
-function subscriptionAfter(
-  before: Subscription,
-  subscribe: readonly string[],
-  unsubscribe: readonly string[],
-  wildcard: boolean,
-  names: ReadonlySet<string>,
-): Subscription {
-  if (unsubscribe.length > 0 || subscribe.length === 0 || !Object.isFrozen(subscribe)) return subscription(wildcard, names);
+const afterSubscribe = new WeakMap<Subscription, WeakMap<readonly string[], Subscribed>>();
+
+/**
+ * The outcome of a request that only subscribes, from shared names, when every name it
+ * subscribes is forced (the client holds none of them as far as the first request's basis
+ * says): undefined for anything else, which takes the general path.
+ */
+function onlySubscribes(before: Subscription, subscribe: readonly string[], unsubscribe: readonly string[], basis: Known | undefined): Subscribed | undefined {
+  if (unsubscribe.length > 0 || subscribe.length === 0 || !Object.isFrozen(subscribe) || (basis !== undefined && basis.size > 0)) return undefined;
   let bySubscribe = afterSubscribe.get(before);
   if (bySubscribe === undefined) afterSubscribe.set(before, (bySubscribe = new WeakMap()));
-  let sub = bySubscribe.get(subscribe);
-  if (sub === undefined) bySubscribe.set(subscribe, (sub = subscription(wildcard, names)));
-  return sub;
+  let done = bySubscribe.get(subscribe);
+  if (done === undefined) {
+    const forced = new Set(subscribe.filter((n) => n !== '*'));
+    const sub = subscription(before.wildcard || subscribe.includes('*'), [...before.names, ...forced]);
+    bySubscribe.set(subscribe, (done = { sub, forced }));
+  }
+  return done;
 }
 
 /**
