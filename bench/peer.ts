@@ -33,6 +33,8 @@ interface Figures {
   idleRss: number;
   rssPerStream: number;
   syncMs: number;
+  /** When 50 / 90 / 99 % of the proxies had synced (ms from the start): a long tail or a steady rate. */
+  syncPct: readonly number[];
   attemptsPerProxy: number;
   synced: number;
   flips: number[]; // change → last ACK, ms
@@ -140,7 +142,9 @@ async function measure(
   };
   try {
     load.send(`connect 0 ${n}`);
-    const sync = await phase('sync', () => load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null }>('synced'));
+    const sync = await phase('sync', () =>
+      load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null; p50: number; p90: number; p99: number }>('synced'),
+    );
     if (sync.problems?.length) console.log(`    problems: ${sync.problems.slice(0, 3).join('; ')}`);
     await settle(500);
     const rssPerStream = (rssOf(server.pid) - idleRss) / n;
@@ -148,6 +152,7 @@ async function measure(
       idleRss,
       rssPerStream,
       syncMs: sync.ms,
+      syncPct: [sync.p50, sync.p90, sync.p99],
       attemptsPerProxy: sync.attempts / n,
       synced: sync.proxies,
       flips: [],
@@ -237,6 +242,7 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
     row('change → first ACK (flip / add)', med(w.firstAcks[0]), undefined, ms);
     row('', med(w.firstAcks[1]), undefined, ms);
     row('initial sync of all proxies', w.syncMs, undefined, ms);
+    console.log(`  ${'  50 / 90 / 99 % synced at'.padEnd(34)} ${w.syncPct.map(ms).join(' / ').padStart(14)}`);
     console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)}`);
     row('reconnect storm (proxies/s resynced)', w.stormPerSecond, undefined, (v) => `${Math.round(v)}/s`);
     row('RSS per stream', w.rssPerStream, undefined, kib);
@@ -254,6 +260,7 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
   row('change → first ACK (flip / add)', med(w.firstAcks[0]), med(p.firstAcks[0]), ms);
   row('', med(w.firstAcks[1]), med(p.firstAcks[1]), ms);
   row('initial sync of all proxies', w.syncMs, p.syncMs, ms);
+  console.log(`  ${'  50 / 90 / 99 % synced at'.padEnd(34)} ${w.syncPct.map(ms).join(' / ').padStart(14)} ${p.syncPct.map(ms).join(' / ').padStart(14)}`);
   console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)} ${p.attemptsPerProxy.toFixed(2).padStart(14)}`);
   row('reconnect storm (proxies/s resynced)', w.stormPerSecond, p.stormPerSecond, (v) => `${Math.round(v)}/s`, true);
   row('RSS per stream', w.rssPerStream, p.rssPerStream, kib);

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,7 @@ type sim struct {
 	conn        *grpc.ClientConn
 	cancel      context.CancelFunc
 	synced      chan struct{}
+	syncedAt    atomic.Int64 // unix ns
 	armMu       sync.Mutex
 	armed       string
 	onArmed     func(at int64)
@@ -302,7 +304,12 @@ func (s *sim) start(addr string, problems chan<- string) error {
 	s.conn = conn
 	synced := make(chan struct{})
 	var once sync.Once
-	markSynced := func() { once.Do(func() { close(synced) }) }
+	markSynced := func() {
+		once.Do(func() {
+			s.syncedAt.Store(time.Now().UnixNano())
+			close(synced)
+		})
+	}
 	s.synced = synced
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -415,7 +422,22 @@ func load(args []string) error {
 		for len(problems) > 0 {
 			ps = append(ps, <-problems)
 		}
-		emit(out{"event": "synced", "proxies": n, "ms": float64(time.Since(t0).Microseconds()) / 1000, "attempts": attempts.Load() - a0, "problems": ps})
+		// When the proxies were synced, from the start: stragglers (a long tail) or a steady rate.
+		var at []float64
+		for _, s := range batch {
+			if ns := s.syncedAt.Load(); ns >= t0.UnixNano() {
+				at = append(at, float64(ns-t0.UnixNano())/1e6)
+			}
+		}
+		sort.Float64s(at)
+		pct := func(p float64) float64 {
+			if len(at) == 0 {
+				return 0
+			}
+			return at[min(len(at)-1, int(p*float64(len(at))))]
+		}
+		emit(out{"event": "synced", "proxies": n, "ms": float64(time.Since(t0).Microseconds()) / 1000, "attempts": attempts.Load() - a0, "problems": ps,
+			"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99)})
 	}
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
