@@ -7,7 +7,6 @@ import type { EgressSpec } from '../api/egress.ts';
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { ConfigProblem, ConfigSource, ConfigState } from '../sources/source.ts';
 import { log as rootLog, type Logger } from '../base/log.ts';
-import { releaseStartupMemory } from '../base/memory.ts';
 import { re2Available } from '../model/re2-native.ts';
 import { buildModel } from '../model/build.ts';
 import type { MeshModel } from '../model/types.ts';
@@ -149,8 +148,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     if (separate && opts.debugAddress) debugListener = await startMonitoring({ ...common, address: opts.debugAddress, debug, scopedDebug, meshView });
     await opts.source.start(apply);
     synced = true;
-    // Startup's garbage and its grown young generation would otherwise stay for good (base/memory.ts).
-    log.debug({ ms: Math.round(releaseStartupMemory()) }, 'startup memory released');
   } catch (err) {
     offRotate?.();
     meshView.close();
