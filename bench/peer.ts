@@ -39,6 +39,9 @@ interface Figures {
   flips: number[]; // change → last ACK, ms
   flipP90: number[];
   adds: number[];
+  addP90: number[];
+  /** change → the first proxy's ACK (split flip, endpoint add): the fixed cost before per-stream work. */
+  firstAcks: [number[], number[]];
   stormPerSecond: number;
   ackCpuUs: number;
   missing: number;
@@ -151,6 +154,8 @@ async function measure(
       flips: [],
       flipP90: [],
       adds: [],
+      addP90: [],
+      firstAcks: [[], []],
       stormPerSecond: 0,
       ackCpuUs: await ackCost(server.pid, load),
       missing: 0,
@@ -171,7 +176,12 @@ async function measure(
       if (m === 'split') {
         f.flips.push(percentile(lat, 100));
         f.flipP90.push(percentile(lat, 90));
-      } else f.adds.push(percentile(lat, 100));
+        f.firstAcks[0].push(percentile(lat, 0));
+      } else {
+        f.adds.push(percentile(lat, 100));
+        f.addP90.push(percentile(lat, 90));
+        f.firstAcks[1].push(percentile(lat, 0));
+      }
     }
     load.send('storm');
     const storm = await phase('storm', () => load.event<{ proxies: number; ms: number }>('synced'));
@@ -224,6 +234,9 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
     row('split flip, change → last ACK', med(w.flips), undefined, ms);
     row('split flip p90 (median of rounds)', med(w.flipP90), undefined, ms);
     row('endpoint add, change → last ACK', med(w.adds), undefined, ms);
+    row('endpoint add p90', med(w.addP90), undefined, ms);
+    row('change → first ACK (flip / add)', med(w.firstAcks[0]), undefined, ms);
+    row('', med(w.firstAcks[1]), undefined, ms);
     row('initial sync of all proxies', w.syncMs, undefined, ms);
     console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)}`);
     row('reconnect storm (proxies/s resynced)', w.stormPerSecond, undefined, (v) => `${Math.round(v)}/s`);
@@ -238,6 +251,9 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
   row('split flip, change → last ACK', med(w.flips), med(p.flips), ms);
   row('split flip p90 (median of rounds)', med(w.flipP90), med(p.flipP90), ms);
   row('endpoint add, change → last ACK', med(w.adds), med(p.adds), ms);
+  row('endpoint add p90', med(w.addP90), med(p.addP90), ms);
+  row('change → first ACK (flip / add)', med(w.firstAcks[0]), med(p.firstAcks[0]), ms);
+  row('', med(w.firstAcks[1]), med(p.firstAcks[1]), ms);
   row('initial sync of all proxies', w.syncMs, p.syncMs, ms);
   console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)} ${p.attemptsPerProxy.toFixed(2).padStart(14)}`);
   row('reconnect storm (proxies/s resynced)', w.stormPerSecond, p.stormPerSecond, (v) => `${Math.round(v)}/s`, true);
