@@ -28,6 +28,7 @@ import { canPin, cpuOf, GoProc, peerBinary, pin, rssOf } from './support/go-peer
 import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
 import type { ServerReply, ServerRequest } from './support/protocol.ts';
 import { mintTokens, type DeployedIdentity } from './support/deployed.ts';
+import { imageNodeFlags, prestripCheckout } from './support/weft-image.ts';
 
 interface Figures {
   idleRss: number;
@@ -290,7 +291,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
       cores: { type: 'string', default: '1' },
       'xds-workers': { type: 'string', default: '0' },
       // What the weft image runs with (images/weft/image.json; docs/scale.md "Idle memory").
-      'weft-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
+      'weft-node-flags': { type: 'string', default: imageNodeFlags() },
     },
   });
   const n = Number(values.proxies);
@@ -301,6 +302,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || n > 10_000 || !Number.isInteger(rounds) || rounds < 1 || rounds > 20)
     throw new Error('--proxies 1..10000, --rounds 1..20');
   const bin = peerBinary();
+  prestripCheckout();
   const mutations: Mutation[] = Array.from({ length: rounds }, () => ['split', 'endpoints'] as const).flat();
   const dir = mkdtempSync(join(tmpdir(), 'weft-peer-'));
   const pinned = availableParallelism() >= 2 && canPin();
