@@ -24,11 +24,13 @@ import { parseArgs } from 'node:util';
 import { captureStates } from './support/capture.ts';
 import { Child } from './support/child.ts';
 import { kib, mib, ms, percentile } from './support/figures.ts';
-import { canPin, cpuOf, GoProc, peerBinary, pin, rssOf } from './support/go-peer.ts';
+import { canPin, cpuOf, GoProc, machineCpu, peerBinary, pin, rssOf } from './support/go-peer.ts';
 import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
 import type { ServerReply, ServerRequest } from './support/protocol.ts';
 import { mintTokens, type DeployedIdentity } from './support/deployed.ts';
 import { imageNodeFlags, prestripCheckout } from './support/weft-image.ts';
+
+type Busy = [server: number, load: number, idle: number, softirq: number];
 
 interface Figures {
   idleRss: number;
@@ -47,8 +49,8 @@ interface Figures {
   stormPerSecond: number;
   ackCpuUs: number;
   missing: number;
-  /** Share of one core each side used during a phase (server, load generator): who limited it. */
-  busy: Record<string, [number, number]>;
+  /** Cores used during a phase by the server and the load generator, and the machine's idle and softirq cores: who limited it. */
+  busy: Record<string, Busy>;
 }
 
 interface Server {
@@ -131,14 +133,15 @@ async function measure(
     ...loadArgs,
   ]);
   if (pinned) pin(load.pid, cores === 1 ? '1' : '0,1');
-  const busy: Record<string, [number, number]> = {};
+  const busy: Record<string, Busy> = {};
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-    const [s0, l0, t0] = [cpuOf(server.pid), cpuOf(load.pid), performance.now()];
+    const [s0, l0, m0, t0] = [cpuOf(server.pid), cpuOf(load.pid), machineCpu(), performance.now()];
     const r = await run();
     const wall = performance.now() - t0;
+    const m1 = machineCpu();
     const prev = busy[name];
-    const now: [number, number] = [(cpuOf(server.pid) - s0) / wall, (cpuOf(load.pid) - l0) / wall];
-    busy[name] = prev === undefined ? now : [Math.max(prev[0], now[0]), Math.max(prev[1], now[1])];
+    const now: Busy = [(cpuOf(server.pid) - s0) / wall, (cpuOf(load.pid) - l0) / wall, (m1.idle - m0.idle) / wall, (m1.softirq - m0.softirq) / wall];
+    busy[name] = prev === undefined ? now : (prev.map((v, i) => Math.max(v, now[i]!)) as unknown as Busy);
     return r;
   };
   try {
@@ -274,8 +277,8 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
 
 /** Cores used per phase (max over rounds): a side near 1.00 on its own core was the limit. */
 function printBusy(who: string, f: Figures): void {
-  const parts = Object.entries(f.busy).map(([name, [server, load]]) => `${name} ${server.toFixed(2)}/${load.toFixed(2)}`);
-  console.log(`  cores used, ${who} run (server/load generator): ${parts.join(', ')}`);
+  const parts = Object.entries(f.busy).map(([name, b]) => `${name} ${b.map((v) => v.toFixed(2)).join('/')}`);
+  console.log(`  cores used, ${who} run (server/load generator/machine idle/softirq): ${parts.join(', ')}`);
 }
 
 export async function runPeerBench(args: string[]): Promise<void> {

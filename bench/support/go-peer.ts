@@ -53,6 +53,12 @@ export function cpuOf(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14 and 15)
 }
 
+/** Machine-wide CPU time (ms, all CPUs) spent idle and in softirq (the kernel's loopback TCP work lands there), from /proc/stat. */
+export function machineCpu(): { idle: number; softirq: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: ((f[3] ?? 0) + (f[4] ?? 0)) * 10, softirq: (f[6] ?? 0) * 10 }; // idle + iowait; softirq
+}
+
 export class GoProc {
   readonly proc: ChildProcess;
   readonly #lines: string[] = [];
