@@ -18,6 +18,8 @@ export class Debouncer {
   readonly #fire: () => void;
   #timer: Timer | undefined;
   #firstAt = 0;
+  /** When the pending fire is due (monotonic ms): a trigger moves it, the timer catches up when it wakes. */
+  #due = 0;
 
   constructor(opts: DebounceOptions, fire: () => void) {
     this.#holdoffMs = opts.holdoffMs;
@@ -29,12 +31,20 @@ export class Debouncer {
   trigger(): void {
     const now = this.#clock.monotonic();
     if (this.#timer === undefined) this.#firstAt = now;
-    else this.#clock.clearTimeout(this.#timer);
-    const due = Math.min(now + this.#holdoffMs, this.#firstAt + this.#maxDelayMs);
+    this.#due = Math.min(now + this.#holdoffMs, this.#firstAt + this.#maxDelayMs);
+    // A pending timer is not re-armed on every trigger (10,000 streams marked dirty by one
+    // change each trigger the push debounce: re-arming cost more than the pushes' planning);
+    // it re-arms itself for the rest when it wakes before the due time moved on.
+    if (this.#timer === undefined) this.#arm(now);
+  }
+
+  #arm(now: number): void {
     this.#timer = this.#clock.setTimeout(() => {
+      const at = this.#clock.monotonic();
+      if (at < this.#due) return this.#arm(at);
       this.#timer = undefined;
       this.#fire();
-    }, due - now);
+    }, this.#due - now);
   }
 
   /** A trigger is waiting to fire. */

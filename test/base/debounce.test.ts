@@ -54,6 +54,22 @@ describe('Debouncer', () => {
     expect(fire).toHaveBeenCalledTimes(1);
   });
 
+  it('a burst of triggers arms one timer (10,000 dirty streams), and the last trigger still sets the time', () => {
+    const fire = vi.fn();
+    const armed = vi.fn();
+    const clock = { ...systemClock, setTimeout: (f: () => void, ms: number) => (armed(), systemClock.setTimeout(f, ms)) };
+    const d = new Debouncer({ holdoffMs: 100, maxDelayMs: 500, clock }, fire);
+    for (let i = 0; i < 10_000; i++) d.trigger();
+    expect(armed).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(80);
+    d.trigger(); // due now at 180
+    vi.advanceTimersByTime(99);
+    expect(fire).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1);
+    expect(fire).toHaveBeenCalledTimes(1);
+    expect(armed).toHaveBeenCalledTimes(2); // the timer woke at 100 and re-armed once for the rest
+  });
+
   it('cancel drops a pending fire', () => {
     const fire = vi.fn();
     const d = new Debouncer({ holdoffMs: 100, maxDelayMs: 500 }, fire);
