@@ -28,16 +28,22 @@ import { canPin, cpuOf, GoProc, peerBinary, pin, rssOf } from './support/go-peer
 import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
 import type { ServerReply, ServerRequest } from './support/protocol.ts';
 import { mintTokens, type DeployedIdentity } from './support/deployed.ts';
+import { imageNodeFlags, prestripCheckout } from './support/weft-image.ts';
 
 interface Figures {
   idleRss: number;
   rssPerStream: number;
   syncMs: number;
+  /** When 50 / 90 / 99 % of the proxies had synced (ms from the start): a long tail or a steady rate. */
+  syncPct: readonly number[];
   attemptsPerProxy: number;
   synced: number;
   flips: number[]; // change → last ACK, ms
   flipP90: number[];
   adds: number[];
+  addP90: number[];
+  /** change → the first proxy's ACK (split flip, endpoint add): the fixed cost before per-stream work. */
+  firstAcks: [number[], number[]];
   stormPerSecond: number;
   ackCpuUs: number;
   missing: number;
@@ -137,7 +143,9 @@ async function measure(
   };
   try {
     load.send(`connect 0 ${n}`);
-    const sync = await phase('sync', () => load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null }>('synced'));
+    const sync = await phase('sync', () =>
+      load.event<{ proxies: number; ms: number; attempts: number; problems: string[] | null; p50: number; p90: number; p99: number }>('synced'),
+    );
     if (sync.problems?.length) console.log(`    problems: ${sync.problems.slice(0, 3).join('; ')}`);
     await settle(500);
     const rssPerStream = (rssOf(server.pid) - idleRss) / n;
@@ -145,11 +153,14 @@ async function measure(
       idleRss,
       rssPerStream,
       syncMs: sync.ms,
+      syncPct: [sync.p50, sync.p90, sync.p99],
       attemptsPerProxy: sync.attempts / n,
       synced: sync.proxies,
       flips: [],
       flipP90: [],
       adds: [],
+      addP90: [],
+      firstAcks: [[], []],
       stormPerSecond: 0,
       ackCpuUs: await ackCost(server.pid, load),
       missing: 0,
@@ -170,7 +181,12 @@ async function measure(
       if (m === 'split') {
         f.flips.push(percentile(lat, 100));
         f.flipP90.push(percentile(lat, 90));
-      } else f.adds.push(percentile(lat, 100));
+        f.firstAcks[0].push(percentile(lat, 0));
+      } else {
+        f.adds.push(percentile(lat, 100));
+        f.addP90.push(percentile(lat, 90));
+        f.firstAcks[1].push(percentile(lat, 0));
+      }
     }
     load.send('storm');
     const storm = await phase('storm', () => load.event<{ proxies: number; ms: number }>('synced'));
@@ -223,7 +239,11 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
     row('split flip, change → last ACK', med(w.flips), undefined, ms);
     row('split flip p90 (median of rounds)', med(w.flipP90), undefined, ms);
     row('endpoint add, change → last ACK', med(w.adds), undefined, ms);
+    row('endpoint add p90', med(w.addP90), undefined, ms);
+    row('change → first ACK (flip / add)', med(w.firstAcks[0]), undefined, ms);
+    row('', med(w.firstAcks[1]), undefined, ms);
     row('initial sync of all proxies', w.syncMs, undefined, ms);
+    console.log(`  ${'  50 / 90 / 99 % synced at'.padEnd(34)} ${w.syncPct.map(ms).join(' / ').padStart(14)}`);
     console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)}`);
     row('reconnect storm (proxies/s resynced)', w.stormPerSecond, undefined, (v) => `${Math.round(v)}/s`);
     row('RSS per stream', w.rssPerStream, undefined, kib);
@@ -237,7 +257,11 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
   row('split flip, change → last ACK', med(w.flips), med(p.flips), ms);
   row('split flip p90 (median of rounds)', med(w.flipP90), med(p.flipP90), ms);
   row('endpoint add, change → last ACK', med(w.adds), med(p.adds), ms);
+  row('endpoint add p90', med(w.addP90), med(p.addP90), ms);
+  row('change → first ACK (flip / add)', med(w.firstAcks[0]), med(p.firstAcks[0]), ms);
+  row('', med(w.firstAcks[1]), med(p.firstAcks[1]), ms);
   row('initial sync of all proxies', w.syncMs, p.syncMs, ms);
+  console.log(`  ${'  50 / 90 / 99 % synced at'.padEnd(34)} ${w.syncPct.map(ms).join(' / ').padStart(14)} ${p.syncPct.map(ms).join(' / ').padStart(14)}`);
   console.log(`  ${'  connection attempts per proxy'.padEnd(34)} ${w.attemptsPerProxy.toFixed(2).padStart(14)} ${p.attemptsPerProxy.toFixed(2).padStart(14)}`);
   row('reconnect storm (proxies/s resynced)', w.stormPerSecond, p.stormPerSecond, (v) => `${Math.round(v)}/s`, true);
   row('RSS per stream', w.rssPerStream, p.rssPerStream, kib);
@@ -267,7 +291,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
       cores: { type: 'string', default: '1' },
       'xds-workers': { type: 'string', default: '0' },
       // What the weft image runs with (images/weft/image.json; docs/scale.md "Idle memory").
-      'weft-node-flags': { type: 'string', default: '--max-semi-space-size=8' },
+      'weft-node-flags': { type: 'string', default: imageNodeFlags() },
     },
   });
   const n = Number(values.proxies);
@@ -278,6 +302,7 @@ export async function runPeerBench(args: string[]): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || n > 10_000 || !Number.isInteger(rounds) || rounds < 1 || rounds > 20)
     throw new Error('--proxies 1..10000, --rounds 1..20');
   const bin = peerBinary();
+  prestripCheckout();
   const mutations: Mutation[] = Array.from({ length: rounds }, () => ['split', 'endpoints'] as const).flat();
   const dir = mkdtempSync(join(tmpdir(), 'weft-peer-'));
   const pinned = availableParallelism() >= 2 && canPin();

@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"hash/maphash"
 	"net"
 	"os"
 	"os/signal"
@@ -32,17 +31,13 @@ import (
 	"syscall"
 	"time"
 
-	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	hcm "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resource "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -55,6 +50,7 @@ type sim struct {
 	conn        *grpc.ClientConn
 	cancel      context.CancelFunc
 	synced      chan struct{}
+	syncedAt    atomic.Int64 // unix ns
 	armMu       sync.Mutex
 	armed       string
 	onArmed     func(at int64)
@@ -96,94 +92,6 @@ func dial(addr, token string) (*grpc.ClientConn, error) {
 		}))...)
 }
 
-// Every proxy of a group is sent the same resources, so what the generator reads from them
-// (EDS and RDS names) is memoised by their bytes: unmarshalling 100 clusters and listeners per
-// proxy made the generator, not the server, the limit of the initial sync and the storm
-// (its core at 99 % while Weft used 51 % of its own). Both servers get the same generator.
-var (
-	namesMu   sync.Mutex
-	namesMemo = map[uint64][]string{}
-	seed      = maphash.MakeSeed()
-)
-
-func memoNames(kind byte, rs []*anypb.Any, read func([]*anypb.Any) []string) []string {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	h.WriteByte(kind)
-	for _, a := range rs {
-		h.WriteString(a.TypeUrl)
-		_, _ = h.Write(a.Value)
-		h.WriteByte(0)
-	}
-	key := h.Sum64()
-	namesMu.Lock()
-	names, ok := namesMemo[key]
-	namesMu.Unlock()
-	if ok {
-		return names
-	}
-	names = read(rs)
-	namesMu.Lock()
-	if len(namesMemo) > 10000 {
-		clear(namesMemo)
-	}
-	namesMemo[key] = names
-	namesMu.Unlock()
-	return names
-}
-
-func edsNames(rs []*anypb.Any) []string { return memoNames('e', rs, readEdsNames) }
-
-func routeNames(rs []*anypb.Any) []string { return memoNames('r', rs, readRouteNames) }
-
-func readEdsNames(rs []*anypb.Any) []string {
-	var names []string
-	for _, a := range rs {
-		var c cluster.Cluster
-		if a.UnmarshalTo(&c) != nil || c.GetType() != cluster.Cluster_EDS {
-			continue
-		}
-		if n := c.GetEdsClusterConfig().GetServiceName(); n != "" {
-			names = append(names, n)
-		} else {
-			names = append(names, c.Name)
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
-func readRouteNames(rs []*anypb.Any) []string {
-	seen := map[string]bool{}
-	for _, a := range rs {
-		var l listener.Listener
-		if a.UnmarshalTo(&l) != nil {
-			continue
-		}
-		chains := append([]*listener.FilterChain{}, l.FilterChains...)
-		if l.DefaultFilterChain != nil {
-			chains = append(chains, l.DefaultFilterChain)
-		}
-		for _, fc := range chains {
-			for _, f := range fc.Filters {
-				var h hcm.HttpConnectionManager
-				if f.GetTypedConfig() == nil || f.GetTypedConfig().UnmarshalTo(&h) != nil {
-					continue
-				}
-				if n := h.GetRds().GetRouteConfigName(); n != "" {
-					seen[n] = true
-				}
-			}
-		}
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 func (s *sim) noteResponse(typeURL string) {
 	s.armMu.Lock()
 	hit := s.armed == typeURL
@@ -197,7 +105,7 @@ func (s *sim) noteResponse(typeURL string) {
 }
 
 func (s *sim) runSotw(ctx context.Context, synced func()) error {
-	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).StreamAggregatedResources(ctx)
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).StreamAggregatedResources(ctx, grpc.ForceCodec(rawCodec{}))
 	if err != nil {
 		return err
 	}
@@ -226,8 +134,8 @@ func (s *sim) runSotw(ctx context.Context, synced func()) error {
 	}
 	ldsAsked, done := false, false
 	for {
-		r, err := st.Recv()
-		if err != nil {
+		r := &rawResponse{}
+		if err := st.RecvMsg(r); err != nil {
 			return err
 		}
 		if err := s.sotwResponse(r, names, version, nonce, send, &ldsAsked, &done, synced); err != nil {
@@ -236,14 +144,14 @@ func (s *sim) runSotw(ctx context.Context, synced func()) error {
 	}
 }
 
-func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]string, version, nonce map[string]string, send func(string) error, ldsAsked, done *bool, synced func()) error {
+func (s *sim) sotwResponse(r *rawResponse, names map[string][]string, version, nonce map[string]string, send func(string) error, ldsAsked, done *bool, synced func()) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	{
-		t := r.TypeUrl
-		nonce[t] = r.Nonce
+		t := r.typeURL
+		nonce[t] = r.nonce
 		if t == resource.ClusterType {
-			if n := edsNames(r.Resources); strings.Join(n, ",") != strings.Join(names[resource.EndpointType], ",") || version[resource.EndpointType] == "" && nonce[resource.EndpointType] == "" {
+			if n := nextOf(r.resources); strings.Join(n, ",") != strings.Join(names[resource.EndpointType], ",") || version[resource.EndpointType] == "" && nonce[resource.EndpointType] == "" {
 				names[resource.EndpointType] = n
 				if err := send(resource.EndpointType); err != nil {
 					return err
@@ -251,14 +159,14 @@ func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]st
 			}
 		}
 		if t == resource.ListenerType {
-			if n := routeNames(r.Resources); strings.Join(n, ",") != strings.Join(names[resource.RouteType], ",") || nonce[resource.RouteType] == "" {
+			if n := nextOf(r.resources); strings.Join(n, ",") != strings.Join(names[resource.RouteType], ",") || nonce[resource.RouteType] == "" {
 				names[resource.RouteType] = n
 				if err := send(resource.RouteType); err != nil {
 					return err
 				}
 			}
 		}
-		version[t] = r.VersionInfo
+		version[t] = r.version
 		if err := send(t); err != nil {
 			return err
 		}
@@ -278,11 +186,11 @@ func (s *sim) sotwResponse(r *discovery.DiscoveryResponse, names map[string][]st
 }
 
 func (s *sim) runDelta(ctx context.Context, synced func()) error {
-	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).DeltaAggregatedResources(ctx)
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).DeltaAggregatedResources(ctx, grpc.ForceCodec(rawCodec{}))
 	if err != nil {
 		return err
 	}
-	known := map[string]map[string]*anypb.Any{}
+	known := map[string]map[string]rawResource{}
 	subscribed := map[string][]string{}
 	got := map[string]bool{}
 	lastNonce := map[string]string{}
@@ -331,45 +239,40 @@ func (s *sim) runDelta(ctx context.Context, synced func()) error {
 	}
 	ldsAsked, done := false, false
 	for {
-		r, err := st.Recv()
-		if err != nil {
+		r := &rawResponse{delta: true}
+		if err := st.RecvMsg(r); err != nil {
 			return err
 		}
 		s.mu.Lock()
-		lastNonce[r.TypeUrl] = r.Nonce
+		lastNonce[r.typeURL] = r.nonce
 		s.mu.Unlock()
-		t := r.TypeUrl
+		t := r.typeURL
 		m := known[t]
 		if m == nil {
-			m = map[string]*anypb.Any{}
+			m = map[string]rawResource{}
 			known[t] = m
 		}
-		for _, res := range r.Resources {
-			m[res.Name] = res.Resource
+		for _, res := range r.resources {
+			m[res.name] = res
 		}
-		for _, n := range r.RemovedResources {
+		for _, n := range r.removed {
 			delete(m, n)
 		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // a stable order, so equal sets hit the names memo
-		all := make([]*anypb.Any, 0, len(m))
-		for _, k := range keys {
-			all = append(all, m[k])
-		}
-		if t == resource.ClusterType {
-			if err := resubscribe(resource.EndpointType, edsNames(all)); err != nil {
+		// Only clusters and listeners name what to subscribe to next (EDS, RDS).
+		if t == resource.ClusterType || t == resource.ListenerType {
+			all := make([]rawResource, 0, len(m))
+			for _, res := range m {
+				all = append(all, res)
+			}
+			next := resource.EndpointType
+			if t == resource.ListenerType {
+				next = resource.RouteType
+			}
+			if err := resubscribe(next, nextOf(all)); err != nil {
 				return err
 			}
 		}
-		if t == resource.ListenerType {
-			if err := resubscribe(resource.RouteType, routeNames(all)); err != nil {
-				return err
-			}
-		}
-		if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.Nonce}) }); err != nil {
+		if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.nonce}) }); err != nil {
 			return err
 		}
 		got[t] = true
@@ -401,7 +304,12 @@ func (s *sim) start(addr string, problems chan<- string) error {
 	s.conn = conn
 	synced := make(chan struct{})
 	var once sync.Once
-	markSynced := func() { once.Do(func() { close(synced) }) }
+	markSynced := func() {
+		once.Do(func() {
+			s.syncedAt.Store(time.Now().UnixNano())
+			close(synced)
+		})
+	}
 	s.synced = synced
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -514,7 +422,22 @@ func load(args []string) error {
 		for len(problems) > 0 {
 			ps = append(ps, <-problems)
 		}
-		emit(out{"event": "synced", "proxies": n, "ms": float64(time.Since(t0).Microseconds()) / 1000, "attempts": attempts.Load() - a0, "problems": ps})
+		// When the proxies were synced, from the start: stragglers (a long tail) or a steady rate.
+		var at []float64
+		for _, s := range batch {
+			if ns := s.syncedAt.Load(); ns >= t0.UnixNano() {
+				at = append(at, float64(ns-t0.UnixNano())/1e6)
+			}
+		}
+		sort.Float64s(at)
+		pct := func(p float64) float64 {
+			if len(at) == 0 {
+				return 0
+			}
+			return at[min(len(at)-1, int(p*float64(len(at))))]
+		}
+		emit(out{"event": "synced", "proxies": n, "ms": float64(time.Since(t0).Microseconds()) / 1000, "attempts": attempts.Load() - a0, "problems": ps,
+			"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99)})
 	}
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {

@@ -130,6 +130,8 @@ process.on('message', (msg: ServerRequest) => {
         if (!mesh || !source) throw new Error('mutate before start');
         const next = mesh.mutate(msg.mutation);
         const at = nowMs();
+        // With a CPU profile (--weft-node-flags=--cpu-prof …), the same clock as its samples.
+        if (process.env.WEFT_BENCH_MARKS) console.error(`mark ${msg.mutation} ${process.hrtime.bigint() / 1000n}`);
         source.emit(next); // the source's debounce, then model rebuild, snapshot invalidation and pushes
         send({ cmd: 'mutated', at });
         break;

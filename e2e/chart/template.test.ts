@@ -153,6 +153,13 @@ it('egressDefault becomes --egress-default (one argument, spaces kept); empty by
   expect(await args('--set-string', 'egressDefault=./*\\, weft-system/*')).toContain('--egress-default=./*, weft-system/*');
 });
 
+it('controller.xdsWorkers becomes --xds-workers; none by default; the schema refuses a negative count', async () => {
+  const args = async (...set: string[]) => at(one(await render(...set), 'Deployment'), 'spec.template.spec.containers[0].args') as string[];
+  expect((await args()).some((a) => a.startsWith('--xds-workers'))).toBe(false);
+  expect(await args('--set', 'controller.xdsWorkers=2')).toContain('--xds-workers=2');
+  await expect(render('--set', 'controller.xdsWorkers=-1')).rejects.toThrow(/xdsWorkers/);
+});
+
 describe('CNI mode (cni.enabled)', () => {
   it('is off by default: no DaemonSet, injection keeps weft-init', async () => {
     const objs = await render();

@@ -16,7 +16,7 @@
 // injectable for tests.
 import type { KeyObject } from 'node:crypto';
 import { request, type RequestOptions } from 'node:https';
-import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import * as jose from 'jose';
 import { z } from 'zod';
 import type { KubeClient } from '../k8s/client.ts';
@@ -154,6 +154,9 @@ const DiscoverySchema = z.object({ issuer: z.string().min(1), jwks_uri: z.string
 
 /** The API server's OIDC discovery: the issuer tokens carry, and a JWKS fetcher through the API server itself. */
 export async function kubeOidc(client: KubeClient): Promise<{ issuer: string; fetchJwks: JwksFetcher }> {
+  // Loaded here, where a Kubernetes client exists anyway: `weft serve` imports this module
+  // for its token verifier and would otherwise carry the whole client (docs/scale.md "Idle memory").
+  const { HttpMethod } = await import('@kubernetes/client-node');
   const doc = DiscoverySchema.safeParse(await client.request(HttpMethod.GET, '/.well-known/openid-configuration'));
   if (!doc.success) throw new Error("the API server's /.well-known/openid-configuration has no issuer");
   // jwks_uri names the issuer's external URL, which may not be reachable from here; the API

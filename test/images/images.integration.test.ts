@@ -80,7 +80,12 @@ describe.skipIf(skipReason !== undefined)('images built without Docker, run unde
     expect(weft.refName).toBe(def.ref);
     expect(def.ref).toMatch(/^ghcr\.io\/weft-mesh\/weft:\d+\.\d+\.\d+$/);
     expect(weft.config.User).toBe('65532:65532');
-    expect(weft.config.Entrypoint).toEqual(['/usr/local/bin/node', '--max-semi-space-size=8', '/app/src/runtime/cli/weft.ts']);
+    expect(weft.config.Entrypoint).toEqual([
+      '/usr/local/bin/node',
+      '--max-semi-space-size=8',
+      '--import=/app/bin/stripped-hook.js',
+      '/app/src/runtime/cli/weft.ts',
+    ]);
     expect(weft.config.Cmd).toEqual(['controller']);
     expect(weft.config.WorkingDir).toBe('/app');
     expect(weft.config.Env).toEqual(expect.arrayContaining(['NODE_ENV=production', expect.stringMatching(/^PATH=.*\/usr\/local\/bin/)]));

@@ -178,4 +178,13 @@ describe('Delta protocol reducers', () => {
     steps.forEach(([act, expected], i) => expect(act(d), `step ${i + 1}`).toEqual(expected));
     then?.(d);
   });
+
+  // The same rules with names as the server decodes them (shared frozen arrays): the memoised
+  // subscription path must answer exactly as the general one.
+  it.each(rules)('with shared names arrays: $rule', ({ world: spec, steps, then }) => {
+    const d = new DeltaDriver(spec === undefined ? undefined : world(spec));
+    d.sharedNames = true;
+    steps.forEach(([act, expected], i) => expect(act(d), `step ${i + 1}`).toEqual(expected));
+    then?.(d);
+  });
 });

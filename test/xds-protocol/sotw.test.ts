@@ -213,4 +213,12 @@ describe('SotW protocol reducers', () => {
     steps.forEach(([act, expected], i) => expect(act(d), `step ${i + 1}`).toEqual(expected));
     then?.(d);
   });
+
+  // With names as the server decodes them (shared frozen arrays): the memoised path answers alike.
+  it.each(rules)('with shared names arrays: $rule', ({ world: spec, steps, then }) => {
+    const d = new SotwDriver(spec === undefined ? undefined : world(spec));
+    d.sharedNames = true;
+    steps.forEach(([act, expected], i) => expect(act(d), `step ${i + 1}`).toEqual(expected));
+    then?.(d);
+  });
 });

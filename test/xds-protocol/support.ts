@@ -48,7 +48,23 @@ export function world(spec: string): CachedSnapshot {
 type Names = { readonly names?: readonly string[] };
 
 /** Drives one stream's state through the reducers, as xds/server/stream.ts does. */
+const sharedArrays = new Map<string, readonly string[]>();
+
 abstract class Driver<H extends Known, Req> {
+  /**
+   * Names arrays as the server's decoder hands them over: frozen and shared by every request
+   * with the same bytes (xds/server/request-decode.ts), which takes the reducers' memoised paths.
+   */
+  sharedNames = false;
+
+  protected names(names: readonly string[] | undefined): readonly string[] {
+    if (names === undefined || !this.sharedNames) return names ?? [];
+    const key = JSON.stringify(names);
+    let shared = sharedArrays.get(key);
+    if (shared === undefined) sharedArrays.set(key, (shared = Object.freeze([...names])));
+    return shared;
+  }
+
   state: StreamState<H> = emptyStream;
   snap: CachedSnapshot | undefined;
   events: ProtocolEvent[] = [];
@@ -112,7 +128,7 @@ export class SotwDriver extends Driver<ReadonlyMap<string, EncodedResource>, Omi
       typeUrl: url(label),
       responseNonce: opts.nonce ?? '',
       versionInfo: opts.version ?? (opts.nonce !== undefined ? (st?.versionSent ?? '') : ''),
-      resourceNames: opts.names ?? [],
+      resourceNames: this.names(opts.names),
       error: opts.error,
     });
   }
@@ -151,8 +167,8 @@ export class DeltaDriver extends Driver<Known, Omit<DeltaRequest, 'now'>> {
     return this.send({
       typeUrl: url(label),
       responseNonce: opts.nonce ?? '',
-      subscribe: opts.subscribe ?? [],
-      unsubscribe: opts.unsubscribe ?? [],
+      subscribe: this.names(opts.subscribe),
+      unsubscribe: this.names(opts.unsubscribe),
       initialVersions: opts.initial ?? {},
       error: opts.error,
     });

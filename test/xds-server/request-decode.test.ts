@@ -3,10 +3,10 @@
 // bytes) to protobuf-es, whose result or error is then the answer.
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { DiscoveryRequestSchema } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
+import { DeltaDiscoveryRequestSchema, DiscoveryRequestSchema } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { NodeSchema } from '../../xds/gen/envoy/config/core/v3/base_pb.js';
 import { StatusSchema } from '../../xds/gen/google/rpc/status_pb.js';
-import { decodeDiscoveryRequest, requestDecodes } from '../../xds/server/request-decode.ts';
+import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest, requestDecodes } from '../../xds/server/request-decode.ts';
 
 const EDS = 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment';
 const names = Array.from({ length: 50 }, (_, i) => `outbound|8080||svc-${i}.ns-01.svc.cluster.local`);
@@ -76,6 +76,54 @@ describe('DiscoveryRequest decoding', () => {
     ]) {
       expect(() => fromBinary(DiscoveryRequestSchema, buf)).toThrow();
       expect(() => decodeDiscoveryRequest(buf)).toThrow();
+    }
+  });
+});
+
+describe('DeltaDiscoveryRequest decoding', () => {
+  const deltaWire = (init: Parameters<typeof create<typeof DeltaDiscoveryRequestSchema>>[1]): Buffer =>
+    Buffer.from(toBinary(DeltaDiscoveryRequestSchema, create(DeltaDiscoveryRequestSchema, init)));
+  const viaShortDelta = (buf: Buffer): { value: unknown; short: boolean } => {
+    const before = requestDecodes.short;
+    const value = decodeDeltaDiscoveryRequest(buf);
+    return { value, short: requestDecodes.short > before };
+  };
+
+  it('reads ACKs and subscription changes on the short path, equal to what protobuf-es reads', () => {
+    for (const init of [
+      { typeUrl: EDS, responseNonce: '7' },
+      { typeUrl: EDS, resourceNamesSubscribe: names },
+      { typeUrl: EDS, resourceNamesSubscribe: ['*', 'a'], resourceNamesUnsubscribe: ['b', 'ü→名'], responseNonce: '9' },
+      {},
+    ]) {
+      const buf = deltaWire(init);
+      expect(viaShortDelta(buf)).toEqual({ value: fromBinary(DeltaDiscoveryRequestSchema, buf), short: true });
+    }
+  });
+
+  it('shares one frozen subscribe array between streams subscribing alike', () => {
+    const a = decodeDeltaDiscoveryRequest(deltaWire({ typeUrl: EDS, resourceNamesSubscribe: names }));
+    const b = decodeDeltaDiscoveryRequest(deltaWire({ typeUrl: EDS, resourceNamesSubscribe: names }));
+    expect(b.resourceNamesSubscribe).toBe(a.resourceNamesSubscribe);
+    expect(Object.isFrozen(a.resourceNamesSubscribe)).toBe(true);
+  });
+
+  it('leaves a node, initial versions, an error detail and split names to protobuf-es', () => {
+    const split = Buffer.concat([deltaWire({ resourceNamesSubscribe: ['a'] }), deltaWire({ typeUrl: EDS }), deltaWire({ resourceNamesSubscribe: ['b'] })]);
+    for (const buf of [
+      deltaWire({ typeUrl: EDS, node: create(NodeSchema, { id: 'sidecar-1' }) }),
+      deltaWire({ typeUrl: EDS, initialResourceVersions: { a: '1' } }),
+      deltaWire({ typeUrl: EDS, responseNonce: '3', errorDetail: create(StatusSchema, { code: 3, message: 'rejected' }) }),
+      split,
+    ]) {
+      expect(viaShortDelta(buf)).toEqual({ value: fromBinary(DeltaDiscoveryRequestSchema, buf), short: false });
+    }
+  });
+
+  it('throws on malformed bytes and invalid UTF-8 as protobuf-es does', () => {
+    for (const buf of [Buffer.from([0x1a, 0x02, 0xc3, 0x28]), Buffer.from([0x12, 0x01, 0xff]), Buffer.from([0x32, 0x05, 0x61]), Buffer.from([0x22])]) {
+      expect(() => fromBinary(DeltaDiscoveryRequestSchema, buf)).toThrow();
+      expect(() => decodeDeltaDiscoveryRequest(buf)).toThrow();
     }
   });
 });

@@ -8,7 +8,7 @@ import type { CachedSnapshot, EncodedResource } from '../snapshot/types.ts';
 import { answerEarlier, answerLatest } from './ack.ts';
 import { planTypes, pushStep, PushPlan } from './plan.ts';
 import { newTypeState, withType, type ProtocolEvent, type RequestStep, type Response, type Step, type StreamState, type TypeState } from './state.ts';
-import { diffView, subscription, viewOf, type Known } from './views.ts';
+import { diffView, subscription, viewOf, type Known, type Subscription, type View } from './views.ts';
 
 export type DeltaState = StreamState<Known>;
 type St = TypeState<Known>;
@@ -27,6 +27,7 @@ export interface DeltaRequest {
 
 const emptyTypeMap: ReadonlyMap<string, EncodedResource> = new Map();
 const noneKnown: Known = new Map();
+const noneForced: ReadonlySet<string> = new Set();
 
 /** A request: ACK/NACK bookkeeping and the new subscription; whether it must be answered. */
 export function deltaRequest(state: DeltaState, req: DeltaRequest): RequestStep<Known> {
@@ -45,8 +46,25 @@ export function deltaRequest(state: DeltaState, req: DeltaRequest): RequestStep<
     st = a.st;
     if (a.event !== undefined) events.push(a.event);
   }
+  // An ACK/NACK alone (what 10,000 streams send after each push) changes no subscription.
+  if (!first && subscribe.length === 0 && unsubscribe.length === 0) return { state: withType(state, typeUrl, st), events };
   // Subscription changes apply whatever the nonce says: a stale nonce only voids the ACK/NACK.
   const before = st.sub;
+  const added = onlySubscribes(before, subscribe, unsubscribe, first ? st.basis : undefined);
+  if (added !== undefined) {
+    const rewildcard = added.sub.wildcard && !before.wildcard;
+    const forced = added.forced.size === 0 ? st.forced : st.forced === undefined ? added.forced : new Set([...st.forced, ...added.forced]);
+    st = {
+      ...st,
+      explicit: true,
+      sub: added.sub,
+      ...(rewildcard ? { sent: undefined } : {}),
+      ...(forced !== undefined ? { forced } : {}),
+      ...(first ? { mustRespond: added.sub.wildcard } : {}),
+    };
+    const answer = first || added.forced.size > 0 || rewildcard;
+    return { state: withType(state, typeUrl, st), events, ...(answer ? { answer: typeUrl } : {}) };
+  }
   let wildcard = before.wildcard;
   const names = new Set(before.names);
   const forced = new Set<string>();
@@ -126,7 +144,8 @@ export function deltaPush(state: DeltaState, snap: CachedSnapshot): Step<Known> 
 
 function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPlan): St {
   const view = viewOf(snap.resources.get(typeUrl) ?? emptyTypeMap, st.sub);
-  const forced = new Set([...(st.forced ?? []), ...plan.resendOf(typeUrl, view)]);
+  const resend = plan.resendOf(typeUrl, view);
+  const forced: ReadonlySet<string> = resend.length === 0 ? (st.forced ?? noneForced) : new Set([...(st.forced ?? []), ...resend]);
   const mustRespond = st.mustRespond === true;
   const sent = st.sent;
   const next: St = sent === view && st.forced === undefined && !st.mustRespond ? st : { ...st, sent: view, forced: undefined, mustRespond: false };
@@ -138,7 +157,7 @@ function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPla
   let changed = diff.changed;
   let removed = diff.removed;
   let memo = (kind: string): Response['memo'] => ({ owner: diff, key: `${kind}|${typeUrl}` });
-  if (forced.size > 0) {
+  if (forced.size > 0 && !coveredByDiff(forced, view, basis)) {
     // Forced names: resend those that exist, report the others as removed (= does not exist).
     const changedNames = new Set(changed.map((r) => r.name));
     const removedNames = new Set(removed);
@@ -162,6 +181,49 @@ function planDelta(typeUrl: TypeUrl, st: St, snap: CachedSnapshot, plan: PushPla
   if (removed.length > 0) plan.remove({ typeUrl, holds: view, resources: [], removed, memo: memo('removed') });
   if (changed.length === 0 && removed.length === 0 && mustRespond) plan.now.push({ typeUrl, holds: view, resources: [], removed: [] });
   return next;
+}
+
+// Every proxy of a group subscribes alike, in shared frozen arrays (xds/server/request-decode.ts):
+// a request that only subscribes (a stream's first request of a type, mostly) is read once per
+// (previous subscription, names array) — the new subscription and the names it forces — not
+// turned into sets, sorted and interned per stream.
+interface Subscribed {
+  readonly sub: Subscription;
+  /** Every name subscribed but `*`: the client may have forgotten them (see deltaRequest). */
+  readonly forced: ReadonlySet<string>;
+}
+
+const afterSubscribe = new WeakMap<Subscription, WeakMap<readonly string[], Subscribed>>();
+
+/**
+ * The outcome of a request that only subscribes, from shared names, when every name it
+ * subscribes is forced (the client holds none of them as far as the first request's basis
+ * says): undefined for anything else, which takes the general path.
+ */
+function onlySubscribes(before: Subscription, subscribe: readonly string[], unsubscribe: readonly string[], basis: Known | undefined): Subscribed | undefined {
+  if (unsubscribe.length > 0 || subscribe.length === 0 || !Object.isFrozen(subscribe) || (basis !== undefined && basis.size > 0)) return undefined;
+  let bySubscribe = afterSubscribe.get(before);
+  if (bySubscribe === undefined) afterSubscribe.set(before, (bySubscribe = new WeakMap()));
+  let done = bySubscribe.get(subscribe);
+  if (done === undefined) {
+    const forced = new Set(subscribe.filter((n) => n !== '*'));
+    const sub = subscription(before.wildcard || subscribe.includes('*'), [...before.names, ...forced]);
+    bySubscribe.set(subscribe, (done = { sub, forced }));
+  }
+  return done;
+}
+
+/**
+ * Forced names the diff already sends (they exist and the client's version differs): a
+ * stream's first request names what it has not got yet, so on a fresh stream this is every
+ * forced name, and the shared diff and its encoding serve it.
+ */
+function coveredByDiff(forced: ReadonlySet<string>, view: View, basis: Known): boolean {
+  for (const n of forced) {
+    const r = view.resources.get(n);
+    if (r === undefined || basis.get(n)?.version === r.version) return false;
+  }
+  return true;
 }
 
 function without(map: Known | undefined, names: readonly string[]): Known | undefined {

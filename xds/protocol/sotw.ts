@@ -145,10 +145,19 @@ function subscriptionOf(typeUrl: TypeUrl, st: St, names: readonly string[]): { s
   // Every ACK repeats the names: the same array as last time (request-decode.ts shares one per
   // distinct span of bytes) is the same subscription; else compare, and only then sort and intern.
   if (namesOf.get(st.sub) === names) return { sub: st.sub, explicit: true };
-  const sub = sameNames(st.sub, names) ? st.sub : subscription(names.includes('*'), names);
+  // A stream's first request with a names array other streams sent before (every proxy of a
+  // group subscribes alike): the subscription read from it then, without sorting and interning.
+  let sub = subOfNames.get(names);
+  if (sub === undefined) {
+    sub = sameNames(st.sub, names) ? st.sub : subscription(names.includes('*'), names);
+    if (Object.isFrozen(names)) subOfNames.set(names, sub);
+  }
   namesOf.set(sub, names);
   return { sub, explicit: true };
 }
+
+/** Subscription per shared (frozen) names array, see request-decode.ts. */
+const subOfNames = new WeakMap<readonly string[], Subscription>();
 
 /** The names array a subscription was last read from (subscriptions are interned, so shared by streams). */
 const namesOf = new WeakMap<Subscription, readonly string[]>();

@@ -15,6 +15,10 @@ export function xdsGrpcServer(limits: XdsLimits, timeouts: ListenerTimeouts): Se
     'grpc.keepalive_timeout_ms': 20_000,
     // A connection that carries no stream (a proxy's ADS stream never ends on its own) is closed (GOAWAY).
     'grpc.max_connection_idle_ms': timeouts.idleMs,
+    // Channelz (on by default in grpc-js) keeps per-connection and per-call trackers nobody
+    // reads here: Weft's own metrics and debug views cover streams. Off: 6 % of the server's
+    // CPU in a 10k initial sync, and memory per connection.
+    'grpc.enable_channelz': 0,
   });
 }
 

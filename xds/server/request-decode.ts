@@ -11,7 +11,12 @@
 // protobuf-es as before, so behaviour (and errors) are exactly its own.
 import { fromBinary } from '@bufbuild/protobuf';
 import { isUtf8 } from 'node:buffer';
-import { DiscoveryRequestSchema, type DiscoveryRequest } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
+import {
+  DeltaDiscoveryRequestSchema,
+  DiscoveryRequestSchema,
+  type DeltaDiscoveryRequest,
+  type DiscoveryRequest,
+} from '../gen/envoy/service/discovery/v3/discovery_pb.js';
 
 /** Distinct name spans kept (and their total bytes): a client inventing subscriptions empties the table, never grows it. */
 const MAX_SPANS = 4096;
@@ -138,6 +143,70 @@ function shortDecode(buf: Buffer): DiscoveryRequest | undefined {
     responseNonce,
     errorDetail: undefined,
   };
+}
+
+// DeltaDiscoveryRequest: type_url 2, resource_names_subscribe 3, resource_names_unsubscribe 4,
+// response_nonce 6. A Delta ACK carries only type and nonce; a stream's first request of a type
+// subscribes to names every proxy of its group names alike (shared arrays, as above, so
+// xds/protocol/delta.ts can memoise the subscription on them). A node, initial versions, an error
+// or resource locators go to protobuf-es.
+const D_TYPE = (2 << 3) | 2;
+const D_SUBSCRIBE = (3 << 3) | 2;
+const D_UNSUBSCRIBE = (4 << 3) | 2;
+const D_NONCE = (6 << 3) | 2;
+
+function shortDecodeDelta(buf: Buffer): DeltaDiscoveryRequest | undefined {
+  let typeUrl = '';
+  let responseNonce = '';
+  const spansOf = { [D_SUBSCRIBE]: [-1, -1], [D_UNSUBSCRIBE]: [-1, -1] } as Record<number, [number, number]>;
+  const at = { pos: 0 };
+  while (at.pos < buf.length) {
+    const tag = varint(buf, at);
+    if (tag !== D_TYPE && tag !== D_SUBSCRIBE && tag !== D_UNSUBSCRIBE && tag !== D_NONCE) return undefined;
+    const tagAt = at.pos - 1;
+    const len = varint(buf, at);
+    if (len < 0 || at.pos + len > buf.length) return undefined;
+    const start = at.pos;
+    at.pos += len;
+    const span = spansOf[tag];
+    if (span !== undefined) {
+      if (span[0] < 0) span[0] = tagAt;
+      else if (span[1] !== tagAt) return undefined; // names interleaved with other fields
+      span[1] = at.pos;
+      continue;
+    }
+    const s = text(buf, start, at.pos);
+    if (s === undefined) return undefined;
+    if (tag === D_TYPE) typeUrl = s;
+    else responseNonce = s;
+  }
+  const [sub, unsub] = [spansOf[D_SUBSCRIBE]!, spansOf[D_UNSUBSCRIBE]!];
+  const subscribe = sub[0] < 0 ? [] : namesOf(buf, sub[0], sub[1]);
+  const unsubscribe = unsub[0] < 0 ? [] : namesOf(buf, unsub[0], unsub[1]);
+  if (subscribe === undefined || unsubscribe === undefined) return undefined;
+  return {
+    $typeName: 'envoy.service.discovery.v3.DeltaDiscoveryRequest',
+    node: undefined,
+    typeUrl,
+    resourceNamesSubscribe: subscribe as string[],
+    resourceNamesUnsubscribe: unsubscribe as string[],
+    resourceLocatorsSubscribe: [],
+    resourceLocatorsUnsubscribe: [],
+    initialResourceVersions: {},
+    responseNonce,
+    errorDetail: undefined,
+  };
+}
+
+/** DeltaDiscoveryRequest from the wire, as decodeDiscoveryRequest does for SotW. */
+export function decodeDeltaDiscoveryRequest(buf: Buffer): DeltaDiscoveryRequest {
+  const short = ackShortPath.enabled ? shortDecodeDelta(buf) : undefined;
+  if (short !== undefined) {
+    requestDecodes.short++;
+    return short;
+  }
+  requestDecodes.full++;
+  return fromBinary(DeltaDiscoveryRequestSchema, buf);
 }
 
 /** DiscoveryRequest from the wire: the short path when it suffices, protobuf-es otherwise (which throws on malformed input). */

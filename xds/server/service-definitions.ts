@@ -13,7 +13,7 @@ import {
   type DiscoveryRequest,
   type DiscoveryResponse,
 } from '../gen/envoy/service/discovery/v3/discovery_pb.js';
-import { decodeDiscoveryRequest } from './request-decode.ts';
+import { decodeDeltaDiscoveryRequest, decodeDiscoveryRequest } from './request-decode.ts';
 
 /** A message already serialized to its wire form. */
 export interface EncodedMessage {
@@ -38,8 +38,9 @@ function serializer<Desc extends DescMessage>(schema: Desc) {
  * (status INTERNAL), so a bad peer cannot crash the process. test/xds-server covers it.
  */
 function deserializer<Desc extends DescMessage>(schema: Desc) {
-  // SotW requests, mostly ACKs repeating their names, take the short path (request-decode.ts).
+  // SotW and Delta requests, mostly ACKs, take the short path (request-decode.ts).
   if (schema === (DiscoveryRequestSchema as DescMessage)) return decodeDiscoveryRequest as unknown as (bytes: Buffer) => MessageShape<Desc>;
+  if (schema === (DeltaDiscoveryRequestSchema as DescMessage)) return decodeDeltaDiscoveryRequest as unknown as (bytes: Buffer) => MessageShape<Desc>;
   return (bytes: Buffer): MessageShape<Desc> => fromBinary(schema, bytes);
 }
 
