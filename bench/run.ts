@@ -6,11 +6,12 @@ const benches: Record<string, () => Promise<(args: string[]) => Promise<void>>> 
   telemetry: async () => (await import('./telemetry.ts')).runTelemetryBench,
   egress: async () => (await import('./egress.ts')).runEgressBench,
   programmed: async () => (await import('./programmed.ts')).runProgrammedBench,
+  'tls-floor': async () => (await import('./tls-floor.ts')).runTlsFloorBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
-// `peer` builds Go programs on first use (minutes, cold): run it by name only.
-const names = name ? [name] : Object.keys(benches).filter((n) => n !== 'peer');
+// `peer` builds Go programs on first use (minutes, cold), `tls-floor` opens 3 × 1,000 connections: by name only.
+const names = name ? [name] : Object.keys(benches).filter((n) => n !== 'peer' && n !== 'tls-floor');
 for (const n of names) {
   const load = benches[n];
   if (!load) {

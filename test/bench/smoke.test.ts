@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCaBench } from '../../bench/ca.ts';
 import { runXdsBench } from '../../bench/xds.ts';
 import { runEgressBench } from '../../bench/egress.ts';
+import { runTlsFloorBench } from '../../bench/tls-floor.ts';
 
 /** Runs a bench, returning what it printed through console.log. */
 async function printed(run: () => Promise<void>): Promise<string> {
@@ -23,6 +24,11 @@ afterEach(() => {
 });
 
 describe('benchmarks (smoke)', () => {
+  it('bench tls-floor: memory per connection, plaintext, TLS and sliced TLS', { timeout: 60_000 }, async () => {
+    const out = await printed(() => runTlsFloorBench(['--connections', '5', '--bytes', '20000', '--responses', '1']));
+    for (const mode of ['plaintext', 'tls', 'tls-sliced']) expect(out).toMatch(new RegExp(`^  ${mode} +-?[\\d.]+ KiB +-?[\\d.]+ KiB +-?[\\d.]+ KiB$`, 'm'));
+  });
+
   it('bench egress: a scoped sidecar is sent less than an unscoped one', { timeout: 60_000 }, async () => {
     const out = await printed(() => runEgressBench(['--namespaces', '2', '--services-per-namespace', '5']));
     expect(out).toMatch(/^mesh: 10 Services/m);

@@ -7,6 +7,8 @@
 // and everything else stay grpc-js's. The kernel caps the backlog at net.core.somaxconn.
 import { createServer, type Server as NetServer } from 'node:net';
 import type { Server, ServerCredentials } from '@grpc/grpc-js';
+import { log } from '../../src/base/log.ts';
+import { sliceTlsWrites } from './tls-writes.ts';
 
 /** Pending connections the kernel may queue before the server accepts them (default of --xds-accept-backlog). */
 export const DEFAULT_ACCEPT_BACKLOG = 4096;
@@ -33,6 +35,8 @@ export function listenTarget(address: string): { path: string } | { host: string
  */
 export async function listenXds(server: Server, address: string, credentials: ServerCredentials, backlog: number, reusePort = false): Promise<XdsListener> {
   const injector = server.createConnectionInjector(credentials);
+  if (credentials._isSecure() && !sliceTlsWrites(server))
+    log.warn('this grpc-js hides its HTTP/2 server: each TLS connection keeps a buffer as large as its largest push (more memory)');
   const net: NetServer = createServer((socket) => injector.injectConnection(socket));
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
