@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 // Node calls stripTypeScriptTypes experimental and says so once per process: keep that note
 // out of every command's output (it is about this launcher, not about anything the user did).
-function stripTypes(source) {
+export function stripTypes(source) {
   const emitWarning = process.emitWarning;
   process.emitWarning = (warning, ...rest) => {
     if (!String(warning).includes('stripTypeScriptTypes')) emitWarning.call(process, warning, ...rest);

@@ -6,23 +6,11 @@
 // in the process for good: about 30 MiB of an idle control plane's RSS (docs/scale.md "Idle
 // memory"). The weft image runs this at build time (images/weft/image.json); development
 // still runs the .ts files directly. Plain JavaScript so that it loads without the stripper.
-import module from 'node:module';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** Strips `source` as Node does (positions kept, so stack traces match the .ts file), without Node's "experimental" note. */
-function strip(source) {
-  const emitWarning = process.emitWarning;
-  process.emitWarning = (warning, ...rest) => {
-    if (!String(warning).includes('stripTypeScriptTypes')) emitWarning.call(process, warning, ...rest);
-  };
-  try {
-    return module.stripTypeScriptTypes(source);
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
+// Strips as Node does (positions kept, so stack traces match the .ts file), without its "experimental" note.
+import { stripTypes as strip } from './launch.js';
 
 /** The cache key of a module: the SHA-256 of its TypeScript source (bin/stripped-hook.js computes the same). */
 export const strippedKey = (source) => createHash('sha256').update(source).digest('hex');

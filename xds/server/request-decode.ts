@@ -102,45 +102,72 @@ function namesOf(buf: Buffer, start: number, end: number): readonly string[] | u
   return names;
 }
 
-/** The short path: undefined when the request needs protobuf-es. */
-function shortDecode(buf: Buffer): DiscoveryRequest | undefined {
-  let versionInfo = '';
-  let typeUrl = '';
-  let responseNonce = '';
-  let namesStart = -1;
-  let namesEnd = -1;
+/** What scan() read: the text fields (last one wins, as protobuf) and each names run's byte span. */
+interface Scanned {
+  readonly texts: Map<number, string>;
+  readonly spans: Map<number, [start: number, end: number]>;
+}
+
+const scratch: Scanned = { texts: new Map(), spans: new Map() }; // decoding is synchronous: reused
+
+/**
+ * Walks a request whose fields are all strings: tags in `textTags` read as UTF-8, tags in
+ * `spanTags` (repeated names) kept as one contiguous run of bytes each. Undefined for any other
+ * field, names interleaved with other fields, bad UTF-8 or malformed bytes: protobuf-es decides.
+ */
+function scan(buf: Buffer, textTags: ReadonlySet<number>, spanTags: ReadonlySet<number>): Scanned | undefined {
+  const { texts, spans } = scratch;
+  texts.clear();
+  spans.clear();
   const at = { pos: 0 };
   while (at.pos < buf.length) {
     const tag = varint(buf, at);
-    if (tag !== TAG_VERSION && tag !== TAG_NAMES && tag !== TAG_TYPE && tag !== TAG_NONCE) return undefined;
+    const isSpan = spanTags.has(tag);
+    if (!isSpan && !textTags.has(tag)) return undefined;
     const tagAt = at.pos - 1;
     const len = varint(buf, at);
     if (len < 0 || at.pos + len > buf.length) return undefined;
     const start = at.pos;
     at.pos += len;
-    if (tag === TAG_NAMES) {
-      if (namesStart < 0) namesStart = tagAt;
-      else if (namesEnd !== tagAt) return undefined; // names interleaved with other fields
-      namesEnd = at.pos;
+    if (isSpan) {
+      const span = spans.get(tag);
+      if (span === undefined) spans.set(tag, [tagAt, at.pos]);
+      else if (span[1] !== tagAt)
+        return undefined; // names interleaved with other fields
+      else span[1] = at.pos;
       continue;
     }
     const s = text(buf, start, at.pos);
     if (s === undefined) return undefined;
-    if (tag === TAG_VERSION) versionInfo = s;
-    else if (tag === TAG_TYPE) typeUrl = s;
-    else responseNonce = s;
+    texts.set(tag, s);
   }
-  const resourceNames = namesStart < 0 ? [] : namesOf(buf, namesStart, namesEnd);
+  return scratch;
+}
+
+/** The shared names array of the run with `tag` ([] when absent); undefined if a name is not UTF-8. */
+function namesAt(buf: Buffer, scanned: Scanned, tag: number): readonly string[] | undefined {
+  const span = scanned.spans.get(tag);
+  return span === undefined ? [] : namesOf(buf, span[0], span[1]);
+}
+
+const SOTW_TEXTS = new Set([TAG_VERSION, TAG_TYPE, TAG_NONCE]);
+const SOTW_NAMES = new Set([TAG_NAMES]);
+
+/** The short path: undefined when the request needs protobuf-es. */
+function shortDecode(buf: Buffer): DiscoveryRequest | undefined {
+  const scanned = scan(buf, SOTW_TEXTS, SOTW_NAMES);
+  if (scanned === undefined) return undefined;
+  const resourceNames = namesAt(buf, scanned, TAG_NAMES);
   if (resourceNames === undefined) return undefined;
   // The fields protobuf-es would set, at their defaults; resourceNames is shared and frozen.
   return {
     $typeName: 'envoy.service.discovery.v3.DiscoveryRequest',
-    versionInfo,
+    versionInfo: scanned.texts.get(TAG_VERSION) ?? '',
     node: undefined,
     resourceNames: resourceNames as string[],
     resourceLocators: [],
-    typeUrl,
-    responseNonce,
+    typeUrl: scanned.texts.get(TAG_TYPE) ?? '',
+    responseNonce: scanned.texts.get(TAG_NONCE) ?? '',
     errorDetail: undefined,
   };
 }
@@ -154,46 +181,25 @@ const D_TYPE = (2 << 3) | 2;
 const D_SUBSCRIBE = (3 << 3) | 2;
 const D_UNSUBSCRIBE = (4 << 3) | 2;
 const D_NONCE = (6 << 3) | 2;
+const DELTA_TEXTS = new Set([D_TYPE, D_NONCE]);
+const DELTA_NAMES = new Set([D_SUBSCRIBE, D_UNSUBSCRIBE]);
 
 function shortDecodeDelta(buf: Buffer): DeltaDiscoveryRequest | undefined {
-  let typeUrl = '';
-  let responseNonce = '';
-  const spansOf = { [D_SUBSCRIBE]: [-1, -1], [D_UNSUBSCRIBE]: [-1, -1] } as Record<number, [number, number]>;
-  const at = { pos: 0 };
-  while (at.pos < buf.length) {
-    const tag = varint(buf, at);
-    if (tag !== D_TYPE && tag !== D_SUBSCRIBE && tag !== D_UNSUBSCRIBE && tag !== D_NONCE) return undefined;
-    const tagAt = at.pos - 1;
-    const len = varint(buf, at);
-    if (len < 0 || at.pos + len > buf.length) return undefined;
-    const start = at.pos;
-    at.pos += len;
-    const span = spansOf[tag];
-    if (span !== undefined) {
-      if (span[0] < 0) span[0] = tagAt;
-      else if (span[1] !== tagAt) return undefined; // names interleaved with other fields
-      span[1] = at.pos;
-      continue;
-    }
-    const s = text(buf, start, at.pos);
-    if (s === undefined) return undefined;
-    if (tag === D_TYPE) typeUrl = s;
-    else responseNonce = s;
-  }
-  const [sub, unsub] = [spansOf[D_SUBSCRIBE]!, spansOf[D_UNSUBSCRIBE]!];
-  const subscribe = sub[0] < 0 ? [] : namesOf(buf, sub[0], sub[1]);
-  const unsubscribe = unsub[0] < 0 ? [] : namesOf(buf, unsub[0], unsub[1]);
+  const scanned = scan(buf, DELTA_TEXTS, DELTA_NAMES);
+  if (scanned === undefined) return undefined;
+  const subscribe = namesAt(buf, scanned, D_SUBSCRIBE);
+  const unsubscribe = namesAt(buf, scanned, D_UNSUBSCRIBE);
   if (subscribe === undefined || unsubscribe === undefined) return undefined;
   return {
     $typeName: 'envoy.service.discovery.v3.DeltaDiscoveryRequest',
     node: undefined,
-    typeUrl,
+    typeUrl: scanned.texts.get(D_TYPE) ?? '',
     resourceNamesSubscribe: subscribe as string[],
     resourceNamesUnsubscribe: unsubscribe as string[],
     resourceLocatorsSubscribe: [],
     resourceLocatorsUnsubscribe: [],
     initialResourceVersions: {},
-    responseNonce,
+    responseNonce: scanned.texts.get(D_NONCE) ?? '',
     errorDetail: undefined,
   };
 }
