@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../src/k8s/client.ts';
 import { napply, nk, nodeCluster, nodeSuitesEnabled } from '../node/support.ts';
+import { deployEcho } from './support/traffic-loop.ts';
 import { installWeft, weftImages, type WeftRelease } from './support/weft.ts';
 
 const bin = fileURLToPath(new URL('../../bin/weftctl.js', import.meta.url));
@@ -42,36 +43,6 @@ describe.skipIf(!nodeSuitesEnabled)('weftctl status and config through port-forw
   const dir = mkdtempSync(join(tmpdir(), 'weftctl-pods-'));
   const kubeconfigs: Record<'alice' | 'bob', string> = { alice: '', bob: '' };
 
-  const echo = (namespace: string, image: string): object[] => [
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'echo', namespace },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: 'echo' } },
-        template: {
-          metadata: { labels: { app: 'echo' } },
-          spec: {
-            terminationGracePeriodSeconds: 5,
-            containers: [
-              {
-                name: 'echo',
-                image,
-                imagePullPolicy: 'IfNotPresent',
-                // The controller image's Node, serving `ok` (no app of its own needed).
-                command: ['/usr/local/bin/node', '-e', "require('node:http').createServer((q, s) => s.end('ok')).listen(8080)"],
-                ports: [{ name: 'http', containerPort: 8080 }],
-                readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 2 },
-              },
-            ],
-          },
-        },
-      },
-    },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo', namespace }, spec: { selector: { app: 'echo' }, ports: [{ name: 'http', port: 8080 }] } },
-  ];
-
   async function userKubeconfig(name: string): Promise<string> {
     const token = (await nk(['-n', rel.namespace, 'create', 'token', name, '--duration', '30m'])).stdout.trim();
     const c = loadKubeConfig((await nodeCluster()).kubeconfig).getCurrentCluster()!;
@@ -90,14 +61,7 @@ describe.skipIf(!nodeSuitesEnabled)('weftctl status and config through port-forw
     const images = await weftImages();
     rel = await installWeft();
     ns.push(await rel.meshNamespace('ctl-a'), await rel.meshNamespace('ctl-b'));
-    for (const n of ns) await napply(echo(n.name, images.weft));
-    for (const n of ns) {
-      const r = await nk(['-n', n.name, 'rollout', 'status', 'deployment/echo', '--timeout=180s'], { timeoutMs: 200_000, allowFailure: true });
-      if (r.code !== 0) {
-        const pods = await nk(['-n', n.name, 'describe', 'pods'], { allowFailure: true });
-        throw new Error(`echo in ${n.name} not ready: ${r.stderr}\n${pods.stdout.slice(-4000)}`);
-      }
-    }
+    for (const n of ns) await deployEcho(n.name, images.weft, 2, 8080);
     const binding = (kind: 'Role' | 'ClusterRole', role: string, namespace: string, user: string) => ({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',

@@ -2,6 +2,7 @@
 // controller Pod's memory (kubectl top needs metrics-server, which the harness does not run:
 // read the container's own cgroup and /proc instead), every object carrying a release's
 // label across all API resources, and a Pod's create → Ready time.
+import { nodeContainer } from './traffic-loop.ts';
 import { napply, nk } from '../../node/support.ts';
 
 /** containerd's id of `container` in Pod `pod` (status.containerStatuses[].containerID). */
@@ -62,10 +63,7 @@ export async function timeToReady(namespace: string, name: string, image: string
         terminationGracePeriodSeconds: 1,
         containers: [
           {
-            name: 'app',
-            image,
-            imagePullPolicy: 'IfNotPresent',
-            command: ['node', '-e', "require('node:http').createServer((q, s) => s.end('ok')).listen(8080)"],
+            ...nodeContainer(image, 'app', "require('node:http').createServer((q, s) => s.end('ok')).listen(8080)"),
             readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
           },
         ],

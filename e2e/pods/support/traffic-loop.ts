@@ -23,7 +23,8 @@ async function one() {
 setInterval(() => { console.log(JSON.stringify({ t: Date.now(), ok, fail, last })); ok = 0; fail = 0; last = ''; }, 1000);
 `;
 
-const container = (image: string, name: string, script: string) => ({
+/** A container running `node -e script` from `image`, non-root with no capabilities. */
+export const nodeContainer = (image: string, name: string, script: string) => ({
   name,
   image,
   imagePullPolicy: 'IfNotPresent',
@@ -31,7 +32,8 @@ const container = (image: string, name: string, script: string) => ({
   securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
 });
 
-export async function deployEcho(namespace: string, image: string, replicas = 2): Promise<void> {
+/** Deployment and Service `echo` (answers its Pod name on 8080; the Service on `servicePort`), rolled out. */
+export async function deployEcho(namespace: string, image: string, replicas = 2, servicePort = 80): Promise<void> {
   await napply(
     [
       {
@@ -47,7 +49,7 @@ export async function deployEcho(namespace: string, image: string, replicas = 2)
               terminationGracePeriodSeconds: 5,
               containers: [
                 {
-                  ...container(image, 'echo', SERVER),
+                  ...nodeContainer(image, 'echo', SERVER),
                   ports: [{ name: 'http', containerPort: 8080 }],
                   readinessProbe: { httpGet: { path: '/', port: 8080 }, periodSeconds: 1 },
                 },
@@ -60,12 +62,16 @@ export async function deployEcho(namespace: string, image: string, replicas = 2)
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: 'echo' },
-        spec: { selector: { app: 'echo' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+        spec: { selector: { app: 'echo' }, ports: [{ name: 'http', port: servicePort, targetPort: 8080 }] },
       },
     ],
     namespace,
   );
-  await nk(['-n', namespace, 'rollout', 'status', 'deployment/echo', '--timeout=180s'], { timeoutMs: 200_000 });
+  const r = await nk(['-n', namespace, 'rollout', 'status', 'deployment/echo', '--timeout=180s'], { timeoutMs: 200_000, allowFailure: true });
+  if (r.code !== 0) {
+    const pods = await nk(['-n', namespace, 'describe', 'pods'], { allowFailure: true });
+    throw new Error(`echo in ${namespace} not ready: ${r.stderr}\n${pods.stdout.slice(-4000)}`);
+  }
 }
 
 export async function startLoop(namespace: string, image: string, name = 'loop'): Promise<void> {
@@ -76,7 +82,7 @@ export async function startLoop(namespace: string, image: string, name = 'loop')
       metadata: { name, labels: { app: name } },
       spec: {
         terminationGracePeriodSeconds: 2,
-        containers: [{ ...container(image, 'app', LOOP), env: [{ name: 'TARGET', value: `http://echo.${namespace}.svc.cluster.local/` }] }],
+        containers: [{ ...nodeContainer(image, 'app', LOOP), env: [{ name: 'TARGET', value: `http://echo.${namespace}.svc.cluster.local/` }] }],
       },
     },
     namespace,
@@ -134,15 +140,7 @@ export function idleClientPod(name: string, image: string, annotations: Record<s
     metadata: { name, labels: { app: name }, annotations },
     spec: {
       terminationGracePeriodSeconds: 1,
-      containers: [
-        {
-          name: 'app',
-          image,
-          imagePullPolicy: 'IfNotPresent',
-          command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
-          securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        },
-      ],
+      containers: [nodeContainer(image, 'app', 'setInterval(() => {}, 1 << 30)')],
     },
   };
 }
