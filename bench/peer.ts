@@ -120,18 +120,22 @@ async function measure(
   if (pinned) pin(server.pid, serverCpus);
   await settle(1000);
   const idleRss = rssOf(server.pid);
-  const load = new GoProc(bin, [
-    'load',
-    '-addr',
-    `127.0.0.1:${server.port}`,
-    '-mode',
-    mode,
-    '-namespaces',
-    String(DEFAULT_SHAPE.namespaces),
-    '-services',
-    String(DEFAULT_SHAPE.servicesPerNamespace),
-    ...loadArgs,
-  ]);
+  const load = new GoProc(
+    bin,
+    [
+      'load',
+      '-addr',
+      `127.0.0.1:${server.port}`,
+      '-mode',
+      mode,
+      '-namespaces',
+      String(DEFAULT_SHAPE.namespaces),
+      '-services',
+      String(DEFAULT_SHAPE.servicesPerNamespace),
+      ...loadArgs,
+    ],
+    loadEnv(pinned, cores),
+  );
   if (pinned) pin(load.pid, cores === 1 ? '1' : '0,1');
   const busy: Record<string, Busy> = {};
   const phase = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
@@ -223,6 +227,16 @@ async function ackCost(pid: number, load: GoProc): Promise<number> {
     }
     last = now;
   }
+}
+
+/**
+ * The load generator's Go runtime settings. Pinned to one CPU: one P (Go sizes GOMAXPROCS from
+ * the affinity at start, before taskset pins it, and ran two Ps on one CPU). GOGC 400: it
+ * collects when its heap has grown by 4× the live heap instead of 1× (at 10k streams its GC was a
+ * third of its CPU). Its memory is not a figure (it is not a server under test).
+ */
+function loadEnv(pinned: boolean, cores: number): Record<string, string> {
+  return { GOGC: '400', ...(pinned && cores === 1 ? { GOMAXPROCS: '1' } : {}) };
 }
 
 const med = (v: readonly number[]) =>
@@ -321,6 +335,11 @@ export async function runPeerBench(args: string[]): Promise<void> {
         : cores === 1
           ? 'pinned: each server to CPU 0, the load generator to CPU 1 (taskset)'
           : 'two cores: each server and the load generator on CPUs 0-1 (taskset; GOMAXPROCS=2 for the peer)',
+    );
+    console.log(
+      `load generator: ${Object.entries(loadEnv(pinned, cores))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')} (the same for both servers)`,
     );
     console.log(
       `Weft: ${xdsWorkers === 0 ? 'streams on its main thread' : `${xdsWorkers} xDS worker threads`}${values['full-decode'] ? ', every request decoded by protobuf-es' : ''}, node ${values['weft-node-flags'] || '(no flags)'}`,

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -57,6 +59,15 @@ type sim struct {
 	// mu guards the stream's send side and what it last sent; reack repeats those requests.
 	mu    sync.Mutex
 	reack func() int
+	// The first request of a stream (with the node), serialized once: the storm reopens it.
+	first rawRequest
+}
+
+func (s *sim) hello(req func() proto.Message) rawRequest {
+	if s.first == nil {
+		s.first, _ = proto.Marshal(req())
+	}
+	return s.first
 }
 
 func node(s *sim) *core.Node {
@@ -105,7 +116,7 @@ func (s *sim) noteResponse(typeURL string) {
 }
 
 func (s *sim) runSotw(ctx context.Context, synced func()) error {
-	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).StreamAggregatedResources(ctx, grpc.ForceCodec(rawCodec{}))
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).StreamAggregatedResources(ctx, grpc.ForceCodecV2(rawCodec{}))
 	if err != nil {
 		return err
 	}
@@ -113,7 +124,7 @@ func (s *sim) runSotw(ctx context.Context, synced func()) error {
 	version := map[string]string{}
 	nonce := map[string]string{}
 	send := func(t string) error {
-		return st.Send(&discovery.DiscoveryRequest{TypeUrl: t, VersionInfo: version[t], ResourceNames: names[t], ResponseNonce: nonce[t]})
+		return st.SendMsg(sotwRequest(t, version[t], names[t], nonce[t]))
 	}
 	s.mu.Lock()
 	s.reack = func() int {
@@ -127,7 +138,7 @@ func (s *sim) runSotw(ctx context.Context, synced func()) error {
 		}
 		return n
 	}
-	err = st.Send(&discovery.DiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType})
+	err = st.SendMsg(s.hello(func() proto.Message { return &discovery.DiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType} }))
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -151,7 +162,7 @@ func (s *sim) sotwResponse(r *rawResponse, names map[string][]string, version, n
 		t := r.typeURL
 		nonce[t] = r.nonce
 		if t == resource.ClusterType {
-			if n := nextOf(r.resources); strings.Join(n, ",") != strings.Join(names[resource.EndpointType], ",") || version[resource.EndpointType] == "" && nonce[resource.EndpointType] == "" {
+			if n := nextOf(r.resources); !slices.Equal(n, names[resource.EndpointType]) || version[resource.EndpointType] == "" && nonce[resource.EndpointType] == "" {
 				names[resource.EndpointType] = n
 				if err := send(resource.EndpointType); err != nil {
 					return err
@@ -159,7 +170,7 @@ func (s *sim) sotwResponse(r *rawResponse, names map[string][]string, version, n
 			}
 		}
 		if t == resource.ListenerType {
-			if n := nextOf(r.resources); strings.Join(n, ",") != strings.Join(names[resource.RouteType], ",") || nonce[resource.RouteType] == "" {
+			if n := nextOf(r.resources); !slices.Equal(n, names[resource.RouteType]) || nonce[resource.RouteType] == "" {
 				names[resource.RouteType] = n
 				if err := send(resource.RouteType); err != nil {
 					return err
@@ -186,7 +197,7 @@ func (s *sim) sotwResponse(r *rawResponse, names map[string][]string, version, n
 }
 
 func (s *sim) runDelta(ctx context.Context, synced func()) error {
-	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).DeltaAggregatedResources(ctx, grpc.ForceCodec(rawCodec{}))
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(s.conn).DeltaAggregatedResources(ctx, grpc.ForceCodecV2(rawCodec{}))
 	if err != nil {
 		return err
 	}
@@ -200,13 +211,15 @@ func (s *sim) runDelta(ctx context.Context, synced func()) error {
 		defer s.mu.Unlock()
 		n := 0
 		for t, nc := range lastNonce {
-			if st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: nc}) == nil {
+			if st.SendMsg(deltaRequest(t, nil, nil, nc)) == nil {
 				n++
 			}
 		}
 		return n
 	}
-	err = st.Send(&discovery.DeltaDiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType})
+	err = st.SendMsg(s.hello(func() proto.Message {
+		return &discovery.DeltaDiscoveryRequest{Node: node(s), TypeUrl: resource.ClusterType}
+	}))
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -234,7 +247,7 @@ func (s *sim) runDelta(ctx context.Context, synced func()) error {
 		}
 		subscribed[t] = want
 		return s.locked(func() error {
-			return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: sub, ResourceNamesUnsubscribe: unsub})
+			return st.SendMsg(deltaRequest(t, sub, unsub, ""))
 		})
 	}
 	ldsAsked, done := false, false
@@ -247,19 +260,20 @@ func (s *sim) runDelta(ctx context.Context, synced func()) error {
 		lastNonce[r.typeURL] = r.nonce
 		s.mu.Unlock()
 		t := r.typeURL
-		m := known[t]
-		if m == nil {
-			m = map[string]rawResource{}
-			known[t] = m
-		}
-		for _, res := range r.resources {
-			m[res.name] = res
-		}
-		for _, n := range r.removed {
-			delete(m, n)
-		}
-		// Only clusters and listeners name what to subscribe to next (EDS, RDS).
+		// Only clusters and listeners name what to subscribe to next (EDS, RDS): the stream
+		// keeps what it holds of those two types only.
 		if t == resource.ClusterType || t == resource.ListenerType {
+			m := known[t]
+			if m == nil {
+				m = make(map[string]rawResource, len(r.resources))
+				known[t] = m
+			}
+			for _, res := range r.resources {
+				m[res.name] = res
+			}
+			for _, n := range r.removed {
+				delete(m, n)
+			}
 			all := make([]rawResource, 0, len(m))
 			for _, res := range m {
 				all = append(all, res)
@@ -272,13 +286,13 @@ func (s *sim) runDelta(ctx context.Context, synced func()) error {
 				return err
 			}
 		}
-		if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: t, ResponseNonce: r.nonce}) }); err != nil {
+		if err := s.locked(func() error { return st.SendMsg(deltaRequest(t, nil, nil, r.nonce)) }); err != nil {
 			return err
 		}
 		got[t] = true
 		if t == resource.EndpointType && !ldsAsked {
 			ldsAsked = true
-			if err := s.locked(func() error { return st.Send(&discovery.DeltaDiscoveryRequest{TypeUrl: resource.ListenerType}) }); err != nil {
+			if err := s.locked(func() error { return st.SendMsg(deltaRequest(resource.ListenerType, nil, nil, "")) }); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resource "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// The hand-written requests are the bytes protobuf writes for the same messages.
+func TestRequestsAsProtobufWritesThem(t *testing.T) {
+	names := []string{"outbound|80||a.ns-01.svc.cluster.local", "b"}
+	for _, c := range []struct {
+		got  rawRequest
+		want proto.Message
+	}{
+		{sotwRequest(resource.EndpointType, "", names, ""), &discovery.DiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNames: names}},
+		{sotwRequest(resource.ClusterType, "v1", nil, "7"), &discovery.DiscoveryRequest{TypeUrl: resource.ClusterType, VersionInfo: "v1", ResponseNonce: "7"}},
+		{sotwRequest(resource.RouteType, "v2", names, "12"), &discovery.DiscoveryRequest{TypeUrl: resource.RouteType, VersionInfo: "v2", ResourceNames: names, ResponseNonce: "12"}},
+		{deltaRequest(resource.ListenerType, nil, nil, ""), &discovery.DeltaDiscoveryRequest{TypeUrl: resource.ListenerType}},
+		{deltaRequest(resource.ClusterType, nil, nil, "3"), &discovery.DeltaDiscoveryRequest{TypeUrl: resource.ClusterType, ResponseNonce: "3"}},
+		{deltaRequest(resource.EndpointType, names, names[1:], ""), &discovery.DeltaDiscoveryRequest{TypeUrl: resource.EndpointType, ResourceNamesSubscribe: names, ResourceNamesUnsubscribe: names[1:]}},
+	} {
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(c.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(c.got, want) {
+			t.Errorf("%v: got %x, want %x", c.want, []byte(c.got), want)
+		}
+	}
+}
