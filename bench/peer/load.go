@@ -39,6 +39,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -97,6 +98,7 @@ func dial(addr, token string) (*grpc.ClientConn, error) {
 	return grpc.NewClient(addr, append(extra, transport,
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
 		grpc.WithInitialWindowSize(256<<20), grpc.WithInitialConnWindowSize(256<<20), // Envoy's defaults
+		experimental.WithBufferPool(buffers),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			attempts.Add(1)
 			return (&net.Dialer{}).DialContext(ctx, "tcp", a)

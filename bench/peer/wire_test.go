@@ -32,3 +32,16 @@ func TestRequestsAsProtobufWritesThem(t *testing.T) {
 		}
 	}
 }
+
+func TestDirtyPool(t *testing.T) {
+	p := &dirtyPool{}
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 16 << 10, 16<<10 + 1, 4 << 20, 4<<20 + 1} {
+		b := p.Get(n)
+		if len(*b) != n || cap(*b) < n {
+			t.Errorf("Get(%d): len %d cap %d", n, len(*b), cap(*b))
+		}
+		p.Put(b)
+	}
+	z := []byte{}
+	p.Put(&z)
+}
