@@ -86,6 +86,10 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 }
 func (bearer) RequireTransportSecurity() bool { return true }
 
+// readBufferSize: each read of a connection takes up to this much of what is waiting (grpc's
+// default 32 KiB; a proxy's initial responses are ≈ 130 KiB). Buffers are pooled while empty.
+const readBufferSize = 256 << 10
+
 func dial(addr, token string) (*grpc.ClientConn, error) {
 	transport := grpc.WithTransportCredentials(insecure.NewCredentials())
 	var extra []grpc.DialOption
@@ -99,6 +103,7 @@ func dial(addr, token string) (*grpc.ClientConn, error) {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
 		grpc.WithInitialWindowSize(256<<20), grpc.WithInitialConnWindowSize(256<<20), // Envoy's defaults
 		experimental.WithBufferPool(buffers),
+		grpc.WithReadBufferSize(readBufferSize),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			attempts.Add(1)
 			return (&net.Dialer{}).DialContext(ctx, "tcp", a)
