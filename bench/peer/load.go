@@ -87,13 +87,16 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 func (bearer) RequireTransportSecurity() bool { return true }
 
 // readBufferSize: each read of a connection takes up to this much of what is waiting (grpc's
-// default 32 KiB; a proxy's initial responses are ≈ 130 KiB). Buffers are pooled while empty.
+// default 32 KiB; a proxy's initial responses are ≈ 130 KiB).
 const readBufferSize = 256 << 10
 
 func dial(addr, token string) (*grpc.ClientConn, error) {
 	transport := grpc.WithTransportCredentials(insecure.NewCredentials())
-	var extra []grpc.DialOption
+	// Plaintext only: grpc pools a plain TCP connection's read buffer while it is empty, but
+	// gives a TLS connection a buffer of its own (10k × 256 KiB).
+	extra := []grpc.DialOption{grpc.WithReadBufferSize(readBufferSize)}
 	if tlsCreds != nil {
+		extra = nil
 		transport = grpc.WithTransportCredentials(tlsCreds)
 		if token != "" {
 			extra = append(extra, grpc.WithPerRPCCredentials(bearer(token)))
@@ -103,7 +106,6 @@ func dial(addr, token string) (*grpc.ClientConn, error) {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)),
 		grpc.WithInitialWindowSize(256<<20), grpc.WithInitialConnWindowSize(256<<20), // Envoy's defaults
 		experimental.WithBufferPool(buffers),
-		grpc.WithReadBufferSize(readBufferSize),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			attempts.Add(1)
 			return (&net.Dialer{}).DialContext(ctx, "tcp", a)
