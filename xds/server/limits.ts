@@ -168,8 +168,6 @@ export class WriteQueue {
   readonly #onDrain: () => void;
   readonly #onStall: () => void;
   #stall: NodeJS.Timeout | undefined;
-  /** When bytes last left (or were first queued after none were): performance.now(). */
-  #progressAt = 0;
   #closed = false;
 
   constructor(max: number, budget: QueueBudget, stallMs: number, onDrain: () => void, onStall: () => void) {
@@ -200,29 +198,21 @@ export class WriteQueue {
 
   /** Accounts `bytes` written; returns the write's completion callback. */
   wrote(bytes: number): () => void {
-    if (this.queued === 0) this.#progressAt = performance.now();
     this.queued += bytes;
     this.#budget.total += bytes;
-    this.#stall ??= this.#arm(this.#stallMs);
+    this.#stall ??= this.#arm();
     return () => {
       if (this.#closed) return; // close() released them (a cancelled call may never complete its writes)
       this.queued -= bytes;
       this.#budget.total -= bytes;
-      this.#progressAt = performance.now();
+      clearTimeout(this.#stall);
+      this.#stall = this.queued > 0 && !this.#closed ? this.#arm() : undefined;
       this.#budget.released();
     };
   }
 
-  // One timer per stream while it has bytes out, re-armed when it wakes, not per write: a
-  // timer set and cleared per response was a visible share of a 10k push.
-  #arm(ms: number): NodeJS.Timeout {
-    const t = setTimeout(() => {
-      this.#stall = undefined;
-      if (this.#closed || this.queued === 0) return;
-      const quiet = performance.now() - this.#progressAt;
-      if (quiet >= this.#stallMs) this.#onStall();
-      else this.#stall = this.#arm(this.#stallMs - quiet);
-    }, ms);
+  #arm(): NodeJS.Timeout {
+    const t = setTimeout(() => this.#onStall(), this.#stallMs);
     t.unref();
     return t;
   }

@@ -22,7 +22,6 @@ import { resetStream } from './reset.ts';
 import { hit, Pacer, ReadPacer, WriteQueue } from './limits.ts';
 import { adsMetrics, tally, typeLabel } from './metrics.ts';
 import { sharedMessage } from './responses.ts';
-import { directWriter, readDirectly } from './zero-copy.ts';
 import type { EncodedMessage } from './service-definitions.ts';
 
 import type { AdsStream, BaseRequest, Protocol, StreamContext } from './stream-types.ts';
@@ -47,8 +46,6 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   /** The protocol state: only the reducers make the next one. */
   #state: StreamState<H> = emptyStream;
   readonly #call: ServerDuplexStream<Req, EncodedMessage>;
-  /** Writes a response: grpc-js's call directly where it can (zero-copy.ts), else the stream's Writable. */
-  readonly #send: (message: EncodedMessage, done: () => void) => void;
   readonly #connectedAt = new Date();
   #watch: SnapshotWatch | undefined;
   #pinned: CachedSnapshot | undefined;
@@ -72,7 +69,6 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
 
   constructor(call: ServerDuplexStream<Req, EncodedMessage>, ctx: StreamContext) {
     this.#call = call;
-    this.#send = directWriter(call) ?? ((message, done) => void call.write(message, done));
     this.ctx = ctx;
     this.log = ctx.log.child({ stream: this.id });
     const { limits } = ctx;
@@ -91,7 +87,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
   start(): void {
     adsMetrics.streamsOpened.inc({ protocol: this.protocol });
     this.log.debug({ peer: this.#call.getPeer(), protocol: this.protocol }, 'stream opened');
-    const onRequest = (req: Req): void => {
+    this.#call.on('data', (req: Req) => {
       this.#pacer.onRequest(performance.now());
       // Once identified, with nothing queued, a request (an ACK, mostly) is handled at once:
       // three promises per ACK were a visible share of a 10k push. Order is kept: only the
@@ -109,11 +105,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
         .then(() => this.#process(req))
         .catch((err: unknown) => this.#failed(err))
         .finally(() => this.#queued--);
-    };
-    // Past the call's Readable when nothing waits in it (zero-copy.ts); its 'data' events
-    // carry whatever came while the stream was paused or not yet ready.
-    readDirectly(this.#call, { ready: () => !this.#call.isPaused() && this.#call.readableLength === 0, take: onRequest as (m: unknown) => void });
-    this.#call.on('data', onRequest);
+    });
     this.#call.on('end', () => {
       this.#call.end();
       this.#close('client_end');
@@ -267,7 +259,7 @@ export abstract class XdsStream<Req extends BaseRequest, H extends Known> implem
     if (this.#closed) return;
     const latest = this.#state.types.get(r.typeUrl)?.nonce ?? '';
     const { nonce, message } = sharedMessage(this.body(r), () => (++nonceSeq).toString(36), latest);
-    this.#send(message, this.#writes.wrote(message.encoded.length));
+    this.#call.write(message, this.#writes.wrote(message.encoded.length));
     this.#state = responseSent(this.#state, r, nonce, performance.now());
     tally.push(typeLabel(r.typeUrl));
     if (this.log.isLevelEnabled('debug')) {

@@ -100,7 +100,6 @@ export function installZeroCopyReads(): boolean {
 
 /** What the direct-read hook uses of grpc-js's server call (1.14). */
 interface ServerCall {
-  sendMessage(message: unknown, callback: (err?: Error | null) => void): void;
   checkCancelled(): boolean;
   sendStatus(s: { code: number; details: string; metadata?: null }): void;
   decompressAndMaybePush(entry: QueueEntry): Promise<void>;
@@ -120,46 +119,6 @@ interface QueueEntry {
 }
 const callProto = BaseServerInterceptingCall.prototype as unknown as { handleDataFrame?: (this: ServerCall, data: Buffer) => void };
 const DIRECT_INSTALLED = Symbol.for('weft.directReads');
-/**
- * A stream's own reader of its call's messages: it takes one at once when ready(), that is
- * when nothing it has not seen waits in grpc-js's queue or in the call's buffer (the hook
- * checks the queue; ready() the buffer and whether the stream paused reading).
- */
-export interface DirectReader {
-  ready(): boolean;
-  take(message: unknown): void;
-}
-const readers = new WeakMap<object, DirectReader>();
-
-/** The grpc-js call under a handler's stream object, when no interceptor sits between them. */
-function baseCallOf(call: object): ServerCall | undefined {
-  const inner = (call as { call?: unknown }).call;
-  return inner instanceof BaseServerInterceptingCall ? (inner as unknown as ServerCall) : undefined;
-}
-
-/**
- * Messages of `call` go to `reader` directly, past the call's Readable (object-mode push,
- * 'data' event, and a tick to ask grpc-js for the next one, per message); false when that
- * cannot be done (the hook is missing, or an interceptor wraps the call): the stream then
- * reads its 'data' events only, as it must anyway for messages the reader was not ready for.
- */
-export function readDirectly(call: object, reader: DirectReader): boolean {
-  const base = baseCallOf(call);
-  if (base === undefined || !(callProto.handleDataFrame as { [DIRECT_INSTALLED]?: unknown } | undefined)?.[DIRECT_INSTALLED]) return false;
-  readers.set(base, reader);
-  return true;
-}
-
-/**
- * A write to `call` past its Writable (object-mode buffering and a tick per write): grpc-js's
- * own sendMessage, which writes to the HTTP/2 stream in order; the stream's end() still ends
- * the call after them. Undefined when an interceptor wraps the call.
- */
-export function directWriter(call: object): ((message: unknown, done: () => void) => void) | undefined {
-  const base = baseCallOf(call);
-  return base === undefined ? undefined : (message, done) => base.sendMessage(message, done);
-}
-
 /** Messages delivered at once and through grpc-js's queue (tests and benchmarks). */
 export const directReads = { direct: 0, queued: 0 };
 const RESOURCE_EXHAUSTED = 8;
@@ -188,9 +147,7 @@ export function installDirectReads(): boolean {
     }
     for (const bytes of messages) {
       this.callEventTracker?.addMessageReceived();
-      const reader = readers.get(this);
-      const own = bytes[0] === 0 && this.readQueue.length === 0 && this.listener !== null && !this.cancelled;
-      if (own && (this.isReadPending || reader?.ready() === true)) {
+      if (bytes[0] === 0 && this.isReadPending && this.readQueue.length === 0 && this.listener !== null && !this.cancelled) {
         let parsed: unknown;
         try {
           parsed = this.handler.deserialize(bytes.subarray(5));
@@ -198,12 +155,9 @@ export function installDirectReads(): boolean {
           this.sendStatus({ code: INTERNAL, details: 'Error deserializing request', metadata: null });
           return;
         }
+        this.isReadPending = false;
         directReads.direct++;
-        if (reader?.ready() === true) reader.take(parsed);
-        else {
-          this.isReadPending = false;
-          this.listener!.onReceiveMessage(parsed);
-        }
+        this.listener.onReceiveMessage(parsed);
         continue;
       }
       directReads.queued++;
