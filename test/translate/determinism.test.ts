@@ -90,17 +90,31 @@ describe('sharing across proxies', () => {
     expect(billing.routes[0]).not.toBe(shop.routes[0]);
   });
 
-  it('recomputes for a new model, with equal bytes when nothing changed', () => {
-    const again = model(
-      service('web', [{ name: 'http', port: 80 }]),
-      service('api', [{ name: 'http', port: 8080 }], { ns: 'billing' }),
-      slice('web-1', 'web', [{ name: 'http', port: 80 }], [{ ip: '10.244.0.1' }]),
-    );
-    const before = translate(m, sidecar('shop'));
-    const after = translate(again, sidecar('shop'));
+  it('a new model with equal config shares its messages: endpoint churn rebuilds only the CLAs', () => {
+    const build = (ip: string, port = 80) =>
+      model(
+        service('web', [{ name: 'http', port }]),
+        service('api', [{ name: 'http', port: 8080 }], { ns: 'billing' }),
+        slice('web-1', 'web', [{ name: 'http', port }], [{ ip }]),
+      );
+    const before = translate(m, sidecar('shop', 'web'));
+    const same = translate(build('10.244.0.1'), sidecar('shop', 'web'));
+    expect(same).not.toBe(before); // another model: another set…
+    expect(same.clusters).toBe(before.clusters); // …holding the same config messages
+    expect(same.listeners).toBe(before.listeners);
+    expect(same.routes).toBe(before.routes);
+    expect(wire(same)).toEqual(wire(before));
+
+    const moved = translate(build('10.244.0.9'), sidecar('shop', 'web'));
+    expect(moved.clusters).toBe(before.clusters);
+    expect(moved.listeners).toBe(before.listeners);
+    expect(moved.routes).toBe(before.routes);
+    expect(wire(moved)[1]).not.toEqual(wire(before)[1]);
+    expect(wire(moved).filter((_, i) => i !== 1)).toEqual(wire(before).filter((_, i) => i !== 1));
+
     const web = (set: ResourceSet) => set.clusters.find((c) => c.name.includes('web.shop'));
-    expect(web(after)).toBeDefined();
-    expect(web(after)).not.toBe(web(before));
-    expect(wire(after)).toEqual(wire(before));
+    const reconfigured = translate(build('10.244.0.1', 81), sidecar('shop', 'web'));
+    expect(web(reconfigured)).toBeDefined();
+    expect(web(reconfigured)).not.toBe(web(before));
   });
 });

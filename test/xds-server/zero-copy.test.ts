@@ -1,12 +1,14 @@
 // Frame once: a response's gRPC frame is built with its nonce and written as is by every
-// stream that sends it (xds/server/zero-copy.ts). Pins the grpc-js hook, so an upgrade that
-// removes it fails here instead of silently copying 10,000 frames per push.
+// stream that sends it, and a request received in one chunk is read without a copy
+// (xds/server/zero-copy.ts). Pins the grpc-js hooks, so an upgrade that removes them fails
+// here instead of silently copying 10,000 frames per push.
 import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors.js';
 import { fromBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { DiscoveryResponseSchema } from '../../xds/gen/envoy/service/discovery/v3/discovery_pb.js';
 import { sotwBody, withNonce } from '../../xds/server/responses.ts';
-import { installZeroCopyWrites } from '../../xds/server/zero-copy.ts';
+import { StreamDecoder } from '@grpc/grpc-js/build/src/stream-decoder.js';
+import { installZeroCopyReads, installZeroCopyWrites } from '../../xds/server/zero-copy.ts';
 
 type Serialize = (value: unknown) => Buffer;
 
@@ -33,5 +35,68 @@ describe('zero-copy writes', () => {
     const framed = serializeMessage.call(call, plain);
     expect(framed).not.toBe(m.framed);
     expect(framed.equals(m.framed!)).toBe(true);
+  });
+});
+
+type Decode = (data: Buffer) => Buffer[];
+// grpc-js's own decoder: kept on the hook once installed (another test file may have installed it).
+const current = (StreamDecoder.prototype as unknown as { write: Decode & { [k: symbol]: Decode | undefined } }).write;
+const grpcWrite: Decode = current[Symbol.for('weft.zeroCopyReads')] ?? current;
+
+function frame(body: Buffer, flag = 0): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = flag;
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** Messages out of `chunks`, by grpc-js's own decoder or by the hooked one. */
+function decodeAll(chunks: readonly Buffer[], write: Decode, max = -1): Buffer[] {
+  const d = new StreamDecoder(max) as unknown as { write: Decode };
+  return chunks.flatMap((c) => write.call(d, c));
+}
+
+describe('zero-copy reads', () => {
+  const hooked = (chunks: readonly Buffer[], max = -1): Buffer[] => {
+    expect(installZeroCopyReads()).toBe(true);
+    return decodeAll(chunks, (StreamDecoder.prototype as unknown as { write: Decode }).write, max);
+  };
+
+  it('is installed once, and a message in one chunk is a view of that chunk', () => {
+    expect(installZeroCopyReads()).toBe(true);
+    expect(installZeroCopyReads()).toBe(true); // idempotent
+    expect((StreamDecoder.prototype as unknown as { write: Decode }).write).not.toBe(grpcWrite);
+    const chunk = Buffer.concat([frame(Buffer.from('ack-1')), frame(Buffer.alloc(0)), frame(Buffer.from('ack-2'))]);
+    const got = hooked([chunk]);
+    expect(got.map((m) => m.subarray(5).toString())).toEqual(['ack-1', '', 'ack-2']);
+    for (const m of got) expect(m.buffer).toBe(chunk.buffer);
+  });
+
+  it('gives the messages grpc-js gives, however the bytes are cut into chunks', () => {
+    const bodies = [0, 1, 5, 300, 5000, 17_000, 3].map((n, i) => Buffer.alloc(n, 97 + i));
+    const stream = Buffer.concat(bodies.map((b, i) => frame(b, i === 4 ? 1 : 0)));
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < stream.length;) {
+        const len = 1 + rand(round % 4 === 0 ? 8 : 9000);
+        chunks.push(stream.subarray(at, at + len));
+        at += len;
+      }
+      const want = decodeAll(chunks, grpcWrite);
+      const got = hooked(chunks);
+      expect(got.map((m) => m.toString('hex'))).toEqual(want.map((m) => m.toString('hex')));
+    }
+  });
+
+  it("refuses a message over the receive limit with grpc-js's error", () => {
+    const big = frame(Buffer.alloc(100));
+    expect(() => decodeAll([big], grpcWrite, 64)).toThrow('Received message larger than max (100 vs 64)');
+    expect(() => hooked([big], 64)).toThrow('Received message larger than max (100 vs 64)');
+    expect(() => hooked([big.subarray(0, 3), big.subarray(3)], 64)).toThrow('Received message larger than max (100 vs 64)');
   });
 });

@@ -19,12 +19,23 @@ export interface LimitViolation {
   readonly message: string;
 }
 
+// Names arrays the request decoder shares are frozen and repeat on every ACK of a group (a SotW
+// ACK names the whole subscription): their longest name is measured once.
+const longestOf = new WeakMap<readonly string[], number>();
+
+function longest(names: readonly string[]): number {
+  let max = longestOf.get(names);
+  if (max !== undefined) return max;
+  max = 0;
+  for (const n of names) if (n.length > max) max = n.length;
+  if (Object.isFrozen(names)) longestOf.set(names, max);
+  return max;
+}
+
 function tooLong(limits: SubscriptionLimits, lists: readonly (readonly string[])[]): LimitViolation | undefined {
   for (const names of lists) {
-    for (const n of names) {
-      if (n.length > limits.maxNameLength)
-        return { limit: 'name_length', message: `resource name of ${n.length} characters: at most ${limits.maxNameLength} allowed` };
-    }
+    const n = longest(names);
+    if (n > limits.maxNameLength) return { limit: 'name_length', message: `resource name of ${n} characters: at most ${limits.maxNameLength} allowed` };
   }
   return undefined;
 }

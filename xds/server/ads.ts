@@ -18,7 +18,7 @@ import { subscription, viewOf } from '../protocol/views.ts';
 import { sotwBody } from './responses.ts';
 import { aggregatedDiscoveryService, secretDiscoveryService, type EncodedMessage } from './service-definitions.ts';
 import { SotwStream } from './sotw.ts';
-import { installZeroCopyWrites } from './zero-copy.ts';
+import { installDirectReads, installZeroCopyReads, installZeroCopyWrites } from './zero-copy.ts';
 import type { AdsStream, SnapshotSource, StreamContext, StreamDebug } from './stream.ts';
 import type { ProxyInfo } from '../resources/proxy.ts';
 import type { CachedSnapshot } from '../snapshot/types.ts';
@@ -95,6 +95,8 @@ export class AdsServer {
   /** Registers ADS and SDS on a grpc-js server. */
   addTo(server: Server): void {
     if (!installZeroCopyWrites()) this.#log.warn('this grpc-js frames every response per stream (no zero-copy hook): pushes cost more CPU');
+    if (!installZeroCopyReads()) this.#log.warn('this grpc-js copies every request it receives (no zero-copy read hook): ACKs cost more CPU');
+    if (!installDirectReads()) this.#log.warn('this grpc-js queues every request it receives (no direct-read hook): ACKs cost more CPU');
     const all = new Set(pushOrder);
     const secrets = new Set([TypeUrl.Secret]);
     const sotw =

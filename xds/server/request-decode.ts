@@ -130,6 +130,14 @@ function scan(buf: Buffer, textTags: ReadonlySet<number>, spanTags: ReadonlySet<
     const start = at.pos;
     at.pos += len;
     if (isSpan) {
+      // The rest of the run in one tight loop (a SotW ACK names 100 resources): each entry is
+      // the tag (one byte: every tag here is under 128) and a length-prefixed name.
+      while (at.pos < buf.length && buf[at.pos] === tag) {
+        at.pos++;
+        const n = varint(buf, at);
+        if (n < 0 || at.pos + n > buf.length) return undefined;
+        at.pos += n;
+      }
       const span = spans.get(tag);
       if (span === undefined) spans.set(tag, [tagAt, at.pos]);
       else if (span[1] !== tagAt)

@@ -7,8 +7,8 @@ import type { MeshModel } from '../../src/model/types.ts';
 import { proxyGroupKey, type ProxyInfo } from '../resources/proxy.ts';
 import { pushOrder, type TypeUrl } from '../resources/type-urls.ts';
 import type { ResourceSet } from '../translate/types.ts';
-import { encodeResourceSet } from './encode.ts';
-import { hashResourceVersions, hashStrings } from './hash.ts';
+import { encodeResourceSet, typeVersion } from './encode.ts';
+import { hashStrings } from './hash.ts';
 import { createInternPool } from './intern.ts';
 import { snapshotMetrics } from './metrics.ts';
 import type { CachedSnapshot, EncodedResource } from './types.ts';
@@ -230,7 +230,7 @@ export class SnapshotCache {
     const typeVersions = new Map<TypeUrl, string>();
     for (const typeUrl of pushOrder) {
       const byName = encoded.resources.get(typeUrl) ?? new Map<string, EncodedResource>();
-      const version = hashResourceVersions(byName.values());
+      const version = typeVersion(byName);
       resources.set(
         typeUrl,
         typeMaps.intern(`${typeUrl}|${version}`, () => byName),

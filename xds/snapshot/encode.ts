@@ -6,7 +6,7 @@ import { toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobu
 import { Cluster_DiscoveryType, type Cluster } from '../gen/envoy/config/cluster/v3/cluster_pb.js';
 import { resourceTypes, type TypeUrl } from '../resources/type-urls.ts';
 import type { ResourceSet } from '../translate/types.ts';
-import { hashBytes } from './hash.ts';
+import { hashBytes, hashResourceVersions } from './hash.ts';
 import { snapshotMetrics } from './metrics.ts';
 import type { EncodedResource } from './types.ts';
 
@@ -29,21 +29,50 @@ export interface EncodedSet {
   readonly problems: readonly string[];
 }
 
+interface EncodedList {
+  readonly byName: ReadonlyMap<string, EncodedResource>;
+  readonly problems: readonly string[];
+}
+
+// Translation hands groups (and, across endpoint-only changes, models: config-view.ts) the
+// same arrays of messages: each array is walked once.
+const encodedByList = new Map<TypeUrl, WeakMap<readonly object[], EncodedList>>(resourceTypes.map((t) => [t.typeUrl, new WeakMap()]));
+const edsNamesByList = new WeakMap<readonly Cluster[], ReadonlyMap<string, string>>();
+const versionByMap = new WeakMap<ReadonlyMap<string, EncodedResource>, string>();
+
 /** Encodes every resource of a set into per-type maps keyed by resource name. */
 export function encodeResourceSet(set: ResourceSet): EncodedSet {
   const problems: string[] = [];
-  const resources = new Map<TypeUrl, Map<string, EncodedResource>>();
+  const resources = new Map<TypeUrl, ReadonlyMap<string, EncodedResource>>();
   for (const { typeUrl, schema, setField, nameOf } of resourceTypes) {
-    const byName = new Map<string, EncodedResource>();
-    for (const message of set[setField]) {
-      const name = nameOf(message);
-      if (name === '') problems.push(`${typeUrl}: resource with an empty name`);
-      else if (byName.has(name)) problems.push(`${typeUrl}: duplicate resource name "${name}"`);
-      else byName.set(name, encodeResource(typeUrl, schema, name, message));
+    const list: readonly object[] = set[setField];
+    const memo = encodedByList.get(typeUrl)!;
+    let encoded = memo.get(list);
+    if (encoded === undefined) {
+      const byName = new Map<string, EncodedResource>();
+      const listProblems: string[] = [];
+      for (const message of set[setField]) {
+        const name = nameOf(message);
+        if (name === '') listProblems.push(`${typeUrl}: resource with an empty name`);
+        else if (byName.has(name)) listProblems.push(`${typeUrl}: duplicate resource name "${name}"`);
+        else byName.set(name, encodeResource(typeUrl, schema, name, message));
+      }
+      encoded = { byName, problems: listProblems };
+      memo.set(list, encoded);
     }
-    resources.set(typeUrl, byName);
+    problems.push(...encoded.problems);
+    resources.set(typeUrl, encoded.byName);
   }
-  return { resources, edsNames: edsNamesOf(set.clusters), problems };
+  let edsNames = edsNamesByList.get(set.clusters);
+  if (edsNames === undefined) edsNamesByList.set(set.clusters, (edsNames = edsNamesOf(set.clusters)));
+  return { resources, edsNames, problems };
+}
+
+/** The version of one type's resources (hashResourceVersions), once per map. */
+export function typeVersion(byName: ReadonlyMap<string, EncodedResource>): string {
+  let v = versionByMap.get(byName);
+  if (v === undefined) versionByMap.set(byName, (v = hashResourceVersions(byName.values())));
+  return v;
 }
 
 function edsNamesOf(clusters: readonly Cluster[]): Map<string, string> {

@@ -166,18 +166,46 @@ function edsName(c: Cluster): string | undefined {
   return c.edsClusterConfig?.serviceName || c.name;
 }
 
+// The whole check per (clusters, listeners, routes) arrays, which translation shares across
+// groups and across models that differ only in endpoints (config-view.ts); of the CLAs it
+// reads only their names, compared on a hit.
+interface Checked {
+  readonly claNames: readonly string[];
+  readonly problems: readonly string[];
+}
+const checked = new WeakMap<readonly Cluster[], WeakMap<readonly Listener[], WeakMap<readonly RouteConfiguration[], Checked>>>();
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Problems that would make Envoy reject, or silently black-hole, this set. */
 export function checkConsistency(set: ResourceSet): string[] {
+  const claNames = set.endpoints.map((e) => e.clusterName);
+  let byListeners = checked.get(set.clusters);
+  if (byListeners === undefined) checked.set(set.clusters, (byListeners = new WeakMap()));
+  let byRoutes = byListeners.get(set.listeners);
+  if (byRoutes === undefined) byListeners.set(set.listeners, (byRoutes = new WeakMap()));
+  const hit = byRoutes.get(set.routes);
+  if (hit !== undefined && sameNames(hit.claNames, claNames)) return [...hit.problems];
+  const problems = check(set, claNames);
+  byRoutes.set(set.routes, { claNames, problems: [...problems] });
+  return problems;
+}
+
+function check(set: ResourceSet, claNames: readonly string[]): string[] {
   const problems: string[] = [];
   for (const [type, names] of [
     ['cluster', set.clusters.map((c) => c.name)],
-    ['endpoints', set.endpoints.map((e) => e.clusterName)],
+    ['endpoints', claNames],
     ['listener', set.listeners.map((l) => l.name)],
     ['route config', set.routes.map((r) => r.name)],
   ] as const) {
     for (const n of duplicates(names)) problems.push(`duplicate ${type} "${n}"`);
   }
-  const clas = new Set(set.endpoints.map((e) => e.clusterName));
+  const clas = new Set(claNames);
   for (const c of set.clusters) {
     const eds = edsName(c);
     if (eds !== undefined && !clas.has(eds)) problems.push(`cluster ${c.name}: no ClusterLoadAssignment "${eds}"`);

@@ -23,6 +23,7 @@ import {
   virtualOutboundListener,
 } from './listeners.ts';
 import { egressKey, egressView, withNames } from './egress.ts';
+import { endpointFree } from './config-view.ts';
 import { memoByModelAndSpec } from './memo.ts';
 import { trustDomainOf } from './mtls.ts';
 import { telemetrySpecKey, withTelemetry, type TelemetrySpec } from './telemetry.ts';
@@ -98,63 +99,72 @@ function specKey(s: TranslationSpec): string {
   ].join('|');
 }
 
-const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationSpec): ResourceSet => {
+type ConfigPart = Omit<ResourceSet, 'secrets' | 'endpoints'>;
+
+/** Everything but the CLAs, from the endpoint-free view (config-view.ts): shared across models that differ only in endpoints. */
+const configPart = memoByModelAndSpec(specKey, (cfg: MeshModel, spec: TranslationSpec): ConfigPart => {
   // An egress scope keeps the outbound resources of its Services (egress.ts); inbound ones
   // (the proxy's own Service, PeerAuth, authorization, rate limits) never depend on it.
-  const view = spec.egress === undefined ? undefined : egressView(model, spec.egress);
+  const view = spec.egress === undefined ? undefined : egressView(cfg, spec.egress);
   const scoped = <T>(items: readonly T[], name: (t: T) => string): readonly T[] => (view ? withNames(items, name, view.clusters) : items);
   const scopeKey = `${spec.namespace}\n${spec.egress ?? ''}`;
-  const endpoints = scoped(loadAssignments(model, spec.zone), (c) => c.clusterName);
-  const outbound = scoped(spec.trustDomain === undefined ? outboundClusters(model) : mtlsOutboundClusters(model, spec.trustDomain), (c) => c.name);
+  const outbound = scoped(spec.trustDomain === undefined ? outboundClusters(cfg) : mtlsOutboundClusters(cfg, spec.trustDomain), (c) => c.name);
   switch (spec.mode) {
     case 'proxyless':
       // gRPC understands neither ORIGINAL_DST nor inbound listeners: outbound only.
-      return freeze({
-        clusters: scoped(proxylessOutboundClusters(model), (c) => c.name),
-        endpoints,
-        listeners: view ? scopedProxylessListeners(model, scopeKey) : proxylessListeners(model, spec.namespace),
-        routes: view ? scopedProxylessRoutes(model, scopeKey) : proxylessRoutes(model, spec.namespace),
-      });
+      return {
+        clusters: scoped(proxylessOutboundClusters(cfg), (c) => c.name),
+        listeners: view ? scopedProxylessListeners(cfg, scopeKey) : proxylessListeners(cfg, spec.namespace),
+        routes: view ? scopedProxylessRoutes(cfg, scopeKey) : proxylessRoutes(cfg, spec.namespace),
+      };
     case 'explicit': {
       const plan = spec.inbound;
-      const inbound = plan ? inboundClusters(model, plan.ports) : [];
-      return freeze({
+      const inbound = plan ? inboundClusters(cfg, plan.ports) : [];
+      return {
         clusters: inbound.length > 0 ? sortByName([...outbound, ...inbound]) : outbound,
-        endpoints,
         listeners: decorate(
-          sortByName([explicitOutboundListener(spec.outboundPort ?? MeshPorts.outbound), ...(plan ? [explicitInboundListener(model, plan)] : [])]),
+          sortByName([explicitOutboundListener(spec.outboundPort ?? MeshPorts.outbound), ...(plan ? [explicitInboundListener(cfg, plan)] : [])]),
           spec.telemetry,
         ),
-        routes: view ? scopedExplicitRoutes(model, scopeKey) : explicitRoutes(model, spec.namespace),
-      });
+        routes: view ? scopedExplicitRoutes(cfg, scopeKey) : explicitRoutes(cfg, spec.namespace),
+      };
     }
     case 'capture':
-      return freeze({
-        clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(model, spec.inbound?.ports ?? [])]),
-        endpoints,
+      return {
+        clusters: sortByName([...outbound, passthroughCluster, ...inboundClusters(cfg, spec.inbound?.ports ?? [])]),
         listeners: decorate(
           sortByName([
             virtualOutboundListener,
-            ...(view ? scopedOutboundPortListeners(model, spec.egress ?? '') : outboundPortListeners(model)),
-            virtualInboundListener(model, spec.inbound ?? { ports: [] }),
+            ...(view ? scopedOutboundPortListeners(cfg, spec.egress ?? '') : outboundPortListeners(cfg)),
+            virtualInboundListener(cfg, spec.inbound ?? { ports: [] }),
           ]),
           spec.telemetry,
         ),
-        routes: view ? scopedCaptureRoutes(model, scopeKey) : captureRoutes(model, spec.namespace),
-      });
+        routes: view ? scopedCaptureRoutes(cfg, scopeKey) : captureRoutes(cfg, spec.namespace),
+      };
   }
 });
+
+/** The CLAs a proxy gets: its zone's view of every Service's endpoints, within its egress scope. */
+const endpointPart = memoByModelAndSpec(
+  (spec: TranslationSpec) => `${spec.zone}|${spec.egress ?? '*'}`,
+  (model: MeshModel, spec: TranslationSpec): ResourceSet['endpoints'] => {
+    const all = loadAssignments(model, spec.zone);
+    if (spec.egress === undefined) return all;
+    return withNames(all, (c) => c.clusterName, egressView(endpointFree(model), spec.egress).clusters);
+  },
+);
+
+const bySpec = memoByModelAndSpec(specKey, (model: MeshModel, spec: TranslationSpec): ResourceSet =>
+  // SDS secrets are per identity and come from the CA, not from the model (xds/secrets).
+  Object.freeze({ ...configPart(endpointFree(model), spec), endpoints: endpointPart(model, spec), secrets: [] }),
+);
 
 function decorate(listeners: readonly Listener[], t: TelemetrySpec | undefined): readonly Listener[] {
   return t ? listeners.map((l) => withTelemetry(l, t)) : listeners;
 }
 
-function freeze(set: Omit<ResourceSet, 'secrets'>): ResourceSet {
-  // SDS secrets are per identity and come from the CA, not from the model (xds/secrets).
-  return Object.freeze({ ...set, secrets: [] });
-}
-
 /** The resources for one proxy, every list sorted by name. Never throws on a valid model. */
 export function translate(model: MeshModel, proxy: ProxyInfo): ResourceSet {
-  return bySpec(model, translationSpec(model, proxy));
+  return bySpec(model, translationSpec(endpointFree(model), proxy));
 }
