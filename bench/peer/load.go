@@ -234,23 +234,7 @@ func (s *sim) runDelta(ctx context.Context, synced func()) error {
 		return err
 	}
 	resubscribe := func(t string, want []string) error {
-		have := map[string]bool{}
-		for _, n := range subscribed[t] {
-			have[n] = true
-		}
-		wantSet := map[string]bool{}
-		var sub, unsub []string
-		for _, n := range want {
-			wantSet[n] = true
-			if !have[n] {
-				sub = append(sub, n)
-			}
-		}
-		for _, n := range subscribed[t] {
-			if !wantSet[n] {
-				unsub = append(unsub, n)
-			}
-		}
+		sub, unsub := diff(subscribed[t], want)
 		if len(sub) == 0 && len(unsub) == 0 && subscribed[t] != nil {
 			return nil
 		}
@@ -311,6 +295,26 @@ func (s *sim) runDelta(ctx context.Context, synced func()) error {
 			synced()
 		}
 	}
+}
+
+// diff: the names want adds to have (in want's order) and those it drops (in have's order); both
+// sorted and distinct, as nextOf returns them.
+func diff(have, want []string) (add, drop []string) {
+	i, j := 0, 0
+	for i < len(have) || j < len(want) {
+		switch {
+		case j == len(want) || i < len(have) && have[i] < want[j]:
+			drop = append(drop, have[i])
+			i++
+		case i == len(have) || want[j] < have[i]:
+			add = append(add, want[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return add, drop
 }
 
 func (s *sim) locked(f func() error) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	discovery "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -44,4 +45,28 @@ func TestDirtyPool(t *testing.T) {
 	}
 	z := []byte{}
 	p.Put(&z)
+}
+
+// diff gives what the set difference gives, in the same orders.
+func TestDiff(t *testing.T) {
+	sets := [][]string{nil, {}, {"a"}, {"b"}, {"a", "b", "c"}, {"b", "d"}, {"a", "c", "e", "f"}}
+	for _, have := range sets {
+		for _, want := range sets {
+			var add, drop []string
+			for _, n := range want {
+				if !slices.Contains(have, n) {
+					add = append(add, n)
+				}
+			}
+			for _, n := range have {
+				if !slices.Contains(want, n) {
+					drop = append(drop, n)
+				}
+			}
+			gotAdd, gotDrop := diff(have, want)
+			if !slices.Equal(gotAdd, add) || !slices.Equal(gotDrop, drop) {
+				t.Errorf("diff(%v, %v) = %v, %v; want %v, %v", have, want, gotAdd, gotDrop, add, drop)
+			}
+		}
+	}
 }
