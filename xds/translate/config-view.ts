@@ -14,8 +14,12 @@
 import { contentHash } from '../../src/model/canonical.ts';
 import type { EndpointAddress, MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
 
-/** Distinct views kept: the current one and a few before it (a flip back reuses its output). */
-const KEEP = 4;
+/**
+ * Distinct views kept: the current one and the one before it (a rollback reuses its output).
+ * Each holds its translation output (and, through the message objects, their encodings), so
+ * this bounds what config no snapshot serves any more can keep alive.
+ */
+const KEEP = 2;
 
 const viewOfModel = new WeakMap<MeshModel, MeshModel>();
 const interned = new Map<string, MeshModel>();
