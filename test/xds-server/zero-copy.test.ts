@@ -93,6 +93,20 @@ describe('zero-copy reads', () => {
     }
   });
 
+  it('holds no chunk once a message split over chunks is complete', () => {
+    expect(installZeroCopyReads()).toBe(true);
+    const d = new StreamDecoder(-1) as unknown as { write: Decode; readPartialMessage: Buffer[]; readCompressFlag: Buffer };
+    const bytes = frame(Buffer.alloc(3000, 120));
+    const first = Buffer.from(bytes.subarray(0, 1000)); // own memory, as Node's read chunks are
+    const second = Buffer.from(bytes.subarray(1000));
+    expect(d.write(first)).toEqual([]);
+    expect(d.readPartialMessage.length).toBe(1); // mid-message: grpc-js needs the first part
+    const [message] = d.write(second);
+    expect(message!.equals(bytes)).toBe(true);
+    expect(d.readPartialMessage).toEqual([]);
+    for (const kept of [...d.readPartialMessage, d.readCompressFlag]) expect([first.buffer, second.buffer]).not.toContain(kept.buffer);
+  });
+
   it("refuses a message over the receive limit with grpc-js's error", () => {
     const big = frame(Buffer.alloc(100));
     expect(() => decodeAll([big], grpcWrite, 64)).toThrow('Received message larger than max (100 vs 64)');

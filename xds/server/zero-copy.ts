@@ -51,6 +51,9 @@ export function installZeroCopyWrites(): boolean {
 interface DecoderState {
   readState: number;
   readonly maxReadMessageLength: number;
+  /** Views of the chunks a message split over them came in, and its flag byte: kept by grpc-js until the next message starts. */
+  readPartialMessage: Buffer[];
+  readCompressFlag: Buffer;
 }
 type Write = (this: DecoderState, data: Buffer) => Buffer[];
 const decoderProto = StreamDecoder.prototype as unknown as { write?: Write };
@@ -62,7 +65,7 @@ const NO_DATA = 0;
  * the rest through grpc-js's own state machine. Same messages, same errors as grpc-js.
  */
 export function readWhole(decoder: DecoderState, data: Buffer, original: Write): Buffer[] {
-  if (decoder.readState !== NO_DATA) return original.call(decoder, data);
+  if (decoder.readState !== NO_DATA) return grpcRead(decoder, data, original);
   const out: Buffer[] = [];
   let at = 0;
   while (data.length - at >= 5) {
@@ -75,8 +78,25 @@ export function readWhole(decoder: DecoderState, data: Buffer, original: Write):
     at += 5 + size;
   }
   if (at === data.length) return out;
-  const rest = original.call(decoder, at === 0 ? data : data.subarray(at));
+  const rest = grpcRead(decoder, at === 0 ? data : data.subarray(at), original);
   return out.length === 0 ? rest : out.concat(rest);
+}
+
+const NO_PARTS: Buffer[] = [];
+const NO_FLAG = Buffer.alloc(1);
+
+/**
+ * grpc-js's own state machine; once it is between messages again, it lets go of the chunks the
+ * last one came in (grpc-js keeps views of them until the next message starts: a read chunk
+ * per idle stream). Both fields are replaced before they are used again.
+ */
+function grpcRead(decoder: DecoderState, data: Buffer, original: Write): Buffer[] {
+  const messages = original.call(decoder, data);
+  if (decoder.readState === NO_DATA) {
+    decoder.readPartialMessage = NO_PARTS;
+    decoder.readCompressFlag = NO_FLAG;
+  }
+  return messages;
 }
 
 /**
@@ -89,7 +109,8 @@ export function installZeroCopyReads(): boolean {
   if (typeof original !== 'function') return false;
   if ((original as { [READS_INSTALLED]?: Write })[READS_INSTALLED]) return true;
   const probe = new StreamDecoder(-1) as unknown as Partial<DecoderState>;
-  if (probe.readState !== NO_DATA || probe.maxReadMessageLength !== -1) return false;
+  if (probe.readState !== NO_DATA || probe.maxReadMessageLength !== -1 || !Array.isArray(probe.readPartialMessage) || !Buffer.isBuffer(probe.readCompressFlag))
+    return false;
   const patched: Write = function (this: DecoderState, data: Buffer): Buffer[] {
     return readWhole(this, data, original);
   };
