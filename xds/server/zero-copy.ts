@@ -82,7 +82,7 @@ export function readWhole(decoder: DecoderState, data: Buffer, original: Write):
   return out.length === 0 ? rest : out.concat(rest);
 }
 
-const NO_PARTS: Buffer[] = [];
+const NO_PARTS = Object.freeze([]) as unknown as Buffer[]; // frozen: a grpc-js that pushed without resetting would throw, not share
 const NO_FLAG = Buffer.alloc(1);
 
 /**
