@@ -29,6 +29,20 @@ describe('DiscoveryRequest decoding', () => {
     expect(value).toEqual(fromBinary(DiscoveryRequestSchema, buf));
   });
 
+  it('reads texts that share a fingerprint as their own (the interned ones are compared, not trusted)', () => {
+    // 128 bytes: the fingerprint samples every other byte, so these two collide and differ.
+    const a = 'x'.repeat(128);
+    const b = `${'x'.repeat(125)}yxx`;
+    for (let round = 0; round < 2; round++) {
+      for (const nonce of [a, b]) {
+        const buf = wire({ typeUrl: EDS, versionInfo: nonce.slice(0, 16), responseNonce: nonce, resourceNames: names });
+        const { value, short } = viaShort(buf);
+        expect(short).toBe(true);
+        expect(value).toEqual(fromBinary(DiscoveryRequestSchema, buf));
+      }
+    }
+  });
+
   it('shares one frozen names array between requests with the same names', () => {
     const a = decodeDiscoveryRequest(wire({ typeUrl: EDS, versionInfo: 'v1', responseNonce: '1', resourceNames: names }));
     const b = decodeDiscoveryRequest(wire({ typeUrl: EDS, versionInfo: 'v2', responseNonce: '2', resourceNames: names }));

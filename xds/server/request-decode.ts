@@ -65,10 +65,27 @@ function varint(buf: Buffer, at: { pos: number }): number {
   return -1;
 }
 
+// Short texts repeat across streams (the type URL, the nonce and version of a shared response):
+// one string per distinct bytes, found by a fingerprint and a compare, so an ACK makes neither a
+// view nor a string for them. Bounded like the names spans: emptied when full.
+const MAX_TEXTS = 4096;
+const INTERNED_TEXT_BYTES = 128;
+const texts = new Map<number, { readonly bytes: Buffer; readonly text: string }>();
+
 function text(buf: Buffer, start: number, end: number): string | undefined {
   if (end === start) return '';
+  const short = end - start <= INTERNED_TEXT_BYTES;
+  const fp = short ? fingerprint(buf, start, end) : 0;
+  const hit = short ? texts.get(fp) : undefined;
+  if (hit !== undefined && hit.bytes.length === end - start && buf.compare(hit.bytes, 0, hit.bytes.length, start, end) === 0) return hit.text;
   const bytes = buf.subarray(start, end);
-  return isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+  if (!isUtf8(bytes)) return undefined;
+  const decoded = bytes.toString('utf8');
+  if (short) {
+    if (texts.size >= MAX_TEXTS) texts.clear();
+    texts.set(fp, { bytes: Buffer.from(bytes), text: decoded }); // a copy: the chunk is not ours to keep
+  }
+  return decoded;
 }
 
 function namesOf(buf: Buffer, start: number, end: number): readonly string[] | undefined {
@@ -102,80 +119,100 @@ function namesOf(buf: Buffer, start: number, end: number): readonly string[] | u
   return names;
 }
 
-/** What scan() read: the text fields (last one wins, as protobuf) and each names run's byte span. */
+/** What scan() read, by tag (every tag read here is under 64): text fields (last one wins, as protobuf) and each names run's byte span. */
 interface Scanned {
-  readonly texts: Map<number, string>;
-  readonly spans: Map<number, [start: number, end: number]>;
+  readonly texts: (string | undefined)[];
+  readonly from: Int32Array;
+  readonly to: Int32Array;
 }
 
-const scratch: Scanned = { texts: new Map(), spans: new Map() }; // decoding is synchronous: reused
+/** The fields one request type is read for: tag → 1 text, 2 names run. */
+interface Fields {
+  readonly kind: Uint8Array;
+  readonly tags: readonly number[];
+}
+
+function fields(textTags: readonly number[], spanTags: readonly number[]): Fields {
+  const kind = new Uint8Array(64);
+  for (const t of textTags) kind[t] = 1;
+  for (const t of spanTags) kind[t] = 2;
+  return { kind, tags: [...textTags, ...spanTags] };
+}
+
+// Decoding is synchronous: one scratch and one cursor, reused (an ACK allocates neither).
+const scratch: Scanned = { texts: new Array<string | undefined>(64).fill(undefined), from: new Int32Array(64), to: new Int32Array(64) };
+const cursor = { pos: 0 };
 
 /**
- * Walks a request whose fields are all strings: tags in `textTags` read as UTF-8, tags in
- * `spanTags` (repeated names) kept as one contiguous run of bytes each. Undefined for any other
- * field, names interleaved with other fields, bad UTF-8 or malformed bytes: protobuf-es decides.
+ * Walks a request whose fields are all strings: text tags read as UTF-8, names tags (repeated
+ * names) kept as one contiguous run of bytes each. Undefined for any other field, names
+ * interleaved with other fields, bad UTF-8 or malformed bytes: protobuf-es decides.
  */
-function scan(buf: Buffer, textTags: ReadonlySet<number>, spanTags: ReadonlySet<number>): Scanned | undefined {
-  const { texts, spans } = scratch;
-  texts.clear();
-  spans.clear();
-  const at = { pos: 0 };
+function scan(buf: Buffer, f: Fields): Scanned | undefined {
+  const { texts: got, from, to } = scratch;
+  for (const t of f.tags) {
+    got[t] = undefined;
+    from[t] = -1;
+  }
+  const at = cursor;
+  at.pos = 0;
   while (at.pos < buf.length) {
     const tag = varint(buf, at);
-    const isSpan = spanTags.has(tag);
-    if (!isSpan && !textTags.has(tag)) return undefined;
+    const kind = tag >= 0 && tag < 64 ? f.kind[tag]! : 0;
+    if (kind === 0) return undefined;
     const tagAt = at.pos - 1;
     const len = varint(buf, at);
     if (len < 0 || at.pos + len > buf.length) return undefined;
     const start = at.pos;
     at.pos += len;
-    if (isSpan) {
+    if (kind === 2) {
       // The rest of the run in one tight loop (a SotW ACK names 100 resources): each entry is
-      // the tag (one byte: every tag here is under 128) and a length-prefixed name.
+      // the tag (one byte: every tag here is under 64) and a length-prefixed name.
       while (at.pos < buf.length && buf[at.pos] === tag) {
         at.pos++;
         const n = varint(buf, at);
         if (n < 0 || at.pos + n > buf.length) return undefined;
         at.pos += n;
       }
-      const span = spans.get(tag);
-      if (span === undefined) spans.set(tag, [tagAt, at.pos]);
-      else if (span[1] !== tagAt)
-        return undefined; // names interleaved with other fields
-      else span[1] = at.pos;
+      if (from[tag] === -1) from[tag] = tagAt;
+      else if (to[tag] !== tagAt) return undefined; // names interleaved with other fields
+      to[tag] = at.pos;
       continue;
     }
     const s = text(buf, start, at.pos);
     if (s === undefined) return undefined;
-    texts.set(tag, s);
+    got[tag] = s;
   }
   return scratch;
 }
 
 /** The shared names array of the run with `tag` ([] when absent); undefined if a name is not UTF-8. */
 function namesAt(buf: Buffer, scanned: Scanned, tag: number): readonly string[] | undefined {
-  const span = scanned.spans.get(tag);
-  return span === undefined ? [] : namesOf(buf, span[0], span[1]);
+  return scanned.from[tag] === -1 ? NO_NAMES : namesOf(buf, scanned.from[tag]!, scanned.to[tag]!);
 }
 
-const SOTW_TEXTS = new Set([TAG_VERSION, TAG_TYPE, TAG_NONCE]);
-const SOTW_NAMES = new Set([TAG_NAMES]);
+const NO_NAMES: readonly string[] = Object.freeze([]);
+// Shared and frozen: the fields protobuf-es would set to a fresh empty value (nothing writes them).
+const NO_LOCATORS = Object.freeze([]) as unknown as [];
+const NO_VERSIONS = Object.freeze({}) as Record<string, string>;
+
+const SOTW = fields([TAG_VERSION, TAG_TYPE, TAG_NONCE], [TAG_NAMES]);
 
 /** The short path: undefined when the request needs protobuf-es. */
 function shortDecode(buf: Buffer): DiscoveryRequest | undefined {
-  const scanned = scan(buf, SOTW_TEXTS, SOTW_NAMES);
+  const scanned = scan(buf, SOTW);
   if (scanned === undefined) return undefined;
   const resourceNames = namesAt(buf, scanned, TAG_NAMES);
   if (resourceNames === undefined) return undefined;
   // The fields protobuf-es would set, at their defaults; resourceNames is shared and frozen.
   return {
     $typeName: 'envoy.service.discovery.v3.DiscoveryRequest',
-    versionInfo: scanned.texts.get(TAG_VERSION) ?? '',
+    versionInfo: scanned.texts[TAG_VERSION] ?? '',
     node: undefined,
     resourceNames: resourceNames as string[],
-    resourceLocators: [],
-    typeUrl: scanned.texts.get(TAG_TYPE) ?? '',
-    responseNonce: scanned.texts.get(TAG_NONCE) ?? '',
+    resourceLocators: NO_LOCATORS,
+    typeUrl: scanned.texts[TAG_TYPE] ?? '',
+    responseNonce: scanned.texts[TAG_NONCE] ?? '',
     errorDetail: undefined,
   };
 }
@@ -189,11 +226,10 @@ const D_TYPE = (2 << 3) | 2;
 const D_SUBSCRIBE = (3 << 3) | 2;
 const D_UNSUBSCRIBE = (4 << 3) | 2;
 const D_NONCE = (6 << 3) | 2;
-const DELTA_TEXTS = new Set([D_TYPE, D_NONCE]);
-const DELTA_NAMES = new Set([D_SUBSCRIBE, D_UNSUBSCRIBE]);
+const DELTA = fields([D_TYPE, D_NONCE], [D_SUBSCRIBE, D_UNSUBSCRIBE]);
 
 function shortDecodeDelta(buf: Buffer): DeltaDiscoveryRequest | undefined {
-  const scanned = scan(buf, DELTA_TEXTS, DELTA_NAMES);
+  const scanned = scan(buf, DELTA);
   if (scanned === undefined) return undefined;
   const subscribe = namesAt(buf, scanned, D_SUBSCRIBE);
   const unsubscribe = namesAt(buf, scanned, D_UNSUBSCRIBE);
@@ -201,13 +237,13 @@ function shortDecodeDelta(buf: Buffer): DeltaDiscoveryRequest | undefined {
   return {
     $typeName: 'envoy.service.discovery.v3.DeltaDiscoveryRequest',
     node: undefined,
-    typeUrl: scanned.texts.get(D_TYPE) ?? '',
+    typeUrl: scanned.texts[D_TYPE] ?? '',
     resourceNamesSubscribe: subscribe as string[],
     resourceNamesUnsubscribe: unsubscribe as string[],
-    resourceLocatorsSubscribe: [],
-    resourceLocatorsUnsubscribe: [],
-    initialResourceVersions: {},
-    responseNonce: scanned.texts.get(D_NONCE) ?? '',
+    resourceLocatorsSubscribe: NO_LOCATORS,
+    resourceLocatorsUnsubscribe: NO_LOCATORS,
+    initialResourceVersions: NO_VERSIONS,
+    responseNonce: scanned.texts[D_NONCE] ?? '',
     errorDetail: undefined,
   };
 }

@@ -74,7 +74,7 @@ export function readWhole(decoder: DecoderState, data: Buffer, original: Write):
       throw new Error(`Received message larger than max (${size} vs ${decoder.maxReadMessageLength})`);
     }
     if (data.length - at - 5 < size) break;
-    out.push(data.subarray(at, at + 5 + size));
+    out.push(at === 0 && size + 5 === data.length ? data : data.subarray(at, at + 5 + size)); // an ACK is a chunk of its own
     at += 5 + size;
   }
   if (at === data.length) return out;
