@@ -5,17 +5,10 @@
 // resources of C while it takes an endpoint update, and replica reports do not change (nor
 // get rewritten) on endpoint churn. Deterministic: replicas that see the same objects
 // compute the same version.
-import { contentHash } from './canonical.ts';
+import { endpointFree } from './endpoint-free.ts';
 import type { MeshModel } from './types.ts';
 
-const memo = new WeakMap<MeshModel, string>();
-
+/** The endpoint-free view's content hash (endpoint target ports count: they resolve named targetPorts). */
 export function configVersion(model: MeshModel): string {
-  let v = memo.get(model);
-  if (v === undefined) {
-    const services = [...model.services.values()].map((s) => ({ ...s, ports: s.ports.map(({ endpoints: _e, ...p }) => p) }));
-    v = contentHash({ services, peerAuths: model.peerAuths, authorizations: model.authorizations, statuses: model.statuses }).slice(0, 16);
-    memo.set(model, v);
-  }
-  return v;
+  return endpointFree(model).version.slice(0, 16);
 }

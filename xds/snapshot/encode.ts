@@ -34,7 +34,7 @@ interface EncodedList {
   readonly problems: readonly string[];
 }
 
-// Translation hands groups (and, across endpoint-only changes, models: config-view.ts) the
+// Translation hands groups (and, across endpoint-only changes, models: src/model/endpoint-free.ts) the
 // same arrays of messages: each array is walked once.
 const encodedByList = new Map<TypeUrl, WeakMap<readonly object[], EncodedList>>(resourceTypes.map((t) => [t.typeUrl, new WeakMap()]));
 const edsNamesByList = new WeakMap<readonly Cluster[], ReadonlyMap<string, string>>();

@@ -167,7 +167,7 @@ function edsName(c: Cluster): string | undefined {
 }
 
 // The whole check per (clusters, listeners, routes) arrays, which translation shares across
-// groups and across models that differ only in endpoints (config-view.ts); of the CLAs it
+// groups and across models that differ only in endpoints (src/model/endpoint-free.ts); of the CLAs it
 // reads only their names, compared on a hit.
 interface Checked {
   readonly claNames: readonly string[];

@@ -23,7 +23,7 @@ import {
   virtualOutboundListener,
 } from './listeners.ts';
 import { egressKey, egressView, withNames } from './egress.ts';
-import { endpointFree } from './config-view.ts';
+import { endpointFree } from '../../src/model/endpoint-free.ts';
 import { memoByModelAndSpec } from './memo.ts';
 import { trustDomainOf } from './mtls.ts';
 import { telemetrySpecKey, withTelemetry, type TelemetrySpec } from './telemetry.ts';
@@ -101,7 +101,7 @@ function specKey(s: TranslationSpec): string {
 
 type ConfigPart = Omit<ResourceSet, 'secrets' | 'endpoints'>;
 
-/** Everything but the CLAs, from the endpoint-free view (config-view.ts): shared across models that differ only in endpoints. */
+/** Everything but the CLAs, from the endpoint-free view (src/model/endpoint-free.ts): shared across models that differ only in endpoints. */
 const configPart = memoByModelAndSpec(specKey, (cfg: MeshModel, spec: TranslationSpec): ConfigPart => {
   // An egress scope keeps the outbound resources of its Services (egress.ts); inbound ones
   // (the proxy's own Service, PeerAuth, authorization, rate limits) never depend on it.

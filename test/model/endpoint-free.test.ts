@@ -1,11 +1,13 @@
-// The endpoint-free view non-EDS translation reads (xds/translate/config-view.ts): models that
+// The endpoint-free view non-EDS translation reads (src/model/endpoint-free.ts): models that
 // differ only in endpoint addresses, readiness, workloads or zones share one view object;
 // endpoint target ports (which resolve a named targetPort) are kept; only two views stay
 // interned, so old config can be collected.
 import { describe, expect, it } from 'vitest';
-import { endpointFree } from '../../xds/translate/config-view.ts';
-import { service, slice, type EndpointSpec } from '../model/fixtures.ts';
-import { model } from './fixtures.ts';
+import { endpointFree } from '../../src/model/endpoint-free.ts';
+import { buildModel } from '../../src/model/build.ts';
+import { service, slice, type EndpointSpec } from './fixtures.ts';
+
+const model = (...objects: Parameters<typeof buildModel>[0]) => buildModel(objects);
 
 const build = (endpoints: EndpointSpec[], targetPort = 8080, svcPort = 80) =>
   model(service('web', [{ name: 'http', port: svcPort, targetPort: 'web' }]), slice('web-1', 'web', [{ name: 'http', port: targetPort }], endpoints));

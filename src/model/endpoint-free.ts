@@ -1,5 +1,6 @@
-// Everything but endpoints is translated from an endpoint-free view of the model, interned by
-// content. Endpoint churn (Pods starting, stopping, turning ready) is the most frequent change
+// The model without endpoints (only their target ports), interned by content. Translation builds
+// everything but endpoints from it (xds/translate/index.ts), and its version is the configuration
+// version replicas compare for Programmed (config-version.ts): one hash per model for both. Endpoint churn (Pods starting, stopping, turning ready) is the most frequent change
 // of a real mesh, and it changes the model — so with per-model memos (memo.ts) each one used to
 // re-translate, re-encode and re-check every cluster, listener and route of every proxy group
 // (≈ 110 ms of a 10k-proxy endpoint push, issue 11). Models that differ only in endpoints map
@@ -11,8 +12,8 @@
 // target ports (a named targetPort is resolved through them, model-view.ts inboundPorts), as
 // stub entries without address, workload, zone or readiness. Translation outside endpoints.ts
 // cannot see those fields at all, so it cannot come to depend on them unnoticed.
-import { contentHash } from '../../src/model/canonical.ts';
-import type { EndpointAddress, MeshModel, MeshService, ServicePort } from '../../src/model/types.ts';
+import { contentHash } from './canonical.ts';
+import type { EndpointAddress, MeshModel, MeshService, ServicePort } from './types.ts';
 
 /**
  * Distinct views kept: the current one and the one before it (a rollback reuses its output).
@@ -39,7 +40,7 @@ export function endpointFree(model: MeshModel): MeshModel {
   if (view !== undefined) return view;
   const services = new Map([...model.services].map(([k, s]) => [k, endpointFreeService(s)] as const));
   const content = { services, peerAuths: model.peerAuths, authorizations: model.authorizations, statuses: model.statuses };
-  const version = `cfg-${contentHash(content)}`;
+  const version = contentHash(content);
   view = interned.get(version);
   if (view === undefined) {
     view = { ...content, version };
