@@ -107,6 +107,25 @@ describe('zero-copy reads', () => {
     for (const kept of [...d.readPartialMessage, d.readCompressFlag]) expect([first.buffer, second.buffer]).not.toContain(kept.buffer);
   });
 
+  it('holds no read chunk while a message waits for its rest, only copies of its bytes', () => {
+    expect(installZeroCopyReads()).toBe(true);
+    const d = new StreamDecoder(-1) as unknown as { write: Decode; readPartialMessage: Buffer[]; readCompressFlag: Buffer };
+    const whole = frame(Buffer.from('ack'));
+    const split = frame(Buffer.alloc(3000, 120), 0);
+    // One read: a whole request, then the start of the next (its flag, its size, 1,000 bytes).
+    const first = Buffer.concat([whole, split.subarray(0, 1005)]);
+    const middle = Buffer.from(split.subarray(1005, 2005));
+    const last = Buffer.from(split.subarray(2005));
+    expect(d.write(first).map((m) => m.equals(whole))).toEqual([true]);
+    const kept = (): Buffer[] => [d.readCompressFlag, ...d.readPartialMessage];
+    expect(kept().some((b) => b.buffer === first.buffer)).toBe(false);
+    expect(d.write(middle)).toEqual([]);
+    expect(kept().some((b) => b.buffer === first.buffer || b.buffer === middle.buffer)).toBe(false);
+    expect(d.readPartialMessage.reduce((n, b) => n + b.length, 0)).toBe(2000);
+    const [message] = d.write(last);
+    expect(message!.equals(split)).toBe(true);
+  });
+
   it("refuses a message over the receive limit with grpc-js's error", () => {
     const big = frame(Buffer.alloc(100));
     expect(() => decodeAll([big], grpcWrite, 64)).toThrow('Received message larger than max (100 vs 64)');

@@ -95,8 +95,34 @@ function grpcRead(decoder: DecoderState, data: Buffer, original: Write): Buffer[
   if (decoder.readState === NO_DATA) {
     decoder.readPartialMessage = NO_PARTS;
     decoder.readCompressFlag = NO_FLAG;
+  } else {
+    keepCopies(decoder, data);
   }
   return messages;
+}
+
+/**
+ * Mid-message, grpc-js keeps views of `data` (the flag byte, the message's first bytes) until
+ * the rest arrives. A view holds the whole read chunk — often many requests, tens of KB — and
+ * under load the rest of a stream's message comes after the young generation was collected
+ * twice: the chunk is promoted and dies in the old generation, where only a full mark-compact
+ * frees it. At 10k proxies every read chunk went that way (V8 started a full collection for
+ * each 64 MB of such memory: "external memory pressure", every ≈ 0.5 s of repeated ACKs), and
+ * what waited for those collections lifted the process's RSS by hundreds of MB. Copying the
+ * few bytes kept lets the chunk die young. Earlier parts were copied when they came.
+ */
+function keepCopies(decoder: DecoderState, data: Buffer): void {
+  const chunk = data.buffer;
+  if (decoder.readCompressFlag.buffer === chunk) decoder.readCompressFlag = own(decoder.readCompressFlag);
+  const parts = decoder.readPartialMessage;
+  for (let i = parts.length - 1; i >= 0 && parts[i]!.buffer === chunk; i--) parts[i] = own(parts[i]!);
+}
+
+/** A copy in memory of its own (not a slice of Node's shared pool, which a waiting copy would hold too). */
+function own(view: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(view.length);
+  view.copy(copy);
+  return copy;
 }
 
 /**
