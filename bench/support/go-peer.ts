@@ -42,7 +42,19 @@ export function pin(pid: number, cpus: string): boolean {
 
 /** RSS of a process from /proc (bytes), no collection forced: the same measure for both servers. */
 export function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return statusBytes(pid, 'VmRSS');
+}
+
+/**
+ * The anonymous part of it (heaps, stacks, runtime): RSS less the pages of mapped files, which
+ * for node are ≈ 50 MiB of its own binary against the Go binary's 16 (docs/scale.md "Idle memory").
+ */
+export function rssAnonOf(pid: number): number {
+  return statusBytes(pid, 'RssAnon');
+}
+
+function statusBytes(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
