@@ -9,7 +9,8 @@
 //                     source debounce; the peer's snapshot is set at once)
 //   endpoint add      the same for one more endpoint (EDS)
 //   reconnect storm   every connection dropped at once and redialled: proxies resynced per second
-//   RSS               idle (model loaded, no proxy; and its anonymous part) and per connected stream, from /proc, no forced GC
+//   RSS               idle (model loaded, no proxy; and its anonymous part), per connected stream, and the
+//                     run's peak (VmHWM), from /proc, no forced GC
 //   CPU per ACK       every proxy repeats its last request of each type (an ACK: same nonce, same
 //                     names) 5 times; the server's CPU from /proc until it is idle again, per request.
 //                     --full-decode: Weft decodes every request with protobuf-es (before issue 11 item 4)
@@ -24,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { captureStates } from './support/capture.ts';
 import { Child } from './support/child.ts';
 import { kib, mib, ms, percentile } from './support/figures.ts';
-import { canPin, cpuOf, GoProc, machineCpu, peerBinary, pin, rssAnonOf, rssOf } from './support/go-peer.ts';
+import { canPin, cpuOf, GoProc, machineCpu, peakRssOf, peerBinary, pin, rssAnonOf, rssOf } from './support/go-peer.ts';
 import { DEFAULT_SHAPE, mutationTypeUrl, type Mutation } from './support/mesh.ts';
 import type { ServerReply, ServerRequest } from './support/protocol.ts';
 import { mintTokens, type DeployedIdentity } from './support/deployed.ts';
@@ -36,6 +37,8 @@ interface Figures {
   idleRss: number;
   /** Of idleRss, what is not mapped from files (the runtime's binary above all). */
   idleAnon: number;
+  /** The most RSS the server had during the run (sync, repeated ACKs, pushes, storm): what a memory limit must allow. */
+  peakRss: number;
   rssPerStream: number;
   syncMs: number;
   /** When 50 / 90 / 99 % of the proxies had synced (ms from the start): a long tail or a steady rate. */
@@ -162,6 +165,7 @@ async function measure(
     const f: Figures = {
       idleRss,
       idleAnon,
+      peakRss: 0,
       rssPerStream,
       syncMs: sync.ms,
       syncPct: [sync.p50, sync.p90, sync.p99],
@@ -202,6 +206,7 @@ async function measure(
     load.send('storm');
     const storm = await phase('storm', () => load.event<{ proxies: number; ms: number }>('synced'));
     f.stormPerSecond = storm.proxies / (storm.ms / 1000);
+    f.peakRss = peakRssOf(server.pid);
     load.send('quit');
     return f;
   } finally {
@@ -270,6 +275,7 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
     row('RSS per stream', w.rssPerStream, undefined, kib);
     row('idle RSS', w.idleRss, undefined, mib);
     row('  of which anonymous', w.idleAnon, undefined, mib);
+    row('peak RSS (sync to storm)', w.peakRss, undefined, mib);
     row('CPU per repeated ACK', w.ackCpuUs, undefined, (v) => `${v.toFixed(1)} µs`);
     if (w.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}`);
     printBusy('Weft', w);
@@ -289,6 +295,7 @@ function print(n: number, mode: string, w: Figures, p: Figures | undefined): voi
   row('RSS per stream', w.rssPerStream, p.rssPerStream, kib);
   row('idle RSS', w.idleRss, p.idleRss, mib);
   row('  of which anonymous', w.idleAnon, p.idleAnon, mib);
+  row('peak RSS (sync to storm)', w.peakRss, p.peakRss, mib);
   row('CPU per repeated ACK', w.ackCpuUs, p.ackCpuUs, (v) => `${v.toFixed(1)} µs`);
   if (w.missing + p.missing > 0) console.log(`  MISSING ACKs: Weft ${w.missing}, peer ${p.missing}`);
   printBusy('Weft', w);

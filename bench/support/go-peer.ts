@@ -53,6 +53,11 @@ export function rssAnonOf(pid: number): number {
   return statusBytes(pid, 'RssAnon');
 }
 
+/** The most RSS the process has had (VmHWM). */
+export function peakRssOf(pid: number): number {
+  return statusBytes(pid, 'VmHWM');
+}
+
 function statusBytes(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
