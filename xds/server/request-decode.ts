@@ -11,6 +11,7 @@
 // protobuf-es as before, so behaviour (and errors) are exactly its own.
 import { fromBinary } from '@bufbuild/protobuf';
 import { isUtf8 } from 'node:buffer';
+import { ownCopy } from '../../src/base/own-copy.ts';
 import {
   DeltaDiscoveryRequestSchema,
   DiscoveryRequestSchema,
@@ -83,7 +84,7 @@ function text(buf: Buffer, start: number, end: number): string | undefined {
   const decoded = bytes.toString('utf8');
   if (short) {
     if (texts.size >= MAX_TEXTS) texts.clear();
-    texts.set(fp, { bytes: Buffer.from(bytes), text: decoded }); // a copy: the chunk is not ours to keep
+    texts.set(fp, { bytes: ownCopy(bytes), text: decoded }); // kept: a view would hold the read chunk
   }
   return decoded;
 }
@@ -110,7 +111,7 @@ function namesOf(buf: Buffer, start: number, end: number): readonly string[] | u
     spans.clear();
     spanCount = spanBytes = 0;
   }
-  const span = { bytes: Buffer.from(bytes), names }; // a copy: grpc-js may reuse its read buffers
+  const span = { bytes: ownCopy(bytes), names }; // kept: a view would hold the read chunk
   const kept = spans.get(fp);
   if (kept === undefined) spans.set(fp, [span]);
   else kept.push(span);

@@ -14,11 +14,12 @@
 // names): over the pool size, so each was a fresh ArrayBuffer, and a 10k push made 10,000 of
 // them (a quarter of the CPU of repeated ACKs went to the garbage collector). The read hook
 // returns such a message as a view of the chunk; anything split over chunks takes grpc-js's
-// own path. Node hands each DATA chunk over in memory it never reuses (grpc-js keeps slices of
-// chunks across reads itself), so a view stays valid.
+// own path, which keeps copies, not views, of a read while the rest of its message is awaited
+// (keepCopies). Node hands each DATA chunk over in memory it never reuses, so a view stays valid.
 import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors.js';
 import { StreamDecoder } from '@grpc/grpc-js/build/src/stream-decoder.js';
 import type { EncodedMessage } from './service-definitions.ts';
+import { ownCopy } from '../../src/base/own-copy.ts';
 
 type Serialize = (this: unknown, value: unknown) => Buffer;
 const proto = BaseServerInterceptingCall.prototype as unknown as { serializeMessage?: Serialize };
@@ -113,16 +114,9 @@ function grpcRead(decoder: DecoderState, data: Buffer, original: Write): Buffer[
  */
 function keepCopies(decoder: DecoderState, data: Buffer): void {
   const chunk = data.buffer;
-  if (decoder.readCompressFlag.buffer === chunk) decoder.readCompressFlag = own(decoder.readCompressFlag);
+  if (decoder.readCompressFlag.buffer === chunk) decoder.readCompressFlag = ownCopy(decoder.readCompressFlag);
   const parts = decoder.readPartialMessage;
-  for (let i = parts.length - 1; i >= 0 && parts[i]!.buffer === chunk; i--) parts[i] = own(parts[i]!);
-}
-
-/** A copy in memory of its own (not a slice of Node's shared pool, which a waiting copy would hold too). */
-function own(view: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(view.length);
-  view.copy(copy);
-  return copy;
+  for (let i = parts.length - 1; i >= 0 && parts[i]!.buffer === chunk; i--) parts[i] = ownCopy(parts[i]!);
 }
 
 /**
